@@ -1,0 +1,77 @@
+// The SQL driver interface that each storage backend (SQLite, PostgreSQL) implements.
+//
+// A connection is used by one thread at a time (the storage executor guarantees it). SQL uses
+// PostgreSQL-style numbered placeholders ($1, $2 ...); the SQLite driver rewrites them. Values
+// travel as NULL, 64-bit integers or UTF-8 text; result cells come back as text (or NULL).
+// Errors are values: a unique-key violation is errc::conflict, a lost connection or a busy
+// database is errc::unavailable, a deadlock or serialization failure is errc::unavailable with
+// retry = true so the executor can re-run the transaction.
+#pragma once
+
+#include "core/error.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace confab::storage {
+
+using param = std::variant<std::monostate, std::int64_t, std::string_view>;
+
+class row {
+ public:
+  explicit row(std::vector<std::optional<std::string>> cells) : cells_(std::move(cells)) {}
+  std::size_t size() const { return cells_.size(); }
+  bool is_null(std::size_t i) const { return !cells_.at(i).has_value(); }
+  // The cell as an integer; NULL reads as 0. A non-integer cell is a bug (throws).
+  std::int64_t i64(std::size_t i) const;
+  std::optional<std::int64_t> opt_i64(std::size_t i) const;
+  const std::string& str(std::size_t i) const;  // NULL reads as ""
+
+ private:
+  std::vector<std::optional<std::string>> cells_;
+};
+
+using rows = std::vector<row>;
+
+// A database error: code plus whether the whole transaction may simply be run again.
+struct db_error {
+  errc code = errc::unavailable;
+  std::string message;
+  bool retry_transaction = false;
+};
+
+template <class T>
+using db_result = boost::system::result<T, db_error>;
+
+class connection {
+ public:
+  virtual ~connection() = default;
+  // Runs one statement with parameters and returns all result rows.
+  virtual db_result<rows> query(std::string_view sql, std::span<const param> params) = 0;
+  // Runs parameterless SQL, possibly several statements (DDL, BEGIN, COMMIT ...).
+  virtual db_result<void> exec(std::string_view sql) = 0;
+  // "sqlite" or "postgres": lets migrations and the rare dialect-specific statement choose.
+  virtual std::string_view dialect() const = 0;
+
+  // Set by the driver when the current transaction failed in a way that re-running it may fix
+  // (deadlock, serialization failure, SQLITE_BUSY); read and cleared by the executor.
+  bool retry_requested = false;
+  // Set by the driver when the connection itself is unusable; the executor reconnects.
+  bool broken = false;
+};
+
+// Opens a new connection; called once per storage thread, and again after a connection is lost.
+using connection_factory = std::function<db_result<std::unique_ptr<connection>>()>;
+
+inline db_result<rows> query(connection& c, std::string_view sql, std::initializer_list<param> ps = {}) {
+  return c.query(sql, std::span<const param>(ps.begin(), ps.size()));
+}
+
+}  // namespace confab::storage

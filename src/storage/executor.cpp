@@ -1,0 +1,215 @@
+#include "storage/executor.hpp"
+
+#include "core/log.hpp"
+
+#include <future>
+
+namespace confab::storage {
+
+executor::executor(connection_factory factory, options opts) : factory_(std::move(factory)), opts_(opts) {
+  writer_ = std::thread([this] { writer_loop(); });
+  for (int i = 0; i < opts_.readers; ++i) readers_.emplace_back([this] { reader_loop(); });
+}
+
+executor::~executor() { stop(); }
+
+void executor::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !writer_.joinable()) return;
+    stopping_ = true;
+  }
+  read_cv_.notify_all();
+  write_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  for (auto& t : readers_)
+    if (t.joinable()) t.join();
+  readers_.clear();
+  std::deque<std::unique_ptr<job>> left;
+  {
+    std::lock_guard lock(mu_);
+    left.swap(reads_);
+  }
+  for (auto& j : left) {
+    j->fail(make_error(errc::unavailable, "storage is shutting down"));
+    j->complete();
+  }
+}
+
+void executor::enqueue_read(std::unique_ptr<job> j) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_) {
+      reads_.push_back(std::move(j));
+      read_cv_.notify_one();
+      return;
+    }
+  }
+  j->fail(make_error(errc::unavailable, "storage is shutting down"));
+  j->complete();
+}
+
+void executor::enqueue_write(std::unique_ptr<job> j) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_) {
+      writes_.push_back(std::move(j));
+      write_cv_.notify_one();
+      return;
+    }
+  }
+  j->fail(make_error(errc::unavailable, "storage is shutting down"));
+  j->complete();
+}
+
+bool executor::ensure(std::unique_ptr<connection>& c, std::string& why) {
+  if (c && !c->broken) return true;
+  c.reset();
+  auto r = factory_();
+  if (!r) {
+    why = r.error().message;
+    return false;
+  }
+  c = std::move(*r);
+  return true;
+}
+
+void executor::reader_loop() {
+  std::unique_ptr<connection> conn;
+  for (;;) {
+    std::unique_ptr<job> j;
+    {
+      std::unique_lock lock(mu_);
+      read_cv_.wait(lock, [&] { return stopping_ || !reads_.empty(); });
+      if (reads_.empty()) return;
+      j = std::move(reads_.front());
+      reads_.pop_front();
+    }
+    std::string why;
+    if (!ensure(conn, why)) {
+      j->fail(make_error(errc::unavailable, "storage connection failed: " + why));
+    } else {
+      j->run(*conn);
+      conn->retry_requested = false;
+    }
+    j->complete();
+  }
+}
+
+db_result<void> executor::run_exclusive(const std::function<db_result<void>(connection&)>& fn) {
+  std::promise<db_result<void>> done;
+  auto fut = done.get_future();
+  {
+    std::lock_guard lock(mu_);
+    exclusive_.push_back([&](connection* c) {
+      if (!c) {
+        done.set_value(db_error{errc::unavailable, "storage connection failed", false});
+        return;
+      }
+      done.set_value(fn(*c));
+    });
+  }
+  write_cv_.notify_one();
+  return fut.get();
+}
+
+void executor::writer_loop() {
+  std::unique_ptr<connection> owner;
+  connection* conn = nullptr;
+  for (;;) {
+    std::vector<std::unique_ptr<job>> batch;
+    std::function<void(connection*)> excl;
+    {
+      std::unique_lock lock(mu_);
+      write_cv_.wait(lock, [&] { return stopping_ || !writes_.empty() || !exclusive_.empty(); });
+      if (!exclusive_.empty()) {
+        excl = std::move(exclusive_.front());
+        exclusive_.pop_front();
+      } else if (writes_.empty()) {
+        return;  // stopping and drained
+      } else {
+        while (!writes_.empty() && static_cast<int>(batch.size()) < opts_.max_batch) {
+          batch.push_back(std::move(writes_.front()));
+          writes_.pop_front();
+        }
+      }
+    }
+    std::string why;
+    bool ok = ensure(owner, why);
+    conn = owner.get();
+    if (excl) {
+      excl(ok ? conn : nullptr);
+      continue;
+    }
+    if (!ok) {
+      for (auto& j : batch) {
+        j->fail(make_error(errc::unavailable, "storage connection failed: " + why));
+        j->complete();
+      }
+      continue;
+    }
+    run_batch(conn, owner, batch);
+  }
+}
+
+void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
+                         std::vector<std::unique_ptr<job>>& batch) {
+  const char* begin = conn->dialect() == "sqlite" ? "BEGIN IMMEDIATE" : "BEGIN";
+  std::string failure;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    conn->retry_requested = false;
+    if (auto r = conn->exec(begin); !r) {
+      failure = r.error().message;
+      if (conn->broken) {
+        std::string why;
+        if (!ensure(owner, why)) break;
+        conn = owner.get();
+        continue;
+      }
+      if (r.error().retry_transaction) continue;
+      break;
+    }
+    bool restart = false;
+    for (auto& j : batch) {
+      (void)conn->exec("SAVEPOINT confab_job");
+      bool ok = j->run(*conn);
+      if (conn->retry_requested || conn->broken) {
+        restart = true;
+        break;
+      }
+      if (ok) {
+        (void)conn->exec("RELEASE SAVEPOINT confab_job");
+      } else {
+        (void)conn->exec("ROLLBACK TO SAVEPOINT confab_job");
+        (void)conn->exec("RELEASE SAVEPOINT confab_job");
+      }
+    }
+    if (!restart) {
+      if (auto r = conn->exec("COMMIT"); r) {
+        for (auto& j : batch)
+          if (j->after_commit) j->after_commit();
+        for (auto& j : batch) j->complete();
+        return;
+      } else {
+        failure = r.error().message;
+        restart = r.error().retry_transaction;
+      }
+    }
+    (void)conn->exec("ROLLBACK");
+    if (conn->broken) {
+      std::string why;
+      if (!ensure(owner, why)) break;
+      conn = owner.get();
+      continue;
+    }
+    if (!restart) break;
+    failure = failure.empty() ? "transaction conflict" : failure;
+  }
+  log::warn("storage batch failed", "\"error\":\"" + std::string(failure.empty() ? "retries exhausted" : "commit failed") + "\"");
+  for (auto& j : batch) {
+    j->fail(make_error(errc::unavailable, "storage write failed: " + failure));
+    j->complete();
+  }
+}
+
+}  // namespace confab::storage

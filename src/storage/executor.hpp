@@ -1,0 +1,142 @@
+// Runs blocking storage work on storage-owned threads and hands results back to coroutines.
+//
+// Reads run on a pool of reader threads, each with its own connection. Writes run on one writer
+// thread that takes every queued write (up to max_batch) and runs them in one transaction, each
+// inside its own savepoint: a failed write is rolled back alone, and one commit (one fsync) makes
+// the whole batch durable — group commit. A write's result is handed back only after COMMIT
+// succeeded, so "completed ok" means durable. Its after_commit hook (if the job sets one) runs on
+// the writer thread right after that commit, in batch order: the hook publishes live events, so
+// publication order equals commit order on this node.
+//
+// Threads: read() and write() may be called from any thread; the awaiting coroutine resumes on
+// its own executor. Cancellation is not supported: a queued job runs to completion.
+// Errors: a job's own error is returned as is; a failed COMMIT fails every job of the batch with
+// errc::unavailable (nothing of the batch is visible); deadlocks and serialization failures
+// re-run the whole batch up to 5 times.
+#pragma once
+
+#include "core/error.hpp"
+#include "storage/db.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace confab::storage {
+
+// Passed to a write job: the connection (inside the batch transaction) and the hook slot.
+struct write_context {
+  connection& db;
+  std::function<void()> after_commit;  // optional; runs on the writer thread after COMMIT
+};
+
+class executor {
+ public:
+  struct options {
+    int readers = 2;
+    int max_batch = 256;
+  };
+
+  executor(connection_factory factory, options opts);
+  ~executor();  // stop()
+  executor(const executor&) = delete;
+  executor& operator=(const executor&) = delete;
+
+  // Finishes every queued write (so accepted writes are durable), then joins all threads.
+  // Reads still queued complete with errc::unavailable. Idempotent.
+  void stop();
+
+  template <class T>
+  boost::asio::awaitable<result<T>> read(std::function<result<T>(connection&)> fn) {
+    co_return co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(result<T>)>(
+        [this, fn = std::move(fn)](auto handler) mutable {
+          enqueue_read(std::make_unique<job_impl<T, decltype(handler), false>>(std::move(fn), std::move(handler)));
+        },
+        boost::asio::use_awaitable);
+  }
+
+  template <class T>
+  boost::asio::awaitable<result<T>> write(std::function<result<T>(write_context&)> fn) {
+    co_return co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(result<T>)>(
+        [this, fn = std::move(fn)](auto handler) mutable {
+          enqueue_write(std::make_unique<job_impl<T, decltype(handler), true>>(std::move(fn), std::move(handler)));
+        },
+        boost::asio::use_awaitable);
+  }
+
+  // Runs fn on the writer thread outside any batch (migrations at start-up). Blocking.
+  db_result<void> run_exclusive(const std::function<db_result<void>(connection&)>& fn);
+
+ private:
+  struct job {
+    virtual ~job() = default;
+    // Runs the work; returns true if it succeeded (for writes: keep its savepoint).
+    virtual bool run(connection& c) = 0;
+    virtual void fail(error e) = 0;
+    virtual void complete() = 0;  // hands the result to the waiting coroutine
+    std::function<void()> after_commit;
+  };
+
+  template <class T, class Handler, bool Write>
+  struct job_impl final : job {
+    using fn_t = std::conditional_t<Write, std::function<result<T>(write_context&)>,
+                                    std::function<result<T>(connection&)>>;
+    job_impl(fn_t f, Handler h) : fn(std::move(f)), handler(std::move(h)) {}
+    bool run(connection& c) override {
+      try {
+        if constexpr (Write) {
+          write_context ctx{c, {}};
+          res.emplace(fn(ctx));
+          after_commit = res->has_value() ? std::move(ctx.after_commit) : nullptr;
+        } else {
+          res.emplace(fn(c));
+        }
+      } catch (const std::exception& ex) {
+        res.emplace(make_error(errc::internal, std::string("storage job threw: ") + ex.what()));
+        after_commit = nullptr;
+      }
+      return res->has_value();
+    }
+    void fail(error e) override {
+      res.emplace(std::move(e));
+      after_commit = nullptr;
+    }
+    void complete() override {
+      auto ex = boost::asio::get_associated_executor(handler);
+      boost::asio::post(ex, [h = std::move(handler), r = std::move(*res)]() mutable { h(std::move(r)); });
+    }
+    fn_t fn;
+    Handler handler;
+    std::optional<result<T>> res;
+  };
+
+  void enqueue_read(std::unique_ptr<job> j);
+  void enqueue_write(std::unique_ptr<job> j);
+  void reader_loop();
+  void writer_loop();
+  void run_batch(connection*& conn, std::unique_ptr<connection>& owner, std::vector<std::unique_ptr<job>>& batch);
+  bool ensure(std::unique_ptr<connection>& c, std::string& why);
+
+  connection_factory factory_;
+  options opts_;
+  std::mutex mu_;
+  std::condition_variable read_cv_, write_cv_;
+  std::deque<std::unique_ptr<job>> reads_, writes_;
+  std::deque<std::function<void(connection*)>> exclusive_;
+  bool stopping_ = false;
+  std::vector<std::thread> readers_;
+  std::thread writer_;
+};
+
+}  // namespace confab::storage

@@ -1,0 +1,206 @@
+#include "storage/sqlite/sqlite_backend.hpp"
+
+#include <sqlite3.h>
+
+#include <cctype>
+#include <unordered_map>
+
+namespace confab::storage::sqlite {
+namespace {
+
+// Rewrites PostgreSQL placeholders ($1) to SQLite's numbered ones (?1), outside string literals.
+std::string rewrite_placeholders(std::string_view sql) {
+  std::string out;
+  out.reserve(sql.size());
+  bool in_str = false;
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    char ch = sql[i];
+    if (ch == '\'') in_str = !in_str;
+    if (!in_str && ch == '$' && i + 1 < sql.size() && std::isdigit(static_cast<unsigned char>(sql[i + 1])))
+      out += '?';
+    else
+      out += ch;
+  }
+  return out;
+}
+
+class sqlite_connection final : public connection {
+ public:
+  explicit sqlite_connection(sqlite3* db) : db_(db) {}
+  ~sqlite_connection() override {
+    for (auto& [k, st] : cache_) sqlite3_finalize(st);
+    sqlite3_close_v2(db_);
+  }
+
+  db_result<rows> query(std::string_view sql, std::span<const param> params) override {
+    sqlite3_stmt* st = prepare(sql);
+    if (!st) return fail();
+    struct reset_guard {
+      sqlite3_stmt* s;
+      ~reset_guard() {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+      }
+    } guard{st};
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      int idx = static_cast<int>(i + 1);
+      int rc = std::visit(
+          [&](const auto& v) -> int {
+            using V = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<V, std::monostate>) return sqlite3_bind_null(st, idx);
+            else if constexpr (std::is_same_v<V, std::int64_t>) return sqlite3_bind_int64(st, idx, v);
+            else return sqlite3_bind_text(st, idx, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+          },
+          params[i]);
+      if (rc != SQLITE_OK) return fail();
+    }
+    rows out;
+    const int ncol = sqlite3_column_count(st);
+    for (;;) {
+      int rc = sqlite3_step(st);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return fail();
+      std::vector<std::optional<std::string>> cells(ncol);
+      for (int c = 0; c < ncol; ++c) {
+        if (sqlite3_column_type(st, c) == SQLITE_NULL) continue;
+        auto* txt = reinterpret_cast<const char*>(sqlite3_column_text(st, c));
+        cells[c].emplace(txt, static_cast<std::size_t>(sqlite3_column_bytes(st, c)));
+      }
+      out.emplace_back(std::move(cells));
+    }
+    return out;
+  }
+
+  db_result<void> exec(std::string_view sql) override {
+    std::string s(sql);
+    char* msg = nullptr;
+    if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
+      sqlite3_free(msg);
+      return fail();
+    }
+    return {};
+  }
+
+  std::string_view dialect() const override { return "sqlite"; }
+
+ private:
+  sqlite3_stmt* prepare(std::string_view sql) {
+    auto it = cache_.find(std::string(sql));
+    if (it != cache_.end()) return it->second;
+    std::string rewritten = rewrite_placeholders(sql);
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, rewritten.c_str(), static_cast<int>(rewritten.size()), &st, nullptr) != SQLITE_OK)
+      return nullptr;
+    cache_.emplace(std::string(sql), st);
+    return st;
+  }
+
+  db_error fail() {
+    int ext = sqlite3_extended_errcode(db_);
+    int code = ext & 0xff;
+    db_error e{errc::unavailable, sqlite3_errmsg(db_), false};
+    if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY) {
+      e.code = errc::conflict;
+    } else if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+      e.retry_transaction = true;
+      retry_requested = true;
+    } else if (code == SQLITE_CONSTRAINT || code == SQLITE_MISMATCH || code == SQLITE_ERROR) {
+      e.code = errc::internal;
+    }
+    return e;
+  }
+
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+constexpr std::string_view v1 = R"sql(
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  username TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  stream_pos INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE devices (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  name TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_ms INTEGER NOT NULL,
+  revoked_ms INTEGER
+);
+CREATE INDEX devices_user ON devices(user_id);
+CREATE TABLE conversations (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  title TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL DEFAULT 0,
+  last_ms INTEGER NOT NULL
+);
+CREATE TABLE direct_pairs (
+  user_lo INTEGER NOT NULL,
+  user_hi INTEGER NOT NULL,
+  conv_id INTEGER NOT NULL,
+  PRIMARY KEY (user_lo, user_hi)
+) WITHOUT ROWID;
+CREATE TABLE members (
+  conv_id INTEGER NOT NULL,
+  user_id INTEGER NOT NULL,
+  role TEXT NOT NULL,
+  joined_seq INTEGER NOT NULL,
+  left_seq INTEGER,
+  read_seq INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (conv_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX members_user ON members(user_id, conv_id);
+CREATE TABLE events (
+  conv_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  sender_id INTEGER NOT NULL,
+  device_id INTEGER NOT NULL,
+  client_id TEXT,
+  ts_ms INTEGER NOT NULL,
+  body TEXT NOT NULL DEFAULT '',
+  content_type TEXT NOT NULL DEFAULT '',
+  reply_to INTEGER,
+  data TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (conv_id, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX events_client ON events(device_id, client_id) WHERE client_id IS NOT NULL;
+CREATE TABLE stream (
+  user_id INTEGER NOT NULL,
+  pos INTEGER NOT NULL,
+  conv_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (user_id, pos)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::string_view steps[] = {v1};
+
+}  // namespace
+
+connection_factory make_factory(std::string path) {
+  return [path]() -> db_result<std::unique_ptr<connection>> {
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+      std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+      sqlite3_close_v2(db);
+      return db_error{errc::unavailable, "cannot open " + path + ": " + msg, false};
+    }
+    sqlite3_busy_timeout(db, 5000);
+    auto c = std::make_unique<sqlite_connection>(db);
+    for (auto pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"})
+      if (auto r = c->exec(pragma); !r) return r.error();
+    return std::unique_ptr<connection>(std::move(c));
+  };
+}
+
+std::span<const std::string_view> migrations() { return steps; }
+
+}  // namespace confab::storage::sqlite

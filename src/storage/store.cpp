@@ -1,0 +1,527 @@
+#include "storage/store.hpp"
+
+#include "core/time.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <limits>
+
+namespace confab::storage {
+namespace {
+
+error to_error(const db_error& e) { return make_error(e.code, e.message); }
+const error& to_error(const error& e) { return e; }
+
+#define CONFAB_TRY(var, expr) \
+  auto var = (expr);          \
+  if (!var) return to_error(var.error())
+
+constexpr std::string_view event_cols =
+    "conv_id, seq, kind, sender_id, device_id, client_id, ts_ms, body, content_type, reply_to, data";
+
+event to_event(const row& r, std::size_t o = 0) {
+  event e;
+  e.conv = r.i64(o + 0);
+  e.seq = r.i64(o + 1);
+  e.kind = r.str(o + 2);
+  e.sender = r.i64(o + 3);
+  e.device = r.i64(o + 4);
+  e.client_id = r.str(o + 5);
+  e.ts_ms = r.i64(o + 6);
+  e.text = r.str(o + 7);
+  e.content_type = r.str(o + 8);
+  e.reply_to = r.opt_i64(o + 9);
+  e.data = r.str(o + 10);
+  return e;
+}
+
+int role_rank(std::string_view role) {
+  if (role == "owner") return 3;
+  if (role == "admin") return 2;
+  if (role == "member") return 1;
+  return 0;
+}
+
+struct membership {
+  std::string kind;  // the conversation's kind
+  std::string role;  // empty if never a member
+  std::optional<std::int64_t> left_seq;
+  std::int64_t last_seq = 0;
+  bool active() const { return !role.empty() && !left_seq; }
+};
+
+// The conversation's kind and the user's membership in it; not_found if the conversation is missing.
+result<membership> load_membership(connection& c, id_t conv, id_t user) {
+  CONFAB_TRY(r, query(c,
+                      "SELECT c.kind, c.last_seq, m.role, m.left_seq FROM conversations c "
+                      "LEFT JOIN members m ON m.conv_id = c.id AND m.user_id = $2 WHERE c.id = $1",
+                      {conv, user}));
+  if (r->empty()) return make_error(errc::not_found, "no such conversation");
+  membership m;
+  m.kind = (*r)[0].str(0);
+  m.last_seq = (*r)[0].i64(1);
+  m.role = (*r)[0].str(2);
+  m.left_seq = (*r)[0].opt_i64(3);
+  return m;
+}
+
+result<membership> require_active(connection& c, id_t conv, id_t user) {
+  auto m = load_membership(c, conv, user);
+  if (!m) return m;
+  if (!m->active()) return make_error(errc::forbidden, "not a member of this conversation");
+  return m;
+}
+
+result<bool> user_exists(connection& c, id_t user) {
+  CONFAB_TRY(r, query(c, "SELECT 1 FROM users WHERE id = $1", {user}));
+  return !r->empty();
+}
+
+// Appends ev to its conversation (assigning seq and updating activity) and to the stream of every
+// active member; arranges for the sink to see it after commit. Returns the seq.
+result<std::int64_t> commit_event(write_context& ctx, event ev, event_sink* sink) {
+  auto& c = ctx.db;
+  CONFAB_TRY(s, query(c, "UPDATE conversations SET last_seq = last_seq + 1, last_ms = $2 WHERE id = $1 RETURNING last_seq",
+                      {ev.conv, ev.ts_ms}));
+  if (s->empty()) return make_error(errc::not_found, "no such conversation");
+  ev.seq = (*s)[0].i64(0);
+  param client = ev.client_id.empty() ? param{} : param{std::string_view(ev.client_id)};
+  param reply = ev.reply_to ? param{*ev.reply_to} : param{};
+  const param ps[] = {ev.conv,   ev.seq,    std::string_view(ev.kind), ev.sender, ev.device, client,
+                      ev.ts_ms,  std::string_view(ev.text), std::string_view(ev.content_type), reply,
+                      std::string_view(ev.data)};
+  if (auto r = c.query("INSERT INTO events (conv_id, seq, kind, sender_id, device_id, client_id, ts_ms, body, "
+                       "content_type, reply_to, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                       ps);
+      !r)
+    return to_error(r.error());
+  CONFAB_TRY(up, query(c,
+                       "UPDATE users SET stream_pos = stream_pos + 1 WHERE id IN "
+                       "(SELECT user_id FROM members WHERE conv_id = $1 AND left_seq IS NULL) RETURNING id, stream_pos",
+                       {ev.conv}));
+  CONFAB_TRY(ins, query(c,
+                        "INSERT INTO stream (user_id, pos, conv_id, seq) SELECT id, stream_pos, $1, $2 FROM users "
+                        "WHERE id IN (SELECT user_id FROM members WHERE conv_id = $1 AND left_seq IS NULL)",
+                        {ev.conv, ev.seq}));
+  std::vector<recipient> to;
+  to.reserve(up->size());
+  for (auto& r : *up) to.push_back({r.i64(0), r.i64(1)});
+  std::sort(to.begin(), to.end(), [](auto& a, auto& b) { return a.user_id < b.user_id; });
+  const auto seq = ev.seq;
+  if (sink) {
+    auto prev = std::move(ctx.after_commit);
+    ctx.after_commit = [sink, prev = std::move(prev), ev = std::move(ev), to = std::move(to)] {
+      if (prev) prev();
+      sink->on_committed(ev, to);
+    };
+  }
+  return seq;
+}
+
+event membership_event(id_t conv, std::string kind, id_t actor, id_t device, boost::json::object data) {
+  event e;
+  e.conv = conv;
+  e.kind = std::move(kind);
+  e.sender = actor;
+  e.device = device;
+  e.ts_ms = now_ms();
+  e.data = boost::json::serialize(data);
+  return e;
+}
+
+}  // namespace
+
+store::store(std::unique_ptr<executor> ex) : ex_(std::move(ex)) {}
+store::~store() { stop(); }
+void store::stop() { ex_->stop(); }
+
+// ---------------------------------------------------------------- accounts and devices
+
+task<id_t> store::create_user(std::string username, std::string password_hash) {
+  return ex_->write<id_t>([username = std::move(username), hash = std::move(password_hash)](write_context& ctx) -> result<id_t> {
+    auto r = query(ctx.db, "INSERT INTO users (username, password_hash, created_ms) VALUES ($1, $2, $3) RETURNING id",
+                   {std::string_view(username), std::string_view(hash), now_ms()});
+    if (!r) {
+      if (r.error().code == errc::conflict) return make_error(errc::conflict, "username is taken");
+      return to_error(r.error());
+    }
+    return (*r)[0].i64(0);
+  });
+}
+
+task<user_record> store::find_user(std::string username) {
+  return ex_->read<user_record>([username = std::move(username)](connection& c) -> result<user_record> {
+    CONFAB_TRY(r, query(c, "SELECT id, username, password_hash FROM users WHERE username = $1", {std::string_view(username)}));
+    if (r->empty()) return make_error(errc::not_found, "no such user");
+    return user_record{(*r)[0].i64(0), (*r)[0].str(1), (*r)[0].str(2)};
+  });
+}
+
+task<id_t> store::find_user_id(std::string username) {
+  auto u = co_await find_user(std::move(username));
+  if (!u) co_return u.error();
+  co_return u->id;
+}
+
+task<device_record> store::create_device(id_t user, std::string name, std::string token_hash) {
+  return ex_->write<device_record>(
+      [user, name = std::move(name), hash = std::move(token_hash)](write_context& ctx) -> result<device_record> {
+        const auto t = now_ms();
+        CONFAB_TRY(r, query(ctx.db,
+                            "INSERT INTO devices (user_id, name, token_hash, created_ms) VALUES ($1, $2, $3, $4) RETURNING id",
+                            {user, std::string_view(name), std::string_view(hash), t}));
+        return device_record{(*r)[0].i64(0), user, name, t, std::nullopt};
+      });
+}
+
+task<principal> store::authenticate(std::string token_hash) {
+  return ex_->read<principal>([hash = std::move(token_hash)](connection& c) -> result<principal> {
+    CONFAB_TRY(r, query(c,
+                        "SELECT d.user_id, d.id, u.username FROM devices d JOIN users u ON u.id = d.user_id "
+                        "WHERE d.token_hash = $1 AND d.revoked_ms IS NULL",
+                        {std::string_view(hash)}));
+    if (r->empty()) return make_error(errc::unauthenticated, "unknown or revoked token");
+    return principal{(*r)[0].i64(0), (*r)[0].i64(1), (*r)[0].str(2)};
+  });
+}
+
+task<std::vector<device_record>> store::list_devices(id_t user) {
+  return ex_->read<std::vector<device_record>>([user](connection& c) -> result<std::vector<device_record>> {
+    CONFAB_TRY(r, query(c, "SELECT id, name, created_ms, revoked_ms FROM devices WHERE user_id = $1 ORDER BY id", {user}));
+    std::vector<device_record> out;
+    for (auto& x : *r) out.push_back({x.i64(0), user, x.str(1), x.i64(2), x.opt_i64(3)});
+    return out;
+  });
+}
+
+task<nothing> store::revoke_device(id_t user, id_t device) {
+  return ex_->write<nothing>([user, device](write_context& ctx) -> result<nothing> {
+    CONFAB_TRY(r, query(ctx.db, "SELECT revoked_ms FROM devices WHERE id = $1 AND user_id = $2", {device, user}));
+    if (r->empty()) return make_error(errc::not_found, "no such device");
+    if (!(*r)[0].is_null(0)) return nothing{};  // already revoked: idempotent
+    CONFAB_TRY(u, query(ctx.db, "UPDATE devices SET revoked_ms = $3 WHERE id = $1 AND user_id = $2", {device, user, now_ms()}));
+    return nothing{};
+  });
+}
+
+// ---------------------------------------------------------------- conversations
+
+task<store::created> store::create_direct(id_t actor, id_t device, id_t other) {
+  auto* sink = sink_;
+  return ex_->write<created>([=](write_context& ctx) -> result<created> {
+    auto& c = ctx.db;
+    if (actor == other) return make_error(errc::invalid_field, "a direct conversation needs another user");
+    const id_t lo = std::min(actor, other), hi = std::max(actor, other);
+    CONFAB_TRY(found, query(c, "SELECT conv_id FROM direct_pairs WHERE user_lo = $1 AND user_hi = $2", {lo, hi}));
+    if (!found->empty()) return created{(*found)[0].i64(0), false};
+    CONFAB_TRY(exists, user_exists(c, other));
+    if (!*exists) return make_error(errc::not_found, "no such user");
+    const auto t = now_ms();
+    CONFAB_TRY(conv, query(c, "INSERT INTO conversations (kind, title, created_ms, last_ms) VALUES ('direct', '', $1, $1) RETURNING id",
+                           {t}));
+    const id_t id = (*conv)[0].i64(0);
+    CONFAB_TRY(pair, query(c, "INSERT INTO direct_pairs (user_lo, user_hi, conv_id) VALUES ($1, $2, $3)", {lo, hi, id}));
+    for (id_t u : {actor, other})
+      if (auto r = query(c, "INSERT INTO members (conv_id, user_id, role, joined_seq) VALUES ($1, $2, 'member', 1)", {id, u}); !r)
+        return to_error(r.error());
+    boost::json::array ms{actor, other};
+    auto ev = membership_event(id, "created", actor, device, {{"kind", "direct"}, {"members", ms}});
+    ev.ts_ms = t;
+    CONFAB_TRY(seq, commit_event(ctx, std::move(ev), sink));
+    return created{id, true};
+  });
+}
+
+task<id_t> store::create_group(id_t actor, id_t device, std::string title, std::vector<id_t> members) {
+  auto* sink = sink_;
+  return ex_->write<id_t>([=, title = std::move(title), members = std::move(members)](write_context& ctx) mutable -> result<id_t> {
+    auto& c = ctx.db;
+    std::sort(members.begin(), members.end());
+    members.erase(std::unique(members.begin(), members.end()), members.end());
+    std::erase(members, actor);
+    for (id_t u : members) {
+      CONFAB_TRY(ok, user_exists(c, u));
+      if (!*ok) return make_error(errc::not_found, "no such user: " + std::to_string(u));
+    }
+    const auto t = now_ms();
+    CONFAB_TRY(conv, query(c, "INSERT INTO conversations (kind, title, created_ms, last_ms) VALUES ('group', $1, $2, $2) RETURNING id",
+                           {std::string_view(title), t}));
+    const id_t id = (*conv)[0].i64(0);
+    if (auto r = query(c, "INSERT INTO members (conv_id, user_id, role, joined_seq) VALUES ($1, $2, 'owner', 1)", {id, actor}); !r)
+      return to_error(r.error());
+    boost::json::array ms;
+    ms.push_back(actor);
+    for (id_t u : members) {
+      if (auto r = query(c, "INSERT INTO members (conv_id, user_id, role, joined_seq) VALUES ($1, $2, 'member', 1)", {id, u}); !r)
+        return to_error(r.error());
+      ms.push_back(u);
+    }
+    auto ev = membership_event(id, "created", actor, device, {{"kind", "group"}, {"title", title}, {"members", ms}, {"owner", actor}});
+    ev.ts_ms = t;
+    CONFAB_TRY(seq, commit_event(ctx, std::move(ev), sink));
+    return id;
+  });
+}
+
+task<std::int64_t> store::add_members(id_t actor, id_t device, id_t conv, std::vector<id_t> users) {
+  auto* sink = sink_;
+  return ex_->write<std::int64_t>([=, users = std::move(users)](write_context& ctx) mutable -> result<std::int64_t> {
+    auto& c = ctx.db;
+    CONFAB_TRY(m, require_active(c, conv, actor));
+    if (m->kind != "group") return make_error(errc::forbidden, "members of a direct conversation cannot change");
+    if (role_rank(m->role) < role_rank("admin")) return make_error(errc::forbidden, "only owners and admins add members");
+    std::sort(users.begin(), users.end());
+    users.erase(std::unique(users.begin(), users.end()), users.end());
+    std::vector<id_t> fresh;
+    for (id_t u : users) {
+      CONFAB_TRY(ok, user_exists(c, u));
+      if (!*ok) return make_error(errc::not_found, "no such user: " + std::to_string(u));
+      CONFAB_TRY(um, load_membership(c, conv, u));
+      if (!um->active()) fresh.push_back(u);
+    }
+    if (fresh.empty()) return make_error(errc::conflict, "already members");
+    boost::json::array added(fresh.begin(), fresh.end());
+    // The seq the event will get: members join at it, so they see their own join.
+    const std::int64_t seq = m->last_seq + 1;
+    for (id_t u : fresh)
+      if (auto r = query(c,
+                         "INSERT INTO members (conv_id, user_id, role, joined_seq) VALUES ($1, $2, 'member', $3) "
+                         "ON CONFLICT (conv_id, user_id) DO UPDATE SET role = 'member', joined_seq = $3, left_seq = NULL",
+                         {conv, u, seq});
+          !r)
+        return to_error(r.error());
+    return commit_event(ctx, membership_event(conv, "members_added", actor, device, {{"users", added}, {"by", actor}}), sink);
+  });
+}
+
+task<std::int64_t> store::remove_member(id_t actor, id_t device, id_t conv, id_t user) {
+  auto* sink = sink_;
+  return ex_->write<std::int64_t>([=](write_context& ctx) -> result<std::int64_t> {
+    auto& c = ctx.db;
+    CONFAB_TRY(m, require_active(c, conv, actor));
+    if (m->kind != "group") return make_error(errc::forbidden, "members of a direct conversation cannot change");
+    std::string kind = "member_left";
+    if (actor == user) {
+      if (m->role == "owner") {
+        CONFAB_TRY(others, query(c, "SELECT COUNT(*) FROM members WHERE conv_id = $1 AND left_seq IS NULL", {conv}));
+        if ((*others)[0].i64(0) > 1) return make_error(errc::forbidden, "the owner must transfer ownership before leaving");
+      }
+    } else {
+      CONFAB_TRY(t, load_membership(c, conv, user));
+      if (!t->active()) return make_error(errc::not_found, "not a member");
+      if (role_rank(m->role) < role_rank("admin") || role_rank(t->role) >= role_rank(m->role))
+        return make_error(errc::forbidden, "not allowed to remove this member");
+      kind = "member_removed";
+    }
+    // The removed user still receives the event that removes them, then nothing more.
+    CONFAB_TRY(seq, commit_event(ctx, membership_event(conv, kind, actor, device, {{"user", user}, {"by", actor}}), sink));
+    CONFAB_TRY(u, query(c, "UPDATE members SET left_seq = $3 WHERE conv_id = $1 AND user_id = $2", {conv, user, *seq}));
+    return *seq;
+  });
+}
+
+task<std::int64_t> store::set_role(id_t actor, id_t device, id_t conv, id_t user, std::string role) {
+  auto* sink = sink_;
+  return ex_->write<std::int64_t>([=, role = std::move(role)](write_context& ctx) -> result<std::int64_t> {
+    auto& c = ctx.db;
+    if (role_rank(role) == 0) return make_error(errc::invalid_field, "role must be owner, admin or member");
+    CONFAB_TRY(m, require_active(c, conv, actor));
+    if (m->kind != "group") return make_error(errc::forbidden, "a direct conversation has no roles");
+    if (m->role != "owner") return make_error(errc::forbidden, "only the owner changes roles");
+    if (user == actor) return make_error(errc::invalid_field, "the owner cannot change their own role");
+    CONFAB_TRY(t, load_membership(c, conv, user));
+    if (!t->active()) return make_error(errc::not_found, "not a member");
+    CONFAB_TRY(u1, query(c, "UPDATE members SET role = $3 WHERE conv_id = $1 AND user_id = $2", {conv, user, std::string_view(role)}));
+    boost::json::object data{{"user", user}, {"role", role}, {"by", actor}};
+    if (role == "owner") {  // transfer: the old owner becomes an admin
+      CONFAB_TRY(u2, query(c, "UPDATE members SET role = 'admin' WHERE conv_id = $1 AND user_id = $2", {conv, actor}));
+      data["previous_owner_role"] = "admin";
+    }
+    return commit_event(ctx, membership_event(conv, "role_changed", actor, device, std::move(data)), sink);
+  });
+}
+
+task<std::vector<member_record>> store::members(id_t actor, id_t conv) {
+  return ex_->read<std::vector<member_record>>([=](connection& c) -> result<std::vector<member_record>> {
+    CONFAB_TRY(m, require_active(c, conv, actor));
+    CONFAB_TRY(r, query(c,
+                        "SELECT m.user_id, u.username, m.role, m.joined_seq FROM members m JOIN users u ON u.id = m.user_id "
+                        "WHERE m.conv_id = $1 AND m.left_seq IS NULL ORDER BY m.user_id",
+                        {conv}));
+    std::vector<member_record> out;
+    for (auto& x : *r) out.push_back({x.i64(0), x.str(1), x.str(2), x.i64(3)});
+    return out;
+  });
+}
+
+// ---------------------------------------------------------------- messages
+
+task<send_ack> store::send(send_request req) {
+  auto* sink = sink_;
+  return ex_->write<send_ack>([sink, req = std::move(req)](write_context& ctx) -> result<send_ack> {
+    auto& c = ctx.db;
+    CONFAB_TRY(dup, query(c, "SELECT conv_id, seq, ts_ms FROM events WHERE device_id = $1 AND client_id = $2",
+                          {req.device, std::string_view(req.client_id)}));
+    if (!dup->empty()) return send_ack{(*dup)[0].i64(0), (*dup)[0].i64(1), (*dup)[0].i64(2), true};
+    CONFAB_TRY(m, require_active(c, req.conv, req.user));
+    if (req.reply_to && (*req.reply_to < 1 || *req.reply_to > m->last_seq))
+      return make_error(errc::invalid_field, "reply_to is not an event of this conversation");
+    event ev;
+    ev.conv = req.conv;
+    ev.kind = "message";
+    ev.sender = req.user;
+    ev.device = req.device;
+    ev.client_id = req.client_id;
+    ev.ts_ms = now_ms();
+    ev.text = req.text;
+    ev.content_type = req.content_type;
+    ev.reply_to = req.reply_to;
+    const auto ts = ev.ts_ms;
+    CONFAB_TRY(seq, commit_event(ctx, std::move(ev), sink));
+    // The sender has read everything up to their own message.
+    CONFAB_TRY(rd, query(c, "UPDATE members SET read_seq = $3 WHERE conv_id = $1 AND user_id = $2 AND read_seq < $3",
+                         {req.conv, req.user, *seq}));
+    return send_ack{req.conv, *seq, ts, false};
+  });
+}
+
+task<std::int64_t> store::mark_read(id_t user, id_t conv, std::int64_t seq) {
+  return ex_->write<std::int64_t>([=](write_context& ctx) -> result<std::int64_t> {
+    auto& c = ctx.db;
+    CONFAB_TRY(m, require_active(c, conv, user));
+    const auto target = std::min(seq, m->last_seq);
+    CONFAB_TRY(u, query(c, "UPDATE members SET read_seq = $3 WHERE conv_id = $1 AND user_id = $2 AND read_seq < $3",
+                        {conv, user, target}));
+    CONFAB_TRY(r, query(c, "SELECT read_seq FROM members WHERE conv_id = $1 AND user_id = $2", {conv, user}));
+    return (*r)[0].i64(0);
+  });
+}
+
+task<history_page> store::history(id_t user, id_t conv, std::optional<std::int64_t> before,
+                                  std::optional<std::int64_t> after, int limit) {
+  return ex_->read<history_page>([=](connection& c) -> result<history_page> {
+    CONFAB_TRY(m, load_membership(c, conv, user));
+    if (m->role.empty()) return make_error(errc::forbidden, "not a member of this conversation");
+    // A former member reads up to (and including) the event that removed them.
+    const std::int64_t upper = m->left_seq.value_or(std::numeric_limits<std::int64_t>::max());
+    const std::int64_t n = limit + 1;
+    std::string sql = "SELECT " + std::string(event_cols) + " FROM events WHERE conv_id = $1 AND seq <= $2 ";
+    db_result<rows> r;
+    bool descending = !after;
+    if (after) {
+      sql += "AND seq > $3 ORDER BY seq ASC LIMIT $4";
+      r = query(c, sql, {conv, upper, *after, n});
+    } else if (before) {
+      sql += "AND seq < $3 ORDER BY seq DESC LIMIT $4";
+      r = query(c, sql, {conv, upper, *before, n});
+    } else {
+      sql += "ORDER BY seq DESC LIMIT $3";
+      r = query(c, sql, {conv, upper, n});
+    }
+    if (!r) return to_error(r.error());
+    history_page page;
+    page.has_more = static_cast<int>(r->size()) > limit;
+    for (std::size_t i = 0; i < r->size() && static_cast<int>(i) < limit; ++i) page.events.push_back(to_event((*r)[i]));
+    if (descending) std::reverse(page.events.begin(), page.events.end());
+    return page;
+  });
+}
+
+namespace {
+
+result<nothing> fill_summary(connection& c, id_t user, conversation_summary& s) {
+  CONFAB_TRY(last, query(c,
+                         "SELECT " + std::string(event_cols) +
+                             " FROM events WHERE conv_id = $1 AND kind = 'message' ORDER BY seq DESC LIMIT 1",
+                         {s.id}));
+  if (!last->empty()) s.last_message = to_event((*last)[0]);
+  CONFAB_TRY(unread, query(c,
+                           "SELECT COUNT(*) FROM events WHERE conv_id = $1 AND seq > $2 AND kind = 'message' AND sender_id <> $3",
+                           {s.id, s.read_seq, user}));
+  s.unread = (*unread)[0].i64(0);
+  if (s.kind == "direct") {
+    CONFAB_TRY(ms, query(c,
+                         "SELECT m.user_id, u.username, m.role, m.joined_seq FROM members m JOIN users u ON u.id = m.user_id "
+                         "WHERE m.conv_id = $1 ORDER BY m.user_id",
+                         {s.id}));
+    for (auto& x : *ms) s.members.push_back({x.i64(0), x.str(1), x.str(2), x.i64(3)});
+  }
+  return nothing{};
+}
+
+constexpr std::string_view summary_select =
+    "SELECT c.id, c.kind, c.title, c.last_seq, c.last_ms, m.read_seq, m.role FROM members m "
+    "JOIN conversations c ON c.id = m.conv_id ";
+
+conversation_summary to_summary(const row& x) {
+  conversation_summary s;
+  s.id = x.i64(0);
+  s.kind = x.str(1);
+  s.title = x.str(2);
+  s.last_seq = x.i64(3);
+  s.last_ms = x.i64(4);
+  s.read_seq = x.i64(5);
+  s.role = x.str(6);
+  return s;
+}
+
+}  // namespace
+
+task<std::vector<conversation_summary>> store::conversations(id_t user, std::optional<conv_cursor> after, int limit) {
+  return ex_->read<std::vector<conversation_summary>>([=](connection& c) -> result<std::vector<conversation_summary>> {
+    const auto max = std::numeric_limits<std::int64_t>::max();
+    const conv_cursor cur = after.value_or(conv_cursor{max, max});
+    CONFAB_TRY(r, query(c,
+                        std::string(summary_select) +
+                            "WHERE m.user_id = $1 AND m.left_seq IS NULL AND (c.last_ms < $2 OR (c.last_ms = $2 AND c.id < $3)) "
+                            "ORDER BY c.last_ms DESC, c.id DESC LIMIT $4",
+                        {user, cur.last_ms, cur.id, std::int64_t{limit}}));
+    std::vector<conversation_summary> out;
+    for (auto& x : *r) {
+      out.push_back(to_summary(x));
+      CONFAB_TRY(f, fill_summary(c, user, out.back()));
+    }
+    return out;
+  });
+}
+
+task<conversation_summary> store::conversation(id_t user, id_t conv) {
+  return ex_->read<conversation_summary>([=](connection& c) -> result<conversation_summary> {
+    CONFAB_TRY(m, require_active(c, conv, user));
+    CONFAB_TRY(r, query(c, std::string(summary_select) + "WHERE m.user_id = $1 AND m.conv_id = $2", {user, conv}));
+    auto s = to_summary((*r)[0]);
+    CONFAB_TRY(f, fill_summary(c, user, s));
+    return s;
+  });
+}
+
+// ---------------------------------------------------------------- the user stream
+
+task<stream_page> store::read_stream(id_t user, std::int64_t after_pos, int limit) {
+  return ex_->read<stream_page>([=](connection& c) -> result<stream_page> {
+    CONFAB_TRY(head, query(c, "SELECT stream_pos FROM users WHERE id = $1", {user}));
+    if (head->empty()) return make_error(errc::not_found, "no such user");
+    CONFAB_TRY(r, query(c,
+                        "SELECT s.pos, e.conv_id, e.seq, e.kind, e.sender_id, e.device_id, e.client_id, e.ts_ms, e.body, "
+                        "e.content_type, e.reply_to, e.data FROM stream s JOIN events e ON e.conv_id = s.conv_id AND e.seq = s.seq "
+                        "WHERE s.user_id = $1 AND s.pos > $2 ORDER BY s.pos LIMIT $3",
+                        {user, after_pos, std::int64_t{limit}}));
+    stream_page page;
+    page.head = (*head)[0].i64(0);
+    for (auto& x : *r) page.items.push_back({x.i64(0), to_event(x, 1)});
+    return page;
+  });
+}
+
+task<std::int64_t> store::stream_head(id_t user) {
+  return ex_->read<std::int64_t>([=](connection& c) -> result<std::int64_t> {
+    CONFAB_TRY(head, query(c, "SELECT stream_pos FROM users WHERE id = $1", {user}));
+    if (head->empty()) return make_error(errc::not_found, "no such user");
+    return (*head)[0].i64(0);
+  });
+}
+
+}  // namespace confab::storage

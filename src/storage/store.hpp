@@ -1,0 +1,109 @@
+// Confab's storage interface: accounts, devices, conversations, the ordered event streams.
+//
+// One store serves both backends: the backend supplies connections (SQLite or PostgreSQL, see
+// db.hpp) and the store runs portable SQL on the executor's threads (executor.hpp). Every call is
+// a coroutine that suspends until the database answered and resumes on the caller's executor.
+//
+// Guarantees:
+//  - Per conversation, events get seq 1, 2, 3 ... assigned inside the committing transaction.
+//  - Each committed event is appended to the stream of every member it concerns, with that
+//    user's next stream position (1, 2, 3 ...), in the same transaction.
+//  - send() with a (device, client_id) pair seen before returns the original ack and writes
+//    nothing.
+//  - A write that completed ok is committed (durable per the backend's settings).
+//  - After each committed event, the sink (if set) is called on the storage writer thread, in
+//    commit order, with the event and its recipients. It must not block.
+// Errors: errc::not_found, forbidden, conflict, invalid_field for the caller's mistakes;
+// errc::unavailable when the database failed (retry is safe: sends are idempotent).
+#pragma once
+
+#include "core/error.hpp"
+#include "core/model.hpp"
+#include "storage/executor.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace confab::storage {
+
+template <class T>
+using task = boost::asio::awaitable<result<T>>;
+
+// Receives each committed event. Called on the writer thread; must be quick and thread-safe.
+class event_sink {
+ public:
+  virtual ~event_sink() = default;
+  virtual void on_committed(const event& ev, std::span<const recipient> to) = 0;
+};
+
+struct history_page {
+  std::vector<event> events;  // ascending seq
+  bool has_more = false;      // more exist beyond this page in the direction asked
+};
+
+struct stream_page {
+  std::vector<stream_item> items;  // ascending pos
+  std::int64_t head = 0;           // the user's latest stream position when read
+};
+
+// A keyset cursor into the activity-ordered conversation list.
+struct conv_cursor {
+  std::int64_t last_ms = 0;
+  id_t id = 0;
+};
+
+class store {
+ public:
+  // Takes ownership of the executor. sink may be null and may be set later, before traffic.
+  explicit store(std::unique_ptr<executor> ex);
+  ~store();
+
+  void set_sink(event_sink* sink) { sink_ = sink; }
+  // Finishes the queued writes, then stops the storage threads.
+  void stop();
+
+  // --- accounts and devices
+  task<id_t> create_user(std::string username, std::string password_hash);  // conflict if taken
+  task<user_record> find_user(std::string username);                         // not_found
+  task<device_record> create_device(id_t user, std::string name, std::string token_hash);
+  task<principal> authenticate(std::string token_hash);  // unauthenticated if unknown or revoked
+  task<std::vector<device_record>> list_devices(id_t user);
+  task<nothing> revoke_device(id_t user, id_t device);  // not_found unless the user's own device
+  task<id_t> find_user_id(std::string username);        // not_found
+
+  // --- conversations (actor = the user doing it, from device)
+  struct created {
+    id_t conv = 0;
+    bool is_new = false;
+  };
+  task<created> create_direct(id_t actor, id_t device, id_t other);
+  task<id_t> create_group(id_t actor, id_t device, std::string title, std::vector<id_t> members);
+  task<std::int64_t> add_members(id_t actor, id_t device, id_t conv, std::vector<id_t> users);  // returns the event seq
+  // Removes user from conv (actor == user means leave). Returns the event seq.
+  task<std::int64_t> remove_member(id_t actor, id_t device, id_t conv, id_t user);
+  task<std::int64_t> set_role(id_t actor, id_t device, id_t conv, id_t user, std::string role);
+  task<std::vector<member_record>> members(id_t actor, id_t conv);
+
+  // --- messages
+  task<send_ack> send(send_request req);
+  task<std::int64_t> mark_read(id_t user, id_t conv, std::int64_t seq);  // returns the new read_seq
+  // before/after: exclusive bounds; neither = the latest page. limit in 1..100.
+  task<history_page> history(id_t user, id_t conv, std::optional<std::int64_t> before,
+                             std::optional<std::int64_t> after, int limit);
+  task<std::vector<conversation_summary>> conversations(id_t user, std::optional<conv_cursor> after, int limit);
+  task<conversation_summary> conversation(id_t user, id_t conv);
+
+  // --- the user stream (delivery and catch-up)
+  task<stream_page> read_stream(id_t user, std::int64_t after_pos, int limit);
+  task<std::int64_t> stream_head(id_t user);
+
+ private:
+  std::unique_ptr<executor> ex_;
+  event_sink* sink_ = nullptr;
+};
+
+}  // namespace confab::storage
