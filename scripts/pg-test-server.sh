@@ -123,8 +123,8 @@ EOF
   for attempt in 1 2 3 4 5; do
     port=$(free_port)
     if as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "-p $port" start >/dev/null; then
-      local i
-      for i in $(seq 1 100); do
+      local _
+      for _ in $(seq 1 100); do
         if "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U confab -d postgres; then
           echo "host=127.0.0.1 port=$port user=confab dbname=postgres" >"$dir/dsn"
           echo "$port" >"$dir/port"

@@ -57,22 +57,24 @@ class executor {
   // Reads still queued complete with errc::unavailable. Idempotent.
   void stop();
 
+  // (Plain functions returning the awaitable, not coroutines: GCC 12 mis-copies by-value
+  // coroutine parameters built from temporaries, such as a lambda converted to std::function.)
   template <class T>
   boost::asio::awaitable<result<T>> read(std::function<result<T>(connection&)> fn) {
-    co_return co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(result<T>)>(
-        [this, fn = std::move(fn)](auto handler) mutable {
-          enqueue_read(std::make_unique<job_impl<T, decltype(handler), false>>(std::move(fn), std::move(handler)));
+    return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(result<T>)>(
+        [this](auto handler, std::function<result<T>(connection&)> f) {
+          enqueue_read(std::make_unique<job_impl<T, decltype(handler), false>>(std::move(f), std::move(handler)));
         },
-        boost::asio::use_awaitable);
+        boost::asio::use_awaitable, std::move(fn));
   }
 
   template <class T>
   boost::asio::awaitable<result<T>> write(std::function<result<T>(write_context&)> fn) {
-    co_return co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(result<T>)>(
-        [this, fn = std::move(fn)](auto handler) mutable {
-          enqueue_write(std::make_unique<job_impl<T, decltype(handler), true>>(std::move(fn), std::move(handler)));
+    return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(result<T>)>(
+        [this](auto handler, std::function<result<T>(write_context&)> f) {
+          enqueue_write(std::make_unique<job_impl<T, decltype(handler), true>>(std::move(f), std::move(handler)));
         },
-        boost::asio::use_awaitable);
+        boost::asio::use_awaitable, std::move(fn));
   }
 
   // Runs fn on the writer thread outside any batch (migrations at start-up). Blocking.

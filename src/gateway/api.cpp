@@ -1,0 +1,262 @@
+#include "gateway/api.hpp"
+
+#include "auth/auth.hpp"
+#include "core/blocking.hpp"
+#include "protocol/codec.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/array.hpp>
+
+namespace confab::gateway {
+namespace json = boost::json;
+namespace asio = boost::asio;
+using protocol::get_int;
+using protocol::get_opt_int;
+using protocol::get_opt_string;
+using protocol::get_string;
+
+#define CONFAB_FIELD(var, expr) \
+  auto var = (expr);            \
+  if (!var) co_return var.error()
+
+namespace {
+
+result<std::string> check_username(std::string s) {
+  if (s.empty() || s.size() > 32) return make_error(errc::invalid_field, "username must be 1 to 32 characters");
+  for (unsigned char c : s)
+    if (!(std::isalnum(c) && c < 0x80) && c != '_' && c != '.' && c != '-')
+      return make_error(errc::invalid_field, "username may contain only a-z, A-Z, 0-9, _ . -");
+  return s;
+}
+
+result<std::string> check_password(std::string s) {
+  if (s.size() < 8 || s.size() > 1024) return make_error(errc::invalid_field, "password must be 8 to 1024 bytes");
+  return s;
+}
+
+result<int> check_limit(const json::object& a, int dflt) {
+  auto l = get_opt_int(a, "limit");
+  if (!l) return l.error();
+  if (!*l) return dflt;
+  if (**l < 1 || **l > 100) return make_error(errc::invalid_field, "field limit must be 1 to 100");
+  return static_cast<int>(**l);
+}
+
+json::value ok_value() { return json::object{{"ok", true}}; }
+
+}  // namespace
+
+api::api(storage::store& store, hub& hub, const options& opts, asio::thread_pool& blocking)
+    : store_(store), hub_(hub), opts_(opts), blocking_(blocking), limiter_(opts.rate_per_sec, opts.rate_burst) {}
+
+asio::awaitable<result<principal>> api::authenticate(std::string_view token) {
+  if (token.empty() || token.size() > 256) co_return make_error(errc::unauthenticated, "missing or malformed token");
+  co_return co_await store_.authenticate(auth::token_hash(token));
+}
+
+api::value_task api::call(std::string_view op, const json::object& args, const principal* who) {
+  if (op == "register") co_return co_await register_user(args);
+  if (op == "login") co_return co_await login(args);
+  if (!who) co_return make_error(errc::unauthenticated, "this operation needs a token");
+  if (!limiter_.allow(who->device_id)) co_return make_error(errc::rate_limited, "too many requests from this device");
+  co_return co_await dispatch(op, args, *who);
+}
+
+api::value_task api::issue_device(id_t user, std::string username, const json::object& a) {
+  CONFAB_FIELD(name, get_opt_string(a, "device_name"));
+  std::string dev_name = name->value_or("device");
+  if (dev_name.size() > 64) co_return make_error(errc::invalid_field, "device_name must be at most 64 bytes");
+  std::string token = auth::new_token();
+  auto dev = co_await store_.create_device(user, dev_name, auth::token_hash(token));
+  if (!dev) co_return dev.error();
+  co_return json::object{{"user_id", user}, {"username", username}, {"device_id", dev->id}, {"token", token}};
+}
+
+api::value_task api::register_user(const json::object& a) {
+  CONFAB_FIELD(user, get_string(a, "username"));
+  CONFAB_FIELD(pass, get_string(a, "password"));
+  CONFAB_FIELD(uname, check_username(std::move(*user)));
+  CONFAB_FIELD(pw, check_password(std::move(*pass)));
+  auto cost = opts_.argon2;
+  // (A named job, not a temporary lambda inside co_await: GCC 12 miscompiles the latter.)
+  auto job = [p = std::move(*pw), cost] { return auth::hash_password(p, cost); };
+  std::string hash = co_await run_blocking(blocking_, std::move(job));
+  if (hash.empty()) co_return make_error(errc::unavailable, "password hashing failed (out of memory)");
+  auto id = co_await store_.create_user(*uname, hash);
+  if (!id) co_return id.error();
+  co_return co_await issue_device(*id, *uname, a);
+}
+
+api::value_task api::login(const json::object& a) {
+  CONFAB_FIELD(user, get_string(a, "username"));
+  CONFAB_FIELD(pass, get_string(a, "password"));
+  auto rec = co_await store_.find_user(*user);
+  if (!rec) {
+    if (rec.error().code == errc::not_found) co_return make_error(errc::invalid_credentials, "wrong username or password");
+    co_return rec.error();
+  }
+  auto job = [h = rec->password_hash, p = std::move(*pass)] { return auth::verify_password(h, p); };
+  bool ok = co_await run_blocking(blocking_, std::move(job));
+  if (!ok) co_return make_error(errc::invalid_credentials, "wrong username or password");
+  co_return co_await issue_device(rec->id, rec->username, a);
+}
+
+api::value_task api::dispatch(std::string_view op, const json::object& a, const principal& who) {
+  const id_t me = who.user_id;
+  if (op == "send") {
+    CONFAB_FIELD(conv, get_int(a, "conv"));
+    CONFAB_FIELD(client_id, get_string(a, "client_id"));
+    CONFAB_FIELD(text, get_string(a, "text"));
+    CONFAB_FIELD(ctype, get_opt_string(a, "content_type"));
+    CONFAB_FIELD(reply, get_opt_int(a, "reply_to"));
+    if (client_id->empty() || client_id->size() > 64)
+      co_return make_error(errc::invalid_field, "field client_id must be 1 to 64 bytes");
+    if (text->size() > opts_.max_text_bytes)
+      co_return make_error(errc::text_too_long, "text of " + std::to_string(text->size()) + " bytes exceeds the limit of " +
+                                                    std::to_string(opts_.max_text_bytes));
+    std::string content_type = ctype->value_or("text/plain");
+    if (content_type.empty() || content_type.size() > 128)
+      co_return make_error(errc::invalid_field, "field content_type must be 1 to 128 bytes");
+    send_request req{me, who.device_id, *conv, std::move(*client_id), std::move(*text), std::move(content_type), *reply};
+    auto ack = co_await store_.send(std::move(req));
+    if (!ack) co_return ack.error();
+    co_return json::object{{"conv", ack->conv}, {"seq", ack->seq}, {"ts", ack->ts_ms}, {"duplicate", ack->duplicate}};
+  }
+  if (op == "history") {
+    CONFAB_FIELD(conv, get_int(a, "conv"));
+    CONFAB_FIELD(before, get_opt_int(a, "before"));
+    CONFAB_FIELD(after, get_opt_int(a, "after"));
+    CONFAB_FIELD(limit, check_limit(a, 50));
+    if (*before && *after) co_return make_error(errc::invalid_field, "give before or after, not both");
+    auto page = co_await store_.history(me, *conv, *before, *after, *limit);
+    if (!page) co_return page.error();
+    json::array evs;
+    for (auto& e : page->events) evs.push_back(protocol::event_object(e));
+    co_return json::object{{"events", std::move(evs)}, {"has_more", page->has_more}};
+  }
+  if (op == "read") {
+    CONFAB_FIELD(conv, get_int(a, "conv"));
+    CONFAB_FIELD(seq, get_int(a, "seq"));
+    if (*seq < 0) co_return make_error(errc::invalid_field, "field seq must be >= 0");
+    auto r = co_await store_.mark_read(me, *conv, *seq);
+    if (!r) co_return r.error();
+    co_return json::object{{"conv", *conv}, {"read_seq", *r}};
+  }
+  if (op == "conversations") {
+    CONFAB_FIELD(limit, check_limit(a, 50));
+    CONFAB_FIELD(cur_ts, get_opt_int(a, "before_ts"));
+    CONFAB_FIELD(cur_id, get_opt_int(a, "before_conv"));
+    std::optional<storage::conv_cursor> cur;
+    if (*cur_ts || *cur_id) {
+      if (!*cur_ts || !*cur_id) co_return make_error(errc::invalid_field, "give both before_ts and before_conv");
+      cur = storage::conv_cursor{**cur_ts, **cur_id};
+    }
+    auto list = co_await store_.conversations(me, cur, *limit);
+    if (!list) co_return list.error();
+    json::array out;
+    for (auto& s : *list) out.push_back(protocol::to_json(s));
+    json::value next = nullptr;
+    if (static_cast<int>(list->size()) == *limit)
+      next = json::object{{"before_ts", list->back().last_ms}, {"before_conv", list->back().id}};
+    co_return json::object{{"conversations", std::move(out)}, {"next", next}};
+  }
+  if (op == "conversation") {
+    CONFAB_FIELD(conv, get_int(a, "conv"));
+    auto s = co_await store_.conversation(me, *conv);
+    if (!s) co_return s.error();
+    co_return protocol::to_json(*s);
+  }
+  if (op == "create_direct") {
+    CONFAB_FIELD(other, get_opt_int(a, "user_id"));
+    CONFAB_FIELD(uname, get_opt_string(a, "username"));
+    id_t target = 0;
+    if (*other) {
+      target = **other;
+    } else if (*uname) {
+      auto id = co_await store_.find_user_id(**uname);
+      if (!id) co_return id.error();
+      target = *id;
+    } else {
+      co_return make_error(errc::missing_field, "missing field: user_id (or username)");
+    }
+    auto r = co_await store_.create_direct(me, who.device_id, target);
+    if (!r) co_return r.error();
+    co_return json::object{{"conv", r->conv}, {"created", r->is_new}};
+  }
+  if (op == "create_group") {
+    CONFAB_FIELD(title, get_string(a, "title"));
+    CONFAB_FIELD(members, protocol::get_int_array(a, "members", opts_.max_group_members));
+    if (title->empty() || title->size() > 200) co_return make_error(errc::invalid_field, "field title must be 1 to 200 bytes");
+    auto r = co_await store_.create_group(me, who.device_id, std::move(*title), std::move(*members));
+    if (!r) co_return r.error();
+    co_return json::object{{"conv", *r}};
+  }
+  if (op == "add_members") {
+    CONFAB_FIELD(conv, get_int(a, "conv"));
+    CONFAB_FIELD(users, protocol::get_int_array(a, "users", opts_.max_group_members));
+    if (users->empty()) co_return make_error(errc::invalid_field, "field users must not be empty");
+    auto r = co_await store_.add_members(me, who.device_id, *conv, std::move(*users));
+    if (!r) co_return r.error();
+    co_return json::object{{"conv", *conv}, {"seq", *r}};
+  }
+  if (op == "remove_member" || op == "leave") {
+    CONFAB_FIELD(conv, get_int(a, "conv"));
+    id_t target = me;
+    if (op == "remove_member") {
+      CONFAB_FIELD(u, get_int(a, "user_id"));
+      target = *u;
+    }
+    auto r = co_await store_.remove_member(me, who.device_id, *conv, target);
+    if (!r) co_return r.error();
+    co_return json::object{{"conv", *conv}, {"seq", *r}};
+  }
+  if (op == "set_role") {
+    CONFAB_FIELD(conv, get_int(a, "conv"));
+    CONFAB_FIELD(u, get_int(a, "user_id"));
+    CONFAB_FIELD(role, get_string(a, "role"));
+    auto r = co_await store_.set_role(me, who.device_id, *conv, *u, std::move(*role));
+    if (!r) co_return r.error();
+    co_return json::object{{"conv", *conv}, {"seq", *r}};
+  }
+  if (op == "members") {
+    CONFAB_FIELD(conv, get_int(a, "conv"));
+    auto r = co_await store_.members(me, *conv);
+    if (!r) co_return r.error();
+    json::array out;
+    for (auto& m : *r) out.push_back(protocol::to_json(m));
+    co_return json::object{{"members", std::move(out)}};
+  }
+  if (op == "devices") {
+    auto r = co_await store_.list_devices(me);
+    if (!r) co_return r.error();
+    json::array out;
+    for (auto& d : *r) out.push_back(protocol::to_json(d));
+    co_return json::object{{"devices", std::move(out)}, {"current", who.device_id}};
+  }
+  if (op == "revoke_device" || op == "logout") {
+    id_t dev = who.device_id;
+    if (op == "revoke_device") {
+      CONFAB_FIELD(d, get_int(a, "device_id"));
+      dev = *d;
+    }
+    auto r = co_await store_.revoke_device(me, dev);
+    if (!r) co_return r.error();
+    hub_.disconnect_device(dev, 4001, "device revoked");
+    co_return ok_value();
+  }
+  if (op == "me") {
+    auto head = co_await store_.stream_head(me);
+    if (!head) co_return head.error();
+    co_return json::object{{"user_id", me}, {"username", who.username}, {"device_id", who.device_id}, {"head", *head}};
+  }
+  if (op == "user") {
+    CONFAB_FIELD(uname, get_string(a, "username"));
+    auto id = co_await store_.find_user_id(*uname);
+    if (!id) co_return id.error();
+    co_return json::object{{"user_id", *id}, {"username", *uname}};
+  }
+  co_return make_error(errc::unknown_op, "unknown operation: " + std::string(op.substr(0, 64)));
+}
+
+}  // namespace confab::gateway

@@ -1,0 +1,51 @@
+// Every operation of Confab's API, shared by HTTP (POST /v1/<op>) and WebSocket ({"op": ...}).
+//
+// call() validates the fields, checks authentication and the per-device rate limit, runs the
+// operation against storage and returns the result's JSON or a typed error. It runs on the
+// caller's executor and suspends on storage and on the blocking pool (Argon2id).
+#pragma once
+
+#include "core/error.hpp"
+#include "core/model.hpp"
+#include "gateway/hub.hpp"
+#include "gateway/options.hpp"
+#include "gateway/rate_limiter.hpp"
+#include "storage/store.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <string_view>
+
+namespace confab::gateway {
+
+class api {
+ public:
+  api(storage::store& store, hub& hub, const options& opts, boost::asio::thread_pool& blocking);
+
+  // who == nullptr: unauthenticated (only register and login are allowed).
+  boost::asio::awaitable<result<boost::json::value>> call(std::string_view op, const boost::json::object& args,
+                                                          const principal* who);
+  // Resolves a bearer token; errc::unauthenticated if unknown or revoked.
+  boost::asio::awaitable<result<principal>> authenticate(std::string_view token);
+
+  const options& opts() const { return opts_; }
+  storage::store& store() { return store_; }
+
+ private:
+  using value_task = boost::asio::awaitable<result<boost::json::value>>;
+  value_task register_user(const boost::json::object& a);
+  value_task login(const boost::json::object& a);
+  value_task dispatch(std::string_view op, const boost::json::object& a, const principal& who);
+  value_task issue_device(id_t user, std::string username, const boost::json::object& a);
+
+  storage::store& store_;
+  hub& hub_;
+  const options& opts_;
+  boost::asio::thread_pool& blocking_;
+  rate_limiter limiter_;
+};
+
+}  // namespace confab::gateway

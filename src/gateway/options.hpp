@@ -1,0 +1,26 @@
+// The gateway's tunables; filled from file, flags and environment by src/server (confabd --help).
+#pragma once
+
+#include "auth/auth.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace confab::gateway {
+
+struct options {
+  std::size_t max_text_bytes = 16 * 1024;     // message text limit
+  std::size_t max_frame_bytes = 64 * 1024;    // WebSocket frame / HTTP body limit (typed error above it)
+  std::size_t hard_frame_bytes = 1024 * 1024; // above this the connection is closed (1009)
+  std::size_t max_outbox_bytes = 4 * 1024 * 1024;  // per connection; a slower client is disconnected
+  std::size_t max_group_members = 1000;
+  double rate_per_sec = 20;  // requests per device per second (token bucket) ...
+  double rate_burst = 60;    // ... and its burst
+  std::chrono::seconds handshake_timeout{10};  // HTTP request / WebSocket upgrade / hello
+  std::chrono::seconds idle_timeout{60};       // a WebSocket with no traffic for this long is closed; pings at half
+  std::chrono::seconds http_idle_timeout{30};
+  auth::argon2_cost argon2;
+};
+
+}  // namespace confab::gateway

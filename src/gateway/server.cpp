@@ -1,0 +1,69 @@
+#include "gateway/server.hpp"
+
+#include "core/log.hpp"
+#include "gateway/http_session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
+
+namespace confab::gateway {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+
+server::server(asio::io_context& ioc, storage::store& store, options opts)
+    : ioc_(ioc), opts_(std::move(opts)), api_(store, hub_, opts_, blocking_), acceptor_(ioc) {
+  store.set_sink(&hub_);
+}
+
+boost::system::error_code server::start(const asio::ip::tcp::endpoint& ep) {
+  boost::system::error_code ec;
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return ec;
+  asio::co_spawn(ioc_, accept_loop(), asio::detached);
+  return {};
+}
+
+asio::ip::tcp::endpoint server::local_endpoint() const { return acceptor_.local_endpoint(); }
+
+asio::awaitable<void> server::accept_loop() {
+  for (;;) {
+    auto [ec, sock] = co_await acceptor_.async_accept(asio::make_strand(ioc_), asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+      // EMFILE and friends: back off briefly rather than spin.
+      log::warn("accept failed", "\"error\":\"" + ec.message() + "\"");
+      asio::steady_timer t(ioc_, std::chrono::milliseconds(100));
+      co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    sock.set_option(asio::ip::tcp::no_delay(true));
+    auto exec = sock.get_executor();
+    asio::co_spawn(exec, serve_http(beast::tcp_stream(std::move(sock)), api_, hub_), [](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        log::error("http session failed", "\"error\":" + boost::json::serialize(boost::json::string(ex.what())));
+      }
+    });
+  }
+}
+
+void server::shutdown() {
+  asio::post(ioc_, [this] {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    hub_.close_all(1001, "server shutting down");
+  });
+}
+
+}  // namespace confab::gateway

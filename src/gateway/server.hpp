@@ -1,0 +1,40 @@
+// The gateway of one confabd node: listener, hub and API on one io_context.
+//
+// Lifetime: construct, start(), then run the io_context. shutdown() (any thread) stops accepting
+// and closes every WebSocket with 1001; the caller then lets the io_context drain with a deadline.
+#pragma once
+
+#include "gateway/api.hpp"
+#include "gateway/hub.hpp"
+#include "gateway/options.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <atomic>
+
+namespace confab::gateway {
+
+class server {
+ public:
+  server(boost::asio::io_context& ioc, storage::store& store, options opts);
+
+  // Binds and listens; errors (address in use ...) are returned, not thrown.
+  boost::system::error_code start(const boost::asio::ip::tcp::endpoint& ep);
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+  void shutdown();
+  hub& the_hub() { return hub_; }
+
+ private:
+  boost::asio::awaitable<void> accept_loop();
+
+  boost::asio::io_context& ioc_;
+  options opts_;
+  boost::asio::thread_pool blocking_{2};
+  hub hub_;
+  api api_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+};
+
+}  // namespace confab::gateway

@@ -1,0 +1,294 @@
+#include "gateway/ws_session.hpp"
+
+#include "core/log.hpp"
+#include "protocol/codec.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket/error.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace confab::gateway {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace json = boost::json;
+using asio::use_awaitable;
+
+namespace {
+constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
+constexpr int catch_up_page = 256;
+}  // namespace
+
+ws_session::ws_session(beast::tcp_stream&& stream, api& api, hub& hub)
+    : ws_(std::move(stream)),
+      api_(api),
+      hub_(hub),
+      opts_(api.opts()),
+      wake_writer_(ws_.get_executor()),
+      wake_catch_up_(ws_.get_executor()),
+      hello_timer_(ws_.get_executor()) {}
+
+ws_session::~ws_session() {
+  if (attached_) hub_.detach(who_->user_id, who_->device_id, this);
+}
+
+void ws_session::start(beast::http::request<beast::http::string_body> req) {
+  asio::co_spawn(ws_.get_executor(), run(std::move(req)), [self = shared_from_this()](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log::error("websocket session failed", "\"error\":" + json::serialize(json::string(ex.what())));
+    }
+    beast::error_code ec;
+    self->ws_.next_layer().socket().close(ec);
+  });
+}
+
+void ws_session::deliver(std::int64_t pos, std::shared_ptr<const std::string> event_json) {
+  asio::dispatch(ws_.get_executor(), [self = shared_from_this(), pos, ev = std::move(event_json)] { self->on_live(pos, ev); });
+}
+
+void ws_session::kick(std::uint16_t code, std::string reason) {
+  asio::dispatch(ws_.get_executor(), [self = shared_from_this(), code, r = std::move(reason)]() mutable {
+    self->close_later(code, std::move(r));
+  });
+}
+
+void ws_session::on_live(std::int64_t pos, const std::shared_ptr<const std::string>& event_json) {
+  if (closing_) return;
+  max_hint_ = std::max(max_hint_, pos);
+  if (syncing_ || pos <= pos_) return;  // catch-up will read it from storage, or it is a duplicate
+  if (pos == pos_ + 1) {
+    pos_ = pos;
+    enqueue(protocol::event_frame(pos, *event_json));
+    return;
+  }
+  start_catch_up();  // a gap: fill it from storage
+}
+
+void ws_session::enqueue(std::string s) { enqueue(std::make_shared<const std::string>(std::move(s))); }
+
+void ws_session::enqueue(frame f) {
+  if (closing_) return;
+  outbox_bytes_ += f->size();
+  outbox_.push_back(std::move(f));
+  if (outbox_bytes_ > opts_.max_outbox_bytes) {
+    log::warn("slow consumer disconnected", "\"device\":" + std::to_string(who_ ? who_->device_id : 0));
+    close_later(1008, "outbound queue overflow");
+    return;
+  }
+  wake_writer_.cancel();
+}
+
+void ws_session::close_later(std::uint16_t code, std::string reason) {
+  if (closing_) return;
+  if (code == 1008 && reason == "outbound queue overflow") {
+    outbox_.clear();  // memory bound: the client resumes from its cursor
+    outbox_bytes_ = 0;
+  }
+  closing_.emplace(code, std::move(reason));
+  wake_writer_.cancel();
+  wake_catch_up_.cancel();
+  hello_timer_.cancel();
+}
+
+void ws_session::start_catch_up() {
+  if (syncing_) return;
+  syncing_ = true;
+  asio::co_spawn(ws_.get_executor(), catch_up(), asio::detached);
+}
+
+asio::awaitable<void> ws_session::run(beast::http::request<beast::http::string_body> req) {
+  auto self = shared_from_this();
+  websocket::stream_base::timeout t{};
+  t.handshake_timeout = opts_.handshake_timeout;
+  t.idle_timeout = opts_.idle_timeout;
+  t.keep_alive_pings = true;
+  ws_.set_option(t);
+  ws_.read_message_max(opts_.hard_frame_bytes);
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(beast::http::field::server, "confabd"); }));
+  auto [aec] = co_await ws_.async_accept(req, as_tuple_awaitable);
+  if (aec) co_return;
+
+  asio::co_spawn(ws_.get_executor(), writer(), asio::detached);
+  hello_timer_.expires_after(opts_.handshake_timeout);
+  hello_timer_.async_wait([w = weak_from_this()](beast::error_code ec) {
+    auto s = w.lock();
+    if (!ec && s && !s->who_) s->close_later(1008, "no hello within the handshake timeout");
+  });
+
+  beast::flat_buffer buf;
+  for (;;) {
+    auto [ec, n] = co_await ws_.async_read(buf, as_tuple_awaitable);
+    if (ec) {
+      if (ec == websocket::error::message_too_big)
+        log::info("websocket frame over hard limit", "\"limit\":" + std::to_string(opts_.hard_frame_bytes));
+      break;
+    }
+    if (!ws_.got_text()) {
+      buf.consume(buf.size());
+      enqueue(protocol::error_frame(nullptr, make_error(errc::malformed, "frames must be text (JSON)")));
+      continue;
+    }
+    std::string text = beast::buffers_to_string(buf.data());
+    buf.consume(buf.size());
+    co_await handle(std::move(text));
+    if (closing_) break;
+  }
+  if (!closing_) closing_.emplace(1000, "");  // no further frames; wakes the writer so it ends
+  wake_writer_.cancel();
+  wake_catch_up_.cancel();
+  hello_timer_.cancel();
+}
+
+asio::awaitable<void> ws_session::handle(std::string text) {
+  auto req = protocol::parse_frame(text, opts_.max_frame_bytes);
+  if (!req) {
+    enqueue(protocol::error_frame(nullptr, req.error()));
+    co_return;
+  }
+  if (req->op == "hello") {
+    co_await hello(req->id, req->args);
+    co_return;
+  }
+  if (req->op == "ping") {
+    enqueue(protocol::result_frame(req->id, json::object{{"pong", true}}));
+    co_return;
+  }
+  if (!who_) {
+    enqueue(protocol::error_frame(req->id, make_error(errc::unauthenticated, "send hello with a token first")));
+    co_return;
+  }
+  auto r = co_await api_.call(req->op, req->args, &*who_);
+  if (r)
+    enqueue(protocol::result_frame(req->id, *r));
+  else
+    enqueue(protocol::error_frame(req->id, r.error()));
+}
+
+asio::awaitable<void> ws_session::hello(const json::value& id, const json::object& args) {
+  if (who_) {
+    enqueue(protocol::error_frame(id, make_error(errc::invalid_field, "hello was already sent on this connection")));
+    co_return;
+  }
+  auto token = protocol::get_string(args, "token");
+  if (!token) {
+    enqueue(protocol::error_frame(id, token.error()));
+    co_return;
+  }
+  auto since = protocol::get_opt_int(args, "since");
+  if (!since) {
+    enqueue(protocol::error_frame(id, since.error()));
+    co_return;
+  }
+  if (*since && **since < 0) {
+    enqueue(protocol::error_frame(id, make_error(errc::invalid_field, "field since must be >= 0")));
+    co_return;
+  }
+  auto who = co_await api_.authenticate(*token);
+  if (!who) {
+    enqueue(protocol::error_frame(id, who.error()));
+    co_return;
+  }
+  if (closing_) co_return;
+  // Subscribe before reading the head, so nothing committed after this point is missed.
+  who_ = *who;
+  hub_.attach(who_->user_id, who_->device_id, shared_from_this());
+  attached_ = true;
+  hello_timer_.cancel();
+  auto head = co_await api_.store().stream_head(who_->user_id);
+  if (!head) {
+    enqueue(protocol::error_frame(id, head.error()));
+    close_later(1011, "storage unavailable");
+    co_return;
+  }
+  if (*since && **since > *head) {
+    enqueue(protocol::error_frame(id, make_error(errc::invalid_field, "since is ahead of this user's stream head")));
+    close_later(1008, "invalid cursor");
+    co_return;
+  }
+  pos_ = since->value_or(*head);
+  enqueue(protocol::result_frame(id, json::object{{"user_id", who_->user_id},
+                                                  {"username", who_->username},
+                                                  {"device_id", who_->device_id},
+                                                  {"head", *head},
+                                                  {"since", pos_}}));
+  asio::co_spawn(ws_.get_executor(), catch_up(), asio::detached);
+}
+
+asio::awaitable<void> ws_session::catch_up() {
+  auto self = shared_from_this();
+  int empty_reads = 0;
+  while (!closing_) {
+    // Backpressure: read the next page only when the client has taken most of the last one.
+    while (!closing_ && outbox_bytes_ > opts_.max_outbox_bytes / 2) {
+      wake_catch_up_.expires_after(std::chrono::seconds(5));
+      co_await wake_catch_up_.async_wait(as_tuple_awaitable);
+    }
+    if (closing_) co_return;
+    auto page = co_await api_.store().read_stream(who_->user_id, pos_, catch_up_page);
+    if (closing_) co_return;
+    if (!page) {
+      close_later(1011, "storage unavailable during catch-up");
+      co_return;
+    }
+    for (auto& item : page->items) {
+      if (item.pos != pos_ + 1) continue;  // already queued by an earlier page
+      pos_ = item.pos;
+      enqueue(protocol::event_frame(item.pos, protocol::event_json(item.ev)));
+    }
+    if (static_cast<int>(page->items.size()) == catch_up_page) continue;
+    if (max_hint_ > pos_) {
+      // Announced but not yet seen: read again (commit precedes announcement, so it will appear).
+      if (page->items.empty() && ++empty_reads > 50) {
+        log::error("catch-up cannot find announced events", "\"pos\":" + std::to_string(pos_));
+        close_later(1011, "stream inconsistency");
+        co_return;
+      }
+      continue;
+    }
+    break;
+  }
+  syncing_ = false;
+  enqueue(json::serialize(json::object{{"type", "synced"}, {"pos", pos_}}));
+}
+
+asio::awaitable<void> ws_session::writer() {
+  auto self = shared_from_this();
+  for (;;) {
+    while (!outbox_.empty()) {
+      frame f = outbox_.front();
+      ws_.text(true);
+      auto [ec, n] = co_await ws_.async_write(asio::buffer(*f), as_tuple_awaitable);
+      if (ec) {
+        outbox_.clear();
+        outbox_bytes_ = 0;
+        closing_.emplace(1006, "");
+        co_return;
+      }
+      if (!outbox_.empty() && outbox_.front() == f) {
+        outbox_bytes_ -= f->size();
+        outbox_.pop_front();
+      }
+      if (outbox_bytes_ <= opts_.max_outbox_bytes / 2) wake_catch_up_.cancel();
+    }
+    if (closing_) break;
+    wake_writer_.expires_at(asio::steady_timer::time_point::max());
+    co_await wake_writer_.async_wait(as_tuple_awaitable);
+  }
+  if (ws_.is_open()) {
+    auto [ec] = co_await ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(closing_->first), closing_->second), as_tuple_awaitable);
+    (void)ec;
+  }
+}
+
+}  // namespace confab::gateway

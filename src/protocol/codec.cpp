@@ -1,0 +1,179 @@
+#include "protocol/codec.hpp"
+
+#include "core/utf8.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <string>
+
+namespace confab::protocol {
+namespace json = boost::json;
+
+namespace {
+
+result<json::object> parse_object(std::string_view text, std::size_t max_bytes, bool empty_ok) {
+  if (text.size() > max_bytes)
+    return make_error(errc::too_large, "frame of " + std::to_string(text.size()) + " bytes exceeds the limit of " +
+                                           std::to_string(max_bytes));
+  if (!valid_utf8(text)) return make_error(errc::invalid_utf8, "frame is not valid UTF-8");
+  if (empty_ok && text.find_first_not_of(" \t\r\n") == std::string_view::npos) return json::object{};
+  boost::system::error_code ec;
+  json::parse_options opts;
+  opts.max_depth = 16;
+  json::value v = json::parse(text, ec, {}, opts);
+  if (ec) return make_error(errc::malformed, "invalid JSON: " + ec.message());
+  if (!v.is_object()) return make_error(errc::malformed, "a frame must be a JSON object");
+  return std::move(v.as_object());
+}
+
+error missing(std::string_view key) { return make_error(errc::missing_field, "missing field: " + std::string(key)); }
+error invalid(std::string_view key, std::string_view want) {
+  return make_error(errc::invalid_field, "field " + std::string(key) + " must be " + std::string(want));
+}
+
+}  // namespace
+
+result<request> parse_frame(std::string_view text, std::size_t max_bytes) {
+  auto o = parse_object(text, max_bytes, false);
+  if (!o) return o.error();
+  request r;
+  if (auto* id = o->if_contains("id")) {
+    if (!id->is_string() && !id->is_int64() && !id->is_uint64()) return invalid("id", "a string or an integer");
+    r.id = *id;
+  }
+  auto* op = o->if_contains("op");
+  if (!op) return missing("op");
+  if (!op->is_string()) return invalid("op", "a string");
+  r.op = std::string(op->as_string());
+  r.args = std::move(*o);
+  return r;
+}
+
+result<json::object> parse_body(std::string_view text, std::size_t max_bytes) { return parse_object(text, max_bytes, true); }
+
+result<std::int64_t> get_int(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  if (!v || v->is_null()) return missing(key);
+  if (v->is_int64()) return v->as_int64();
+  if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) return static_cast<std::int64_t>(v->as_uint64());
+  return invalid(key, "an integer");
+}
+
+result<std::optional<std::int64_t>> get_opt_int(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  if (!v || v->is_null()) return std::optional<std::int64_t>{};
+  auto r = get_int(o, key);
+  if (!r) return r.error();
+  return std::optional<std::int64_t>{*r};
+}
+
+result<std::string> get_string(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  if (!v || v->is_null()) return missing(key);
+  if (!v->is_string()) return invalid(key, "a string");
+  return std::string(v->as_string());
+}
+
+result<std::optional<std::string>> get_opt_string(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  if (!v || v->is_null()) return std::optional<std::string>{};
+  if (!v->is_string()) return invalid(key, "a string");
+  return std::optional<std::string>{std::string(v->as_string())};
+}
+
+result<std::vector<std::int64_t>> get_int_array(const json::object& o, std::string_view key, std::size_t max_items) {
+  auto* v = o.if_contains(key);
+  if (!v || v->is_null()) return missing(key);
+  if (!v->is_array()) return invalid(key, "an array of integers");
+  const auto& a = v->as_array();
+  if (a.size() > max_items) return invalid(key, "an array of at most " + std::to_string(max_items) + " integers");
+  std::vector<std::int64_t> out;
+  out.reserve(a.size());
+  for (const auto& x : a) {
+    if (x.is_int64()) out.push_back(x.as_int64());
+    else return invalid(key, "an array of integers");
+  }
+  return out;
+}
+
+std::string result_frame(const json::value& id, const json::value& data) {
+  json::object o;
+  o["type"] = "result";
+  o["id"] = id;
+  o["data"] = data;
+  return json::serialize(o);
+}
+
+std::string error_frame(const json::value& id, const error& e) {
+  json::object o;
+  o["type"] = "error";
+  o["id"] = id;
+  o["error"] = json::object{{"code", error_name(e.code)}, {"message", e.message}, {"retryable", retryable(e.code)}};
+  return json::serialize(o);
+}
+
+std::string error_body(const error& e) {
+  json::object o;
+  o["error"] = json::object{{"code", error_name(e.code)}, {"message", e.message}, {"retryable", retryable(e.code)}};
+  return json::serialize(o);
+}
+
+json::object event_object(const event& ev) {
+  json::object o;
+  o["conv"] = ev.conv;
+  o["seq"] = ev.seq;
+  o["kind"] = ev.kind;
+  o["sender"] = ev.sender;
+  o["device"] = ev.device;
+  o["ts"] = ev.ts_ms;
+  if (ev.kind == "message") {
+    o["client_id"] = ev.client_id;
+    o["text"] = ev.text;
+    o["content_type"] = ev.content_type;
+    if (ev.reply_to) o["reply_to"] = *ev.reply_to;
+  } else if (!ev.data.empty()) {
+    boost::system::error_code ec;
+    auto d = json::parse(ev.data, ec);
+    if (!ec) o["data"] = std::move(d);
+  }
+  return o;
+}
+
+std::string event_json(const event& ev) { return json::serialize(event_object(ev)); }
+
+std::string event_frame(std::int64_t pos, std::string_view event_json_text) {
+  std::string out;
+  out.reserve(event_json_text.size() + 40);
+  out += R"({"type":"event","pos":)";
+  out += std::to_string(pos);
+  out += R"(,"event":)";
+  out += event_json_text;
+  out += '}';
+  return out;
+}
+
+json::object to_json(const member_record& m) {
+  return {{"user_id", m.user_id}, {"username", m.username}, {"role", m.role}, {"joined_seq", m.joined_seq}};
+}
+
+json::object to_json(const conversation_summary& s) {
+  json::object o{{"conv", s.id},          {"kind", s.kind},         {"title", s.title},
+                 {"last_seq", s.last_seq}, {"last_ts", s.last_ms},   {"read_seq", s.read_seq},
+                 {"unread", s.unread},     {"role", s.role}};
+  o["last_message"] = s.last_message ? json::value(event_object(*s.last_message)) : json::value(nullptr);
+  if (s.kind == "direct") {
+    json::array ms;
+    for (auto& m : s.members) ms.push_back(to_json(m));
+    o["members"] = std::move(ms);
+  }
+  return o;
+}
+
+json::object to_json(const device_record& d) {
+  json::object o{{"device_id", d.id}, {"name", d.name}, {"created_ts", d.created_ms}};
+  o["revoked_ts"] = d.revoked_ms ? json::value(*d.revoked_ms) : json::value(nullptr);
+  return o;
+}
+
+}  // namespace confab::protocol

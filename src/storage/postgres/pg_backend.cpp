@@ -1,0 +1,289 @@
+#include "storage/postgres/pg_backend.hpp"
+
+#include "core/log.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
+
+#include <libpq-fe.h>
+
+#include <cctype>
+#include <charconv>
+#include <cstring>
+#include <unordered_map>
+
+namespace confab::storage::postgres {
+namespace {
+
+constexpr Oid bool_oid = 16;             // pg_type.h is a server header; the OID is stable
+constexpr std::size_t max_cached = 512;  // prepared statements per connection; beyond: unnamed
+
+struct result_deleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using pg_result = std::unique_ptr<PGresult, result_deleter>;
+
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
+// libpq messages end in a newline and may span lines ("FATAL: ...\nserver closed the connection
+// unexpectedly\n\tThis probably means ..."): one line, single spaces, for the log.
+std::string one_line(const char* s) {
+  std::string out;
+  for (const char* p = s ? s : ""; *p; ++p) {
+    const bool space = *p == '\n' || *p == '\t' || *p == '\r' || *p == ' ';
+    if (!space) out += *p;
+    else if (!out.empty() && out.back() != ' ') out += ' ';
+  }
+  if (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+// WARNINGs (client_min_messages filters the rest) go to the structured log, not raw stderr.
+void on_notice(void*, const PGresult* r) {
+  const char* msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+  const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  log::warn("postgres notice", "\"sqlstate\":" + boost::json::serialize(boost::json::string(state ? state : "")) +
+                                   ",\"detail\":" + boost::json::serialize(boost::json::string(msg ? msg : "")));
+}
+
+class pg_connection final : public connection {
+ public:
+  explicit pg_connection(PGconn* c) : conn_(c) {}
+  ~pg_connection() override { PQfinish(conn_); }
+  pg_connection(const pg_connection&) = delete;
+  pg_connection& operator=(const pg_connection&) = delete;
+
+  db_result<rows> query(std::string_view sql, std::span<const param> params) override {
+    if (params.size() > 65535) return db_error{errc::internal, "postgres: too many parameters", false};
+    const int n = static_cast<int>(params.size());
+    // Text-format parameters are NUL-terminated C strings (libpq ignores lengths for them), so
+    // each value is copied into its own std::string first; NULL is a null pointer.
+    bufs_.resize(params.size());
+    values_.assign(params.size(), nullptr);
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const param& p = params[i];
+      if (const auto* v = std::get_if<std::int64_t>(&p)) {
+        char tmp[24];
+        auto [end, ec] = std::to_chars(tmp, tmp + sizeof tmp, *v);
+        bufs_[i].assign(tmp, end);
+      } else if (const auto* s = std::get_if<std::string_view>(&p)) {
+        if (std::memchr(s->data(), '\0', s->size()))
+          return db_error{errc::invalid_field,
+                          "parameter $" + std::to_string(i + 1) + " contains a NUL byte, which PostgreSQL text cannot hold",
+                          false};
+        bufs_[i].assign(*s);
+      } else {
+        continue;  // std::monostate: NULL
+      }
+    }
+    for (std::size_t i = 0; i < params.size(); ++i)
+      if (!std::holds_alternative<std::monostate>(params[i])) values_[i] = bufs_[i].c_str();
+
+    pg_result res;
+    auto name = prepare(sql);
+    if (!name) return name.error();
+    if (*name) {
+      res.reset(PQexecPrepared(conn_, *name, n, values_.data(), nullptr, nullptr, 0));
+    } else {  // the cache is full: an unnamed statement, types still inferred by the server
+      std::string text(sql);
+      res.reset(PQexecParams(conn_, text.c_str(), n, nullptr, values_.data(), nullptr, nullptr, 0));
+    }
+    const ExecStatusType st = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_EMPTY_QUERY) {
+      if (silent_rollback(sql, res.get())) return rolled_back();
+      return rows{};
+    }
+    if (st != PGRES_TUPLES_OK) return fail(res.get(), st);
+
+    const int nrow = PQntuples(res.get());
+    const int ncol = PQnfields(res.get());
+    rows out;
+    out.reserve(static_cast<std::size_t>(nrow));
+    for (int r = 0; r < nrow; ++r) {
+      std::vector<std::optional<std::string>> cells(static_cast<std::size_t>(ncol));
+      for (int c = 0; c < ncol; ++c) {
+        if (PQgetisnull(res.get(), r, c)) continue;
+        const char* v = PQgetvalue(res.get(), r, c);
+        if (PQftype(res.get(), c) == bool_oid)
+          cells[c].emplace(v[0] == 't' ? "1" : "0");  // as SQLite would return it
+        else
+          cells[c].emplace(v, static_cast<std::size_t>(PQgetlength(res.get(), r, c)));
+      }
+      out.emplace_back(std::move(cells));
+    }
+    return out;
+  }
+
+  db_result<void> exec(std::string_view sql) override {
+    std::string text(sql);
+    pg_result res(PQexec(conn_, text.c_str()));
+    const ExecStatusType st = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) {
+      if (silent_rollback(sql, res.get())) return rolled_back();
+      return {};
+    }
+    return fail(res.get(), st);
+  }
+
+  std::string_view dialect() const override { return "postgres"; }
+
+ private:
+  // The cached statement's name; nullptr when the cache is full (run it unnamed instead).
+  db_result<const char*> prepare(std::string_view sql) {
+    auto it = cache_.find(sql);
+    if (it != cache_.end()) return it->second.c_str();
+    if (cache_.size() >= max_cached) return nullptr;
+    std::string name = "confab_" + std::to_string(cache_.size() + 1);
+    std::string text(sql);
+    pg_result res(PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr));
+    const ExecStatusType st = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
+    if (st != PGRES_COMMAND_OK) return fail(res.get(), st);
+    return cache_.emplace(std::move(text), std::move(name)).first->second.c_str();
+  }
+
+  // COMMIT of a transaction in which a statement failed (and was not rolled back to a savepoint)
+  // "succeeds" with the command tag ROLLBACK: nothing was committed. That must not read as a
+  // durable commit, so it is reported as an error.
+  static bool silent_rollback(std::string_view sql, PGresult* res) {
+    if (std::strcmp(PQcmdStatus(res), "ROLLBACK") != 0) return false;
+    std::string upper(sql);
+    for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    return upper.find("ROLLBACK") == std::string::npos && upper.find("ABORT") == std::string::npos;
+  }
+
+  static db_error rolled_back() {
+    return db_error{errc::internal,
+                    "postgres: COMMIT did not commit: a statement of the transaction had failed, so the server rolled it back", false};
+  }
+
+  db_error fail(const PGresult* res, ExecStatusType st) {
+    const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+    const std::string_view code = state ? state : "";
+    // The primary message only: DETAIL would copy row values (tokens, names) into logs.
+    std::string msg = res ? one_line(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)) : "";
+    if (msg.empty()) msg = one_line(PQerrorMessage(conn_));
+    if (msg.empty()) msg = std::string("unexpected result ") + PQresStatus(st);
+    if (!code.empty()) msg += " (SQLSTATE " + std::string(code) + ")";
+    db_error e{errc::internal, "postgres: " + msg, false};
+
+    if (PQstatus(conn_) != CONNECTION_OK || (code.starts_with("08") && code != "08P01") || code.starts_with("57P")) {
+      // Lost connection, or the server is shutting down / restarting: the executor reconnects.
+      // (08P01 is a protocol violation such as a wrong parameter count: a bug, not a lost link.)
+      e.code = errc::unavailable;
+      broken = true;
+    } else if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
+      e.message = "postgres: COPY is not supported";
+      broken = true;  // the connection is stuck in COPY mode; drop it
+    } else if (code == "23505") {
+      e.code = errc::conflict;
+    } else if (code == "40P01" || code == "40001") {
+      e.code = errc::unavailable;
+      e.retry_transaction = true;
+      retry_requested = true;
+    } else if (code.starts_with("53") || code == "57014" || code == "55P03") {
+      // Out of disk/memory/connections, statement timeout, lock timeout: temporary.
+      e.code = errc::unavailable;
+    }
+    return e;
+  }
+
+  PGconn* conn_;
+  std::unordered_map<std::string, std::string, string_hash, std::equal_to<>> cache_;  // SQL -> name
+  std::vector<std::string> bufs_;                                                      // parameter text
+  std::vector<const char*> values_;
+};
+
+constexpr std::string_view v1 = R"sql(
+CREATE TABLE users (
+  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+  username TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  stream_pos BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE devices (
+  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+  user_id BIGINT NOT NULL REFERENCES users(id),
+  name TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_ms BIGINT NOT NULL,
+  revoked_ms BIGINT
+);
+CREATE INDEX devices_user ON devices(user_id);
+CREATE TABLE conversations (
+  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+  kind TEXT NOT NULL,
+  title TEXT NOT NULL DEFAULT '',
+  created_ms BIGINT NOT NULL,
+  last_seq BIGINT NOT NULL DEFAULT 0,
+  last_ms BIGINT NOT NULL
+);
+CREATE TABLE direct_pairs (
+  user_lo BIGINT NOT NULL,
+  user_hi BIGINT NOT NULL,
+  conv_id BIGINT NOT NULL,
+  PRIMARY KEY (user_lo, user_hi)
+);
+CREATE TABLE members (
+  conv_id BIGINT NOT NULL,
+  user_id BIGINT NOT NULL,
+  role TEXT NOT NULL,
+  joined_seq BIGINT NOT NULL,
+  left_seq BIGINT,
+  read_seq BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (conv_id, user_id)
+);
+CREATE INDEX members_user ON members(user_id, conv_id);
+CREATE TABLE events (
+  conv_id BIGINT NOT NULL,
+  seq BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  sender_id BIGINT NOT NULL,
+  device_id BIGINT NOT NULL,
+  client_id TEXT,
+  ts_ms BIGINT NOT NULL,
+  body TEXT NOT NULL DEFAULT '',
+  content_type TEXT NOT NULL DEFAULT '',
+  reply_to BIGINT,
+  data TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (conv_id, seq)
+);
+CREATE UNIQUE INDEX events_client ON events(device_id, client_id) WHERE client_id IS NOT NULL;
+CREATE TABLE stream (
+  user_id BIGINT NOT NULL,
+  pos BIGINT NOT NULL,
+  conv_id BIGINT NOT NULL,
+  seq BIGINT NOT NULL,
+  PRIMARY KEY (user_id, pos)
+);
+)sql";
+
+constexpr std::string_view steps[] = {v1};
+
+}  // namespace
+
+connection_factory make_factory(std::string dsn) {
+  return [dsn]() -> db_result<std::unique_ptr<connection>> {
+    // dsn is expanded in place of "dbname"; its own settings override the default timeout.
+    const char* keys[] = {"connect_timeout", "dbname", nullptr};
+    const char* vals[] = {"10", dsn.c_str(), nullptr};
+    PGconn* pc = PQconnectdbParams(keys, vals, 1);
+    if (!pc) return db_error{errc::unavailable, "postgres: out of memory", false};
+    if (PQstatus(pc) != CONNECTION_OK) {
+      std::string msg = one_line(PQerrorMessage(pc));
+      PQfinish(pc);
+      return db_error{errc::unavailable, "postgres: cannot connect: " + msg, false};
+    }
+    PQsetNoticeReceiver(pc, on_notice, nullptr);
+    auto c = std::make_unique<pg_connection>(pc);
+    if (auto r = c->exec("SET client_min_messages = warning; SET client_encoding = 'UTF8'"); !r) return r.error();
+    return std::unique_ptr<connection>(std::move(c));
+  };
+}
+
+std::span<const std::string_view> migrations() { return steps; }
+
+}  // namespace confab::storage::postgres

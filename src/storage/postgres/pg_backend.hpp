@@ -1,0 +1,31 @@
+// The PostgreSQL backend (libpq): a connection factory over one DSN and the schema migrations.
+//
+// Statements are prepared once per connection (cached by SQL text) and run with text-format
+// parameters whose types the server infers from the SQL, so write SQL that pins a type where the
+// server cannot infer one: `$1 IS NULL` alone is an error ("could not determine data type"), and
+// `$1 + 1`, `COALESCE($1, 0)` or `$1 = 5` make $1 a 32-bit integer. `CAST($1 AS BIGINT)` fixes
+// both and is valid SQLite too. Results come back as text; boolean results read as "1" / "0", as
+// they do in SQLite.
+//
+// Unlike SQLite, a failed statement inside a transaction aborts the whole transaction until it
+// is rolled back (to a savepoint): after a conflict, a job cannot run further statements.
+// PostgreSQL text cannot hold a NUL byte: such a parameter fails with errc::invalid_field.
+// Durability is the server's (fsync, synchronous_commit); COMMIT returns after the WAL flush.
+#pragma once
+
+#include "storage/db.hpp"
+
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace confab::storage::postgres {
+
+// Connections to the server at dsn, a libpq connection string ("host=... port=... dbname=...")
+// or URI. connect_timeout defaults to 10 seconds unless the DSN sets it.
+connection_factory make_factory(std::string dsn);
+
+// The schema migrations for PostgreSQL, version 1 first (the same schema as SQLite's).
+std::span<const std::string_view> migrations();
+
+}  // namespace confab::storage::postgres
