@@ -1,0 +1,429 @@
+// The storage conformance suite: every case runs against each backend (one binary per backend,
+// linked with sqlite_fixture.cpp or pg_fixture.cpp).
+#include "backend_fixture.hpp"
+#include "storage/migrate.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+#include <set>
+
+namespace confab::testing {
+namespace {
+namespace asio = boost::asio;
+
+// Records what the store publishes after each commit.
+struct recording_sink final : storage::event_sink {
+  std::mutex mu;
+  std::vector<std::pair<event, std::vector<recipient>>> seen;
+  void on_committed(const event& ev, std::span<const recipient> to) override {
+    std::lock_guard l(mu);
+    seen.emplace_back(ev, std::vector<recipient>(to.begin(), to.end()));
+  }
+};
+
+class storage_conformance : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    be_ = make_backend();
+    st_ = be_->open();
+    st_->set_sink(&sink_);
+  }
+  void TearDown() override {
+    if (st_) st_->stop();
+  }
+
+  template <class T>
+  T run(asio::awaitable<T> a) {
+    auto fut = asio::co_spawn(ioc_, std::move(a), asio::use_future);
+    ioc_.restart();
+    ioc_.run();
+    return fut.get();
+  }
+
+  id_t user(const std::string& name) {
+    auto r = run(st_->create_user(name, "hash"));
+    EXPECT_TRUE(r) << name;
+    return r ? *r : 0;
+  }
+  id_t device(id_t u, const std::string& token_hash) {
+    auto r = run(st_->create_device(u, "test", token_hash));
+    EXPECT_TRUE(r);
+    return r ? r->id : 0;
+  }
+  send_ack must_send(id_t u, id_t dev, id_t conv, const std::string& cid, const std::string& text = "hi") {
+    auto r = run(st_->send({u, dev, conv, cid, text, "text/plain", std::nullopt}));
+    EXPECT_TRUE(r) << (r ? "" : r.error().message);
+    return r ? *r : send_ack{};
+  }
+  result<send_ack> try_send(id_t u, id_t dev, id_t conv, const std::string& cid) {
+    return run(st_->send({u, dev, conv, cid, "x", "text/plain", std::nullopt}));
+  }
+  std::vector<stream_item> stream(id_t u, std::int64_t after = 0) {
+    auto r = run(st_->read_stream(u, after, 1000));
+    EXPECT_TRUE(r);
+    return r ? r->items : std::vector<stream_item>{};
+  }
+
+  asio::io_context ioc_;
+  std::unique_ptr<backend> be_;
+  std::unique_ptr<storage::store> st_;
+  recording_sink sink_;
+};
+
+TEST_F(storage_conformance, username_is_unique) {
+  user("alice");
+  auto again = run(st_->create_user("alice", "h2"));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, errc::conflict);
+  auto found = run(st_->find_user("alice"));
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->password_hash, "hash");
+  EXPECT_EQ(run(st_->find_user("nobody")).error().code, errc::not_found);
+}
+
+TEST_F(storage_conformance, revoked_token_stops_authenticating) {
+  id_t a = user("alice");
+  id_t d = device(a, "tokhash1");
+  auto who = run(st_->authenticate("tokhash1"));
+  ASSERT_TRUE(who);
+  EXPECT_EQ(who->user_id, a);
+  EXPECT_EQ(who->device_id, d);
+  EXPECT_EQ(who->username, "alice");
+  ASSERT_TRUE(run(st_->revoke_device(a, d)));
+  EXPECT_EQ(run(st_->authenticate("tokhash1")).error().code, errc::unauthenticated);
+  EXPECT_EQ(run(st_->authenticate("unknown")).error().code, errc::unauthenticated);
+  // Another user's device is not yours to revoke.
+  id_t b = user("bob");
+  id_t db = device(b, "tokhash2");
+  EXPECT_EQ(run(st_->revoke_device(a, db)).error().code, errc::not_found);
+  auto list = run(st_->list_devices(a));
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_TRUE((*list)[0].revoked_ms.has_value());
+}
+
+TEST_F(storage_conformance, direct_conversation_is_one_per_pair) {
+  id_t a = user("alice"), b = user("bob");
+  auto c1 = run(st_->create_direct(a, 1, b));
+  ASSERT_TRUE(c1);
+  EXPECT_TRUE(c1->is_new);
+  auto c2 = run(st_->create_direct(b, 2, a));
+  ASSERT_TRUE(c2);
+  EXPECT_FALSE(c2->is_new);
+  EXPECT_EQ(c1->conv, c2->conv);
+  EXPECT_EQ(run(st_->create_direct(a, 1, a)).error().code, errc::invalid_field);
+  EXPECT_EQ(run(st_->create_direct(a, 1, 9999)).error().code, errc::not_found);
+}
+
+TEST_F(storage_conformance, sequence_numbers_start_at_one_and_rise_by_one) {
+  id_t a = user("alice"), b = user("bob");
+  id_t conv = run(st_->create_direct(a, 1, b))->conv;
+  for (int i = 0; i < 10; ++i) {
+    auto ack = must_send(a, 1, conv, "c" + std::to_string(i));
+    EXPECT_EQ(ack.seq, i + 2);  // seq 1 is the "created" event
+    EXPECT_FALSE(ack.duplicate);
+  }
+  auto h = run(st_->history(b, conv, std::nullopt, std::nullopt, 100));
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->events.size(), 11u);
+  for (std::size_t i = 0; i < h->events.size(); ++i) EXPECT_EQ(h->events[i].seq, static_cast<std::int64_t>(i + 1));
+  EXPECT_EQ(h->events[0].kind, "created");
+  EXPECT_EQ(h->events[1].text, "hi");
+}
+
+TEST_F(storage_conformance, retry_with_same_client_id_returns_original_ack) {
+  id_t a = user("alice"), b = user("bob");
+  id_t conv = run(st_->create_direct(a, 1, b))->conv;
+  auto first = must_send(a, 1, conv, "same");
+  auto again = must_send(a, 1, conv, "same");
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(again.seq, first.seq);
+  EXPECT_EQ(again.ts_ms, first.ts_ms);
+  // Another device may use the same client id without clashing.
+  auto other = must_send(a, 2, conv, "same");
+  EXPECT_FALSE(other.duplicate);
+  EXPECT_EQ(other.seq, first.seq + 1);
+  auto h = run(st_->history(a, conv, std::nullopt, std::nullopt, 100));
+  EXPECT_EQ(h->events.size(), 3u);
+}
+
+TEST_F(storage_conformance, concurrent_senders_get_gapless_sequences) {
+  id_t a = user("alice"), b = user("bob"), c = user("carol");
+  id_t g = *run(st_->create_group(a, 1, "g", {b, c}));
+  id_t d = run(st_->create_direct(b, 2, c))->conv;
+  // 3 threads each run many coroutines that send concurrently, to both conversations.
+  constexpr int per_thread = 60;
+  std::vector<std::thread> ts;
+  std::mutex mu;
+  std::map<id_t, std::vector<std::int64_t>> seqs;
+  for (int t = 0; t < 3; ++t)
+    ts.emplace_back([&, t] {
+      asio::io_context ioc;
+      std::vector<std::future<result<send_ack>>> fs;
+      for (int i = 0; i < per_thread; ++i) {
+        id_t conv = i % 2 ? g : d;
+        id_t sender = conv == g ? a : b;
+        fs.push_back(asio::co_spawn(
+            ioc, st_->send({sender, 10 + t, conv, std::to_string(t) + "-" + std::to_string(i), "x", "text/plain", std::nullopt}),
+            asio::use_future));
+      }
+      ioc.run();
+      for (auto& f : fs) {
+        auto r = f.get();
+        ASSERT_TRUE(r);
+        std::lock_guard l(mu);
+        seqs[r->conv].push_back(r->seq);
+      }
+    });
+  for (auto& t : ts) t.join();
+  for (auto& [conv, v] : seqs) {
+    std::sort(v.begin(), v.end());
+    ASSERT_EQ(v.size(), 90u);
+    for (std::size_t i = 0; i < v.size(); ++i) EXPECT_EQ(v[i], static_cast<std::int64_t>(i + 2)) << "conv " << conv;
+  }
+  // Every member's stream is gapless too, and holds each event once.
+  for (id_t u : {a, b, c}) {
+    auto items = stream(u);
+    for (std::size_t i = 0; i < items.size(); ++i) EXPECT_EQ(items[i].pos, static_cast<std::int64_t>(i + 1));
+    std::set<std::pair<id_t, std::int64_t>> uniq;
+    for (auto& it : items) EXPECT_TRUE(uniq.insert({it.ev.conv, it.ev.seq}).second);
+  }
+}
+
+TEST_F(storage_conformance, membership_is_checked_on_send_and_read) {
+  id_t a = user("alice"), b = user("bob"), e = user("eve");
+  id_t conv = run(st_->create_direct(a, 1, b))->conv;
+  EXPECT_EQ(try_send(e, 3, conv, "x").error().code, errc::forbidden);
+  EXPECT_EQ(try_send(a, 1, 424242, "y").error().code, errc::not_found);
+  EXPECT_EQ(run(st_->history(e, conv, std::nullopt, std::nullopt, 10)).error().code, errc::forbidden);
+  EXPECT_EQ(run(st_->mark_read(e, conv, 1)).error().code, errc::forbidden);
+  EXPECT_EQ(run(st_->members(e, conv)).error().code, errc::forbidden);
+  auto bad_reply = run(st_->send({a, 1, conv, "r", "x", "text/plain", std::int64_t{99}}));
+  EXPECT_EQ(bad_reply.error().code, errc::invalid_field);
+  auto ok_reply = run(st_->send({a, 1, conv, "r2", "x", "text/plain", std::int64_t{1}}));
+  ASSERT_TRUE(ok_reply);
+  auto h = run(st_->history(a, conv, std::nullopt, std::nullopt, 10));
+  EXPECT_EQ(h->events.back().reply_to, std::optional<std::int64_t>(1));
+}
+
+TEST_F(storage_conformance, stream_catch_up_returns_exactly_what_was_missed) {
+  id_t a = user("alice"), b = user("bob"), c = user("carol");
+  id_t d1 = run(st_->create_direct(a, 1, b))->conv;
+  id_t d2 = run(st_->create_direct(c, 3, b))->conv;
+  for (int i = 0; i < 5; ++i) must_send(a, 1, d1, "a" + std::to_string(i));
+  auto head = run(st_->stream_head(b));
+  ASSERT_TRUE(head);
+  EXPECT_EQ(*head, 7);  // 2 created + 5 messages
+  for (int i = 0; i < 4; ++i) must_send(c, 3, d2, "c" + std::to_string(i));
+  auto missed = stream(b, *head);
+  ASSERT_EQ(missed.size(), 4u);
+  for (std::size_t i = 0; i < missed.size(); ++i) {
+    EXPECT_EQ(missed[i].pos, *head + 1 + static_cast<std::int64_t>(i));
+    EXPECT_EQ(missed[i].ev.conv, d2);
+    EXPECT_EQ(missed[i].ev.client_id, "c" + std::to_string(i));
+  }
+  EXPECT_TRUE(stream(b, *head + 4).empty());
+  // Pages: limit is honoured and the next page continues where the last ended.
+  auto p1 = run(st_->read_stream(b, 0, 3));
+  ASSERT_EQ(p1->items.size(), 3u);
+  EXPECT_EQ(p1->head, 11);
+  auto p2 = run(st_->read_stream(b, p1->items.back().pos, 3));
+  EXPECT_EQ(p2->items.front().pos, 4);
+}
+
+TEST_F(storage_conformance, sink_sees_commits_in_order_with_recipient_positions) {
+  id_t a = user("alice"), b = user("bob");
+  id_t conv = run(st_->create_direct(a, 1, b))->conv;
+  must_send(a, 1, conv, "m1");
+  must_send(b, 2, conv, "m2");
+  must_send(a, 1, conv, "m1");  // duplicate: nothing new is published
+  std::lock_guard l(sink_.mu);
+  ASSERT_EQ(sink_.seen.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(sink_.seen[i].first.seq, static_cast<std::int64_t>(i + 1));
+    ASSERT_EQ(sink_.seen[i].second.size(), 2u);
+    for (auto& r : sink_.seen[i].second) EXPECT_EQ(r.pos, static_cast<std::int64_t>(i + 1));
+  }
+  EXPECT_EQ(sink_.seen[2].first.text, "hi");
+  EXPECT_EQ(sink_.seen[2].first.client_id, "m2");
+}
+
+TEST_F(storage_conformance, history_pages_backward_and_forward) {
+  id_t a = user("alice"), b = user("bob");
+  id_t conv = run(st_->create_direct(a, 1, b))->conv;
+  for (int i = 0; i < 30; ++i) must_send(a, 1, conv, "p" + std::to_string(i));  // seqs 2..31
+  auto latest = run(st_->history(b, conv, std::nullopt, std::nullopt, 10));
+  ASSERT_EQ(latest->events.size(), 10u);
+  EXPECT_EQ(latest->events.front().seq, 22);
+  EXPECT_EQ(latest->events.back().seq, 31);
+  EXPECT_TRUE(latest->has_more);
+  auto older = run(st_->history(b, conv, std::int64_t{22}, std::nullopt, 10));
+  EXPECT_EQ(older->events.front().seq, 12);
+  EXPECT_EQ(older->events.back().seq, 21);
+  auto oldest = run(st_->history(b, conv, std::int64_t{5}, std::nullopt, 10));
+  ASSERT_EQ(oldest->events.size(), 4u);
+  EXPECT_FALSE(oldest->has_more);
+  auto fwd = run(st_->history(b, conv, std::nullopt, std::int64_t{25}, 10));
+  ASSERT_EQ(fwd->events.size(), 6u);
+  EXPECT_EQ(fwd->events.front().seq, 26);
+  EXPECT_FALSE(fwd->has_more);
+}
+
+TEST_F(storage_conformance, removed_member_gets_the_removal_then_nothing) {
+  id_t a = user("alice"), b = user("bob"), c = user("carol");
+  id_t g = *run(st_->create_group(a, 1, "team", {b, c}));
+  must_send(a, 1, g, "before");
+  auto rm = run(st_->remove_member(a, 1, g, c));
+  ASSERT_TRUE(rm);
+  must_send(b, 2, g, "after");
+  auto items = stream(c);
+  ASSERT_EQ(items.size(), 3u);  // created, "before", removal
+  EXPECT_EQ(items.back().ev.kind, "member_removed");
+  EXPECT_EQ(items.back().ev.seq, *rm);
+  auto h = run(st_->history(c, g, std::nullopt, std::nullopt, 100));
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->events.back().seq, *rm);
+  EXPECT_EQ(try_send(c, 3, g, "no").error().code, errc::forbidden);
+  // The others see the message after the removal.
+  EXPECT_EQ(stream(b).back().ev.client_id, "after");
+  // Re-adding brings them back from the join on.
+  ASSERT_TRUE(run(st_->add_members(a, 1, g, {c})));
+  must_send(b, 2, g, "again");
+  EXPECT_EQ(stream(c).back().ev.client_id, "again");
+}
+
+TEST_F(storage_conformance, roles_decide_who_may_change_membership) {
+  id_t o = user("owner"), m = user("member"), x = user("extra"), y = user("late");
+  id_t g = *run(st_->create_group(o, 1, "g", {m, x}));
+  EXPECT_EQ(run(st_->add_members(m, 2, g, {y})).error().code, errc::forbidden);
+  EXPECT_EQ(run(st_->remove_member(m, 2, g, x)).error().code, errc::forbidden);
+  EXPECT_EQ(run(st_->set_role(m, 2, g, x, "admin")).error().code, errc::forbidden);
+  ASSERT_TRUE(run(st_->set_role(o, 1, g, m, "admin")));
+  ASSERT_TRUE(run(st_->add_members(m, 2, g, {y})));  // admins add
+  EXPECT_EQ(run(st_->add_members(m, 2, g, {y})).error().code, errc::conflict);
+  EXPECT_EQ(run(st_->remove_member(m, 2, g, o)).error().code, errc::forbidden);  // not the owner
+  ASSERT_TRUE(run(st_->remove_member(m, 2, g, y)));                              // but members
+  EXPECT_EQ(run(st_->set_role(o, 1, g, m, "king")).error().code, errc::invalid_field);
+  // The owner may not leave while others remain, but may hand over ownership.
+  EXPECT_EQ(run(st_->remove_member(o, 1, g, o)).error().code, errc::forbidden);
+  ASSERT_TRUE(run(st_->set_role(o, 1, g, m, "owner")));
+  auto ms = run(st_->members(o, g));
+  ASSERT_TRUE(ms);
+  std::map<id_t, std::string> roles;
+  for (auto& r : *ms) roles[r.user_id] = r.role;
+  EXPECT_EQ(roles[m], "owner");
+  EXPECT_EQ(roles[o], "admin");
+  ASSERT_TRUE(run(st_->remove_member(o, 1, g, o)));  // now o may leave
+  EXPECT_EQ(run(st_->members(o, g)).error().code, errc::forbidden);
+  // Direct conversations have fixed membership.
+  id_t d = run(st_->create_direct(o, 1, m))->conv;
+  EXPECT_EQ(run(st_->add_members(o, 1, d, {x})).error().code, errc::forbidden);
+}
+
+TEST_F(storage_conformance, read_pointer_is_monotonic_and_drives_unread) {
+  id_t a = user("alice"), b = user("bob");
+  id_t conv = run(st_->create_direct(a, 1, b))->conv;
+  for (int i = 0; i < 5; ++i) must_send(a, 1, conv, "u" + std::to_string(i));  // seqs 2..6
+  auto s = run(st_->conversation(b, conv));
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->unread, 5);
+  EXPECT_EQ(s->last_message->seq, 6);
+  EXPECT_EQ(*run(st_->mark_read(b, conv, 4)), 4);
+  EXPECT_EQ(*run(st_->mark_read(b, conv, 2)), 4);    // never backwards
+  EXPECT_EQ(*run(st_->mark_read(b, conv, 100)), 6);  // clamped to the last event
+  EXPECT_EQ(run(st_->conversation(b, conv))->unread, 0);
+  EXPECT_EQ(run(st_->conversation(a, conv))->unread, 0);  // own messages are read
+}
+
+TEST_F(storage_conformance, conversation_list_is_ordered_by_activity_and_paginated) {
+  id_t a = user("alice");
+  std::vector<id_t> convs;
+  for (int i = 0; i < 5; ++i) {
+    id_t other = user("peer" + std::to_string(i));
+    convs.push_back(run(st_->create_direct(a, 1, other))->conv);
+  }
+  // Touch them in a known order; the ms clock may tie, so sleep a little between.
+  for (id_t c : {convs[2], convs[0], convs[4]}) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    must_send(a, 1, c, "t" + std::to_string(c));
+  }
+  auto page1 = run(st_->conversations(a, std::nullopt, 2));
+  ASSERT_TRUE(page1);
+  ASSERT_EQ(page1->size(), 2u);
+  EXPECT_EQ((*page1)[0].id, convs[4]);
+  EXPECT_EQ((*page1)[1].id, convs[0]);
+  auto page2 = run(st_->conversations(a, storage::conv_cursor{page1->back().last_ms, page1->back().id}, 2));
+  ASSERT_EQ(page2->size(), 2u);
+  EXPECT_EQ((*page2)[0].id, convs[2]);
+  auto page3 = run(st_->conversations(a, storage::conv_cursor{page2->back().last_ms, page2->back().id}, 2));
+  ASSERT_EQ(page3->size(), 1u);
+  std::set<id_t> all;
+  for (auto* p : {&*page1, &*page2, &*page3})
+    for (auto& s : *p) all.insert(s.id);
+  EXPECT_EQ(all.size(), 5u);
+}
+
+TEST_F(storage_conformance, acked_writes_survive_reopening) {
+  id_t a = user("alice"), b = user("bob");
+  id_t conv = run(st_->create_direct(a, 1, b))->conv;
+  auto ack = must_send(a, 1, conv, "durable", "still here");
+  st_->stop();
+  st_ = be_->open();
+  auto h = run(st_->history(b, conv, std::nullopt, std::nullopt, 10));
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->events.back().seq, ack.seq);
+  EXPECT_EQ(h->events.back().text, "still here");
+  auto retry = must_send(a, 1, conv, "durable");
+  EXPECT_TRUE(retry.duplicate);
+  EXPECT_EQ(retry.seq, ack.seq);
+}
+
+TEST_F(storage_conformance, migrations_are_idempotent_and_refuse_a_newer_schema) {
+  st_->stop();
+  auto conn = be_->factory()();
+  ASSERT_TRUE(conn);
+  EXPECT_TRUE(storage::migrate(**conn, be_->migrations()));  // already at the latest: no-op
+  auto v = storage::query(**conn, "SELECT version FROM schema_version");
+  ASSERT_TRUE(v);
+  EXPECT_EQ((*v)[0].i64(0), static_cast<std::int64_t>(be_->migrations().size()));
+  ASSERT_TRUE(storage::query(**conn, "UPDATE schema_version SET version = 999"));
+  auto r = storage::migrate(**conn, be_->migrations());
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("newer"), std::string::npos);
+  st_.reset();
+}
+
+TEST_F(storage_conformance, failed_write_in_a_batch_leaves_the_others_intact) {
+  id_t a = user("alice"), b = user("bob"), e = user("eve");
+  id_t conv = run(st_->create_direct(a, 1, b))->conv;
+  // Queue good and bad sends together so they share batches.
+  std::vector<std::future<result<send_ack>>> fs;
+  for (int i = 0; i < 20; ++i) {
+    id_t who = i % 3 == 0 ? e : a;  // eve is not a member: forbidden
+    fs.push_back(asio::co_spawn(ioc_, st_->send({who, who == e ? 3 : 1, conv, "b" + std::to_string(i), "x", "text/plain", std::nullopt}),
+                                asio::use_future));
+  }
+  ioc_.restart();
+  ioc_.run();
+  int ok = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto r = fs[i].get();
+    if (i % 3 == 0) {
+      EXPECT_EQ(r.error().code, errc::forbidden);
+    } else {
+      ASSERT_TRUE(r);
+      ++ok;
+    }
+  }
+  auto h = run(st_->history(a, conv, std::nullopt, std::nullopt, 100));
+  EXPECT_EQ(static_cast<int>(h->events.size()), ok + 1);
+  for (std::size_t i = 0; i < h->events.size(); ++i) EXPECT_EQ(h->events[i].seq, static_cast<std::int64_t>(i + 1));
+}
+
+}  // namespace
+}  // namespace confab::testing
