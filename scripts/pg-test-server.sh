@@ -2,8 +2,11 @@
 # Runs a throwaway PostgreSQL 15 server for tests.
 #
 #   scripts/pg-test-server.sh start DIR   initdb into DIR/data, start on 127.0.0.1:<free port>,
-#                                          write the libpq DSN to DIR/dsn, wait until it is ready
-#   scripts/pg-test-server.sh stop DIR    stop the server (fast shutdown) and remove DIR
+#                                          write the libpq DSN to DIR/dsn (and the port to
+#                                          DIR/port), wait until it is ready; prints the DSN
+#   scripts/pg-test-server.sh stop DIR    stop the server (fast shutdown) and remove DIR; a
+#                                          missing DIR is fine, a DIR start did not make is refused
+# Logs: DIR/server.log, DIR/initdb.log.
 #
 # The server is for tests only: trust authentication, superuser "confab", TCP on loopback only,
 # its Unix socket in DIR. fsync stays on (the tests check durability); only initdb skips syncing.
