@@ -48,7 +48,23 @@ json::value ok_value() { return json::object{{"ok", true}}; }
 }  // namespace
 
 api::api(storage::store& store, hub& hub, const options& opts, asio::thread_pool& blocking)
-    : store_(store), hub_(hub), opts_(opts), blocking_(blocking), limiter_(opts.rate_per_sec, opts.rate_burst) {}
+    : store_(store),
+      hub_(hub),
+      opts_(opts),
+      blocking_(blocking),
+      dummy_hash_(auth::hash_password("confab-dummy-password", opts.argon2)),
+      limiter_(opts.rate_per_sec, opts.rate_burst) {}
+
+class api::password_slot {
+ public:
+  explicit password_slot(std::atomic<int>& n) : n_(n), ok_(n.fetch_add(1) < max_password_jobs) {}
+  ~password_slot() { n_.fetch_sub(1); }
+  bool ok() const { return ok_; }
+
+ private:
+  std::atomic<int>& n_;
+  bool ok_;
+};
 
 asio::awaitable<result<principal>> api::authenticate(std::string_view token) {
   if (token.empty() || token.size() > 256) co_return make_error(errc::unauthenticated, "missing or malformed token");
@@ -78,6 +94,8 @@ api::value_task api::register_user(const json::object& a) {
   CONFAB_FIELD(pass, get_string(a, "password"));
   CONFAB_FIELD(uname, check_username(std::move(*user)));
   CONFAB_FIELD(pw, check_password(std::move(*pass)));
+  password_slot slot(password_jobs_);
+  if (!slot.ok()) co_return make_error(errc::rate_limited, "too many sign-ups in progress; retry shortly");
   auto cost = opts_.argon2;
   // (A named job, not a temporary lambda inside co_await: GCC 12 miscompiles the latter.)
   auto job = [p = std::move(*pw), cost] { return auth::hash_password(p, cost); };
@@ -91,14 +109,14 @@ api::value_task api::register_user(const json::object& a) {
 api::value_task api::login(const json::object& a) {
   CONFAB_FIELD(user, get_string(a, "username"));
   CONFAB_FIELD(pass, get_string(a, "password"));
+  password_slot slot(password_jobs_);
+  if (!slot.ok()) co_return make_error(errc::rate_limited, "too many logins in progress; retry shortly");
   auto rec = co_await store_.find_user(*user);
-  if (!rec) {
-    if (rec.error().code == errc::not_found) co_return make_error(errc::invalid_credentials, "wrong username or password");
-    co_return rec.error();
-  }
-  auto job = [h = rec->password_hash, p = std::move(*pass)] { return auth::verify_password(h, p); };
+  if (!rec && rec.error().code != errc::not_found) co_return rec.error();
+  // An unknown user costs the same Argon2id verification as a known one.
+  auto job = [h = rec ? rec->password_hash : dummy_hash_, p = std::move(*pass)] { return auth::verify_password(h, p); };
   bool ok = co_await run_blocking(blocking_, std::move(job));
-  if (!ok) co_return make_error(errc::invalid_credentials, "wrong username or password");
+  if (!rec || !ok) co_return make_error(errc::invalid_credentials, "wrong username or password");
   co_return co_await issue_device(rec->id, rec->username, a);
 }
 

@@ -17,6 +17,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <atomic>
+#include <string>
 #include <string_view>
 
 namespace confab::gateway {
@@ -45,6 +47,12 @@ class api {
   hub& hub_;
   const options& opts_;
   boost::asio::thread_pool& blocking_;
+  // Admission for the deliberately slow Argon2id work of register and login: a bounded number in
+  // flight, so a flood of them is refused (rate_limited) instead of queueing without bound.
+  class password_slot;
+  std::atomic<int> password_jobs_{0};
+  static constexpr int max_password_jobs = 8;
+  std::string dummy_hash_;  // verified for unknown usernames, so timing does not reveal which exist
   rate_limiter limiter_;
 };
 

@@ -103,7 +103,7 @@ asio::awaitable<response> route(http::request<http::string_body>& req, api& api)
 
 }  // namespace
 
-asio::awaitable<void> serve_http(beast::tcp_stream stream, api& api, hub& hub) {
+asio::awaitable<void> serve_http(beast::tcp_stream stream, api& api, std::shared_ptr<hub> hub) {
   beast::flat_buffer buf;
   const auto& opts = api.opts();
   for (;;) {

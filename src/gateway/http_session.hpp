@@ -12,6 +12,6 @@
 namespace confab::gateway {
 
 // Serves the connection until it closes or is upgraded. Never throws for I/O errors.
-boost::asio::awaitable<void> serve_http(boost::beast::tcp_stream stream, api& api, hub& hub);
+boost::asio::awaitable<void> serve_http(boost::beast::tcp_stream stream, api& api, std::shared_ptr<hub> hub);
 
 }  // namespace confab::gateway

@@ -17,8 +17,8 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 
 server::server(asio::io_context& ioc, storage::store& store, options opts)
-    : ioc_(ioc), opts_(std::move(opts)), api_(store, hub_, opts_, blocking_), acceptor_(ioc) {
-  store.set_sink(&hub_);
+    : ioc_(ioc), opts_(std::move(opts)), api_(store, *hub_, opts_, blocking_), acceptor_(ioc) {
+  store.set_sink(hub_.get());
 }
 
 boost::system::error_code server::start(const asio::ip::tcp::endpoint& ep) {
@@ -62,7 +62,7 @@ void server::shutdown() {
   asio::post(ioc_, [this] {
     boost::system::error_code ec;
     acceptor_.close(ec);
-    hub_.close_all(1001, "server shutting down");
+    hub_->close_all(1001, "server shutting down");
   });
 }
 

@@ -24,7 +24,7 @@ class server {
   boost::system::error_code start(const boost::asio::ip::tcp::endpoint& ep);
   boost::asio::ip::tcp::endpoint local_endpoint() const;
   void shutdown();
-  hub& the_hub() { return hub_; }
+  hub& the_hub() { return *hub_; }
 
  private:
   boost::asio::awaitable<void> accept_loop();
@@ -32,7 +32,7 @@ class server {
   boost::asio::io_context& ioc_;
   options opts_;
   boost::asio::thread_pool blocking_{2};
-  hub hub_;
+  std::shared_ptr<hub> hub_ = std::make_shared<hub>();
   api api_;
   boost::asio::ip::tcp::acceptor acceptor_;
 };

@@ -26,17 +26,17 @@ constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
 constexpr int catch_up_page = 256;
 }  // namespace
 
-ws_session::ws_session(beast::tcp_stream&& stream, api& api, hub& hub)
+ws_session::ws_session(beast::tcp_stream&& stream, api& api, std::shared_ptr<hub> hub)
     : ws_(std::move(stream)),
       api_(api),
-      hub_(hub),
+      hub_(std::move(hub)),
       opts_(api.opts()),
       wake_writer_(ws_.get_executor()),
       wake_catch_up_(ws_.get_executor()),
       hello_timer_(ws_.get_executor()) {}
 
 ws_session::~ws_session() {
-  if (attached_) hub_.detach(who_->user_id, who_->device_id, this);
+  if (attached_) hub_->detach(who_->user_id, who_->device_id, this);
 }
 
 void ws_session::start(beast::http::request<beast::http::string_body> req) {
@@ -57,7 +57,8 @@ void ws_session::deliver(std::int64_t pos, std::shared_ptr<const std::string> ev
 }
 
 void ws_session::kick(std::uint16_t code, std::string reason) {
-  asio::dispatch(ws_.get_executor(), [self = shared_from_this(), code, r = std::move(reason)]() mutable {
+  // post, not dispatch: a result the current request is about to queue (logout) goes out first.
+  asio::post(ws_.get_executor(), [self = shared_from_this(), code, r = std::move(reason)]() mutable {
     self->close_later(code, std::move(r));
   });
 }
@@ -202,7 +203,7 @@ asio::awaitable<void> ws_session::hello(const json::value& id, const json::objec
   if (closing_) co_return;
   // Subscribe before reading the head, so nothing committed after this point is missed.
   who_ = *who;
-  hub_.attach(who_->user_id, who_->device_id, shared_from_this());
+  hub_->attach(who_->user_id, who_->device_id, shared_from_this());
   attached_ = true;
   hello_timer_.cancel();
   auto head = co_await api_.store().stream_head(who_->user_id);
@@ -249,10 +250,14 @@ asio::awaitable<void> ws_session::catch_up() {
     if (static_cast<int>(page->items.size()) == catch_up_page) continue;
     if (max_hint_ > pos_) {
       // Announced but not yet seen: read again (commit precedes announcement, so it will appear).
-      if (page->items.empty() && ++empty_reads > 50) {
-        log::error("catch-up cannot find announced events", "\"pos\":" + std::to_string(pos_));
-        close_later(1011, "stream inconsistency");
-        co_return;
+      if (page->items.empty()) {
+        if (++empty_reads > 50) {
+          log::error("catch-up cannot find announced events", "\"pos\":" + std::to_string(pos_));
+          close_later(1011, "stream inconsistency");
+          co_return;
+        }
+        wake_catch_up_.expires_after(std::chrono::milliseconds(10));
+        co_await wake_catch_up_.async_wait(as_tuple_awaitable);
       }
       continue;
     }

@@ -32,7 +32,8 @@ namespace confab::gateway {
 
 class ws_session final : public session_base, public std::enable_shared_from_this<ws_session> {
  public:
-  ws_session(boost::beast::tcp_stream&& stream, api& api, hub& hub);
+  // Shares ownership of the hub: the destructor detaches, possibly during process teardown.
+  ws_session(boost::beast::tcp_stream&& stream, api& api, std::shared_ptr<hub> hub);
   ~ws_session() override;
 
   // Completes the upgrade for req and runs the session until it closes.
@@ -56,7 +57,7 @@ class ws_session final : public session_base, public std::enable_shared_from_thi
 
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   api& api_;
-  hub& hub_;
+  std::shared_ptr<hub> hub_;
   const options& opts_;
   boost::asio::steady_timer wake_writer_;
   boost::asio::steady_timer wake_catch_up_;

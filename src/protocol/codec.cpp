@@ -72,14 +72,17 @@ result<std::string> get_string(const json::object& o, std::string_view key) {
   auto* v = o.if_contains(key);
   if (!v || v->is_null()) return missing(key);
   if (!v->is_string()) return invalid(key, "a string");
+  // U+0000 is valid UTF-8 but not storable as text everywhere (PostgreSQL refuses it).
+  if (v->as_string().find('\0') != boost::json::string::npos) return invalid(key, "a string without NUL characters");
   return std::string(v->as_string());
 }
 
 result<std::optional<std::string>> get_opt_string(const json::object& o, std::string_view key) {
   auto* v = o.if_contains(key);
   if (!v || v->is_null()) return std::optional<std::string>{};
-  if (!v->is_string()) return invalid(key, "a string");
-  return std::optional<std::string>{std::string(v->as_string())};
+  auto s = get_string(o, key);
+  if (!s) return s.error();
+  return std::optional<std::string>{std::move(*s)};
 }
 
 result<std::vector<std::int64_t>> get_int_array(const json::object& o, std::string_view key, std::size_t max_items) {

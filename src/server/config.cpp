@@ -38,7 +38,7 @@ std::optional<config> parse(int argc, char** argv, int& exit_code) {
       ("max-group-members", po::value(&group)->default_value(static_cast<long long>(c.gw.max_group_members)), "most users in one create_group/add_members request")
       ("rate-per-sec", po::value(&rate)->default_value(c.gw.rate_per_sec), "requests per second per device (token bucket rate)")
       ("rate-burst", po::value(&burst)->default_value(c.gw.rate_burst), "token bucket burst per device")
-      ("handshake-timeout", po::value(&handshake)->default_value(c.gw.handshake_timeout.count()), "seconds for an HTTP request, WebSocket upgrade or hello")
+      ("handshake-timeout", po::value(&handshake)->default_value(c.gw.handshake_timeout.count()), "seconds for the WebSocket upgrade and for the hello that must follow it")
       ("idle-timeout", po::value(&idle)->default_value(c.gw.idle_timeout.count()), "seconds of WebSocket silence before close (pings at half)")
       ("argon2-ops", po::value(&ops)->default_value(static_cast<long long>(c.gw.argon2.ops)), "Argon2id passes for password hashing")
       ("argon2-mem-kib", po::value(&mem_kib)->default_value(static_cast<long long>(c.gw.argon2.mem_bytes / 1024)), "Argon2id memory in KiB");

@@ -2,6 +2,9 @@
 
 #include "core/log.hpp"
 
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
+
 #include <future>
 
 namespace confab::storage {
@@ -205,7 +208,7 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
     if (!restart) break;
     failure = failure.empty() ? "transaction conflict" : failure;
   }
-  log::warn("storage batch failed", "\"error\":\"" + std::string(failure.empty() ? "retries exhausted" : "commit failed") + "\"");
+  log::warn("storage batch failed", "\"error\":" + boost::json::serialize(boost::json::string(failure.empty() ? "retries exhausted" : failure)));
   for (auto& j : batch) {
     j->fail(make_error(errc::unavailable, "storage write failed: " + failure));
     j->complete();

@@ -365,7 +365,11 @@ task<send_ack> store::send(send_request req) {
     auto& c = ctx.db;
     CONFAB_TRY(dup, query(c, "SELECT conv_id, seq, ts_ms FROM events WHERE device_id = $1 AND client_id = $2",
                           {req.device, std::string_view(req.client_id)}));
-    if (!dup->empty()) return send_ack{(*dup)[0].i64(0), (*dup)[0].i64(1), (*dup)[0].i64(2), true};
+    if (!dup->empty()) {
+      if ((*dup)[0].i64(0) != req.conv)
+        return make_error(errc::conflict, "client_id was already used by this device in another conversation");
+      return send_ack{(*dup)[0].i64(0), (*dup)[0].i64(1), (*dup)[0].i64(2), true};
+    }
     CONFAB_TRY(m, require_active(c, req.conv, req.user));
     if (req.reply_to && (*req.reply_to < 1 || *req.reply_to > m->last_seq))
       return make_error(errc::invalid_field, "reply_to is not an event of this conversation");

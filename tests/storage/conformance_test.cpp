@@ -150,6 +150,13 @@ TEST_F(storage_conformance, retry_with_same_client_id_returns_original_ack) {
   EXPECT_EQ(other.seq, first.seq + 1);
   auto h = run(st_->history(a, conv, std::nullopt, std::nullopt, 100));
   EXPECT_EQ(h->events.size(), 3u);
+  // A client id names one message: reusing it in another conversation is a conflict, not an ack
+  // of a message the caller did not mean.
+  id_t c = user("carol");
+  id_t other_conv = run(st_->create_direct(a, 1, c))->conv;
+  auto reused = run(st_->send({a, 1, other_conv, "same", "x", "text/plain", std::nullopt}));
+  ASSERT_FALSE(reused);
+  EXPECT_EQ(reused.error().code, errc::conflict);
 }
 
 TEST_F(storage_conformance, concurrent_senders_get_gapless_sequences) {

@@ -8,7 +8,12 @@
 // they do in SQLite.
 //
 // Unlike SQLite, a failed statement inside a transaction aborts the whole transaction until it
-// is rolled back (to a savepoint): after a conflict, a job cannot run further statements.
+// is rolled back (to a savepoint): after a conflict, a job cannot run further statements. A
+// COMMIT of such a transaction (which the server answers with "ROLLBACK") is reported as an error.
+//
+// Errors by SQLSTATE: 23505 -> conflict; 40P01, 40001 -> unavailable + retry; lost connection
+// (class 08 but 08P01, 57P*, or the connection is no longer OK) -> unavailable + broken; 53*,
+// 57014, 55P03 (resources, timeouts) -> unavailable; anything else -> internal.
 // PostgreSQL text cannot hold a NUL byte: such a parameter fails with errc::invalid_field.
 // Durability is the server's (fsync, synchronous_commit); COMMIT returns after the WAL flush.
 #pragma once

@@ -38,6 +38,9 @@ TEST(codec, typed_field_access) {
   EXPECT_EQ(get_int(o, "big").error().code, errc::invalid_field);
   EXPECT_EQ(*get_int(o, "neg"), -2);
   EXPECT_EQ(get_string(o, "n").error().code, errc::invalid_field);
+  auto nul = json::parse(R"({"t":"a\u0000b"})").as_object();
+  EXPECT_EQ(get_string(nul, "t").error().code, errc::invalid_field);
+  EXPECT_EQ(get_opt_string(nul, "t").error().code, errc::invalid_field);
   EXPECT_FALSE(get_opt_int(o, "missing")->has_value());
   EXPECT_EQ(get_opt_string(o, "n").error().code, errc::invalid_field);
   EXPECT_EQ(get_int_array(o, "arr", 10)->size(), 2u);
