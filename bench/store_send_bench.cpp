@@ -33,8 +33,10 @@ asio::awaitable<void> sender(storage::store& st, confab::id_t user, confab::id_t
                              int& failures) {
   for (int i = 0; i < count; ++i) {
     auto t0 = clk::now();
-    auto r = co_await st.send({user, 1000 + id, conv, std::to_string(id) + ":" + std::to_string(i), "benchmark message text",
-                               "text/plain", std::nullopt});
+    // A named request, not a temporary inside co_await (GCC 12 miscompiles the latter).
+    send_request req{user, 1000 + id, conv, std::to_string(id) + ":" + std::to_string(i), "benchmark message text",
+                     "text/plain", std::nullopt};
+    auto r = co_await st.send(req);
     lat.push_back(std::chrono::duration<double, std::micro>(clk::now() - t0).count());
     if (!r) ++failures;
   }

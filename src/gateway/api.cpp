@@ -68,7 +68,8 @@ class api::password_slot {
 
 asio::awaitable<result<principal>> api::authenticate(std::string_view token) {
   if (token.empty() || token.size() > 256) co_return make_error(errc::unauthenticated, "missing or malformed token");
-  co_return co_await store_.authenticate(auth::token_hash(token));
+  const std::string hash = auth::token_hash(token);
+  co_return co_await store_.authenticate(hash);
 }
 
 api::value_task api::call(std::string_view op, const json::object& args, const principal* who) {
@@ -79,12 +80,13 @@ api::value_task api::call(std::string_view op, const json::object& args, const p
   co_return co_await dispatch(op, args, *who);
 }
 
-api::value_task api::issue_device(id_t user, std::string username, const json::object& a) {
+api::value_task api::issue_device(id_t user, const std::string& username, const json::object& a) {
   CONFAB_FIELD(name, get_opt_string(a, "device_name"));
   std::string dev_name = name->value_or("device");
   if (dev_name.size() > 64) co_return make_error(errc::invalid_field, "device_name must be at most 64 bytes");
   std::string token = auth::new_token();
-  auto dev = co_await store_.create_device(user, dev_name, auth::token_hash(token));
+  const std::string hash = auth::token_hash(token);
+  auto dev = co_await store_.create_device(user, dev_name, hash);
   if (!dev) co_return dev.error();
   co_return json::object{{"user_id", user}, {"username", username}, {"device_id", dev->id}, {"token", token}};
 }
@@ -137,7 +139,7 @@ api::value_task api::dispatch(std::string_view op, const json::object& a, const 
     if (content_type.empty() || content_type.size() > 128)
       co_return make_error(errc::invalid_field, "field content_type must be 1 to 128 bytes");
     send_request req{me, who.device_id, *conv, std::move(*client_id), std::move(*text), std::move(content_type), *reply};
-    auto ack = co_await store_.send(std::move(req));
+    auto ack = co_await store_.send(req);
     if (!ack) co_return ack.error();
     co_return json::object{{"conv", ack->conv}, {"seq", ack->seq}, {"ts", ack->ts_ms}, {"duplicate", ack->duplicate}};
   }
@@ -206,7 +208,7 @@ api::value_task api::dispatch(std::string_view op, const json::object& a, const 
     CONFAB_FIELD(title, get_string(a, "title"));
     CONFAB_FIELD(members, protocol::get_int_array(a, "members", opts_.max_group_members));
     if (title->empty() || title->size() > 200) co_return make_error(errc::invalid_field, "field title must be 1 to 200 bytes");
-    auto r = co_await store_.create_group(me, who.device_id, std::move(*title), std::move(*members));
+    auto r = co_await store_.create_group(me, who.device_id, *title, *members);
     if (!r) co_return r.error();
     co_return json::object{{"conv", *r}};
   }
@@ -214,7 +216,7 @@ api::value_task api::dispatch(std::string_view op, const json::object& a, const 
     CONFAB_FIELD(conv, get_int(a, "conv"));
     CONFAB_FIELD(users, protocol::get_int_array(a, "users", opts_.max_group_members));
     if (users->empty()) co_return make_error(errc::invalid_field, "field users must not be empty");
-    auto r = co_await store_.add_members(me, who.device_id, *conv, std::move(*users));
+    auto r = co_await store_.add_members(me, who.device_id, *conv, *users);
     if (!r) co_return r.error();
     co_return json::object{{"conv", *conv}, {"seq", *r}};
   }
@@ -233,7 +235,7 @@ api::value_task api::dispatch(std::string_view op, const json::object& a, const 
     CONFAB_FIELD(conv, get_int(a, "conv"));
     CONFAB_FIELD(u, get_int(a, "user_id"));
     CONFAB_FIELD(role, get_string(a, "role"));
-    auto r = co_await store_.set_role(me, who.device_id, *conv, *u, std::move(*role));
+    auto r = co_await store_.set_role(me, who.device_id, *conv, *u, *role);
     if (!r) co_return r.error();
     co_return json::object{{"conv", *conv}, {"seq", *r}};
   }

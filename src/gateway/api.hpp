@@ -41,7 +41,7 @@ class api {
   value_task register_user(const boost::json::object& a);
   value_task login(const boost::json::object& a);
   value_task dispatch(std::string_view op, const boost::json::object& a, const principal& who);
-  value_task issue_device(id_t user, std::string username, const boost::json::object& a);
+  value_task issue_device(id_t user, const std::string& username, const boost::json::object& a);
 
   storage::store& store_;
   hub& hub_;

@@ -140,8 +140,8 @@ void store::stop() { ex_->stop(); }
 
 // ---------------------------------------------------------------- accounts and devices
 
-task<id_t> store::create_user(std::string username, std::string password_hash) {
-  return ex_->write<id_t>([username = std::move(username), hash = std::move(password_hash)](write_context& ctx) -> result<id_t> {
+task<id_t> store::create_user(const std::string& username, const std::string& password_hash) {
+  return ex_->write<id_t>([username, hash = password_hash](write_context& ctx) -> result<id_t> {
     auto r = query(ctx.db, "INSERT INTO users (username, password_hash, created_ms) VALUES ($1, $2, $3) RETURNING id",
                    {std::string_view(username), std::string_view(hash), now_ms()});
     if (!r) {
@@ -152,23 +152,25 @@ task<id_t> store::create_user(std::string username, std::string password_hash) {
   });
 }
 
-task<user_record> store::find_user(std::string username) {
-  return ex_->read<user_record>([username = std::move(username)](connection& c) -> result<user_record> {
+task<user_record> store::find_user(const std::string& username) {
+  return ex_->read<user_record>([username](connection& c) -> result<user_record> {
     CONFAB_TRY(r, query(c, "SELECT id, username, password_hash FROM users WHERE username = $1", {std::string_view(username)}));
     if (r->empty()) return make_error(errc::not_found, "no such user");
     return user_record{(*r)[0].i64(0), (*r)[0].str(1), (*r)[0].str(2)};
   });
 }
 
-task<id_t> store::find_user_id(std::string username) {
-  auto u = co_await find_user(std::move(username));
-  if (!u) co_return u.error();
-  co_return u->id;
+task<id_t> store::find_user_id(const std::string& username) {
+  return ex_->read<id_t>([username](connection& c) -> result<id_t> {
+    CONFAB_TRY(r, query(c, "SELECT id FROM users WHERE username = $1", {std::string_view(username)}));
+    if (r->empty()) return make_error(errc::not_found, "no such user");
+    return (*r)[0].i64(0);
+  });
 }
 
-task<device_record> store::create_device(id_t user, std::string name, std::string token_hash) {
+task<device_record> store::create_device(id_t user, const std::string& name, const std::string& token_hash) {
   return ex_->write<device_record>(
-      [user, name = std::move(name), hash = std::move(token_hash)](write_context& ctx) -> result<device_record> {
+      [user, name, hash = token_hash](write_context& ctx) -> result<device_record> {
         const auto t = now_ms();
         CONFAB_TRY(r, query(ctx.db,
                             "INSERT INTO devices (user_id, name, token_hash, created_ms) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -177,8 +179,8 @@ task<device_record> store::create_device(id_t user, std::string name, std::strin
       });
 }
 
-task<principal> store::authenticate(std::string token_hash) {
-  return ex_->read<principal>([hash = std::move(token_hash)](connection& c) -> result<principal> {
+task<principal> store::authenticate(const std::string& token_hash) {
+  return ex_->read<principal>([hash = token_hash](connection& c) -> result<principal> {
     CONFAB_TRY(r, query(c,
                         "SELECT d.user_id, d.id, u.username FROM devices d JOIN users u ON u.id = d.user_id "
                         "WHERE d.token_hash = $1 AND d.revoked_ms IS NULL",
@@ -235,9 +237,9 @@ task<store::created> store::create_direct(id_t actor, id_t device, id_t other) {
   });
 }
 
-task<id_t> store::create_group(id_t actor, id_t device, std::string title, std::vector<id_t> members) {
+task<id_t> store::create_group(id_t actor, id_t device, const std::string& title, const std::vector<id_t>& members_in) {
   auto* sink = sink_;
-  return ex_->write<id_t>([=, title = std::move(title), members = std::move(members)](write_context& ctx) mutable -> result<id_t> {
+  return ex_->write<id_t>([=, title = title, members = members_in](write_context& ctx) mutable -> result<id_t> {
     auto& c = ctx.db;
     std::sort(members.begin(), members.end());
     members.erase(std::unique(members.begin(), members.end()), members.end());
@@ -266,9 +268,9 @@ task<id_t> store::create_group(id_t actor, id_t device, std::string title, std::
   });
 }
 
-task<std::int64_t> store::add_members(id_t actor, id_t device, id_t conv, std::vector<id_t> users) {
+task<std::int64_t> store::add_members(id_t actor, id_t device, id_t conv, const std::vector<id_t>& users_in) {
   auto* sink = sink_;
-  return ex_->write<std::int64_t>([=, users = std::move(users)](write_context& ctx) mutable -> result<std::int64_t> {
+  return ex_->write<std::int64_t>([=, users = users_in](write_context& ctx) mutable -> result<std::int64_t> {
     auto& c = ctx.db;
     CONFAB_TRY(m, require_active(c, conv, actor));
     if (m->kind != "group") return make_error(errc::forbidden, "members of a direct conversation cannot change");
@@ -323,9 +325,9 @@ task<std::int64_t> store::remove_member(id_t actor, id_t device, id_t conv, id_t
   });
 }
 
-task<std::int64_t> store::set_role(id_t actor, id_t device, id_t conv, id_t user, std::string role) {
+task<std::int64_t> store::set_role(id_t actor, id_t device, id_t conv, id_t user, const std::string& role) {
   auto* sink = sink_;
-  return ex_->write<std::int64_t>([=, role = std::move(role)](write_context& ctx) -> result<std::int64_t> {
+  return ex_->write<std::int64_t>([=, role = role](write_context& ctx) -> result<std::int64_t> {
     auto& c = ctx.db;
     if (role_rank(role) == 0) return make_error(errc::invalid_field, "role must be owner, admin or member");
     CONFAB_TRY(m, require_active(c, conv, actor));
@@ -359,9 +361,9 @@ task<std::vector<member_record>> store::members(id_t actor, id_t conv) {
 
 // ---------------------------------------------------------------- messages
 
-task<send_ack> store::send(send_request req) {
+task<send_ack> store::send(const send_request& req) {
   auto* sink = sink_;
-  return ex_->write<send_ack>([sink, req = std::move(req)](write_context& ctx) -> result<send_ack> {
+  return ex_->write<send_ack>([sink, req](write_context& ctx) -> result<send_ack> {
     auto& c = ctx.db;
     CONFAB_TRY(dup, query(c, "SELECT conv_id, seq, ts_ms FROM events WHERE device_id = $1 AND client_id = $2",
                           {req.device, std::string_view(req.client_id)}));

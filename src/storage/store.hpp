@@ -56,6 +56,9 @@ struct conv_cursor {
   id_t id = 0;
 };
 
+// Arguments are taken by reference and copied before the call returns: the returned awaitable owns
+// everything it needs. (No by-value parameters: GCC 12 mis-destroys non-trivial temporaries
+// created inside a co_await expression.)
 class store {
  public:
   // Takes ownership of the executor. sink may be null and may be set later, before traffic.
@@ -67,13 +70,13 @@ class store {
   void stop();
 
   // --- accounts and devices
-  task<id_t> create_user(std::string username, std::string password_hash);  // conflict if taken
-  task<user_record> find_user(std::string username);                         // not_found
-  task<device_record> create_device(id_t user, std::string name, std::string token_hash);
-  task<principal> authenticate(std::string token_hash);  // unauthenticated if unknown or revoked
+  task<id_t> create_user(const std::string& username, const std::string& password_hash);  // conflict if taken
+  task<user_record> find_user(const std::string& username);                         // not_found
+  task<device_record> create_device(id_t user, const std::string& name, const std::string& token_hash);
+  task<principal> authenticate(const std::string& token_hash);  // unauthenticated if unknown or revoked
   task<std::vector<device_record>> list_devices(id_t user);
   task<nothing> revoke_device(id_t user, id_t device);  // not_found unless the user's own device
-  task<id_t> find_user_id(std::string username);        // not_found
+  task<id_t> find_user_id(const std::string& username);        // not_found
 
   // --- conversations (actor = the user doing it, from device)
   struct created {
@@ -81,15 +84,15 @@ class store {
     bool is_new = false;
   };
   task<created> create_direct(id_t actor, id_t device, id_t other);
-  task<id_t> create_group(id_t actor, id_t device, std::string title, std::vector<id_t> members);
-  task<std::int64_t> add_members(id_t actor, id_t device, id_t conv, std::vector<id_t> users);  // returns the event seq
+  task<id_t> create_group(id_t actor, id_t device, const std::string& title, const std::vector<id_t>& members);
+  task<std::int64_t> add_members(id_t actor, id_t device, id_t conv, const std::vector<id_t>& users);  // returns the event seq
   // Removes user from conv (actor == user means leave). Returns the event seq.
   task<std::int64_t> remove_member(id_t actor, id_t device, id_t conv, id_t user);
-  task<std::int64_t> set_role(id_t actor, id_t device, id_t conv, id_t user, std::string role);
+  task<std::int64_t> set_role(id_t actor, id_t device, id_t conv, id_t user, const std::string& role);
   task<std::vector<member_record>> members(id_t actor, id_t conv);
 
   // --- messages
-  task<send_ack> send(send_request req);
+  task<send_ack> send(const send_request& req);
   task<std::int64_t> mark_read(id_t user, id_t conv, std::int64_t seq);  // returns the new read_seq
   // before/after: exclusive bounds; neither = the latest page. limit in 1..100.
   task<history_page> history(id_t user, id_t conv, std::optional<std::int64_t> before,
