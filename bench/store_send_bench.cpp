@@ -30,15 +30,15 @@ using clk = std::chrono::steady_clock;
 namespace {
 
 asio::awaitable<void> sender(storage::store& st, confab::id_t user, confab::id_t conv, int id, int count, std::vector<double>& lat,
-                             int& failures) {
+                             int& failures, const std::string& tag) {
   for (int i = 0; i < count; ++i) {
     auto t0 = clk::now();
     // A named request, not a temporary inside co_await (GCC 12 miscompiles the latter).
-    send_request req{user, 1000 + id, conv, std::to_string(id) + ":" + std::to_string(i), "benchmark message text",
+    send_request req{user, 1000 + id, conv, tag + ":" + std::to_string(id) + ":" + std::to_string(i), "benchmark message text",
                      "text/plain", std::nullopt};
     auto r = co_await st.send(req);
     lat.push_back(std::chrono::duration<double, std::micro>(clk::now() - t0).count());
-    if (!r) ++failures;
+    if (!r && failures++ == 0) std::fprintf(stderr, "first failure: %s\n", r.error().message.c_str());
   }
 }
 
@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
   int failures = 0;
   const int per = messages / senders;
   auto t0 = clk::now();
-  for (int s = 0; s < senders; ++s) asio::co_spawn(ioc, sender(st, users[s % members], conv, s, per, lat[s], failures), asio::detached);
+  for (int s = 0; s < senders; ++s) asio::co_spawn(ioc, sender(st, users[s % members], conv, s, per, lat[s], failures, tag), asio::detached);
   ioc.restart();
   ioc.run();
   double secs = std::chrono::duration<double>(clk::now() - t0).count();
