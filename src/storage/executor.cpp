@@ -173,22 +173,23 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
       break;
     }
     bool restart = false;
-    for (auto& j : batch) {
-      (void)conn->exec("SAVEPOINT confab_job");
-      bool ok = j->run(*conn);
+    bool prev_ok = true;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      // Each job runs inside its own savepoint; closing the last and opening the next is one
+      // round trip. A failed job's writes are rolled back alone.
+      const char* sp = i == 0      ? "SAVEPOINT confab_job"
+                       : prev_ok   ? "RELEASE SAVEPOINT confab_job; SAVEPOINT confab_job"
+                                   : "ROLLBACK TO SAVEPOINT confab_job; RELEASE SAVEPOINT confab_job; SAVEPOINT confab_job";
+      (void)conn->exec(sp);
+      prev_ok = batch[i]->run(*conn);
       if (conn->retry_requested || conn->broken) {
         restart = true;
         break;
       }
-      if (ok) {
-        (void)conn->exec("RELEASE SAVEPOINT confab_job");
-      } else {
-        (void)conn->exec("ROLLBACK TO SAVEPOINT confab_job");
-        (void)conn->exec("RELEASE SAVEPOINT confab_job");
-      }
     }
     if (!restart) {
-      if (auto r = conn->exec("COMMIT"); r) {
+      // COMMIT releases a successful last savepoint; a failed last job is rolled back first.
+      if (auto r = conn->exec(prev_ok ? "COMMIT" : "ROLLBACK TO SAVEPOINT confab_job; COMMIT"); r) {
         for (auto& j : batch)
           if (j->after_commit) j->after_commit();
         for (auto& j : batch) j->complete();

@@ -119,8 +119,7 @@ CREATE TABLE users (
   id INTEGER PRIMARY KEY,
   username TEXT NOT NULL UNIQUE,
   password_hash TEXT NOT NULL,
-  created_ms INTEGER NOT NULL,
-  stream_pos INTEGER NOT NULL DEFAULT 0
+  created_ms INTEGER NOT NULL
 );
 CREATE TABLE devices (
   id INTEGER PRIMARY KEY,
