@@ -81,7 +81,9 @@ void ws_session::enqueue(frame f) {
   if (closing_) return;
   outbox_bytes_ += f->size();
   outbox_.push_back(std::move(f));
-  if (outbox_bytes_ > opts_.max_outbox_bytes) {
+  // One frame always fits (an event may be larger than a small bound); more than that over the
+  // bound means the client is not keeping up.
+  if (outbox_bytes_ > opts_.max_outbox_bytes && outbox_.size() > 1) {
     log::warn("slow consumer disconnected", "\"device\":" + std::to_string(who_ ? who_->device_id : 0));
     close_later(1008, "outbound queue overflow");
     return;
@@ -242,12 +244,18 @@ asio::awaitable<void> ws_session::catch_up() {
       close_later(1011, "storage unavailable during catch-up");
       co_return;
     }
+    bool paused = false;
     for (auto& item : page->items) {
       if (item.pos != pos_ + 1) continue;  // already queued by an earlier page
+      if (outbox_bytes_ > opts_.max_outbox_bytes / 2) {
+        // Queue no more than the bound allows; the rest is read again once the client drained.
+        paused = true;
+        break;
+      }
       pos_ = item.pos;
       enqueue(protocol::event_frame(item.pos, protocol::event_json(item.ev)));
     }
-    if (static_cast<int>(page->items.size()) == catch_up_page) continue;
+    if (paused || static_cast<int>(page->items.size()) == catch_up_page) continue;
     if (max_hint_ > pos_) {
       // Announced but not yet seen: read again (commit precedes announcement, so it will appear).
       if (page->items.empty()) {
