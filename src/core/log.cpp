@@ -28,6 +28,8 @@ bool parse_level(std::string_view s, level& out) {
   return false;
 }
 
+std::string quote(std::string_view s) { return boost::json::serialize(boost::json::string(s)); }
+
 bool enabled(level l) { return static_cast<int>(l) >= min_level.load(std::memory_order_relaxed); }
 
 void write(level l, std::string_view msg, std::string_view fields) {

@@ -1,6 +1,7 @@
 // Structured logging: one JSON object per line on stderr, thread-safe.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace confab::log {
@@ -12,6 +13,8 @@ void set_level(level l);
 // Parses "debug" | "info" | "warn" | "error"; returns false for anything else.
 bool parse_level(std::string_view s, level& out);
 bool enabled(level l);
+// s as a JSON string literal (quoted and escaped), for building fields.
+std::string quote(std::string_view s);
 
 // Writes {"ts":..., "level":..., "msg":..., <fields>} where fields is a (possibly empty) string of
 // already-serialised JSON members such as R"("conv":12,"seq":4)".

@@ -57,12 +57,12 @@ api::api(storage::store& store, hub& hub, const options& opts, asio::thread_pool
 
 class api::password_slot {
  public:
-  explicit password_slot(std::atomic<int>& n) : n_(n), ok_(n.fetch_add(1) < max_password_jobs) {}
-  ~password_slot() { n_.fetch_sub(1); }
+  explicit password_slot(std::shared_ptr<std::atomic<int>> n) : n_(std::move(n)), ok_(n_->fetch_add(1) < max_password_jobs) {}
+  ~password_slot() { n_->fetch_sub(1); }
   bool ok() const { return ok_; }
 
  private:
-  std::atomic<int>& n_;
+  std::shared_ptr<std::atomic<int>> n_;
   bool ok_;
 };
 
@@ -80,10 +80,17 @@ api::value_task api::call(std::string_view op, const json::object& args, const p
   co_return co_await dispatch(op, args, *who);
 }
 
-api::value_task api::issue_device(id_t user, const std::string& username, const json::object& a) {
-  CONFAB_FIELD(name, get_opt_string(a, "device_name"));
+namespace {
+result<std::string> device_name_of(const json::object& a) {
+  auto name = get_opt_string(a, "device_name");
+  if (!name) return name.error();
   std::string dev_name = name->value_or("device");
-  if (dev_name.size() > 64) co_return make_error(errc::invalid_field, "device_name must be at most 64 bytes");
+  if (dev_name.empty() || dev_name.size() > 64) return make_error(errc::invalid_field, "device_name must be 1 to 64 bytes");
+  return dev_name;
+}
+}  // namespace
+
+api::value_task api::issue_device(id_t user, const std::string& username, const std::string& dev_name) {
   std::string token = auth::new_token();
   const std::string hash = auth::token_hash(token);
   auto dev = co_await store_.create_device(user, dev_name, hash);
@@ -96,6 +103,7 @@ api::value_task api::register_user(const json::object& a) {
   CONFAB_FIELD(pass, get_string(a, "password"));
   CONFAB_FIELD(uname, check_username(std::move(*user)));
   CONFAB_FIELD(pw, check_password(std::move(*pass)));
+  CONFAB_FIELD(dev_name, device_name_of(a));  // validated before anything is written
   password_slot slot(password_jobs_);
   if (!slot.ok()) co_return make_error(errc::rate_limited, "too many sign-ups in progress; retry shortly");
   auto cost = opts_.argon2;
@@ -103,14 +111,18 @@ api::value_task api::register_user(const json::object& a) {
   auto job = [p = std::move(*pw), cost] { return auth::hash_password(p, cost); };
   std::string hash = co_await run_blocking(blocking_, std::move(job));
   if (hash.empty()) co_return make_error(errc::unavailable, "password hashing failed (out of memory)");
-  auto id = co_await store_.create_user(*uname, hash);
-  if (!id) co_return id.error();
-  co_return co_await issue_device(*id, *uname, a);
+  // The account and its first device are written in one transaction: a failure leaves nothing.
+  std::string token = auth::new_token();
+  const std::string token_h = auth::token_hash(token);
+  auto acct = co_await store_.create_account(*uname, hash, *dev_name, token_h);
+  if (!acct) co_return acct.error();
+  co_return json::object{{"user_id", acct->user_id}, {"username", *uname}, {"device_id", acct->id}, {"token", token}};
 }
 
 api::value_task api::login(const json::object& a) {
   CONFAB_FIELD(user, get_string(a, "username"));
   CONFAB_FIELD(pass, get_string(a, "password"));
+  CONFAB_FIELD(dev_name, device_name_of(a));
   password_slot slot(password_jobs_);
   if (!slot.ok()) co_return make_error(errc::rate_limited, "too many logins in progress; retry shortly");
   auto rec = co_await store_.find_user(*user);
@@ -119,7 +131,7 @@ api::value_task api::login(const json::object& a) {
   auto job = [h = rec ? rec->password_hash : dummy_hash_, p = std::move(*pass)] { return auth::verify_password(h, p); };
   bool ok = co_await run_blocking(blocking_, std::move(job));
   if (!rec || !ok) co_return make_error(errc::invalid_credentials, "wrong username or password");
-  co_return co_await issue_device(rec->id, rec->username, a);
+  co_return co_await issue_device(rec->id, rec->username, *dev_name);
 }
 
 api::value_task api::dispatch(std::string_view op, const json::object& a, const principal& who) {

@@ -18,6 +18,7 @@
 #include <boost/json/value.hpp>
 
 #include <atomic>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -41,7 +42,7 @@ class api {
   value_task register_user(const boost::json::object& a);
   value_task login(const boost::json::object& a);
   value_task dispatch(std::string_view op, const boost::json::object& a, const principal& who);
-  value_task issue_device(id_t user, const std::string& username, const boost::json::object& a);
+  value_task issue_device(id_t user, const std::string& username, const std::string& device_name);
 
   storage::store& store_;
   hub& hub_;
@@ -50,7 +51,8 @@ class api {
   // Admission for the deliberately slow Argon2id work of register and login: a bounded number in
   // flight, so a flood of them is refused (rate_limited) instead of queueing without bound.
   class password_slot;
-  std::atomic<int> password_jobs_{0};
+  // Shared, not a member: a suspended register/login destroyed during shutdown may outlive api.
+  std::shared_ptr<std::atomic<int>> password_jobs_ = std::make_shared<std::atomic<int>>(0);
   static constexpr int max_password_jobs = 8;
   std::string dummy_hash_;  // verified for unknown usernames, so timing does not reveal which exist
   rate_limiter limiter_;

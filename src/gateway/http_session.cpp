@@ -103,7 +103,8 @@ asio::awaitable<response> route(http::request<http::string_body>& req, api& api)
 
 }  // namespace
 
-asio::awaitable<void> serve_http(beast::tcp_stream stream, api& api, std::shared_ptr<hub> hub) {
+asio::awaitable<void> serve_http(beast::tcp_stream stream, api& api, std::shared_ptr<hub> hub,
+                                 std::shared_ptr<void> slot) {
   beast::flat_buffer buf;
   const auto& opts = api.opts();
   for (;;) {
@@ -122,11 +123,17 @@ asio::awaitable<void> serve_http(beast::tcp_stream stream, api& api, std::shared
     }
     if (ec) break;
     auto req = parser.release();
+    if (hub->stopping()) {
+      auto res = make_error_response(make_error(errc::unavailable, "server shutting down"), req.version(), false);
+      stream.expires_after(opts.handshake_timeout);
+      co_await http::async_write(stream, res, tuple_awaitable);
+      break;
+    }
     if (beast::websocket::is_upgrade(req)) {
       std::string_view target = req.target();
       if (target.substr(0, target.find('?')) == "/v1/ws") {
         stream.expires_never();
-        std::make_shared<ws_session>(std::move(stream), api, hub)->start(std::move(req));
+        std::make_shared<ws_session>(std::move(stream), api, hub, std::move(slot))->start(std::move(req));
         co_return;
       }
     }

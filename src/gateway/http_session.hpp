@@ -11,7 +11,9 @@
 
 namespace confab::gateway {
 
-// Serves the connection until it closes or is upgraded. Never throws for I/O errors.
-boost::asio::awaitable<void> serve_http(boost::beast::tcp_stream stream, api& api, std::shared_ptr<hub> hub);
+// Serves the connection until it closes or is upgraded. Never throws for I/O errors. slot is held
+// for the connection's life (handed on to the WebSocket session): it counts open connections.
+boost::asio::awaitable<void> serve_http(boost::beast::tcp_stream stream, api& api, std::shared_ptr<hub> hub,
+                                        std::shared_ptr<void> slot);
 
 }  // namespace confab::gateway

@@ -6,10 +6,17 @@
 
 namespace confab::gateway {
 
-void hub::attach(id_t user, id_t device, const std::shared_ptr<session_base>& s) {
+bool hub::attach(id_t user, id_t device, const std::shared_ptr<session_base>& s) {
   std::lock_guard lock(mu_);
+  if (stopping_) return false;
   by_user_[user].push_back(s);
   by_device_[device].push_back(s);
+  return true;
+}
+
+bool hub::stopping() const {
+  std::lock_guard lock(mu_);
+  return stopping_;
 }
 
 void hub::remove(list& l, const session_base* s) {
@@ -43,8 +50,26 @@ void hub::on_committed(const event& ev, std::span<const recipient> to) {
     }
   }
   if (targets.empty()) return;
-  auto text = std::make_shared<const std::string>(protocol::event_json(ev));
-  for (auto& [s, pos] : targets) s->deliver(pos, text);
+  try {
+    auto text = std::make_shared<const std::string>(protocol::event_json(ev));
+    for (auto& [s, pos] : targets) s->deliver(pos, text);
+  } catch (const std::exception&) {
+    // Out of memory: the event is committed, so sessions repair the gap from storage.
+    for (auto& [s, pos] : targets) s->resync();
+  }
+}
+
+void hub::on_uncertain() {
+  for (auto& s : all_sessions()) s->resync();
+}
+
+std::vector<std::shared_ptr<session_base>> hub::all_sessions() const {
+  std::vector<std::shared_ptr<session_base>> out;
+  std::lock_guard lock(mu_);
+  for (auto& [d, l] : by_device_)
+    for (auto& w : l)
+      if (auto s = w.lock()) out.push_back(std::move(s));
+  return out;
 }
 
 void hub::disconnect_device(id_t device, std::uint16_t code, const std::string& reason) {
@@ -59,14 +84,11 @@ void hub::disconnect_device(id_t device, std::uint16_t code, const std::string& 
 }
 
 void hub::close_all(std::uint16_t code, const std::string& reason) {
-  std::vector<std::shared_ptr<session_base>> targets;
   {
     std::lock_guard lock(mu_);
-    for (auto& [d, l] : by_device_)
-      for (auto& w : l)
-        if (auto s = w.lock()) targets.push_back(std::move(s));
+    stopping_ = true;
   }
-  for (auto& s : targets) s->kick(code, reason);
+  for (auto& s : all_sessions()) s->kick(code, reason);
 }
 
 std::size_t hub::session_count() const {

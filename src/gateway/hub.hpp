@@ -25,25 +25,33 @@ class session_base {
   virtual void deliver(std::int64_t pos, std::shared_ptr<const std::string> event_json) = 0;
   // Closes the WebSocket with code and reason after the frames already queued. Thread-safe.
   virtual void kick(std::uint16_t code, std::string reason) = 0;
+  // Re-reads this user's stream from storage past what was delivered (something may have been
+  // committed unannounced). Thread-safe.
+  virtual void resync() = 0;
 };
 
 class hub final : public storage::event_sink {
  public:
-  void attach(id_t user, id_t device, const std::shared_ptr<session_base>& s);
+  // Registers a session; false once close_all ran (shutting down: the session should close 1001).
+  bool attach(id_t user, id_t device, const std::shared_ptr<session_base>& s);
   void detach(id_t user, id_t device, const session_base* s);
 
   void on_committed(const event& ev, std::span<const recipient> to) override;
+  void on_uncertain() override;
 
   // Closes every session of the device (revoked token).
   void disconnect_device(id_t device, std::uint16_t code, const std::string& reason);
   // Closes every session (shutdown, 1001).
   void close_all(std::uint16_t code, const std::string& reason);
   std::size_t session_count() const;
+  bool stopping() const;
 
  private:
   using list = std::vector<std::weak_ptr<session_base>>;
   static void remove(list& l, const session_base* s);
+  std::vector<std::shared_ptr<session_base>> all_sessions() const;
   mutable std::mutex mu_;
+  bool stopping_ = false;
   std::unordered_map<id_t, list> by_user_;
   std::unordered_map<id_t, list> by_device_;
 };

@@ -15,6 +15,7 @@ struct options {
   std::size_t hard_frame_bytes = 1024 * 1024; // above this the connection is closed (1009)
   std::size_t max_outbox_bytes = 4 * 1024 * 1024;  // per connection; a slower client is disconnected
   std::size_t max_group_members = 1000;
+  std::size_t max_connections = 10000;  // open HTTP + WebSocket connections per node; more are refused
   double rate_per_sec = 20;  // requests per device per second (token bucket) ...
   double rate_burst = 60;    // ... and its burst
   std::chrono::seconds handshake_timeout{10};  // HTTP request / WebSocket upgrade / hello

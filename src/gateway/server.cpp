@@ -17,7 +17,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 
 server::server(asio::io_context& ioc, storage::store& store, options opts)
-    : ioc_(ioc), opts_(std::move(opts)), api_(store, *hub_, opts_, blocking_), acceptor_(ioc) {
+    : ioc_(ioc), opts_(std::move(opts)), api_(store, *hub_, opts_, blocking_), acceptor_(asio::make_strand(ioc)) {
   store.set_sink(hub_.get());
 }
 
@@ -28,7 +28,7 @@ boost::system::error_code server::start(const asio::ip::tcp::endpoint& ep) {
   if (!ec) acceptor_.bind(ep, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return ec;
-  asio::co_spawn(ioc_, accept_loop(), asio::detached);
+  asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
   return {};
 }
 
@@ -40,14 +40,23 @@ asio::awaitable<void> server::accept_loop() {
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
       // EMFILE and friends: back off briefly rather than spin.
-      log::warn("accept failed", "\"error\":\"" + ec.message() + "\"");
+      log::warn("accept failed", "\"error\":" + log::quote(ec.message()));
       asio::steady_timer t(ioc_, std::chrono::milliseconds(100));
       co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
-    sock.set_option(asio::ip::tcp::no_delay(true));
+    if (open_->load() >= opts_.max_connections) {
+      boost::system::error_code ignored;
+      sock.close(ignored);  // over the connection limit: refuse rather than exhaust file descriptors
+      log::warn("connection refused: limit reached", "\"limit\":" + std::to_string(opts_.max_connections));
+      continue;
+    }
+    open_->fetch_add(1);
+    std::shared_ptr<void> slot(nullptr, [open = open_](void*) { open->fetch_sub(1); });
+    boost::system::error_code ignored;
+    sock.set_option(asio::ip::tcp::no_delay(true), ignored);
     auto exec = sock.get_executor();
-    asio::co_spawn(exec, serve_http(beast::tcp_stream(std::move(sock)), api_, hub_), [](std::exception_ptr e) {
+    asio::co_spawn(exec, serve_http(beast::tcp_stream(std::move(sock)), api_, hub_, std::move(slot)), [](std::exception_ptr e) {
       if (!e) return;
       try {
         std::rethrow_exception(e);
@@ -59,7 +68,7 @@ asio::awaitable<void> server::accept_loop() {
 }
 
 void server::shutdown() {
-  asio::post(ioc_, [this] {
+  asio::post(acceptor_.get_executor(), [this] {
     boost::system::error_code ec;
     acceptor_.close(ec);
     hub_->close_all(1001, "server shutting down");

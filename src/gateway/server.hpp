@@ -13,6 +13,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include <atomic>
+#include <memory>
 
 namespace confab::gateway {
 
@@ -34,7 +35,8 @@ class server {
   boost::asio::thread_pool blocking_{2};
   std::shared_ptr<hub> hub_ = std::make_shared<hub>();
   api api_;
-  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::ip::tcp::acceptor acceptor_;  // on its own strand; shutdown() posts there
+  std::shared_ptr<std::atomic<std::size_t>> open_ = std::make_shared<std::atomic<std::size_t>>(0);
 };
 
 }  // namespace confab::gateway

@@ -26,10 +26,11 @@ constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
 constexpr int catch_up_page = 256;
 }  // namespace
 
-ws_session::ws_session(beast::tcp_stream&& stream, api& api, std::shared_ptr<hub> hub)
+ws_session::ws_session(beast::tcp_stream&& stream, api& api, std::shared_ptr<hub> hub, std::shared_ptr<void> slot)
     : ws_(std::move(stream)),
       api_(api),
       hub_(std::move(hub)),
+      slot_(std::move(slot)),
       opts_(api.opts()),
       wake_writer_(ws_.get_executor()),
       wake_catch_up_(ws_.get_executor()),
@@ -39,16 +40,28 @@ ws_session::~ws_session() {
   if (attached_) hub_->detach(who_->user_id, who_->device_id, this);
 }
 
-void ws_session::start(beast::http::request<beast::http::string_body> req) {
-  asio::co_spawn(ws_.get_executor(), run(std::move(req)), [self = shared_from_this()](std::exception_ptr e) {
+auto ws_session::on_exit(const char* what) {
+  return [self = shared_from_this(), what](std::exception_ptr e) {
     if (!e) return;
     try {
       std::rethrow_exception(e);
     } catch (const std::exception& ex) {
-      log::error("websocket session failed", "\"error\":" + json::serialize(json::string(ex.what())));
+      log::error("websocket session failed",
+                 "\"in\":\"" + std::string(what) + "\",\"error\":" + json::serialize(json::string(ex.what())));
     }
+    self->closing_.emplace(1011, "internal error");
     beast::error_code ec;
     self->ws_.next_layer().socket().close(ec);
+  };
+}
+
+void ws_session::start(beast::http::request<beast::http::string_body> req) {
+  asio::co_spawn(ws_.get_executor(), run(std::move(req)), on_exit("reader"));
+}
+
+void ws_session::resync() {
+  asio::post(ws_.get_executor(), [self = shared_from_this()] {
+    if (self->who_ && !self->closing_) self->start_catch_up();
   });
 }
 
@@ -106,7 +119,7 @@ void ws_session::close_later(std::uint16_t code, std::string reason) {
 void ws_session::start_catch_up() {
   if (syncing_) return;
   syncing_ = true;
-  asio::co_spawn(ws_.get_executor(), catch_up(), asio::detached);
+  asio::co_spawn(ws_.get_executor(), catch_up(), on_exit("catch-up"));
 }
 
 asio::awaitable<void> ws_session::run(beast::http::request<beast::http::string_body> req) {
@@ -116,13 +129,14 @@ asio::awaitable<void> ws_session::run(beast::http::request<beast::http::string_b
   t.idle_timeout = opts_.idle_timeout;
   t.keep_alive_pings = true;
   ws_.set_option(t);
-  ws_.read_message_max(opts_.hard_frame_bytes);
+  // Until hello succeeds, nothing larger than a request is accepted (closed with 1009).
+  ws_.read_message_max(opts_.max_frame_bytes);
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(beast::http::field::server, "confabd"); }));
   auto [aec] = co_await ws_.async_accept(req, as_tuple_awaitable);
   if (aec) co_return;
 
-  asio::co_spawn(ws_.get_executor(), writer(), asio::detached);
+  asio::co_spawn(ws_.get_executor(), writer(), on_exit("writer"));
   hello_timer_.expires_after(opts_.handshake_timeout);
   hello_timer_.async_wait([w = weak_from_this()](beast::error_code ec) {
     auto s = w.lock();
@@ -137,6 +151,7 @@ asio::awaitable<void> ws_session::run(beast::http::request<beast::http::string_b
         log::info("websocket frame over hard limit", "\"limit\":" + std::to_string(opts_.hard_frame_bytes));
       break;
     }
+    if (closing_) break;  // kicked (revoked, shutting down) while the frame was arriving
     if (!ws_.got_text()) {
       buf.consume(buf.size());
       enqueue(protocol::error_frame(nullptr, make_error(errc::malformed, "frames must be text (JSON)")));
@@ -200,14 +215,30 @@ asio::awaitable<void> ws_session::hello(const json::value& id, const json::objec
   auto who = co_await api_.authenticate(*token);
   if (!who) {
     enqueue(protocol::error_frame(id, who.error()));
+    if (++failed_hellos_ >= 3) close_later(1008, "too many failed hellos");
     co_return;
   }
   if (closing_) co_return;
   // Subscribe before reading the head, so nothing committed after this point is missed.
   who_ = *who;
-  hub_->attach(who_->user_id, who_->device_id, shared_from_this());
+  if (!hub_->attach(who_->user_id, who_->device_id, shared_from_this())) {
+    close_later(1001, "server shutting down");
+    co_return;
+  }
   attached_ = true;
   hello_timer_.cancel();
+  // A revocation that committed between the check above and attach found no session to close:
+  // check again now that a revocation would find this one.
+  auto again = co_await api_.authenticate(*token);
+  if (!again) {
+    if (again.error().code == errc::unauthenticated)
+      close_later(4001, "device revoked");
+    else
+      close_later(1011, "storage unavailable");
+    co_return;
+  }
+  if (closing_) co_return;
+  ws_.read_message_max(opts_.hard_frame_bytes);
   auto head = co_await api_.store().stream_head(who_->user_id);
   if (!head) {
     enqueue(protocol::error_frame(id, head.error()));
@@ -225,7 +256,7 @@ asio::awaitable<void> ws_session::hello(const json::value& id, const json::objec
                                                   {"device_id", who_->device_id},
                                                   {"head", *head},
                                                   {"since", pos_}}));
-  asio::co_spawn(ws_.get_executor(), catch_up(), asio::detached);
+  asio::co_spawn(ws_.get_executor(), catch_up(), on_exit("catch-up"));
 }
 
 asio::awaitable<void> ws_session::catch_up() {
@@ -245,6 +276,7 @@ asio::awaitable<void> ws_session::catch_up() {
       co_return;
     }
     bool paused = false;
+    const auto before = pos_;
     for (auto& item : page->items) {
       if (item.pos != pos_ + 1) continue;  // already queued by an earlier page
       if (outbox_bytes_ > opts_.max_outbox_bytes / 2) {
@@ -255,10 +287,10 @@ asio::awaitable<void> ws_session::catch_up() {
       pos_ = item.pos;
       enqueue(protocol::event_frame(item.pos, protocol::event_json(item.ev)));
     }
-    if (paused || static_cast<int>(page->items.size()) == catch_up_page) continue;
+    if (paused || (static_cast<int>(page->items.size()) == catch_up_page && pos_ != before)) continue;
     if (max_hint_ > pos_) {
       // Announced but not yet seen: read again (commit precedes announcement, so it will appear).
-      if (page->items.empty()) {
+      if (pos_ == before) {  // no progress (nothing new readable yet)
         if (++empty_reads > 50) {
           log::error("catch-up cannot find announced events", "\"pos\":" + std::to_string(pos_));
           close_later(1011, "stream inconsistency");

@@ -33,7 +33,7 @@ namespace confab::gateway {
 class ws_session final : public session_base, public std::enable_shared_from_this<ws_session> {
  public:
   // Shares ownership of the hub: the destructor detaches, possibly during process teardown.
-  ws_session(boost::beast::tcp_stream&& stream, api& api, std::shared_ptr<hub> hub);
+  ws_session(boost::beast::tcp_stream&& stream, api& api, std::shared_ptr<hub> hub, std::shared_ptr<void> slot);
   ~ws_session() override;
 
   // Completes the upgrade for req and runs the session until it closes.
@@ -41,6 +41,7 @@ class ws_session final : public session_base, public std::enable_shared_from_thi
 
   void deliver(std::int64_t pos, std::shared_ptr<const std::string> event_json) override;
   void kick(std::uint16_t code, std::string reason) override;
+  void resync() override;
 
  private:
   using frame = std::shared_ptr<const std::string>;
@@ -54,10 +55,14 @@ class ws_session final : public session_base, public std::enable_shared_from_thi
   void enqueue(frame f);
   void close_later(std::uint16_t code, std::string reason);
   void start_catch_up();
+  // A completion handler for the session's coroutines: logs an exception (a bug) and drops the
+  // connection.
+  auto on_exit(const char* what);
 
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   api& api_;
   std::shared_ptr<hub> hub_;
+  std::shared_ptr<void> slot_;  // the connection-count slot, released when the session ends
   const options& opts_;
   boost::asio::steady_timer wake_writer_;
   boost::asio::steady_timer wake_catch_up_;
@@ -68,6 +73,7 @@ class ws_session final : public session_base, public std::enable_shared_from_thi
   bool writer_done_ = false;
   std::optional<principal> who_;
   bool attached_ = false;
+  int failed_hellos_ = 0;
   bool syncing_ = true;    // while true, live events only raise max_hint_
   std::int64_t pos_ = 0;   // last stream position queued to the client
   std::int64_t max_hint_ = 0;

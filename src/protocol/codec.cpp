@@ -38,12 +38,12 @@ result<request> parse_frame(std::string_view text, std::size_t max_bytes) {
   auto o = parse_object(text, max_bytes, false);
   if (!o) return o.error();
   request r;
-  if (auto* id = o->if_contains("id")) {
-    if (!id->is_string() && !id->is_int64() && !id->is_uint64()) return invalid("id", "a string or an integer");
+  if (auto* id = o->if_contains("id"); id && !id->is_null()) {
+    if (!id->is_string() && !id->is_int64()) return invalid("id", "a string or a 64-bit signed integer");
     r.id = *id;
   }
   auto* op = o->if_contains("op");
-  if (!op) return missing("op");
+  if (!op || op->is_null()) return missing("op");
   if (!op->is_string()) return invalid("op", "a string");
   r.op = std::string(op->as_string());
   r.args = std::move(*o);

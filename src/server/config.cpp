@@ -12,7 +12,7 @@ namespace po = boost::program_options;
 std::optional<config> parse(int argc, char** argv, int& exit_code) {
   config c;
   std::string config_file;
-  long long text = 0, frame = 0, outbox = 0, group = 0, handshake = 0, idle = 0, ops = 0, mem_kib = 0;
+  long long text = 0, frame = 0, outbox = 0, group = 0, conns = 0, handshake = 0, idle = 0, ops = 0, mem_kib = 0;
   double rate = 0, burst = 0;
   po::options_description desc(
       "confabd — the Confab chat server\n\n"
@@ -35,6 +35,7 @@ std::optional<config> parse(int argc, char** argv, int& exit_code) {
       ("max-text-bytes", po::value(&text)->default_value(static_cast<long long>(c.gw.max_text_bytes)), "longest message text, in bytes of UTF-8")
       ("max-frame-bytes", po::value(&frame)->default_value(static_cast<long long>(c.gw.max_frame_bytes)), "largest request (WebSocket frame or HTTP body); larger gets error too_large")
       ("max-outbox-bytes", po::value(&outbox)->default_value(static_cast<long long>(c.gw.max_outbox_bytes)), "per-connection outbound queue; a client that falls further behind is disconnected")
+      ("max-connections", po::value(&conns)->default_value(static_cast<long long>(c.gw.max_connections)), "open connections per node; more are refused (keep below the process's file limit)")
       ("max-group-members", po::value(&group)->default_value(static_cast<long long>(c.gw.max_group_members)), "most users in one create_group/add_members request")
       ("rate-per-sec", po::value(&rate)->default_value(c.gw.rate_per_sec), "requests per second per device (token bucket rate)")
       ("rate-burst", po::value(&burst)->default_value(c.gw.rate_burst), "token bucket burst per device")
@@ -79,7 +80,8 @@ std::optional<config> parse(int argc, char** argv, int& exit_code) {
   };
   if (c.storage != "sqlite" && c.storage != "postgres") return bad("--storage must be sqlite or postgres");
   if (c.storage == "postgres" && c.pg_dsn.empty()) return bad("--storage postgres needs --pg-dsn");
-  if (text < 1 || frame < 256 || outbox < 4096 || group < 1 || handshake < 1 || idle < 2 || ops < 1 || mem_kib < 8 ||
+  if (c.shutdown_grace_ms < 0) return bad("--shutdown-grace-ms must be >= 0");
+  if (text < 1 || frame < 256 || conns < 1 || outbox < 4096 || group < 1 || handshake < 1 || idle < 2 || ops < 1 || mem_kib < 8 ||
       rate <= 0 || burst < 1 || c.threads < 1 || c.db_readers < 1 || c.max_batch < 1)
     return bad("a limit is out of range (see --help)");
   c.gw.max_text_bytes = static_cast<std::size_t>(text);
@@ -87,6 +89,7 @@ std::optional<config> parse(int argc, char** argv, int& exit_code) {
   c.gw.hard_frame_bytes = std::max<std::size_t>(c.gw.max_frame_bytes * 4, 1024 * 1024);
   c.gw.max_outbox_bytes = static_cast<std::size_t>(outbox);
   c.gw.max_group_members = static_cast<std::size_t>(group);
+  c.gw.max_connections = static_cast<std::size_t>(conns);
   c.gw.rate_per_sec = rate;
   c.gw.rate_burst = burst;
   c.gw.handshake_timeout = std::chrono::seconds(handshake);

@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
   }
   auto ex = std::make_unique<storage::executor>(factory, storage::executor::options{cfg->db_readers, cfg->max_batch});
   if (auto r = ex->run_exclusive([&](storage::connection& c) { return storage::migrate(c, steps); }); !r) {
-    log::error("storage start-up failed", "\"error\":\"" + r.error().message + "\"");
+    log::error("storage start-up failed", "\"error\":" + log::quote(r.error().message));
     return 1;
   }
   storage::store store(std::move(ex));
@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
   asio::io_context ioc;
   gateway::server srv(ioc, store, cfg->gw);
   if (auto ec = srv.start(ep)) {
-    log::error("cannot listen", "\"address\":\"" + cfg->listen + "\",\"error\":\"" + ec.message() + "\"");
+    log::error("cannot listen", "\"address\":" + log::quote(cfg->listen) + ",\"error\":" + log::quote(ec.message()));
     return 1;
   }
   const auto port = srv.local_endpoint().port();
@@ -94,7 +94,9 @@ int main(int argc, char** argv) {
   if (!cfg->port_file.empty()) {
     auto tmp = cfg->port_file + ".tmp";
     std::ofstream(tmp) << port << "\n";
-    std::filesystem::rename(tmp, cfg->port_file);
+    std::error_code fec;
+    std::filesystem::rename(tmp, cfg->port_file, fec);
+    if (fec) log::warn("cannot write --port-file", "\"error\":" + log::quote(fec.message()));
   }
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);

@@ -173,31 +173,59 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
       break;
     }
     bool restart = false;
+    bool aborted = false;  // the transaction is unusable: roll back, then retry or fail the batch
     bool prev_ok = true;
-    for (std::size_t i = 0; i < batch.size(); ++i) {
+    for (std::size_t i = 0; i < batch.size() && !aborted; ++i) {
       // Each job runs inside its own savepoint; closing the last and opening the next is one
       // round trip. A failed job's writes are rolled back alone.
       const char* sp = i == 0      ? "SAVEPOINT confab_job"
                        : prev_ok   ? "RELEASE SAVEPOINT confab_job; SAVEPOINT confab_job"
                                    : "ROLLBACK TO SAVEPOINT confab_job; RELEASE SAVEPOINT confab_job; SAVEPOINT confab_job";
-      (void)conn->exec(sp);
+      if (auto r = conn->exec(sp); !r) {
+        // E.g. SQLite rolled the whole transaction back by itself (disk full): nothing after this
+        // may run outside the batch transaction.
+        failure = r.error().message;
+        restart = r.error().retry_transaction;
+        aborted = true;
+        break;
+      }
       prev_ok = batch[i]->run(*conn);
       if (conn->retry_requested || conn->broken) {
         restart = true;
-        break;
+        aborted = true;
       }
     }
-    if (!restart) {
-      // COMMIT releases a successful last savepoint; a failed last job is rolled back first.
-      if (auto r = conn->exec(prev_ok ? "COMMIT" : "ROLLBACK TO SAVEPOINT confab_job; COMMIT"); r) {
+    if (!aborted && !prev_ok) {
+      if (auto r = conn->exec("ROLLBACK TO SAVEPOINT confab_job"); !r) {
+        failure = r.error().message;
+        aborted = true;
+      }
+    }
+    if (!aborted) {
+      // COMMIT on its own, so the driver can check that it really committed.
+      auto r = conn->exec("COMMIT");
+      if (r) {
         for (auto& j : batch)
           if (j->after_commit) j->after_commit();
         for (auto& j : batch) j->complete();
         return;
-      } else {
-        failure = r.error().message;
-        restart = r.error().retry_transaction;
       }
+      failure = r.error().message;
+      if (!r.error().retry_transaction) {
+        // The outcome is unknown (the connection may have died after the server committed).
+        // Never re-run the batch: fail every job (retries by clients are idempotent for sends),
+        // and tell the sink that events may have been committed without being announced.
+        (void)conn->exec("ROLLBACK");
+        log::error("storage commit failed; outcome unknown",
+                   "\"error\":" + boost::json::serialize(boost::json::string(failure)));
+        for (auto& j : batch) {
+          j->fail(make_error(errc::unavailable, "storage commit failed: " + failure));
+          j->complete();
+        }
+        if (on_uncertain_commit_) on_uncertain_commit_();
+        return;
+      }
+      restart = true;  // serialization failure at commit: nothing was committed
     }
     (void)conn->exec("ROLLBACK");
     if (conn->broken) {

@@ -10,9 +10,10 @@
 //
 // Threads: read() and write() may be called from any thread; the awaiting coroutine resumes on
 // its own executor. Cancellation is not supported: a queued job runs to completion.
-// Errors: a job's own error is returned as is; a failed COMMIT fails every job of the batch with
-// errc::unavailable (nothing of the batch is visible); deadlocks and serialization failures
-// re-run the whole batch up to 5 times.
+// Errors: a job's own error is returned as is. A COMMIT that fails fails every job of the batch
+// with errc::unavailable; its outcome may be unknown (connection lost during COMMIT), so the batch
+// is never re-run and on_uncertain_commit runs. Deadlocks and serialization failures before or at
+// COMMIT re-run the whole batch up to 5 times.
 #pragma once
 
 #include "core/error.hpp"
@@ -77,6 +78,10 @@ class executor {
         boost::asio::use_awaitable, std::move(fn));
   }
 
+  // Called on the writer thread after a COMMIT whose outcome is unknown (the connection failed
+  // during it): events may have been committed without their after_commit hooks. Set before use.
+  void set_on_uncertain_commit(std::function<void()> fn) { on_uncertain_commit_ = std::move(fn); }
+
   // Runs fn on the writer thread outside any batch (migrations at start-up). Blocking.
   db_result<void> run_exclusive(const std::function<db_result<void>(connection&)>& fn);
 
@@ -139,6 +144,7 @@ class executor {
   bool stopping_ = false;
   std::vector<std::thread> readers_;
   std::thread writer_;
+  std::function<void()> on_uncertain_commit_;
 };
 
 }  // namespace confab::storage

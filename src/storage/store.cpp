@@ -157,7 +157,11 @@ event membership_event(id_t conv, std::string kind, id_t actor, id_t device, boo
 
 }  // namespace
 
-store::store(std::unique_ptr<executor> ex) : ex_(std::move(ex)) {}
+store::store(std::unique_ptr<executor> ex) : ex_(std::move(ex)) {
+  ex_->set_on_uncertain_commit([this] {
+    if (sink_) sink_->on_uncertain();
+  });
+}
 store::~store() { stop(); }
 void store::stop() { ex_->stop(); }
 
@@ -200,6 +204,23 @@ task<device_record> store::create_device(id_t user, const std::string& name, con
                             {user, std::string_view(name), std::string_view(hash), t}));
         return device_record{(*r)[0].i64(0), user, name, t, std::nullopt};
       });
+}
+
+task<device_record> store::create_account(const std::string& username, const std::string& password_hash,
+                                          const std::string& device_name, const std::string& token_hash) {
+  return ex_->write<device_record>([username, password_hash, device_name, token_hash](write_context& ctx) -> result<device_record> {
+    const auto t = now_ms();
+    auto u = query(ctx.db, "INSERT INTO users (username, password_hash, created_ms) VALUES ($1, $2, $3) RETURNING id",
+                   {std::string_view(username), std::string_view(password_hash), t});
+    if (!u) {
+      if (u.error().code == errc::conflict) return make_error(errc::conflict, "username is taken");
+      return to_error(u.error());
+    }
+    const id_t user = (*u)[0].i64(0);
+    CONFAB_TRY(d, query(ctx.db, "INSERT INTO devices (user_id, name, token_hash, created_ms) VALUES ($1, $2, $3, $4) RETURNING id",
+                        {user, std::string_view(device_name), std::string_view(token_hash), t}));
+    return device_record{(*d)[0].i64(0), user, device_name, t, std::nullopt};
+  });
 }
 
 task<principal> store::authenticate(const std::string& token_hash) {

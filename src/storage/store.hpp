@@ -38,6 +38,9 @@ class event_sink {
  public:
   virtual ~event_sink() = default;
   virtual void on_committed(const event& ev, std::span<const recipient> to) = 0;
+  // A COMMIT's outcome is unknown: events may have been committed without on_committed. Live
+  // readers should re-check storage. Called on the writer thread.
+  virtual void on_uncertain() {}
 };
 
 struct history_page {
@@ -73,6 +76,9 @@ class store {
   task<id_t> create_user(const std::string& username, const std::string& password_hash);  // conflict if taken
   task<user_record> find_user(const std::string& username);                         // not_found
   task<device_record> create_device(id_t user, const std::string& name, const std::string& token_hash);
+  // A new user and their first device in one transaction (conflict if the username is taken).
+  task<device_record> create_account(const std::string& username, const std::string& password_hash,
+                                     const std::string& device_name, const std::string& token_hash);
   task<principal> authenticate(const std::string& token_hash);  // unauthenticated if unknown or revoked
   task<std::vector<device_record>> list_devices(id_t user);
   task<nothing> revoke_device(id_t user, id_t device);  // not_found unless the user's own device

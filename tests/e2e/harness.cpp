@@ -156,13 +156,6 @@ std::string tail_file(const std::filesystem::path& p, std::size_t n) {
   return out;
 }
 
-std::int64_t rss_kib(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtoll(line.c_str() + 6, nullptr, 10);
-  return 0;
-}
 
 // --------------------------------------------------------------------------- PostgreSQL
 

@@ -55,8 +55,6 @@ const json::array& jarr(const json::value& v, std::string_view key);
 std::string dump(const json::value& v);
 // The last n lines of a file ("" if unreadable).
 std::string tail_file(const std::filesystem::path& p, std::size_t n);
-// Resident memory of a process in KiB (0 if unknown).
-std::int64_t rss_kib(pid_t pid);
 
 // --------------------------------------------------------------------------- PostgreSQL
 

@@ -278,7 +278,9 @@ connection_factory make_factory(std::string dsn) {
     }
     PQsetNoticeReceiver(pc, on_notice, nullptr);
     auto c = std::make_unique<pg_connection>(pc);
-    if (auto r = c->exec("SET client_min_messages = warning; SET client_encoding = 'UTF8'"); !r) return r.error();
+    // An ack means durable: whatever the cluster's default, this session waits for the WAL flush.
+    if (auto r = c->exec("SET client_min_messages = warning; SET client_encoding = 'UTF8'; SET synchronous_commit = on"); !r)
+      return r.error();
     return std::unique_ptr<connection>(std::move(c));
   };
 }

@@ -93,3 +93,11 @@ TEST(codec, error_frames_name_the_code) {
   EXPECT_EQ(f["error"].as_object()["code"].as_string(), "rate_limited");
   EXPECT_TRUE(f["error"].as_object()["retryable"].as_bool());
 }
+
+TEST(codec, null_id_and_op_read_as_absent) {
+  auto r = parse_frame(R"({"op":"ping","id":null})", 1024);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->id.is_null());
+  EXPECT_EQ(parse_frame(R"({"op":null})", 1024).error().code, errc::missing_field);
+  EXPECT_EQ(parse_frame(R"({"op":"ping","id":18446744073709551615})", 1024).error().code, errc::invalid_field);
+}

@@ -1,0 +1,171 @@
+// The executor's batch logic (savepoints, commit outcomes, retries) against a scripted
+// connection: which statements ran and what each returned. The SQL itself is tested against real
+// SQLite and PostgreSQL by the conformance suite; this pins the transaction bookkeeping, whose
+// failure paths a real database will not produce on demand.
+#include "storage/executor.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <mutex>
+
+namespace confab::storage {
+namespace {
+namespace asio = boost::asio;
+
+struct script {
+  std::mutex mu;
+  std::vector<std::string> log;       // every exec()/query() in order
+  std::string fail_exec;              // exec() of exactly this SQL fails ...
+  int fail_times = 0;                 // ... this many times
+  bool fail_breaks = false;           // ... and marks the connection broken
+  bool fail_retry = false;            // ... and asks for a transaction re-run
+  int jobs_in_txn = 0;                // "job" statements since BEGIN: failures hit only batches with jobs
+};
+
+class scripted_connection final : public connection {
+ public:
+  explicit scripted_connection(script& s) : s_(s) {}
+  db_result<rows> query(std::string_view sql, std::span<const param>) override {
+    std::lock_guard l(s_.mu);
+    s_.log.emplace_back(sql);
+    if (sql.substr(0, 4) == "job ") ++s_.jobs_in_txn;
+    return rows{};
+  }
+  db_result<void> exec(std::string_view sql) override {
+    std::lock_guard l(s_.mu);
+    s_.log.emplace_back(sql);
+    if (sql == "BEGIN") s_.jobs_in_txn = 0;
+    if (sql == s_.fail_exec && s_.fail_times > 0 && s_.jobs_in_txn > 0) {
+      --s_.fail_times;
+      broken = s_.fail_breaks;
+      retry_requested = s_.fail_retry;
+      return db_error{errc::unavailable, "scripted failure", s_.fail_retry};
+    }
+    return {};
+  }
+  std::string_view dialect() const override { return "postgres"; }
+
+ private:
+  script& s_;
+};
+
+class executor_test : public ::testing::Test {
+ protected:
+  std::unique_ptr<executor> make() {
+    auto ex = std::make_unique<executor>(
+        [this]() -> db_result<std::unique_ptr<connection>> { return std::make_unique<scripted_connection>(s_); },
+        executor::options{1, 64});
+    ex->set_on_uncertain_commit([this] { ++uncertain_; });
+    return ex;
+  }
+  // Queues n writes while the writer is held by a gate job, so the n share one batch; job i fails
+  // when fail(i).
+  std::vector<result<int>> write_batch(executor& ex, int n, std::function<bool(int)> fail = [](int) { return false; }) {
+    std::promise<void> open;
+    std::shared_future<void> gate = open.get_future().share();
+    auto gated = asio::co_spawn(ioc_, ex.write<int>([gate](write_context&) -> result<int> {
+                                  gate.wait();
+                                  return 0;
+                                }),
+                                asio::use_future);
+    ioc_.poll();
+    std::vector<std::future<result<int>>> fs;
+    for (int i = 0; i < n; ++i)
+      fs.push_back(asio::co_spawn(ioc_,
+                                  ex.write<int>([this, i, fail](write_context& ctx) -> result<int> {
+                                    ++runs_;
+                                    (void)ctx.db.query("job " + std::to_string(i), {});
+                                    if (fail(i)) return make_error(errc::forbidden, "no");
+                                    ctx.after_commit = [this] { ++hooks_; };
+                                    return i;
+                                  }),
+                                  asio::use_future));
+    ioc_.poll();  // every job is queued now
+    open.set_value();
+    ioc_.run();
+    (void)gated.get();
+    std::vector<result<int>> out;
+    for (auto& f : fs) out.push_back(f.get());
+    return out;
+  }
+  int count(const std::string& sql) {
+    std::lock_guard l(s_.mu);
+    return static_cast<int>(std::count(s_.log.begin(), s_.log.end(), sql));
+  }
+
+  script s_;
+  asio::io_context ioc_;
+  std::atomic<int> runs_{0}, hooks_{0}, uncertain_{0};
+};
+
+TEST_F(executor_test, a_failed_job_is_rolled_back_alone_and_the_rest_commit) {
+  auto ex = make();
+  auto rs = write_batch(*ex, 3, [](int i) { return i == 1; });
+  ex->stop();
+  EXPECT_TRUE(rs[0]);
+  EXPECT_EQ(rs[1].error().code, errc::forbidden);
+  EXPECT_TRUE(rs[2]);
+  EXPECT_EQ(hooks_, 2);  // only the successful jobs' hooks, after COMMIT
+  EXPECT_EQ(count("ROLLBACK TO SAVEPOINT confab_job; RELEASE SAVEPOINT confab_job; SAVEPOINT confab_job"), 1);
+}
+
+TEST_F(executor_test, a_failed_last_job_is_rolled_back_before_commit) {
+  auto ex = make();
+  auto rs = write_batch(*ex, 1, [](int) { return true; });
+  ex->stop();
+  EXPECT_EQ(rs[0].error().code, errc::forbidden);
+  EXPECT_EQ(count("ROLLBACK TO SAVEPOINT confab_job"), 1);
+  EXPECT_EQ(hooks_, 0);
+}
+
+// Regression: a COMMIT lost with its connection was treated like a conflict and the whole batch
+// re-run on a new connection, although the first COMMIT may have landed (duplicate groups,
+// "username taken" for a just-created account, events never announced).
+TEST_F(executor_test, a_commit_with_unknown_outcome_is_not_rerun_and_is_reported) {
+  s_.fail_exec = "COMMIT";
+  s_.fail_times = 1;
+  s_.fail_breaks = true;
+  auto ex = make();
+  auto rs = write_batch(*ex, 4);
+  ex->stop();
+  for (auto& r : rs) EXPECT_EQ(r.error().code, errc::unavailable);
+  EXPECT_EQ(runs_, 4);       // each job ran once: no re-run
+  EXPECT_EQ(hooks_, 0);      // nothing announced as committed
+  EXPECT_EQ(uncertain_, 1);  // but sessions are told to re-check storage
+}
+
+TEST_F(executor_test, a_serialization_failure_reruns_the_whole_batch) {
+  s_.fail_exec = "COMMIT";
+  s_.fail_times = 1;
+  s_.fail_retry = true;
+  auto ex = make();
+  auto rs = write_batch(*ex, 3);
+  ex->stop();
+  for (auto& r : rs) EXPECT_TRUE(r);
+  EXPECT_EQ(runs_, 6);  // ran twice
+  EXPECT_EQ(hooks_, 3);  // hooks once, for the commit that succeeded
+  EXPECT_EQ(uncertain_, 0);
+}
+
+// Regression: errors of the savepoint statements were ignored, so after SQLite rolled a
+// transaction back by itself (disk full) later jobs ran outside any transaction.
+TEST_F(executor_test, a_failing_savepoint_aborts_the_batch_instead_of_running_jobs_outside_it) {
+  s_.fail_exec = "RELEASE SAVEPOINT confab_job; SAVEPOINT confab_job";
+  s_.fail_times = 1;
+  auto ex = make();
+  auto rs = write_batch(*ex, 3);
+  ex->stop();
+  int failed = 0;
+  for (auto& r : rs) failed += !r;
+  EXPECT_EQ(failed, 3);  // the whole batch fails; nothing ran after the broken savepoint
+  EXPECT_EQ(runs_, 1);
+  EXPECT_EQ(hooks_, 0);
+}
+
+}  // namespace
+}  // namespace confab::storage
