@@ -13,6 +13,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -31,13 +32,11 @@ bool parse_endpoint(const std::string& s, asio::ip::tcp::endpoint& ep) {
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
   if (ec) return false;
-  try {
-    int port = std::stoi(s.substr(colon + 1));
-    if (port < 0 || port > 65535) return false;
-    ep = {addr, static_cast<unsigned short>(port)};
-  } catch (...) {
-    return false;
-  }
+  const std::string p = s.substr(colon + 1);
+  unsigned port = 0;
+  auto [end, perr] = std::from_chars(p.data(), p.data() + p.size(), port);
+  if (perr != std::errc{} || end != p.data() + p.size() || p.empty() || port > 65535) return false;
+  ep = {addr, static_cast<unsigned short>(port)};
   return true;
 }
 

@@ -54,8 +54,9 @@ class executor {
   executor(const executor&) = delete;
   executor& operator=(const executor&) = delete;
 
-  // Finishes every queued write (so accepted writes are durable), then joins all threads.
-  // Reads still queued complete with errc::unavailable. Idempotent.
+  // Finishes every queued write (so accepted writes are durable) and every queued read, then
+  // joins all threads; work queued after stop() began completes with errc::unavailable.
+  // Call from one thread (the owner); a second call is a no-op.
   void stop();
 
   // (Plain functions returning the awaitable, not coroutines: GCC 12 mis-copies by-value

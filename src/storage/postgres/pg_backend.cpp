@@ -279,7 +279,8 @@ connection_factory make_factory(std::string dsn) {
     PQsetNoticeReceiver(pc, on_notice, nullptr);
     auto c = std::make_unique<pg_connection>(pc);
     // An ack means durable: whatever the cluster's default, this session waits for the WAL flush.
-    if (auto r = c->exec("SET client_min_messages = warning; SET client_encoding = 'UTF8'; SET synchronous_commit = on"); !r)
+    // A statement that hangs (a lock held elsewhere) must not stall the single writer forever.
+    if (auto r = c->exec("SET client_min_messages = warning; SET client_encoding = 'UTF8'; SET synchronous_commit = on; SET statement_timeout = 30000"); !r)
       return r.error();
     return std::unique_ptr<connection>(std::move(c));
   };
