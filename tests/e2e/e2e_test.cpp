@@ -821,6 +821,99 @@ TEST_P(BadInput, ConnectionsOverTheLimitAreRefused) {
   expect_alive(*w_);
 }
 
+TEST_P(BadInput, FieldValuesOutOfRange) {
+  open();
+  auto code = [&](std::string_view op, json::object f) { return error_code(w_->call(op, std::move(f))); };
+  EXPECT_EQ(code("history", {{"conv", conv_}, {"limit", 0}}), "invalid_field");
+  EXPECT_EQ(code("history", {{"conv", conv_}, {"limit", 101}}), "invalid_field");
+  EXPECT_EQ(code("history", {{"conv", conv_}, {"before", 5}, {"after", 1}}), "invalid_field");
+  EXPECT_EQ(code("send", {{"conv", conv_}, {"client_id", ""}, {"text", "x"}}), "invalid_field");
+  EXPECT_EQ(code("send", {{"conv", conv_}, {"client_id", std::string(65, 'c')}, {"text", "x"}}), "invalid_field");
+  EXPECT_EQ(code("send", {{"conv", conv_}, {"client_id", "c"}, {"text", "x"}, {"content_type", std::string(129, 't')}}),
+            "invalid_field");
+  EXPECT_EQ(code("send", {{"conv", conv_}, {"client_id", "c"}, {"text", "x"}, {"reply_to", 999}}), "invalid_field");
+  EXPECT_EQ(code("send", {{"conv", conv_}, {"client_id", "c"}, {"text", std::string("a\0b", 3)}}), "invalid_field");
+  EXPECT_EQ(code("read", {{"conv", conv_}, {"seq", -1}}), "invalid_field");
+  EXPECT_EQ(code("create_group", {{"title", ""}, {"members", json::array{}}}), "invalid_field");
+  EXPECT_EQ(code("create_group", {{"title", "t"}, {"members", json::array{"bob"}}}), "invalid_field");
+  EXPECT_EQ(code("set_role", {{"conv", conv_}, {"user_id", bob_.user_id}, {"role", "admin"}}), "forbidden");  // direct
+  EXPECT_EQ(code("create_direct", {}), "missing_field");
+  expect_alive(*w_);
+  auto r = http_->post("register", {{"username", "bad name!"}, {"password", "password123"}});
+  EXPECT_EQ(r.error_code(), "invalid_field");
+  r = http_->post("register", {{"username", std::string(33, 'u')}, {"password", "password123"}});
+  EXPECT_EQ(r.error_code(), "invalid_field");
+  r = http_->post("register", {{"username", "shortpw"}, {"password", "1234567"}});
+  EXPECT_EQ(r.error_code(), "invalid_field");
+  r = http_->post("register", {{"username", "alice"}, {"password", "password123"}});
+  EXPECT_EQ(r.status, 409u);
+  EXPECT_EQ(r.error_code(), "conflict");
+  r = http_->post("login", {{"username", "alice"}, {"password", "wrong password"}});
+  EXPECT_EQ(r.status, 401u);
+  EXPECT_EQ(r.error_code(), "invalid_credentials");
+  r = http_->post("login", {{"username", "nobody"}, {"password", "whatever1"}});
+  EXPECT_EQ(r.error_code(), "invalid_credentials");
+}
+
+TEST_P(BadInput, HttpMethodsAndRoutes) {
+  open();
+  auto r = http_->post_raw("/v1/no_such_op", "{}", alice_.token);
+  EXPECT_EQ(r.status, 404u);
+  EXPECT_EQ(r.error_code(), "unknown_op");
+  r = http_->post_raw("/nowhere", "{}");
+  EXPECT_EQ(r.status, 404u);
+}
+
+TEST_P(BadInput, HelloMisuse) {
+  open();
+  {  // a cursor ahead of the stream: error, then close 1008
+    ws_client w(srv_->port());
+    auto e = w.call("hello", {{"token", alice_.token}, {"since", 1000000}});
+    EXPECT_EQ(error_code(e), "invalid_field");
+    auto c = w.wait_close();
+    ASSERT_TRUE(c.has_value());
+    EXPECT_EQ(*c, 1008);
+  }
+  {  // negative cursor, then a second hello on an authenticated connection
+    ws_client w(srv_->port());
+    EXPECT_EQ(error_code(w.call("hello", {{"token", alice_.token}, {"since", -1}})), "invalid_field");
+    w.hello(alice_.token);
+    EXPECT_EQ(error_code(w.call("hello", {{"token", alice_.token}})), "invalid_field");
+    expect_alive(w);
+  }
+  {  // three failed hellos close the connection
+    ws_client w(srv_->port());
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(error_code(w.call("hello", {{"token", "wrong"}})), "unauthenticated");
+    auto c = w.wait_close();
+    ASSERT_TRUE(c.has_value());
+    EXPECT_EQ(*c, 1008);
+  }
+}
+
+TEST_P(BadInput, OversizedMessagesCloseWith1009) {
+  open({"--max-frame-bytes", "4096"});  // hard limit after hello: max(4 x 4096, 1 MiB)
+  {  // before hello, the frame limit itself is the hard limit
+    ws_client w(srv_->port());
+    w.send_text(std::string(5000, ' '));
+    auto c = w.wait_close();
+    ASSERT_TRUE(c.has_value());
+    EXPECT_EQ(*c, 1009);
+  }
+  {  // after hello, over the frame limit is a typed error; over the hard limit closes
+    ws_client w(srv_->port());
+    w.hello(alice_.token);
+    w.send_text(std::string(5000, ' '));
+    auto e = w.next("error");
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(error_code(*e), "too_large");
+    w.send_text(std::string((1 << 20) + 10, ' '));
+    auto c = w.wait_close();
+    ASSERT_TRUE(c.has_value());
+    EXPECT_EQ(*c, 1009);
+  }
+  expect_alive(*w_);
+}
+
 TEST_P(BadInput, ConversationOfOthersIsForbidden) {
   open();
   auto carol = register_user(*http_, "carol");
