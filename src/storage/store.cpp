@@ -80,6 +80,46 @@ result<bool> user_exists(connection& c, id_t user) {
   return !r->empty();
 }
 
+// "($first, $first+1, ...)": a placeholder list for n values. Membership changes touch up to
+// --max-group-members users; one statement each instead of one per user keeps the single writer
+// free for everyone else.
+std::string placeholders(int first, std::size_t n) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i) s += ", ";
+    s += "$" + std::to_string(first + static_cast<int>(i));
+  }
+  return s + ")";
+}
+
+// not_found naming the first of users (sorted, unique, non-empty) that does not exist.
+result<nothing> require_users(connection& c, const std::vector<id_t>& users) {
+  std::vector<param> ps(users.begin(), users.end());
+  auto r = c.query("SELECT id FROM users WHERE id IN " + placeholders(1, users.size()) + " ORDER BY id", ps);
+  if (!r) return to_error(r.error());
+  std::size_t i = 0;
+  for (auto& row : *r) {
+    if (row.i64(0) != users[i]) break;
+    ++i;
+  }
+  if (i < users.size()) return make_error(errc::not_found, "no such user: " + std::to_string(users[i]));
+  return nothing{};
+}
+
+// Inserts (or re-activates) users as members joining at joined_seq, in one statement.
+result<nothing> upsert_members(connection& c, id_t conv, const std::vector<id_t>& users, std::int64_t joined_seq) {
+  std::vector<param> ps{conv, joined_seq};
+  std::string sql = "INSERT INTO members (conv_id, user_id, role, joined_seq) VALUES ";
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    if (i) sql += ", ";
+    sql += "(CAST($1 AS BIGINT), $" + std::to_string(i + 3) + ", 'member', CAST($2 AS BIGINT))";
+    ps.push_back(users[i]);
+  }
+  sql += " ON CONFLICT (conv_id, user_id) DO UPDATE SET role = 'member', joined_seq = excluded.joined_seq, left_seq = NULL";
+  if (auto r = c.query(sql, ps); !r) return to_error(r.error());
+  return nothing{};
+}
+
 // Appends ev to its conversation (assigning seq and updating activity) and to the stream of every
 // active member; arranges for the sink to see it after commit. Returns the seq.
 result<std::int64_t> commit_event(write_context& ctx, event ev, event_sink* sink) {
@@ -288,9 +328,8 @@ task<id_t> store::create_group(id_t actor, id_t device, const std::string& title
     std::sort(members.begin(), members.end());
     members.erase(std::unique(members.begin(), members.end()), members.end());
     std::erase(members, actor);
-    for (id_t u : members) {
-      CONFAB_TRY(ok, user_exists(c, u));
-      if (!*ok) return make_error(errc::not_found, "no such user: " + std::to_string(u));
+    if (!members.empty()) {
+      CONFAB_TRY(ok, require_users(c, members));
     }
     const auto t = now_ms();
     CONFAB_TRY(conv, query(c, "INSERT INTO conversations (kind, title, created_ms, last_ms) VALUES ('group', $1, $2, $2) RETURNING id",
@@ -300,11 +339,10 @@ task<id_t> store::create_group(id_t actor, id_t device, const std::string& title
       return to_error(r.error());
     boost::json::array ms;
     ms.push_back(actor);
-    for (id_t u : members) {
-      if (auto r = query(c, "INSERT INTO members (conv_id, user_id, role, joined_seq) VALUES ($1, $2, 'member', 1)", {id, u}); !r)
-        return to_error(r.error());
-      ms.push_back(u);
+    if (!members.empty()) {
+      CONFAB_TRY(ins, upsert_members(c, id, members, 1));
     }
+    for (id_t u : members) ms.push_back(u);
     auto ev = membership_event(id, "created", actor, device, {{"kind", "group"}, {"title", title}, {"members", ms}, {"owner", actor}});
     ev.ts_ms = t;
     CONFAB_TRY(seq, commit_event(ctx, std::move(ev), sink));
@@ -321,24 +359,21 @@ task<std::int64_t> store::add_members(id_t actor, id_t device, id_t conv, const 
     if (role_rank(m->role) < role_rank("admin")) return make_error(errc::forbidden, "only owners and admins add members");
     std::sort(users.begin(), users.end());
     users.erase(std::unique(users.begin(), users.end()), users.end());
-    std::vector<id_t> fresh;
-    for (id_t u : users) {
-      CONFAB_TRY(ok, user_exists(c, u));
-      if (!*ok) return make_error(errc::not_found, "no such user: " + std::to_string(u));
-      CONFAB_TRY(um, load_membership(c, conv, u));
-      if (!um->active()) fresh.push_back(u);
-    }
+    if (users.empty()) return make_error(errc::invalid_field, "no users to add");
+    CONFAB_TRY(exist, require_users(c, users));
+    std::vector<param> ps{conv};
+    ps.insert(ps.end(), users.begin(), users.end());
+    auto active = c.query("SELECT user_id FROM members WHERE conv_id = $1 AND left_seq IS NULL AND user_id IN " +
+                              placeholders(2, users.size()),
+                          ps);
+    if (!active) return to_error(active.error());
+    std::vector<id_t> fresh = users;
+    for (auto& row : *active) std::erase(fresh, row.i64(0));
     if (fresh.empty()) return make_error(errc::conflict, "already members");
     boost::json::array added(fresh.begin(), fresh.end());
     // The seq the event will get: members join at it, so they see their own join.
     const std::int64_t seq = m->last_seq + 1;
-    for (id_t u : fresh)
-      if (auto r = query(c,
-                         "INSERT INTO members (conv_id, user_id, role, joined_seq) VALUES ($1, $2, 'member', $3) "
-                         "ON CONFLICT (conv_id, user_id) DO UPDATE SET role = 'member', joined_seq = $3, left_seq = NULL",
-                         {conv, u, seq});
-          !r)
-        return to_error(r.error());
+    CONFAB_TRY(ins, upsert_members(c, conv, fresh, seq));
     return commit_event(ctx, membership_event(conv, "members_added", actor, device, {{"users", added}, {"by", actor}}), sink);
   });
 }

@@ -332,6 +332,48 @@ TEST_F(storage_conformance, roles_decide_who_may_change_membership) {
   EXPECT_EQ(run(st_->add_members(o, 1, d, {x})).error().code, errc::forbidden);
 }
 
+TEST_F(storage_conformance, membership_changes_check_every_user_and_apply_in_bulk) {
+  id_t o = user("owner");
+  std::vector<id_t> many;
+  for (int i = 0; i < 300; ++i) many.push_back(user("m" + std::to_string(i)));
+  // One unknown user spoils the whole request, and names the culprit.
+  auto bad = many;
+  bad.push_back(999999);
+  auto r = run(st_->create_group(o, 1, "big", bad));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, errc::not_found);
+  EXPECT_NE(r.error().message.find("999999"), std::string::npos);
+  EXPECT_TRUE(run(st_->conversations(o, std::nullopt, 10))->empty());
+  // 300 members (and duplicates, and the creator listed again) in one group.
+  auto with_dups = many;
+  with_dups.push_back(many[0]);
+  with_dups.push_back(o);
+  id_t g = *run(st_->create_group(o, 1, "big", with_dups));
+  auto ms = run(st_->members(o, g));
+  ASSERT_TRUE(ms);
+  EXPECT_EQ(ms->size(), 301u);
+  for (id_t u : {many.front(), many[150], many.back()}) {
+    auto items = stream(u);
+    ASSERT_EQ(items.size(), 1u);
+    EXPECT_EQ(items[0].ev.kind, "created");
+  }
+  // add_members: already-active members are skipped, the rest join at the event's seq.
+  id_t late1 = user("late1"), late2 = user("late2");
+  auto seq = run(st_->add_members(o, 1, g, {many[0], late1, late2}));
+  ASSERT_TRUE(seq);
+  EXPECT_EQ(*seq, 2);
+  auto after = run(st_->members(o, g));
+  EXPECT_EQ(after->size(), 303u);
+  for (auto& m : *after) {
+    if (m.user_id == late1 || m.user_id == late2) {
+      EXPECT_EQ(m.joined_seq, 2);
+    }
+  }
+  EXPECT_EQ(stream(late1).back().ev.kind, "members_added");
+  EXPECT_EQ(run(st_->add_members(o, 1, g, {late1, 888888})).error().code, errc::not_found);
+  EXPECT_EQ(run(st_->add_members(o, 1, g, {late1, late2})).error().code, errc::conflict);
+}
+
 TEST_F(storage_conformance, read_pointer_is_monotonic_and_drives_unread) {
   id_t a = user("alice"), b = user("bob");
   id_t conv = run(st_->create_direct(a, 1, b))->conv;
