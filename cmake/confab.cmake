@@ -8,7 +8,7 @@ target_compile_options(confab_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshad
 add_library(confab_boost INTERFACE)
 target_compile_definitions(confab_boost INTERFACE
   BOOST_ASIO_SEPARATE_COMPILATION BOOST_BEAST_SEPARATE_COMPILATION
-  BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+  BOOST_ASIO_NO_DEPRECATED)
 target_link_libraries(confab_boost INTERFACE Boost::headers Boost::json Threads::Threads)
 
 if(CONFAB_SANITIZE)
