@@ -39,12 +39,12 @@ void executor::stop() {
   }
 }
 
-void executor::enqueue_read(std::unique_ptr<job> j) {
+void executor::enqueue(std::deque<std::unique_ptr<job>>& q, std::condition_variable& cv, std::unique_ptr<job> j) {
   {
     std::lock_guard lock(mu_);
     if (!stopping_) {
-      reads_.push_back(std::move(j));
-      read_cv_.notify_one();
+      q.push_back(std::move(j));
+      cv.notify_one();
       return;
     }
   }
@@ -52,18 +52,8 @@ void executor::enqueue_read(std::unique_ptr<job> j) {
   j->complete();
 }
 
-void executor::enqueue_write(std::unique_ptr<job> j) {
-  {
-    std::lock_guard lock(mu_);
-    if (!stopping_) {
-      writes_.push_back(std::move(j));
-      write_cv_.notify_one();
-      return;
-    }
-  }
-  j->fail(make_error(errc::unavailable, "storage is shutting down"));
-  j->complete();
-}
+void executor::enqueue_read(std::unique_ptr<job> j) { enqueue(reads_, read_cv_, std::move(j)); }
+void executor::enqueue_write(std::unique_ptr<job> j) { enqueue(writes_, write_cv_, std::move(j)); }
 
 bool executor::ensure(std::unique_ptr<connection>& c, std::string& why) {
   if (c && !c->broken) return true;

@@ -129,6 +129,7 @@ class executor {
     std::optional<result<T>> res;
   };
 
+  void enqueue(std::deque<std::unique_ptr<job>>& q, std::condition_variable& cv, std::unique_ptr<job> j);
   void enqueue_read(std::unique_ptr<job> j);
   void enqueue_write(std::unique_ptr<job> j);
   void reader_loop();

@@ -12,8 +12,8 @@ class backend {
  public:
   virtual ~backend() = default;
   virtual std::string name() const = 0;
-  // A store over the test's database (created empty for the first call of a test, reopened after).
-  virtual std::unique_ptr<storage::store> open(int readers = 2) = 0;
+  // A migrated store over the test's database (empty for the first call of a test, reopened after).
+  std::unique_ptr<storage::store> open(int readers = 2);
   // The raw connection factory and migrations, for migration tests.
   virtual storage::connection_factory factory() = 0;
   virtual std::span<const std::string_view> migrations() = 0;

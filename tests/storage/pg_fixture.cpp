@@ -1,6 +1,5 @@
 #include "backend_fixture.hpp"
 
-#include "storage/migrate.hpp"
 #include "storage/postgres/pg_backend.hpp"
 
 #include <gtest/gtest.h>
@@ -48,12 +47,6 @@ class pg_backend final : public backend {
   std::string name() const override { return "postgres"; }
   storage::connection_factory factory() override { return storage::postgres::make_factory(dsn_); }
   std::span<const std::string_view> migrations() override { return storage::postgres::migrations(); }
-  std::unique_ptr<storage::store> open(int readers) override {
-    auto ex = std::make_unique<storage::executor>(factory(), storage::executor::options{readers, 64});
-    auto r = ex->run_exclusive([&](storage::connection& c) { return storage::migrate(c, migrations()); });
-    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-    return std::make_unique<storage::store>(std::move(ex));
-  }
 
  private:
   std::string db_, dsn_;

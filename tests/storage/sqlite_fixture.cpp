@@ -1,6 +1,5 @@
 #include "backend_fixture.hpp"
 
-#include "storage/migrate.hpp"
 #include "storage/sqlite/sqlite_backend.hpp"
 
 #include <gtest/gtest.h>
@@ -26,12 +25,6 @@ class sqlite_backend final : public backend {
   std::string name() const override { return "sqlite"; }
   storage::connection_factory factory() override { return storage::sqlite::make_factory(path_); }
   std::span<const std::string_view> migrations() override { return storage::sqlite::migrations(); }
-  std::unique_ptr<storage::store> open(int readers) override {
-    auto ex = std::make_unique<storage::executor>(factory(), storage::executor::options{readers, 64});
-    auto r = ex->run_exclusive([&](storage::connection& c) { return storage::migrate(c, migrations()); });
-    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-    return std::make_unique<storage::store>(std::move(ex));
-  }
 
  private:
   std::filesystem::path dir_;
