@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build_pkgs=(g++ cmake ninja-build pkg-config
-  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
+  libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
   libboost-system1.81-dev libsodium-dev libpq-dev libsqlite3-dev)
 test_pkgs=(libgtest-dev libgmock-dev postgresql-15 python3)
 

@@ -49,7 +49,9 @@ auto ws_session::on_exit(const char* what) {
       log::error("websocket session failed",
                  "\"in\":\"" + std::string(what) + "\",\"error\":" + json::serialize(json::string(ex.what())));
     }
-    self->closing_.emplace(1011, "internal error");
+    // Wake the other coroutines so they end (and the session detaches), then drop the socket: a
+    // close frame cannot be trusted to go out after a bug.
+    self->close_later(1011, "internal error");
     beast::error_code ec;
     self->ws_.next_layer().socket().close(ec);
   };
@@ -215,7 +217,7 @@ asio::awaitable<void> ws_session::hello(const json::value& id, const json::objec
   auto who = co_await api_.authenticate(*token);
   if (!who) {
     enqueue(protocol::error_frame(id, who.error()));
-    if (++failed_hellos_ >= 3) close_later(1008, "too many failed hellos");
+    if (who.error().code == errc::unauthenticated && ++failed_hellos_ >= 3) close_later(1008, "too many failed hellos");
     co_return;
   }
   if (closing_) co_return;

@@ -81,6 +81,9 @@ std::optional<config> parse(int argc, char** argv, int& exit_code) {
   if (c.storage != "sqlite" && c.storage != "postgres") return bad("--storage must be sqlite or postgres");
   if (c.storage == "postgres" && c.pg_dsn.empty()) return bad("--storage postgres needs --pg-dsn");
   if (c.shutdown_grace_ms < 0) return bad("--shutdown-grace-ms must be >= 0");
+  // One SQL parameter per user in a membership change: stay far below SQLite's and PostgreSQL's
+  // parameter limits (32766 / 65535).
+  if (group > 10000) return bad("--max-group-members must be at most 10000");
   if (text < 1 || frame < 256 || conns < 1 || outbox < 4096 || group < 1 || handshake < 1 || idle < 2 || ops < 1 || mem_kib < 8 ||
       rate <= 0 || burst < 1 || c.threads < 1 || c.db_readers < 1 || c.max_batch < 1)
     return bad("a limit is out of range (see --help)");

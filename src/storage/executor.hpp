@@ -20,6 +20,8 @@
 #include "storage/db.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -100,7 +102,11 @@ class executor {
   struct job_impl final : job {
     using fn_t = std::conditional_t<Write, std::function<result<T>(write_context&)>,
                                     std::function<result<T>(connection&)>>;
-    job_impl(fn_t f, Handler h) : fn(std::move(f)), handler(std::move(h)) {}
+    job_impl(fn_t f, Handler h)
+        : fn(std::move(f)),
+          handler(std::move(h)),
+          work(boost::asio::prefer(boost::asio::get_associated_executor(handler),
+                                   boost::asio::execution::outstanding_work.tracked)) {}
     bool run(connection& c) override {
       try {
         if constexpr (Write) {
@@ -123,9 +129,13 @@ class executor {
     void complete() override {
       auto ex = boost::asio::get_associated_executor(handler);
       boost::asio::post(ex, [h = std::move(handler), r = std::move(*res)]() mutable { h(std::move(r)); });
+      // Released only after post() returned: the caller's io_context cannot run out of work (and
+      // be destroyed) while this thread is still inside post().
+      work = boost::asio::any_io_executor{};
     }
     fn_t fn;
     Handler handler;
+    boost::asio::any_io_executor work;
     std::optional<result<T>> res;
   };
 

@@ -1088,8 +1088,7 @@ TEST_P(E2E, SigtermClosesWebSocketsWith1001AndExitsZero) {
   EXPECT_EQ(jint(msgs[0], "seq"), jint(ack, "seq"));
 }
 
-// ============================================================================ known server bugs
-// Disabled until fixed (enable with --gtest_also_run_disabled_tests); it fails today.
+// ============================================================================ regressions
 
 // Regression: catch-up once queued a whole storage page (256 events) regardless of the outbox
 // bound, so a backlog page larger than --max-outbox-bytes (here: 300 messages at the 16 KiB text

@@ -51,6 +51,7 @@ TEST(config, bad_settings_are_refused_with_exit_code_2) {
                                        {"--storage", "postgres"},  // no DSN
                                        {"--max-frame-bytes", "10"},
                                        {"--threads", "0"},
+                                       {"--max-group-members", "10001"},
                                        {"--shutdown-grace-ms", "-1"},
                                        {"--max-text-bytes", "abc"},
                                        {"--no-such-flag"},
