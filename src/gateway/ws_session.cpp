@@ -63,7 +63,9 @@ void ws_session::start(beast::http::request<beast::http::string_body> req) {
 
 void ws_session::resync() {
   asio::post(ws_.get_executor(), [self = shared_from_this()] {
-    if (self->who_ && !self->closing_) self->start_catch_up();
+    if (!self->who_ || self->closing_) return;
+    self->reread_ = true;  // a catch-up already running reads once more before it finishes
+    self->start_catch_up();
   });
 }
 
@@ -301,6 +303,10 @@ asio::awaitable<void> ws_session::catch_up() {
         wake_catch_up_.expires_after(std::chrono::milliseconds(10));
         co_await wake_catch_up_.async_wait(as_tuple_awaitable);
       }
+      continue;
+    }
+    if (reread_) {
+      reread_ = false;
       continue;
     }
     break;

@@ -77,6 +77,7 @@ class ws_session final : public session_base, public std::enable_shared_from_thi
   bool syncing_ = true;    // while true, live events only raise max_hint_
   std::int64_t pos_ = 0;   // last stream position queued to the client
   std::int64_t max_hint_ = 0;
+  bool reread_ = false;    // resync() asked for one more storage read
 };
 
 }  // namespace confab::gateway
