@@ -14,10 +14,7 @@ bool hub::attach(id_t user, id_t device, const std::shared_ptr<session_base>& s)
   return true;
 }
 
-bool hub::stopping() const {
-  std::lock_guard lock(mu_);
-  return stopping_;
-}
+bool hub::stopping() const { return stopping_.load(std::memory_order_relaxed); }
 
 void hub::remove(list& l, const session_base* s) {
   std::erase_if(l, [s](const std::weak_ptr<session_base>& w) {

@@ -10,6 +10,7 @@
 #include "storage/store.hpp"
 
 #include <cstdint>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -51,7 +52,7 @@ class hub final : public storage::event_sink {
   static void remove(list& l, const session_base* s);
   std::vector<std::shared_ptr<session_base>> all_sessions() const;
   mutable std::mutex mu_;
-  bool stopping_ = false;
+  std::atomic<bool> stopping_{false};  // written under mu_; read without it by stopping()
   std::unordered_map<id_t, list> by_user_;
   std::unordered_map<id_t, list> by_device_;
 };

@@ -75,11 +75,6 @@ result<membership> require_active(connection& c, id_t conv, id_t user) {
   return m;
 }
 
-result<bool> user_exists(connection& c, id_t user) {
-  CONFAB_TRY(r, query(c, "SELECT 1 FROM users WHERE id = $1", {user}));
-  return !r->empty();
-}
-
 // "($first, $first+1, ...)": a placeholder list for n values. Membership changes touch up to
 // --max-group-members users; one statement each instead of one per user keeps the single writer
 // free for everyone else.
@@ -303,8 +298,7 @@ task<store::created> store::create_direct(id_t actor, id_t device, id_t other) {
     const id_t lo = std::min(actor, other), hi = std::max(actor, other);
     CONFAB_TRY(found, query(c, "SELECT conv_id FROM direct_pairs WHERE user_lo = $1 AND user_hi = $2", {lo, hi}));
     if (!found->empty()) return created{(*found)[0].i64(0), false};
-    CONFAB_TRY(exists, user_exists(c, other));
-    if (!*exists) return make_error(errc::not_found, "no such user");
+    CONFAB_TRY(exists, require_users(c, {other}));
     const auto t = now_ms();
     CONFAB_TRY(conv, query(c, "INSERT INTO conversations (kind, title, created_ms, last_ms) VALUES ('direct', '', $1, $1) RETURNING id",
                            {t}));
