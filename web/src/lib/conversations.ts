@@ -53,7 +53,11 @@ export class ConversationList {
     s.last_ts = Math.max(s.last_ts, ev.ts);
     if (ev.kind === 'message') {
       s.last_message = ev;
-      if (ev.sender === this.me) s.read_seq = Math.max(s.read_seq, ev.seq); // sending reads
+      if (ev.sender === this.me) {
+        // Sending moves my read pointer to the message (protocol: send's effect).
+        s.read_seq = Math.max(s.read_seq, ev.seq);
+        s.unread = 0;
+      }
       else if (ev.seq > s.read_seq) s.unread += 1;
     }
     if (ev.kind === 'role_changed') {
