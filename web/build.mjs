@@ -37,7 +37,7 @@ if (tests) {
     outdir: join(dist, 'assets'),
     entryNames: '[name]-[hash]',
     bundle: true,
-    minify: true,
+    minify: !process.argv.includes('--dev'),
     sourcemap: 'linked',
     format: 'esm',
     target: ['es2022'],

@@ -100,7 +100,8 @@ function deviceName(): string {
 }
 
 function Shell({ c }: { c: ChatClient }) {
-  void version.value; // re-render on every client change
+  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
+
   const open = c.openConv;
   return (
     <div class={`shell ${open !== null ? 'has-open' : ''}`}>
@@ -148,6 +149,7 @@ function Shell({ c }: { c: ChatClient }) {
 }
 
 function Banner({ c }: { c: ChatClient }) {
+  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
   let text = '';
   let cls = 'banner';
   if (c.status === 'offline') {
@@ -175,6 +177,8 @@ function Banner({ c }: { c: ChatClient }) {
 
 
 function ConversationList({ c }: { c: ChatClient }) {
+  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
+
   const items = c.convs.ordered();
   if (!c.loaded) return <p class="muted pad">Loading…</p>;
   if (items.length === 0) return <p class="muted pad">No conversations yet.</p>;
@@ -188,6 +192,7 @@ function ConversationList({ c }: { c: ChatClient }) {
 }
 
 function ConversationItem({ c, s }: { c: ChatClient; s: Summary }) {
+  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
   const me = c.session.user_id;
   const title = displayTitle(s, me);
   const other = otherMember(s, me);

@@ -8,8 +8,11 @@ import { ApiError, ChatEvent } from '../lib/types';
 import { dialog } from './dialogs';
 import { errorText } from './errors';
 import { dayLabel, lastSeen, timeOfDay } from './format';
+import { version } from './state';
 
 export function ConversationView({ c, conv }: { c: ChatClient; conv: number }) {
+  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
+
   const s = c.convs.get(conv)!;
   const me = c.session.user_id;
   const title = displayTitle(s, me);
@@ -52,6 +55,8 @@ export function ConversationView({ c, conv }: { c: ChatClient; conv: number }) {
 }
 
 function MessageList({ c, conv, onReply }: { c: ChatClient; conv: number; onReply: (e: ChatEvent) => void }) {
+  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
+
   const tl = c.timeline(conv);
   const me = c.session.user_id;
   const s = c.convs.get(conv)!;
@@ -176,6 +181,7 @@ function Message(props: {
   quoted?: ChatEvent;
   onReply: (e: ChatEvent) => void;
 }) {
+  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
   const { c, ev, group, mine } = props;
   return (
     <div class={`msg ${mine ? 'mine' : ''}`} data-seq={ev.seq} data-state={mine ? props.state : undefined}>
@@ -206,6 +212,7 @@ function Message(props: {
 }
 
 function PendingBubble({ c, pm }: { c: ChatClient; pm: PendingMessage }) {
+  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
   const e = pm.entry;
   const state = e.failed ? 'failed' : pm.seq ? 'sent' : 'sending';
   return (
@@ -230,6 +237,7 @@ function PendingBubble({ c, pm }: { c: ChatClient; pm: PendingMessage }) {
 }
 
 function SystemNote({ c, ev }: { c: ChatClient; ev: ChatEvent }) {
+  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
   const d = (ev.data ?? {}) as Record<string, unknown>;
   const by = c.nameOf(ev.sender);
   let text = '';
@@ -260,6 +268,7 @@ function SystemNote({ c, ev }: { c: ChatClient; ev: ChatEvent }) {
 }
 
 function Composer({ c, conv, replyTo, clearReply }: { c: ChatClient; conv: number; replyTo: ChatEvent | null; clearReply: () => void }) {
+  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
   const [text, setText] = useState('');
   const [error, setError] = useState('');
   const input = useRef<HTMLTextAreaElement>(null);

@@ -5,7 +5,7 @@ import { ChatClient } from '../lib/client';
 import { Device, Member } from '../lib/types';
 import { errorText } from './errors';
 import { listTime } from './format';
-import { endSession } from './state';
+import { endSession, version } from './state';
 
 export type DialogState =
   | null
@@ -17,6 +17,7 @@ export type DialogState =
 export const dialog = signal<DialogState>(null);
 
 export function Dialogs({ c }: { c: ChatClient }) {
+  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
   const d = dialog.value;
   if (!d) return null;
   const close = () => (dialog.value = null);
@@ -63,6 +64,7 @@ export function Dialogs({ c }: { c: ChatClient }) {
 
 /** A username prefix search (find_users); calls pick for the chosen user. */
 function UserSearch({ c, pick, exclude, label }: { c: ChatClient; pick: (u: { user_id: number; username: string }) => void; exclude?: Set<number>; label: string }) {
+  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
   const [q, setQ] = useState('');
   const [found, setFound] = useState<{ user_id: number; username: string }[]>([]);
   const [error, setError] = useState('');
@@ -120,6 +122,7 @@ function UserSearch({ c, pick, exclude, label }: { c: ChatClient; pick: (u: { us
 }
 
 function NewDirect({ c, close }: { c: ChatClient; close: () => void }) {
+  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
   const [error, setError] = useState('');
   return (
     <div>
@@ -144,6 +147,7 @@ function NewDirect({ c, close }: { c: ChatClient; close: () => void }) {
 }
 
 function NewGroup({ c, close }: { c: ChatClient; close: () => void }) {
+  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
   const [title, setTitle] = useState('');
   const [members, setMembers] = useState<{ user_id: number; username: string }[]>([]);
   const [error, setError] = useState('');
@@ -191,6 +195,7 @@ function NewGroup({ c, close }: { c: ChatClient; close: () => void }) {
 const rank: Record<string, number> = { owner: 3, admin: 2, member: 1 };
 
 function Members({ c, conv, close }: { c: ChatClient; conv: number; close: () => void }) {
+  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
   const [error, setError] = useState('');
   const members: Member[] = c.members.get(conv) ?? [];
   const me = c.session.user_id;
@@ -261,6 +266,7 @@ function Members({ c, conv, close }: { c: ChatClient; conv: number; close: () =>
 }
 
 function Devices({ c }: { c: ChatClient }) {
+  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
   const [list, setList] = useState<{ devices: Device[]; current: number } | null>(null);
   const [error, setError] = useState('');
   async function load() {
