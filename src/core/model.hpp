@@ -97,6 +97,14 @@ struct send_ack {
   bool duplicate = false;
 };
 
+// A member's receipt pointers in a conversation.
+struct receipt_record {
+  id_t user_id = 0;
+  std::string username;
+  std::int64_t delivered_seq = 0;
+  std::int64_t read_seq = 0;
+};
+
 // A user to deliver a committed event to, with that user's new stream position.
 struct recipient {
   id_t user_id = 0;

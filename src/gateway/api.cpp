@@ -173,7 +173,47 @@ api::value_task api::dispatch(std::string_view op, const json::object& a, const 
     if (*seq < 0) co_return make_error(errc::invalid_field, "field seq must be >= 0");
     auto r = co_await store_.mark_read(me, *conv, *seq);
     if (!r) co_return r.error();
-    co_return json::object{{"conv", *conv}, {"read_seq", *r}};
+    hub_.receipt(*conv, *r);
+    co_return json::object{{"conv", *conv}, {"read_seq", r->read_seq}, {"delivered_seq", r->delivered_seq}};
+  }
+  if (op == "delivered") {
+    CONFAB_FIELD(conv, get_int(a, "conv"));
+    CONFAB_FIELD(seq, get_int(a, "seq"));
+    if (*seq < 0) co_return make_error(errc::invalid_field, "field seq must be >= 0");
+    auto r = co_await store_.mark_delivered(me, *conv, *seq);
+    if (!r) co_return r.error();
+    hub_.receipt(*conv, *r);
+    co_return json::object{{"conv", *conv}, {"read_seq", r->read_seq}, {"delivered_seq", r->delivered_seq}};
+  }
+  if (op == "receipts") {
+    CONFAB_FIELD(conv, get_int(a, "conv"));
+    auto r = co_await store_.receipts(me, *conv);
+    if (!r) co_return r.error();
+    json::array members;
+    for (auto& m : *r)
+      members.push_back(json::object{{"user_id", m.user_id}, {"username", m.username},
+                                     {"delivered_seq", m.delivered_seq}, {"read_seq", m.read_seq}});
+    co_return json::object{{"conv", *conv}, {"members", std::move(members)}};
+  }
+  if (op == "typing") {
+    CONFAB_FIELD(conv, get_int(a, "conv"));
+    bool active = true;
+    if (auto* v = a.if_contains("active"); v && !v->is_null()) {
+      if (!v->is_bool()) co_return make_error(errc::invalid_field, "field active must be a boolean");
+      active = v->get_bool();
+    }
+    auto known = hub_.local_member(me, *conv);
+    bool member = false;
+    if (known) {
+      member = *known;
+    } else {
+      auto r = co_await store_.is_member(me, *conv);
+      if (!r) co_return r.error();
+      member = *r;
+    }
+    if (!member) co_return make_error(errc::forbidden, "not a member of this conversation");
+    hub_.typing(me, who.username, *conv, active);
+    co_return ok_value();
   }
   if (op == "conversations") {
     CONFAB_FIELD(limit, check_limit(a, 50));
@@ -274,7 +314,7 @@ api::value_task api::dispatch(std::string_view op, const json::object& a, const 
     }
     auto r = co_await store_.revoke_device(me, dev);
     if (!r) co_return r.error();
-    hub_.disconnect_device(dev, 4001, "device revoked");
+    hub_.disconnect_device(me, dev, 4001, "device revoked");
     co_return ok_value();
   }
   if (op == "me") {

@@ -35,6 +35,8 @@ class api {
   boost::asio::awaitable<result<principal>> authenticate(std::string_view token);
 
   const options& opts() const { return opts_; }
+  // Takes one token from the device's rate limit (for operations handled outside call()).
+  bool allow(id_t device) { return limiter_.allow(device); }
   storage::store& store() { return store_; }
 
  private:

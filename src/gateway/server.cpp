@@ -16,8 +16,13 @@ namespace confab::gateway {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 
-server::server(asio::io_context& ioc, storage::store& store, options opts)
-    : ioc_(ioc), opts_(std::move(opts)), api_(store, *hub_, opts_, blocking_), acceptor_(asio::make_strand(ioc)) {
+server::server(asio::io_context& ioc, storage::store& store, options opts, std::shared_ptr<broker::broker> broker,
+               hub_options hopts)
+    : ioc_(ioc),
+      opts_(std::move(opts)),
+      hub_(std::make_shared<hub>(ioc.get_executor(), store, std::move(broker), hopts)),
+      api_(store, *hub_, opts_, blocking_),
+      acceptor_(asio::make_strand(ioc)) {
   store.set_sink(hub_.get());
 }
 
@@ -28,6 +33,7 @@ boost::system::error_code server::start(const asio::ip::tcp::endpoint& ep) {
   if (!ec) acceptor_.bind(ep, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return ec;
+  hub_->start();
   asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
   return {};
 }

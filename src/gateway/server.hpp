@@ -19,12 +19,16 @@ namespace confab::gateway {
 
 class server {
  public:
-  server(boost::asio::io_context& ioc, storage::store& store, options opts);
+  // The hub routes through broker (inproc for a single node, redis for many).
+  server(boost::asio::io_context& ioc, storage::store& store, options opts, std::shared_ptr<broker::broker> broker,
+         hub_options hopts = {});
 
   // Binds and listens; errors (address in use ...) are returned, not thrown.
   boost::system::error_code start(const boost::asio::ip::tcp::endpoint& ep);
   boost::asio::ip::tcp::endpoint local_endpoint() const;
   void shutdown();
+  // Stops the hub and the broker (their timers and connections); after the sessions closed.
+  void stop_hub() { hub_->stop(); }
   hub& the_hub() { return *hub_; }
 
  private:
@@ -33,7 +37,7 @@ class server {
   boost::asio::io_context& ioc_;
   options opts_;
   boost::asio::thread_pool blocking_{2};
-  std::shared_ptr<hub> hub_ = std::make_shared<hub>();
+  std::shared_ptr<hub> hub_;
   api api_;
   boost::asio::ip::tcp::acceptor acceptor_;  // on its own strand; shutdown() posts there
   std::shared_ptr<std::atomic<std::size_t>> open_ = std::make_shared<std::atomic<std::size_t>>(0);

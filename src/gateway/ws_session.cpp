@@ -14,6 +14,8 @@
 #include <boost/beast/websocket/error.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
+
 namespace confab::gateway {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -24,6 +26,7 @@ using asio::use_awaitable;
 namespace {
 constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
 constexpr int catch_up_page = 256;
+constexpr std::size_t max_watched = 256;
 }  // namespace
 
 ws_session::ws_session(beast::tcp_stream&& stream, api& api, std::shared_ptr<hub> hub, std::shared_ptr<void> slot)
@@ -37,6 +40,7 @@ ws_session::ws_session(beast::tcp_stream&& stream, api& api, std::shared_ptr<hub
       hello_timer_(ws_.get_executor()) {}
 
 ws_session::~ws_session() {
+  if (!watched_.empty()) hub_->unwatch(this, watched_);
   if (attached_) hub_->detach(who_->user_id, who_->device_id, this);
 }
 
@@ -71,6 +75,14 @@ void ws_session::resync() {
 
 void ws_session::deliver(std::int64_t pos, std::shared_ptr<const std::string> event_json) {
   asio::dispatch(ws_.get_executor(), [self = shared_from_this(), pos, ev = std::move(event_json)] { self->on_live(pos, ev); });
+}
+
+void ws_session::deliver_ephemeral(std::shared_ptr<const std::string> text) {
+  asio::dispatch(ws_.get_executor(), [self = shared_from_this(), f = std::move(text)]() mutable {
+    // Ephemeral: dropped rather than growing a queue the client is not draining.
+    if (!self->who_ || self->closing_ || self->outbox_bytes_ > self->opts_.max_outbox_bytes / 2) return;
+    self->enqueue(std::move(f));
+  });
 }
 
 void ws_session::kick(std::uint16_t code, std::string reason) {
@@ -182,6 +194,10 @@ asio::awaitable<void> ws_session::handle(std::string text) {
     co_await hello(req->id, req->args);
     co_return;
   }
+  if (req->op == "presence" && who_) {
+    co_await presence(req->id, req->args);
+    co_return;
+  }
   if (req->op == "ping") {
     enqueue(protocol::result_frame(req->id, json::object{{"pong", true}}));
     co_return;
@@ -242,6 +258,16 @@ asio::awaitable<void> ws_session::hello(const json::value& id, const json::objec
     co_return;
   }
   if (closing_) co_return;
+  // The node subscribes to the user's conversations; events missed before that are read below
+  // (and once more when the subscriptions are live: hub::load_conversations).
+  auto convs = co_await api_.store().conversation_ids(who_->user_id);
+  if (!convs) {
+    enqueue(protocol::error_frame(id, convs.error()));
+    close_later(1011, "storage unavailable");
+    co_return;
+  }
+  hub_->load_conversations(who_->user_id, *convs);
+  if (closing_) co_return;
   ws_.read_message_max(opts_.hard_frame_bytes);
   auto head = co_await api_.store().stream_head(who_->user_id);
   if (!head) {
@@ -261,6 +287,63 @@ asio::awaitable<void> ws_session::hello(const json::value& id, const json::objec
                                                   {"head", *head},
                                                   {"since", pos_}}));
   asio::co_spawn(ws_.get_executor(), catch_up(), on_exit("catch-up"));
+}
+
+asio::awaitable<void> ws_session::presence(const json::value& id, const json::object& args) {
+  if (!api_.allow(who_->device_id)) {
+    enqueue(protocol::error_frame(id, make_error(errc::rate_limited, "too many requests from this device")));
+    co_return;
+  }
+  auto users = protocol::get_int_array(args, "users", max_watched);
+  if (!users) {
+    enqueue(protocol::error_frame(id, users.error()));
+    co_return;
+  }
+  std::sort(users->begin(), users->end());
+  users->erase(std::unique(users->begin(), users->end()), users->end());
+  auto shared = co_await api_.store().shared_users(who_->user_id, *users);
+  if (!shared) {
+    enqueue(protocol::error_frame(id, shared.error()));
+    co_return;
+  }
+  if (shared->size() != users->size()) {
+    id_t missing = 0;
+    for (auto u : *users)
+      if (!std::binary_search(shared->begin(), shared->end(), u)) {
+        missing = u;
+        break;
+      }
+    enqueue(protocol::error_frame(id, make_error(errc::forbidden, "you share no conversation with user " + std::to_string(missing))));
+    co_return;
+  }
+  if (closing_) co_return;
+  hub_->watch(shared_from_this(), watched_, *users);
+  watched_ = *users;
+  auto online = co_await asio::async_initiate<decltype(use_awaitable), void(std::vector<bool>)>(
+      [this](auto handler, std::vector<id_t> who) {
+        auto ex = asio::get_associated_executor(handler, ws_.get_executor());
+        // std::function needs a copyable target: share the move-only completion handler.
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        hub_->presence_query(std::move(who), [h, ex](std::vector<bool> r) mutable {
+          asio::post(ex, [h, r = std::move(r)]() mutable { std::move(*h)(std::move(r)); });
+        });
+      },
+      use_awaitable, *users);
+  auto seen = co_await api_.store().last_seen(*users);
+  if (!seen) {
+    enqueue(protocol::error_frame(id, seen.error()));
+    co_return;
+  }
+  json::array out;
+  for (std::size_t i = 0; i < users->size(); ++i) {
+    json::object o{{"user_id", (*users)[i]}, {"online", i < online.size() && online[i]}};
+    if ((*seen)[i])
+      o["last_seen_ts"] = *(*seen)[i];
+    else
+      o["last_seen_ts"] = nullptr;
+    out.push_back(std::move(o));
+  }
+  enqueue(protocol::result_frame(id, json::object{{"users", std::move(out)}}));
 }
 
 asio::awaitable<void> ws_session::catch_up() {

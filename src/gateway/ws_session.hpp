@@ -40,6 +40,7 @@ class ws_session final : public session_base, public std::enable_shared_from_thi
   void start(boost::beast::http::request<boost::beast::http::string_body> req);
 
   void deliver(std::int64_t pos, std::shared_ptr<const std::string> event_json) override;
+  void deliver_ephemeral(std::shared_ptr<const std::string> text) override;
   void kick(std::uint16_t code, std::string reason) override;
   void resync() override;
 
@@ -50,6 +51,7 @@ class ws_session final : public session_base, public std::enable_shared_from_thi
   boost::asio::awaitable<void> catch_up();
   boost::asio::awaitable<void> handle(std::string text);
   boost::asio::awaitable<void> hello(const boost::json::value& id, const boost::json::object& args);
+  boost::asio::awaitable<void> presence(const boost::json::value& id, const boost::json::object& args);
   void on_live(std::int64_t pos, const std::shared_ptr<const std::string>& event_json);
   void enqueue(std::string s);
   void enqueue(frame f);
@@ -78,6 +80,7 @@ class ws_session final : public session_base, public std::enable_shared_from_thi
   std::int64_t pos_ = 0;   // last stream position queued to the client
   std::int64_t max_hint_ = 0;
   bool reread_ = false;    // resync() asked for one more storage read
+  std::vector<id_t> watched_;  // users whose presence this session watches (op presence)
 };
 
 }  // namespace confab::gateway

@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <fstream>
 #include <iostream>
 
@@ -33,6 +34,10 @@ std::optional<config> parse(int argc, char** argv, int& exit_code) {
       ("web-root", po::value(&c.gw.web_root)->default_value(c.gw.web_root), "folder of the browser client's built files (web/dist), served at /; without an index.html there, / shows a plain status page")
       ("port-file", po::value(&c.port_file), "write the bound port to this file once listening")
       ("shutdown-grace-ms", po::value(&c.shutdown_grace_ms)->default_value(c.shutdown_grace_ms), "on SIGTERM/SIGINT, how long open connections get to close")
+      ("broker", po::value(&c.broker)->default_value(c.broker), "how nodes talk: inproc (a single node) or redis (many nodes)")
+      ("redis", po::value(&c.redis), "Redis seed addresses host:port[,host:port...] for --broker redis (standalone or any Cluster master)")
+      ("presence-ttl-ms", po::value(&c.presence_ttl_ms)->default_value(c.presence_ttl_ms), "with --broker redis: a node that stops heartbeating is declared dead (its users offline) within about 1.5x this")
+      ("typing-ttl-ms", po::value(&c.typing_ttl_ms)->default_value(c.typing_ttl_ms), "a typing indicator expires after this long without a refresh")
       ("max-text-bytes", po::value(&text)->default_value(static_cast<long long>(c.gw.max_text_bytes)), "longest message text, in bytes of UTF-8")
       ("max-frame-bytes", po::value(&frame)->default_value(static_cast<long long>(c.gw.max_frame_bytes)), "largest request (WebSocket frame or HTTP body); larger gets error too_large")
       ("max-outbox-bytes", po::value(&outbox)->default_value(static_cast<long long>(c.gw.max_outbox_bytes)), "per-connection outbound queue; a client that falls further behind is disconnected")
@@ -82,6 +87,28 @@ std::optional<config> parse(int argc, char** argv, int& exit_code) {
   if (c.storage != "sqlite" && c.storage != "postgres") return bad("--storage must be sqlite or postgres");
   if (c.storage == "postgres" && c.pg_dsn.empty()) return bad("--storage postgres needs --pg-dsn");
   if (c.shutdown_grace_ms < 0) return bad("--shutdown-grace-ms must be >= 0");
+  if (c.broker != "inproc" && c.broker != "redis") return bad("--broker must be inproc or redis");
+  if (c.broker == "redis") {
+    if (c.redis.empty()) return bad("--broker redis needs --redis host:port");
+    std::string_view rest = c.redis;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      auto colon = item.rfind(':');
+      unsigned port = 0;
+      if (colon == std::string_view::npos || colon == 0) return bad("--redis: want host:port, got " + std::string(item));
+      auto p = item.substr(colon + 1);
+      auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+      if (ec != std::errc{} || end != p.data() + p.size() || port == 0 || port > 65535)
+        return bad("--redis: bad port in " + std::string(item));
+      std::string host(item.substr(0, colon));
+      if (host == "localhost") host = "127.0.0.1";
+      c.redis_seeds.emplace_back(host, static_cast<std::uint16_t>(port));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  if (c.presence_ttl_ms < 300 || c.typing_ttl_ms < 500) return bad("--presence-ttl-ms must be >= 300 and --typing-ttl-ms >= 500");
   // One SQL parameter per user in a membership change: stay far below SQLite's and PostgreSQL's
   // parameter limits (32766 / 65535).
   if (group > 10000) return bad("--max-group-members must be at most 10000");

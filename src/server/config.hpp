@@ -4,7 +4,10 @@
 #include "gateway/options.hpp"
 
 #include <optional>
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace confab::server {
 
@@ -19,6 +22,11 @@ struct config {
   std::string log_level = "info";
   std::string port_file;  // if set, the bound port is written here once listening
   int shutdown_grace_ms = 5000;
+  std::string broker = "inproc";  // "inproc" (single node) | "redis"
+  std::string redis;              // seeds: host:port[,host:port...]
+  std::vector<std::pair<std::string, std::uint16_t>> redis_seeds;  // parsed from redis
+  int presence_ttl_ms = 10000;
+  int typing_ttl_ms = 6000;
   gateway::options gw;
 };
 

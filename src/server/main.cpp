@@ -1,5 +1,7 @@
 // confabd: the one place that wires storage backends, the gateway and the process lifecycle.
 #include "auth/auth.hpp"
+#include "broker/inproc_broker.hpp"
+#include "broker/redis_broker.hpp"
 #include "core/log.hpp"
 #include "gateway/server.hpp"
 #include "server/config.hpp"
@@ -82,14 +84,26 @@ int main(int argc, char** argv) {
   storage::store store(std::move(ex));
 
   asio::io_context ioc;
-  gateway::server srv(ioc, store, cfg->gw);
+  std::shared_ptr<broker::broker> brk;
+  if (cfg->broker == "redis") {
+    broker::redis_options ro;
+    ro.seeds = cfg->redis_seeds;
+    ro.presence_ttl = std::chrono::milliseconds(cfg->presence_ttl_ms);
+    brk = std::make_shared<broker::redis_broker>(ioc.get_executor(), ro);
+  } else {
+    brk = std::make_shared<broker::inproc_broker>(ioc.get_executor(), std::make_shared<broker::inproc_bus>());
+  }
+  gateway::hub_options ho;
+  ho.typing_ttl = std::chrono::milliseconds(cfg->typing_ttl_ms);
+  gateway::server srv(ioc, store, cfg->gw, brk, ho);
   if (auto ec = srv.start(ep)) {
     log::error("cannot listen", "\"address\":" + log::quote(cfg->listen) + ",\"error\":" + log::quote(ec.message()));
     return 1;
   }
   const auto port = srv.local_endpoint().port();
   log::info("listening", "\"address\":\"" + srv.local_endpoint().address().to_string() + "\",\"port\":" +
-                             std::to_string(port) + ",\"storage\":\"" + cfg->storage + "\"");
+                             std::to_string(port) + ",\"storage\":\"" + cfg->storage + "\",\"broker\":\"" + cfg->broker +
+                             "\",\"node\":\"" + brk->node_id() + "\"");
   if (!cfg->port_file.empty()) {
     auto tmp = cfg->port_file + ".tmp";
     std::ofstream(tmp) << port << "\n";
@@ -129,6 +143,11 @@ int main(int argc, char** argv) {
   ioc.run();
   ioc.stop();
   for (auto& t : pool) t.join();
+  // Close the broker's connections and timers (their handlers hold it), then let those finish.
+  srv.stop_hub();
+  ioc.restart();
+  for (int i = 0; i < 20 && ioc.poll() > 0; ++i) {
+  }
   store.stop();  // commits every write storage already accepted
   log::info("stopped");
   return 0;

@@ -102,12 +102,25 @@ class store {
 
   // --- messages
   task<send_ack> send(const send_request& req);
-  task<std::int64_t> mark_read(id_t user, id_t conv, std::int64_t seq);  // returns the new read_seq
   // before/after: exclusive bounds; neither = the latest page. limit in 1..100.
   task<history_page> history(id_t user, id_t conv, std::optional<std::int64_t> before,
                              std::optional<std::int64_t> after, int limit);
   task<std::vector<conversation_summary>> conversations(id_t user, std::optional<conv_cursor> after, int limit);
   task<conversation_summary> conversation(id_t user, id_t conv);
+
+  // --- receipts and presence (scale-out)
+  // delivered/read pointers are monotonic and clamped to the conversation's last seq; reading
+  // also raises delivered. Both return the stored pointers after the call.
+  task<receipt_record> mark_delivered(id_t user, id_t conv, std::int64_t seq);
+  task<receipt_record> mark_read(id_t user, id_t conv, std::int64_t seq);
+  task<std::vector<receipt_record>> receipts(id_t user, id_t conv);  // active members; forbidden unless one
+  task<bool> is_member(id_t user, id_t conv);                          // active member?
+  task<std::vector<id_t>> conversation_ids(id_t user);                 // active memberships
+  // Of candidates, those who are active members of some conversation the user is an active member of
+  // (the user counts for themself), ascending.
+  task<std::vector<id_t>> shared_users(id_t user, const std::vector<id_t>& candidates);
+  task<nothing> set_last_seen(id_t user, std::int64_t ms);
+  task<std::vector<std::optional<std::int64_t>>> last_seen(const std::vector<id_t>& users);  // same order
 
   // --- the user stream (delivery and catch-up)
   task<stream_page> read_stream(id_t user, std::int64_t after_pos, int limit);

@@ -410,11 +410,64 @@ TEST_F(storage_conformance, read_pointer_is_monotonic_and_drives_unread) {
   ASSERT_TRUE(s);
   EXPECT_EQ(s->unread, 5);
   EXPECT_EQ(s->last_message->seq, 6);
-  EXPECT_EQ(*run(st_->mark_read(b, conv, 4)), 4);
-  EXPECT_EQ(*run(st_->mark_read(b, conv, 2)), 4);    // never backwards
-  EXPECT_EQ(*run(st_->mark_read(b, conv, 100)), 6);  // clamped to the last event
+  EXPECT_EQ(run(st_->mark_read(b, conv, 4))->read_seq, 4);
+  EXPECT_EQ(run(st_->mark_read(b, conv, 2))->read_seq, 4);    // never backwards
+  EXPECT_EQ(run(st_->mark_read(b, conv, 100))->read_seq, 6);  // clamped to the last event
   EXPECT_EQ(run(st_->conversation(b, conv))->unread, 0);
   EXPECT_EQ(run(st_->conversation(a, conv))->unread, 0);  // own messages are read
+}
+
+TEST_F(storage_conformance, delivery_receipts_are_monotonic_clamped_and_raised_by_reads) {
+  id_t a = user("alice"), b = user("bob"), c = user("carol");
+  id_t g = *run(st_->create_group(a, 1, "g", {b, c}));
+  for (int i = 0; i < 4; ++i) must_send(a, 1, g, "m" + std::to_string(i));  // seqs 2..5
+  auto d = run(st_->mark_delivered(b, g, 3));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->delivered_seq, 3);
+  EXPECT_EQ(d->read_seq, 0);
+  EXPECT_EQ(d->username, "bob");
+  EXPECT_EQ(run(st_->mark_delivered(b, g, 2))->delivered_seq, 3);   // never backwards
+  EXPECT_EQ(run(st_->mark_delivered(b, g, 99))->delivered_seq, 5);  // clamped to the last event
+  auto r = run(st_->mark_read(c, g, 4));
+  EXPECT_EQ(r->read_seq, 4);
+  EXPECT_EQ(r->delivered_seq, 4);  // reading implies delivery
+  auto all = run(st_->receipts(a, g));
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[1].user_id, b);
+  EXPECT_EQ((*all)[1].delivered_seq, 5);
+  EXPECT_EQ((*all)[2].read_seq, 4);
+  id_t e = user("eve");
+  EXPECT_EQ(run(st_->receipts(e, g)).error().code, errc::forbidden);
+  EXPECT_EQ(run(st_->mark_delivered(e, g, 1)).error().code, errc::forbidden);
+  EXPECT_EQ(run(st_->mark_delivered(b, 777777, 1)).error().code, errc::not_found);
+  // A member who left no longer appears.
+  ASSERT_TRUE(run(st_->remove_member(c, 1, g, c)));
+  EXPECT_EQ(run(st_->receipts(a, g))->size(), 2u);
+}
+
+TEST_F(storage_conformance, memberships_shared_users_and_last_seen) {
+  id_t a = user("alice"), b = user("bob"), c = user("carol"), d = user("dave");
+  id_t ab = run(st_->create_direct(a, 1, b))->conv;
+  id_t g = *run(st_->create_group(c, 1, "g", {a, d}));
+  EXPECT_EQ(*run(st_->conversation_ids(a)), (std::vector<id_t>{ab, g}));
+  EXPECT_TRUE(*run(st_->is_member(d, g)));
+  EXPECT_FALSE(*run(st_->is_member(b, g)));
+  EXPECT_EQ(*run(st_->shared_users(b, {a, c, d, b})), (std::vector<id_t>{a, b}));
+  EXPECT_EQ(*run(st_->shared_users(a, {b, c, d})), (std::vector<id_t>{b, c, d}));
+  ASSERT_TRUE(run(st_->remove_member(c, 1, g, d)));
+  EXPECT_EQ(*run(st_->conversation_ids(d)), std::vector<id_t>{});
+  EXPECT_EQ(*run(st_->shared_users(a, {d})), std::vector<id_t>{});
+  auto none = run(st_->last_seen({a, b}));
+  ASSERT_TRUE(none);
+  EXPECT_FALSE((*none)[0]);
+  ASSERT_TRUE(run(st_->set_last_seen(a, 5000)));
+  ASSERT_TRUE(run(st_->set_last_seen(a, 4000)));  // an older report does not move it back
+  auto seen = run(st_->last_seen({b, a, 999999}));
+  ASSERT_TRUE(seen);
+  EXPECT_FALSE((*seen)[0]);
+  EXPECT_EQ((*seen)[1], 5000);
+  EXPECT_FALSE((*seen)[2]);
 }
 
 TEST_F(storage_conformance, conversation_list_is_ordered_by_activity_and_paginated) {

@@ -260,7 +260,13 @@ CREATE TABLE stream (
 );
 )sql";
 
-constexpr std::string_view steps[] = {v1};
+// v2 (scale-out): delivery receipts per member, durable last seen per user.
+constexpr std::string_view v2 = R"sql(
+ALTER TABLE members ADD COLUMN delivered_seq BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN last_seen_ms BIGINT;
+)sql";
+
+constexpr std::string_view steps[] = {v1, v2};
 
 }  // namespace
 

@@ -178,7 +178,13 @@ CREATE TABLE stream (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::string_view steps[] = {v1};
+// v2 (scale-out): delivery receipts per member, durable last seen per user.
+constexpr std::string_view v2 = R"sql(
+ALTER TABLE members ADD COLUMN delivered_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN last_seen_ms INTEGER;
+)sql";
+
+constexpr std::string_view steps[] = {v1, v2};
 
 }  // namespace
 

@@ -53,6 +53,12 @@ TEST(config, bad_settings_are_refused_with_exit_code_2) {
                                        {"--threads", "0"},
                                        {"--max-group-members", "10001"},
                                        {"--shutdown-grace-ms", "-1"},
+                                       {"--broker", "kafka"},
+                                       {"--broker", "redis"},  // no --redis
+                                       {"--broker", "redis", "--redis", "127.0.0.1"},
+                                       {"--broker", "redis", "--redis", "127.0.0.1:0"},
+                                       {"--broker", "redis", "--redis", "127.0.0.1:7000,:7001"},
+                                       {"--presence-ttl-ms", "10"},
                                        {"--max-text-bytes", "abc"},
                                        {"--no-such-flag"},
                                        {"--config", "/nonexistent/confab.conf"}}) {
@@ -60,6 +66,15 @@ TEST(config, bad_settings_are_refused_with_exit_code_2) {
     EXPECT_FALSE(run(bad, code)) << bad[0];
     EXPECT_EQ(code, 2) << bad[0];
   }
+}
+
+TEST(config, redis_seeds_are_parsed) {
+  int code = -1;
+  auto c = run({"--broker", "redis", "--redis", "localhost:7000,127.0.0.2:7001"}, code);
+  ASSERT_TRUE(c);
+  ASSERT_EQ(c->redis_seeds.size(), 2u);
+  EXPECT_EQ(c->redis_seeds[0], (std::pair<std::string, std::uint16_t>{"127.0.0.1", 7000}));
+  EXPECT_EQ(c->redis_seeds[1], (std::pair<std::string, std::uint16_t>{"127.0.0.2", 7001}));
 }
 
 TEST(config, help_exits_zero) {

@@ -1,0 +1,133 @@
+#include "broker/inproc_broker.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <random>
+
+namespace confab::broker {
+namespace asio = boost::asio;
+
+std::string make_node_id() {
+  std::random_device rd;
+  std::uint64_t v = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  static const char* hex = "0123456789abcdef";
+  std::string s(16, '0');
+  for (int i = 15; i >= 0; --i, v >>= 4) s[static_cast<std::size_t>(i)] = hex[v & 15];
+  return s;
+}
+
+// One broker's side of the bus: its strand, its subscriptions and its handlers.
+struct inproc_bus::member {
+  explicit member(asio::any_io_executor ex) : strand(asio::make_strand(ex)) {}
+  asio::strand<asio::any_io_executor> strand;
+  std::mutex mu;
+  std::set<std::string> channels;
+  handlers h;
+  bool started = false;
+};
+
+void inproc_bus::add(const std::shared_ptr<member>& m) {
+  std::lock_guard lock(mu_);
+  members_.push_back(m);
+}
+
+void inproc_bus::remove(const member* m) {
+  std::lock_guard lock(mu_);
+  std::erase_if(members_, [m](const std::weak_ptr<member>& w) {
+    auto p = w.lock();
+    return !p || p.get() == m;
+  });
+}
+
+void inproc_bus::publish(const std::string& channel, const std::string& payload) {
+  std::vector<std::shared_ptr<member>> to;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& w : members_)
+      if (auto m = w.lock()) to.push_back(std::move(m));
+  }
+  auto shared = std::make_shared<const std::pair<std::string, std::string>>(channel, payload);
+  for (auto& m : to) {
+    {
+      std::lock_guard lock(m->mu);
+      if (!m->started || !m->channels.contains(channel)) continue;
+    }
+    asio::post(m->strand, [m, shared] {
+      if (m->h.on_message) m->h.on_message(shared->first, shared->second);
+    });
+  }
+}
+
+bool inproc_bus::join(std::int64_t user, const std::string& node) {
+  std::lock_guard lock(mu_);
+  auto& s = presence_[user];
+  bool was_empty = s.empty();
+  s.insert(node);
+  return was_empty;
+}
+
+bool inproc_bus::leave(std::int64_t user, const std::string& node) {
+  std::lock_guard lock(mu_);
+  auto it = presence_.find(user);
+  if (it == presence_.end() || it->second.erase(node) == 0) return false;
+  if (!it->second.empty()) return false;
+  presence_.erase(it);
+  return true;
+}
+
+bool inproc_bus::online(std::int64_t user) {
+  std::lock_guard lock(mu_);
+  return presence_.contains(user);
+}
+
+inproc_broker::inproc_broker(asio::any_io_executor ex, std::shared_ptr<inproc_bus> bus)
+    : bus_(std::move(bus)), me_(std::make_shared<inproc_bus::member>(ex)), id_(make_node_id()) {
+  bus_->add(me_);
+}
+
+inproc_broker::~inproc_broker() { bus_->remove(me_.get()); }
+
+void inproc_broker::start(handlers h) {
+  std::lock_guard lock(me_->mu);
+  me_->h = std::move(h);
+  me_->started = true;
+}
+
+void inproc_broker::stop() {
+  std::lock_guard lock(me_->mu);
+  me_->started = false;
+}
+
+void inproc_broker::publish(std::string channel, std::string payload) { bus_->publish(channel, payload); }
+
+void inproc_broker::subscribe(std::vector<std::string> channels, std::function<void()> ready) {
+  {
+    std::lock_guard lock(me_->mu);
+    for (auto& c : channels) me_->channels.insert(std::move(c));
+  }
+  if (ready) asio::post(me_->strand, std::move(ready));
+}
+
+void inproc_broker::unsubscribe(std::vector<std::string> channels) {
+  std::lock_guard lock(me_->mu);
+  for (auto& c : channels) me_->channels.erase(c);
+}
+
+void inproc_broker::presence_join(std::int64_t user, std::function<void(bool)> cb) {
+  bool r = bus_->join(user, id_);
+  asio::post(me_->strand, [cb = std::move(cb), r] { cb(r); });
+}
+
+void inproc_broker::presence_leave(std::int64_t user, std::function<void(bool)> cb) {
+  bool r = bus_->leave(user, id_);
+  asio::post(me_->strand, [cb = std::move(cb), r] { cb(r); });
+}
+
+void inproc_broker::presence_query(std::vector<std::int64_t> users, std::function<void(std::vector<bool>)> cb) {
+  std::vector<bool> out;
+  out.reserve(users.size());
+  for (auto u : users) out.push_back(bus_->online(u));
+  asio::post(me_->strand, [cb = std::move(cb), out = std::move(out)]() mutable { cb(std::move(out)); });
+}
+
+}  // namespace confab::broker

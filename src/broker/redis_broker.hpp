@@ -1,0 +1,102 @@
+// The Redis broker: sharded pub/sub (SPUBLISH / SSUBSCRIBE) and presence keys on Redis 7,
+// standalone or Cluster.
+//
+// Topology: CLUSTER SLOTS from a seed gives the master of every hash slot; a standalone server
+// (cluster support disabled) owns all slots. Each master gets two connections: one for commands,
+// one for subscriptions. A MOVED reply or a lost connection refreshes the slot map; channels whose
+// slot moved are subscribed again on the new master. Lost connections are reopened with
+// exponential back-off (100 ms to 2 s).
+// Loss: whenever subscriptions were interrupted (reconnect, moved slot), on_reset runs once they
+// are back. Publishes that failed are kept (the newest 16 per channel, 100k channels at most) and
+// retried every 250 ms: receivers deduplicate, so a retry cannot deliver twice.
+// Presence: confab:pr:<user> is the set of nodes where the user is online; confab:nu:<node> the
+// users of a node; confab:nd:<node> a heartbeat key with a TTL of presence_ttl, refreshed every
+// third of it. Every node checks the registered nodes (confab:nodes) each half TTL; a node whose
+// heartbeat expired is reaped by the first node to take confab:reap:<node>: its users leave, and
+// on_orphaned_offline runs for each that became offline.
+// Threads: one strand; see broker.hpp.
+#pragma once
+
+#include "broker/broker.hpp"
+#include "broker/redis_connection.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+namespace confab::broker {
+
+struct redis_options {
+  std::vector<std::pair<std::string, std::uint16_t>> seeds;  // at least one
+  std::chrono::milliseconds presence_ttl{10000};
+  std::chrono::milliseconds connect_timeout{2000};
+};
+
+class redis_broker final : public broker, public std::enable_shared_from_this<redis_broker> {
+ public:
+  redis_broker(boost::asio::any_io_executor ex, redis_options opts);
+  ~redis_broker() override;
+
+  void start(handlers h) override;
+  void stop() override;
+  void publish(std::string channel, std::string payload) override;
+  void subscribe(std::vector<std::string> channels, std::function<void()> ready) override;
+  void unsubscribe(std::vector<std::string> channels) override;
+  void presence_join(std::int64_t user, std::function<void(bool)> cb) override;
+  void presence_leave(std::int64_t user, std::function<void(bool)> cb) override;
+  void presence_query(std::vector<std::int64_t> users, std::function<void(std::vector<bool>)> cb) override;
+  const std::string& node_id() const override { return id_; }
+
+ private:
+  struct node;
+  struct waiter {
+    std::size_t remaining = 0;
+    std::function<void()> ready;
+  };
+  struct channel_state {
+    std::string node;  // address it is subscribed (or being subscribed) on; "" = not yet
+    bool confirmed = false;
+  };
+  using strand_t = redis_connection::strand;
+
+  void ensure_node(const std::string& addr);
+  void connect_cmd(const std::string& addr);
+  void connect_sub(const std::string& addr);
+  void schedule_reconnect(const std::string& addr, bool sub);
+  void refresh_topology();
+  void apply_slots(const redisReply& r, const std::string& from);
+  void assign(const std::string& channel);
+  void settle(const std::string& channel);
+  void on_push(const std::string& addr, const redisReply& r);
+  void schedule_reset();
+  node* owner(std::string_view key);
+  // Runs a command on the master of key; on MOVED/down retries up to tries times, 250 ms apart.
+  void run(std::string key, std::vector<std::string> args, int tries, std::function<void(const redisReply*)> cb);
+  void try_publish(const std::string& channel, std::string payload);
+  void retry_failed();
+  void heartbeat();
+  void reap();
+  void reap_node(const std::string& dead);
+
+  strand_t strand_;
+  redis_options opts_;
+  std::string id_;
+  handlers h_;
+  bool stopped_ = false;
+  bool cluster_ = false;
+  bool topology_known_ = false;
+  bool refreshing_ = false;
+  bool refresh_again_ = false;
+  std::vector<std::string> slots_;  // 16384 master addresses
+  std::map<std::string, std::unique_ptr<node>> nodes_;
+  std::unordered_map<std::string, channel_state> channels_;
+  std::unordered_map<std::string, std::vector<std::shared_ptr<waiter>>> waiting_;
+  std::unordered_map<std::string, std::deque<std::string>> failed_;
+  bool reset_scheduled_ = false;
+  boost::asio::steady_timer reset_timer_, retry_timer_, heartbeat_timer_, reap_timer_, topo_timer_;
+};
+
+}  // namespace confab::broker
