@@ -26,7 +26,13 @@ export function ConversationView({ c, conv }: { c: ChatClient; conv: number }) {
   } else if (p) subtitle = p.online ? 'online' : lastSeen(p.last_seen_ts);
 
   return (
-    <section class="conv" aria-label={`Conversation with ${title}`}>
+    <section
+      class="conv"
+      aria-label={`Conversation with ${title}`}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape' && !e.defaultPrevented) void c.open(null);
+      }}
+    >
       <header class="conv-head">
         <button class="back" aria-label="Back to conversations" onClick={() => void c.open(null)}>
           ←
@@ -320,7 +326,10 @@ function Composer({ c, conv, replyTo, clearReply }: { c: ChatClient; conv: numbe
           }}
           onKeyDown={(e) => {
             if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) submit(e);
-            if (e.key === 'Escape' && replyTo) clearReply();
+            if (e.key === 'Escape' && replyTo) {
+              e.preventDefault(); // cancels the reply, not the conversation
+              clearReply();
+            }
           }}
         />
         <button class="primary" type="submit">
