@@ -375,7 +375,10 @@ export class ChatClient {
     this.changed();
     if (conv === null) return;
     const s = this.convs.get(conv);
-    this.unreadAnchor.set(conv, s ? s.read_seq : 0);
+    // The marker goes above what was unread when the conversation was opened; messages that
+    // arrive while it is open are seen as they come.
+    if (s && s.unread > 0) this.unreadAnchor.set(conv, s.read_seq);
+    else this.unreadAnchor.delete(conv);
     if (!this.timelines.has(conv)) {
       const tl = new Timeline(conv);
       this.timelines.set(conv, tl);

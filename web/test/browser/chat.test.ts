@@ -35,6 +35,9 @@ test('two users chat both ways', async () => {
   await textIs(item.locator('.badge'), '1', "Bo's unread badge");
   await openConversation(bo, 'ana');
   await bubble(bo, 'Hi Bo, lunch today?').waitFor();
+  // The unread marker sits right above the first message Bo had not read.
+  const next = await bo.locator('.unread-marker + .msg .text').innerText();
+  assert.equal(next, 'Hi Bo, lunch today?');
   await until('the badge to clear once Bo reads', async () => (await item.locator('.badge').count()) === 0);
   await sendMessage(bo, 'Sure, 12:30 at the usual place');
   await bubble(ana, 'Sure, 12:30 at the usual place').waitFor();
