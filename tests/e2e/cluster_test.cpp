@@ -315,6 +315,27 @@ TEST_P(Nodes, ResumeAndIdempotencyAcrossNodes) {
   EXPECT_EQ(jstr(bob.events.back(), "client_id"), "live");
 }
 
+// Regression: the same send racing on two nodes (each with its own writer) used to make the loser
+// fail with conflict on the (device, client_id) key instead of returning the original ack.
+TEST_P(Nodes, SameSendRacingOnTwoNodesGivesOneMessage) {
+  http_client h0(nodes_[0]->port()), h1(nodes_[1]->port());
+  auto a = register_user(h0, "alice"), b = register_user(h0, "bob");
+  const auto conv = jint(h0.call("create_direct", {{"user_id", b.user_id}}, a.token), "conv");
+  for (int i = 0; i < 30; ++i) {
+    const auto cid = "race-" + std::to_string(i);
+    http_response r0, r1;
+    std::thread t([&] { r1 = h1.post("send", send_fields(conv, cid, "x"), a.token); });
+    r0 = h0.post("send", send_fields(conv, cid, "x"), a.token);
+    t.join();
+    ASSERT_EQ(r0.status, 200u) << r0.body;
+    ASSERT_EQ(r1.status, 200u) << r1.body;
+    EXPECT_EQ(jint(r0.json, "seq"), jint(r1.json, "seq"));
+    EXPECT_NE(r0.json.at("duplicate").as_bool(), r1.json.at("duplicate").as_bool());
+  }
+  auto hist = h0.call("history", {{"conv", conv}, {"limit", 100}}, a.token);
+  EXPECT_EQ(jarr(hist, "events").size(), 31u);  // created + 30 messages
+}
+
 TEST_P(Nodes, PresenceTypingAndReceiptsAcrossNodes) {
   http_client h0(nodes_[0]->port());
   auto a = register_user(h0, "ana"), b = register_user(h0, "ben"), c = register_user(h0, "cy");
