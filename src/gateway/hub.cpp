@@ -135,7 +135,9 @@ hub::hub(asio::any_io_executor ex, storage::store& store, std::shared_ptr<broker
       broker_(std::move(b)),
       opts_(o),
       sweep_timer_(strand_),
-      flush_timer_(strand_) {}
+      flush_timer_(strand_) {
+  opts_.typing_throttle = std::min(opts_.typing_throttle, opts_.typing_ttl / 2);  // refreshes must beat expiry
+}
 
 hub::~hub() = default;
 
@@ -427,8 +429,9 @@ void hub::typing(id_t user, const std::string& username, id_t conv, bool active)
     const auto key = std::make_pair(user, conv);
     const auto now = clock::now();
     if (active) {
+      // Throttled while the others still show it; once it expired, a refresh shows it again.
       auto it = typing_sent_.find(key);
-      if (it != typing_sent_.end() && now - it->second < opts_.typing_throttle) return;
+      if (it != typing_sent_.end() && now - it->second < opts_.typing_throttle && typing_.contains({conv, user})) return;
       typing_sent_[key] = now;
     } else {
       typing_sent_.erase(key);

@@ -134,7 +134,12 @@ result<std::int64_t> commit_event(write_context& ctx, event ev, event_sink* sink
         "SELECT CAST($1 AS BIGINT), c.last_seq, CAST($3 AS TEXT), CAST($4 AS BIGINT), CAST($5 AS BIGINT), CAST($6 AS TEXT), "
         "CAST($2 AS BIGINT), CAST($7 AS TEXT), CAST($8 AS TEXT), CAST($9 AS BIGINT), CAST($10 AS TEXT) FROM c RETURNING seq",
         ps);
-    if (!r) return to_error(r.error());
+    if (!r) {
+      // The only unique key an insert here can hit is (device, client_id): another node committed
+      // the same send meanwhile. Re-running the batch finds it and returns the original ack.
+      if (r.error().code == errc::conflict) c.retry_requested = true;
+      return to_error(r.error());
+    }
     if (r->empty()) return make_error(errc::not_found, "no such conversation");
     ev.seq = (*r)[0].i64(0);
   } else {
@@ -148,8 +153,10 @@ result<std::int64_t> commit_event(write_context& ctx, event ev, event_sink* sink
     if (auto r = c.query("INSERT INTO events (conv_id, seq, kind, sender_id, device_id, client_id, ts_ms, body, "
                          "content_type, reply_to, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                          ps);
-        !r)
+        !r) {
+      if (r.error().code == errc::conflict) c.retry_requested = true;  // as above
       return to_error(r.error());
+    }
   }
   // Each active member's next stream position is one past the last in their stream (an index
   // probe, no counter row to update). Two writers racing for the same user collide on the stream

@@ -895,6 +895,31 @@ TEST_P(BadInput, HelloMisuse) {
   }
 }
 
+TEST_P(BadInput, RealtimeOpsRejectBadFields) {
+  open();
+  auto carol = register_user(*http_, "carol");
+  // typing
+  EXPECT_EQ(error_code(w_->call("typing", {})), "missing_field");
+  EXPECT_EQ(error_code(w_->call("typing", {{"conv", conv_}, {"active", "yes"}})), "invalid_field");
+  EXPECT_EQ(error_code(w_->call("typing", {{"conv", 999999}})), "forbidden");
+  // receipts
+  EXPECT_EQ(error_code(w_->call("delivered", {{"conv", conv_}, {"seq", -1}})), "invalid_field");
+  EXPECT_EQ(error_code(w_->call("delivered", {{"conv", conv_}})), "missing_field");
+  EXPECT_EQ(error_code(w_->call("delivered", {{"conv", 999999}, {"seq", 1}})), "not_found");
+  EXPECT_EQ(error_code(w_->call("receipts", {{"conv", "x"}})), "invalid_field");
+  auto r = http_->post("receipts", {{"conv", conv_}}, carol.token);
+  EXPECT_EQ(r.error_code(), "forbidden");
+  // presence (WebSocket only)
+  EXPECT_EQ(error_code(w_->call("presence", {{"users", "bob"}})), "invalid_field");
+  EXPECT_EQ(error_code(w_->call("presence", {{"users", json::array{1.5}}})), "invalid_field");
+  json::array many;
+  for (int i = 0; i < 257; ++i) many.push_back(i + 1);
+  EXPECT_EQ(error_code(w_->call("presence", {{"users", many}})), "invalid_field");
+  EXPECT_EQ(error_code(w_->call("presence", {{"users", json::array{carol.user_id}}})), "forbidden");
+  EXPECT_EQ(http_->post("presence", {{"users", json::array{bob_.user_id}}}, alice_.token).error_code(), "unknown_op");
+  expect_alive(*w_);
+}
+
 TEST_P(BadInput, OversizedMessagesCloseWith1009) {
   open({"--max-frame-bytes", "4096"});  // hard limit after hello: max(4 x 4096, 1 MiB)
   {  // before hello, the frame limit itself is the hard limit
@@ -1059,6 +1084,47 @@ TEST_P(BadInput, HelloTimeout) {
 }
 
 // ============================================================================ 9. graceful shutdown
+
+// The single-node default (in-process broker): typing, receipts and presence between two users.
+TEST_P(E2E, TypingReceiptsAndPresenceOnOneNode) {
+  auto& srv = start({"--typing-ttl-ms", "1000"});
+  http_client http(srv.port());
+  auto a = register_user(http, "alice"), b = register_user(http, "bob");
+  const auto conv = jint(http.call("create_direct", {{"user_id", b.user_id}}, a.token), "conv");
+  ws_client wa(srv.port());
+  wa.hello(a.token);
+  wa.until_synced();
+  auto p = wa.call_ok("presence", {{"users", json::array{b.user_id}}});
+  EXPECT_FALSE(jarr(p, "users")[0].at("online").as_bool());
+  auto wb = std::make_unique<ws_client>(srv.port());
+  wb->hello(b.token);
+  auto on = wa.next("presence");
+  ASSERT_TRUE(on);
+  EXPECT_TRUE(on->at("online").as_bool());
+  wb->call_ok("typing", {{"conv", conv}});
+  auto t = wa.next("typing");
+  ASSERT_TRUE(t);
+  EXPECT_TRUE(t->at("active").as_bool());
+  auto t2 = wa.next("typing", 5s);
+  ASSERT_TRUE(t2);
+  EXPECT_FALSE(t2->at("active").as_bool());  // expired on its own
+  auto ack = wa.call_ok("send", send_fields(conv, "m", "hi"));
+  wb->next_event();
+  wb->call_ok("delivered", {{"conv", conv}, {"seq", jint(ack, "seq")}});
+  auto rc = wa.next("receipt");
+  ASSERT_TRUE(rc);
+  EXPECT_EQ(jint(*rc, "delivered_seq"), jint(ack, "seq"));
+  wb->call_ok("read", {{"conv", conv}, {"seq", jint(ack, "seq")}});
+  rc = wa.next("receipt");
+  ASSERT_TRUE(rc);
+  EXPECT_EQ(jint(*rc, "read_seq"), jint(ack, "seq"));
+  wb->close();
+  wb.reset();
+  auto off = wa.next("presence");
+  ASSERT_TRUE(off);
+  EXPECT_FALSE(off->at("online").as_bool());
+  EXPECT_GT(jint(*off, "last_seen_ts"), 0);
+}
 
 TEST_P(E2E, SigtermClosesWebSocketsWith1001AndExitsZero) {
   auto& srv = start();

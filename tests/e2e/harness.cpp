@@ -235,15 +235,8 @@ server_process::server_process(std::filesystem::path dir) : dir_(std::move(dir))
 
 server_process::~server_process() { stop(); }
 
-void server_process::start(const std::vector<std::string>& args) {
-  if (pid_ > 0) fail("server_process::start: already running");
-  ++starts_;
-  const auto port_file = dir_ / ("port." + std::to_string(starts_));
-  log_ = dir_ / ("confabd." + std::to_string(starts_) + ".log");
-  std::filesystem::remove(port_file);
-
-  std::vector<std::string> argv_s{CONFAB_BINARY, "--listen", "127.0.0.1:0", "--port-file", port_file.string()};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
+pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& log) {
+  std::vector<std::string> argv_s = args;
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -256,7 +249,7 @@ void server_process::start(const std::vector<std::string>& args) {
   // fork + exec (not posix_spawn) so the child can ask for SIGKILL when the test process dies:
   // a crashed or timed-out test binary must not leave servers behind. Between fork and exec the
   // child only makes async-signal-safe calls on data prepared here.
-  const std::string log_str = log_.string();
+  const std::string log_str = log.string();
   const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) fail("fork failed: " + std::string(std::strerror(errno)));
@@ -277,9 +270,82 @@ void server_process::start(const std::vector<std::string>& args) {
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     for (int sig : {SIGPIPE, SIGTERM, SIGINT}) ::signal(sig, SIG_DFL);
-    ::execve(argv[0], argv.data(), envp.data());
+    ::execvpe(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
+  return pid;
+}
+
+unsigned short free_port() {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::acceptor a(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
+}
+
+bool wait_tcp(unsigned short port, std::chrono::milliseconds timeout) {
+  const auto deadline = steady::now() + timeout;
+  while (steady::now() < deadline) {
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::socket sock(ioc);
+    boost::system::error_code ec;
+    sock.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
+    if (!ec) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+child_process::~child_process() { stop(); }
+
+void child_process::start(const std::vector<std::string>& argv, const std::filesystem::path& log) {
+  if (pid_ > 0) fail("child_process::start: already running");
+  log_ = log;
+  pid_ = spawn(argv, log);
+}
+
+bool child_process::running() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
+void child_process::kill9() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+void child_process::stop() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  const auto deadline = steady::now() + 5s;
+  while (steady::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  kill9();
+}
+
+void server_process::start(const std::vector<std::string>& args) {
+  if (pid_ > 0) fail("server_process::start: already running");
+  ++starts_;
+  const auto port_file = dir_ / ("port." + std::to_string(starts_));
+  log_ = dir_ / ("confabd." + std::to_string(starts_) + ".log");
+  std::filesystem::remove(port_file);
+
+  std::vector<std::string> argv_s{CONFAB_BINARY, "--listen", "127.0.0.1:0", "--port-file", port_file.string()};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  const pid_t pid = spawn(argv_s, log_);
   pid_ = pid;
 
   const auto deadline = steady::now() + 10s;

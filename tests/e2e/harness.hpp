@@ -77,6 +77,36 @@ class pg_database {
   std::string name_;
 };
 
+// --------------------------------------------------------------------------- child processes
+
+// fork + exec argv (argv[0] looked up in PATH) with stdout and stderr appended to log and stdin
+// from /dev/null; the child is SIGKILLed if the calling thread exits. Returns its pid.
+pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& log);
+// A loopback port that was free a moment ago.
+unsigned short free_port();
+// Waits until 127.0.0.1:port accepts a TCP connection.
+bool wait_tcp(unsigned short port, std::chrono::milliseconds timeout = default_timeout);
+
+// Any helper server (redis-server, haproxy): started by start(), stopped by stop() or the
+// destructor (SIGTERM, SIGKILL after 5 s).
+class child_process {
+ public:
+  child_process() = default;
+  ~child_process();
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+  void start(const std::vector<std::string>& argv, const std::filesystem::path& log);
+  bool running();
+  void kill9();
+  void stop();
+  pid_t pid() const { return pid_; }
+  const std::filesystem::path& log_path() const { return log_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::filesystem::path log_;
+};
+
 // --------------------------------------------------------------------------- confabd process
 
 class server_process {

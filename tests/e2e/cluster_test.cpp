@@ -1,0 +1,480 @@
+// Scale-out tests: three confabd processes on one PostgreSQL and one Redis (standalone, or a
+// 3-master Redis Cluster), clients spread across them, some through haproxy. Real processes,
+// real sockets; faults are real kills and restarts.
+#include "e2e/harness.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/serialize.hpp>
+
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+namespace e2e {
+namespace {
+
+const std::vector<std::string> fast_flags = {"--argon2-ops", "1", "--argon2-mem-kib", "8", "--rate-per-sec", "100000",
+                                             "--rate-burst", "100000", "--presence-ttl-ms", "1500", "--typing-ttl-ms", "1500"};
+
+// Redis: one standalone server, or three cluster masters (slots spread by redis-cli).
+class redis_setup {
+ public:
+  redis_setup(std::filesystem::path dir, bool cluster) : dir_(std::move(dir)), cluster_(cluster) {
+    const int n = cluster ? 3 : 1;
+    for (int i = 0; i < n; ++i) ports_.push_back(free_port());
+    procs_.resize(n);
+    for (int i = 0; i < n; ++i) start(i);
+    if (cluster) {
+      std::vector<std::string> argv{"redis-cli", "--cluster", "create"};
+      for (auto p : ports_) argv.push_back("127.0.0.1:" + std::to_string(p));
+      for (const char* a : {"--cluster-replicas", "0", "--cluster-yes"}) argv.push_back(a);
+      child_process create;
+      create.start(argv, dir_ / "cluster-create.log");
+      for (int i = 0; i < 300 && create.running(); ++i) std::this_thread::sleep_for(50ms);
+      wait_cluster_ok();
+    }
+  }
+
+  void start(int i) {
+    std::vector<std::string> argv{"redis-server", "--port", std::to_string(ports_[i]), "--bind", "127.0.0.1",
+                                  "--save", "", "--appendonly", "no", "--dir", dir_.string(),
+                                  "--protected-mode", "no"};
+    if (cluster_)
+      for (const std::string& a : {std::string("--cluster-enabled"), std::string("yes"), std::string("--cluster-config-file"),
+                                   "nodes-" + std::to_string(ports_[i]) + ".conf", std::string("--cluster-node-timeout"),
+                                   std::string("1000")})
+        argv.push_back(a);
+    procs_[i] = std::make_unique<child_process>();
+    procs_[i]->start(argv, dir_ / ("redis-" + std::to_string(ports_[i]) + ".log"));
+    if (!wait_tcp(ports_[i])) throw std::runtime_error("redis-server did not start: " + tail_file(procs_[i]->log_path(), 20));
+  }
+
+  // Every master reports cluster_state:ok.
+  void wait_cluster_ok() {
+    const auto deadline = steady::now() + 30s;
+    while (steady::now() < deadline) {
+      bool ok = true;
+      for (std::size_t i = 0; i < ports_.size() && ok; ++i) {
+        auto out = dir_ / "cluster-info.txt";
+        std::filesystem::remove(out);
+        child_process info;
+        info.start({"redis-cli", "-p", std::to_string(ports_[i]), "cluster", "info"}, out);
+        for (int k = 0; k < 100 && info.running(); ++k) std::this_thread::sleep_for(20ms);
+        ok = tail_file(out, 50).find("cluster_state:ok") != std::string::npos;
+      }
+      if (ok) return;
+      std::this_thread::sleep_for(200ms);
+    }
+    throw std::runtime_error("redis cluster never became ok");
+  }
+
+  void restart(int i) {
+    procs_[i]->kill9();
+    std::this_thread::sleep_for(300ms);
+    start(i);
+    if (cluster_) wait_cluster_ok();
+  }
+
+  std::string seeds() const {
+    std::string s;
+    for (auto p : ports_) s += (s.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(p);
+    return s;
+  }
+  std::string seed() const { return "127.0.0.1:" + std::to_string(ports_[0]); }
+
+ private:
+  std::filesystem::path dir_;
+  bool cluster_;
+  std::vector<unsigned short> ports_;
+  std::vector<std::unique_ptr<child_process>> procs_;
+};
+
+class Cluster : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    dir_ = make_temp_dir("confab-cluster-");
+    pg_ = std::make_unique<pg_database>();
+    redis_ = std::make_unique<redis_setup>(dir_, GetParam() == "cluster");
+    for (int i = 0; i < 3; ++i) start_node();
+  }
+
+  void TearDown() override {
+    lb_.reset();
+    for (auto& s : nodes_) s->stop();
+    if (HasFailure()) {
+      for (auto& s : nodes_)
+        std::cerr << "---- " << s->log_path().string() << " (last lines)\n" << tail_file(s->log_path(), 30);
+      std::cerr << "---- test files kept in " << dir_.string() << "\n";
+    }
+    nodes_.clear();
+    redis_.reset();
+    pg_.reset();
+    if (!HasFailure()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+    }
+  }
+
+  void start_node() {
+    auto dir = dir_ / ("node" + std::to_string(nodes_.size()));
+    std::filesystem::create_directories(dir);
+    nodes_.push_back(std::make_unique<server_process>(dir));
+    restart_node(*nodes_.back());
+  }
+  void restart_node(server_process& s) {
+    std::vector<std::string> args{"--storage", "postgres", "--pg-dsn", pg_->dsn(), "--broker", "redis", "--redis",
+                                  GetParam() == "cluster" ? redis_->seed() : redis_->seeds()};
+    args.insert(args.end(), fast_flags.begin(), fast_flags.end());
+    s.start(args);
+  }
+
+  // haproxy over the three nodes with deploy/haproxy.cfg; returns its port.
+  unsigned short start_haproxy() {
+    const auto port = free_port();
+    ::setenv("CONFAB_LB_BIND", ("127.0.0.1:" + std::to_string(port)).c_str(), 1);
+    for (int i = 0; i < 3; ++i)
+      ::setenv(("CONFAB_NODE" + std::to_string(i + 1)).c_str(), ("127.0.0.1:" + std::to_string(nodes_[i]->port())).c_str(), 1);
+    lb_ = std::make_unique<child_process>();
+    // spawn() drops CONFAB_* from the child's environment, so pass them through env(1).
+    std::vector<std::string> argv{"env"};
+    for (const char* v : {"CONFAB_LB_BIND", "CONFAB_NODE1", "CONFAB_NODE2", "CONFAB_NODE3"})
+      argv.push_back(std::string("X") + v + "=" + ::getenv(v));
+    for (auto& a : argv)
+      if (a[0] == 'X') a = a.substr(1);
+    argv.insert(argv.end(), {"haproxy", "-db", "-f", std::string(CONFAB_SOURCE_DIR) + "/deploy/haproxy.cfg"});
+    lb_->start(argv, dir_ / "haproxy.log");
+    if (!wait_tcp(port)) throw std::runtime_error("haproxy did not start: " + tail_file(dir_ / "haproxy.log", 20));
+    std::this_thread::sleep_for(1500ms);  // first health checks
+    return port;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<pg_database> pg_;
+  std::unique_ptr<redis_setup> redis_;
+  std::vector<std::unique_ptr<server_process>> nodes_;
+  std::unique_ptr<child_process> lb_;
+};
+
+json::object send_fields(std::int64_t conv, const std::string& client_id, const std::string& text) {
+  return {{"conv", conv}, {"client_id", client_id}, {"text", text}};
+}
+
+// A device's view: every event received, checked for gapless positions, keyed by seq.
+struct device_view {
+  std::unique_ptr<ws_client> ws;
+  std::int64_t pos = 0;
+  std::vector<json::object> events;  // in arrival order
+  void take(const std::vector<json::object>& frames) {
+    for (auto& f : frames) {
+      const auto p = jint(f, "pos");
+      if (p != pos + 1) throw std::runtime_error("position " + std::to_string(p) + " after " + std::to_string(pos));
+      pos = p;
+      events.push_back(jobj(f, "event"));
+    }
+  }
+};
+
+// Waits until the device holds n events (it must never hold more or see a gap).
+void collect(device_view& d, std::size_t n, std::chrono::milliseconds timeout = 30s) {
+  const auto deadline = steady::now() + timeout;
+  while (d.events.size() < n && steady::now() < deadline) d.take(d.ws->drain_events(100ms));
+  if (d.events.size() < n)
+    throw std::runtime_error("device has " + std::to_string(d.events.size()) + " of " + std::to_string(n) + " events");
+  d.take(d.ws->drain_events(200ms));
+  if (d.events.size() != n) throw std::runtime_error("more events than committed");
+}
+
+// ============================================================================ ordering across nodes
+
+TEST_P(Cluster, ConcurrentSendersOnEveryNodeGiveIdenticalGaplessSequences) {
+  constexpr int members = 9, per_sender = 25;
+  http_client http0(nodes_[0]->port());
+  std::vector<account> users;
+  json::array others;
+  for (int i = 0; i < members; ++i) {
+    users.push_back(register_user(http0, "u" + std::to_string(i)));
+    if (i > 0) others.push_back(users.back().user_id);
+  }
+  const auto conv = jint(http0.call("create_group", {{"title", "spread"}, {"members", others}}, users[0].token), "conv");
+  std::vector<device_view> devs(members);
+  for (int i = 0; i < members; ++i) {
+    devs[i].ws = std::make_unique<ws_client>(nodes_[i % 3]->port());
+    devs[i].ws->hello(users[i].token, 0);
+  }
+  // One sender per node, concurrently.
+  std::vector<std::thread> threads;
+  std::vector<std::string> errors(3);
+  for (int k = 0; k < 3; ++k)
+    threads.emplace_back([&, k] {
+      try {
+        http_client h(nodes_[k]->port());
+        for (int i = 0; i < per_sender; ++i)
+          h.call("send", send_fields(conv, "n" + std::to_string(k) + "-" + std::to_string(i), "hello " + std::to_string(i)),
+                 users[k].token);
+      } catch (const std::exception& e) {
+        errors[k] = e.what();
+      }
+    });
+  for (auto& t : threads) t.join();
+  for (auto& e : errors) ASSERT_EQ(e, "");
+  const std::size_t total = 1 + 3 * per_sender;
+  for (int i = 0; i < members; ++i) {
+    SCOPED_TRACE("member " + std::to_string(i));
+    collect(devs[i], total);
+    for (std::size_t s = 0; s < total; ++s) EXPECT_EQ(jint(devs[i].events[s], "seq"), static_cast<std::int64_t>(s + 1));
+    EXPECT_EQ(devs[i].events, devs[0].events);
+  }
+  // Each sender's messages are in the order it sent them.
+  for (int k = 0; k < 3; ++k) {
+    int next = 0;
+    for (auto& e : devs[0].events) {
+      if (jstr(e, "kind") == "message" && jint(e, "sender") == users[k].user_id) {
+        EXPECT_EQ(jstr(e, "client_id"), "n" + std::to_string(k) + "-" + std::to_string(next++));
+      }
+    }
+    EXPECT_EQ(next, per_sender);
+  }
+}
+
+// ============================================================================ Redis restarts
+
+TEST_P(Cluster, RedisRestartMidTrafficLosesAndDuplicatesNothing) {
+  http_client http0(nodes_[0]->port());
+  auto a = register_user(http0, "alice"), b = register_user(http0, "bob"), c = register_user(http0, "carol");
+  const auto conv = jint(http0.call("create_group", {{"title", "g"}, {"members", json::array{b.user_id, c.user_id}}}, a.token), "conv");
+  std::vector<device_view> devs(3);
+  const account* accts[] = {&a, &b, &c};
+  for (int i = 0; i < 3; ++i) {
+    devs[i].ws = std::make_unique<ws_client>(nodes_[i]->port());
+    devs[i].ws->hello(accts[i]->token, 0);
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<int> sent{0};
+  std::string error;
+  std::thread sender([&] {
+    try {
+      http_client h(nodes_[1]->port());
+      for (int i = 0; i < 400 && !stop; ++i) {
+        h.call("send", send_fields(conv, "r" + std::to_string(i), "m" + std::to_string(i)), b.token);
+        ++sent;
+        std::this_thread::sleep_for(5ms);
+      }
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  });
+  while (sent < 20) std::this_thread::sleep_for(10ms);
+  redis_->restart(0);  // the standalone server, or one of the three masters
+  const int at_restart = sent;
+  while (sent < at_restart + 30 && error.empty()) std::this_thread::sleep_for(10ms);
+  stop = true;
+  sender.join();
+  ASSERT_EQ(error, "");
+  const std::size_t total = 1 + static_cast<std::size_t>(sent.load());
+  for (int i = 0; i < 3; ++i) {
+    SCOPED_TRACE("member " + std::to_string(i));
+    collect(devs[i], total, 40s);
+    for (std::size_t s = 0; s < total; ++s) EXPECT_EQ(jint(devs[i].events[s], "seq"), static_cast<std::int64_t>(s + 1));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Redis, Cluster, ::testing::Values("standalone", "cluster"),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
+
+// ============================================================================ standalone-only scenarios
+
+class Nodes : public Cluster {};
+
+TEST_P(Nodes, ResumeAndIdempotencyAcrossNodes) {
+  http_client h0(nodes_[0]->port()), h2(nodes_[2]->port());
+  auto a = register_user(h0, "alice"), b = register_user(h0, "bob");
+  const auto conv = jint(h0.call("create_direct", {{"user_id", b.user_id}}, a.token), "conv");
+  device_view bob;
+  bob.ws = std::make_unique<ws_client>(nodes_[0]->port());
+  bob.ws->hello(b.token, 0);
+  for (int i = 0; i < 5; ++i) h0.call("send", send_fields(conv, "x" + std::to_string(i), "t"), a.token);
+  collect(bob, 6);
+  // A retry that lands on another node returns the original ack.
+  auto first = h0.call("send", send_fields(conv, "retry-me", "once"), a.token);
+  auto again = h2.call("send", send_fields(conv, "retry-me", "once"), a.token);
+  EXPECT_FALSE(first.at("duplicate").as_bool());
+  EXPECT_TRUE(again.at("duplicate").as_bool());
+  EXPECT_EQ(jint(again, "seq"), jint(first, "seq"));
+  collect(bob, 7);
+  // Bob drops off node 0; messages arrive while he is away; he resumes on node 2.
+  bob.ws->abort();
+  for (int i = 0; i < 4; ++i) h2.call("send", send_fields(conv, "y" + std::to_string(i), "t"), a.token);
+  bob.ws = std::make_unique<ws_client>(nodes_[2]->port());
+  bob.ws->hello(b.token, bob.pos);
+  collect(bob, 11);
+  h0.call("send", send_fields(conv, "live", "t"), a.token);  // live across nodes again
+  collect(bob, 12);
+  EXPECT_EQ(jstr(bob.events.back(), "client_id"), "live");
+}
+
+// Regression: the same send racing on two nodes (each with its own writer) used to make the loser
+// fail with conflict on the (device, client_id) key instead of returning the original ack.
+TEST_P(Nodes, SameSendRacingOnTwoNodesGivesOneMessage) {
+  http_client h0(nodes_[0]->port()), h1(nodes_[1]->port());
+  auto a = register_user(h0, "alice"), b = register_user(h0, "bob");
+  const auto conv = jint(h0.call("create_direct", {{"user_id", b.user_id}}, a.token), "conv");
+  for (int i = 0; i < 30; ++i) {
+    const auto cid = "race-" + std::to_string(i);
+    http_response r0, r1;
+    std::thread t([&] { r1 = h1.post("send", send_fields(conv, cid, "x"), a.token); });
+    r0 = h0.post("send", send_fields(conv, cid, "x"), a.token);
+    t.join();
+    ASSERT_EQ(r0.status, 200u) << r0.body;
+    ASSERT_EQ(r1.status, 200u) << r1.body;
+    EXPECT_EQ(jint(r0.json, "seq"), jint(r1.json, "seq"));
+    EXPECT_NE(r0.json.at("duplicate").as_bool(), r1.json.at("duplicate").as_bool());
+  }
+  auto hist = h0.call("history", {{"conv", conv}, {"limit", 100}}, a.token);
+  EXPECT_EQ(jarr(hist, "events").size(), 31u);  // created + 30 messages
+}
+
+TEST_P(Nodes, PresenceTypingAndReceiptsAcrossNodes) {
+  http_client h0(nodes_[0]->port());
+  auto a = register_user(h0, "ana"), b = register_user(h0, "ben"), c = register_user(h0, "cy");
+  const auto conv = jint(h0.call("create_group", {{"title", "g"}, {"members", json::array{b.user_id, c.user_id}}}, a.token), "conv");
+  ws_client wa(nodes_[0]->port()), wb(nodes_[1]->port());
+  wa.hello(a.token);
+  wb.hello(b.token);
+  // Presence: ana (node 0) watches ben (node 1, online) and cy (offline, never seen).
+  auto p = wa.call_ok("presence", {{"users", json::array{b.user_id, c.user_id}}});
+  auto& list = jarr(p, "users");
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_TRUE(list[0].at("online").as_bool());
+  EXPECT_FALSE(list[1].at("online").as_bool());
+  EXPECT_TRUE(list[1].at("last_seen_ts").is_null());
+  // cy comes online on node 2: ana sees it.
+  auto wc = std::make_unique<ws_client>(nodes_[2]->port());
+  wc->hello(c.token);
+  auto on = wa.next("presence");
+  ASSERT_TRUE(on);
+  EXPECT_EQ(jint(*on, "user_id"), c.user_id);
+  EXPECT_TRUE(on->at("online").as_bool());
+  // Watching a user with no shared conversation is refused.
+  auto stranger = register_user(h0, "stranger");
+  auto bad = wa.call("presence", {{"users", json::array{stranger.user_id}}});
+  EXPECT_EQ(jstr(jobj(bad, "error"), "code"), "forbidden");
+
+  // Typing from ben (node 1) reaches ana (node 0) and cy (node 2), not ben; expires by itself.
+  wb.call_ok("typing", {{"conv", conv}});
+  auto t = wa.next("typing");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(jint(*t, "user_id"), b.user_id);
+  EXPECT_EQ(jstr(*t, "username"), "ben");
+  EXPECT_TRUE(t->at("active").as_bool());
+  ASSERT_TRUE(wc->next("typing"));
+  auto gone = wa.next("typing", 5s);  // --typing-ttl-ms 1500: the server ends it
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(gone->at("active").as_bool());
+  EXPECT_EQ(wb.count_pending("typing"), 0u);
+  // Sending a message ends typing at once.
+  wb.call_ok("typing", {{"conv", conv}});
+  ASSERT_TRUE(wa.next("typing"));
+  wb.call_ok("send", send_fields(conv, "m1", "hi"));
+  auto stop = wa.next("typing");
+  ASSERT_TRUE(stop);
+  EXPECT_FALSE(stop->at("active").as_bool());
+  // Typing in a conversation one is not in is refused.
+  auto other = jint(h0.call("create_direct", {{"user_id", stranger.user_id}}, a.token), "conv");
+  EXPECT_EQ(jstr(jobj(wb.call("typing", {{"conv", other}}), "error"), "code"), "forbidden");
+
+  // Receipts: cy reads on node 2; ana (node 0) and ben (node 1) get the receipt.
+  const auto seq = jint(jobj(wa.next_event(), "event"), "seq");  // ben's message
+  ASSERT_EQ(seq, 2);
+  auto d = wc->call_ok("delivered", {{"conv", conv}, {"seq", seq}});
+  EXPECT_EQ(jint(d, "delivered_seq"), 2);
+  auto r1 = wa.next("receipt");
+  ASSERT_TRUE(r1);
+  EXPECT_EQ(jint(*r1, "user_id"), c.user_id);
+  EXPECT_EQ(jint(*r1, "delivered_seq"), 2);
+  EXPECT_EQ(jint(*r1, "read_seq"), 0);
+  wc->call_ok("read", {{"conv", conv}, {"seq", 2}});
+  auto r2 = wb.next("receipt");
+  ASSERT_TRUE(r2);
+  r2 = wb.next("receipt");  // the second: the read
+  ASSERT_TRUE(r2);
+  EXPECT_EQ(jint(*r2, "read_seq"), 2);
+  // "Read by" is derivable from receipts; unread is consistent for cy's other device.
+  auto rec = h0.call("receipts", {{"conv", conv}}, a.token);
+  for (auto& m : jarr(rec, "members")) {
+    if (jint(m, "user_id") == c.user_id) {
+      EXPECT_EQ(jint(m, "read_seq"), 2);
+    }
+  }
+  EXPECT_EQ(jint(h0.call("conversation", {{"conv", conv}}, c.token), "unread"), 0);
+
+  // cy goes offline: ana sees it with a last-seen time, which is durable.
+  wc->close();
+  wc.reset();
+  auto off = wa.next("presence", 5s);
+  ASSERT_TRUE(off);
+  EXPECT_FALSE(off->at("online").as_bool());
+  EXPECT_GT(jint(*off, "last_seen_ts"), 0);
+  std::this_thread::sleep_for(300ms);
+  auto again = wa.call_ok("presence", {{"users", json::array{c.user_id}}});
+  EXPECT_FALSE(jarr(again, "users")[0].at("online").as_bool());
+  EXPECT_GT(jint(jarr(again, "users")[0], "last_seen_ts"), 0);
+}
+
+TEST_P(Nodes, Kill9NodeUsersGoOfflineAndClientsResumeThroughHaproxy) {
+  const auto lb = start_haproxy();
+  http_client h0(nodes_[0]->port()), hlb(lb);
+  auto a = register_user(h0, "ana"), b = register_user(h0, "ben");
+  const auto conv = jint(h0.call("create_direct", {{"user_id", b.user_id}}, a.token), "conv");
+  // ana on node 0 watches ben; ben is on node 2, which will die.
+  ws_client wa(nodes_[0]->port());
+  wa.hello(a.token);
+  device_view ben;
+  ben.ws = std::make_unique<ws_client>(nodes_[2]->port());
+  ben.ws->hello(b.token, 0);
+  auto p = wa.call_ok("presence", {{"users", json::array{b.user_id}}});
+  ASSERT_TRUE(jarr(p, "users")[0].at("online").as_bool());
+  // ben sends through node 2 while it dies.
+  std::vector<std::pair<std::string, bool>> sends;  // client id, acked
+  for (int i = 0; i < 10; ++i) {
+    ben.ws->call_ok("send", send_fields(conv, "b" + std::to_string(i), "t"));
+    sends.emplace_back("b" + std::to_string(i), true);
+  }
+  ben.ws->send_op("send", send_fields(conv, "b-unacked", "t"));  // maybe committed, never acked
+  nodes_[2]->kill9();
+  // ben's user goes offline within the TTL (1.5 s) plus the reaper's period.
+  auto off = wa.next("presence", 8s);
+  ASSERT_TRUE(off) << "no offline presence after the node died";
+  EXPECT_EQ(jint(*off, "user_id"), b.user_id);
+  EXPECT_FALSE(off->at("online").as_bool());
+  // ben reconnects through haproxy (to a live node), resumes and retries the unacked send.
+  ben.take(ben.ws->drain_events(100ms));
+  ben.ws = std::make_unique<ws_client>(lb);
+  ben.ws->hello(b.token, ben.pos);
+  auto retry = ben.ws->call_ok("send", send_fields(conv, "b-unacked", "t"));
+  hlb.call("send", send_fields(conv, "after", "t"), a.token);
+  const std::size_t total = 1 + 10 + 1 + 1;
+  collect(ben, total);
+  std::vector<std::string> ids;
+  for (auto& e : ben.events)
+    if (jstr(e, "kind") == "message") ids.push_back(jstr(e, "client_id"));
+  std::vector<std::string> want;
+  for (int i = 0; i < 10; ++i) want.push_back("b" + std::to_string(i));
+  want.push_back("b-unacked");
+  want.push_back("after");
+  EXPECT_EQ(ids, want);
+  for (std::size_t s = 0; s < total; ++s) EXPECT_EQ(jint(ben.events[s], "seq"), static_cast<std::int64_t>(s + 1));
+  (void)retry;
+  // ben is online again (through a live node), which ana sees.
+  auto on = wa.next("presence", 5s);
+  ASSERT_TRUE(on);
+  EXPECT_TRUE(on->at("online").as_bool());
+}
+
+INSTANTIATE_TEST_SUITE_P(Redis, Nodes, ::testing::Values("standalone"),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
+
+}  // namespace
+}  // namespace e2e
