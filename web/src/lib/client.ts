@@ -214,7 +214,8 @@ export class ChatClient {
         this.scheduleDelivered();
         if (this.openConv === ev.conv) this.scheduleRead();
       } else if (ev.device === this.session.device_id && ev.client_id) {
-        this.acked.delete(ev.client_id);
+        if (this.acked.delete(ev.client_id)) this.ackedEntries.delete(ev.client_id);
+        else this.ownCommitted.add(ev.client_id);
       }
     } else if (ev.kind !== 'created' && this.members.has(ev.conv)) {
       void this.loadMembers(ev.conv);
@@ -304,9 +305,11 @@ export class ChatClient {
             const fields: Record<string, unknown> = { conv: e.conv, client_id: e.client_id, text: e.text };
             if (e.reply_to) fields.reply_to = e.reply_to;
             const r = await this.sync.request<{ conv: number; seq: number }>('send', fields);
-            if (!this.timelines.get(e.conv)?.byClientId(e.client_id, this.session.device_id))
+            // The event may have come first (either order is possible): then nothing is pending.
+            if (!this.ownCommitted.delete(e.client_id)) {
               this.acked.set(e.client_id, r.seq);
-            this.ackedEntries.set(e.client_id, e);
+              this.ackedEntries.set(e.client_id, e);
+            }
             this.outbox.remove(e.client_id);
           } catch (err) {
             const ae = err instanceof ApiError ? err : new ApiError('internal', String(err), false);
@@ -326,6 +329,8 @@ export class ChatClient {
   }
 
   private readonly ackedEntries = new Map<string, OutboxEntry>();
+  /** client_ids of my events that arrived before their ack. */
+  private readonly ownCommitted = new Set<string>();
 
   private scheduleFlushRetry(): void {
     if (this.retryTimer !== null) return;
@@ -351,6 +356,7 @@ export class ChatClient {
       if (!e || e.conv !== conv) continue;
       if (tl?.byClientId(cid, this.session.device_id)) {
         this.acked.delete(cid);
+        this.ackedEntries.delete(cid);
         continue;
       }
       out.push({ entry: e, seq });
@@ -564,7 +570,10 @@ export class ChatClient {
       /* the token is forgotten locally either way */
     }
     this.stop();
+    // The device is gone: its cursor and unsent messages are of no further use (and the text of
+    // unsent messages should not stay behind in the browser).
     this.env.kv.remove(`confab.d${this.session.device_id}.pos`);
+    this.outbox.clear();
   }
 
   nameOf(userId: number): string {

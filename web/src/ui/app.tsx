@@ -103,6 +103,8 @@ function Shell({ c }: { c: ChatClient }) {
   void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
 
   const open = c.openConv;
+  const unread = c.convs.totalUnread();
+  document.title = unread ? `(${unread}) Confab` : 'Confab';
   return (
     <div class={`shell ${open !== null ? 'has-open' : ''}`}>
       <Banner c={c} />

@@ -44,6 +44,11 @@ export function Dialogs({ c }: { c: ChatClient }) {
   return (
     <div class="overlay" onClick={(e) => e.target === e.currentTarget && close()}>
       <div
+        ref={(el) => {
+          // Focus moves into the dialog (so Escape and Tab work) unless a field took it already.
+          if (el && !el.contains(document.activeElement)) el.focus();
+        }}
+        tabIndex={-1}
         class="dialog"
         role="dialog"
         aria-modal="true"

@@ -147,3 +147,29 @@ test('stream events update the list and an open timeline once each', async () =>
   assert.equal(t.c.convs.get(7)!.unread, 1);
   assert.equal(t.c.pos, 1);
 });
+
+test('my event arriving before its ack leaves nothing pending', async () => {
+  const t = setup();
+  t.c.start();
+  goLive(t.sockets[0]);
+  await flush();
+  t.c.convs.upsert([{ conv: 7, kind: 'group', title: 'g', last_seq: 0, last_ts: 0, read_seq: 0, unread: 0, role: 'owner', last_message: null }]);
+  const e = t.c.send(7, 'hi');
+  await flush();
+  const s = t.sockets[0];
+  s.receive({ type: 'event', pos: 1, event: { conv: 7, seq: 1, kind: 'message', sender: 1, device: 4, ts: 5, text: 'hi', client_id: e.client_id } });
+  s.receive({ type: 'result', id: sends(s)[0].id, data: { conv: 7, seq: 1, ts: 5, duplicate: false } });
+  await flush();
+  assert.deepEqual(t.c.pendingFor(7), []);
+});
+
+test('signing out forgets the cursor and the unsent messages', async () => {
+  const t = setup();
+  t.c.start();
+  t.c.send(7, 'unsent');
+  t.kv.set('confab.d4.pos', '3');
+  await t.c.logout();
+  assert.equal(t.kv.get('confab.d4.pos'), null);
+  assert.equal(t.kv.get('confab.d4.outbox'), null);
+  assert.ok(t.calls.includes('logout'));
+});
