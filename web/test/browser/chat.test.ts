@@ -53,8 +53,11 @@ test('two users chat both ways', async () => {
 
 test('typing shows and disappears', async () => {
   const box = bo.getByLabel('Message', { exact: true });
+  const composerTop = () => ana.getByLabel('Message', { exact: true }).evaluate((el) => el.getBoundingClientRect().top);
+  const before = await composerTop();
   await box.pressSequentially('I am writ', { delay: 20 });
   await textIs(ana.getByTestId('typing'), 'bo is typing…', "Ana's typing line");
+  assert.equal(await composerTop(), before, 'the typing line does not push the composer');
   await box.fill('');
   await box.dispatchEvent('input');
   await textIs(ana.getByTestId('typing'), '', "Ana's typing line after Bo cleared the input");

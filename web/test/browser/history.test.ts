@@ -60,3 +60,13 @@ test('scroll-up history loads several pages in order with no gap, duplicate or j
   );
   await shot(fay, 'history-top');
 });
+
+test('a message arriving while reading old history does not move the view', async () => {
+  const first = fay.locator('.messages [data-seq="1"]');
+  const top = await first.evaluate((el) => el.getBoundingClientRect().top);
+  const gus = await server.api<{ token: string }>('login', { username: 'gus', password: 'password123' });
+  const convs = await server.api<{ conversations: { conv: number }[] }>('conversations', {}, gus.token);
+  await server.api('send', { conv: convs.conversations[0].conv, client_id: 'late-1', text: 'a late message' }, gus.token);
+  await fay.locator('.msg .text', { hasText: /^a late message$/ }).waitFor({ state: 'attached' });
+  assert.equal(await first.evaluate((el) => el.getBoundingClientRect().top), top);
+});
