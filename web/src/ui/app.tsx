@@ -156,7 +156,7 @@ function Banner({ c }: { c: ChatClient }) {
   let cls = 'banner';
   if (c.status === 'offline') {
     const pending = c.outbox.pending().length;
-    text = `Offline — reconnecting${c.retryInMs ? ` in ${Math.ceil(c.retryInMs / 1000)} s` : ''}.${pending ? ` ${pending} message${pending > 1 ? 's' : ''} will be sent when the connection returns.` : ''}`;
+    text = `Offline — trying to reconnect.${pending ? ` ${pending} message${pending > 1 ? 's' : ''} will be sent when the connection returns.` : ''}`;
     cls += ' offline';
   } else if (c.status === 'connecting' || c.status === 'syncing') {
     text = c.status === 'connecting' ? 'Connecting…' : 'Catching up…';

@@ -81,3 +81,20 @@ test('several people typing are named together', async () => {
     return t === 'dan and eve are typing…' || t === 'eve and dan are typing…' || `"${t}"`;
   });
 });
+
+test('the owner changes a role; a member leaves', async () => {
+  await cara.getByRole('button', { name: 'Members' }).click();
+  await cara.getByLabel('Role of dan').selectOption('admin');
+  await cara.locator('.system', { hasText: 'cara made dan admin' }).waitFor();
+  await cara.getByRole('button', { name: 'Close' }).click();
+  // Dan, now an admin, may remove members but not change roles.
+  await dan.getByRole('button', { name: 'Members' }).click();
+  await textIs(dan.getByRole('dialog').locator('li[data-user="dan"] .role'), 'admin', "dan's role as dan sees it");
+  assert.equal(await dan.getByRole('dialog').getByRole('button', { name: 'Remove eve' }).count(), 1);
+  assert.equal(await dan.getByRole('dialog').getByRole('combobox').count(), 0);
+  await dan.getByRole('button', { name: 'Close' }).click();
+  await eve.getByRole('button', { name: 'Members' }).click();
+  await eve.getByRole('button', { name: 'Leave group' }).click();
+  await until('the group to leave eve\'s list', async () => (await eve.locator('.conv-title', { hasText: 'Trip to Porto' }).count()) === 0);
+  await cara.locator('.system', { hasText: 'eve left' }).waitFor();
+});
