@@ -172,6 +172,7 @@ export class ChatClient {
         cursor = r.next;
       }
       this.loaded = true;
+      this.notice = '';
       this.changed();
       void this.watchPresence();
     } catch (e) {
