@@ -55,6 +55,8 @@ class broker {
   // Whether each user is online on some live node (same order as users).
   virtual void presence_query(std::vector<std::int64_t> users, std::function<void(std::vector<bool>)> cb) = 0;
 
+  // True when no other node can exist (a single in-process broker): publishing can be skipped.
+  virtual bool alone() const = 0;
   // A short unique name of this node (in payload headers, so a node can skip its own messages).
   virtual const std::string& node_id() const = 0;
 };

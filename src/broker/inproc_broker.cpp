@@ -39,12 +39,17 @@ void inproc_bus::remove(const member* m) {
   });
 }
 
-void inproc_bus::publish(const std::string& channel, const std::string& payload) {
+std::size_t inproc_bus::size() {
+  std::lock_guard lock(mu_);
+  return members_.size();
+}
+
+void inproc_bus::publish(const std::string& channel, const std::string& payload, const member* from) {
   std::vector<std::shared_ptr<member>> to;
   {
     std::lock_guard lock(mu_);
     for (auto& w : members_)
-      if (auto m = w.lock()) to.push_back(std::move(m));
+      if (auto m = w.lock(); m && m.get() != from) to.push_back(std::move(m));
   }
   auto shared = std::make_shared<const std::pair<std::string, std::string>>(channel, payload);
   for (auto& m : to) {
@@ -98,7 +103,7 @@ void inproc_broker::stop() {
   me_->started = false;
 }
 
-void inproc_broker::publish(std::string channel, std::string payload) { bus_->publish(channel, payload); }
+void inproc_broker::publish(std::string channel, std::string payload) { bus_->publish(channel, payload, me_.get()); }
 
 void inproc_broker::subscribe(std::vector<std::string> channels, std::function<void()> ready) {
   {

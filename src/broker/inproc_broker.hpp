@@ -20,7 +20,9 @@ class inproc_bus {
   struct member;
   void add(const std::shared_ptr<member>& m);
   void remove(const member* m);
-  void publish(const std::string& channel, const std::string& payload);
+  // Delivers to every subscribed member except from (a node never needs its own messages).
+  void publish(const std::string& channel, const std::string& payload, const member* from);
+  std::size_t size();
   bool join(std::int64_t user, const std::string& node);   // true: became online
   bool leave(std::int64_t user, const std::string& node);  // true: became offline
   bool online(std::int64_t user);
@@ -45,6 +47,7 @@ class inproc_broker final : public broker {
   void presence_leave(std::int64_t user, std::function<void(bool)> cb) override;
   void presence_query(std::vector<std::int64_t> users, std::function<void(std::vector<bool>)> cb) override;
   const std::string& node_id() const override { return id_; }
+  bool alone() const override { return bus_->size() == 1; }
 
  private:
   std::shared_ptr<inproc_bus> bus_;

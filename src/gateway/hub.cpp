@@ -167,7 +167,7 @@ void hub::stop() {
 
 // --- sessions
 
-bool hub::attach(id_t user, id_t device, const std::shared_ptr<session_base>& s) {
+bool hub::attach(id_t user, id_t device, const std::shared_ptr<session_base>& s, std::function<void()> ready) {
   bool first = false;
   {
     std::lock_guard lock(mu_);
@@ -179,8 +179,9 @@ bool hub::attach(id_t user, id_t device, const std::shared_ptr<session_base>& s)
     if (first) {
       convs_of_[user];
       loading_.insert(user);
-      broker_->subscribe({user_channel(user)}, nullptr);
     }
+    // Subscriptions are sets: for a second session this only waits until the channel is live.
+    broker_->subscribe({user_channel(user)}, std::move(ready));
   }
   if (first) {
     std::weak_ptr<hub> w = weak_from_this();
@@ -334,6 +335,7 @@ void hub::on_committed(const event& ev, std::span<const recipient> to) {
       route_event_locked(ev.kind, ev.conv, ev.sender, added, removed, recips, text, targets);
     }
     for (auto& [s, pos] : targets) s->deliver(pos, text);
+    if (broker_->alone()) return;
 
     std::string rs;
     for (auto& r : recips) {

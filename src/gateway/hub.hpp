@@ -70,7 +70,10 @@ class hub final : public storage::event_sink, public std::enable_shared_from_thi
   void stop();
 
   // Registers a session; false once close_all ran (shutting down: the session should close 1001).
-  bool attach(id_t user, id_t device, const std::shared_ptr<session_base>& s);
+  // ready runs (on the broker's strand) once this node receives the user's channel: membership
+  // changes committed after that reach the hub, so the session reads the user's conversations
+  // only then (load_conversations).
+  bool attach(id_t user, id_t device, const std::shared_ptr<session_base>& s, std::function<void()> ready);
   void detach(id_t user, id_t device, const session_base* s);
   // The user's conversations, read from storage after attach: the node subscribes to them; the
   // user's sessions re-read storage once the subscriptions are in place.

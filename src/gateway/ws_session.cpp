@@ -241,7 +241,15 @@ asio::awaitable<void> ws_session::hello(const json::value& id, const json::objec
   if (closing_) co_return;
   // Subscribe before reading the head, so nothing committed after this point is missed.
   who_ = *who;
-  if (!hub_->attach(who_->user_id, who_->device_id, shared_from_this())) {
+  auto on_ready = [w = weak_from_this()] {
+    auto s = w.lock();
+    if (!s) return;
+    asio::post(s->ws_.get_executor(), [s] {
+      s->user_channel_ready_ = true;
+      s->hello_timer_.cancel();
+    });
+  };
+  if (!hub_->attach(who_->user_id, who_->device_id, shared_from_this(), on_ready)) {
     close_later(1001, "server shutting down");
     co_return;
   }
@@ -256,6 +264,14 @@ asio::awaitable<void> ws_session::hello(const json::value& id, const json::objec
     else
       close_later(1011, "storage unavailable");
     co_return;
+  }
+  if (closing_) co_return;
+  // Read the user's conversations only once membership changes reach this node (the user's
+  // channel is live), so none falls between the read and the subscription. Bounded: if the broker
+  // is down, its reset re-reads everything later.
+  for (int i = 0; i < 50 && !user_channel_ready_ && !closing_; ++i) {
+    hello_timer_.expires_after(std::chrono::milliseconds(100));
+    co_await hello_timer_.async_wait(as_tuple_awaitable);
   }
   if (closing_) co_return;
   // The node subscribes to the user's conversations; events missed before that are read below

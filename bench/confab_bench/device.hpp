@@ -1,0 +1,88 @@
+// One simulated device of confab-bench: a WebSocket client that says hello, reads its user stream
+// and checks it as it goes, and sends messages stamped with their send time.
+//
+// Threads: a device lives on one single-threaded io_context; nothing here is thread-safe.
+// Checks: stream positions must rise by exactly one (a repeat is a duplicate, a jump a gap) and
+// each conversation's seq must rise by exactly one after the first event seen of it (a lower seq
+// is a reorder). Message texts are "b:<send ns>", so every delivery yields a latency.
+#pragma once
+
+#include "checker.hpp"
+#include "stats.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace confab::bench {
+
+// Everything one thread's devices record.
+struct thread_stats {
+  histogram ack, deliver;
+  std::uint64_t sends = 0, acks = 0, send_errors = 0, deliveries = 0;
+  check_counts checks;
+  std::uint64_t protocol_errors = 0;
+  std::uint64_t connected = 0, connect_failures = 0, closed_unexpectedly = 0;
+  bool record_latency = true;
+  void merge(const thread_stats& o);
+};
+
+struct account {
+  std::int64_t user_id = 0;
+  std::string token;
+};
+
+class device : public std::enable_shared_from_this<device> {
+ public:
+  device(boost::asio::io_context& ioc, thread_stats& st, account a);
+
+  // Connects from source to server, upgrades, says hello (with since if given) and starts reading.
+  // Completes once the hello result arrived (true) or anything failed (false).
+  boost::asio::awaitable<bool> open(boost::asio::ip::tcp::endpoint server, boost::asio::ip::address source,
+                                    std::optional<std::int64_t> since);
+  // Queues a message to conv; its ack and deliveries are recorded.
+  void send_message(std::int64_t conv);
+  // Drops the TCP connection (no close handshake): the device's cursor survives for a resume.
+  void drop();
+
+  std::int64_t pos() const { return check_.pos(); }
+  bool synced() const { return synced_; }
+  bool open_now() const { return open_; }
+  std::uint64_t messages_received() const { return messages_; }
+  std::size_t in_flight() const { return pending_.size(); }
+  const account& who() const { return acct_; }
+
+ private:
+  boost::asio::awaitable<void> read_loop();
+  void on_frame(std::string_view text);
+  void write(std::string frame);
+  void write_next();
+
+  boost::asio::io_context& ioc_;
+  thread_stats& st_;
+  account acct_;
+  std::shared_ptr<boost::beast::websocket::stream<boost::beast::tcp_stream>> ws_;  // replaced per connection
+  boost::beast::flat_buffer buf_;
+  std::deque<std::string> out_;
+  bool writing_ = false;
+  bool open_ = false;
+  bool hello_done_ = false;
+  bool hello_ok_ = false;
+  bool synced_ = false;
+  bool dropping_ = false;
+  stream_checker check_;
+  std::uint64_t messages_ = 0;
+  std::int64_t next_id_ = 1;
+  std::unordered_map<std::int64_t, std::int64_t> pending_;   // request id -> send ns
+};
+
+}  // namespace confab::bench

@@ -1,0 +1,532 @@
+// confab-bench: a load generator that speaks Confab's protocol, measures latency, throughput and
+// the server's CPU and memory, and checks exactly-once, in-order delivery while it loads.
+//
+//   confab-bench <scenario> --target 127.0.0.1:8080 [--target ...] [--pid N ...] [options]
+//
+// Scenarios: idle, chat, fanout, persist, storm, history, check (see --help and bench/README.md).
+// Loopback only: targets and source addresses must be in 127.0.0.0/8. Every run is bounded in
+// count and time (--max-seconds, default 600, ends the process with exit code 3). Prints one JSON
+// object (also written to --json); exit code 1 if any guarantee was violated.
+#include "engine.hpp"
+#include "setup.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/program_options.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <random>
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+namespace po = boost::program_options;
+using asio::ip::tcp;
+using namespace confab::bench;
+using namespace std::chrono_literals;
+using clk = std::chrono::steady_clock;
+
+namespace {
+
+struct options {
+  std::string scenario;
+  std::vector<tcp::endpoint> targets;
+  std::vector<int> pids;
+  int sources = 4, threads = 1;
+  std::string json_out;
+  int max_seconds = 600;
+  // scenario parameters
+  int connections = 1000, pairs = 500, group_size = 10, groups = 10, senders = 1, inflight = 8, pending = 5,
+      messages = 20000, pages = 2000, devices = 1000;
+  double rate = 100, duration = 10;
+  std::vector<double> rates;
+};
+
+bool parse_endpoint(const std::string& s, tcp::endpoint& ep) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos) return false;
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(s.substr(0, colon) == "localhost" ? "127.0.0.1" : s.substr(0, colon), ec);
+  unsigned port = 0;
+  auto p = s.substr(colon + 1);
+  if (ec || std::from_chars(p.data(), p.data() + p.size(), port).ec != std::errc{} || port == 0 || port > 65535) return false;
+  if (!addr.is_v4() || addr.to_v4().to_bytes()[0] != 127) return false;  // loopback only
+  ep = {addr, static_cast<unsigned short>(port)};
+  return true;
+}
+
+// The servers' CPU seconds and resident memory, summed over --pid.
+struct server_usage {
+  double cpu_s = 0;
+  long rss_kib = 0;
+};
+server_usage usage(const options& o) {
+  server_usage u;
+  for (int pid : o.pids) {
+    auto s = sample_proc(pid);
+    u.cpu_s += s.cpu_s;
+    u.rss_kib += s.rss_kib;
+  }
+  return u;
+}
+
+struct fleet {
+  engine& eng;
+  const options& opt;
+  std::vector<std::shared_ptr<device>> devs;
+  std::size_t thread_of(std::size_t i) const { return i % static_cast<std::size_t>(eng.threads()); }
+
+  void add(const std::vector<account>& accts) {
+    for (auto& a : accts) {
+      const auto i = devs.size();
+      devs.push_back(std::make_shared<device>(eng.ctx(thread_of(i)), eng.stats(thread_of(i)), a));
+    }
+  }
+  // Opens devices [from, to) with at most 256 handshakes in flight; returns how many succeeded.
+  std::size_t open(std::size_t from, std::size_t to, bool resume) {
+    std::size_t ok = 0;
+    for (std::size_t b = from; b < to; b += 256) {
+      std::vector<std::future<bool>> fs;
+      for (std::size_t i = b; i < std::min(to, b + 256); ++i) {
+        const auto& server = opt.targets[i % opt.targets.size()];
+        const auto src = asio::ip::make_address_v4(0x7f000001u + static_cast<unsigned>(i % static_cast<std::size_t>(opt.sources)));
+        std::optional<std::int64_t> since;
+        if (resume) since = devs[i]->pos();
+        else since = 0;
+        fs.push_back(asio::co_spawn(eng.ctx(thread_of(i)), devs[i]->open(server, src, since), asio::use_future));
+      }
+      for (auto& f : fs) ok += f.get() ? 1 : 0;
+    }
+    return ok;
+  }
+  void drop_all() {
+    for (std::size_t i = 0; i < devs.size(); ++i) eng.run_on(thread_of(i), [&] { devs[i]->drop(); });
+  }
+  // Waits until every device in [from, to) has at least want(i) messages, or the deadline.
+  bool wait_messages(std::size_t from, std::size_t to, const std::function<std::uint64_t(std::size_t)>& want,
+                     std::chrono::seconds limit) {
+    const auto deadline = clk::now() + limit;
+    while (clk::now() < deadline) {
+      bool all = true;
+      for (std::size_t t = 0; t < static_cast<std::size_t>(eng.threads()) && all; ++t)
+        eng.run_on(t, [&] {
+          for (std::size_t i = from + (t + eng.threads() - from % eng.threads()) % eng.threads(); i < to; i += eng.threads())
+            if (devs[i]->messages_received() < want(i)) {
+              all = false;
+              return;
+            }
+        });
+      if (all) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+  std::uint64_t in_flight() {
+    std::uint64_t n = 0;
+    for (std::size_t t = 0; t < static_cast<std::size_t>(eng.threads()); ++t)
+      eng.run_on(t, [&] {
+        for (std::size_t i = t; i < devs.size(); i += eng.threads()) n += devs[i]->in_flight();
+      });
+    return n;
+  }
+};
+
+// Senders: device index + conversation; each sends at `rate` messages/s (open loop) until stop.
+struct sender {
+  std::size_t dev;
+  std::int64_t conv;
+};
+
+void run_senders(fleet& f, const std::vector<sender>& ss, double rate_each, double seconds) {
+  const auto stop = clk::now() + std::chrono::duration_cast<clk::duration>(std::chrono::duration<double>(seconds));
+  const auto interval = std::chrono::duration_cast<clk::duration>(std::chrono::duration<double>(1.0 / rate_each));
+  std::vector<std::future<void>> fs;
+  for (std::size_t k = 0; k < ss.size(); ++k) {
+    auto d = f.devs[ss[k].dev];
+    const auto conv = ss[k].conv;
+    auto& ioc = f.eng.ctx(f.thread_of(ss[k].dev));
+    // Stagger the senders across one interval so their sends do not all coincide.
+    const auto offset = interval * static_cast<long>(k) / static_cast<long>(std::max<std::size_t>(ss.size(), 1));
+    fs.push_back(asio::co_spawn(
+        ioc,
+        [](std::shared_ptr<device> dv, std::int64_t c, clk::time_point end, clk::duration every, clk::duration off,
+           asio::io_context& io) -> asio::awaitable<void> {
+          asio::steady_timer t(io);
+          auto next = clk::now() + off;
+          while (next < end) {
+            t.expires_at(next);
+            co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+            // Catch up after a stall without bursting: at most 4 sends per wake-up.
+            for (int i = 0; i < 4 && next <= clk::now() && next < end; ++i) {
+              dv->send_message(c);
+              next += every;
+            }
+          }
+        }(d, conv, stop, interval, offset, ioc),
+        asio::use_future));
+  }
+  for (auto& x : fs) x.get();
+}
+
+json::object violations(const thread_stats& s) {
+  return {{"duplicates", s.checks.duplicates}, {"gaps", s.checks.gaps}, {"reorders", s.checks.reorders}, {"protocol_errors", s.protocol_errors},
+          {"send_errors", s.send_errors}, {"closed_unexpectedly", s.closed_unexpectedly}};
+}
+bool violated(const thread_stats& s) {
+  return s.checks.duplicates || s.checks.gaps || s.checks.reorders || s.protocol_errors || s.send_errors;
+}
+
+// --- scenarios
+
+json::object idle(engine& eng, const options& o) {
+  auto accts = register_users(o.targets[0], run_tag(), o.connections);
+  fleet f{eng, o, {}};
+  f.add(accts);
+  const auto before = usage(o);
+  const auto t0 = clk::now();
+  const auto ok = f.open(0, f.devs.size(), false);
+  const double secs = std::chrono::duration<double>(clk::now() - t0).count();
+  std::this_thread::sleep_for(2s);  // let allocations settle
+  const auto after = usage(o);
+  auto st = eng.collect(false);
+  json::object r{{"connections", ok},
+                 {"connect_failures", st.connect_failures},
+                 {"connect_seconds", secs},
+                 {"connects_per_sec", static_cast<double>(ok) / secs},
+                 {"server_rss_before_kib", before.rss_kib},
+                 {"server_rss_after_kib", after.rss_kib},
+                 {"rss_per_connection_kib", ok ? static_cast<double>(after.rss_kib - before.rss_kib) / static_cast<double>(ok) : 0.0}};
+  std::this_thread::sleep_for(std::chrono::duration<double>(o.duration));  // held open
+  f.drop_all();
+  return r;
+}
+
+// Groups of o.group_size members; member 0 creates each. Returns (conv per group).
+std::vector<std::int64_t> make_groups(const options& o, const std::vector<account>& accts, int groups, int size) {
+  std::vector<std::int64_t> convs;
+  for (int g = 0; g < groups; ++g) {
+    json::array members;
+    for (int m = 1; m < size; ++m) members.push_back(accts[static_cast<std::size_t>(g * size + m)].user_id);
+    const auto& owner = accts[static_cast<std::size_t>(g * size)];
+    if (size == 2)
+      convs.push_back(post(o.targets[0], "create_direct", {{"user_id", members[0]}}, owner.token).at("conv").as_int64());
+    else
+      convs.push_back(post(o.targets[0], "create_group", {{"title", "bench"}, {"members", members}}, owner.token).at("conv").as_int64());
+  }
+  return convs;
+}
+
+// Runs senders over groups at total `rate` for `seconds`, then waits for every member to have
+// every acked message. Returns the measured window's stats as JSON.
+json::object measure_groups(fleet& f, const options& o, const std::vector<std::int64_t>& convs, int size, int senders_per_group,
+                            double total_rate, double seconds, thread_stats& st_out) {
+  std::vector<sender> ss;
+  for (std::size_t g = 0; g < convs.size(); ++g)
+    for (int k = 0; k < senders_per_group; ++k) ss.push_back({g * static_cast<std::size_t>(size) + static_cast<std::size_t>(k), convs[g]});
+  f.eng.collect(true);
+  const auto before = usage(o);
+  const auto t0 = clk::now();
+  run_senders(f, ss, total_rate / static_cast<double>(ss.size()), seconds);
+  // Drain: every ack back, then every member (the sender included) has every acked message.
+  for (int i = 0; i < 3000 && f.in_flight() > 0; ++i) std::this_thread::sleep_for(10ms);
+  const double elapsed = std::chrono::duration<double>(clk::now() - t0).count();
+  thread_stats st = f.eng.collect(false);
+  const std::uint64_t expected = st.acks * static_cast<std::uint64_t>(size);
+  const auto deadline = clk::now() + 60s;
+  while (st.deliveries < expected && clk::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+    st = f.eng.collect(false);
+  }
+  std::this_thread::sleep_for(300ms);
+  st = f.eng.collect(false);
+  const double total_elapsed = std::chrono::duration<double>(clk::now() - t0).count();
+  const auto after = usage(o);
+  st_out = st;
+  const double cpu = after.cpu_s - before.cpu_s;
+  return {{"target_rate", total_rate},
+          {"seconds", seconds},
+          {"sends", st.sends},
+          {"acks", st.acks},
+          {"sends_per_sec", static_cast<double>(st.acks) / elapsed},
+          {"deliveries", st.deliveries},
+          {"deliveries_expected", expected},
+          {"lost", st.deliveries < expected ? expected - st.deliveries : 0},
+          {"deliveries_per_sec", static_cast<double>(st.deliveries) / total_elapsed},
+          {"ack_latency", st.ack.to_json()},
+          {"deliver_latency", st.deliver.to_json()},
+          {"server_cpu_s", cpu},
+          {"server_cpu_us_per_delivery", st.deliveries ? cpu * 1e6 / static_cast<double>(st.deliveries) : 0.0},
+          {"server_rss_kib", after.rss_kib},
+          {"violations", violations(st)}};
+}
+
+json::object groups_scenario(engine& eng, const options& o, int size, bool stepped) {
+  const int groups = stepped ? o.pairs : o.groups;
+  auto accts = register_users(o.targets[0], run_tag(), groups * size);
+  auto convs = make_groups(o, accts, groups, size);
+  fleet f{eng, o, {}};
+  f.add(accts);
+  const auto ok = f.open(0, f.devs.size(), false);
+  std::this_thread::sleep_for(500ms);
+  eng.collect(true);
+  json::array steps;
+  bool bad = false;
+  double best = 0;
+  std::vector<double> rates = stepped ? o.rates : std::vector<double>{o.rate};
+  for (double r : rates) {
+    thread_stats st;
+    auto step = measure_groups(f, o, convs, size, stepped ? size : o.senders, r, o.duration, st);
+    const bool step_bad = violated(st) || step.at("lost").as_uint64() > 0;
+    bad = bad || step_bad;
+    if (st.deliver.percentile(99) < 50000 && !step_bad) best = std::max(best, step.at("sends_per_sec").as_double());
+    std::cerr << "confab-bench: rate " << r << " -> " << json::serialize(step) << "\n";
+    steps.push_back(std::move(step));
+    if (st.deliver.percentile(99) > 500000) break;  // far past saturation: stop stepping
+  }
+  f.drop_all();
+  return {{"group_size", size}, {"groups", groups}, {"connections", ok}, {"steps", std::move(steps)},
+          {"best_rate_p99_under_50ms", best}, {"violated", bad}};
+}
+
+json::object persist(engine& eng, const options& o) {
+  // Direct pairs; only the senders connect. Closed loop: each keeps --inflight sends outstanding.
+  auto accts = register_users(o.targets[0], run_tag(), o.senders * 2);
+  auto convs = make_groups(o, accts, o.senders, 2);
+  fleet f{eng, o, {}};
+  std::vector<account> senders;
+  for (int s = 0; s < o.senders; ++s) senders.push_back(accts[static_cast<std::size_t>(s * 2)]);
+  f.add(senders);
+  f.open(0, f.devs.size(), false);
+  eng.collect(true);
+  const auto before = usage(o);
+  const auto t0 = clk::now();
+  const auto end = t0 + std::chrono::duration_cast<clk::duration>(std::chrono::duration<double>(o.duration));
+  std::vector<std::future<void>> fs;
+  for (std::size_t i = 0; i < f.devs.size(); ++i) {
+    fs.push_back(asio::co_spawn(
+        eng.ctx(f.thread_of(i)),
+        [](std::shared_ptr<device> d, std::int64_t conv, int window, clk::time_point stop, asio::io_context& io) -> asio::awaitable<void> {
+          asio::steady_timer t(io);
+          while (clk::now() < stop) {
+            while (d->in_flight() < static_cast<std::size_t>(window)) d->send_message(conv);
+            t.expires_after(200us);
+            co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+          }
+        }(f.devs[i], convs[i], o.inflight, end, eng.ctx(f.thread_of(i))),
+        asio::use_future));
+  }
+  for (auto& x : fs) x.get();
+  for (int i = 0; i < 3000 && f.in_flight() > 0; ++i) std::this_thread::sleep_for(10ms);
+  const double secs = std::chrono::duration<double>(clk::now() - t0).count();
+  const auto after = usage(o);
+  auto st = eng.collect(false);
+  f.drop_all();
+  return {{"senders", o.senders},
+          {"inflight_per_sender", o.inflight},
+          {"acks", st.acks},
+          {"durable_sends_per_sec", static_cast<double>(st.acks) / secs},
+          {"ack_latency", st.ack.to_json()},
+          {"server_cpu_s", after.cpu_s - before.cpu_s},
+          {"violations", violations(st)},
+          {"violated", violated(st)}};
+}
+
+json::object storm(engine& eng, const options& o) {
+  const int size = o.group_size, groups = std::max(1, o.devices / size);
+  auto accts = register_users(o.targets[0], run_tag(), groups * size);
+  auto convs = make_groups(o, accts, groups, size);
+  fleet f{eng, o, {}};
+  f.add(accts);
+  const auto ok = f.open(0, f.devs.size(), false);
+  std::this_thread::sleep_for(1s);
+  std::vector<std::uint64_t> base(f.devs.size());
+  for (std::size_t i = 0; i < f.devs.size(); ++i) eng.run_on(f.thread_of(i), [&] { base[i] = f.devs[i]->messages_received(); });
+  f.drop_all();
+  std::this_thread::sleep_for(500ms);
+  // While everyone is away, each group's owner posts --pending messages over HTTP.
+  for (int g = 0; g < groups; ++g)
+    for (int m = 0; m < o.pending; ++m)
+      post(o.targets[0], "send",
+           {{"conv", convs[static_cast<std::size_t>(g)]}, {"client_id", "storm-" + std::to_string(m)},
+            {"text", "b:" + std::to_string(now_ns())}},
+           accts[static_cast<std::size_t>(g * size)].token);
+  eng.collect(true);
+  eng.record_latency(false);  // the pending messages' age is not a delivery latency
+  const auto t0 = clk::now();
+  const auto reopened = f.open(0, f.devs.size(), true);
+  const bool all = f.wait_messages(0, f.devs.size(), [&](std::size_t i) { return base[i] + static_cast<std::uint64_t>(o.pending); }, 60s);
+  const double secs = std::chrono::duration<double>(clk::now() - t0).count();
+  std::this_thread::sleep_for(300ms);
+  auto st = eng.collect(false);
+  eng.record_latency(true);
+  const std::uint64_t expected = static_cast<std::uint64_t>(groups) * static_cast<std::uint64_t>(size) * static_cast<std::uint64_t>(o.pending);
+  f.drop_all();
+  return {{"devices", ok},
+          {"reconnected", reopened},
+          {"pending_per_device", o.pending},
+          {"caught_up", all},
+          {"seconds_to_catch_up", secs},
+          {"deliveries", st.deliveries},
+          {"deliveries_expected", expected},
+          {"violations", violations(st)},
+          {"violated", violated(st) || !all || st.deliveries != expected}};
+}
+
+json::object history(engine& eng, const options& o) {
+  // One direct conversation filled with --messages messages (closed loop over one WebSocket),
+  // then --pages history reads at random depths, timed one at a time over HTTP.
+  auto accts = register_users(o.targets[0], run_tag(), 2);
+  auto convs = make_groups(o, accts, 1, 2);
+  fleet f{eng, o, {}};
+  f.add({accts[0]});
+  f.open(0, 1, false);
+  std::int64_t sent = 0;
+  while (sent < o.messages) {
+    eng.run_on(0, [&] {
+      while (f.devs[0]->in_flight() < 64 && sent < o.messages) {
+        f.devs[0]->send_message(convs[0]);
+        ++sent;
+      }
+    });
+    std::this_thread::sleep_for(1ms);
+  }
+  for (int i = 0; i < 6000 && f.in_flight() > 0; ++i) std::this_thread::sleep_for(10ms);
+  f.drop_all();
+  std::mt19937_64 rng(42);
+  histogram h;
+  const auto last = static_cast<std::int64_t>(o.messages) + 1;
+  int bad = 0;
+  // Reads over one kept-alive WebSocket would be closer to a client; HTTP keeps this simple and
+  // adds the same fixed connection cost to every read.
+  for (int i = 0; i < o.pages; ++i) {
+    const std::int64_t before = 2 + static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(last));
+    const auto t = now_ns();
+    auto r = post(o.targets[0], "history", {{"conv", convs[0]}, {"before", before}, {"limit", 50}}, accts[0].token);
+    h.record((now_ns() - t) / 1000);
+    const auto& evs = r.at("events").as_array();
+    // In order, just below `before`.
+    if (evs.empty() || evs.back().at("seq").as_int64() != std::min(before - 1, last)) ++bad;
+    for (std::size_t k = 1; k < evs.size(); ++k)
+      if (evs[k].at("seq").as_int64() != evs[k - 1].at("seq").as_int64() + 1) ++bad;
+  }
+  return {{"messages", o.messages}, {"pages", o.pages}, {"page_latency", h.to_json()}, {"wrong_pages", bad}, {"violated", bad > 0}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  std::vector<std::string> targets;
+  std::string rates;
+  po::options_description desc(
+      "confab-bench <scenario> [options]\n\nScenarios:\n"
+      "  idle     hold --connections authenticated WebSockets: connect rate, server memory per connection\n"
+      "  chat     --pairs direct conversations, both sides sending; --rates steps the total messages/s\n"
+      "  fanout   --groups groups of --group-size, --senders per group, total --rate messages/s\n"
+      "  persist  --senders closed-loop senders with --inflight sends outstanding: durable sends/s\n"
+      "  storm    --devices in groups of --group-size drop, --pending messages each arrive, all reconnect\n"
+      "  history  a conversation of --messages messages, then --pages reads at random depths\n"
+      "  check    a small fanout and storm; exit 1 on any loss, duplicate or reorder\n\nOptions");
+  desc.add_options()("help,h", "this help")
+      ("scenario", po::value(&o.scenario), "scenario (or the first positional argument)")
+      ("target", po::value(&targets)->composing(), "confabd (or haproxy) host:port in 127.0.0.0/8; repeat to spread devices")
+      ("pid", po::value(&o.pids)->composing(), "server process id to sample from /proc (repeatable)")
+      ("sources", po::value(&o.sources)->default_value(o.sources), "local source addresses 127.0.0.1 .. 127.0.0.N")
+      ("threads", po::value(&o.threads)->default_value(o.threads), "generator threads (one io_context each)")
+      ("json", po::value(&o.json_out), "also write the result here")
+      ("max-seconds", po::value(&o.max_seconds)->default_value(o.max_seconds), "watchdog: exit 3 after this long")
+      ("connections", po::value(&o.connections)->default_value(o.connections), "idle: connections")
+      ("pairs", po::value(&o.pairs)->default_value(o.pairs), "chat: conversations")
+      ("groups", po::value(&o.groups)->default_value(o.groups), "fanout: groups")
+      ("group-size", po::value(&o.group_size)->default_value(o.group_size), "fanout/storm: members per group")
+      ("senders", po::value(&o.senders)->default_value(o.senders), "fanout: senders per group; persist: senders")
+      ("rate", po::value(&o.rate)->default_value(o.rate), "fanout: total messages/s")
+      ("rates", po::value(&rates), "chat: comma-separated total messages/s steps")
+      ("duration", po::value(&o.duration)->default_value(o.duration), "seconds per measurement (idle: hold time)")
+      ("inflight", po::value(&o.inflight)->default_value(o.inflight), "persist: outstanding sends per sender")
+      ("devices", po::value(&o.devices)->default_value(o.devices), "storm: devices")
+      ("pending", po::value(&o.pending)->default_value(o.pending), "storm: messages each device misses")
+      ("messages", po::value(&o.messages)->default_value(o.messages), "history: conversation length")
+      ("pages", po::value(&o.pages)->default_value(o.pages), "history: page reads");
+  po::positional_options_description pos;
+  pos.add("scenario", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "confab-bench: " << e.what() << "\n";
+    return 2;
+  }
+  if (vm.count("help") || o.scenario.empty()) {
+    std::cout << desc << "\n";
+    return o.scenario.empty() && !vm.count("help") ? 2 : 0;
+  }
+  for (auto& t : targets) {
+    tcp::endpoint ep;
+    if (!parse_endpoint(t, ep)) {
+      std::cerr << "confab-bench: --target must be host:port in 127.0.0.0/8, got " << t << "\n";
+      return 2;
+    }
+    o.targets.push_back(ep);
+  }
+  if (o.targets.empty()) o.targets.push_back({asio::ip::make_address("127.0.0.1"), 8080});
+  for (std::size_t s = rates.empty() ? std::string::npos : 0; s != std::string::npos;) {
+    auto comma = rates.find(',', s);
+    o.rates.push_back(std::stod(rates.substr(s, comma - s)));
+    s = comma == std::string::npos ? comma : comma + 1;
+  }
+  if (o.rates.empty()) o.rates = {100, 200, 400};
+  if (o.sources < 1 || o.sources > 250 || o.threads < 1 || o.threads > 64 || o.group_size < 2 || o.group_size > 1000 ||
+      o.rate <= 0 || o.duration < 0 || o.duration > 3600 || o.connections < 1 || o.connections > 20000) {
+    std::cerr << "confab-bench: an option is out of range (see --help)\n";
+    return 2;
+  }
+  std::thread([limit = o.max_seconds] {
+    std::this_thread::sleep_for(std::chrono::seconds(limit));
+    std::fprintf(stderr, "confab-bench: watchdog: run exceeded %d s\n", limit);
+    std::_Exit(3);
+  }).detach();
+
+  json::object result{{"scenario", o.scenario}, {"threads", o.threads}, {"targets", targets.empty() ? json::array{"127.0.0.1:8080"} : json::array(targets.begin(), targets.end())}};
+  bool bad = false;
+  try {
+    engine eng(o.threads);
+    json::object r;
+    if (o.scenario == "idle") r = idle(eng, o);
+    else if (o.scenario == "chat") r = groups_scenario(eng, o, 2, true);
+    else if (o.scenario == "fanout") r = groups_scenario(eng, o, o.group_size, false);
+    else if (o.scenario == "persist") r = persist(eng, o);
+    else if (o.scenario == "storm") r = storm(eng, o);
+    else if (o.scenario == "history") r = history(eng, o);
+    else if (o.scenario == "check") {
+      options small = o;
+      small.groups = 3, small.group_size = 10, small.senders = 3, small.rate = 300, small.duration = 2;
+      auto fan = groups_scenario(eng, small, small.group_size, false);
+      small.devices = 40, small.group_size = 10, small.pending = 20;
+      auto st = storm(eng, small);
+      bad = fan.at("violated").as_bool() || st.at("violated").as_bool();
+      r = {{"fanout", std::move(fan)}, {"storm", std::move(st)}};
+    } else {
+      std::cerr << "confab-bench: unknown scenario " << o.scenario << "\n";
+      return 2;
+    }
+    if (auto* v = r.if_contains("violated"); v && v->is_bool()) bad = bad || v->as_bool();
+    result["result"] = std::move(r);
+  } catch (const std::exception& e) {
+    std::cerr << "confab-bench: " << e.what() << "\n";
+    return 4;
+  }
+  result["ok"] = !bad;
+  const auto text = json::serialize(result);
+  std::cout << text << "\n";
+  if (!o.json_out.empty()) std::ofstream(o.json_out) << text << "\n";
+  return bad ? 1 : 0;
+}
