@@ -183,6 +183,18 @@ export class ChatClient {
 
   private learnSummary(s: Summary): void {
     for (const m of s.members ?? []) this.users.set(m.user_id, m.username);
+    if (s.last_message) this.ensureName(s.conv, s.last_message.sender);
+  }
+
+  private readonly membersLoading = new Set<number>();
+
+  /** Loads conv's members once if userId's name is not known yet (group previews and bubbles). */
+  private ensureName(conv: number, userId: number): void {
+    if (this.users.has(userId) || this.membersLoading.has(conv)) return;
+    this.membersLoading.add(conv);
+    this.loadMembers(conv)
+      .catch(() => {})
+      .finally(() => this.membersLoading.delete(conv));
   }
 
   private async onLive(): Promise<void> {
@@ -209,6 +221,7 @@ export class ChatClient {
     const tl = this.timelines.get(ev.conv);
     if (tl?.loadedLatest) tl.add([ev]);
     if (ev.kind === 'message') {
+      if (this.convs.get(ev.conv)) this.ensureName(ev.conv, ev.sender);
       if (this.typing.clear(ev.conv, ev.sender)) this.changed();
       if (ev.sender !== this.session.user_id) {
         this.deliveredDue.set(ev.conv, Math.max(this.deliveredDue.get(ev.conv) ?? 0, ev.seq));

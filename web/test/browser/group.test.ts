@@ -54,6 +54,7 @@ test('a member added mid-conversation sees the history and takes part', async ()
   await cara.getByRole('button', { name: 'Close' }).click();
   // Eve's list gets the group live; on a phone the list and the conversation are separate screens.
   await eve.locator('.conv-title', { hasText: 'Trip to Porto' }).waitFor();
+  await textIs(eve.locator('.conv-preview'), 'cara: Who is in for Friday?', "eve's preview names the sender");
   await shot(eve, 'phone-list');
   await openConversation(eve, 'Trip to Porto');
   await bubble(eve, 'Who is in for Friday?').waitFor();
