@@ -607,7 +607,10 @@ void hub::on_reset() {
       if (auto h = w.lock(); h && became) h->went_online(u);
     });
   }
-  for (auto& s : all_sessions()) s->resync();
+  for (auto& s : all_sessions()) {
+    s->resync();
+    s->recheck_device();  // a revocation kick from another node may have been lost
+  }
   // Membership events may have been lost too: re-read each local user's conversations and
   // follow exactly those (one storage read per user, in the background).
   asio::co_spawn(ex_, [](std::weak_ptr<hub> w, storage::store& st, std::vector<id_t> us) -> asio::awaitable<void> {

@@ -53,6 +53,9 @@ class session_base {
   // Re-reads this user's stream from storage past what was delivered (something may have been
   // committed unannounced). Thread-safe.
   virtual void resync() = 0;
+  // Checks storage that the device is not revoked (a kick from another node may have been lost);
+  // closes with 4001 if it is. Thread-safe.
+  virtual void recheck_device() {}
 };
 
 struct hub_options {

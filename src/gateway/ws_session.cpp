@@ -73,6 +73,16 @@ void ws_session::resync() {
   });
 }
 
+void ws_session::recheck_device() {
+  asio::post(ws_.get_executor(), [self = shared_from_this()] {
+    if (!self->who_ || self->closing_) return;
+    asio::co_spawn(self->ws_.get_executor(), [](std::shared_ptr<ws_session> s) -> asio::awaitable<void> {
+      auto active = co_await s->api_.store().device_active(s->who_->device_id);
+      if (active && !*active) s->close_later(4001, "device revoked");
+    }(self), asio::detached);
+  });
+}
+
 void ws_session::deliver(std::int64_t pos, std::shared_ptr<const std::string> event_json) {
   asio::dispatch(ws_.get_executor(), [self = shared_from_this(), pos, ev = std::move(event_json)] { self->on_live(pos, ev); });
 }

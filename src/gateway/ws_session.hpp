@@ -43,6 +43,7 @@ class ws_session final : public session_base, public std::enable_shared_from_thi
   void deliver_ephemeral(std::shared_ptr<const std::string> text) override;
   void kick(std::uint16_t code, std::string reason) override;
   void resync() override;
+  void recheck_device() override;
 
  private:
   using frame = std::shared_ptr<const std::string>;

@@ -83,6 +83,7 @@ class store {
   task<std::vector<device_record>> list_devices(id_t user);
   task<nothing> revoke_device(id_t user, id_t device);  // not_found unless the user's own device
   task<id_t> find_user_id(const std::string& username);        // not_found
+  task<bool> device_active(id_t device);                         // exists and not revoked
 
   // --- conversations (actor = the user doing it, from device)
   struct created {
