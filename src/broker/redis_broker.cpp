@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include <charconv>
+#include <optional>
 
 namespace confab::broker {
 namespace asio = boost::asio;
@@ -14,6 +15,7 @@ namespace {
 
 constexpr std::size_t max_failed_per_channel = 16;
 constexpr std::size_t max_failed_channels = 100000;
+constexpr std::size_t max_failed_bytes = 64 * 1024 * 1024;
 
 // SADD the node; 1 when the user had no node before (became online).
 constexpr const char* join_script =
@@ -43,6 +45,7 @@ struct redis_broker::node {
   std::uint16_t port = 0;
   std::shared_ptr<redis_connection> cmd, sub;
   bool cmd_connecting = false, sub_connecting = false;
+  std::optional<std::chrono::steady_clock::time_point> cmd_ping, sub_ping;  // an unanswered PING since
   bool cmd_was_up = false, sub_was_up = false;
   std::chrono::milliseconds cmd_backoff{100}, sub_backoff{100};
   std::unique_ptr<asio::steady_timer> cmd_timer, sub_timer;
@@ -58,7 +61,8 @@ redis_broker::redis_broker(asio::any_io_executor ex, redis_options opts)
       retry_timer_(strand_),
       heartbeat_timer_(strand_),
       reap_timer_(strand_),
-      topo_timer_(strand_) {}
+      topo_timer_(strand_),
+      ping_timer_(strand_) {}
 
 redis_broker::~redis_broker() = default;
 
@@ -67,6 +71,7 @@ void redis_broker::start(handlers h) {
     self->h_ = std::move(h);
     for (auto& [host, port] : self->opts_.seeds) self->ensure_node(host + ":" + std::to_string(port));
     self->heartbeat();
+    self->keepalive();
     self->reap_timer_.expires_after(self->opts_.presence_ttl / 2);
     self->reap_timer_.async_wait([self](boost::system::error_code e) {
       if (!e) self->reap();
@@ -77,7 +82,8 @@ void redis_broker::start(handlers h) {
 void redis_broker::stop() {
   asio::post(strand_, [self = shared_from_this()] {
     self->stopped_ = true;
-    for (auto* t : {&self->reset_timer_, &self->retry_timer_, &self->heartbeat_timer_, &self->reap_timer_, &self->topo_timer_})
+    for (auto* t : {&self->reset_timer_, &self->retry_timer_, &self->heartbeat_timer_, &self->reap_timer_, &self->topo_timer_,
+                    &self->ping_timer_})
       t->cancel();
     for (auto& [a, n] : self->nodes_) {
       if (n->cmd_timer) n->cmd_timer->cancel();
@@ -124,7 +130,11 @@ void redis_broker::connect_cmd(const std::string& addr) {
       return;
     }
     nn.cmd_backoff = 100ms;
-    if (nn.cmd_was_up) self->schedule_reset();  // Redis may have lost presence keys: re-announce
+    nn.cmd_ping.reset();
+    if (nn.cmd_was_up) {
+      self->heartbeat();       // before anyone could reap this node
+      self->schedule_reset();  // Redis may have lost presence keys: re-announce
+    }
     nn.cmd_was_up = true;
     if (!self->topology_known_ || self->cluster_) self->refresh_topology();
     self->retry_failed();
@@ -150,10 +160,12 @@ void redis_broker::connect_sub(const std::string& addr) {
       },
       [self, addr](const redisReply& r) { self->on_push(addr, r); });
   n.sub->set_on_closed([self, addr] {
+    log::warn("redis subscriber connection lost", "\"address\":" + log::quote(addr));
     for (auto& [ch, st] : self->channels_)
       if (st.node == addr) {
         st.confirmed = false;
         st.node.clear();
+        st.owed_reset = true;  // messages may have been missed: re-read once subscribed again
       }
     self->schedule_reconnect(addr, true);
     if (self->cluster_) self->refresh_topology();
@@ -167,12 +179,11 @@ void redis_broker::connect_sub(const std::string& addr) {
       return;
     }
     nn.sub_backoff = 100ms;
-    const bool again = nn.sub_was_up;
+    nn.sub_ping.reset();
     nn.sub_was_up = true;
     if (!self->topology_known_) return;
     for (auto& [ch, st] : self->channels_)
       if (st.node.empty()) self->assign(ch);
-    if (again) self->schedule_reset();
   });
 }
 
@@ -200,10 +211,11 @@ void redis_broker::schedule_reset() {
   reset_timer_.async_wait([self = shared_from_this()](boost::system::error_code e) {
     self->reset_scheduled_ = false;
     if (e || self->stopped_) return;
+    // Wait for subscriptions in flight; unreachable channels owe their own reset for later.
     bool pending = false;
-    for (auto& [ch, st] : self->channels_) pending = pending || !st.confirmed;
+    for (auto& [ch, st] : self->channels_) pending = pending || (!st.confirmed && !st.node.empty());
     if (pending) {
-      self->schedule_reset();  // wait until the subscriptions are back
+      self->schedule_reset();
       return;
     }
     log::info("broker reset: re-reading storage for live sessions");
@@ -249,6 +261,7 @@ void redis_broker::apply_slots(const redisReply& r, const std::string& from) {
     std::string_view err(r.str, r.len);
     if (err.find("cluster support disabled") == std::string_view::npos) {
       log::warn("CLUSTER SLOTS failed", "\"error\":" + log::quote(std::string(err)));
+      refresh_later();  // LOADING, a node still joining ...: ask again
       return;
     }
     cluster_ = false;
@@ -267,6 +280,7 @@ void redis_broker::apply_slots(const redisReply& r, const std::string& from) {
         slots[static_cast<std::size_t>(s)] = addr;
     }
   } else {
+    refresh_later();
     return;
   }
   slots_ = std::move(slots);
@@ -285,10 +299,12 @@ void redis_broker::apply_slots(const redisReply& r, const std::string& from) {
         it->second->sub->command({"SUNSUBSCRIBE", ch}, [](const redisReply*) {});
       st.node.clear();
       st.confirmed = false;
+      st.owed_reset = true;
     }
     assign(ch);
   }
-  if (moved && !first) schedule_reset();
+  (void)moved;
+  (void)first;
   retry_failed();
 }
 
@@ -313,12 +329,16 @@ void redis_broker::assign(const std::string& channel) {
     if (c == self->channels_.end() || c->second.node != addr) return;  // unsubscribed or moved meanwhile
     if (r && is_array_of(*r, "ssubscribe", 3)) {
       c->second.confirmed = true;
+      if (c->second.owed_reset) {
+        c->second.owed_reset = false;
+        self->schedule_reset();
+      }
     } else {
       c->second.node.clear();
+      c->second.owed_reset = true;
       if (r) {
         log::warn("SSUBSCRIBE failed", "\"channel\":" + log::quote(channel) + ",\"error\":" + log::quote(std::string(reply_error(r))));
-        self->refresh_topology();
-        self->schedule_reset();
+        self->refresh_later();  // re-assigned then: at most a few attempts a second
       }
     }
     self->settle(channel);
@@ -352,10 +372,14 @@ void redis_broker::subscribe(std::vector<std::string> channels, std::function<vo
       return;
     }
     for (auto& ch : fresh) self->assign(ch);
-    // Channels that cannot be subscribed now (Redis down) settle at once: on_reset follows later.
-    for (auto& ch : fresh) {
+    // Channels that cannot be subscribed now (Redis down) settle at once and owe a reset: the
+    // sessions re-read storage once they are live.
+    for (auto& ch : channels) {
       auto it = self->channels_.find(ch);
-      if (it != self->channels_.end() && it->second.node.empty()) self->settle(ch);
+      if (it != self->channels_.end() && !it->second.confirmed && it->second.node.empty()) {
+        it->second.owed_reset = true;
+        self->settle(ch);
+      }
     }
   });
 }
@@ -387,8 +411,45 @@ void redis_broker::on_push(const std::string& addr, const redisReply& r) {
   if (it == channels_.end() || it->second.node != addr) return;
   it->second.node.clear();
   it->second.confirmed = false;
-  refresh_topology();
-  schedule_reset();
+  it->second.owed_reset = true;
+  refresh_later();
+}
+
+void redis_broker::refresh_later() {
+  if (stopped_) return;
+  topo_timer_.expires_after(250ms);
+  topo_timer_.async_wait([self = shared_from_this()](boost::system::error_code e) {
+    if (!e) self->refresh_topology();
+  });
+}
+
+void redis_broker::keepalive() {
+  if (stopped_) return;
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& [addr, n] : nodes_) {
+    auto check = [&](std::shared_ptr<redis_connection>& c, std::optional<std::chrono::steady_clock::time_point>& since) {
+      if (!c || !c->connected()) return;
+      if (since) {
+        if (now - *since > 3s) {
+          log::warn("redis connection silent: closing it", "\"address\":" + log::quote(addr));
+          since.reset();
+          c->close();  // on_closed reconnects
+        }
+        return;
+      }
+      since = now;
+      auto* slot = &since;
+      c->command({"PING"}, [slot, self = shared_from_this(), conn = std::weak_ptr<redis_connection>(c)](const redisReply* r) {
+        if (r && !conn.expired()) slot->reset();
+      });
+    };
+    check(n->cmd, n->cmd_ping);
+    check(n->sub, n->sub_ping);
+  }
+  ping_timer_.expires_after(1s);
+  ping_timer_.async_wait([self = shared_from_this()](boost::system::error_code e) {
+    if (!e) self->keepalive();
+  });
 }
 
 // --- publishing and commands
@@ -426,10 +487,15 @@ void redis_broker::run(std::string key, std::vector<std::string> args, int tries
 void redis_broker::publish(std::string channel, std::string payload) {
   asio::post(strand_, [self = shared_from_this(), channel = std::move(channel), payload = std::move(payload)]() mutable {
     if (self->stopped_) return;
-    if (self->failed_.contains(channel)) {  // keep the order of a channel's retries
+    if (self->failed_.contains(channel)) {  // behind the channel's earlier ones, in order
       auto& q = self->failed_[channel];
+      if (self->failed_bytes_ + payload.size() > max_failed_bytes) return;  // bounded: dropped
+      self->failed_bytes_ += payload.size();
       q.push_back(std::move(payload));
-      if (q.size() > max_failed_per_channel) q.pop_front();
+      if (q.size() > max_failed_per_channel) {
+        self->failed_bytes_ -= q.front().size();
+        q.pop_front();
+      }
       return;
     }
     self->try_publish(channel, std::move(payload));
@@ -439,9 +505,14 @@ void redis_broker::publish(std::string channel, std::string payload) {
 void redis_broker::try_publish(const std::string& channel, std::string payload) {
   auto keep = [this, channel](std::string p) {
     if (!failed_.contains(channel) && failed_.size() >= max_failed_channels) return;  // bounded: dropped
+    if (failed_bytes_ + p.size() > max_failed_bytes) return;
     auto& q = failed_[channel];
-    q.push_front(std::move(p));
-    if (q.size() > max_failed_per_channel) q.pop_back();
+    failed_bytes_ += p.size();
+    q.push_back(std::move(p));
+    if (q.size() > max_failed_per_channel) {
+      failed_bytes_ -= q.front().size();
+      q.pop_front();
+    }
     if (failed_.size() == 1) {
       retry_timer_.expires_after(250ms);
       retry_timer_.async_wait([self = shared_from_this()](boost::system::error_code e) {
@@ -466,6 +537,7 @@ void redis_broker::retry_failed() {
   if (stopped_ || failed_.empty()) return;
   auto all = std::move(failed_);
   failed_.clear();
+  failed_bytes_ = 0;
   for (auto& [ch, q] : all)
     for (auto& p : q) try_publish(ch, std::move(p));
   if (!failed_.empty()) {

@@ -8,7 +8,9 @@
 // exponential back-off (100 ms to 2 s).
 // Loss: whenever subscriptions were interrupted (reconnect, moved slot), on_reset runs once they
 // are back. Publishes that failed are kept (the newest 16 per channel, 100k channels at most) and
-// retried every 250 ms: receivers deduplicate, so a retry cannot deliver twice.
+// retried every 250 ms (64 MiB at most): receivers deduplicate, so a retry cannot deliver twice.
+// Liveness: every connection is PINGed each second; one that has not answered for 3 s is closed
+// and reopened (a vanished host or a half-open connection would otherwise go unnoticed).
 // Presence: confab:pr:<user> is the set of nodes where the user is online; confab:nu:<node> the
 // users of a node; confab:nd:<node> a heartbeat key with a TTL of presence_ttl, refreshed every
 // third of it. Every node checks the registered nodes (confab:nodes) each half TTL; a node whose
@@ -60,6 +62,7 @@ class redis_broker final : public broker, public std::enable_shared_from_this<re
   struct channel_state {
     std::string node;  // address it is subscribed (or being subscribed) on; "" = not yet
     bool confirmed = false;
+    bool owed_reset = false;  // was live or awaited while unsubscribed: reset once it is live
   };
   using strand_t = redis_connection::strand;
 
@@ -73,6 +76,8 @@ class redis_broker final : public broker, public std::enable_shared_from_this<re
   void settle(const std::string& channel);
   void on_push(const std::string& addr, const redisReply& r);
   void schedule_reset();
+  void refresh_later();  // CLUSTER SLOTS again in 250 ms (bounded retry loop)
+  void keepalive();      // PING every connection each second; one silent for 3 s is closed
   node* owner(std::string_view key);
   // Runs a command on the master of key; on MOVED/down retries up to tries times, 250 ms apart.
   void run(std::string key, std::vector<std::string> args, int tries, std::function<void(const redisReply*)> cb);
@@ -96,8 +101,9 @@ class redis_broker final : public broker, public std::enable_shared_from_this<re
   std::unordered_map<std::string, channel_state> channels_;
   std::unordered_map<std::string, std::vector<std::shared_ptr<waiter>>> waiting_;
   std::unordered_map<std::string, std::deque<std::string>> failed_;
+  std::size_t failed_bytes_ = 0;
   bool reset_scheduled_ = false;
-  boost::asio::steady_timer reset_timer_, retry_timer_, heartbeat_timer_, reap_timer_, topo_timer_;
+  boost::asio::steady_timer reset_timer_, retry_timer_, heartbeat_timer_, reap_timer_, topo_timer_, ping_timer_;
 };
 
 }  // namespace confab::broker

@@ -29,6 +29,7 @@ redis_connection::redis_connection(strand s, std::string host, std::uint16_t por
       port_(port),
       address_(host_ + ":" + std::to_string(port_)),
       sock_(strand_),
+      resolver_(strand_),
       timer_(strand_),
       reader_(redisReaderCreate()),
       inbuf_(64 * 1024) {}
@@ -41,21 +42,16 @@ void redis_connection::set_push(push_classifier is_push, std::function<void(cons
 }
 
 void redis_connection::connect(std::chrono::milliseconds timeout, std::function<void(bool)> cb) {
-  boost::system::error_code ec;
-  auto addr = asio::ip::make_address(host_, ec);
-  if (ec) {
-    asio::post(strand_, [cb = std::move(cb)] { cb(false); });
-    return;
-  }
   auto self = shared_from_this();
   timer_.expires_after(timeout);
   timer_.async_wait([self](boost::system::error_code e) {
     if (!e && !self->connected_) {
       boost::system::error_code ig;
       self->sock_.close(ig);
+      self->resolver_.cancel();
     }
   });
-  sock_.async_connect(asio::ip::tcp::endpoint(addr, port_), [self, cb = std::move(cb)](boost::system::error_code e) {
+  auto on_connected = [self, cb](boost::system::error_code e) {
     self->timer_.cancel();
     if (e || self->closed_) {
       self->fail();  // pending callbacks get nullptr; on_closed does not run (never connected)
@@ -65,14 +61,33 @@ void redis_connection::connect(std::chrono::milliseconds timeout, std::function<
     self->connected_ = true;
     boost::system::error_code ig;
     self->sock_.set_option(asio::ip::tcp::no_delay(true), ig);
+    // A peer that vanished (host down, partition) is noticed by the broker's pings; keepalive
+    // is the kernel's second line.
+    self->sock_.set_option(asio::socket_base::keep_alive(true), ig);
     self->read_loop();
     self->flush();
     cb(true);
-  });
+  };
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(host_, ec);
+  if (!ec) {
+    sock_.async_connect(asio::ip::tcp::endpoint(addr, port_), on_connected);
+    return;
+  }
+  resolver_.async_resolve(host_, std::to_string(port_),
+                          [self, on_connected](boost::system::error_code e, asio::ip::tcp::resolver::results_type r) {
+                            if (e) {
+                              on_connected(e);
+                              return;
+                            }
+                            asio::async_connect(self->sock_, r, [on_connected](boost::system::error_code e2, const asio::ip::tcp::endpoint&) {
+                              on_connected(e2);
+                            });
+                          });
 }
 
 void redis_connection::command(std::vector<std::string> args, reply_cb cb) {
-  if (closed_ || pending_.size() >= max_pending) {
+  if (closed_ || pending_.size() >= max_pending || outbuf_.size() >= max_buffered_bytes) {
     asio::post(strand_, [cb = std::move(cb)] { cb(nullptr); });
     return;
   }

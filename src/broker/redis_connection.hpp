@@ -7,7 +7,9 @@
 // message) goes to the push handler instead. When the connection fails or is closed, every
 // pending callback runs once with nullptr and on_closed runs once; the object is then finished
 // (make a new one to reconnect).
-// Memory: at most max_pending commands wait for replies; further commands fail at once (nullptr).
+// Memory: at most max_pending commands wait for replies and max_buffered_bytes wait to be written;
+// further commands fail at once (nullptr).
+// Host names are resolved (asynchronously) on every connect.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -50,6 +52,8 @@ class redis_connection : public std::enable_shared_from_this<redis_connection> {
   const std::string& address() const { return address_; }
 
   static constexpr std::size_t max_pending = 200000;
+  static constexpr std::size_t max_buffered_bytes = 64 * 1024 * 1024;  // unsent commands
+  std::size_t pending_count() const { return pending_.size(); }
 
  private:
   struct pending {
@@ -65,6 +69,7 @@ class redis_connection : public std::enable_shared_from_this<redis_connection> {
   std::uint16_t port_;
   std::string address_;
   boost::asio::ip::tcp::socket sock_;
+  boost::asio::ip::tcp::resolver resolver_;
   boost::asio::steady_timer timer_;
   redisReader* reader_;
   std::deque<pending> pending_;

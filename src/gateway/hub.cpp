@@ -30,6 +30,8 @@ namespace {
 std::string conv_channel(id_t conv) { return "c:" + std::to_string(conv); }
 std::string user_channel(id_t user) { return "u:" + std::to_string(user); }
 std::string presence_channel(id_t user) { return "p:" + std::to_string(user); }
+// Every node subscribes: "re-read storage for every session" (a commit with unknown outcome).
+const std::string all_channel = "confab:all";
 
 std::string csv(const std::vector<id_t>& v) {
   if (v.empty()) return "-";
@@ -154,6 +156,7 @@ void hub::start() {
     if (auto s = w.lock()) s->went_offline(user, now_ms());
   };
   broker_->start(std::move(h));
+  broker_->subscribe({all_channel}, nullptr);
   asio::post(strand_, [self = shared_from_this()] { self->sweep_typing(); });
 }
 
@@ -182,38 +185,41 @@ bool hub::attach(id_t user, id_t device, const std::shared_ptr<session_base>& s,
     }
     // Subscriptions are sets: for a second session this only waits until the channel is live.
     broker_->subscribe({user_channel(user)}, std::move(ready));
-  }
-  if (first) {
-    std::weak_ptr<hub> w = weak_from_this();
-    broker_->presence_join(user, [w, user](bool became) {
-      if (auto h = w.lock(); h && became) h->went_online(user);
-    });
+    if (first) {
+      std::weak_ptr<hub> w = weak_from_this();
+      broker_->presence_join(user, [w, user](bool became) {
+        if (auto h = w.lock(); h && became) h->went_online(user);
+      });
+    }
   }
   return true;
 }
 
 bool hub::stopping() const { return stopping_.load(std::memory_order_relaxed); }
 
-void hub::remove(list& l, const session_base* s) {
-  std::erase_if(l, [s](const std::weak_ptr<session_base>& w) {
+void hub::remove(list& l, const session_base* s, std::vector<std::shared_ptr<session_base>>& graveyard) {
+  std::erase_if(l, [&](const std::weak_ptr<session_base>& w) {
     auto p = w.lock();
-    return !p || p.get() == s;
+    const bool gone = !p || p.get() == s;
+    if (p) graveyard.push_back(std::move(p));
+    return gone;
   });
 }
 
 void hub::detach(id_t user, id_t device, const session_base* s) {
   bool last = false;
+  std::vector<std::shared_ptr<session_base>> graveyard;  // released after mu_
   {
     std::lock_guard lock(mu_);
     if (auto it = by_user_.find(user); it != by_user_.end()) {
-      remove(it->second, s);
+      remove(it->second, s, graveyard);
       if (it->second.empty()) {
         by_user_.erase(it);
         last = true;
       }
     }
     if (auto it = by_device_.find(device); it != by_device_.end()) {
-      remove(it->second, s);
+      remove(it->second, s, graveyard);
       if (it->second.empty()) by_device_.erase(it);
     }
     if (last) {
@@ -232,13 +238,12 @@ void hub::detach(id_t user, id_t device, const session_base* s) {
       loading_.erase(user);
       removed_while_loading_.erase(user);
       broker_->unsubscribe({user_channel(user)});
+      // Under mu_, like the join in attach: a quick detach/attach pair keeps its order.
+      std::weak_ptr<hub> w = weak_from_this();
+      broker_->presence_leave(user, [w, user](bool became) {
+        if (auto h = w.lock(); h && became) h->went_offline(user, now_ms());
+      });
     }
-  }
-  if (last) {
-    std::weak_ptr<hub> w = weak_from_this();
-    broker_->presence_leave(user, [w, user](bool became) {
-      if (auto h = w.lock(); h && became) h->went_offline(user, now_ms());
-    });
   }
 }
 
@@ -257,16 +262,18 @@ void hub::load_conversations(id_t user, const std::vector<id_t>& convs) {
 void hub::add_interest_locked(id_t user, const std::vector<id_t>& convs) {
   auto it = convs_of_.find(user);
   if (it == convs_of_.end()) return;
-  std::vector<std::string> fresh;
+  std::vector<std::string> channels;
   for (auto c : convs) {
     if (!it->second.insert(c).second) continue;
-    auto& locals = locals_in_[c];
-    if (locals.empty()) fresh.push_back(conv_channel(c));
-    locals.insert(user);
+    locals_in_[c].insert(user);
+    // Every channel, not only new ones: one another local user subscribed a moment ago may not
+    // be live yet (subscriptions are sets; ready waits for all of them).
+    channels.push_back(conv_channel(c));
   }
+  if (channels.empty()) return;
   // Until a new subscription is live, events on it are missed: re-read storage once it is.
   std::weak_ptr<hub> w = weak_from_this();
-  broker_->subscribe(std::move(fresh), [w, user] {
+  broker_->subscribe(std::move(channels), [w, user] {
     auto h = w.lock();
     if (!h) return;
     std::vector<std::shared_ptr<session_base>> ss;
@@ -345,16 +352,22 @@ void hub::on_committed(const event& ev, std::span<const recipient> to) {
     std::string payload = "E " + node_id() + ' ' + std::to_string(ev.conv) + ' ' + ev.kind + ' ' +
                           std::to_string(ev.sender) + ' ' + csv(added) + ' ' + csv(removed) + ' ' +
                           (rs.empty() ? "-" : rs) + '\n' + *text;
+    // New members' nodes do not follow the conversation yet; removed members' nodes must drop it
+    // even if they are not subscribed any more (a removal committed while a hello was loading).
     for (auto u : added) broker_->publish(user_channel(u), payload);
+    for (auto u : removed) broker_->publish(user_channel(u), payload);
     broker_->publish(conv_channel(ev.conv), std::move(payload));
   } catch (const std::exception&) {
     // Out of memory: the event is committed, so sessions repair the gap from storage.
-    for (auto& s : all_sessions()) s->resync();
+    resync_everywhere();
   }
 }
 
-void hub::on_uncertain() {
+void hub::on_uncertain() { resync_everywhere(); }
+
+void hub::resync_everywhere() {
   for (auto& s : all_sessions()) s->resync();
+  broker_->publish(all_channel, "X " + node_id() + '\n');
 }
 
 std::vector<std::shared_ptr<session_base>> hub::all_sessions() const {
@@ -484,12 +497,13 @@ void hub::receipt(id_t conv, const receipt_record& r) {
 // --- presence
 
 void hub::watch(const std::shared_ptr<session_base>& s, const std::vector<id_t>& before, const std::vector<id_t>& after) {
+  std::vector<std::shared_ptr<session_base>> graveyard;  // released after mu_
   std::lock_guard lock(mu_);
   std::vector<std::string> sub, unsub;
   for (auto u : before) {
     auto it = watchers_.find(u);
     if (it == watchers_.end()) continue;
-    remove(it->second, s.get());
+    remove(it->second, s.get(), graveyard);
     if (it->second.empty()) {
       watchers_.erase(it);
       presence_known_.erase(u);
@@ -506,12 +520,13 @@ void hub::watch(const std::shared_ptr<session_base>& s, const std::vector<id_t>&
 }
 
 void hub::unwatch(const session_base* s, const std::vector<id_t>& users) {
+  std::vector<std::shared_ptr<session_base>> graveyard;  // released after mu_
   std::lock_guard lock(mu_);
   std::vector<std::string> unsub;
   for (auto u : users) {
     auto it = watchers_.find(u);
     if (it == watchers_.end()) continue;
-    remove(it->second, s);
+    remove(it->second, s, graveyard);
     if (it->second.empty()) {
       watchers_.erase(it);
       presence_known_.erase(u);
@@ -592,7 +607,32 @@ void hub::on_reset() {
       if (auto h = w.lock(); h && became) h->went_online(u);
     });
   }
-  for (auto& s : all_sessions()) s->resync();
+  for (auto& s : all_sessions()) {
+    s->resync();
+    s->recheck_device();  // a revocation kick from another node may have been lost
+  }
+  // Membership events may have been lost too: re-read each local user's conversations and
+  // follow exactly those (one storage read per user, in the background).
+  asio::co_spawn(ex_, [](std::weak_ptr<hub> w, storage::store& st, std::vector<id_t> us) -> asio::awaitable<void> {
+    for (auto u : us) {
+      auto convs = co_await st.conversation_ids(u);
+      auto h = w.lock();
+      if (!h) co_return;
+      if (convs) h->reconcile(u, *convs);
+    }
+  }(weak_from_this(), store_, std::move(users)), asio::detached);
+}
+
+void hub::reconcile(id_t user, const std::vector<id_t>& convs) {
+  std::lock_guard lock(mu_);
+  auto it = convs_of_.find(user);
+  if (it == convs_of_.end() || loading_.contains(user)) return;  // gone, or a hello is loading it
+  std::unordered_set<id_t> want(convs.begin(), convs.end());
+  std::vector<id_t> drop;
+  for (auto c : it->second)
+    if (!want.contains(c)) drop.push_back(c);
+  for (auto c : drop) remove_interest_locked(user, c);
+  add_interest_locked(user, convs);  // subscribes what is missing; its ready re-reads the stream
 }
 
 void hub::on_message(std::string_view channel, std::string_view payload) {
@@ -641,6 +681,8 @@ void hub::on_message(std::string_view channel, std::string_view payload) {
       st.last_seen = b;
     }
     queue_presence(a, st);
+  } else if (w[0] == "X" && w.size() == 2) {
+    for (auto& s : all_sessions()) s->resync();
   } else if (w[0] == "K" && w.size() == 3) {
     if (!parse_i64(w[2], a)) return;
     std::vector<std::shared_ptr<session_base>> targets;

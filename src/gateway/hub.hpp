@@ -53,6 +53,9 @@ class session_base {
   // Re-reads this user's stream from storage past what was delivered (something may have been
   // committed unannounced). Thread-safe.
   virtual void resync() = 0;
+  // Checks storage that the device is not revoked (a kick from another node may have been lost);
+  // closes with 4001 if it is. Thread-safe.
+  virtual void recheck_device() {}
 };
 
 struct hub_options {
@@ -115,7 +118,10 @@ class hub final : public storage::event_sink, public std::enable_shared_from_thi
     std::optional<std::int64_t> last_seen;
     bool operator==(const presence_state&) const = default;
   };
-  static void remove(list& l, const session_base* s);
+  // Removes s (and expired entries) from l. Sessions locked while checking go to graveyard, to be
+  // released by the caller after mu_: the last reference to a session may be one of them, and its
+  // destructor calls back into the hub.
+  static void remove(list& l, const session_base* s, std::vector<std::shared_ptr<session_base>>& graveyard);
   std::vector<std::shared_ptr<session_base>> all_sessions() const;
   std::vector<std::shared_ptr<session_base>> sessions_of(id_t user) const;  // mu_ held
 
@@ -133,6 +139,9 @@ class hub final : public storage::event_sink, public std::enable_shared_from_thi
 
   void on_message(std::string_view channel, std::string_view payload);
   void on_reset();
+  // Replaces the user's conversations with convs (from storage) and re-reads their streams.
+  void reconcile(id_t user, const std::vector<id_t>& convs);
+  void resync_everywhere();  // every session on every node re-reads storage
   void went_online(id_t user);
   void went_offline(id_t user, std::int64_t ms);
   void announce(id_t user, presence_state st);  // local watchers (coalesced) + other nodes

@@ -73,6 +73,16 @@ void ws_session::resync() {
   });
 }
 
+void ws_session::recheck_device() {
+  asio::post(ws_.get_executor(), [self = shared_from_this()] {
+    if (!self->who_ || self->closing_) return;
+    asio::co_spawn(self->ws_.get_executor(), [](std::shared_ptr<ws_session> s) -> asio::awaitable<void> {
+      auto active = co_await s->api_.store().device_active(s->who_->device_id);
+      if (active && !*active) s->close_later(4001, "device revoked");
+    }(self), asio::detached);
+  });
+}
+
 void ws_session::deliver(std::int64_t pos, std::shared_ptr<const std::string> event_json) {
   asio::dispatch(ws_.get_executor(), [self = shared_from_this(), pos, ev = std::move(event_json)] { self->on_live(pos, ev); });
 }
@@ -305,6 +315,21 @@ asio::awaitable<void> ws_session::hello(const json::value& id, const json::objec
   asio::co_spawn(ws_.get_executor(), catch_up(), on_exit("catch-up"));
 }
 
+// A plain function, not a coroutine: the awaitable (and the copy of users it owns) is built outside
+// any co_await expression (GCC 12 mis-destroys temporaries created inside one).
+asio::awaitable<std::vector<bool>> ws_session::presence_lookup(std::vector<id_t> users) {
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::vector<bool>)>(
+      [this, who = std::move(users)](auto handler) mutable {
+        auto ex = asio::get_associated_executor(handler, ws_.get_executor());
+        // std::function needs a copyable target: share the move-only completion handler.
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        hub_->presence_query(std::move(who), [h, ex](std::vector<bool> r) mutable {
+          asio::post(ex, [h, r = std::move(r)]() mutable { std::move(*h)(std::move(r)); });
+        });
+      },
+      use_awaitable);
+}
+
 asio::awaitable<void> ws_session::presence(const json::value& id, const json::object& args) {
   if (!api_.allow(who_->device_id)) {
     enqueue(protocol::error_frame(id, make_error(errc::rate_limited, "too many requests from this device")));
@@ -335,16 +360,8 @@ asio::awaitable<void> ws_session::presence(const json::value& id, const json::ob
   if (closing_) co_return;
   hub_->watch(shared_from_this(), watched_, *users);
   watched_ = *users;
-  auto online = co_await asio::async_initiate<decltype(use_awaitable), void(std::vector<bool>)>(
-      [this](auto handler, std::vector<id_t> who) {
-        auto ex = asio::get_associated_executor(handler, ws_.get_executor());
-        // std::function needs a copyable target: share the move-only completion handler.
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        hub_->presence_query(std::move(who), [h, ex](std::vector<bool> r) mutable {
-          asio::post(ex, [h, r = std::move(r)]() mutable { std::move(*h)(std::move(r)); });
-        });
-      },
-      use_awaitable, *users);
+  auto lookup = presence_lookup(*users);
+  auto online = co_await std::move(lookup);
   auto seen = co_await api_.store().last_seen(*users);
   if (!seen) {
     enqueue(protocol::error_frame(id, seen.error()));

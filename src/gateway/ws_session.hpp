@@ -43,6 +43,7 @@ class ws_session final : public session_base, public std::enable_shared_from_thi
   void deliver_ephemeral(std::shared_ptr<const std::string> text) override;
   void kick(std::uint16_t code, std::string reason) override;
   void resync() override;
+  void recheck_device() override;
 
  private:
   using frame = std::shared_ptr<const std::string>;
@@ -52,6 +53,7 @@ class ws_session final : public session_base, public std::enable_shared_from_thi
   boost::asio::awaitable<void> handle(std::string text);
   boost::asio::awaitable<void> hello(const boost::json::value& id, const boost::json::object& args);
   boost::asio::awaitable<void> presence(const boost::json::value& id, const boost::json::object& args);
+  boost::asio::awaitable<std::vector<bool>> presence_lookup(std::vector<id_t> users);
   void on_live(std::int64_t pos, const std::shared_ptr<const std::string>& event_json);
   void enqueue(std::string s);
   void enqueue(frame f);

@@ -293,6 +293,13 @@ task<principal> store::authenticate(const std::string& token_hash) {
   });
 }
 
+task<bool> store::device_active(id_t device) {
+  return ex_->read<bool>([device](connection& c) -> result<bool> {
+    CONFAB_TRY(r, query(c, "SELECT 1 FROM devices WHERE id = $1 AND revoked_ms IS NULL", {device}));
+    return !r->empty();
+  });
+}
+
 task<std::vector<device_record>> store::list_devices(id_t user) {
   return ex_->read<std::vector<device_record>>([user](connection& c) -> result<std::vector<device_record>> {
     CONFAB_TRY(r, query(c, "SELECT id, name, created_ms, revoked_ms FROM devices WHERE user_id = $1 ORDER BY id", {user}));

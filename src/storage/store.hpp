@@ -86,6 +86,7 @@ class store {
   // Users whose name starts with prefix (byte-wise, case-sensitive), ascending by name, without
   // except_user; at most limit of them. An empty result is not an error.
   task<std::vector<user_brief>> find_users(const std::string& prefix, id_t except_user, int limit);
+  task<bool> device_active(id_t device);                         // exists and not revoked
 
   // --- conversations (actor = the user doing it, from device)
   struct created {

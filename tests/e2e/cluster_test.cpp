@@ -71,6 +71,7 @@ class redis_setup {
     throw std::runtime_error("redis cluster never became ok");
   }
 
+  void kill(int i) { procs_[i]->kill9(); }
   void restart(int i) {
     procs_[i]->kill9();
     std::this_thread::sleep_for(300ms);
@@ -334,6 +335,32 @@ TEST_P(Nodes, SameSendRacingOnTwoNodesGivesOneMessage) {
   }
   auto hist = h0.call("history", {{"conv", conv}, {"limit", 100}}, a.token);
   EXPECT_EQ(jarr(hist, "events").size(), 31u);  // created + 30 messages
+}
+
+// A revocation on one node closes the device's session on another, even when Redis is down at
+// that moment (the kick is retried, and every session re-checks its device after a broker reset).
+TEST_P(Nodes, RevocationReachesOtherNodesAcrossARedisRestart) {
+  http_client h0(nodes_[0]->port());
+  auto a = register_user(h0, "alice");
+  auto phone = login(h0, "alice", "phone");
+  ws_client w1(nodes_[1]->port()), w2(nodes_[2]->port());
+  w1.hello(a.token);
+  w2.hello(phone.token);
+  h0.call("revoke_device", {{"device_id", a.device_id}}, phone.token);  // Redis up: live kick
+  auto c = w1.wait_close();
+  ASSERT_TRUE(c);
+  EXPECT_EQ(*c, 4001);
+  auto tablet = login(h0, "alice", "tablet");
+  ws_client w3(nodes_[1]->port());
+  w3.hello(tablet.token);
+  redis_->kill(0);  // the kick cannot be published now
+  h0.call("revoke_device", {{"device_id", tablet.device_id}}, phone.token);
+  std::this_thread::sleep_for(500ms);
+  redis_->start(0);  // back, empty
+  auto c3 = w3.wait_close(15s);
+  ASSERT_TRUE(c3);
+  EXPECT_EQ(*c3, 4001);
+  EXPECT_FALSE(w2.closed());  // the phone itself stays
 }
 
 TEST_P(Nodes, PresenceTypingAndReceiptsAcrossNodes) {

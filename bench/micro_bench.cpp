@@ -1,0 +1,134 @@
+// Micro-benchmarks (Google Benchmark) of Confab's hot paths:
+//  - frame decode: parsing and validating a client's send frame;
+//  - event encode: serialising a committed event once and splicing it into an event frame;
+//  - fan-out: the hub routing one committed event to N local sessions;
+//  - sequence assignment: a committed send (seq + one stream position per member) on SQLite.
+// Run: build/release/bench/micro_bench (see docs/performance.md).
+#include "broker/inproc_broker.hpp"
+#include "core/log.hpp"
+#include "gateway/hub.hpp"
+#include "protocol/codec.hpp"
+#include "storage/migrate.hpp"
+#include "storage/sqlite/sqlite_backend.hpp"
+#include "storage/store.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <filesystem>
+
+using namespace confab;
+namespace asio = boost::asio;
+
+namespace {
+
+void BM_frame_decode(benchmark::State& state) {
+  const std::string frame =
+      R"({"op":"send","id":1234,"conv":42,"client_id":"c-1234-98765","text":"hello there, this is a message of about a hundred bytes of text."})";
+  for (auto _ : state) {
+    auto r = protocol::parse_frame(frame, 64 * 1024);
+    auto text = protocol::get_string(r->args, "text");
+    benchmark::DoNotOptimize(text);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * frame.size()));
+}
+BENCHMARK(BM_frame_decode);
+
+event sample_event() {
+  event e;
+  e.conv = 42;
+  e.seq = 123456;
+  e.kind = "message";
+  e.sender = 7;
+  e.device = 9;
+  e.client_id = "c-1234-98765";
+  e.ts_ms = 1732790000000;
+  e.text = "hello there, this is a message of about a hundred bytes of text.";
+  e.content_type = "text/plain";
+  return e;
+}
+
+void BM_event_encode(benchmark::State& state) {
+  const auto e = sample_event();
+  for (auto _ : state) {
+    auto json = protocol::event_json(e);
+    auto frame = protocol::event_frame(1000, json);
+    benchmark::DoNotOptimize(frame);
+  }
+}
+BENCHMARK(BM_event_encode);
+
+// A session that only counts what it is handed.
+struct counting_session final : gateway::session_base {
+  std::int64_t n = 0;
+  void deliver(std::int64_t, std::shared_ptr<const std::string>) override { ++n; }
+  void deliver_ephemeral(std::shared_ptr<const std::string>) override {}
+  void kick(std::uint16_t, std::string) override {}
+  void resync() override {}
+};
+
+void BM_fanout(benchmark::State& state) {
+  const auto members = static_cast<int>(state.range(0));
+  asio::io_context ioc;
+  auto dir = std::filesystem::temp_directory_path() / "confab-micro-fanout";
+  std::filesystem::create_directories(dir);
+  auto ex = std::make_unique<storage::executor>(storage::sqlite::make_factory((dir / "db").string()), storage::executor::options{1, 16});
+  storage::store st(std::move(ex));
+  auto hub = std::make_shared<gateway::hub>(ioc.get_executor(), st,
+                                            std::make_shared<broker::inproc_broker>(ioc.get_executor(), std::make_shared<broker::inproc_bus>()));
+  std::vector<std::shared_ptr<counting_session>> sessions;
+  std::vector<recipient> to;
+  for (int i = 0; i < members; ++i) {
+    sessions.push_back(std::make_shared<counting_session>());
+    hub->attach(i + 1, i + 1, sessions.back(), nullptr);
+    to.push_back({i + 1, 1});
+  }
+  auto e = sample_event();
+  for (auto _ : state) hub->on_committed(e, to);
+  state.SetItemsProcessed(state.iterations() * members);  // deliveries
+  st.stop();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_fanout)->Arg(2)->Arg(10)->Arg(100)->Arg(1000);
+
+void BM_sequence_assignment_sqlite(benchmark::State& state) {
+  const auto members = static_cast<int>(state.range(0));
+  auto dir = std::filesystem::temp_directory_path() / "confab-micro-seq";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto ex = std::make_unique<storage::executor>(storage::sqlite::make_factory((dir / "db").string()), storage::executor::options{1, 16});
+  (void)ex->run_exclusive([](storage::connection& c) { return storage::migrate(c, storage::sqlite::migrations()); });
+  storage::store st(std::move(ex));
+  asio::io_context ioc;
+  auto run = [&](auto task) {
+    auto f = asio::co_spawn(ioc, std::move(task), asio::use_future);
+    ioc.restart();
+    ioc.run();
+    return f.get();
+  };
+  std::vector<confab::id_t> users;
+  for (int i = 0; i < members; ++i) users.push_back(*run(st.create_user("u" + std::to_string(i), "x")));
+  const confab::id_t conv = *run(st.create_group(users[0], 1, "g", std::vector<confab::id_t>(users.begin() + 1, users.end())));
+  std::int64_t i = 0;
+  for (auto _ : state) {
+    send_request req{users[0], 1, conv, "m" + std::to_string(i++), "text", "text/plain", std::nullopt};
+    auto ack = run(st.send(req));
+    benchmark::DoNotOptimize(ack);
+  }
+  state.SetItemsProcessed(state.iterations());
+  st.stop();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_sequence_assignment_sqlite)->Arg(2)->Arg(10)->Arg(100)->UseRealTime();
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  confab::log::set_level(confab::log::level::warn);  // no migration chatter between results
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+}

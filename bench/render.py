@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""Renders bench/results/<mode>/*.json into docs/performance.md (between the bench markers) and
+plots into docs/img/ with gnuplot. Usage: bench/render.py bench/results/quick"""
+import json
+import os
+import subprocess
+import sys
+
+res_dir = sys.argv[1]
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+img_dir = os.path.join(root, "docs", "img")
+os.makedirs(img_dir, exist_ok=True)
+
+
+def load(name):
+    p = os.path.join(res_dir, name + ".json")
+    if not os.path.exists(p):
+        return None
+    with open(p) as f:
+        text = f.read().strip()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return json.loads(text.splitlines()[-1])
+
+
+def ms(h, key):
+    return "%.1f" % h[key] if h and h.get("count") else "–"
+
+
+def viol(v):
+    return str(sum(v.get(k, 0) for k in ("duplicates", "gaps", "reorders")) + v.get("lost", 0))
+
+
+machine = load("machine") or {}
+out = []
+out.append("Measured on %s (%s CPUs, kernel %s), mode `%s`, %s. Generator and servers share the machine."
+           % (machine.get("cpu", "?"), machine.get("cpus", "?"), machine.get("kernel", "?"),
+              machine.get("mode", "?"), machine.get("date", "?")))
+out.append("")
+out.append("Reproduce: `bench/run.sh %s` (JSON in `%s/`)." % (machine.get("mode", "quick"), os.path.relpath(res_dir, root)))
+out.append("")
+
+# 1. idle
+out.append("### 1. Idle connections (one node, SQLite)")
+out.append("")
+out.append("| connections | connects/s | server RSS before | after | per connection | target |")
+out.append("|---:|---:|---:|---:|---:|---|")
+for n in (5000, 19000):
+    r = load("idle_%d" % n)
+    if r:
+        x = r["result"]
+        out.append("| %d | %.0f | %.1f MiB | %.1f MiB | **%.1f KiB** | ≤ 2 KiB |" % (
+            x["connections"], x["connects_per_sec"], x["server_rss_before_kib"] / 1024,
+            x["server_rss_after_kib"] / 1024, x["rss_per_connection_kib"]))
+out.append("")
+
+# 2. chat
+chat_rows = {}
+out.append("### 2. One-on-one chat, stepped rate (500 pairs, every device sending)")
+out.append("")
+out.append("| backend | target msgs/s | achieved | deliveries/s | deliver p50 | p99 | p99.9 | ack p99 | server CPU µs/delivery | violations |")
+out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for backend in ("sqlite", "postgres"):
+    r = load("chat_" + backend)
+    if not r:
+        continue
+    rows = []
+    for s in r["result"]["steps"]:
+        d = s["deliver_latency"]
+        out.append("| %s | %.0f | %.0f | %.0f | %s | %s | %s | %s | %.1f | %s |" % (
+            backend, s["target_rate"], s["sends_per_sec"], s["deliveries_per_sec"], ms(d, "p50_ms"), ms(d, "p99_ms"),
+            ms(d, "p999_ms"), ms(s["ack_latency"], "p99_ms"), s["server_cpu_us_per_delivery"],
+            viol(dict(s["violations"], lost=s["lost"]))))
+        rows.append((s["sends_per_sec"], d.get("p50_ms", 0), d.get("p99_ms", 0)))
+    chat_rows[backend] = rows
+    out.append("| %s | **highest rate with p99 < 50 ms: %.0f msgs/s** | | | | | | | | |" % (backend, r["result"]["best_rate_p99_under_50ms"]))
+out.append("")
+if chat_rows:
+    script = ["set terminal pngcairo size 800,450 noenhanced", "set output '%s/chat_latency.png'" % img_dir,
+              "set title 'One-on-one chat: send-to-deliver latency against load'", "set xlabel 'messages/s'",
+              "set ylabel 'ms'", "set logscale y", "set key left top", "set grid"]
+    plots = []
+    for b, rows in chat_rows.items():
+        path = os.path.join(res_dir, "chat_%s.dat" % b)
+        with open(path, "w") as f:
+            for row in rows:
+                f.write("%f %f %f\n" % row)
+        plots.append("'%s' using 1:2 with linespoints title '%s p50'" % (path, b))
+        plots.append("'%s' using 1:3 with linespoints title '%s p99'" % (path, b))
+    script.append("plot " + ", ".join(plots))
+    subprocess.run(["gnuplot"], input="\n".join(script), text=True, check=True)
+    out.append("![chat latency](img/chat_latency.png)")
+    out.append("")
+
+# 3. fan-out
+out.append("### 3. Group fan-out (one node, SQLite)")
+out.append("")
+out.append("| group size | groups | msgs/s | deliveries/s | deliver p50 | p99 | max | server CPU µs/delivery | violations | target |")
+out.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+fan_rows = []
+for g in (10, 100, 1000):
+    r = load("fanout_%d" % g)
+    if not r:
+        continue
+    s = r["result"]["steps"][0]
+    d = s["deliver_latency"]
+    out.append("| %d | %d | %.0f | **%.0f** | %s | %s | %s | %.1f | %s | ≥ 150 000/s, p99 < 50 ms |" % (
+        g, r["result"]["groups"], s["sends_per_sec"], s["deliveries_per_sec"], ms(d, "p50_ms"), ms(d, "p99_ms"),
+        ms(d, "max_ms"), s["server_cpu_us_per_delivery"], viol(dict(s["violations"], lost=s["lost"]))))
+    fan_rows.append((g, s["deliveries_per_sec"], d.get("p99_ms", 0)))
+out.append("")
+if fan_rows:
+    path = os.path.join(res_dir, "fanout.dat")
+    with open(path, "w") as f:
+        for row in fan_rows:
+            f.write("%d %f %f\n" % row)
+    script = ["set terminal pngcairo size 800,450 noenhanced", "set output '%s/fanout.png'" % img_dir,
+              "set title 'Group fan-out: deliveries/s and p99 latency by group size'", "set xlabel 'members'",
+              "set logscale x", "set ylabel 'deliveries/s'", "set y2label 'p99 ms'", "set y2tics", "set ytics nomirror",
+              "set grid", "plot '%s' using 1:2 with linespoints title 'deliveries/s', '%s' using 1:3 axes x1y2 with linespoints title 'p99 ms'" % (path, path)]
+    subprocess.run(["gnuplot"], input="\n".join(script), text=True, check=True)
+    out.append("![fan-out](img/fanout.png)")
+    out.append("")
+
+# 4. persistence
+out.append("### 4. Durable sends to saturation (64 closed-loop senders, 4 in flight each)")
+out.append("")
+out.append("| backend | durable sends/s | ack p50 | p99 | max | target |")
+out.append("|---|---:|---:|---:|---:|---|")
+for backend, target in (("sqlite", "≥ 10 000/s"), ("postgres", "≥ 20 000/s, p99 < 50 ms")):
+    r = load("persist_" + backend)
+    if r:
+        x = r["result"]
+        a = x["ack_latency"]
+        out.append("| %s | **%.0f** | %s | %s | %s | %s |" % (backend, x["durable_sends_per_sec"], ms(a, "p50_ms"), ms(a, "p99_ms"), ms(a, "max_ms"), target))
+for backend in ("sqlite", "postgres"):
+    r = load("store_" + backend)
+    if r:
+        out.append("| %s, storage only (`store_send_bench`, 32 senders) | %.0f | %.1f | %.1f | | |" % (
+            backend, r["msgs_per_sec"], r["ack_p50_us"] / 1000, r["ack_p99_us"] / 1000))
+out.append("")
+
+# 5. scale-out
+out.append("### 5. Scale-out: groups of 100 through haproxy, 1–3 nodes on PostgreSQL + Redis")
+out.append("")
+out.append("| nodes | msgs/s | deliveries/s | deliver p50 | p99 | server CPU µs/delivery (all nodes) | violations |")
+out.append("|---:|---:|---:|---:|---:|---:|---:|")
+so_rows = []
+for n in (1, 2, 3):
+    r = load("scaleout_%d" % n)
+    if not r:
+        continue
+    s = r["result"]["steps"][0]
+    d = s["deliver_latency"]
+    out.append("| %d | %.0f | %.0f | %s | %s | %.1f | %s |" % (n, s["sends_per_sec"], s["deliveries_per_sec"], ms(d, "p50_ms"),
+                                                            ms(d, "p99_ms"), s["server_cpu_us_per_delivery"],
+                                                            viol(dict(s["violations"], lost=s["lost"]))))
+    so_rows.append((n, s["deliveries_per_sec"], d.get("p99_ms", 0)))
+out.append("")
+if so_rows:
+    path = os.path.join(res_dir, "scaleout.dat")
+    with open(path, "w") as f:
+        for row in so_rows:
+            f.write("%d %f %f\n" % row)
+    script = ["set terminal pngcairo size 800,450 noenhanced", "set output '%s/scaleout.png'" % img_dir,
+              "set title 'Scale-out on one 2-core machine: deliveries/s and p99 by node count'", "set xlabel 'nodes'",
+              "set xtics 1", "set ylabel 'deliveries/s'", "set y2label 'p99 ms'", "set y2tics", "set ytics nomirror", "set grid",
+              "plot '%s' using 1:2 with linespoints title 'deliveries/s', '%s' using 1:3 axes x1y2 with linespoints title 'p99 ms'" % (path, path)]
+    subprocess.run(["gnuplot"], input="\n".join(script), text=True, check=True)
+    out.append("![scale-out](img/scaleout.png)")
+    out.append("")
+
+# 6. storm
+out.append("### 6. Reconnect storm (groups of 10, 5 messages missed per device)")
+out.append("")
+out.append("| devices | reconnected | caught up | seconds until all caught up | deliveries / expected | violations | target |")
+out.append("|---:|---:|---|---:|---:|---:|---|")
+r = load("storm")
+if r:
+    x = r["result"]
+    out.append("| %d | %d | %s | **%.2f** | %d / %d | %s | 10 000 within 10 s |" % (
+        x["devices"], x["reconnected"], "yes" if x["caught_up"] else "NO", x["seconds_to_catch_up"], x["deliveries"],
+        x["deliveries_expected"], viol(x["violations"])))
+out.append("")
+
+# 7. history
+out.append("### 7. History pages at random depths (limit 50, over HTTP)")
+out.append("")
+out.append("| conversation length | pages | p50 | p99 | max | wrong pages | target |")
+out.append("|---:|---:|---:|---:|---:|---:|---|")
+r = load("history")
+if r:
+    x = r["result"]
+    h = x["page_latency"]
+    out.append("| %d | %d | %s ms | **%s ms** | %s ms | %d | p99 < 5 ms |" % (x["messages"], x["pages"], ms(h, "p50_ms"), ms(h, "p99_ms"), ms(h, "max_ms"), x["wrong_pages"]))
+out.append("")
+
+# micro
+m = load("micro")
+if m:
+    out.append("### Micro-benchmarks (Google Benchmark)")
+    out.append("")
+    out.append("| benchmark | time per iteration | items/s |")
+    out.append("|---|---:|---:|")
+    for b in m["benchmarks"]:
+        ips = b.get("items_per_second")
+        out.append("| `%s` | %.0f ns | %s |" % (b["name"], b["real_time"], "%.0f" % ips if ips else ""))
+    out.append("")
+
+doc = os.path.join(root, "docs", "performance.md")
+with open(doc) as f:
+    text = f.read()
+begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+block = begin + "\n" + "\n".join(out) + "\n" + end
+if begin in text:
+    text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
+else:
+    text += "\n" + block + "\n"
+with open(doc, "w") as f:
+    f.write(text)

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The benchmark suite: starts its own servers on loopback, runs every confab-bench scenario,
+# the storage and micro-benchmarks, writes JSON to bench/results/<mode>/ and renders the tables
+# and plots of docs/performance.md (bench/render.py, gnuplot).
+#
+#   bench/run.sh quick    about two minutes: small counts, short steps
+#   bench/run.sh full     the figures published in docs/performance.md (tens of minutes)
+#
+# Every server it starts is stopped on exit. Nothing leaves 127.0.0.0/8.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-quick}
+[[ $mode == quick || $mode == full ]] || { echo "usage: bench/run.sh quick|full" >&2; exit 2; }
+
+scripts/install-deps.sh --test
+pkgs=(libbenchmark-dev gnuplot-nox)
+missing=()
+for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
+if [[ ${#missing[@]} -gt 0 ]]; then
+  sudo_cmd=(); [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+cmake --preset release -DCONFAB_TESTS=OFF >/dev/null
+cmake --build build/release --target confabd confab-bench store_send_bench micro_bench -j "$(nproc)"
+
+bin=build/release
+out=bench/results/$mode
+rm -rf "$out" && mkdir -p "$out"
+work=$(mktemp -d /tmp/confab-bench.XXXXXX)
+chmod 755 "$work"  # the PostgreSQL server runs as postgres when we are root
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [[ -f $work/pg/dsn ]] && scripts/pg-test-server.sh stop "$work/pg" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+ulimit -n "$(ulimit -Hn)"  # 20 000 here: the generator and each node hold that many at most
+
+fast=(--argon2-ops 1 --argon2-mem-kib 8 --rate-per-sec 1000000 --rate-burst 1000000 --max-connections 19800
+  --log-level warn --threads 2)
+# start_node NAME ARGS... : starts confabd, sets $port and $pid
+start_node() {
+  local name=$1; shift
+  "$bin/src/server/confabd" --listen 127.0.0.1:0 --port-file "$work/$name.port" "${fast[@]}" "$@" >"$work/$name.log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  for _ in $(seq 200); do [[ -s $work/$name.port ]] && break; sleep 0.05; done
+  port=$(cat "$work/$name.port")
+}
+stop_node() { kill "$1"; wait "$1" 2>/dev/null || true; }
+bench() {  # bench RESULT_NAME ARGS...
+  local name=$1; shift
+  echo "=== $name: confab-bench $*"
+  "$bin/bench/confab-bench" "$@" --json "$out/$name.json" --max-seconds 900 >/dev/null 2>"$work/$name.err" || {
+    echo "confab-bench $name failed (exit $?):"; tail -5 "$work/$name.err"; }
+}
+
+if [[ $mode == quick ]]; then
+  idle_n=(5000); chat_rates=500,1000,2000; step=3; fan=(10 100); fan_rate=(300 60); persist_s=4; storm_n=2000; hist_n=20000; hist_pages=500
+else
+  idle_n=(5000 19000); chat_rates=500,1000,2000,4000,8000; step=8; fan=(10 100 1000); fan_rate=(2000 1000 150); persist_s=15; storm_n=10000; hist_n=1000000; hist_pages=5000
+fi
+
+# --- SQLite, one node
+for backend in sqlite postgres; do
+  if [[ $backend == sqlite ]]; then
+    storage=(--storage sqlite --sqlite-path "$work/sqlite/confab.db")
+  else
+    scripts/pg-test-server.sh start "$work/pg" >/dev/null
+    storage=(--storage postgres --pg-dsn "$(cat "$work/pg/dsn")")
+  fi
+  start_node "$backend" "${storage[@]}"
+  if [[ $backend == sqlite ]]; then
+    for n in "${idle_n[@]}"; do bench "idle_${n}" idle --target "127.0.0.1:$port" --pid "$pid" --connections "$n" --duration 1 --sources 4; done
+    for i in "${!fan[@]}"; do
+      g=${fan[$i]}; groups=$(( g >= 1000 ? 1 : (g >= 100 ? 2 : 10) ))
+      bench "fanout_${g}" fanout --target "127.0.0.1:$port" --pid "$pid" --group-size "$g" --groups "$groups" --senders 1 \
+        --rate "${fan_rate[$i]}" --duration "$step"
+    done
+    bench storm storm --target "127.0.0.1:$port" --pid "$pid" --devices "$storm_n" --group-size 10 --pending 5 --sources 4
+    bench history history --target "127.0.0.1:$port" --pid "$pid" --messages "$hist_n" --pages "$hist_pages"
+  fi
+  bench "chat_${backend}" chat --target "127.0.0.1:$port" --pid "$pid" --pairs 500 --rates "$chat_rates" --duration "$step"
+  bench "persist_${backend}" persist --target "127.0.0.1:$port" --pid "$pid" --senders 64 --inflight 4 --duration "$persist_s"
+  stop_node "$pid"
+done
+
+# --- scale-out: 1, 2, 3 nodes on PostgreSQL + Redis, through haproxy
+redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" >"$work/redis.log" 2>&1 &
+pids+=($!)
+sleep 0.5
+node_ports=(); node_pids=()
+for n in 1 2 3; do
+  start_node "node$n" --storage postgres --pg-dsn "$(cat "$work/pg/dsn")" --broker redis --redis "127.0.0.1:$redis_port"
+  node_ports+=("$port"); node_pids+=("$pid")
+done
+lb_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+for count in 1 2 3; do
+  export CONFAB_LB_BIND="127.0.0.1:$lb_port"
+  for i in 1 2 3; do
+    if (( i <= count )); then export "CONFAB_NODE$i=127.0.0.1:${node_ports[$((i-1))]}"; else export "CONFAB_NODE$i=127.0.0.1:1"; fi
+  done
+  haproxy -db -f deploy/haproxy.cfg >"$work/haproxy.$count.log" 2>&1 &
+  hp=$!
+  sleep 1.5
+  pid_args=(); for p in "${node_pids[@]:0:$count}"; do pid_args+=(--pid "$p"); done
+  bench "scaleout_${count}" fanout --target "127.0.0.1:$lb_port" "${pid_args[@]}" --group-size 100 --groups 2 --senders 1 \
+    --rate "${fan_rate[1]}" --duration "$step"
+  kill "$hp"; wait "$hp" 2>/dev/null || true
+done
+
+# --- storage and micro-benchmarks
+echo "=== store_send_bench"
+"$bin/bench/store_send_bench" sqlite "$work/store.db" 32 3000 10 >"$out/store_sqlite.json"
+"$bin/bench/store_send_bench" postgres "$(cat "$work/pg/dsn")" 32 3000 10 >"$out/store_postgres.json"
+echo "=== micro_bench"
+"$bin/bench/micro_bench" --benchmark_min_time=0.2 --benchmark_format=json >"$out/micro.json" 2>/dev/null
+
+{ echo "{\"mode\":\"$mode\",\"date\":\"$(date -u +%F)\",\"cpus\":$(nproc),\"kernel\":\"$(uname -r)\",";
+  echo "\"cpu\":\"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')\"}"; } >"$out/machine.json"
+python3 bench/render.py "$out"
+echo "results in $out; docs/performance.md and docs/img/ updated"
