@@ -44,15 +44,15 @@ out.append("")
 # 1. idle
 out.append("### 1. Idle connections (one node, SQLite)")
 out.append("")
-out.append("| connections | connects/s | server RSS before | after | per connection | target |")
-out.append("|---:|---:|---:|---:|---:|---|")
-for n in (5000, 19000):
-    r = load("idle_%d" % n)
+out.append("| connections | nodes | connects/s | server RSS before | after | per connection | failures | target |")
+out.append("|---:|---:|---:|---:|---:|---:|---:|---|")
+for name in ("idle_5000", "idle_19000", "idle_100k"):
+    r = load(name)
     if r:
         x = r["result"]
-        out.append("| %d | %.0f | %.1f MiB | %.1f MiB | **%.1f KiB** | ≤ 2 KiB |" % (
-            x["connections"], x["connects_per_sec"], x["server_rss_before_kib"] / 1024,
-            x["server_rss_after_kib"] / 1024, x["rss_per_connection_kib"]))
+        out.append("| %d | %d | %.0f | %.1f MiB | %.1f MiB | **%.1f KiB** | %d | ≤ 2 KiB |" % (
+            x["connections"], r.get("nodes", 1), x["connects_per_sec"], x["server_rss_before_kib"] / 1024,
+            x["server_rss_after_kib"] / 1024, x["rss_per_connection_kib"], x.get("connect_failures", 0)))
 out.append("")
 
 # 2. chat

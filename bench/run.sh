@@ -43,6 +43,7 @@ fast=(--argon2-ops 1 --argon2-mem-kib 8 --rate-per-sec 1000000 --rate-burst 1000
 # start_node NAME ARGS... : starts confabd, sets $port and $pid
 start_node() {
   local name=$1; shift
+  rm -f "$work/$name.port"
   "$bin/src/server/confabd" --listen 127.0.0.1:0 --port-file "$work/$name.port" "${fast[@]}" "$@" >"$work/$name.log" 2>&1 &
   pid=$!
   pids+=("$pid")
@@ -81,6 +82,39 @@ for backend in sqlite postgres; do
     done
     bench storm storm --target "127.0.0.1:$port" --pid "$pid" --devices "$storm_n" --group-size 10 --pending 5 --sources 4
     bench history history --target "127.0.0.1:$port" --pid "$pid" --messages "$hist_n" --pages "$hist_pages"
+  fi
+  if [[ $backend == sqlite && $mode == full ]]; then
+    # 100 000 idle connections over six nodes (a process may hold 20 000 files): six confabd on
+    # their own SQLite files, one generator process per node, all at once.
+    stop_node "$pid"
+    six=()
+    for i in 1 2 3 4 5 6; do
+      start_node "idle$i" --storage sqlite --sqlite-path "$work/idle$i/confab.db"
+      six+=("$port:$pid")
+    done
+    gens=()
+    for i in "${!six[@]}"; do
+      p=${six[$i]%%:*}; q=${six[$i]##*:}
+      "$bin/bench/confab-bench" idle --target "127.0.0.1:$p" --pid "$q" --connections 16667 --duration 5 --sources 8 \
+        --json "$out/idle_100k_part$i.json" --max-seconds 900 >/dev/null 2>"$work/idle100k.$i.err" &
+      gens+=($!)
+    done
+    echo "=== idle_100k: six nodes, six generators x 16 667 connections"
+    for g in "${gens[@]}"; do wait "$g" || echo "an idle_100k generator failed"; done
+    python3 - "$out" <<'PY'
+import glob, json, sys
+parts = [json.load(open(p))["result"] for p in sorted(glob.glob(sys.argv[1] + "/idle_100k_part*.json"))]
+conns = sum(p["connections"] for p in parts)
+before = sum(p["server_rss_before_kib"] for p in parts)
+after = sum(p["server_rss_after_kib"] for p in parts)
+json.dump({"scenario": "idle", "nodes": len(parts), "result": {
+    "connections": conns, "connect_failures": sum(p["connect_failures"] for p in parts),
+    "connects_per_sec": sum(p["connects_per_sec"] for p in parts),
+    "server_rss_before_kib": before, "server_rss_after_kib": after,
+    "rss_per_connection_kib": (after - before) / conns if conns else 0}}, open(sys.argv[1] + "/idle_100k.json", "w"))
+PY
+    for s6 in "${six[@]}"; do stop_node "${s6##*:}"; done
+    start_node "$backend" "${storage[@]}"
   fi
   bench "chat_${backend}" chat --target "127.0.0.1:$port" --pid "$pid" --pairs 500 --rates "$chat_rates" --duration "$step"
   bench "persist_${backend}" persist --target "127.0.0.1:$port" --pid "$pid" --senders 64 --inflight 4 --duration "$persist_s"

@@ -69,7 +69,7 @@ asio::awaitable<bool> device::open(tcp::endpoint server, asio::ip::address sourc
   ws_->read_message_max(64 * 1024 * 1024);
   open_ = true;
   if (since) check_.start_at(*since);
-  json::object hello{{"op", "hello"}, {"id", 0}, {"token", acct_.token}};
+  json::object hello{{"op", "hello"}, {"id", 0}, {"token", acct_.token}, {"batch", use_batch}};
   if (since) hello["since"] = *since;
   write(json::serialize(hello));
   asio::co_spawn(ioc_, read_loop(), asio::detached);
@@ -110,13 +110,21 @@ void device::on_frame(std::string_view text) {
     ++st_.protocol_errors;
     return;
   }
-  const auto& o = v.get_object();
+  on_object(v.get_object());
+}
+
+void device::on_object(const json::object& o) {
   const auto* type = o.if_contains("type");
   if (!type || !type->is_string()) {
     ++st_.protocol_errors;
     return;
   }
   const auto t = type->get_string();
+  if (t == "batch") {
+    for (const auto& f : o.at("frames").as_array())
+      if (f.is_object()) on_object(f.get_object());
+    return;
+  }
   if (t == "event") {
     const auto& e = o.at("event").get_object();
     if (!check_.on_event(o.at("pos").to_number<std::int64_t>(), e.at("conv").to_number<std::int64_t>(),

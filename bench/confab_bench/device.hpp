@@ -16,6 +16,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
+#include <boost/json/object.hpp>
 
 #include <deque>
 #include <memory>
@@ -44,6 +45,8 @@ struct account {
 class device : public std::enable_shared_from_this<device> {
  public:
   device(boost::asio::io_context& ioc, thread_stats& st, account a);
+  // Ask the server to batch queued frames into one message (hello "batch":true). Default on.
+  static inline bool use_batch = true;
 
   // Connects from source to server, upgrades, says hello (with since if given) and starts reading.
   // Completes once the hello result arrived (true) or anything failed (false).
@@ -64,6 +67,7 @@ class device : public std::enable_shared_from_this<device> {
  private:
   boost::asio::awaitable<void> read_loop();
   void on_frame(std::string_view text);
+  void on_object(const boost::json::object& o);
   void write(std::string frame);
   void write_next();
 

@@ -380,24 +380,34 @@ json::object storm(engine& eng, const options& o) {
 }
 
 json::object history(engine& eng, const options& o) {
-  // One direct conversation filled with --messages messages (closed loop over one WebSocket),
-  // then --pages history reads at random depths, timed one at a time over HTTP.
+  // One direct conversation filled with --messages messages, sent over 32 devices of its first
+  // user (a connection handles its requests one at a time; many connections fill a commit
+  // batch), then --pages history reads at random depths, timed one at a time over HTTP.
   auto accts = register_users(o.targets[0], run_tag(), 2);
   auto convs = make_groups(o, accts, 1, 2);
   fleet f{eng, o, {}};
-  f.add({accts[0]});
-  f.open(0, 1, false);
+  std::vector<account> writers{accts[0]};
+  const auto name = post(o.targets[0], "me", {}, accts[0].token).at("username").as_string();
+  for (int i = 1; i < 32; ++i) {
+    auto r = post(o.targets[0], "login", {{"username", name}, {"password", "bench-password"}, {"device_name", "w" + std::to_string(i)}});
+    writers.push_back({accts[0].user_id, std::string(r.at("token").as_string())});
+  }
+  f.add(writers);
+  f.open(0, f.devs.size(), false);
+  eng.record_latency(false);
   std::int64_t sent = 0;
   while (sent < o.messages) {
-    eng.run_on(0, [&] {
-      while (f.devs[0]->in_flight() < 64 && sent < o.messages) {
-        f.devs[0]->send_message(convs[0]);
-        ++sent;
-      }
-    });
+    for (std::size_t d = 0; d < f.devs.size(); ++d)
+      eng.run_on(f.thread_of(d), [&] {
+        while (f.devs[d]->in_flight() < 4 && sent < o.messages) {
+          f.devs[d]->send_message(convs[0]);
+          ++sent;
+        }
+      });
     std::this_thread::sleep_for(1ms);
   }
   for (int i = 0; i < 6000 && f.in_flight() > 0; ++i) std::this_thread::sleep_for(10ms);
+  eng.record_latency(true);
   f.drop_all();
   std::mt19937_64 rng(42);
   histogram h;
@@ -441,6 +451,7 @@ int main(int argc, char** argv) {
       ("sources", po::value(&o.sources)->default_value(o.sources), "local source addresses 127.0.0.1 .. 127.0.0.N")
       ("threads", po::value(&o.threads)->default_value(o.threads), "generator threads (one io_context each)")
       ("json", po::value(&o.json_out), "also write the result here")
+      ("no-batch", "do not ask the server to batch frames (hello without \"batch\":true)")
       ("max-seconds", po::value(&o.max_seconds)->default_value(o.max_seconds), "watchdog: exit 3 after this long")
       ("connections", po::value(&o.connections)->default_value(o.connections), "idle: connections")
       ("pairs", po::value(&o.pairs)->default_value(o.pairs), "chat: conversations")
@@ -469,6 +480,7 @@ int main(int argc, char** argv) {
     std::cout << desc << "\n";
     return o.scenario.empty() && !vm.count("help") ? 2 : 0;
   }
+  device::use_batch = !vm.count("no-batch");
   for (auto& t : targets) {
     tcp::endpoint ep;
     if (!parse_endpoint(t, ep)) {
@@ -495,7 +507,7 @@ int main(int argc, char** argv) {
     std::_Exit(3);
   }).detach();
 
-  json::object result{{"scenario", o.scenario}, {"threads", o.threads}, {"targets", targets.empty() ? json::array{"127.0.0.1:8080"} : json::array(targets.begin(), targets.end())}};
+  json::object result{{"scenario", o.scenario}, {"threads", o.threads}, {"batch", device::use_batch}, {"targets", targets.empty() ? json::array{"127.0.0.1:8080"} : json::array(targets.begin(), targets.end())}};
   bool bad = false;
   try {
     engine eng(o.threads);

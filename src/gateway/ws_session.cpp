@@ -27,6 +27,8 @@ namespace {
 constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
 constexpr int catch_up_page = 256;
 constexpr std::size_t max_watched = 256;
+constexpr std::size_t max_batch_frames = 256;
+constexpr std::size_t max_batch_bytes = 256 * 1024;
 }  // namespace
 
 ws_session::ws_session(beast::tcp_stream&& stream, api& api, std::shared_ptr<hub> hub, std::shared_ptr<void> slot)
@@ -238,6 +240,14 @@ asio::awaitable<void> ws_session::hello(const json::value& id, const json::objec
     enqueue(protocol::error_frame(id, since.error()));
     co_return;
   }
+  bool batch = false;
+  if (auto* b = args.if_contains("batch"); b && !b->is_null()) {
+    if (!b->is_bool()) {
+      enqueue(protocol::error_frame(id, make_error(errc::invalid_field, "field batch must be a boolean")));
+      co_return;
+    }
+    batch = b->get_bool();
+  }
   if (*since && **since < 0) {
     enqueue(protocol::error_frame(id, make_error(errc::invalid_field, "field since must be >= 0")));
     co_return;
@@ -251,6 +261,7 @@ asio::awaitable<void> ws_session::hello(const json::value& id, const json::objec
   if (closing_) co_return;
   // Subscribe before reading the head, so nothing committed after this point is missed.
   who_ = *who;
+  batch_ = batch;
   auto on_ready = [w = weak_from_this()] {
     auto s = w.lock();
     if (!s) return;
@@ -433,21 +444,41 @@ asio::awaitable<void> ws_session::catch_up() {
 
 asio::awaitable<void> ws_session::writer() {
   auto self = shared_from_this();
+  std::string combined;
   for (;;) {
     while (!outbox_.empty()) {
       frame f = outbox_.front();
+      // With batching on (hello "batch":true) every frame queued behind the first goes out in the
+      // same WebSocket message: one write instead of one per frame when the client falls behind.
+      std::size_t n = 1;
+      const std::string* data = f.get();
+      if (batch_ && outbox_.size() > 1) {
+        combined.assign(R"({"type":"batch","frames":[)");
+        combined += *f;
+        while (n < outbox_.size() && n < max_batch_frames && combined.size() + outbox_[n]->size() < max_batch_bytes) {
+          combined += ',';
+          combined += *outbox_[n];
+          ++n;
+        }
+        combined += "]}";
+        if (n > 1) data = &combined;
+        else n = 1;
+      }
       ws_.text(true);
-      auto [ec, n] = co_await ws_.async_write(asio::buffer(*f), as_tuple_awaitable);
+      auto [ec, written] = co_await ws_.async_write(asio::buffer(*data), as_tuple_awaitable);
       if (ec) {
         outbox_.clear();
         outbox_bytes_ = 0;
         closing_.emplace(1006, "");
         co_return;
       }
-      if (!outbox_.empty() && outbox_.front() == f) {
-        outbox_bytes_ -= f->size();
-        outbox_.pop_front();
+      if (!outbox_.empty() && outbox_.front() == f) {  // not cleared meanwhile (overflow)
+        for (std::size_t i = 0; i < n && !outbox_.empty(); ++i) {
+          outbox_bytes_ -= outbox_.front()->size();
+          outbox_.pop_front();
+        }
       }
+      if (combined.capacity() > 16 * 1024) std::string().swap(combined);  // no idle memory after a burst
       if (outbox_bytes_ <= opts_.max_outbox_bytes / 2) wake_catch_up_.cancel();
     }
     if (closing_) break;

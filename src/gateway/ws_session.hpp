@@ -82,6 +82,7 @@ class ws_session final : public session_base, public std::enable_shared_from_thi
   std::int64_t pos_ = 0;   // last stream position queued to the client
   std::int64_t max_hint_ = 0;
   bool reread_ = false;    // resync() asked for one more storage read
+  bool batch_ = false;  // hello "batch":true: queued frames may go out together in one message
   bool user_channel_ready_ = false;  // set by the hub's attach callback
   std::vector<id_t> watched_;  // users whose presence this session watches (op presence)
 };

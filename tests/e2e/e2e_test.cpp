@@ -1149,6 +1149,47 @@ TEST_P(E2E, TypingReceiptsAndPresenceOnOneNode) {
   EXPECT_GT(jint(*off, "last_seen_ts"), 0);
 }
 
+// hello "batch":true: frames queued behind one another go out as one "batch" message, in order.
+TEST_P(E2E, BatchedFramesKeepOrderAndContent) {
+  auto& srv = start(no_rate_limit);
+  http_client http(srv.port());
+  auto a = register_user(http, "alice"), b = register_user(http, "bob");
+  const auto conv = jint(http.call("create_direct", {{"user_id", b.user_id}}, a.token), "conv");
+  constexpr int n = 300;
+  for (int i = 0; i < n; ++i) http.call("send", send_fields(conv, "m" + std::to_string(i), "t" + std::to_string(i)), a.token);
+  ws_client w(srv.port());
+  auto id = w.send_op("hello", {{"token", b.token}, {"since", 0}, {"batch", true}});
+  auto h = w.reply(id);
+  ASSERT_TRUE(h);
+  ASSERT_EQ(frame_type(*h), "result") << dump(*h);
+  // Catch-up queues a page of events at once: all but the first leave in batches.
+  std::vector<json::object> events;
+  int batches = 0;
+  bool synced = false;
+  while (!synced) {
+    auto f = w.next("", 10s);
+    ASSERT_TRUE(f) << "no synced frame";
+    std::vector<json::object> frames;
+    if (frame_type(*f) == "batch") {
+      ++batches;
+      for (auto& x : jarr(*f, "frames")) frames.push_back(x.as_object());
+      EXPECT_GT(frames.size(), 1u);
+    } else {
+      frames.push_back(*f);
+    }
+    for (auto& x : frames) {
+      if (frame_type(x) == "event") events.push_back(x);
+      if (frame_type(x) == "synced") synced = true;
+    }
+  }
+  EXPECT_GT(batches, 0);
+  EXPECT_EQ(positions_of(events), range(1, n + 1));
+  EXPECT_EQ(jstr(ev(events.back()), "text"), "t" + std::to_string(n - 1));
+  // A non-boolean batch is refused.
+  ws_client w2(srv.port());
+  EXPECT_EQ(error_code(w2.call("hello", {{"token", b.token}, {"batch", "yes"}})), "invalid_field");
+}
+
 TEST_P(E2E, SigtermClosesWebSocketsWith1001AndExitsZero) {
   auto& srv = start();
   http_client http(srv.port());
