@@ -9,8 +9,15 @@ build_pkgs=(g++ cmake ninja-build pkg-config
 test_pkgs=(libgtest-dev libgmock-dev postgresql-15 python3
   redis-server redis-tools haproxy)
 
-pkgs=("${build_pkgs[@]}")
-if [[ "${1:-}" == "--test" ]]; then pkgs+=("${test_pkgs[@]}"); fi
+# The browser client (web/): Node.js and npm build it, Debian's Chromium runs its browser tests.
+# A machine that already has node and npm (e.g. Node.js from another source, npm inside it) keeps them.
+web_pkgs=()
+command -v node >/dev/null || web_pkgs+=(nodejs)
+command -v npm >/dev/null || web_pkgs+=(npm)
+web_test_pkgs=(chromium)
+
+pkgs=("${build_pkgs[@]}" "${web_pkgs[@]}")
+if [[ "${1:-}" == "--test" ]]; then pkgs+=("${test_pkgs[@]}" "${web_test_pkgs[@]}"); fi
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -15,4 +15,15 @@ for preset in release asan; do
   echo "=== $preset: test"
   ctest --test-dir "build/$preset" --output-on-failure --timeout 900 || status=1
 done
+
+# The browser client: its unit tests (node's test runner), then the browser tests, which start the
+# release confabd built above and drive Debian's Chromium (playwright-core). Screenshots are saved
+# in web/test-results/screenshots.
+echo "=== web: build, type check, unit tests, browser tests"
+if scripts/build-web.sh; then
+  (cd web && npm run --silent typecheck && npm run --silent test:unit) || status=1
+  (cd web && CONFAB_BINARY="$PWD/../build/release/src/server/confabd" npm run --silent test:browser) || status=1
+else
+  status=1
+fi
 exit $status

@@ -38,6 +38,12 @@ struct user_record {
   std::string password_hash;  // Argon2id string from libsodium
 };
 
+// A user as others see them (find_users).
+struct user_brief {
+  id_t id = 0;
+  std::string username;
+};
+
 struct device_record {
   id_t id = 0;
   id_t user_id = 0;

@@ -328,6 +328,21 @@ api::value_task api::dispatch(std::string_view op, const json::object& a, const 
     if (!id) co_return id.error();
     co_return json::object{{"user_id", *id}, {"username", *uname}};
   }
+  if (op == "find_users") {
+    CONFAB_FIELD(prefix, get_string(a, "prefix"));
+    if (prefix->empty() || prefix->size() > 32) co_return make_error(errc::invalid_field, "field prefix must be 1 to 32 characters");
+    if (!check_username(*prefix))  // names only hold these characters
+      co_return make_error(errc::invalid_field, "field prefix may contain only a-z, A-Z, 0-9, _ . -");
+    auto lim = get_opt_int(a, "limit");
+    if (!lim) co_return lim.error();
+    if (*lim && (**lim < 1 || **lim > 20)) co_return make_error(errc::invalid_field, "field limit must be 1 to 20");
+    const int limit = *lim ? static_cast<int>(**lim) : 10;
+    auto r = co_await store_.find_users(*prefix, me, limit);
+    if (!r) co_return r.error();
+    json::array out;
+    for (auto& u : *r) out.push_back(json::object{{"user_id", u.id}, {"username", u.username}});
+    co_return json::object{{"users", std::move(out)}};
+  }
   co_return make_error(errc::unknown_op, "unknown operation: " + std::string(op.substr(0, 64)));
 }
 

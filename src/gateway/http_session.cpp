@@ -1,5 +1,6 @@
 #include "gateway/http_session.hpp"
 
+#include "gateway/static_files.hpp"
 #include "gateway/ws_session.hpp"
 #include "protocol/codec.hpp"
 
@@ -66,6 +67,11 @@ asio::awaitable<response> route(http::request<http::string_body>& req, api& api)
   std::string_view target = req.target();
   if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
 
+  constexpr std::string_view api_prefix = "/v1/";
+  const bool api_path = target.substr(0, api_prefix.size()) == api_prefix;
+  if (req.method() == http::verb::get && !api_path && target != "/healthz") {
+    if (auto res = serve_static_file(api.opts().web_root, target, v, ka)) co_return std::move(*res);
+  }
   if (req.method() == http::verb::get && (target == "/" || target == "/index.html")) {
     response res{http::status::ok, v};
     res.set(http::field::server, "confabd");
@@ -77,8 +83,7 @@ asio::awaitable<response> route(http::request<http::string_body>& req, api& api)
   }
   if (req.method() == http::verb::get && target == "/healthz") co_return make_json(200, R"({"ok":true})", v, ka);
 
-  constexpr std::string_view api_prefix = "/v1/";
-  if (target.substr(0, api_prefix.size()) != api_prefix || target == "/v1/ws")
+  if (!api_path || target == "/v1/ws")
     co_return make_error_response(make_error(errc::unknown_op, "no such endpoint"), v, ka);
   if (req.method() != http::verb::post) {
     auto res = make_error_response(make_error(errc::unknown_op, "API operations take POST"), v, ka);

@@ -22,6 +22,7 @@ struct options {
   std::chrono::seconds idle_timeout{60};       // a WebSocket with no traffic for this long is closed; pings at half
   std::chrono::seconds http_idle_timeout{30};
   auth::argon2_cost argon2;
+  std::string web_root = "web/dist";  // the browser client's built files, served at "/" (empty: none)
 };
 
 }  // namespace confab::gateway

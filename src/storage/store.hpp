@@ -83,6 +83,9 @@ class store {
   task<std::vector<device_record>> list_devices(id_t user);
   task<nothing> revoke_device(id_t user, id_t device);  // not_found unless the user's own device
   task<id_t> find_user_id(const std::string& username);        // not_found
+  // Users whose name starts with prefix (byte-wise, case-sensitive), ascending by name, without
+  // except_user; at most limit of them. An empty result is not an error.
+  task<std::vector<user_brief>> find_users(const std::string& prefix, id_t except_user, int limit);
   task<bool> device_active(id_t device);                         // exists and not revoked
 
   // --- conversations (actor = the user doing it, from device)

@@ -869,6 +869,29 @@ TEST_P(BadInput, HttpMethodsAndRoutes) {
   EXPECT_EQ(r.status, 404u);
 }
 
+TEST_P(BadInput, FindUsersByPrefix) {
+  open();
+  register_user(*http_, "alfred");
+  auto names = [&](const json::object& body, const std::string& token) {
+    std::vector<std::string> out;
+    auto v = http_->call("find_users", body, token);
+    for (auto& u : v.as_object().at("users").as_array()) out.emplace_back(u.as_object().at("username").as_string());
+    return out;
+  };
+  EXPECT_EQ(names({{"prefix", "al"}}, alice_.token), (std::vector<std::string>{"alfred"}));  // not the caller
+  EXPECT_EQ(names({{"prefix", "al"}}, bob_.token), (std::vector<std::string>{"alfred", "alice"}));
+  EXPECT_EQ(names({{"prefix", "al"}, {"limit", 1}}, bob_.token), (std::vector<std::string>{"alfred"}));
+  EXPECT_TRUE(names({{"prefix", "Al"}}, bob_.token).empty());  // case-sensitive
+  auto code = [&](const json::object& body) { return http_->post("find_users", body, alice_.token).error_code(); };
+  EXPECT_EQ(code({}), "missing_field");
+  EXPECT_EQ(code({{"prefix", ""}}), "invalid_field");
+  EXPECT_EQ(code({{"prefix", std::string(33, 'a')}}), "invalid_field");
+  EXPECT_EQ(code({{"prefix", "a%"}}), "invalid_field");
+  EXPECT_EQ(code({{"prefix", "a"}, {"limit", 0}}), "invalid_field");
+  EXPECT_EQ(code({{"prefix", "a"}, {"limit", 21}}), "invalid_field");
+  EXPECT_EQ(http_->post("find_users", {{"prefix", "a"}}).error_code(), "unauthenticated");
+}
+
 TEST_P(BadInput, HelloMisuse) {
   open();
   {  // a cursor ahead of the stream: error, then close 1008

@@ -86,6 +86,34 @@ TEST_F(storage_conformance, username_is_unique) {
   EXPECT_EQ(run(st_->find_user("nobody")).error().code, errc::not_found);
 }
 
+TEST_F(storage_conformance, find_users_matches_a_case_sensitive_prefix_in_name_order) {
+  const id_t ana = user("ana");
+  const id_t anabel = user("anabel");
+  user("an.x");
+  user("Anne");
+  user("andre");
+  user("bob");
+  user("an");
+  auto names = [&](const std::string& prefix, id_t except, int limit) {
+    std::vector<std::string> out;
+    auto r = run(st_->find_users(prefix, except, limit));
+    EXPECT_TRUE(r);
+    if (r)
+      for (auto& u : *r) out.push_back(u.username);
+    return out;
+  };
+  EXPECT_EQ(names("an", 0, 10), (std::vector<std::string>{"an", "an.x", "ana", "anabel", "andre"}));
+  EXPECT_EQ(names("ana", ana, 10), (std::vector<std::string>{"anabel"}));  // the caller is left out
+  EXPECT_EQ(names("an", 0, 2), (std::vector<std::string>{"an", "an.x"}));
+  EXPECT_EQ(names("A", 0, 10), (std::vector<std::string>{"Anne"}));
+  EXPECT_TRUE(names("anabelle", 0, 10).empty());
+  EXPECT_TRUE(names("z", 0, 10).empty());
+  auto one = run(st_->find_users("anab", 0, 10));
+  ASSERT_TRUE(one);
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].id, anabel);
+}
+
 TEST_F(storage_conformance, revoked_token_stops_authenticating) {
   id_t a = user("alice");
   id_t d = device(a, "tokhash1");

@@ -1,0 +1,596 @@
+// The chat client's state and behaviour, without any UI: it owns the HTTP API, the WebSocket sync,
+// the outbox, the conversation list, the open timelines, receipts, typing and presence, and tells
+// its subscribers when anything changed. The views (src/ui) only read it and call its methods.
+import { HttpApi } from './api';
+import { ConversationList, otherMember } from './conversations';
+import { KV } from './kv';
+import { newClientId, Outbox, OutboxEntry } from './outbox';
+import { SocketLike, Status, SyncClient } from './sync';
+import { Timeline } from './timeline';
+import { TypingFrame, TypingSender, TypingTracker } from './typing';
+import { ApiError, ChatEvent, Device, Member, PresenceState, ReceiptState, Session, Summary } from './types';
+
+export const MAX_TEXT_BYTES = 16384; // the server's default --max-text-bytes
+export const HISTORY_PAGE = 50;
+
+export interface ClientEnv {
+  http: HttpApi;
+  wsUrl: string;
+  kv: KV;
+  makeSocket(url: string): SocketLike;
+  now?: () => number;
+  randomBytes?: (n: number) => Uint8Array;
+  setTimeout?: (fn: () => void, ms: number) => unknown;
+  clearTimeout?: (h: unknown) => void;
+  /** Whether the person can see the page (read receipts are only sent then). */
+  visible?: () => boolean;
+}
+
+export interface PendingMessage {
+  entry: OutboxEntry;
+  /** The ack's seq once the server committed it (the event may not be here yet). */
+  seq?: number;
+}
+
+export class ChatClient {
+  readonly convs: ConversationList;
+  readonly users = new Map<number, string>();
+  readonly members = new Map<number, Member[]>();
+  readonly receipts = new Map<number, Map<number, ReceiptState>>();
+  readonly presence = new Map<number, PresenceState>();
+  readonly typing = new TypingTracker();
+  readonly outbox: Outbox;
+  status: Status = 'stopped';
+  retryInMs = 0;
+  /** Set once the conversation list has loaded. */
+  loaded = false;
+  /** A message for the person about something that failed in the background. */
+  notice = '';
+  openConv: number | null = null;
+  /** Per open conversation, the read pointer when it was opened: the unread marker sits above it. */
+  readonly unreadAnchor = new Map<number, number>();
+  /** Features the server does not offer (unknown_op): not asked again. */
+  readonly unsupported = new Set<string>();
+
+  private readonly sync: SyncClient;
+  private readonly timelines = new Map<number, Timeline>();
+  private readonly acked = new Map<string, number>();
+  private readonly listeners = new Set<() => void>();
+  private readonly typingSenders = new Map<number, TypingSender>();
+  private readonly deliveredDue = new Map<number, number>();
+  private deliveredTimer: unknown = null;
+  private flushing = false;
+  private flushAgain = false;
+  private retryTimer: unknown = null;
+  private notifyQueued = false;
+  private connections = 0;
+  private readonly now: () => number;
+  private readonly setT: (fn: () => void, ms: number) => unknown;
+  private readonly clearT: (h: unknown) => void;
+
+  constructor(
+    readonly session: Session,
+    private readonly env: ClientEnv,
+  ) {
+    this.convs = new ConversationList(session.user_id);
+    this.outbox = new Outbox(env.kv, session.device_id);
+    this.users.set(session.user_id, session.username);
+    this.now = env.now ?? (() => Date.now());
+    this.setT = env.setTimeout ?? ((fn, ms) => globalThis.setTimeout(fn, ms));
+    this.clearT = env.clearTimeout ?? ((h) => globalThis.clearTimeout(h as number));
+    this.sync = new SyncClient({
+      url: env.wsUrl,
+      token: session.token,
+      deviceId: session.device_id,
+      kv: env.kv,
+      makeSocket: env.makeSocket,
+      setTimeout: env.setTimeout,
+      clearTimeout: env.clearTimeout,
+      handlers: {
+        event: (ev) => this.onEvent(ev),
+        ephemeral: (f) => this.onEphemeral(f),
+        status: (s, d) => {
+          this.status = s;
+          this.retryInMs = d?.retryInMs ?? 0;
+          if (s !== 'live') this.typing.clearAll();
+          this.changed();
+        },
+        synced: (_pos, first) => {
+          if (first) void this.onLive();
+        },
+        cursorReset: () => {
+          this.timelines.clear();
+          void this.loadConversations();
+        },
+      },
+    });
+  }
+
+  // ------------------------------------------------------------------ subscription
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private changed(): void {
+    if (this.notifyQueued) return;
+    this.notifyQueued = true;
+    queueMicrotask(() => {
+      this.notifyQueued = false;
+      for (const l of this.listeners) l();
+    });
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  start(): void {
+    this.sync.start();
+    void this.loadConversations();
+  }
+
+  stop(): void {
+    this.sync.stop();
+    if (this.retryTimer !== null) this.clearT(this.retryTimer);
+    if (this.deliveredTimer !== null) this.clearT(this.deliveredTimer);
+  }
+
+  reconnectNow(): void {
+    this.sync.reconnectNow();
+  }
+
+  get pos(): number {
+    return this.sync.pos;
+  }
+
+  private async call<T>(op: string, body: Record<string, unknown> = {}): Promise<T> {
+    return this.env.http.call<T>(op, body, this.session.token);
+  }
+
+  /** An optional server feature (receipts, typing, presence): unknown_op disables it quietly. */
+  private async optional<T>(feature: string, run: () => Promise<T>): Promise<T | undefined> {
+    if (this.unsupported.has(feature)) return undefined;
+    try {
+      return await run();
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'unknown_op') this.unsupported.add(feature);
+      return undefined;
+    }
+  }
+
+  async loadConversations(): Promise<void> {
+    try {
+      let cursor: { before_ts: number; before_conv: number } | null = null;
+      for (let page = 0; page < 20; page++) {
+        const r: { conversations: Summary[]; next: typeof cursor } = await this.call('conversations', {
+          limit: 100,
+          ...(cursor ?? {}),
+        });
+        this.convs.upsert(r.conversations);
+        for (const s of r.conversations) this.learnSummary(s);
+        if (!r.next || r.conversations.length === 0) break;
+        cursor = r.next;
+      }
+      this.loaded = true;
+      this.notice = '';
+      this.changed();
+      void this.watchPresence();
+    } catch (e) {
+      this.notice = e instanceof ApiError ? `Could not load conversations: ${e.message}` : String(e);
+      this.changed();
+    }
+  }
+
+  private learnSummary(s: Summary): void {
+    for (const m of s.members ?? []) this.users.set(m.user_id, m.username);
+    if (s.last_message) this.ensureName(s.conv, s.last_message.sender);
+  }
+
+  private readonly membersLoading = new Set<number>();
+
+  /** Loads conv's members once if userId's name is not known yet (group previews and bubbles). */
+  private ensureName(conv: number, userId: number): void {
+    if (this.users.has(userId) || this.membersLoading.has(conv)) return;
+    this.membersLoading.add(conv);
+    this.loadMembers(conv)
+      .catch(() => {})
+      .finally(() => this.membersLoading.delete(conv));
+  }
+
+  private async onLive(): Promise<void> {
+    this.connections++;
+    if (this.connections > 1) {
+      // Read pointers and receipts are not in the stream: refetch what is shown.
+      void this.loadConversations();
+    }
+    void this.flushOutbox();
+    void this.watchPresence();
+    if (this.openConv !== null) void this.loadReceipts(this.openConv);
+    this.scheduleRead();
+  }
+
+  // ------------------------------------------------------------------ stream events
+
+  private onEvent(ev: ChatEvent): void {
+    const change = this.convs.apply(ev);
+    if (change.kind === 'unknown_conv') void this.fetchSummary(ev.conv);
+    if (change.kind === 'removed') {
+      this.timelines.delete(ev.conv);
+      if (this.openConv === ev.conv) this.openConv = null;
+    }
+    const tl = this.timelines.get(ev.conv);
+    if (tl?.loadedLatest) tl.add([ev]);
+    if (ev.kind === 'message') {
+      if (this.convs.get(ev.conv)) this.ensureName(ev.conv, ev.sender);
+      if (this.typing.clear(ev.conv, ev.sender)) this.changed();
+      if (ev.sender !== this.session.user_id) {
+        this.deliveredDue.set(ev.conv, Math.max(this.deliveredDue.get(ev.conv) ?? 0, ev.seq));
+        this.scheduleDelivered();
+        if (this.openConv === ev.conv) this.scheduleRead();
+      } else if (ev.device === this.session.device_id && ev.client_id) {
+        if (this.acked.delete(ev.client_id)) this.ackedEntries.delete(ev.client_id);
+        else this.ownCommitted.add(ev.client_id);
+      }
+    } else if (ev.kind !== 'created' && this.members.has(ev.conv)) {
+      void this.loadMembers(ev.conv);
+    }
+    this.changed();
+  }
+
+  private async fetchSummary(conv: number): Promise<void> {
+    try {
+      const s = await this.call<Summary>('conversation', { conv });
+      this.convs.upsert([s]);
+      this.learnSummary(s);
+      this.changed();
+      void this.watchPresence();
+    } catch {
+      /* no longer a member: nothing to show */
+    }
+  }
+
+  private onEphemeral(f: Record<string, unknown>): void {
+    if (f.type === 'receipt') {
+      const conv = f.conv as number;
+      const m = this.receipts.get(conv);
+      if (m) {
+        const uid = f.user_id as number;
+        const old = m.get(uid);
+        m.set(uid, {
+          user_id: uid,
+          username: old?.username ?? this.users.get(uid),
+          delivered_seq: Math.max(old?.delivered_seq ?? 0, f.delivered_seq as number),
+          read_seq: Math.max(old?.read_seq ?? 0, f.read_seq as number),
+        });
+      }
+      if (f.user_id === this.session.user_id) this.convs.markRead(conv, f.read_seq as number);
+      this.changed();
+    } else if (f.type === 'typing') {
+      const until = this.typing.apply(f as unknown as TypingFrame, this.now());
+      if (until !== null) this.setT(() => this.changed(), until - this.now() + 50);
+      this.changed();
+    } else if (f.type === 'presence') {
+      const p = f as unknown as PresenceState;
+      this.presence.set(p.user_id, { user_id: p.user_id, online: p.online, last_seen_ts: p.last_seen_ts });
+      this.changed();
+    }
+  }
+
+  // ------------------------------------------------------------------ sending
+
+  /** Validates, queues (persisted) and sends a message. Throws ApiError for bad input. */
+  send(conv: number, text: string, replyTo?: number): OutboxEntry {
+    if (text.trim() === '') throw new ApiError('empty', 'Type a message first.', false);
+    const bytes = new TextEncoder().encode(text).length;
+    if (bytes > MAX_TEXT_BYTES)
+      throw new ApiError(
+        'text_too_long',
+        `This message is too long: ${bytes} bytes, the limit is ${MAX_TEXT_BYTES}. Shorten it or split it into several messages.`,
+        false,
+      );
+    const rand = this.env.randomBytes ?? ((n: number) => globalThis.crypto.getRandomValues(new Uint8Array(n)));
+    const entry: OutboxEntry = {
+      client_id: newClientId(this.session.device_id, rand),
+      conv,
+      text,
+      created_ts: this.now(),
+      ...(replyTo ? { reply_to: replyTo } : {}),
+    };
+    this.outbox.add(entry);
+    this.typingFor(conv, '');
+    this.changed();
+    void this.flushOutbox();
+    return entry;
+  }
+
+  /** Sends every pending outbox entry, in creation order, with its original client_id. */
+  async flushOutbox(): Promise<void> {
+    if (this.flushing) {
+      this.flushAgain = true;
+      return;
+    }
+    this.flushing = true;
+    try {
+      do {
+        this.flushAgain = false;
+        for (const e of this.outbox.pending()) {
+          if (this.sync.status !== 'live') return;
+          try {
+            const fields: Record<string, unknown> = { conv: e.conv, client_id: e.client_id, text: e.text };
+            if (e.reply_to) fields.reply_to = e.reply_to;
+            const r = await this.sync.request<{ conv: number; seq: number }>('send', fields);
+            // The event may have come first (either order is possible): then nothing is pending.
+            if (!this.ownCommitted.delete(e.client_id)) {
+              this.acked.set(e.client_id, r.seq);
+              this.ackedEntries.set(e.client_id, e);
+            }
+            this.outbox.remove(e.client_id);
+          } catch (err) {
+            const ae = err instanceof ApiError ? err : new ApiError('internal', String(err), false);
+            if (ae.retryable) {
+              this.scheduleFlushRetry();
+              return;
+            }
+            this.outbox.fail(e.client_id, ae.code, ae.message);
+          }
+          this.changed();
+        }
+      } while (this.flushAgain);
+    } finally {
+      this.flushing = false;
+      this.changed();
+    }
+  }
+
+  private readonly ackedEntries = new Map<string, OutboxEntry>();
+  /** client_ids of my events that arrived before their ack. */
+  private readonly ownCommitted = new Set<string>();
+
+  private scheduleFlushRetry(): void {
+    if (this.retryTimer !== null) return;
+    this.retryTimer = this.setT(() => {
+      this.retryTimer = null;
+      void this.flushOutbox();
+    }, 2000);
+  }
+
+  /** Drops a failed message from the outbox. */
+  discard(clientId: string): void {
+    this.outbox.remove(clientId);
+    this.changed();
+  }
+
+  /** My messages in conv that are not in the timeline yet: queued, in flight, failed, or acked
+   *  with the event still on its way. */
+  pendingFor(conv: number): PendingMessage[] {
+    const tl = this.timelines.get(conv);
+    const out: PendingMessage[] = [];
+    for (const [cid, seq] of this.acked) {
+      const e = this.ackedEntries.get(cid);
+      if (!e || e.conv !== conv) continue;
+      if (tl?.byClientId(cid, this.session.device_id)) {
+        this.acked.delete(cid);
+        this.ackedEntries.delete(cid);
+        continue;
+      }
+      out.push({ entry: e, seq });
+    }
+    for (const e of this.outbox.entries()) {
+      if (e.conv !== conv) continue;
+      if (tl?.byClientId(e.client_id, this.session.device_id)) continue;
+      out.push({ entry: e });
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ conversation view
+
+  timeline(conv: number): Timeline | undefined {
+    return this.timelines.get(conv);
+  }
+
+  async open(conv: number | null): Promise<void> {
+    if (this.openConv !== null && this.openConv !== conv) this.typingFor(this.openConv, '');
+    this.openConv = conv;
+    this.changed();
+    if (conv === null) return;
+    const s = this.convs.get(conv);
+    // The marker goes above what was unread when the conversation was opened; messages that
+    // arrive while it is open are seen as they come.
+    if (s && s.unread > 0) this.unreadAnchor.set(conv, s.read_seq);
+    else this.unreadAnchor.delete(conv);
+    if (!this.timelines.has(conv)) {
+      const tl = new Timeline(conv);
+      this.timelines.set(conv, tl);
+      try {
+        const r = await this.call<{ events: ChatEvent[]; has_more: boolean }>('history', { conv, limit: HISTORY_PAGE });
+        tl.addOlderPage(r.events, r.has_more);
+        tl.loadedLatest = true;
+      } catch (e) {
+        this.timelines.delete(conv);
+        this.notice = e instanceof ApiError ? `Could not load messages: ${e.message}` : String(e);
+      }
+      this.changed();
+    }
+    if (s?.kind === 'group' || !this.members.has(conv)) void this.loadMembers(conv);
+    void this.loadReceipts(conv);
+    this.scheduleRead();
+  }
+
+  /** Loads the page of history above the oldest event held. Resolves to how many were added. */
+  async loadOlder(conv: number): Promise<number> {
+    const tl = this.timelines.get(conv);
+    const oldest = tl?.oldestSeq();
+    if (!tl || !tl.hasMoreBefore || oldest === undefined) return 0;
+    const r = await this.call<{ events: ChatEvent[]; has_more: boolean }>('history', {
+      conv,
+      before: oldest,
+      limit: HISTORY_PAGE,
+    });
+    const n = tl.addOlderPage(r.events, r.has_more);
+    this.changed();
+    return n;
+  }
+
+  async loadMembers(conv: number): Promise<Member[]> {
+    const r = await this.call<{ members: Member[] }>('members', { conv });
+    this.members.set(conv, r.members);
+    for (const m of r.members) this.users.set(m.user_id, m.username);
+    this.changed();
+    return r.members;
+  }
+
+  async loadReceipts(conv: number): Promise<void> {
+    const r = await this.optional('receipts', () =>
+      this.call<{ members: ReceiptState[] }>('receipts', { conv }),
+    );
+    if (!r) return;
+    const m = new Map<number, ReceiptState>();
+    for (const x of r.members) {
+      m.set(x.user_id, x);
+      if (x.username) this.users.set(x.user_id, x.username);
+    }
+    this.receipts.set(conv, m);
+    this.changed();
+  }
+
+  receiptsFor(conv: number): ReceiptState[] {
+    return [...(this.receipts.get(conv)?.values() ?? [])];
+  }
+
+  private readTimer: unknown = null;
+
+  /** Marks the open conversation read up to its newest event, when the page is visible. */
+  scheduleRead(): void {
+    if (this.readTimer !== null) return;
+    this.readTimer = this.setT(() => {
+      this.readTimer = null;
+      void this.markOpenRead();
+    }, 300);
+  }
+
+  private async markOpenRead(): Promise<void> {
+    const conv = this.openConv;
+    if (conv === null || (this.env.visible && !this.env.visible())) return;
+    const s = this.convs.get(conv);
+    const tl = this.timelines.get(conv);
+    const seq = Math.max(s?.last_seq ?? 0, tl?.newestSeq() ?? 0);
+    if (!s || seq <= s.read_seq) return;
+    try {
+      const r = await this.call<{ read_seq: number }>('read', { conv, seq });
+      this.convs.markRead(conv, r.read_seq);
+      this.changed();
+    } catch {
+      /* retried on the next event or reconnect */
+    }
+  }
+
+  private scheduleDelivered(): void {
+    if (this.deliveredTimer !== null || this.unsupported.has('delivered')) return;
+    this.deliveredTimer = this.setT(() => {
+      this.deliveredTimer = null;
+      const due = [...this.deliveredDue];
+      this.deliveredDue.clear();
+      for (const [conv, seq] of due) void this.optional('delivered', () => this.call('delivered', { conv, seq }));
+    }, 1000);
+  }
+
+  /** Tells the other members that I am typing (or stopped), throttled. */
+  typingFor(conv: number, text: string): void {
+    let ts = this.typingSenders.get(conv);
+    if (!ts) this.typingSenders.set(conv, (ts = new TypingSender()));
+    const frame = ts.input(text, this.now());
+    if (!frame || this.sync.status !== 'live' || this.unsupported.has('typing')) return;
+    void this.optional('typing', () => this.sync.request('typing', { conv, active: frame.active }));
+  }
+
+  typingNames(conv: number): string[] {
+    return this.typing.names(conv, this.now());
+  }
+
+  private async watchPresence(): Promise<void> {
+    if (this.sync.status !== 'live' || !this.loaded) return;
+    const ids = new Set<number>();
+    for (const s of this.convs.ordered()) {
+      const o = otherMember(s, this.session.user_id);
+      if (o !== undefined) ids.add(o);
+      if (ids.size >= 256) break;
+    }
+    const r = await this.optional('presence', () =>
+      this.sync.request<{ users: PresenceState[] }>('presence', { users: [...ids] }),
+    );
+    if (!r) return;
+    for (const p of r.users) this.presence.set(p.user_id, p);
+    this.changed();
+  }
+
+  // ------------------------------------------------------------------ people, groups, devices
+
+  async findUsers(prefix: string): Promise<{ user_id: number; username: string }[]> {
+    const r = await this.call<{ users: { user_id: number; username: string }[] }>('find_users', { prefix, limit: 10 });
+    for (const u of r.users) this.users.set(u.user_id, u.username);
+    return r.users;
+  }
+
+  async startDirect(userId: number): Promise<number> {
+    const r = await this.call<{ conv: number }>('create_direct', { user_id: userId });
+    await this.fetchSummary(r.conv);
+    return r.conv;
+  }
+
+  async createGroup(title: string, members: number[]): Promise<number> {
+    const r = await this.call<{ conv: number }>('create_group', { title, members });
+    await this.fetchSummary(r.conv);
+    return r.conv;
+  }
+
+  async addMembers(conv: number, users: number[]): Promise<void> {
+    await this.call('add_members', { conv, users });
+    await this.loadMembers(conv);
+  }
+
+  async removeMember(conv: number, userId: number): Promise<void> {
+    await this.call('remove_member', { conv, user_id: userId });
+    await this.loadMembers(conv);
+  }
+
+  async setRole(conv: number, userId: number, role: string): Promise<void> {
+    await this.call('set_role', { conv, user_id: userId, role });
+    await this.loadMembers(conv);
+    await this.fetchSummary(conv);
+  }
+
+  async leave(conv: number): Promise<void> {
+    await this.call('leave', { conv });
+    this.convs.remove(conv);
+    this.timelines.delete(conv);
+    if (this.openConv === conv) this.openConv = null;
+    this.changed();
+  }
+
+  async devices(): Promise<{ devices: Device[]; current: number }> {
+    return this.call('devices');
+  }
+
+  async revokeDevice(deviceId: number): Promise<void> {
+    await this.call('revoke_device', { device_id: deviceId });
+  }
+
+  /** Revokes this device on the server (best effort) and forgets its local state. */
+  async logout(): Promise<void> {
+    try {
+      await this.call('logout');
+    } catch {
+      /* the token is forgotten locally either way */
+    }
+    this.stop();
+    // The device is gone: its cursor and unsent messages are of no further use (and the text of
+    // unsent messages should not stay behind in the browser).
+    this.env.kv.remove(`confab.d${this.session.device_id}.pos`);
+    this.outbox.clear();
+  }
+
+  nameOf(userId: number): string {
+    return this.users.get(userId) ?? `user ${userId}`;
+  }
+}

@@ -1,0 +1,96 @@
+// The conversation list: summaries from `conversations`, kept current by stream events. Applying
+// an event is idempotent: events at or below a summary's last_seq are already reflected in it.
+import { ChatEvent, Summary } from './types';
+
+export type Change = { kind: 'updated' } | { kind: 'unknown_conv'; conv: number } | { kind: 'removed'; conv: number };
+
+export class ConversationList {
+  private readonly byId = new Map<number, Summary>();
+
+  constructor(private readonly me: number) {}
+
+  /** Sets (or replaces) summaries, e.g. from a `conversations` page or a `conversation` call. */
+  upsert(items: Summary[]): void {
+    for (const s of items) {
+      const old = this.byId.get(s.conv);
+      // A summary read before newer events were applied must not roll them back.
+      if (old && old.last_seq > s.last_seq) continue;
+      this.byId.set(s.conv, { ...s });
+    }
+  }
+
+  get(conv: number): Summary | undefined {
+    return this.byId.get(conv);
+  }
+
+  remove(conv: number): void {
+    this.byId.delete(conv);
+  }
+
+  /** Activity order: last_ts descending, then conv descending (as the server orders them). */
+  ordered(): Summary[] {
+    return [...this.byId.values()].sort((a, b) => b.last_ts - a.last_ts || b.conv - a.conv);
+  }
+
+  totalUnread(): number {
+    let n = 0;
+    for (const s of this.byId.values()) n += s.unread;
+    return n;
+  }
+
+  /** Applies one stream event. Returns what the caller must do next, if anything. */
+  apply(ev: ChatEvent): Change {
+    const leaving =
+      (ev.kind === 'member_removed' || ev.kind === 'member_left') && (ev.data as { user?: number })?.user === this.me;
+    if (leaving) {
+      this.byId.delete(ev.conv);
+      return { kind: 'removed', conv: ev.conv };
+    }
+    const s = this.byId.get(ev.conv);
+    if (!s) return { kind: 'unknown_conv', conv: ev.conv };
+    if (ev.seq <= s.last_seq) return { kind: 'updated' };
+    s.last_seq = ev.seq;
+    s.last_ts = Math.max(s.last_ts, ev.ts);
+    if (ev.kind === 'message') {
+      s.last_message = ev;
+      if (ev.sender === this.me) {
+        // Sending moves my read pointer to the message (protocol: send's effect).
+        s.read_seq = Math.max(s.read_seq, ev.seq);
+        s.unread = 0;
+      }
+      else if (ev.seq > s.read_seq) s.unread += 1;
+    }
+    if (ev.kind === 'role_changed') {
+      const d = ev.data as { user?: number; role?: Summary['role']; by?: number; previous_owner_role?: Summary['role'] };
+      if (d.user === this.me && d.role) s.role = d.role;
+      if (d.by === this.me && d.previous_owner_role) s.role = d.previous_owner_role;
+    }
+    return { kind: 'updated' };
+  }
+
+  /** The read pointer moved (this device or another): unread is recounted by the caller's data. */
+  markRead(conv: number, readSeq: number, unreadAfter = 0): void {
+    const s = this.byId.get(conv);
+    if (!s || readSeq < s.read_seq) return;
+    s.read_seq = readSeq;
+    s.unread = readSeq >= s.last_seq ? 0 : unreadAfter;
+  }
+}
+
+/** Two-letter initials for an avatar: "Ana Lima" → "AL", "bob" → "BO", "x" → "X". */
+export function initials(name: string): string {
+  const words = name.split(/[\s._-]+/).filter(Boolean);
+  if (words.length >= 2) return (words[0][0] + words[1][0]).toUpperCase();
+  return (words[0] ?? '?').slice(0, 2).toUpperCase();
+}
+
+/** The title a person sees: the group's title, or the other member's name for a direct chat. */
+export function displayTitle(s: Summary, me: number): string {
+  if (s.kind === 'group') return s.title;
+  const other = s.members?.find((m) => m.user_id !== me);
+  return other?.username ?? 'Direct chat';
+}
+
+export function otherMember(s: Summary, me: number): number | undefined {
+  return s.kind === 'direct' ? s.members?.find((m) => m.user_id !== me)?.user_id : undefined;
+}
