@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
 #include <boost/json/serialize.hpp>
 
 #include <atomic>
@@ -19,12 +22,27 @@ namespace {
 const std::vector<std::string> fast_flags = {"--argon2-ops", "1", "--argon2-mem-kib", "8", "--rate-per-sec", "100000",
                                              "--rate-burst", "100000", "--presence-ttl-ms", "1500", "--typing-ttl-ms", "1500"};
 
+// A free port p whose cluster bus port p + 10000 is free too (Redis Cluster listens on both).
+unsigned short free_port_with_bus() {
+  for (int i = 0; i < 200; ++i) {
+    auto p = free_port();
+    if (p > 55000) continue;
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::acceptor a(ioc);
+    boost::system::error_code ec;
+    a.open(boost::asio::ip::tcp::v4(), ec);
+    if (!ec) a.bind({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(p + 10000)}, ec);
+    if (!ec) return p;
+  }
+  throw std::runtime_error("no free port pair for a Redis Cluster node");
+}
+
 // Redis: one standalone server, or three cluster masters (slots spread by redis-cli).
 class redis_setup {
  public:
   redis_setup(std::filesystem::path dir, bool cluster) : dir_(std::move(dir)), cluster_(cluster) {
     const int n = cluster ? 3 : 1;
-    for (int i = 0; i < n; ++i) ports_.push_back(free_port());
+    for (int i = 0; i < n; ++i) ports_.push_back(cluster ? free_port_with_bus() : free_port());
     procs_.resize(n);
     for (int i = 0; i < n; ++i) start(i);
     if (cluster) {
