@@ -66,14 +66,19 @@ class executor_test : public ::testing::Test {
   // Queues n writes while the writer is held by a gate job, so the n share one batch; job i fails
   // when fail(i).
   std::vector<result<int>> write_batch(executor& ex, int n, std::function<bool(int)> fail = [](int) { return false; }) {
-    std::promise<void> open;
+    std::promise<void> open, running;
     std::shared_future<void> gate = open.get_future().share();
-    auto gated = asio::co_spawn(ioc_, ex.write<int>([gate](write_context&) -> result<int> {
+    auto gate_running = running.get_future();
+    auto gated = asio::co_spawn(ioc_, ex.write<int>([gate, &running](write_context&) -> result<int> {
+                                  running.set_value();
                                   gate.wait();
                                   return 0;
                                 }),
                                 asio::use_future);
     ioc_.poll();
+    // Regression (flaky under load): queue the n jobs only once the writer is inside the gate
+    // job, or it may take some of them into the gate's batch and split the n over two batches.
+    gate_running.wait();
     std::vector<std::future<result<int>>> fs;
     for (int i = 0; i < n; ++i)
       fs.push_back(asio::co_spawn(ioc_,
