@@ -69,8 +69,9 @@ class executor_test : public ::testing::Test {
     std::promise<void> open, running;
     std::shared_future<void> gate = open.get_future().share();
     auto gate_running = running.get_future();
-    auto gated = asio::co_spawn(ioc_, ex.write<int>([gate, &running](write_context&) -> result<int> {
-                                  running.set_value();
+    auto signalled = std::make_shared<std::atomic<bool>>(false);
+    auto gated = asio::co_spawn(ioc_, ex.write<int>([gate, &running, signalled](write_context&) -> result<int> {
+                                  if (!signalled->exchange(true)) running.set_value();  // a re-run must not set it twice
                                   gate.wait();
                                   return 0;
                                 }),
