@@ -513,8 +513,12 @@ task<history_page> store::history(id_t user, id_t conv, std::optional<std::int64
       sql += "AND seq > $3 ORDER BY seq ASC LIMIT $4";
       r = query(c, sql, {conv, upper, *after, n});
     } else if (before) {
-      sql += "AND seq < $3 ORDER BY seq DESC LIMIT $4";
-      r = query(c, sql, {conv, upper, *before, n});
+      // One upper bound, not two: SQLite picks one bound of a prepared statement for the index
+      // range and filters by the other, and picking seq <= upper scanned everything above
+      // `before` (history pages got slower with conversation length; bench history, 1M).
+      const std::int64_t below = std::min(*before, upper == std::numeric_limits<std::int64_t>::max() ? upper : upper + 1);
+      r = query(c, "SELECT " + std::string(event_cols) + " FROM events WHERE conv_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
+                {conv, below, n});
     } else {
       sql += "ORDER BY seq DESC LIMIT $3";
       r = query(c, sql, {conv, upper, n});
