@@ -115,48 +115,61 @@ result<nothing> upsert_members(connection& c, id_t conv, const std::vector<id_t>
   return nothing{};
 }
 
-// Appends ev to its conversation (assigning seq and updating activity) and to the stream of every
-// active member; arranges for the sink to see it after commit. Returns the seq.
-result<std::int64_t> commit_event(write_context& ctx, event ev, event_sink* sink) {
-  auto& c = ctx.db;
-  // PostgreSQL runs each pair of dependent statements as one (data-modifying CTEs): half the round
-  // trips on the writer's hot path. SQLite has no DML in CTEs and no round trips to save.
-  const bool pg = c.dialect() == "postgres";
+// PostgreSQL: the whole append is one statement (data-modifying CTEs), one round trip on the
+// writer's hot path instead of four. Fills ev.seq and to.
+result<nothing> commit_event_pg(connection& c, event& ev, std::vector<recipient>& to, std::optional<id_t> reader) {
   param client = ev.client_id.empty() ? param{} : param{std::string_view(ev.client_id)};
   param reply = ev.reply_to ? param{*ev.reply_to} : param{};
-  if (pg) {
-    const param ps[] = {ev.conv,  ev.ts_ms, std::string_view(ev.kind), ev.sender, ev.device, client,
-                        std::string_view(ev.text), std::string_view(ev.content_type), reply, std::string_view(ev.data)};
-    auto r = c.query(
-        "WITH c AS (UPDATE conversations SET last_seq = last_seq + 1, last_ms = CAST($2 AS BIGINT) "
-        "WHERE id = CAST($1 AS BIGINT) RETURNING last_seq) "
-        "INSERT INTO events (conv_id, seq, kind, sender_id, device_id, client_id, ts_ms, body, content_type, reply_to, data) "
-        "SELECT CAST($1 AS BIGINT), c.last_seq, CAST($3 AS TEXT), CAST($4 AS BIGINT), CAST($5 AS BIGINT), CAST($6 AS TEXT), "
-        "CAST($2 AS BIGINT), CAST($7 AS TEXT), CAST($8 AS TEXT), CAST($9 AS BIGINT), CAST($10 AS TEXT) FROM c RETURNING seq",
-        ps);
-    if (!r) {
-      // The only unique key an insert here can hit is (device, client_id): another node committed
-      // the same send meanwhile. Re-running the batch finds it and returns the original ack.
-      if (r.error().code == errc::conflict) c.retry_requested = true;
-      return to_error(r.error());
-    }
-    if (r->empty()) return make_error(errc::not_found, "no such conversation");
-    ev.seq = (*r)[0].i64(0);
-  } else {
-    CONFAB_TRY(s, query(c, "UPDATE conversations SET last_seq = last_seq + 1, last_ms = $2 WHERE id = $1 RETURNING last_seq",
-                        {ev.conv, ev.ts_ms}));
-    if (s->empty()) return make_error(errc::not_found, "no such conversation");
-    ev.seq = (*s)[0].i64(0);
-    const param ps[] = {ev.conv,  ev.seq,   std::string_view(ev.kind), ev.sender, ev.device, client,
-                        ev.ts_ms, std::string_view(ev.text), std::string_view(ev.content_type), reply,
-                        std::string_view(ev.data)};
-    if (auto r = c.query("INSERT INTO events (conv_id, seq, kind, sender_id, device_id, client_id, ts_ms, body, "
-                         "content_type, reply_to, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                         ps);
-        !r) {
-      if (r.error().code == errc::conflict) c.retry_requested = true;  // as above
-      return to_error(r.error());
-    }
+  param rd = reader ? param{*reader} : param{};
+  const param ps[] = {ev.conv, ev.ts_ms, std::string_view(ev.kind), ev.sender, ev.device, client,
+                      std::string_view(ev.text), std::string_view(ev.content_type), reply, std::string_view(ev.data), rd};
+  // Every CTE sees the snapshot from before the statement, so MAX(pos) is each member's position
+  // before this event; each member gets exactly one row. The outer join keeps one row (with the
+  // seq) when no member is active any more, and none when the conversation does not exist.
+  auto r = c.query(
+      "WITH c AS (UPDATE conversations SET last_seq = last_seq + 1, last_ms = CAST($2 AS BIGINT) "
+      "WHERE id = CAST($1 AS BIGINT) RETURNING last_seq), "
+      "e AS (INSERT INTO events (conv_id, seq, kind, sender_id, device_id, client_id, ts_ms, body, content_type, reply_to, data) "
+      "SELECT CAST($1 AS BIGINT), c.last_seq, CAST($3 AS TEXT), CAST($4 AS BIGINT), CAST($5 AS BIGINT), CAST($6 AS TEXT), "
+      "CAST($2 AS BIGINT), CAST($7 AS TEXT), CAST($8 AS TEXT), CAST($9 AS BIGINT), CAST($10 AS TEXT) FROM c RETURNING seq), "
+      "s AS (INSERT INTO stream (user_id, pos, conv_id, seq) SELECT m.user_id, "
+      "COALESCE((SELECT MAX(x.pos) FROM stream x WHERE x.user_id = m.user_id), 0) + 1, CAST($1 AS BIGINT), e.seq "
+      "FROM members m CROSS JOIN e WHERE m.conv_id = CAST($1 AS BIGINT) AND m.left_seq IS NULL RETURNING user_id, pos), "
+      "r AS (UPDATE members SET read_seq = e.seq FROM e WHERE conv_id = CAST($1 AS BIGINT) "
+      "AND user_id = CAST($11 AS BIGINT) AND read_seq < e.seq RETURNING 1) "
+      "SELECT e.seq, s.user_id, s.pos FROM e LEFT JOIN s ON true",
+      ps);
+  if (!r) {
+    // A unique key here is either (device, client_id) — another node committed the same send
+    // meanwhile — or a stream position another writer took: re-running the batch resolves both
+    // (it finds the original ack, or reads the new MAX(pos)).
+    if (r.error().code == errc::conflict) c.retry_requested = true;
+    return to_error(r.error());
+  }
+  if (r->empty()) return make_error(errc::not_found, "no such conversation");
+  ev.seq = (*r)[0].i64(0);
+  for (auto& row : *r)
+    if (!row.is_null(1)) to.push_back({row.i64(1), row.i64(2)});
+  return nothing{};
+}
+
+// SQLite (no DML in CTEs, and no round trips to save): the append as separate statements.
+result<std::int64_t> commit_event_portable(connection& c, event& ev, std::vector<recipient>& to) {
+  param client = ev.client_id.empty() ? param{} : param{std::string_view(ev.client_id)};
+  param reply = ev.reply_to ? param{*ev.reply_to} : param{};
+  CONFAB_TRY(s, query(c, "UPDATE conversations SET last_seq = last_seq + 1, last_ms = $2 WHERE id = $1 RETURNING last_seq",
+                      {ev.conv, ev.ts_ms}));
+  if (s->empty()) return make_error(errc::not_found, "no such conversation");
+  ev.seq = (*s)[0].i64(0);
+  const param ps[] = {ev.conv,  ev.seq,   std::string_view(ev.kind), ev.sender, ev.device, client,
+                      ev.ts_ms, std::string_view(ev.text), std::string_view(ev.content_type), reply,
+                      std::string_view(ev.data)};
+  if (auto r = c.query("INSERT INTO events (conv_id, seq, kind, sender_id, device_id, client_id, ts_ms, body, "
+                       "content_type, reply_to, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                       ps);
+      !r) {
+    if (r.error().code == errc::conflict) c.retry_requested = true;  // as above
+    return to_error(r.error());
   }
   // Each active member's next stream position is one past the last in their stream (an index
   // probe, no counter row to update). Two writers racing for the same user collide on the stream
@@ -171,9 +184,26 @@ result<std::int64_t> commit_event(write_context& ctx, event ev, event_sink* sink
     if (up.error().code == errc::conflict) c.retry_requested = true;
     return to_error(up.error());
   }
-  std::vector<recipient> to;
   to.reserve(up->size());
   for (auto& r : *up) to.push_back({r.i64(0), r.i64(1)});
+  return ev.seq;
+}
+
+// Appends ev to its conversation (assigning seq and updating activity) and to the stream of every
+// active member; arranges for the sink to see it after commit. If reader is set, that member's read
+// pointer moves up to the new seq (a sender has read their own message). Returns the seq.
+result<std::int64_t> commit_event(write_context& ctx, event ev, event_sink* sink, std::optional<id_t> reader = std::nullopt) {
+  auto& c = ctx.db;
+  std::vector<recipient> to;
+  if (c.dialect() == "postgres") {
+    CONFAB_TRY(ok, commit_event_pg(c, ev, to, reader));
+  } else {
+    CONFAB_TRY(seq, commit_event_portable(c, ev, to));
+    if (reader) {
+      CONFAB_TRY(rd, query(c, "UPDATE members SET read_seq = $3 WHERE conv_id = $1 AND user_id = $2 AND read_seq < $3",
+                           {ev.conv, *reader, *seq}));
+    }
+  }
   std::sort(to.begin(), to.end(), [](auto& a, auto& b) { return a.user_id < b.user_id; });
   const auto seq = ev.seq;
   if (sink) {
@@ -469,15 +499,25 @@ task<send_ack> store::send(const send_request& req) {
   auto* sink = sink_;
   return ex_->write<send_ack>([sink, req](write_context& ctx) -> result<send_ack> {
     auto& c = ctx.db;
-    CONFAB_TRY(dup, query(c, "SELECT conv_id, seq, ts_ms FROM events WHERE device_id = $1 AND client_id = $2",
-                          {req.device, std::string_view(req.client_id)}));
-    if (!dup->empty()) {
-      if ((*dup)[0].i64(0) != req.conv)
+    // One round trip for both checks: a send seen before (by device and client id) returns its
+    // original ack whatever the membership is now; otherwise the sender must be an active member.
+    CONFAB_TRY(chk, query(c,
+                          "SELECT d.conv_id, d.seq, d.ts_ms, cv.kind, cv.last_seq, m.role, m.left_seq "
+                          "FROM (SELECT 1 AS one) x "
+                          "LEFT JOIN events d ON d.device_id = $1 AND d.client_id = $2 "
+                          "LEFT JOIN conversations cv ON cv.id = $3 "
+                          "LEFT JOIN members m ON m.conv_id = cv.id AND m.user_id = $4",
+                          {req.device, std::string_view(req.client_id), req.conv, req.user}));
+    const auto& row = (*chk)[0];
+    if (!row.is_null(0)) {
+      if (row.i64(0) != req.conv)
         return make_error(errc::conflict, "client_id was already used by this device in another conversation");
-      return send_ack{(*dup)[0].i64(0), (*dup)[0].i64(1), (*dup)[0].i64(2), true};
+      return send_ack{row.i64(0), row.i64(1), row.i64(2), true};
     }
-    CONFAB_TRY(m, require_active(c, req.conv, req.user));
-    if (req.reply_to && (*req.reply_to < 1 || *req.reply_to > m->last_seq))
+    if (row.is_null(3)) return make_error(errc::not_found, "no such conversation");
+    if (row.is_null(5) || !row.is_null(6)) return make_error(errc::forbidden, "not a member of this conversation");
+    const std::int64_t last_seq = row.i64(4);
+    if (req.reply_to && (*req.reply_to < 1 || *req.reply_to > last_seq))
       return make_error(errc::invalid_field, "reply_to is not an event of this conversation");
     event ev;
     ev.conv = req.conv;
@@ -490,10 +530,8 @@ task<send_ack> store::send(const send_request& req) {
     ev.content_type = req.content_type;
     ev.reply_to = req.reply_to;
     const auto ts = ev.ts_ms;
-    CONFAB_TRY(seq, commit_event(ctx, std::move(ev), sink));
     // The sender has read everything up to their own message.
-    CONFAB_TRY(rd, query(c, "UPDATE members SET read_seq = $3 WHERE conv_id = $1 AND user_id = $2 AND read_seq < $3",
-                         {req.conv, req.user, *seq}));
+    CONFAB_TRY(seq, commit_event(ctx, std::move(ev), sink, req.user));
     return send_ack{req.conv, *seq, ts, false};
   });
 }
