@@ -115,41 +115,44 @@ result<nothing> upsert_members(connection& c, id_t conv, const std::vector<id_t>
   return nothing{};
 }
 
-// PostgreSQL: the whole append is one statement (data-modifying CTEs), one round trip on the
-// writer's hot path instead of four. Fills ev.seq and to.
+// PostgreSQL: the append in two statements (two round trips on the writer's hot path instead of
+// four). The first takes the conversation's row lock, waiting for any other writer's append to
+// the same conversation to commit; the second must be a separate statement, because under READ
+// COMMITTED each statement reads a fresh snapshot, so it sees that commit: in one statement the
+// MAX(pos) below would come from the snapshot taken before the wait and collide with the rows
+// just committed (regression: cluster_test, three writers into one group). Data-modifying CTEs
+// in the second statement all see the same snapshot, so MAX(pos) is each member's position
+// before this event and each member gets exactly one row. Fills ev.seq and to.
 result<nothing> commit_event_pg(connection& c, event& ev, std::vector<recipient>& to, std::optional<id_t> reader) {
+  CONFAB_TRY(cv, query(c, "UPDATE conversations SET last_seq = last_seq + 1, last_ms = $2 WHERE id = $1 RETURNING last_seq",
+                       {ev.conv, ev.ts_ms}));
+  if (cv->empty()) return make_error(errc::not_found, "no such conversation");
+  ev.seq = (*cv)[0].i64(0);
   param client = ev.client_id.empty() ? param{} : param{std::string_view(ev.client_id)};
   param reply = ev.reply_to ? param{*ev.reply_to} : param{};
   param rd = reader ? param{*reader} : param{};
-  const param ps[] = {ev.conv, ev.ts_ms, std::string_view(ev.kind), ev.sender, ev.device, client,
+  const param ps[] = {ev.conv, ev.seq, std::string_view(ev.kind), ev.sender, ev.device, client, ev.ts_ms,
                       std::string_view(ev.text), std::string_view(ev.content_type), reply, std::string_view(ev.data), rd};
-  // Every CTE sees the snapshot from before the statement, so MAX(pos) is each member's position
-  // before this event; each member gets exactly one row. The outer join keeps one row (with the
-  // seq) when no member is active any more, and none when the conversation does not exist.
   auto r = c.query(
-      "WITH c AS (UPDATE conversations SET last_seq = last_seq + 1, last_ms = CAST($2 AS BIGINT) "
-      "WHERE id = CAST($1 AS BIGINT) RETURNING last_seq), "
-      "e AS (INSERT INTO events (conv_id, seq, kind, sender_id, device_id, client_id, ts_ms, body, content_type, reply_to, data) "
-      "SELECT CAST($1 AS BIGINT), c.last_seq, CAST($3 AS TEXT), CAST($4 AS BIGINT), CAST($5 AS BIGINT), CAST($6 AS TEXT), "
-      "CAST($2 AS BIGINT), CAST($7 AS TEXT), CAST($8 AS TEXT), CAST($9 AS BIGINT), CAST($10 AS TEXT) FROM c RETURNING seq), "
+      "WITH e AS (INSERT INTO events (conv_id, seq, kind, sender_id, device_id, client_id, ts_ms, body, content_type, reply_to, data) "
+      "VALUES (CAST($1 AS BIGINT), CAST($2 AS BIGINT), CAST($3 AS TEXT), CAST($4 AS BIGINT), CAST($5 AS BIGINT), CAST($6 AS TEXT), "
+      "CAST($7 AS BIGINT), CAST($8 AS TEXT), CAST($9 AS TEXT), CAST($10 AS BIGINT), CAST($11 AS TEXT)) RETURNING seq), "
       "s AS (INSERT INTO stream (user_id, pos, conv_id, seq) SELECT m.user_id, "
-      "COALESCE((SELECT MAX(x.pos) FROM stream x WHERE x.user_id = m.user_id), 0) + 1, CAST($1 AS BIGINT), e.seq "
-      "FROM members m CROSS JOIN e WHERE m.conv_id = CAST($1 AS BIGINT) AND m.left_seq IS NULL RETURNING user_id, pos), "
-      "r AS (UPDATE members SET read_seq = e.seq FROM e WHERE conv_id = CAST($1 AS BIGINT) "
-      "AND user_id = CAST($11 AS BIGINT) AND read_seq < e.seq RETURNING 1) "
-      "SELECT e.seq, s.user_id, s.pos FROM e LEFT JOIN s ON true",
+      "COALESCE((SELECT MAX(x.pos) FROM stream x WHERE x.user_id = m.user_id), 0) + 1, CAST($1 AS BIGINT), CAST($2 AS BIGINT) "
+      "FROM members m WHERE m.conv_id = CAST($1 AS BIGINT) AND m.left_seq IS NULL RETURNING user_id, pos), "
+      "r AS (UPDATE members SET read_seq = CAST($2 AS BIGINT) WHERE conv_id = CAST($1 AS BIGINT) "
+      "AND user_id = CAST($12 AS BIGINT) AND read_seq < CAST($2 AS BIGINT) RETURNING 1) "
+      "SELECT s.user_id, s.pos FROM s, e",
       ps);
   if (!r) {
     // A unique key here is either (device, client_id) — another node committed the same send
-    // meanwhile — or a stream position another writer took: re-running the batch resolves both
-    // (it finds the original ack, or reads the new MAX(pos)).
+    // meanwhile — or a stream position another writer took (a user in two conversations written
+    // by two nodes): re-running the batch resolves both (it finds the original ack, or reads the
+    // new MAX(pos)).
     if (r.error().code == errc::conflict) c.retry_requested = true;
     return to_error(r.error());
   }
-  if (r->empty()) return make_error(errc::not_found, "no such conversation");
-  ev.seq = (*r)[0].i64(0);
-  for (auto& row : *r)
-    if (!row.is_null(1)) to.push_back({row.i64(1), row.i64(2)});
+  for (auto& row : *r) to.push_back({row.i64(0), row.i64(1)});
   return nothing{};
 }
 

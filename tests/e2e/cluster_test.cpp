@@ -270,13 +270,14 @@ TEST_P(Cluster, RedisRestartMidTrafficLosesAndDuplicatesNothing) {
     devs[i].ws = std::make_unique<ws_client>(nodes_[i]->port());
     devs[i].ws->hello(accts[i]->token, 0);
   }
-  std::atomic<bool> stop{false};
+  std::atomic<bool> stop{false}, done{false};
   std::atomic<int> sent{0};
-  std::string error;
+  std::string error;  // written by the sender before done, read after
   std::thread sender([&] {
     try {
       http_client h(nodes_[1]->port());
-      for (int i = 0; i < 400 && !stop; ++i) {
+      // Bounded: stops when told, or after 5 000 sends.
+      for (int i = 0; i < 5000 && !stop; ++i) {
         h.call("send", send_fields(conv, "r" + std::to_string(i), "m" + std::to_string(i)), b.token);
         ++sent;
         std::this_thread::sleep_for(5ms);
@@ -284,11 +285,17 @@ TEST_P(Cluster, RedisRestartMidTrafficLosesAndDuplicatesNothing) {
     } catch (const std::exception& e) {
       error = e.what();
     }
+    done = true;
   });
-  while (sent < 20) std::this_thread::sleep_for(10ms);
+  // Regression: these waits looked only at the count, and hung when the sender had already
+  // finished (a slow cluster restart let it send everything first).
+  auto wait_sent = [&](int n) {
+    const auto deadline = steady::now() + 60s;
+    while (sent < n && !done && steady::now() < deadline) std::this_thread::sleep_for(10ms);
+  };
+  wait_sent(20);
   redis_->restart(0);  // the standalone server, or one of the three masters
-  const int at_restart = sent;
-  while (sent < at_restart + 30 && error.empty()) std::this_thread::sleep_for(10ms);
+  wait_sent(sent + 30);
   stop = true;
   sender.join();
   ASSERT_EQ(error, "");
