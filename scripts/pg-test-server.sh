@@ -2,6 +2,8 @@
 # Runs a throwaway PostgreSQL 15 server for tests.
 #
 #   scripts/pg-test-server.sh start DIR   initdb into DIR/data, start on 127.0.0.1:<free port>,
+#                                          (a leftover server this script made in DIR is stopped
+#                                          and replaced first),
 #                                          write the libpq DSN to DIR/dsn (and the port to
 #                                          DIR/port), wait until it is ready; prints the DSN
 #   scripts/pg-test-server.sh stop DIR    stop the server (fast shutdown) and remove DIR; a
@@ -85,6 +87,11 @@ s.close()'
 }
 
 start() {
+  if [[ -e $marker ]]; then
+    # Left by an earlier run that never reached its stop (an interrupted test run): replace it.
+    echo "pg-test-server: stopping a leftover server in $dir" >&2
+    stop
+  fi
   if [[ -e $dir ]]; then
     [[ -d $dir ]] || die "$dir exists and is not a directory"
     [[ -z $(ls -A "$dir") ]] || die "$dir is not empty (stop it first, or pick another DIR)"
