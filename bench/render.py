@@ -32,6 +32,21 @@ def viol(v):
     return str(sum(v.get(k, 0) for k in ("duplicates", "gaps", "reorders")) + v.get("lost", 0))
 
 
+def throughput_plot(name, rows, title, xlabel, extra, alt):
+    """deliveries/s (left axis) and p99 ms (right axis) against x, as docs/img/<name>.png."""
+    path = os.path.join(res_dir, name + ".dat")
+    with open(path, "w") as f:
+        for row in rows:
+            f.write("%d %f %f\n" % row)
+    script = ["set terminal pngcairo size 800,450 noenhanced", "set output '%s/%s.png'" % (img_dir, name),
+              "set title '%s'" % title, "set xlabel '%s'" % xlabel] + extra + [
+              "set ylabel 'deliveries/s'", "set y2label 'p99 ms'", "set y2tics", "set ytics nomirror", "set grid",
+              "plot '%s' using 1:2 with linespoints title 'deliveries/s', '%s' using 1:3 axes x1y2 with linespoints title 'p99 ms'" % (path, path)]
+    subprocess.run(["gnuplot"], input="\n".join(script), text=True, check=True)
+    out.append("![%s](img/%s.png)" % (alt, name))
+    out.append("")
+
+
 machine = load("machine") or {}
 out = []
 out.append("Measured on %s (%s CPUs, kernel %s), mode `%s`, %s. Generator and servers share the machine."
@@ -111,17 +126,8 @@ for g in (10, 100, 1000):
     fan_rows.append((g, s["deliveries_per_sec"], d.get("p99_ms", 0)))
 out.append("")
 if fan_rows:
-    path = os.path.join(res_dir, "fanout.dat")
-    with open(path, "w") as f:
-        for row in fan_rows:
-            f.write("%d %f %f\n" % row)
-    script = ["set terminal pngcairo size 800,450 noenhanced", "set output '%s/fanout.png'" % img_dir,
-              "set title 'Group fan-out: deliveries/s and p99 latency by group size'", "set xlabel 'members'",
-              "set logscale x", "set ylabel 'deliveries/s'", "set y2label 'p99 ms'", "set y2tics", "set ytics nomirror",
-              "set grid", "plot '%s' using 1:2 with linespoints title 'deliveries/s', '%s' using 1:3 axes x1y2 with linespoints title 'p99 ms'" % (path, path)]
-    subprocess.run(["gnuplot"], input="\n".join(script), text=True, check=True)
-    out.append("![fan-out](img/fanout.png)")
-    out.append("")
+    throughput_plot("fanout", fan_rows, "Group fan-out: deliveries/s and p99 latency by group size", "members",
+                    ["set logscale x"], "fan-out")
 
 # 4. persistence
 out.append("### 4. Durable sends to saturation (64 closed-loop senders, 4 in flight each)")
@@ -159,17 +165,8 @@ for n in (1, 2, 3):
     so_rows.append((n, s["deliveries_per_sec"], d.get("p99_ms", 0)))
 out.append("")
 if so_rows:
-    path = os.path.join(res_dir, "scaleout.dat")
-    with open(path, "w") as f:
-        for row in so_rows:
-            f.write("%d %f %f\n" % row)
-    script = ["set terminal pngcairo size 800,450 noenhanced", "set output '%s/scaleout.png'" % img_dir,
-              "set title 'Scale-out on one 2-core machine: deliveries/s and p99 by node count'", "set xlabel 'nodes'",
-              "set xtics 1", "set ylabel 'deliveries/s'", "set y2label 'p99 ms'", "set y2tics", "set ytics nomirror", "set grid",
-              "plot '%s' using 1:2 with linespoints title 'deliveries/s', '%s' using 1:3 axes x1y2 with linespoints title 'p99 ms'" % (path, path)]
-    subprocess.run(["gnuplot"], input="\n".join(script), text=True, check=True)
-    out.append("![scale-out](img/scaleout.png)")
-    out.append("")
+    throughput_plot("scaleout", so_rows, "Scale-out on one 2-core machine: deliveries/s and p99 by node count", "nodes",
+                    ["set xtics 1"], "scale-out")
 
 # 6. storm
 out.append("### 6. Reconnect storm (groups of 10, 5 messages missed per device)")

@@ -167,20 +167,12 @@ api::value_task api::dispatch(std::string_view op, const json::object& a, const 
     for (auto& e : page->events) evs.push_back(protocol::event_object(e));
     co_return json::object{{"events", std::move(evs)}, {"has_more", page->has_more}};
   }
-  if (op == "read") {
+  if (op == "read" || op == "delivered") {
     CONFAB_FIELD(conv, get_int(a, "conv"));
     CONFAB_FIELD(seq, get_int(a, "seq"));
     if (*seq < 0) co_return make_error(errc::invalid_field, "field seq must be >= 0");
-    auto r = co_await store_.mark_read(me, *conv, *seq);
-    if (!r) co_return r.error();
-    hub_.receipt(*conv, *r);
-    co_return json::object{{"conv", *conv}, {"read_seq", r->read_seq}, {"delivered_seq", r->delivered_seq}};
-  }
-  if (op == "delivered") {
-    CONFAB_FIELD(conv, get_int(a, "conv"));
-    CONFAB_FIELD(seq, get_int(a, "seq"));
-    if (*seq < 0) co_return make_error(errc::invalid_field, "field seq must be >= 0");
-    auto r = co_await store_.mark_delivered(me, *conv, *seq);
+    auto mark = op == "read" ? store_.mark_read(me, *conv, *seq) : store_.mark_delivered(me, *conv, *seq);
+    auto r = co_await std::move(mark);
     if (!r) co_return r.error();
     hub_.receipt(*conv, *r);
     co_return json::object{{"conv", *conv}, {"read_seq", r->read_seq}, {"delivered_seq", r->delivered_seq}};

@@ -185,12 +185,7 @@ bool hub::attach(id_t user, id_t device, const std::shared_ptr<session_base>& s,
     }
     // Subscriptions are sets: for a second session this only waits until the channel is live.
     broker_->subscribe({user_channel(user)}, std::move(ready));
-    if (first) {
-      std::weak_ptr<hub> w = weak_from_this();
-      broker_->presence_join(user, [w, user](bool became) {
-        if (auto h = w.lock(); h && became) h->went_online(user);
-      });
-    }
+    if (first) join_presence(user);
   }
   return true;
 }
@@ -309,8 +304,7 @@ std::vector<std::shared_ptr<session_base>> hub::sessions_of(id_t user) const {
 // --- committed events
 
 void hub::route_event_locked(const std::string& kind, id_t conv, id_t sender, const std::vector<id_t>& added,
-                             const std::vector<id_t>& removed, const std::vector<recipient>& to,
-                             const std::shared_ptr<const std::string>& json_text,
+                             const std::vector<id_t>& removed, std::span<const recipient> to,
                              std::vector<std::pair<std::shared_ptr<session_base>, std::int64_t>>& out) {
   for (const auto& r : to) {
     auto it = by_user_.find(r.user_id);
@@ -318,7 +312,6 @@ void hub::route_event_locked(const std::string& kind, id_t conv, id_t sender, co
     for (auto& w : it->second)
       if (auto s = w.lock()) out.emplace_back(std::move(s), r.pos);
   }
-  (void)json_text;
   for (auto u : added)
     if (by_user_.contains(u)) add_interest_locked(u, {conv});
   for (auto u : removed)
@@ -334,18 +327,17 @@ void hub::on_committed(const event& ev, std::span<const recipient> to) {
   try {
     std::vector<id_t> added, removed;
     membership_change(ev, added, removed);
-    std::vector<recipient> recips(to.begin(), to.end());
     auto text = std::make_shared<const std::string>(protocol::event_json(ev));
     std::vector<std::pair<std::shared_ptr<session_base>, std::int64_t>> targets;
     {
       std::lock_guard lock(mu_);
-      route_event_locked(ev.kind, ev.conv, ev.sender, added, removed, recips, text, targets);
+      route_event_locked(ev.kind, ev.conv, ev.sender, added, removed, to, targets);
     }
     for (auto& [s, pos] : targets) s->deliver(pos, text);
     if (broker_->alone()) return;
 
     std::string rs;
-    for (auto& r : recips) {
+    for (auto& r : to) {
       if (!rs.empty()) rs += ',';
       rs += std::to_string(r.user_id) + ':' + std::to_string(r.pos);
     }
@@ -379,7 +371,7 @@ std::vector<std::shared_ptr<session_base>> hub::all_sessions() const {
   return out;
 }
 
-void hub::disconnect_device(id_t user, id_t device, std::uint16_t code, const std::string& reason) {
+void hub::kick_local(id_t device, std::uint16_t code, const std::string& reason) {
   std::vector<std::shared_ptr<session_base>> targets;
   {
     std::lock_guard lock(mu_);
@@ -388,6 +380,10 @@ void hub::disconnect_device(id_t user, id_t device, std::uint16_t code, const st
         if (auto s = w.lock()) targets.push_back(std::move(s));
   }
   for (auto& s : targets) s->kick(code, reason);
+}
+
+void hub::disconnect_device(id_t user, id_t device, std::uint16_t code, const std::string& reason) {
+  kick_local(device, code, reason);
   broker_->publish(user_channel(user), "K " + node_id() + ' ' + std::to_string(device) + '\n');
 }
 
@@ -496,32 +492,8 @@ void hub::receipt(id_t conv, const receipt_record& r) {
 
 // --- presence
 
-void hub::watch(const std::shared_ptr<session_base>& s, const std::vector<id_t>& before, const std::vector<id_t>& after) {
-  std::vector<std::shared_ptr<session_base>> graveyard;  // released after mu_
-  std::lock_guard lock(mu_);
-  std::vector<std::string> sub, unsub;
-  for (auto u : before) {
-    auto it = watchers_.find(u);
-    if (it == watchers_.end()) continue;
-    remove(it->second, s.get(), graveyard);
-    if (it->second.empty()) {
-      watchers_.erase(it);
-      presence_known_.erase(u);
-      unsub.push_back(presence_channel(u));
-    }
-  }
-  for (auto u : after) {
-    auto& l = watchers_[u];
-    if (l.empty()) sub.push_back(presence_channel(u));
-    l.push_back(s);
-  }
-  if (!unsub.empty()) broker_->unsubscribe(std::move(unsub));
-  if (!sub.empty()) broker_->subscribe(std::move(sub), nullptr);
-}
-
-void hub::unwatch(const session_base* s, const std::vector<id_t>& users) {
-  std::vector<std::shared_ptr<session_base>> graveyard;  // released after mu_
-  std::lock_guard lock(mu_);
+void hub::unwatch_locked(const session_base* s, const std::vector<id_t>& users,
+                         std::vector<std::shared_ptr<session_base>>& graveyard) {
   std::vector<std::string> unsub;
   for (auto u : users) {
     auto it = watchers_.find(u);
@@ -536,8 +508,34 @@ void hub::unwatch(const session_base* s, const std::vector<id_t>& users) {
   if (!unsub.empty()) broker_->unsubscribe(std::move(unsub));
 }
 
+void hub::watch(const std::shared_ptr<session_base>& s, const std::vector<id_t>& before, const std::vector<id_t>& after) {
+  std::vector<std::shared_ptr<session_base>> graveyard;  // released after mu_
+  std::lock_guard lock(mu_);
+  unwatch_locked(s.get(), before, graveyard);
+  std::vector<std::string> sub;
+  for (auto u : after) {
+    auto& l = watchers_[u];
+    if (l.empty()) sub.push_back(presence_channel(u));
+    l.push_back(s);
+  }
+  if (!sub.empty()) broker_->subscribe(std::move(sub), nullptr);
+}
+
+void hub::unwatch(const session_base* s, const std::vector<id_t>& users) {
+  std::vector<std::shared_ptr<session_base>> graveyard;  // released after mu_
+  std::lock_guard lock(mu_);
+  unwatch_locked(s, users, graveyard);
+}
+
 void hub::presence_query(std::vector<id_t> users, std::function<void(std::vector<bool>)> cb) {
   broker_->presence_query(std::move(users), std::move(cb));
+}
+
+void hub::join_presence(id_t user) {
+  std::weak_ptr<hub> w = weak_from_this();
+  broker_->presence_join(user, [w, user](bool became) {
+    if (auto h = w.lock(); h && became) h->went_online(user);
+  });
 }
 
 void hub::went_online(id_t user) { announce(user, {true, std::nullopt}); }
@@ -601,12 +599,7 @@ void hub::on_reset() {
     for (auto& [u, l] : by_user_) users.push_back(u);
   }
   // Redis may have restarted empty: announce this node's users again.
-  for (auto u : users) {
-    std::weak_ptr<hub> w = weak_from_this();
-    broker_->presence_join(u, [w, u](bool became) {
-      if (auto h = w.lock(); h && became) h->went_online(u);
-    });
-  }
+  for (auto u : users) join_presence(u);
   for (auto& s : all_sessions()) {
     s->resync();
     s->recheck_device();  // a revocation kick from another node may have been lost
@@ -653,7 +646,7 @@ void hub::on_message(std::string_view channel, std::string_view payload) {
     std::vector<std::pair<std::shared_ptr<session_base>, std::int64_t>> targets;
     {
       std::lock_guard lock(mu_);
-      route_event_locked(std::string(w[3]), a, b, added, removed, to, text, targets);
+      route_event_locked(std::string(w[3]), a, b, added, removed, to, targets);
     }
     for (auto& [s, pos] : targets) s->deliver(pos, text);
   } else if (w[0] == "T" && w.size() == 6) {
@@ -684,15 +677,7 @@ void hub::on_message(std::string_view channel, std::string_view payload) {
   } else if (w[0] == "X" && w.size() == 2) {
     for (auto& s : all_sessions()) s->resync();
   } else if (w[0] == "K" && w.size() == 3) {
-    if (!parse_i64(w[2], a)) return;
-    std::vector<std::shared_ptr<session_base>> targets;
-    {
-      std::lock_guard lock(mu_);
-      if (auto it = by_device_.find(a); it != by_device_.end())
-        for (auto& x : it->second)
-          if (auto s = x.lock()) targets.push_back(std::move(s));
-    }
-    for (auto& s : targets) s->kick(4001, "device revoked");
+    if (parse_i64(w[2], a)) kick_local(a, 4001, "device revoked");
   }
 }
 

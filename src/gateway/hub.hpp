@@ -127,8 +127,7 @@ class hub final : public storage::event_sink, public std::enable_shared_from_thi
 
   // Everything below with _locked runs with mu_ held.
   void route_event_locked(const std::string& kind, id_t conv, id_t sender, const std::vector<id_t>& added,
-                          const std::vector<id_t>& removed, const std::vector<recipient>& to,
-                          const std::shared_ptr<const std::string>& json,
+                          const std::vector<id_t>& removed, std::span<const recipient> to,
                           std::vector<std::pair<std::shared_ptr<session_base>, std::int64_t>>& out);
   void add_interest_locked(id_t user, const std::vector<id_t>& convs);
   void remove_interest_locked(id_t user, id_t conv);
@@ -137,11 +136,15 @@ class hub final : public storage::event_sink, public std::enable_shared_from_thi
   void typing_locked(id_t conv, id_t user, const std::string& username, bool active,
                      std::vector<std::pair<std::shared_ptr<session_base>, std::shared_ptr<const std::string>>>& out);
 
+  void kick_local(id_t device, std::uint16_t code, const std::string& reason);  // this node's sessions
+  void unwatch_locked(const session_base* s, const std::vector<id_t>& users,
+                      std::vector<std::shared_ptr<session_base>>& graveyard);
   void on_message(std::string_view channel, std::string_view payload);
   void on_reset();
   // Replaces the user's conversations with convs (from storage) and re-reads their streams.
   void reconcile(id_t user, const std::vector<id_t>& convs);
   void resync_everywhere();  // every session on every node re-reads storage
+  void join_presence(id_t user);  // this node has the user online; announces if first anywhere
   void went_online(id_t user);
   void went_offline(id_t user, std::int64_t ms);
   void announce(id_t user, presence_state st);  // local watchers (coalesced) + other nodes

@@ -140,8 +140,8 @@ result<nothing> commit_event_pg(connection& c, event& ev, std::vector<recipient>
       "s AS (INSERT INTO stream (user_id, pos, conv_id, seq) SELECT m.user_id, "
       "COALESCE((SELECT MAX(x.pos) FROM stream x WHERE x.user_id = m.user_id), 0) + 1, CAST($1 AS BIGINT), CAST($2 AS BIGINT) "
       "FROM members m WHERE m.conv_id = CAST($1 AS BIGINT) AND m.left_seq IS NULL RETURNING user_id, pos), "
-      "r AS (UPDATE members SET read_seq = CAST($2 AS BIGINT) WHERE conv_id = CAST($1 AS BIGINT) "
-      "AND user_id = CAST($12 AS BIGINT) AND read_seq < CAST($2 AS BIGINT) RETURNING 1) "
+      "r AS (UPDATE members SET read_seq = CAST($2 AS BIGINT), delivered_seq = CAST($2 AS BIGINT) "
+      "WHERE conv_id = CAST($1 AS BIGINT) AND user_id = CAST($12 AS BIGINT) AND read_seq < CAST($2 AS BIGINT) RETURNING 1) "
       "SELECT s.user_id, s.pos FROM s, e",
       ps);
   if (!r) {
@@ -203,7 +203,7 @@ result<std::int64_t> commit_event(write_context& ctx, event ev, event_sink* sink
   } else {
     CONFAB_TRY(seq, commit_event_portable(c, ev, to));
     if (reader) {
-      CONFAB_TRY(rd, query(c, "UPDATE members SET read_seq = $3 WHERE conv_id = $1 AND user_id = $2 AND read_seq < $3",
+      CONFAB_TRY(rd, query(c, "UPDATE members SET read_seq = $3, delivered_seq = $3 WHERE conv_id = $1 AND user_id = $2 AND read_seq < $3",
                            {ev.conv, *reader, *seq}));
     }
   }
@@ -678,30 +678,30 @@ result<receipt_record> load_receipt(connection& c, id_t conv, id_t user) {
   return receipt_record{(*r)[0].i64(0), (*r)[0].str(1), (*r)[0].i64(2), (*r)[0].i64(3)};
 }
 
+// Moves a member's delivered pointer, or read pointer and with it the delivered one (reading implies
+// delivery), up to seq clamped to the conversation's last seq; never back. Returns both after.
+result<receipt_record> advance_receipt(connection& c, id_t conv, id_t user, std::int64_t seq, bool read) {
+  CONFAB_TRY(m, require_active(c, conv, user));
+  const std::int64_t target = std::min(seq, m->last_seq);
+  CONFAB_TRY(u, query(c,
+                      read ? "UPDATE members SET read_seq = CASE WHEN read_seq < $3 THEN $3 ELSE read_seq END, "
+                             "delivered_seq = CASE WHEN delivered_seq < $3 THEN $3 ELSE delivered_seq END "
+                             "WHERE conv_id = $1 AND user_id = $2 AND (read_seq < $3 OR delivered_seq < $3)"
+                           : "UPDATE members SET delivered_seq = $3 WHERE conv_id = $1 AND user_id = $2 AND delivered_seq < $3",
+                      {conv, user, target}));
+  return load_receipt(c, conv, user);
+}
+
 }  // namespace
 
 task<receipt_record> store::mark_delivered(id_t user, id_t conv, std::int64_t seq) {
-  return ex_->write<receipt_record>([=](write_context& ctx) -> result<receipt_record> {
-    auto& c = ctx.db;
-    CONFAB_TRY(m, require_active(c, conv, user));
-    const auto target = std::min(seq, m->last_seq);
-    CONFAB_TRY(u, query(c, "UPDATE members SET delivered_seq = $3 WHERE conv_id = $1 AND user_id = $2 AND delivered_seq < $3",
-                        {conv, user, target}));
-    return load_receipt(c, conv, user);
-  });
+  return ex_->write<receipt_record>(
+      [=](write_context& ctx) -> result<receipt_record> { return advance_receipt(ctx.db, conv, user, seq, false); });
 }
 
 task<receipt_record> store::mark_read(id_t user, id_t conv, std::int64_t seq) {
-  return ex_->write<receipt_record>([=](write_context& ctx) -> result<receipt_record> {
-    auto& c = ctx.db;
-    CONFAB_TRY(m, require_active(c, conv, user));
-    const auto target = std::min(seq, m->last_seq);
-    CONFAB_TRY(u, query(c, "UPDATE members SET read_seq = $3 WHERE conv_id = $1 AND user_id = $2 AND read_seq < $3",
-                        {conv, user, target}));
-    CONFAB_TRY(d, query(c, "UPDATE members SET delivered_seq = read_seq WHERE conv_id = $1 AND user_id = $2 AND delivered_seq < read_seq",
-                        {conv, user}));
-    return load_receipt(c, conv, user);
-  });
+  return ex_->write<receipt_record>(
+      [=](write_context& ctx) -> result<receipt_record> { return advance_receipt(ctx.db, conv, user, seq, true); });
 }
 
 task<std::vector<receipt_record>> store::receipts(id_t user, id_t conv) {

@@ -303,41 +303,41 @@ void child_process::start(const std::vector<std::string>& argv, const std::files
   pid_ = spawn(argv, log);
 }
 
-bool child_process::running() {
-  if (pid_ <= 0) return false;
-  int status = 0;
-  if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-    pid_ = -1;
-    return false;
+bool child_process::running() { return pid_ > 0 && !wait_exit(0ms); }
+
+std::optional<int> child_process::wait_exit(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return std::nullopt;
+  const auto deadline = steady::now() + timeout;
+  for (;;) {
+    int status = 0;
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_ || (r < 0 && errno == ECHILD)) {
+      pid_ = -1;
+      return status;
+    }
+    if (steady::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(5ms);
   }
-  return true;
+}
+
+int child_process::stop(std::chrono::milliseconds grace) {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  if (auto st = wait_exit(grace)) return *st;
+  ::kill(pid_, SIGKILL);
+  if (auto st = wait_exit(5s)) return *st;
+  pid_ = -1;  // unreapable within 5 s: give up on it rather than hang
+  return -1;
 }
 
 void child_process::kill9() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGKILL);
-  int status = 0;
-  ::waitpid(pid_, &status, 0);
-  pid_ = -1;
-}
-
-void child_process::stop() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
-  const auto deadline = steady::now() + 5s;
-  while (steady::now() < deadline) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  kill9();
+  if (!wait_exit(5s)) pid_ = -1;
 }
 
 void server_process::start(const std::vector<std::string>& args) {
-  if (pid_ > 0) fail("server_process::start: already running");
+  if (proc_.pid() > 0) fail("server_process::start: already running");
   ++starts_;
   const auto port_file = dir_ / ("port." + std::to_string(starts_));
   log_ = dir_ / ("confabd." + std::to_string(starts_) + ".log");
@@ -345,16 +345,12 @@ void server_process::start(const std::vector<std::string>& args) {
 
   std::vector<std::string> argv_s{CONFAB_BINARY, "--listen", "127.0.0.1:0", "--port-file", port_file.string()};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
-  const pid_t pid = spawn(argv_s, log_);
-  pid_ = pid;
+  proc_.start(argv_s, log_);
 
   const auto deadline = steady::now() + 10s;
   for (;;) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      fail("confabd exited during start-up (status " + std::to_string(status) + "); log:\n" + tail_file(log_, 40));
-    }
+    if (auto status = proc_.wait_exit(0ms))
+      fail("confabd exited during start-up (status " + std::to_string(*status) + "); log:\n" + tail_file(log_, 40));
     std::error_code ec;
     if (std::filesystem::exists(port_file, ec)) {
       auto text = trim(read_file(port_file));
@@ -369,47 +365,6 @@ void server_process::start(const std::vector<std::string>& args) {
     }
     std::this_thread::sleep_for(10ms);
   }
-}
-
-bool server_process::running() {
-  if (pid_ <= 0) return false;
-  int status = 0;
-  if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-    pid_ = -1;
-    return false;
-  }
-  return true;
-}
-
-std::optional<int> server_process::wait_exit(std::chrono::milliseconds timeout) {
-  if (pid_ <= 0) return std::nullopt;
-  const auto deadline = steady::now() + timeout;
-  for (;;) {
-    int status = 0;
-    pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_ || (r < 0 && errno == ECHILD)) {
-      pid_ = -1;
-      return status;
-    }
-    if (steady::now() > deadline) return std::nullopt;
-    std::this_thread::sleep_for(5ms);
-  }
-}
-
-int server_process::stop(std::chrono::milliseconds grace) {
-  if (pid_ <= 0) return -1;
-  ::kill(pid_, SIGTERM);
-  if (auto st = wait_exit(grace)) return *st;
-  ::kill(pid_, SIGKILL);
-  if (auto st = wait_exit(5s)) return *st;
-  pid_ = -1;  // unreapable within 5 s: give up on it rather than hang
-  return -1;
-}
-
-void server_process::kill9() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  if (!wait_exit(5s)) pid_ = -1;
 }
 
 // --------------------------------------------------------------------------- HTTP client

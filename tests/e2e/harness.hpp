@@ -87,8 +87,8 @@ unsigned short free_port();
 // Waits until 127.0.0.1:port accepts a TCP connection.
 bool wait_tcp(unsigned short port, std::chrono::milliseconds timeout = default_timeout);
 
-// Any helper server (redis-server, haproxy): started by start(), stopped by stop() or the
-// destructor (SIGTERM, SIGKILL after 5 s).
+// A child process (confabd, redis-server, haproxy): started by start(), stopped by stop() or the
+// destructor.
 class child_process {
  public:
   child_process() = default;
@@ -97,8 +97,13 @@ class child_process {
   child_process& operator=(const child_process&) = delete;
   void start(const std::vector<std::string>& argv, const std::filesystem::path& log);
   bool running();
+  // SIGTERM; SIGKILL if the child has not exited after grace. Returns the waitpid status
+  // (-1 if no child was running).
+  int stop(std::chrono::milliseconds grace = 5s);
+  // SIGKILL and reap.
   void kill9();
-  void stop();
+  // Waits (bounded) for the child to exit on its own; returns the waitpid status or nullopt.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout);
   pid_t pid() const { return pid_; }
   const std::filesystem::path& log_path() const { return log_; }
 
@@ -124,21 +129,17 @@ class server_process {
   // test thread.
   void start(const std::vector<std::string>& args);
   unsigned short port() const { return port_; }
-  pid_t pid() const { return pid_; }
-  bool running();
-  // SIGTERM; SIGKILL if the child has not exited after grace. Returns the waitpid status
-  // (-1 if no child was running).
-  int stop(std::chrono::milliseconds grace = 5s);
-  // SIGKILL and reap.
-  void kill9();
-  // Waits (bounded) for the child to exit on its own; returns the waitpid status or nullopt.
-  std::optional<int> wait_exit(std::chrono::milliseconds timeout);
+  pid_t pid() const { return proc_.pid(); }
+  bool running() { return proc_.running(); }
+  int stop(std::chrono::milliseconds grace = 5s) { return proc_.stop(grace); }  // see child_process
+  void kill9() { proc_.kill9(); }
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout) { return proc_.wait_exit(timeout); }
   const std::filesystem::path& log_path() const { return log_; }
 
  private:
   std::filesystem::path dir_;
   std::filesystem::path log_;
-  pid_t pid_ = -1;
+  child_process proc_;
   unsigned short port_ = 0;
   int starts_ = 0;
 };

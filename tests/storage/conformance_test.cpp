@@ -434,6 +434,8 @@ TEST_F(storage_conformance, delivery_receipts_are_monotonic_clamped_and_raised_b
   auto all = run(st_->receipts(a, g));
   ASSERT_TRUE(all);
   ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].read_seq, 5);       // a sender has read its own messages ...
+  EXPECT_EQ((*all)[0].delivered_seq, 5);  // ... and so received them
   EXPECT_EQ((*all)[1].user_id, b);
   EXPECT_EQ((*all)[1].delivered_seq, 5);
   EXPECT_EQ((*all)[2].read_seq, 4);
