@@ -165,12 +165,18 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
     bool restart = false;
     bool aborted = false;  // the transaction is unusable: roll back, then retry or fail the batch
     bool prev_ok = true;
-    for (std::size_t i = 0; i < batch.size() && !aborted; ++i) {
-      // Each job runs inside its own savepoint; closing the last and opening the next is one
-      // round trip. A failed job's writes are rolled back alone.
-      const char* sp = i == 0      ? "SAVEPOINT confab_job"
-                       : prev_ok   ? "RELEASE SAVEPOINT confab_job; SAVEPOINT confab_job"
-                                   : "ROLLBACK TO SAVEPOINT confab_job; RELEASE SAVEPOINT confab_job; SAVEPOINT confab_job";
+    std::vector<job*> unit;
+    for (std::size_t i = 0; i < batch.size() && !aborted;) {
+      // A unit is one job, or a run of consecutive jobs of one write group (run set-based).
+      unit.assign(1, batch[i].get());
+      if (const void* g = batch[i]->group())
+        while (i + unit.size() < batch.size() && batch[i + unit.size()]->group() == g) unit.push_back(batch[i + unit.size()].get());
+      i += unit.size();
+      // Each unit runs inside its own savepoint; closing the last and opening the next is one
+      // round trip. A failed unit's writes are rolled back alone.
+      const char* sp = i == unit.size() ? "SAVEPOINT confab_job"
+                       : prev_ok        ? "RELEASE SAVEPOINT confab_job; SAVEPOINT confab_job"
+                                        : "ROLLBACK TO SAVEPOINT confab_job; RELEASE SAVEPOINT confab_job; SAVEPOINT confab_job";
       if (auto r = conn->exec(sp); !r) {
         // E.g. SQLite rolled the whole transaction back by itself (disk full): nothing after this
         // may run outside the batch transaction.
@@ -179,7 +185,7 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
         aborted = true;
         break;
       }
-      prev_ok = batch[i]->run(*conn);
+      prev_ok = unit.size() == 1 ? unit[0]->run(*conn) : unit[0]->run_group(*conn, unit);
       if (conn->retry_requested || conn->broken) {
         restart = true;
         aborted = true;

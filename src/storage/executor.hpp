@@ -12,7 +12,9 @@
 // its own executor. Cancellation is not supported: a queued job runs to completion.
 // Errors: a job's own error is returned as is. A COMMIT that fails fails every job of the batch
 // with errc::unavailable; its outcome may be unknown (connection lost during COMMIT), so the batch
-// is never re-run and on_uncertain_commit runs. Deadlocks and serialization failures before or at
+// is never re-run and on_uncertain_commit runs.
+// Grouped writes (write_grouped): consecutive queued writes of one write_group run as one unit,
+// one call and one savepoint; a group that fails is rolled back as a whole. Deadlocks and serialization failures before or at
 // COMMIT re-run the whole batch up to 5 times.
 #pragma once
 
@@ -33,6 +35,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -42,6 +46,26 @@ namespace confab::storage {
 struct write_context {
   connection& db;
   std::function<void()> after_commit;  // optional; runs on the writer thread after COMMIT
+};
+
+// A kind of write that runs set-based: the executor hands every run of consecutive queued writes
+// of one group to one call of run(), inside one savepoint, so a batch of N such writes costs a
+// few statements instead of a few per write (PostgreSQL round trips). The group object must
+// outlive the executor's use of it; run() is called on the writer thread only.
+template <class Req, class T>
+class write_group {
+ public:
+  struct item {
+    Req req;
+    std::optional<result<T>> res;       // run() sets it for every item
+    std::function<void()> after_commit;  // optional, as in write_context; kept only if res is ok
+  };
+  virtual ~write_group() = default;
+  // Runs items (in queue order) inside the batch transaction. Returns false if the writes made
+  // by this call must be rolled back (every item's res must then be an error). Items may fail on
+  // their own (a bad request) while the call returns true. A driver error that asks for the
+  // transaction to be re-run (connection::retry_requested) re-runs the whole batch, as for jobs.
+  virtual bool run(connection& c, std::span<item* const> items) = 0;
 };
 
 class executor {
@@ -81,6 +105,17 @@ class executor {
         boost::asio::use_awaitable, std::move(fn));
   }
 
+  // A write of group g: queued like write(), but run together with its queued neighbours of the
+  // same group (see write_group).
+  template <class Req, class T>
+  boost::asio::awaitable<result<T>> write_grouped(write_group<Req, T>& g, Req req) {
+    return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(result<T>)>(
+        [this, &g](auto handler, Req r) {
+          enqueue_write(std::make_unique<grouped_impl<Req, T, decltype(handler)>>(g, std::move(r), std::move(handler)));
+        },
+        boost::asio::use_awaitable, std::move(req));
+  }
+
   // Called on the writer thread after a COMMIT whose outcome is unknown (the connection failed
   // during it): events may have been committed without their after_commit hooks. Set before use.
   void set_on_uncertain_commit(std::function<void()> fn) { on_uncertain_commit_ = std::move(fn); }
@@ -95,7 +130,76 @@ class executor {
     virtual bool run(connection& c) = 0;
     virtual void fail(error e) = 0;
     virtual void complete() = 0;  // hands the result to the waiting coroutine
+    // Jobs with the same non-null group run together through run_group (consecutive ones only).
+    virtual const void* group() const { return nullptr; }
+    virtual bool run_group(connection& c, std::span<job* const> jobs) {
+      (void)jobs;
+      return run(c);
+    }
     std::function<void()> after_commit;
+  };
+
+  // Hands res to the coroutine waiting behind handler, on its executor.
+  template <class Handler, class R>
+  static void post_result(Handler& handler, R& res, boost::asio::any_io_executor& work) {
+    auto ex = boost::asio::get_associated_executor(handler);
+    boost::asio::post(ex, [h = std::move(handler), r = std::move(res)]() mutable { h(std::move(r)); });
+    // Released only after post() returned: the caller's io_context cannot run out of work (and
+    // be destroyed) while this thread is still inside post().
+    work = boost::asio::any_io_executor{};
+  }
+
+  template <class Req, class T>
+  struct grouped_base : job {
+    using group_t = write_group<Req, T>;
+    grouped_base(group_t& g, Req r) : grp(&g), it{std::move(r), std::nullopt, {}} {}
+    const void* group() const override { return grp; }
+    bool run(connection& c) override {
+      job* self = this;
+      return run_group(c, std::span<job* const>(&self, 1));
+    }
+    bool run_group(connection& c, std::span<job* const> jobs) override {
+      std::vector<typename group_t::item*> items;
+      items.reserve(jobs.size());
+      for (job* j : jobs) {
+        auto* g = static_cast<grouped_base*>(j);  // same group() means same Req and T
+        g->it.res.reset();
+        g->it.after_commit = nullptr;
+        items.push_back(&g->it);
+      }
+      bool ok = false;
+      try {
+        ok = grp->run(c, items);
+      } catch (const std::exception& ex) {
+        for (auto* i : items) i->res.emplace(make_error(errc::internal, std::string("storage job threw: ") + ex.what()));
+        ok = false;
+      }
+      for (job* j : jobs) {
+        auto* g = static_cast<grouped_base*>(j);
+        if (!g->it.res) g->it.res.emplace(make_error(errc::internal, "storage group left a write without a result"));
+        if (!ok && *g->it.res) g->it.res.emplace(make_error(errc::internal, "storage group rolled back a write it reported as done"));
+        g->after_commit = *g->it.res ? std::move(g->it.after_commit) : nullptr;
+      }
+      return ok;
+    }
+    void fail(error e) override {
+      it.res.emplace(std::move(e));
+      after_commit = nullptr;
+    }
+    group_t* grp;
+    typename group_t::item it;
+  };
+
+  template <class Req, class T, class Handler>
+  struct grouped_impl final : grouped_base<Req, T> {
+    grouped_impl(write_group<Req, T>& g, Req r, Handler h)
+        : grouped_base<Req, T>(g, std::move(r)),
+          handler(std::move(h)),
+          work(boost::asio::prefer(boost::asio::get_associated_executor(handler),
+                                   boost::asio::execution::outstanding_work.tracked)) {}
+    void complete() override { post_result(handler, *this->it.res, work); }
+    Handler handler;
+    boost::asio::any_io_executor work;
   };
 
   template <class T, class Handler, bool Write>
@@ -126,13 +230,7 @@ class executor {
       res.emplace(std::move(e));
       after_commit = nullptr;
     }
-    void complete() override {
-      auto ex = boost::asio::get_associated_executor(handler);
-      boost::asio::post(ex, [h = std::move(handler), r = std::move(*res)]() mutable { h(std::move(r)); });
-      // Released only after post() returned: the caller's io_context cannot run out of work (and
-      // be destroyed) while this thread is still inside post().
-      work = boost::asio::any_io_executor{};
-    }
+    void complete() override { post_result(handler, *res, work); }
     fn_t fn;
     Handler handler;
     boost::asio::any_io_executor work;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 
 namespace confab::storage {
 namespace {
@@ -232,7 +233,302 @@ event membership_event(id_t conv, std::string kind, id_t actor, id_t device, boo
 
 }  // namespace
 
-store::store(std::unique_ptr<executor> ex) : ex_(std::move(ex)) {
+// ---------------------------------------------------------------- sends, run together
+
+struct pending_send {
+  send_request req;
+  event_sink* sink = nullptr;
+};
+
+namespace {
+
+// A send's checks: its original ack if (device, client_id) was seen before, else the error that
+// refuses it, else nothing (it may be appended). row: d.conv_id, d.seq, d.ts_ms, cv.kind,
+// cv.last_seq, m.role, m.left_seq, from the duplicate/membership query.
+std::optional<result<send_ack>> check_send(const send_request& req, const row& row, std::size_t o) {
+  if (!row.is_null(o + 0)) {
+    if (row.i64(o + 0) != req.conv)
+      return result<send_ack>(make_error(errc::conflict, "client_id was already used by this device in another conversation"));
+    return result<send_ack>(send_ack{row.i64(o + 0), row.i64(o + 1), row.i64(o + 2), true});
+  }
+  if (row.is_null(o + 3)) return result<send_ack>(make_error(errc::not_found, "no such conversation"));
+  if (row.is_null(o + 5) || !row.is_null(o + 6))
+    return result<send_ack>(make_error(errc::forbidden, "not a member of this conversation"));
+  const std::int64_t last_seq = row.i64(o + 4);
+  if (req.reply_to && (*req.reply_to < 1 || *req.reply_to > last_seq))
+    return result<send_ack>(make_error(errc::invalid_field, "reply_to is not an event of this conversation"));
+  return std::nullopt;
+}
+
+event message_event(const send_request& req, std::int64_t ts) {
+  event ev;
+  ev.conv = req.conv;
+  ev.kind = "message";
+  ev.sender = req.user;
+  ev.device = req.device;
+  ev.client_id = req.client_id;
+  ev.ts_ms = ts;
+  ev.text = req.text;
+  ev.content_type = req.content_type;
+  ev.reply_to = req.reply_to;
+  return ev;
+}
+
+// One send, statement by statement (SQLite, where a statement costs no round trip).
+result<send_ack> send_one(write_context& ctx, const send_request& req, event_sink* sink) {
+  auto& c = ctx.db;
+  CONFAB_TRY(chk, query(c,
+                        "SELECT d.conv_id, d.seq, d.ts_ms, cv.kind, cv.last_seq, m.role, m.left_seq "
+                        "FROM (SELECT 1 AS one) x "
+                        "LEFT JOIN events d ON d.device_id = $1 AND d.client_id = $2 "
+                        "LEFT JOIN conversations cv ON cv.id = $3 "
+                        "LEFT JOIN members m ON m.conv_id = cv.id AND m.user_id = $4",
+                        {req.device, std::string_view(req.client_id), req.conv, req.user}));
+  if (auto done = check_send(req, (*chk)[0], 0)) return std::move(*done);
+  const auto ts = now_ms();
+  // The sender has read everything up to their own message.
+  CONFAB_TRY(seq, commit_event(ctx, message_event(req, ts), sink, req.user));
+  return send_ack{req.conv, *seq, ts, false};
+}
+
+// A PostgreSQL array literal, built element by element: {1,NULL,"a \"b\""}.
+class pg_array {
+ public:
+  void add(std::int64_t v) { sep() += std::to_string(v); }
+  void add(std::optional<std::int64_t> v) { v ? add(*v) : add_null(); }
+  void add_null() { sep() += "NULL"; }
+  void add_text(std::string_view v) {
+    auto& s = sep();
+    s += '"';
+    for (char ch : v) {
+      if (ch == '"' || ch == '\\') s += '\\';
+      s += ch;
+    }
+    s += '"';
+  }
+  const std::string& str() {
+    if (!closed_) {
+      s_ += '}';
+      closed_ = true;
+    }
+    return s_;
+  }
+
+ private:
+  std::string& sep() {
+    if (s_.size() > 1) s_ += ',';
+    return s_;
+  }
+  std::string s_ = "{";
+  bool closed_ = false;
+};
+
+}  // namespace
+
+// PostgreSQL: every send of the group in four round trips whatever their number (savepoint,
+// checks, conversation rows, append), instead of four per send. Statements:
+//  1. the duplicate and membership checks of every send, one row each (unnest WITH ORDINALITY);
+//  2. each conversation's last_seq moves up by its number of sends, taking its row lock (and
+//     waiting for another writer's append to it to commit); seqs are then handed out in queue
+//     order;
+//  3. in a new statement (a fresh snapshot, which sees that other writer's commit — see
+//     commit_event_pg), the events, every member's stream rows and the senders' read pointers,
+//     as data-modifying CTEs over the arrays. A member gets consecutive positions after their
+//     current MAX(pos), in queue order (row_number per member), which is seq order within each
+//     conversation.
+// A send repeated inside the group (same device and client_id) gets the first one's ack, as it
+// would have from the checks had it run after it.
+class send_group final : public write_group<pending_send, send_ack> {
+ public:
+  bool run(connection& c, std::span<item* const> items) override {
+    return c.dialect() == "postgres" ? run_pg(c, items) : run_each(c, items);
+  }
+
+ private:
+  // One send at a time, each in its own (nested) savepoint.
+  static bool run_each(connection& c, std::span<item* const> items) {
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      auto* it = items[i];
+      if (auto r = c.exec("SAVEPOINT confab_send"); !r) {
+        for (std::size_t k = i; k < items.size(); ++k) items[k]->res.emplace(to_error(r.error()));
+        return false;
+      }
+      write_context ctx{c, {}};
+      it->res.emplace(send_one(ctx, it->req.req, it->req.sink));
+      if (c.retry_requested || c.broken) {
+        for (std::size_t k = 0; k < items.size(); ++k)
+          if (k >= i || *items[k]->res) items[k]->res.emplace(make_error(errc::unavailable, "storage write interrupted"));
+        return false;
+      }
+      auto r = c.exec(*it->res ? "RELEASE SAVEPOINT confab_send"
+                               : "ROLLBACK TO SAVEPOINT confab_send; RELEASE SAVEPOINT confab_send");
+      if (!r) {
+        for (std::size_t k = 0; k < items.size(); ++k)
+          if (k > i || *items[k]->res) items[k]->res.emplace(to_error(r.error()));
+        return false;
+      }
+      if (*it->res) it->after_commit = std::move(ctx.after_commit);
+    }
+    return true;
+  }
+
+  static bool run_pg(connection& c, std::span<item* const> items) {
+    const std::size_t n = items.size();
+    // The first send of each (device, client_id) in the group leads; repeats follow it. (Without a
+    // client id a send is never a repeat.)
+    std::vector<std::size_t> lead(n);
+    std::vector<std::size_t> leaders;
+    {
+      std::map<std::pair<id_t, std::string_view>, std::size_t> seen;
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto& rq = items[i]->req.req;
+        lead[i] = i;
+        if (!rq.client_id.empty()) lead[i] = seen.try_emplace({rq.device, std::string_view(rq.client_id)}, i).first->second;
+        if (lead[i] == i) leaders.push_back(i);
+      }
+    }
+    auto fail_all = [&](const error& e) {
+      for (auto* it : items)
+        if (!it->res || *it->res) it->res.emplace(e);
+      return false;
+    };
+
+    // 1. checks
+    pg_array dev, cli, cnv, usr;
+    for (auto i : leaders) {
+      const auto& rq = items[i]->req.req;
+      dev.add(rq.device);
+      rq.client_id.empty() ? cli.add_null() : cli.add_text(rq.client_id);
+      cnv.add(rq.conv);
+      usr.add(rq.user);
+    }
+    const param cps[] = {std::string_view(dev.str()), std::string_view(cli.str()), std::string_view(cnv.str()),
+                         std::string_view(usr.str())};
+    auto chk = c.query(
+        "SELECT x.i, d.conv_id, d.seq, d.ts_ms, cv.kind, cv.last_seq, m.role, m.left_seq "
+        "FROM unnest(CAST($1 AS BIGINT[]), CAST($2 AS TEXT[]), CAST($3 AS BIGINT[]), CAST($4 AS BIGINT[])) "
+        "WITH ORDINALITY AS x(device_id, client_id, conv_id, user_id, i) "
+        "LEFT JOIN events d ON d.device_id = x.device_id AND d.client_id = x.client_id "
+        "LEFT JOIN conversations cv ON cv.id = x.conv_id "
+        "LEFT JOIN members m ON m.conv_id = cv.id AND m.user_id = x.user_id ORDER BY x.i",
+        cps);
+    if (!chk) return fail_all(to_error(chk.error()));
+    if (chk->size() != leaders.size()) return fail_all(make_error(errc::internal, "send checks returned the wrong number of rows"));
+    std::vector<std::size_t> valid;  // leaders that may be appended, in queue order
+    for (std::size_t k = 0; k < leaders.size(); ++k) {
+      auto* it = items[leaders[k]];
+      if (auto done = check_send(it->req.req, (*chk)[k], 1))
+        it->res.emplace(std::move(*done));
+      else
+        valid.push_back(leaders[k]);
+    }
+
+    if (!valid.empty()) {
+      // 2. seqs: per conversation, in order of first appearance
+      std::vector<std::pair<id_t, std::int64_t>> convs;  // conv, sends
+      std::map<id_t, std::size_t> conv_index;
+      for (auto i : valid) {
+        auto [pos, fresh] = conv_index.try_emplace(items[i]->req.req.conv, convs.size());
+        if (fresh) convs.emplace_back(items[i]->req.req.conv, 0);
+        ++convs[pos->second].second;
+      }
+      const auto ts = now_ms();
+      pg_array ids, counts;
+      for (auto& [id, k] : convs) {
+        ids.add(id);
+        counts.add(k);
+      }
+      const param ups[] = {std::string_view(ids.str()), std::string_view(counts.str()), ts};
+      auto up = c.query(
+          "UPDATE conversations c SET last_seq = c.last_seq + x.n, last_ms = CAST($3 AS BIGINT) "
+          "FROM unnest(CAST($1 AS BIGINT[]), CAST($2 AS BIGINT[])) AS x(id, n) WHERE c.id = x.id "
+          "RETURNING c.id, c.last_seq",
+          ups);
+      if (!up) return fail_all(to_error(up.error()));
+      std::vector<std::int64_t> next(convs.size(), 0);  // the next seq to hand out, per conversation
+      for (auto& r : *up) {
+        auto ci = conv_index.find(r.i64(0));
+        if (ci != conv_index.end()) next[ci->second] = r.i64(1) - convs[ci->second].second + 1;
+      }
+      for (std::size_t k = 0; k < convs.size(); ++k)
+        if (next[k] == 0) return fail_all(make_error(errc::not_found, "no such conversation"));
+
+      // 3. the append
+      pg_array a_conv, a_seq, a_sender, a_dev, a_cli, a_body, a_ctype, a_reply;
+      std::vector<std::int64_t> seqs(n, 0);
+      std::map<std::pair<id_t, std::int64_t>, std::size_t> by_event;  // (conv, seq) -> item
+      for (auto i : valid) {
+        const auto& rq = items[i]->req.req;
+        seqs[i] = next[conv_index[rq.conv]]++;
+        by_event.emplace(std::pair{rq.conv, seqs[i]}, i);
+        a_conv.add(rq.conv);
+        a_seq.add(seqs[i]);
+        a_sender.add(rq.user);
+        a_dev.add(rq.device);
+        rq.client_id.empty() ? a_cli.add_null() : a_cli.add_text(rq.client_id);
+        a_body.add_text(rq.text);
+        a_ctype.add_text(rq.content_type);
+        a_reply.add(rq.reply_to);
+      }
+      const param aps[] = {std::string_view(a_conv.str()), std::string_view(a_seq.str()),   std::string_view(a_sender.str()),
+                           std::string_view(a_dev.str()),  std::string_view(a_cli.str()),   ts,
+                           std::string_view(a_body.str()), std::string_view(a_ctype.str()), std::string_view(a_reply.str())};
+      auto ap = c.query(
+          "WITH x AS (SELECT * FROM unnest(CAST($1 AS BIGINT[]), CAST($2 AS BIGINT[]), CAST($3 AS BIGINT[]), "
+          "CAST($4 AS BIGINT[]), CAST($5 AS TEXT[]), CAST($7 AS TEXT[]), CAST($8 AS TEXT[]), CAST($9 AS BIGINT[])) "
+          "WITH ORDINALITY AS t(conv_id, seq, sender_id, device_id, client_id, body, content_type, reply_to, i)), "
+          "e AS (INSERT INTO events (conv_id, seq, kind, sender_id, device_id, client_id, ts_ms, body, content_type, reply_to, data) "
+          "SELECT conv_id, seq, 'message', sender_id, device_id, client_id, CAST($6 AS BIGINT), body, content_type, reply_to, '' "
+          "FROM x), "
+          "s AS (INSERT INTO stream (user_id, pos, conv_id, seq) SELECT m.user_id, "
+          "COALESCE((SELECT MAX(y.pos) FROM stream y WHERE y.user_id = m.user_id), 0) "
+          "+ row_number() OVER (PARTITION BY m.user_id ORDER BY x.i), x.conv_id, x.seq "
+          "FROM x JOIN members m ON m.conv_id = x.conv_id AND m.left_seq IS NULL RETURNING user_id, pos, conv_id, seq), "
+          "r AS (UPDATE members m SET read_seq = y.seq, delivered_seq = y.seq "
+          "FROM (SELECT conv_id, sender_id, MAX(seq) AS seq FROM x GROUP BY conv_id, sender_id) y "
+          "WHERE m.conv_id = y.conv_id AND m.user_id = y.sender_id AND m.read_seq < y.seq) "
+          "SELECT user_id, pos, conv_id, seq FROM s",
+          aps);
+      if (!ap) {
+        // As in commit_event_pg: a unique key taken meanwhile by another node (the same send, or
+        // a stream position) is resolved by re-running the batch.
+        if (ap.error().code == errc::conflict) c.retry_requested = true;
+        return fail_all(to_error(ap.error()));
+      }
+      std::vector<std::vector<recipient>> to(n);
+      for (auto& r : *ap) {
+        auto e = by_event.find({r.i64(2), r.i64(3)});
+        if (e != by_event.end()) to[e->second].push_back({r.i64(0), r.i64(1)});
+      }
+      for (auto i : valid) {
+        auto* it = items[i];
+        it->res.emplace(send_ack{it->req.req.conv, seqs[i], ts, false});
+        if (auto* sink = it->req.sink) {
+          std::sort(to[i].begin(), to[i].end(), [](auto& a, auto& b) { return a.user_id < b.user_id; });
+          it->after_commit = [sink, ev = message_event(it->req.req, ts), t = std::move(to[i]), s = seqs[i]]() mutable {
+            ev.seq = s;
+            sink->on_committed(ev, t);
+          };
+        }
+      }
+    }
+
+    // Repeats inside the group answer as the send they repeat.
+    for (std::size_t i = 0; i < n; ++i) {
+      if (lead[i] == i) continue;
+      const auto& first = *items[lead[i]]->res;
+      if (!first)
+        items[i]->res.emplace(first.error());
+      else if (first->conv != items[i]->req.req.conv)
+        items[i]->res.emplace(make_error(errc::conflict, "client_id was already used by this device in another conversation"));
+      else
+        items[i]->res.emplace(send_ack{first->conv, first->seq, first->ts_ms, true});
+    }
+    return true;
+  }
+};
+
+store::store(std::unique_ptr<executor> ex) : ex_(std::move(ex)), sends_(std::make_unique<send_group>()) {
   ex_->set_on_uncertain_commit([this] {
     if (sink_) sink_->on_uncertain();
   });
@@ -499,44 +795,7 @@ task<std::vector<member_record>> store::members(id_t actor, id_t conv) {
 // ---------------------------------------------------------------- messages
 
 task<send_ack> store::send(const send_request& req) {
-  auto* sink = sink_;
-  return ex_->write<send_ack>([sink, req](write_context& ctx) -> result<send_ack> {
-    auto& c = ctx.db;
-    // One round trip for both checks: a send seen before (by device and client id) returns its
-    // original ack whatever the membership is now; otherwise the sender must be an active member.
-    CONFAB_TRY(chk, query(c,
-                          "SELECT d.conv_id, d.seq, d.ts_ms, cv.kind, cv.last_seq, m.role, m.left_seq "
-                          "FROM (SELECT 1 AS one) x "
-                          "LEFT JOIN events d ON d.device_id = $1 AND d.client_id = $2 "
-                          "LEFT JOIN conversations cv ON cv.id = $3 "
-                          "LEFT JOIN members m ON m.conv_id = cv.id AND m.user_id = $4",
-                          {req.device, std::string_view(req.client_id), req.conv, req.user}));
-    const auto& row = (*chk)[0];
-    if (!row.is_null(0)) {
-      if (row.i64(0) != req.conv)
-        return make_error(errc::conflict, "client_id was already used by this device in another conversation");
-      return send_ack{row.i64(0), row.i64(1), row.i64(2), true};
-    }
-    if (row.is_null(3)) return make_error(errc::not_found, "no such conversation");
-    if (row.is_null(5) || !row.is_null(6)) return make_error(errc::forbidden, "not a member of this conversation");
-    const std::int64_t last_seq = row.i64(4);
-    if (req.reply_to && (*req.reply_to < 1 || *req.reply_to > last_seq))
-      return make_error(errc::invalid_field, "reply_to is not an event of this conversation");
-    event ev;
-    ev.conv = req.conv;
-    ev.kind = "message";
-    ev.sender = req.user;
-    ev.device = req.device;
-    ev.client_id = req.client_id;
-    ev.ts_ms = now_ms();
-    ev.text = req.text;
-    ev.content_type = req.content_type;
-    ev.reply_to = req.reply_to;
-    const auto ts = ev.ts_ms;
-    // The sender has read everything up to their own message.
-    CONFAB_TRY(seq, commit_event(ctx, std::move(ev), sink, req.user));
-    return send_ack{req.conv, *seq, ts, false};
-  });
+  return ex_->write_grouped<pending_send, send_ack>(*sends_, pending_send{req, sink_});
 }
 
 task<history_page> store::history(id_t user, id_t conv, std::optional<std::int64_t> before,

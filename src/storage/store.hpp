@@ -62,6 +62,8 @@ struct conv_cursor {
 // Arguments are taken by reference and copied before the call returns: the returned awaitable owns
 // everything it needs. (No by-value parameters: GCC 12 mis-destroys non-trivial temporaries
 // created inside a co_await expression.)
+class send_group;
+
 class store {
  public:
   // Takes ownership of the executor. sink may be null and may be set later, before traffic.
@@ -130,6 +132,7 @@ class store {
  private:
   std::unique_ptr<executor> ex_;
   event_sink* sink_ = nullptr;
+  std::unique_ptr<send_group> sends_;  // runs queued sends together (set-based on PostgreSQL)
 };
 
 }  // namespace confab::storage

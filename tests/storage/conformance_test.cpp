@@ -8,9 +8,11 @@
 #include <boost/asio/use_future.hpp>
 #include <gtest/gtest.h>
 
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 namespace confab::testing {
 namespace {
@@ -555,6 +557,138 @@ TEST_F(storage_conformance, failed_write_in_a_batch_leaves_the_others_intact) {
   auto h = run(st_->history(a, conv, std::nullopt, std::nullopt, 100));
   EXPECT_EQ(static_cast<int>(h->events.size()), ok + 1);
   for (std::size_t i = 0; i < h->events.size(); ++i) EXPECT_EQ(h->events[i].seq, static_cast<std::int64_t>(i + 1));
+}
+
+// Sends queued while the writer is busy run as one group (set-based on PostgreSQL): each gets the
+// answer it would get alone, in queue order, and the appended events, streams, read pointers and
+// published events are exactly those of running them one by one.
+TEST_F(storage_conformance, sends_queued_together_get_the_answers_they_would_get_alone) {
+  id_t a = user("alice"), b = user("bob"), c = user("carol"), e = user("eve");
+  id_t g = *run(st_->create_group(a, 1, "g", {b, c}));
+  id_t d = run(st_->create_direct(a, 1, b))->conv;
+  must_send(a, 1, g, "before");  // g: created = 1, "before" = 2
+  sink_.seen.clear();
+
+  // Awkward texts for the PostgreSQL array literals: quotes, backslashes, braces, commas, NULL.
+  const std::string odd = "he said \"hi\" \\ {a,b} NULL, \xc3\xbc \xf0\x9f\x98\x80";
+  struct q {
+    send_request req;
+    errc want;  // errc::ok: appended (or a repeat's ack)
+  };
+  std::vector<q> qs = {
+      {{a, 1, g, "m1", "one", "text/plain", std::nullopt}, errc::ok},
+      {{a, 1, d, "m2", odd, "text/plain", std::nullopt}, errc::ok},
+      {{e, 4, g, "m3", "x", "text/plain", std::nullopt}, errc::forbidden},          // not a member
+      {{a, 1, g, "m1", "one", "text/plain", std::nullopt}, errc::ok},               // a repeat of m1
+      {{a, 1, d, "m1", "one", "text/plain", std::nullopt}, errc::conflict},         // m1 in another conv
+      {{a, 1, g, "before", "x", "text/plain", std::nullopt}, errc::ok},             // a repeat of a commit
+      {{a, 1, g, "m4", "NULL", "text/plain", std::int64_t{2}}, errc::ok},           // reply to "before"
+      {{a, 1, g, "m5", "x", "text/plain", std::int64_t{99}}, errc::invalid_field},  // reply to nothing
+      {{b, 2, g, "m6", "", "text/plain", std::nullopt}, errc::ok},
+      {{b, 2, 999999, "m7", "x", "text/plain", std::nullopt}, errc::not_found},
+      {{c, 3, g, "m8", "{}", "text/plain", std::nullopt}, errc::ok},
+  };
+
+  // Hold the writer thread, queue every send, then let it go: they all land in one batch.
+  std::promise<void> open_gate, running;
+  std::thread holder([&] {
+    (void)be_->executor()->run_exclusive([&](storage::connection&) -> storage::db_result<void> {
+      running.set_value();
+      open_gate.get_future().wait();
+      return {};
+    });
+  });
+  running.get_future().wait();
+  std::vector<std::future<result<send_ack>>> fs;
+  for (auto& x : qs) fs.push_back(asio::co_spawn(ioc_, st_->send(x.req), asio::use_future));
+  ioc_.restart();
+  ioc_.poll();  // every send is queued now
+  open_gate.set_value();
+  ioc_.run();
+  holder.join();
+
+  std::vector<result<send_ack>> rs;
+  for (auto& f : fs) rs.push_back(f.get());
+  for (std::size_t i = 0; i < qs.size(); ++i) {
+    if (qs[i].want == errc::ok)
+      ASSERT_TRUE(rs[i]) << i << ": " << rs[i].error().message;
+    else
+      ASSERT_FALSE(rs[i]) << i;
+    if (!rs[i]) {
+      EXPECT_EQ(rs[i].error().code, qs[i].want) << i;
+    }
+  }
+  // New messages take the next seqs of their conversation in queue order.
+  EXPECT_EQ(rs[0]->seq, 3);
+  EXPECT_EQ(rs[6]->seq, 4);
+  EXPECT_EQ(rs[8]->seq, 5);
+  EXPECT_EQ(rs[10]->seq, 6);
+  EXPECT_EQ(rs[1]->seq, 2);  // d: created = 1
+  for (int i : {0, 1, 6, 8, 10}) EXPECT_FALSE(rs[i]->duplicate) << i;
+  // Repeats answer with the original ack.
+  EXPECT_TRUE(rs[3]->duplicate);
+  EXPECT_EQ(rs[3]->seq, rs[0]->seq);
+  EXPECT_EQ(rs[3]->ts_ms, rs[0]->ts_ms);
+  EXPECT_TRUE(rs[5]->duplicate);
+  EXPECT_EQ(rs[5]->seq, 2);
+
+  // What was stored: each message once, with its text, sender and reply.
+  auto h = run(st_->history(c, g, std::nullopt, std::nullopt, 100));
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->events.size(), 6u);
+  const std::vector<std::string> texts = {"hi", "one", "NULL", "", "{}"};
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    EXPECT_EQ(h->events[i + 1].seq, static_cast<std::int64_t>(i + 2));
+    EXPECT_EQ(h->events[i + 1].text, texts[i]);
+  }
+  EXPECT_EQ(h->events[3].reply_to, std::optional<std::int64_t>(2));
+  EXPECT_EQ(h->events[4].sender, b);
+  auto hd = run(st_->history(b, d, std::nullopt, std::nullopt, 100));
+  ASSERT_EQ(hd->events.size(), 2u);
+  EXPECT_EQ(hd->events[1].text, odd);
+  EXPECT_EQ(hd->events[1].client_id, "m2");
+
+  // Every member's stream is gapless, holds each event once, and g's events in seq order.
+  for (id_t u : {a, b, c}) {
+    auto items = stream(u);
+    std::int64_t last_g = 0;
+    std::set<std::pair<id_t, std::int64_t>> uniq;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      EXPECT_EQ(items[i].pos, static_cast<std::int64_t>(i + 1)) << "user " << u;
+      EXPECT_TRUE(uniq.insert({items[i].ev.conv, items[i].ev.seq}).second);
+      if (items[i].ev.conv == g) {
+        EXPECT_GT(items[i].ev.seq, last_g);
+        last_g = items[i].ev.seq;
+      }
+    }
+    EXPECT_EQ(last_g, 6) << "user " << u;
+  }
+  EXPECT_EQ(stream(e).size(), 0u);
+
+  // Senders have read up to their own last message; others' messages count as unread.
+  auto ca = run(st_->conversation(a, g));
+  auto cb = run(st_->conversation(b, g));
+  ASSERT_TRUE(ca && cb);
+  EXPECT_EQ(ca->read_seq, 4);
+  EXPECT_EQ(ca->unread, 2);  // bob's and carol's
+  EXPECT_EQ(cb->read_seq, 5);
+  EXPECT_EQ(cb->unread, 1);  // carol's
+
+  // The sink saw each new message once, per conversation in seq order, with every member's
+  // stream position.
+  std::map<id_t, std::vector<std::int64_t>> published;
+  for (auto& [ev, to] : sink_.seen) {
+    published[ev.conv].push_back(ev.seq);
+    EXPECT_EQ(to.size(), ev.conv == g ? 3u : 2u);
+    for (auto& r : to) {
+      auto items = stream(r.user_id, r.pos - 1);
+      ASSERT_FALSE(items.empty());
+      EXPECT_EQ(items[0].ev.conv, ev.conv);
+      EXPECT_EQ(items[0].ev.seq, ev.seq);
+    }
+  }
+  EXPECT_EQ(published[g], (std::vector<std::int64_t>{3, 4, 5, 6}));
+  EXPECT_EQ(published[d], (std::vector<std::int64_t>{2}));
 }
 
 }  // namespace

@@ -63,38 +63,46 @@ class executor_test : public ::testing::Test {
     ex->set_on_uncertain_commit([this] { ++uncertain_; });
     return ex;
   }
-  // Queues n writes while the writer is held by a gate job, so the n share one batch; job i fails
-  // when fail(i).
-  std::vector<result<int>> write_batch(executor& ex, int n, std::function<bool(int)> fail = [](int) { return false; }) {
+  // Runs queue() (which queues writes on ioc_) while the writer is held by a gate job, so that
+  // everything it queues shares one batch; then runs them all.
+  void gated(executor& ex, const std::function<void()>& queue) {
     std::promise<void> open, running;
     std::shared_future<void> gate = open.get_future().share();
     auto gate_running = running.get_future();
     auto signalled = std::make_shared<std::atomic<bool>>(false);
-    auto gated = asio::co_spawn(ioc_, ex.write<int>([gate, &running, signalled](write_context&) -> result<int> {
-                                  if (!signalled->exchange(true)) running.set_value();  // a re-run must not set it twice
-                                  gate.wait();
-                                  return 0;
-                                }),
-                                asio::use_future);
+    auto held = asio::co_spawn(ioc_, ex.write<int>([gate, &running, signalled](write_context&) -> result<int> {
+                                 if (!signalled->exchange(true)) running.set_value();  // a re-run must not set it twice
+                                 gate.wait();
+                                 return 0;
+                               }),
+                               asio::use_future);
     ioc_.poll();
-    // Regression (flaky under load): queue the n jobs only once the writer is inside the gate
-    // job, or it may take some of them into the gate's batch and split the n over two batches.
+    // Regression (flaky under load): queue the jobs only once the writer is inside the gate
+    // job, or it may take some of them into the gate's batch and split them over two batches.
     gate_running.wait();
-    std::vector<std::future<result<int>>> fs;
-    for (int i = 0; i < n; ++i)
-      fs.push_back(asio::co_spawn(ioc_,
-                                  ex.write<int>([this, i, fail](write_context& ctx) -> result<int> {
-                                    ++runs_;
-                                    (void)ctx.db.query("job " + std::to_string(i), {});
-                                    if (fail(i)) return make_error(errc::forbidden, "no");
-                                    ctx.after_commit = [this] { ++hooks_; };
-                                    return i;
-                                  }),
-                                  asio::use_future));
+    queue();
     ioc_.poll();  // every job is queued now
     open.set_value();
     ioc_.run();
-    (void)gated.get();
+    (void)held.get();
+  }
+  std::future<result<int>> queue_job(executor& ex, int i, std::function<bool(int)> fail) {
+    return asio::co_spawn(ioc_,
+                          ex.write<int>([this, i, fail](write_context& ctx) -> result<int> {
+                            ++runs_;
+                            (void)ctx.db.query("job " + std::to_string(i), {});
+                            if (fail(i)) return make_error(errc::forbidden, "no");
+                            ctx.after_commit = [this] { ++hooks_; };
+                            return i;
+                          }),
+                          asio::use_future);
+  }
+  // Queues n writes in one batch; job i fails when fail(i).
+  std::vector<result<int>> write_batch(executor& ex, int n, std::function<bool(int)> fail = [](int) { return false; }) {
+    std::vector<std::future<result<int>>> fs;
+    gated(ex, [&] {
+      for (int i = 0; i < n; ++i) fs.push_back(queue_job(ex, i, fail));
+    });
     std::vector<result<int>> out;
     for (auto& f : fs) out.push_back(f.get());
     return out;
@@ -171,6 +179,83 @@ TEST_F(executor_test, a_failing_savepoint_aborts_the_batch_instead_of_running_jo
   EXPECT_EQ(failed, 3);  // the whole batch fails; nothing ran after the broken savepoint
   EXPECT_EQ(runs_, 1);
   EXPECT_EQ(hooks_, 0);
+}
+
+// A write group that records its calls; a negative request fails on its own, and roll_back makes
+// the whole call fail (every item an error), as a failed set-based statement would.
+struct recording_group final : write_group<int, int> {
+  explicit recording_group(std::atomic<int>& h) : hooks(h) {}
+  bool run(connection& c, std::span<item* const> items) override {
+    sizes.push_back(items.size());
+    (void)c.query("group of " + std::to_string(items.size()), {});
+    for (auto* it : items) {
+      if (roll_back) {
+        it->res.emplace(make_error(errc::unavailable, "statement failed"));
+      } else if (it->req < 0) {
+        it->res.emplace(make_error(errc::forbidden, "no"));
+      } else {
+        it->res.emplace(it->req);
+        it->after_commit = [this] { ++hooks; };
+      }
+    }
+    return !roll_back;
+  }
+  std::atomic<int>& hooks;
+  std::vector<std::size_t> sizes;
+  bool roll_back = false;
+};
+
+TEST_F(executor_test, consecutive_grouped_writes_run_as_one_call_in_one_savepoint) {
+  auto ex = make();
+  recording_group g(hooks_);
+  std::vector<std::future<result<int>>> fs;
+  auto never = [](int) { return false; };
+  gated(*ex, [&] {
+    fs.push_back(queue_job(*ex, 0, never));
+    for (int r : {1, -2, 3}) fs.push_back(asio::co_spawn(ioc_, ex->write_grouped(g, r), asio::use_future));
+    fs.push_back(queue_job(*ex, 4, never));
+    for (int r : {5, 6}) fs.push_back(asio::co_spawn(ioc_, ex->write_grouped(g, r), asio::use_future));
+  });
+  ex->stop();
+  EXPECT_EQ(g.sizes, (std::vector<std::size_t>{3, 2}));
+  std::vector<result<int>> rs;
+  for (auto& f : fs) rs.push_back(f.get());
+  EXPECT_EQ(*rs[0], 0);
+  EXPECT_EQ(*rs[1], 1);
+  EXPECT_EQ(rs[2].error().code, errc::forbidden);  // fails alone; the group's call succeeded
+  EXPECT_EQ(*rs[3], 3);
+  EXPECT_EQ(*rs[4], 4);
+  EXPECT_EQ(*rs[5], 5);
+  EXPECT_EQ(*rs[6], 6);
+  EXPECT_EQ(hooks_, 6);  // the two jobs and the four successful grouped writes
+  // Four units (job, group, job, group): four savepoints, none rolled back, one COMMIT (plus the
+  // gate job's own batch: one savepoint, one COMMIT).
+  EXPECT_EQ(count("SAVEPOINT confab_job") + count("RELEASE SAVEPOINT confab_job; SAVEPOINT confab_job"), 1 + 4);
+  EXPECT_EQ(count("ROLLBACK TO SAVEPOINT confab_job; RELEASE SAVEPOINT confab_job; SAVEPOINT confab_job"), 0);
+  EXPECT_EQ(count("COMMIT"), 1 + 1);
+}
+
+TEST_F(executor_test, a_failed_group_is_rolled_back_alone_and_the_rest_commit) {
+  auto ex = make();
+  recording_group g(hooks_);
+  g.roll_back = true;
+  std::vector<std::future<result<int>>> fs;
+  auto never = [](int) { return false; };
+  gated(*ex, [&] {
+    fs.push_back(queue_job(*ex, 0, never));
+    for (int r : {1, 2}) fs.push_back(asio::co_spawn(ioc_, ex->write_grouped(g, r), asio::use_future));
+    fs.push_back(queue_job(*ex, 3, never));
+  });
+  ex->stop();
+  std::vector<result<int>> rs;
+  for (auto& f : fs) rs.push_back(f.get());
+  EXPECT_EQ(*rs[0], 0);
+  EXPECT_EQ(rs[1].error().code, errc::unavailable);
+  EXPECT_EQ(rs[2].error().code, errc::unavailable);
+  EXPECT_EQ(*rs[3], 3);
+  EXPECT_EQ(hooks_, 2);  // only the jobs'
+  EXPECT_EQ(count("ROLLBACK TO SAVEPOINT confab_job; RELEASE SAVEPOINT confab_job; SAVEPOINT confab_job"), 1);
+  EXPECT_EQ(count("COMMIT"), 1 + 1);  // the gate job's batch, then this one
 }
 
 }  // namespace
