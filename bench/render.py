@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Renders bench/results/<mode>/*.json into docs/performance.md (between the bench markers) and
 plots into docs/img/ with gnuplot. Usage: bench/render.py bench/results/quick"""
+import glob
 import json
 import os
 import subprocess
@@ -130,21 +131,43 @@ if fan_rows:
                     ["set logscale x"], "fan-out")
 
 # 4. persistence
-out.append("### 4. Durable sends to saturation (64 closed-loop senders, 4 in flight each)")
+out.append("### 4. Durable sends to saturation (closed-loop senders over WebSocket, direct conversations)")
 out.append("")
-out.append("| backend | durable sends/s | ack p50 | p99 | max | target |")
-out.append("|---|---:|---:|---:|---:|---|")
+out.append("Each sender keeps a fixed number of sends in flight; more in flight makes group-commit batches "
+           "bigger and waits longer. The target counts only loads with p99 send→ack under 50 ms (bold: the best such).")
+out.append("")
+out.append("| backend | senders × in flight | durable sends/s | ack p50 | p99 | max | server CPU per send | target |")
+out.append("|---|---:|---:|---:|---:|---:|---:|---|")
+persist_rows = []
 for backend, target in (("sqlite", "≥ 10 000/s"), ("postgres", "≥ 20 000/s, p99 < 50 ms")):
-    r = load("persist_" + backend)
-    if r:
-        x = r["result"]
+    runs = []
+    for p in sorted(glob.glob(os.path.join(res_dir, "persist_%s_*.json" % backend))):
+        load_name = os.path.basename(p)[len("persist_%s_" % backend):-len(".json")]
+        r = load(os.path.basename(p)[:-len(".json")])
+        if r:
+            s_, i_ = (int(v) for v in load_name.split("x"))
+            runs.append((s_ * i_, load_name, r["result"]))
+    runs.sort(key=lambda t: t[0])
+    ok = [x for _, _, x in runs if x["ack_latency"].get("count") and x["ack_latency"]["p99_ms"] < 50]
+    best = max(ok, key=lambda x: x["durable_sends_per_sec"]) if ok else None
+    for _, name, x in runs:
         a = x["ack_latency"]
-        out.append("| %s | **%.0f** | %s | %s | %s | %s |" % (backend, x["durable_sends_per_sec"], ms(a, "p50_ms"), ms(a, "p99_ms"), ms(a, "max_ms"), target))
-for backend in ("sqlite", "postgres"):
-    r = load("store_" + backend)
+        rate = "%.0f" % x["durable_sends_per_sec"]
+        if x is best:
+            rate = "**" + rate + "**"
+        cpu = "%.0f µs" % (x["server_cpu_s"] * 1e6 / x["acks"]) if x.get("acks") else "–"
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            backend, name.replace("x", " × "), rate, ms(a, "p50_ms"), ms(a, "p99_ms"), ms(a, "max_ms"), cpu, target))
+out.append("")
+out.append("Storage alone (`store_send_bench`: concurrent `store::send` calls into one group, no network):")
+out.append("")
+out.append("| backend | senders | members | msgs/s | ack p50 | p99 |")
+out.append("|---|---:|---:|---:|---:|---:|")
+for name in ("store_sqlite", "store_postgres", "store_sqlite_256x2", "store_postgres_256x2"):
+    r = load(name)
     if r:
-        out.append("| %s, storage only (`store_send_bench`, 32 senders) | %.0f | %.1f | %.1f | | |" % (
-            backend, r["msgs_per_sec"], r["ack_p50_us"] / 1000, r["ack_p99_us"] / 1000))
+        out.append("| %s | %d | %d | %.0f | %.1f ms | %.1f ms |" % (
+            r["backend"], r["senders"], r["members"], r["msgs_per_sec"], r["ack_p50_us"] / 1000, r["ack_p99_us"] / 1000))
 out.append("")
 
 # 5. scale-out

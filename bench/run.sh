@@ -5,12 +5,17 @@
 #
 #   bench/run.sh quick    about two minutes: small counts, short steps
 #   bench/run.sh full     the figures published in docs/performance.md (tens of minutes)
+#   bench/run.sh full 'persist_.*|store_.*'
+#                         re-runs only the results whose names match the (bash) regex and keeps
+#                         the others of that mode, then renders all of them
 #
 # Every server it starts is stopped on exit. Nothing leaves 127.0.0.0/8.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-quick}
-[[ $mode == quick || $mode == full ]] || { echo "usage: bench/run.sh quick|full" >&2; exit 2; }
+only=${2:-}
+[[ $mode == quick || $mode == full ]] || { echo "usage: bench/run.sh quick|full [NAME_REGEX]" >&2; exit 2; }
+want() { [[ -z $only || $1 =~ ^($only)$ ]]; }
 
 scripts/install-deps.sh --test
 pkgs=(libbenchmark-dev gnuplot-nox)
@@ -25,7 +30,8 @@ cmake --build build/release --target confabd confab-bench store_send_bench micro
 
 bin=build/release
 out=bench/results/$mode
-rm -rf "$out" && mkdir -p "$out"
+if [[ -z $only ]]; then rm -rf "$out"; fi
+mkdir -p "$out"
 work=$(mktemp -d /tmp/confab-bench.XXXXXX)
 chmod 755 "$work"  # the PostgreSQL server runs as postgres when we are root
 pids=()
@@ -53,15 +59,18 @@ start_node() {
 stop_node() { kill "$1"; wait "$1" 2>/dev/null || true; }
 bench() {  # bench RESULT_NAME ARGS...
   local name=$1; shift
+  want "$name" || return 0
   echo "=== $name: confab-bench $*"
   "$bin/bench/confab-bench" "$@" --json "$out/$name.json" --max-seconds 900 >/dev/null 2>"$work/$name.err" || {
     echo "confab-bench $name failed (exit $?):"; tail -5 "$work/$name.err"; }
 }
 
 if [[ $mode == quick ]]; then
-  idle_n=(5000); chat_rates=500,1000,2000; step=3; fan=(10 100); fan_rate=(300 60); persist_s=4; storm_n=2000; hist_n=20000; hist_pages=500
+  idle_n=(5000); chat_rates=500,1000,2000; step=3; fan=(10 100); fan_rate=(300 60); persist_s=4; persist_load=(64x4 256x4)
+  storm_n=2000; hist_n=20000; hist_pages=500
 else
-  idle_n=(5000 19000); chat_rates=500,1000,2000,4000,8000; step=8; fan=(10 100 1000); fan_rate=(2000 1000 150); persist_s=15; storm_n=10000; hist_n=1000000; hist_pages=5000
+  idle_n=(5000 19000); chat_rates=500,1000,2000,4000,8000; step=8; fan=(10 100 1000); fan_rate=(2000 1000 150); persist_s=15
+  persist_load=(64x4 128x4 256x4 512x4); storm_n=10000; hist_n=1000000; hist_pages=5000
 fi
 
 # --- SQLite, one node
@@ -83,7 +92,7 @@ for backend in sqlite postgres; do
     bench storm storm --target "127.0.0.1:$port" --pid "$pid" --devices "$storm_n" --group-size 10 --pending 5 --sources 4
     bench history history --target "127.0.0.1:$port" --pid "$pid" --messages "$hist_n" --pages "$hist_pages"
   fi
-  if [[ $backend == sqlite && $mode == full ]]; then
+  if [[ $backend == sqlite && $mode == full ]] && want idle_100k; then
     # 100 000 idle connections over six nodes (a process may hold 20 000 files): six confabd on
     # their own SQLite files, one generator process per node, all at once.
     stop_node "$pid"
@@ -117,7 +126,12 @@ PY
     start_node "$backend" "${storage[@]}"
   fi
   bench "chat_${backend}" chat --target "127.0.0.1:$port" --pid "$pid" --pairs 500 --rates "$chat_rates" --duration "$step"
-  bench "persist_${backend}" persist --target "127.0.0.1:$port" --pid "$pid" --senders 64 --inflight 4 --duration "$persist_s"
+  # Closed loop at rising concurrency (senders x sends in flight each): durable sends/s and ack
+  # latency; more in flight means bigger group-commit batches and longer waits.
+  for load in "${persist_load[@]}"; do
+    bench "persist_${backend}_${load}" persist --target "127.0.0.1:$port" --pid "$pid" --senders "${load%x*}" \
+      --inflight "${load#*x}" --duration "$persist_s"
+  done
   stop_node "$pid"
 done
 
@@ -147,10 +161,26 @@ for count in 1 2 3; do
 done
 
 # --- storage and micro-benchmarks
-echo "=== store_send_bench"
-"$bin/bench/store_send_bench" sqlite "$work/store.db" 32 3000 10 >"$out/store_sqlite.json"
-"$bin/bench/store_send_bench" postgres "$(cat "$work/pg/dsn")" 32 3000 10 >"$out/store_postgres.json"
-echo "=== micro_bench"
+# store_send_bench ARGS: senders, messages, members (one group); a fresh database each
+store() {  # store RESULT_NAME BACKEND SENDERS MESSAGES MEMBERS
+  local name=$1 backend=$2; shift 2
+  want "$name" || return 0
+  echo "=== $name: store_send_bench $backend $*"
+  if [[ $backend == sqlite ]]; then
+    rm -f "$work/store.db"*
+    "$bin/bench/store_send_bench" sqlite "$work/store.db" "$@" >"$out/$name.json"
+  else
+    local db=${name//[^a-z0-9]/_}
+    psql "$(cat "$work/pg/dsn")" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+    local dsn; dsn=$(cat "$work/pg/dsn")
+    "$bin/bench/store_send_bench" postgres "${dsn%dbname=*}dbname=$db" "$@" >"$out/$name.json"
+  fi
+}
+store store_sqlite sqlite 32 3000 10
+store store_postgres postgres 32 3000 10
+store store_sqlite_256x2 sqlite 256 20000 2
+store store_postgres_256x2 postgres 256 20000 2
+want micro && echo "=== micro_bench" &&
 "$bin/bench/micro_bench" --benchmark_min_time=0.2 --benchmark_format=json >"$out/micro.json" 2>/dev/null
 
 { echo "{\"mode\":\"$mode\",\"date\":\"$(date -u +%F)\",\"cpus\":$(nproc),\"kernel\":\"$(uname -r)\",";
