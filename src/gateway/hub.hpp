@@ -1,7 +1,7 @@
 // The node's registry of live WebSocket sessions, and the router of everything real-time: committed
 // events, typing, receipts and presence, on this node and, through the broker, across nodes.
 //
-// Routing of committed events: on_committed (storage writer thread) delivers to this node's
+// Routing of committed events: on_committed (storage publisher thread) delivers to this node's
 // sessions of the recipients and publishes the event with its recipients' stream positions on the
 // conversation's channel (c:<conv>), and on the new members' user channels (u:<user>) when the event
 // adds members. Other nodes deliver what they receive to their own sessions; the sessions order,

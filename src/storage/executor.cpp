@@ -10,6 +10,7 @@
 namespace confab::storage {
 
 executor::executor(connection_factory factory, options opts) : factory_(std::move(factory)), opts_(opts) {
+  publisher_ = std::thread([this] { publisher_loop(); });
   writer_ = std::thread([this] { writer_loop(); });
   for (int i = 0; i < opts_.readers; ++i) readers_.emplace_back([this] { reader_loop(); });
 }
@@ -25,6 +26,12 @@ void executor::stop() {
   read_cv_.notify_all();
   write_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard lock(mu_);
+    writer_done_ = true;
+  }
+  pub_cv_.notify_all();
+  if (publisher_.joinable()) publisher_.join();
   for (auto& t : readers_)
     if (t.joinable()) t.join();
   readers_.clear();
@@ -135,10 +142,8 @@ void executor::writer_loop() {
       continue;
     }
     if (!ok) {
-      for (auto& j : batch) {
-        j->fail(make_error(errc::unavailable, "storage connection failed: " + why));
-        j->complete();
-      }
+      for (auto& j : batch) j->fail(make_error(errc::unavailable, "storage connection failed: " + why));
+      hand_off(batch, false);
       continue;
     }
     run_batch(conn, owner, batch);
@@ -201,9 +206,7 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
       // COMMIT on its own, so the driver can check that it really committed.
       auto r = conn->exec("COMMIT");
       if (r) {
-        for (auto& j : batch)
-          if (j->after_commit) j->after_commit();
-        for (auto& j : batch) j->complete();
+        hand_off(batch, false);
         return;
       }
       failure = r.error().message;
@@ -214,11 +217,8 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
         (void)conn->exec("ROLLBACK");
         log::error("storage commit failed; outcome unknown",
                    "\"error\":" + boost::json::serialize(boost::json::string(failure)));
-        for (auto& j : batch) {
-          j->fail(make_error(errc::unavailable, "storage commit failed: " + failure));
-          j->complete();
-        }
-        if (on_uncertain_commit_) on_uncertain_commit_();
+        for (auto& j : batch) j->fail(make_error(errc::unavailable, "storage commit failed: " + failure));
+        hand_off(batch, true);
         return;
       }
       restart = true;  // serialization failure at commit: nothing was committed
@@ -234,9 +234,38 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
     failure = failure.empty() ? "transaction conflict" : failure;
   }
   log::warn("storage batch failed", "\"error\":" + boost::json::serialize(boost::json::string(failure.empty() ? "retries exhausted" : failure)));
-  for (auto& j : batch) {
-    j->fail(make_error(errc::unavailable, "storage write failed: " + failure));
-    j->complete();
+  for (auto& j : batch) j->fail(make_error(errc::unavailable, "storage write failed: " + failure));
+  hand_off(batch, false);
+}
+
+void executor::hand_off(std::vector<std::unique_ptr<job>>& batch, bool uncertain) {
+  {
+    std::unique_lock lock(mu_);
+    // Bounded: a publisher that falls behind holds the writer back instead of queueing batches
+    // (and their results) without limit.
+    pub_space_cv_.wait(lock, [&] { return published_.size() < max_published; });
+    published_.push_back({std::move(batch), uncertain});
+  }
+  pub_cv_.notify_one();
+}
+
+void executor::publisher_loop() {
+  for (;;) {
+    finished fin;
+    {
+      std::unique_lock lock(mu_);
+      pub_cv_.wait(lock, [&] { return writer_done_ || !published_.empty(); });
+      if (published_.empty()) return;  // the writer has stopped and everything was published
+      fin = std::move(published_.front());
+      published_.pop_front();
+    }
+    pub_space_cv_.notify_one();
+    // Hooks (live events) in batch order, then the results: a sender's ack never overtakes the
+    // event it produced, and batches are published in commit order.
+    for (auto& j : fin.batch)
+      if (j->after_commit) j->after_commit();
+    for (auto& j : fin.batch) j->complete();
+    if (fin.uncertain && on_uncertain_commit_) on_uncertain_commit_();
   }
 }
 

@@ -4,9 +4,11 @@
 // thread that takes every queued write (up to max_batch) and runs them in one transaction, each
 // inside its own savepoint: a failed write is rolled back alone, and one commit (one fsync) makes
 // the whole batch durable — group commit. A write's result is handed back only after COMMIT
-// succeeded, so "completed ok" means durable. Its after_commit hook (if the job sets one) runs on
-// the writer thread right after that commit, in batch order: the hook publishes live events, so
-// publication order equals commit order on this node.
+// succeeded, so "completed ok" means durable. Its after_commit hook (if the job sets one) runs
+// after that commit on the publisher thread, which takes finished batches from the writer in
+// commit order and runs their hooks in batch order, then hands back their results: the hook
+// publishes live events, so publication order equals commit order on this node, and the writer
+// starts the next batch while the last one is being published (at most 8 batches wait).
 //
 // Threads: read() and write() may be called from any thread; the awaiting coroutine resumes on
 // its own executor. Cancellation is not supported: a queued job runs to completion.
@@ -45,7 +47,7 @@ namespace confab::storage {
 // Passed to a write job: the connection (inside the batch transaction) and the hook slot.
 struct write_context {
   connection& db;
-  std::function<void()> after_commit;  // optional; runs on the writer thread after COMMIT
+  std::function<void()> after_commit;  // optional; runs on the publisher thread after COMMIT
 };
 
 // A kind of write that runs set-based: the executor hands every run of consecutive queued writes
@@ -116,7 +118,7 @@ class executor {
         boost::asio::use_awaitable, std::move(req));
   }
 
-  // Called on the writer thread after a COMMIT whose outcome is unknown (the connection failed
+  // Called on the publisher thread after a COMMIT whose outcome is unknown (the connection failed
   // during it): events may have been committed without their after_commit hooks. Set before use.
   void set_on_uncertain_commit(std::function<void()> fn) { on_uncertain_commit_ = std::move(fn); }
 
@@ -242,6 +244,9 @@ class executor {
   void enqueue_write(std::unique_ptr<job> j);
   void reader_loop();
   void writer_loop();
+  void publisher_loop();
+  // Queues a finished batch (results set) for the publisher; waits while it is far behind.
+  void hand_off(std::vector<std::unique_ptr<job>>& batch, bool uncertain);
   void run_batch(connection*& conn, std::unique_ptr<connection>& owner, std::vector<std::unique_ptr<job>>& batch);
   bool ensure(std::unique_ptr<connection>& c, std::string& why);
 
@@ -251,9 +256,17 @@ class executor {
   std::condition_variable read_cv_, write_cv_;
   std::deque<std::unique_ptr<job>> reads_, writes_;
   std::deque<std::function<void(connection*)>> exclusive_;
+  struct finished {
+    std::vector<std::unique_ptr<job>> batch;
+    bool uncertain = false;  // the COMMIT's outcome is unknown: on_uncertain_commit after it
+  };
+  static constexpr std::size_t max_published = 8;
+  std::deque<finished> published_;  // batches waiting for the publisher, in commit order
+  std::condition_variable pub_cv_, pub_space_cv_;
+  bool writer_done_ = false;  // set by stop() once the writer has joined
   bool stopping_ = false;
   std::vector<std::thread> readers_;
-  std::thread writer_;
+  std::thread writer_, publisher_;
   std::function<void()> on_uncertain_commit_;
 };
 

@@ -11,7 +11,7 @@
 //  - send() with a (device, client_id) pair seen before returns the original ack and writes
 //    nothing.
 //  - A write that completed ok is committed (durable per the backend's settings).
-//  - After each committed event, the sink (if set) is called on the storage writer thread, in
+//  - After each committed event, the sink (if set) is called on the storage publisher thread, in
 //    commit order, with the event and its recipients. It must not block.
 // Errors: errc::not_found, forbidden, conflict, invalid_field for the caller's mistakes;
 // errc::unavailable when the database failed (retry is safe: sends are idempotent).
@@ -33,13 +33,14 @@ namespace confab::storage {
 template <class T>
 using task = boost::asio::awaitable<result<T>>;
 
-// Receives each committed event. Called on the writer thread; must be quick and thread-safe.
+// Receives each committed event. Called on the storage publisher thread (one thread, commit
+// order); must be quick and thread-safe.
 class event_sink {
  public:
   virtual ~event_sink() = default;
   virtual void on_committed(const event& ev, std::span<const recipient> to) = 0;
   // A COMMIT's outcome is unknown: events may have been committed without on_committed. Live
-  // readers should re-check storage. Called on the writer thread.
+  // readers should re-check storage. Called on the publisher thread.
   virtual void on_uncertain() {}
 };
 

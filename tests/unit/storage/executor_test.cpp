@@ -258,5 +258,49 @@ TEST_F(executor_test, a_failed_group_is_rolled_back_alone_and_the_rest_commit) {
   EXPECT_EQ(count("COMMIT"), 1 + 1);  // the gate job's batch, then this one
 }
 
+// The writer does not wait for a batch's hooks (live-event publication): it commits the next
+// batch meanwhile, and the publisher still hands results back in commit order.
+TEST_F(executor_test, the_next_batch_commits_while_the_last_one_is_being_published) {
+  auto ex = make();
+  std::promise<void> hook_started, release_hook, b_ran;
+  auto release = release_hook.get_future().share();
+  std::vector<int> completed;  // result order, recorded on ioc_'s thread
+  auto a = asio::co_spawn(
+      ioc_,
+      [&]() -> asio::awaitable<void> {
+        auto r = co_await ex->write<int>([&](write_context& ctx) -> result<int> {
+          ctx.after_commit = [&] {
+            hook_started.set_value();
+            release.wait();
+          };
+          return 1;
+        });
+        completed.push_back(r ? *r : -1);
+      },
+      asio::use_future);
+  ioc_.poll();
+  hook_started.get_future().wait();  // the publisher is inside batch 1's hook
+  auto b = asio::co_spawn(
+      ioc_,
+      [&]() -> asio::awaitable<void> {
+        auto r = co_await ex->write<int>([&](write_context&) -> result<int> {
+          b_ran.set_value();
+          return 2;
+        });
+        completed.push_back(r ? *r : -1);
+      },
+      asio::use_future);
+  ioc_.poll();
+  // Batch 2 runs although batch 1's hook has not returned (bounded wait: a failure, not a hang).
+  EXPECT_EQ(b_ran.get_future().wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  release_hook.set_value();
+  ioc_.run();
+  a.get();
+  b.get();
+  ex->stop();
+  EXPECT_EQ(completed, (std::vector<int>{1, 2}));
+  EXPECT_EQ(count("COMMIT"), 2);
+}
+
 }  // namespace
 }  // namespace confab::storage
