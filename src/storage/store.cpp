@@ -291,6 +291,8 @@ result<send_ack> send_one(write_context& ctx, const send_request& req, event_sin
   return send_ack{req.conv, *seq, ts, false};
 }
 
+bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
+
 // A PostgreSQL array literal, built element by element: {1,NULL,"a \"b\""}.
 class pg_array {
  public:
@@ -345,7 +347,18 @@ class pg_array {
 class send_group final : public write_group<pending_send, send_ack> {
  public:
   bool run(connection& c, std::span<item* const> items) override {
-    return c.dialect() == "postgres" ? run_pg(c, items) : run_each(c, items);
+    // A string PostgreSQL cannot hold would fail the whole group's statement there: refuse that
+    // send alone, on both backends (the API refuses it before; this keeps others' sends safe).
+    std::vector<item*> ok;
+    ok.reserve(items.size());
+    for (auto* it : items) {
+      const auto& rq = it->req.req;
+      if (has_nul(rq.text) || has_nul(rq.client_id) || has_nul(rq.content_type))
+        it->res.emplace(make_error(errc::invalid_field, "a send's strings must not contain NUL characters"));
+      else
+        ok.push_back(it);
+    }
+    return c.dialect() == "postgres" ? run_pg(c, ok) : run_each(c, ok);
   }
 
  private:

@@ -569,7 +569,8 @@ TEST_F(storage_conformance, sends_queued_together_get_the_answers_they_would_get
   must_send(a, 1, g, "before");  // g: created = 1, "before" = 2
   sink_.seen.clear();
 
-  // Awkward texts for the PostgreSQL array literals: quotes, backslashes, braces, commas, NULL.
+  // Awkward texts for the PostgreSQL array literals: quotes, backslashes, braces, commas, NULL; and
+  // a NUL character, which fails that send alone (PostgreSQL text cannot hold it).
   const std::string odd = "he said \"hi\" \\ {a,b} NULL, \xc3\xbc \xf0\x9f\x98\x80";
   struct q {
     send_request req;
@@ -587,6 +588,7 @@ TEST_F(storage_conformance, sends_queued_together_get_the_answers_they_would_get
       {{b, 2, g, "m6", "", "text/plain", std::nullopt}, errc::ok},
       {{b, 2, 999999, "m7", "x", "text/plain", std::nullopt}, errc::not_found},
       {{c, 3, g, "m8", "{}", "text/plain", std::nullopt}, errc::ok},
+      {{c, 3, g, "m9", std::string("nul\0inside", 10), "text/plain", std::nullopt}, errc::invalid_field},
   };
 
   // Hold the writer thread, queue every send, then let it go: they all land in one batch.
