@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -66,6 +67,7 @@ bool parse_endpoint(const std::string& s, tcp::endpoint& ep) {
 struct server_usage {
   double cpu_s = 0;
   long rss_kib = 0;
+  std::map<std::pair<int, int>, double> threads;  // (pid, tid) -> CPU seconds
 };
 server_usage usage(const options& o) {
   server_usage u;
@@ -73,8 +75,19 @@ server_usage usage(const options& o) {
     auto s = sample_proc(pid);
     u.cpu_s += s.cpu_s;
     u.rss_kib += s.rss_kib;
+    for (auto [tid, c] : thread_cpu(pid)) u.threads[{pid, tid}] = c;
   }
   return u;
+}
+// The busiest server thread's CPU seconds between two samples (on one SQLite node under fan-out:
+// the storage writer, which commits every batch and runs the hub's routing).
+double busiest_thread_cpu(const server_usage& before, const server_usage& after) {
+  double best = 0;
+  for (auto& [k, c] : after.threads) {
+    auto it = before.threads.find(k);
+    best = std::max(best, c - (it == before.threads.end() ? 0.0 : it->second));
+  }
+  return best;
 }
 
 struct fleet {
@@ -263,6 +276,8 @@ json::object measure_groups(fleet& f, const options& o, const std::vector<std::i
           {"deliver_latency", st.deliver.to_json()},
           {"server_cpu_s", cpu},
           {"server_cpu_us_per_delivery", st.deliveries ? cpu * 1e6 / static_cast<double>(st.deliveries) : 0.0},
+          {"server_busiest_thread_cpu_us_per_delivery",
+           st.deliveries ? busiest_thread_cpu(before, after) * 1e6 / static_cast<double>(st.deliveries) : 0.0},
           {"server_rss_kib", after.rss_kib},
           {"violations", violations(st)}};
 }
