@@ -32,12 +32,13 @@ constexpr std::size_t max_batch_bytes = 256 * 1024;
 }  // namespace
 
 ws_session::ws_session(beast::tcp_stream&& stream, api& api, std::shared_ptr<hub> hub, std::shared_ptr<void> slot)
-    : ws_(std::move(stream)),
+    // The plain socket: the WebSocket's own timeouts apply, and tcp_stream's timers would cost
+    // memory on every idle connection.
+    : ws_(stream.release_socket()),
       api_(api),
       hub_(std::move(hub)),
       slot_(std::move(slot)),
       opts_(api.opts()),
-      wake_writer_(ws_.get_executor()),
       wake_catch_up_(ws_.get_executor()),
       hello_timer_(ws_.get_executor()) {}
 
@@ -55,16 +56,92 @@ auto ws_session::on_exit(const char* what) {
       log::error("websocket session failed",
                  "\"in\":\"" + std::string(what) + "\",\"error\":" + json::serialize(json::string(ex.what())));
     }
-    // Wake the other coroutines so they end (and the session detaches), then drop the socket: a
-    // close frame cannot be trusted to go out after a bug.
+    // Wake the writer and catch-up so they end (and the session detaches), then drop the socket:
+    // a close frame cannot be trusted to go out after a bug.
     self->close_later(1011, "internal error");
     beast::error_code ec;
-    self->ws_.next_layer().socket().close(ec);
+    self->ws_.next_layer().close(ec);
   };
 }
 
 void ws_session::start(beast::http::request<beast::http::string_body> req) {
-  asio::co_spawn(ws_.get_executor(), run(std::move(req)), on_exit("reader"));
+  websocket::stream_base::timeout t{};
+  t.handshake_timeout = opts_.handshake_timeout;
+  t.idle_timeout = opts_.idle_timeout;
+  t.keep_alive_pings = true;
+  ws_.set_option(t);
+  // Until hello succeeds, nothing larger than a request is accepted (closed with 1009).
+  ws_.read_message_max(opts_.max_frame_bytes);
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(beast::http::field::server, "confabd"); }));
+  // The upgrade request lives only until the handshake completes.
+  auto r = std::make_unique<beast::http::request<beast::http::string_body>>(std::move(req));
+  auto& ref = *r;
+  ws_.async_accept(ref, [self = shared_from_this(), r = std::move(r)](beast::error_code ec) { self->on_accepted(ec); });
+}
+
+void ws_session::on_accepted(beast::error_code ec) {
+  if (ec) return;
+  hello_timer_.expires_after(opts_.handshake_timeout);
+  hello_timer_.async_wait([w = weak_from_this()](beast::error_code tec) {
+    auto s = w.lock();
+    if (!tec && s && !s->who_) s->close_later(1008, "no hello within the handshake timeout");
+  });
+  read_next();
+}
+
+void ws_session::read_next() {
+  ws_.async_read(rbuf_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+}
+
+void ws_session::on_read(beast::error_code ec) {
+  if (ec) {
+    if (ec == websocket::error::message_too_big)
+      log::info("websocket frame over hard limit", "\"limit\":" + std::to_string(opts_.hard_frame_bytes));
+    end_reading();
+    return;
+  }
+  if (closing_) {  // kicked (revoked, shutting down) while the frame was arriving
+    end_reading();
+    return;
+  }
+  const bool text_frame = ws_.got_text();
+  std::string text = text_frame ? beast::buffers_to_string(rbuf_.data()) : std::string();
+  rbuf_.clear();
+  rbuf_.shrink_to_fit();  // an idle connection keeps no read buffer
+  if (!text_frame) {
+    enqueue(protocol::error_frame(nullptr, make_error(errc::malformed, "frames must be text (JSON)")));
+    read_next();
+    return;
+  }
+  // One request at a time: the next read starts once this one is handled.
+  auto task = handle(std::move(text));
+  asio::co_spawn(ws_.get_executor(), std::move(task), [self = shared_from_this(), exit = on_exit("reader")](std::exception_ptr e) {
+    if (e) {
+      exit(e);
+      return;
+    }
+    if (self->closing_)
+      self->end_reading();
+    else
+      self->read_next();
+  });
+}
+
+void ws_session::end_reading() {
+  if (!closing_) closing_.emplace(1000, "");  // no further frames; the writer closes and ends
+  if (!writing_) write_next();
+  wake_catch_up_.cancel();
+  hello_timer_.cancel();
+}
+
+void ws_session::drain_inbox() {
+  std::vector<std::pair<std::int64_t, frame>> batch;
+  {
+    std::lock_guard lock(inbox_mu_);
+    batch.swap(inbox_);
+  }
+  for (auto& [pos, ev] : batch) on_live(pos, ev);
 }
 
 void ws_session::resync() {
@@ -86,7 +163,14 @@ void ws_session::recheck_device() {
 }
 
 void ws_session::deliver(std::int64_t pos, std::shared_ptr<const std::string> event_json) {
-  asio::dispatch(ws_.get_executor(), [self = shared_from_this(), pos, ev = std::move(event_json)] { self->on_live(pos, ev); });
+  bool first = false;
+  {
+    std::lock_guard lock(inbox_mu_);
+    first = inbox_.empty();
+    inbox_.emplace_back(pos, std::move(event_json));
+  }
+  // One drain per burst: events that arrive before it runs ride along, in order.
+  if (first) asio::post(ws_.get_executor(), [self = shared_from_this()] { self->drain_inbox(); });
 }
 
 void ws_session::deliver_ephemeral(std::shared_ptr<const std::string> text) {
@@ -110,7 +194,10 @@ void ws_session::on_live(std::int64_t pos, const std::shared_ptr<const std::stri
   if (syncing_ || pos <= pos_) return;  // catch-up will read it from storage, or it is a duplicate
   if (pos == pos_ + 1) {
     pos_ = pos;
-    enqueue(protocol::event_frame(pos, *event_json));
+    out_frame f;
+    f.body = event_json;
+    f.head_len = static_cast<std::uint8_t>(protocol::event_frame_head(pos, f.head.data()));
+    enqueue(std::move(f));
     return;
   }
   start_catch_up();  // a gap: fill it from storage
@@ -119,27 +206,34 @@ void ws_session::on_live(std::int64_t pos, const std::shared_ptr<const std::stri
 void ws_session::enqueue(std::string s) { enqueue(std::make_shared<const std::string>(std::move(s))); }
 
 void ws_session::enqueue(frame f) {
+  out_frame o;
+  o.body = std::move(f);
+  enqueue(std::move(o));
+}
+
+void ws_session::enqueue(out_frame f) {
   if (closing_) return;
-  outbox_bytes_ += f->size();
+  outbox_bytes_ += f.size();
   outbox_.push_back(std::move(f));
   // One frame always fits (an event may be larger than a small bound); more than that over the
   // bound means the client is not keeping up.
-  if (outbox_bytes_ > opts_.max_outbox_bytes && outbox_.size() > 1) {
+  if (outbox_bytes_ > opts_.max_outbox_bytes && outbox_.size() - out_head_ + (writing_ ? 1 : 0) > 1) {
     log::warn("slow consumer disconnected", "\"device\":" + std::to_string(who_ ? who_->device_id : 0));
     close_later(1008, "outbound queue overflow");
     return;
   }
-  wake_writer_.cancel();
+  if (!writing_) write_next();
 }
 
 void ws_session::close_later(std::uint16_t code, std::string reason) {
   if (closing_) return;
   if (code == 1008 && reason == "outbound queue overflow") {
     outbox_.clear();  // memory bound: the client resumes from its cursor
-    outbox_bytes_ = 0;
+    out_head_ = 0;
+    outbox_bytes_ = inflight_bytes_;
   }
   closing_.emplace(code, std::move(reason));
-  wake_writer_.cancel();
+  if (!writing_) write_next();
   wake_catch_up_.cancel();
   hello_timer_.cancel();
 }
@@ -148,52 +242,6 @@ void ws_session::start_catch_up() {
   if (syncing_) return;
   syncing_ = true;
   asio::co_spawn(ws_.get_executor(), catch_up(), on_exit("catch-up"));
-}
-
-asio::awaitable<void> ws_session::run(beast::http::request<beast::http::string_body> req) {
-  auto self = shared_from_this();
-  websocket::stream_base::timeout t{};
-  t.handshake_timeout = opts_.handshake_timeout;
-  t.idle_timeout = opts_.idle_timeout;
-  t.keep_alive_pings = true;
-  ws_.set_option(t);
-  // Until hello succeeds, nothing larger than a request is accepted (closed with 1009).
-  ws_.read_message_max(opts_.max_frame_bytes);
-  ws_.set_option(websocket::stream_base::decorator(
-      [](websocket::response_type& res) { res.set(beast::http::field::server, "confabd"); }));
-  auto [aec] = co_await ws_.async_accept(req, as_tuple_awaitable);
-  if (aec) co_return;
-
-  asio::co_spawn(ws_.get_executor(), writer(), on_exit("writer"));
-  hello_timer_.expires_after(opts_.handshake_timeout);
-  hello_timer_.async_wait([w = weak_from_this()](beast::error_code ec) {
-    auto s = w.lock();
-    if (!ec && s && !s->who_) s->close_later(1008, "no hello within the handshake timeout");
-  });
-
-  beast::flat_buffer buf;
-  for (;;) {
-    auto [ec, n] = co_await ws_.async_read(buf, as_tuple_awaitable);
-    if (ec) {
-      if (ec == websocket::error::message_too_big)
-        log::info("websocket frame over hard limit", "\"limit\":" + std::to_string(opts_.hard_frame_bytes));
-      break;
-    }
-    if (closing_) break;  // kicked (revoked, shutting down) while the frame was arriving
-    if (!ws_.got_text()) {
-      buf.consume(buf.size());
-      enqueue(protocol::error_frame(nullptr, make_error(errc::malformed, "frames must be text (JSON)")));
-      continue;
-    }
-    std::string text = beast::buffers_to_string(buf.data());
-    buf.consume(buf.size());
-    co_await handle(std::move(text));
-    if (closing_) break;
-  }
-  if (!closing_) closing_.emplace(1000, "");  // no further frames; wakes the writer so it ends
-  wake_writer_.cancel();
-  wake_catch_up_.cancel();
-  hello_timer_.cancel();
 }
 
 asio::awaitable<void> ws_session::handle(std::string text) {
@@ -442,53 +490,72 @@ asio::awaitable<void> ws_session::catch_up() {
   enqueue(json::serialize(json::object{{"type", "synced"}, {"pos", pos_}}));
 }
 
-asio::awaitable<void> ws_session::writer() {
-  auto self = shared_from_this();
-  std::string combined;
-  for (;;) {
-    while (!outbox_.empty()) {
-      frame f = outbox_.front();
-      // With batching on (hello "batch":true) every frame queued behind the first goes out in the
-      // same WebSocket message: one write instead of one per frame when the client falls behind.
-      std::size_t n = 1;
-      const std::string* data = f.get();
-      if (batch_ && outbox_.size() > 1) {
-        combined.assign(R"({"type":"batch","frames":[)");
-        combined += *f;
-        while (n < outbox_.size() && n < max_batch_frames && combined.size() + outbox_[n]->size() < max_batch_bytes) {
-          combined += ',';
-          combined += *outbox_[n];
-          ++n;
-        }
-        combined += "]}";
-        if (n > 1) data = &combined;
-        else n = 1;
-      }
-      ws_.text(true);
-      auto [ec, written] = co_await ws_.async_write(asio::buffer(*data), as_tuple_awaitable);
-      if (ec) {
-        outbox_.clear();
-        outbox_bytes_ = 0;
-        closing_.emplace(1006, "");
-        co_return;
-      }
-      if (!outbox_.empty() && outbox_.front() == f) {  // not cleared meanwhile (overflow)
-        for (std::size_t i = 0; i < n && !outbox_.empty(); ++i) {
-          outbox_bytes_ -= outbox_.front()->size();
-          outbox_.pop_front();
-        }
-      }
-      if (combined.capacity() > 16 * 1024) std::string().swap(combined);  // no idle memory after a burst
-      if (outbox_bytes_ <= opts_.max_outbox_bytes / 2) wake_catch_up_.cancel();
+// The writer: one write in flight; runs only while frames wait. With batching on (hello
+// "batch":true) every frame queued behind the first goes out in the same WebSocket message: one
+// write instead of one per frame when the client falls behind. Once closing and drained, it
+// sends the close frame.
+void ws_session::write_next() {
+  if (writing_) return;
+  if (out_head_ == outbox_.size()) {
+    if (outbox_.capacity()) std::vector<out_frame>().swap(outbox_);  // no idle memory
+    if (combined_.capacity()) std::string().swap(combined_);
+    out_head_ = 0;
+    if (!closing_ || close_sent_) return;
+    close_sent_ = true;
+    if (!ws_.is_open()) return;
+    writing_ = true;
+    ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(closing_->first), closing_->second),
+                    [self = shared_from_this()](beast::error_code) { self->writing_ = false; });
+    return;
+  }
+  writing_ = true;
+  ws_.text(true);
+  const std::size_t queued = outbox_.size() - out_head_;
+  if (batch_ && queued > 1) {
+    combined_.assign(R"({"type":"batch","frames":[)");
+    std::size_t n = 0;
+    inflight_bytes_ = 0;
+    while (n < queued && n < max_batch_frames) {
+      auto& f = outbox_[out_head_];
+      if (n > 0 && combined_.size() + f.size() >= max_batch_bytes) break;
+      if (n > 0) combined_ += ',';
+      if (f.head_len) combined_.append(f.head.data(), f.head_len);
+      combined_ += *f.body;
+      if (f.head_len) combined_ += '}';
+      inflight_bytes_ += f.size();
+      f.body.reset();
+      ++out_head_;
+      ++n;
     }
-    if (closing_) break;
-    wake_writer_.expires_at(asio::steady_timer::time_point::max());
-    co_await wake_writer_.async_wait(as_tuple_awaitable);
+    combined_ += "]}";
+    ws_.async_write(asio::buffer(combined_), [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_written(ec); });
+    return;
   }
-  if (ws_.is_open()) {
-    auto [ec] = co_await ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(closing_->first), closing_->second), as_tuple_awaitable);
-    (void)ec;
+  inflight_ = std::move(outbox_[out_head_++]);
+  inflight_bytes_ = inflight_.size();
+  std::array<asio::const_buffer, 3> bufs{asio::buffer(inflight_.head.data(), inflight_.head_len), asio::buffer(*inflight_.body),
+                                         asio::buffer("}", inflight_.head_len ? 1 : 0)};
+  ws_.async_write(bufs, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_written(ec); });
+}
+
+void ws_session::on_written(beast::error_code ec) {
+  writing_ = false;
+  outbox_bytes_ -= inflight_bytes_;
+  inflight_bytes_ = 0;
+  inflight_.body.reset();
+  combined_.clear();
+  if (ec) {
+    outbox_.clear();
+    out_head_ = 0;
+    outbox_bytes_ = 0;
+    if (!closing_) closing_.emplace(1006, "");
+    close_sent_ = true;  // the socket failed: no close frame
+    wake_catch_up_.cancel();
+    hello_timer_.cancel();
+    return;
   }
+  if (outbox_bytes_ <= opts_.max_outbox_bytes / 2) wake_catch_up_.cancel();
+  write_next();
 }
 
 }  // namespace confab::gateway
