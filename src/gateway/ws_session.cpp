@@ -38,9 +38,7 @@ ws_session::ws_session(beast::tcp_stream&& stream, api& api, std::shared_ptr<hub
       api_(api),
       hub_(std::move(hub)),
       slot_(std::move(slot)),
-      opts_(api.opts()),
-      wake_catch_up_(ws_.get_executor()),
-      hello_timer_(ws_.get_executor()) {}
+      opts_(api.opts()) {}
 
 ws_session::~ws_session() {
   if (!watched_.empty()) hub_->unwatch(this, watched_);
@@ -82,8 +80,9 @@ void ws_session::start(beast::http::request<beast::http::string_body> req) {
 
 void ws_session::on_accepted(beast::error_code ec) {
   if (ec) return;
-  hello_timer_.expires_after(opts_.handshake_timeout);
-  hello_timer_.async_wait([w = weak_from_this()](beast::error_code tec) {
+  hello_timer_ = std::make_unique<asio::steady_timer>(ws_.get_executor());
+  hello_timer_->expires_after(opts_.handshake_timeout);
+  hello_timer_->async_wait([w = weak_from_this()](beast::error_code tec) {
     auto s = w.lock();
     if (!tec && s && !s->who_) s->close_later(1008, "no hello within the handshake timeout");
   });
@@ -91,7 +90,25 @@ void ws_session::on_accepted(beast::error_code ec) {
 }
 
 void ws_session::read_next() {
-  ws_.async_read(rbuf_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  // Into the small inline buffer: a pending read reserves no heap (Beast's async_read would
+  // prepare ~1.5 KiB of the dynamic buffer before any byte arrives).
+  ws_.async_read_some(asio::buffer(rsmall_),
+                      [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_read_some(ec, n); });
+}
+
+void ws_session::on_read_some(beast::error_code ec, std::size_t n) {
+  if (!ec) rmsg_.append(rsmall_.data(), n);
+  if (ec || ws_.is_message_done()) {
+    on_read(ec);
+    return;
+  }
+  // The rest of a longer message in one go.
+  ws_.async_read(rbuf_, [self = shared_from_this()](beast::error_code ec2, std::size_t) { self->on_read(ec2); });
+}
+
+void ws_session::cancel_timers() {
+  if (wake_catch_up_) wake_catch_up_->cancel();
+  if (hello_timer_) hello_timer_->cancel();
 }
 
 void ws_session::on_read(beast::error_code ec) {
@@ -106,9 +123,15 @@ void ws_session::on_read(beast::error_code ec) {
     return;
   }
   const bool text_frame = ws_.got_text();
-  std::string text = text_frame ? beast::buffers_to_string(rbuf_.data()) : std::string();
+  std::string text;
+  if (text_frame) {
+    text.reserve(rmsg_.size() + rbuf_.size());
+    text = rmsg_;
+    text += beast::buffers_to_string(rbuf_.data());
+  }
+  std::string().swap(rmsg_);  // an idle connection keeps no read buffer
   rbuf_.clear();
-  rbuf_.shrink_to_fit();  // an idle connection keeps no read buffer
+  rbuf_.shrink_to_fit();
   if (!text_frame) {
     enqueue(protocol::error_frame(nullptr, make_error(errc::malformed, "frames must be text (JSON)")));
     read_next();
@@ -131,8 +154,7 @@ void ws_session::on_read(beast::error_code ec) {
 void ws_session::end_reading() {
   if (!closing_) closing_.emplace(1000, "");  // no further frames; the writer closes and ends
   if (!writing_) write_next();
-  wake_catch_up_.cancel();
-  hello_timer_.cancel();
+  cancel_timers();
 }
 
 void ws_session::drain_inbox() {
@@ -234,8 +256,7 @@ void ws_session::close_later(std::uint16_t code, std::string reason) {
   }
   closing_.emplace(code, std::move(reason));
   if (!writing_) write_next();
-  wake_catch_up_.cancel();
-  hello_timer_.cancel();
+  cancel_timers();
 }
 
 void ws_session::start_catch_up() {
@@ -315,7 +336,7 @@ asio::awaitable<void> ws_session::hello(const json::value& id, const json::objec
     if (!s) return;
     asio::post(s->ws_.get_executor(), [s] {
       s->user_channel_ready_ = true;
-      s->hello_timer_.cancel();
+      if (s->hello_timer_) s->hello_timer_->cancel();
     });
   };
   if (!hub_->attach(who_->user_id, who_->device_id, shared_from_this(), on_ready)) {
@@ -323,7 +344,7 @@ asio::awaitable<void> ws_session::hello(const json::value& id, const json::objec
     co_return;
   }
   attached_ = true;
-  hello_timer_.cancel();
+  hello_timer_->cancel();
   // A revocation that committed between the check above and attach found no session to close:
   // check again now that a revocation would find this one.
   auto again = co_await api_.authenticate(*token);
@@ -339,8 +360,8 @@ asio::awaitable<void> ws_session::hello(const json::value& id, const json::objec
   // channel is live), so none falls between the read and the subscription. Bounded: if the broker
   // is down, its reset re-reads everything later.
   for (int i = 0; i < 50 && !user_channel_ready_ && !closing_; ++i) {
-    hello_timer_.expires_after(std::chrono::milliseconds(100));
-    co_await hello_timer_.async_wait(as_tuple_awaitable);
+    hello_timer_->expires_after(std::chrono::milliseconds(100));
+    co_await hello_timer_->async_wait(as_tuple_awaitable);
   }
   if (closing_) co_return;
   // The node subscribes to the user's conversations; events missed before that are read below
@@ -371,6 +392,7 @@ asio::awaitable<void> ws_session::hello(const json::value& id, const json::objec
                                                   {"device_id", who_->device_id},
                                                   {"head", *head},
                                                   {"since", pos_}}));
+  hello_timer_.reset();  // not needed again on this connection
   asio::co_spawn(ws_.get_executor(), catch_up(), on_exit("catch-up"));
 }
 
@@ -440,12 +462,13 @@ asio::awaitable<void> ws_session::presence(const json::value& id, const json::ob
 
 asio::awaitable<void> ws_session::catch_up() {
   auto self = shared_from_this();
+  if (!wake_catch_up_) wake_catch_up_ = std::make_unique<asio::steady_timer>(ws_.get_executor());
   int empty_reads = 0;
   while (!closing_) {
     // Backpressure: read the next page only when the client has taken most of the last one.
     while (!closing_ && outbox_bytes_ > opts_.max_outbox_bytes / 2) {
-      wake_catch_up_.expires_after(std::chrono::seconds(5));
-      co_await wake_catch_up_.async_wait(as_tuple_awaitable);
+      wake_catch_up_->expires_after(std::chrono::seconds(5));
+      co_await wake_catch_up_->async_wait(as_tuple_awaitable);
     }
     if (closing_) co_return;
     auto page = co_await api_.store().read_stream(who_->user_id, pos_, catch_up_page);
@@ -475,8 +498,8 @@ asio::awaitable<void> ws_session::catch_up() {
           close_later(1011, "stream inconsistency");
           co_return;
         }
-        wake_catch_up_.expires_after(std::chrono::milliseconds(10));
-        co_await wake_catch_up_.async_wait(as_tuple_awaitable);
+        wake_catch_up_->expires_after(std::chrono::milliseconds(10));
+        co_await wake_catch_up_->async_wait(as_tuple_awaitable);
       }
       continue;
     }
@@ -487,6 +510,7 @@ asio::awaitable<void> ws_session::catch_up() {
     break;
   }
   syncing_ = false;
+  wake_catch_up_.reset();  // live: no timer while idle
   enqueue(json::serialize(json::object{{"type", "synced"}, {"pos", pos_}}));
 }
 
@@ -550,11 +574,10 @@ void ws_session::on_written(beast::error_code ec) {
     outbox_bytes_ = 0;
     if (!closing_) closing_.emplace(1006, "");
     close_sent_ = true;  // the socket failed: no close frame
-    wake_catch_up_.cancel();
-    hello_timer_.cancel();
+    cancel_timers();
     return;
   }
-  if (outbox_bytes_ <= opts_.max_outbox_bytes / 2) wake_catch_up_.cancel();
+  if (wake_catch_up_ && outbox_bytes_ <= opts_.max_outbox_bytes / 2) wake_catch_up_->cancel();
   write_next();
 }
 

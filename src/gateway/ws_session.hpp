@@ -69,7 +69,9 @@ class ws_session final : public session_base, public std::enable_shared_from_thi
 
   void on_accepted(boost::beast::error_code ec);
   void read_next();
+  void on_read_some(boost::beast::error_code ec, std::size_t n);
   void on_read(boost::beast::error_code ec);
+  void cancel_timers();
   void end_reading();
   void write_next();
   void on_written(boost::beast::error_code ec);
@@ -94,9 +96,15 @@ class ws_session final : public session_base, public std::enable_shared_from_thi
   std::shared_ptr<hub> hub_;
   std::shared_ptr<void> slot_;  // the connection-count slot, released when the session ends
   const options& opts_;
-  boost::asio::steady_timer wake_catch_up_;
-  boost::asio::steady_timer hello_timer_;
-  boost::beast::flat_buffer rbuf_;  // released after every message: no capacity while idle
+  // Timers exist only while needed: the hello deadline (and the wait for the user's channel) until
+  // hello succeeds, the catch-up wake-up while catching up.
+  std::unique_ptr<boost::asio::steady_timer> hello_timer_;
+  std::unique_ptr<boost::asio::steady_timer> wake_catch_up_;
+  // Reading: the pending read of an idle connection targets rsmall_ only; the rest of a longer
+  // message goes to rbuf_, released after every message.
+  std::array<char, 64> rsmall_;
+  std::string rmsg_;
+  boost::beast::flat_buffer rbuf_;
   std::vector<out_frame> outbox_;   // frames [out_head_, end) wait; released when drained
   std::size_t out_head_ = 0;
   std::size_t outbox_bytes_ = 0;    // queued + in flight
