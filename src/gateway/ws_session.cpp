@@ -15,6 +15,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <thread>
 
 namespace confab::gateway {
 namespace asio = boost::asio;
@@ -29,6 +30,18 @@ constexpr int catch_up_page = 256;
 constexpr std::size_t max_watched = 256;
 constexpr std::size_t max_batch_frames = 256;
 constexpr std::size_t max_batch_bytes = 256 * 1024;
+
+// A spin lock for the inbox: held for a vector push or swap only (a std::mutex would cost 40 bytes
+// on every connection).
+struct spin_guard {
+  std::atomic_flag& f;
+  explicit spin_guard(std::atomic_flag& flag) : f(flag) {
+    while (f.test_and_set(std::memory_order_acquire)) std::this_thread::yield();
+  }
+  ~spin_guard() { f.clear(std::memory_order_release); }
+  spin_guard(const spin_guard&) = delete;
+  spin_guard& operator=(const spin_guard&) = delete;
+};
 }  // namespace
 
 ws_session::ws_session(beast::tcp_stream&& stream, api& api, std::shared_ptr<hub> hub, std::shared_ptr<void> slot)
@@ -37,8 +50,7 @@ ws_session::ws_session(beast::tcp_stream&& stream, api& api, std::shared_ptr<hub
     : ws_(stream.release_socket()),
       api_(api),
       hub_(std::move(hub)),
-      slot_(std::move(slot)),
-      opts_(api.opts()) {}
+      slot_(std::move(slot)) {}
 
 ws_session::~ws_session() {
   if (!watched_.empty()) hub_->unwatch(this, watched_);
@@ -64,12 +76,12 @@ auto ws_session::on_exit(const char* what) {
 
 void ws_session::start(beast::http::request<beast::http::string_body> req) {
   websocket::stream_base::timeout t{};
-  t.handshake_timeout = opts_.handshake_timeout;
-  t.idle_timeout = opts_.idle_timeout;
+  t.handshake_timeout = api_.opts().handshake_timeout;
+  t.idle_timeout = api_.opts().idle_timeout;
   t.keep_alive_pings = true;
   ws_.set_option(t);
   // Until hello succeeds, nothing larger than a request is accepted (closed with 1009).
-  ws_.read_message_max(opts_.max_frame_bytes);
+  ws_.read_message_max(api_.opts().max_frame_bytes);
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(beast::http::field::server, "confabd"); }));
   // The upgrade request lives only until the handshake completes.
@@ -81,7 +93,7 @@ void ws_session::start(beast::http::request<beast::http::string_body> req) {
 void ws_session::on_accepted(beast::error_code ec) {
   if (ec) return;
   hello_timer_ = std::make_unique<asio::steady_timer>(ws_.get_executor());
-  hello_timer_->expires_after(opts_.handshake_timeout);
+  hello_timer_->expires_after(api_.opts().handshake_timeout);
   hello_timer_->async_wait([w = weak_from_this()](beast::error_code tec) {
     auto s = w.lock();
     if (!tec && s && !s->who_) s->close_later(1008, "no hello within the handshake timeout");
@@ -103,7 +115,8 @@ void ws_session::on_read_some(beast::error_code ec, std::size_t n) {
     return;
   }
   // The rest of a longer message in one go.
-  ws_.async_read(rbuf_, [self = shared_from_this()](beast::error_code ec2, std::size_t) { self->on_read(ec2); });
+  rdyn_.emplace(rmsg_);
+  ws_.async_read(*rdyn_, [self = shared_from_this()](beast::error_code ec2, std::size_t) { self->on_read(ec2); });
 }
 
 void ws_session::cancel_timers() {
@@ -114,7 +127,7 @@ void ws_session::cancel_timers() {
 void ws_session::on_read(beast::error_code ec) {
   if (ec) {
     if (ec == websocket::error::message_too_big)
-      log::info("websocket frame over hard limit", "\"limit\":" + std::to_string(opts_.hard_frame_bytes));
+      log::info("websocket frame over hard limit", "\"limit\":" + std::to_string(api_.opts().hard_frame_bytes));
     end_reading();
     return;
   }
@@ -123,15 +136,10 @@ void ws_session::on_read(beast::error_code ec) {
     return;
   }
   const bool text_frame = ws_.got_text();
+  rdyn_.reset();
   std::string text;
-  if (text_frame) {
-    text.reserve(rmsg_.size() + rbuf_.size());
-    text = rmsg_;
-    text += beast::buffers_to_string(rbuf_.data());
-  }
+  if (text_frame) text.swap(rmsg_);
   std::string().swap(rmsg_);  // an idle connection keeps no read buffer
-  rbuf_.clear();
-  rbuf_.shrink_to_fit();
   if (!text_frame) {
     enqueue(protocol::error_frame(nullptr, make_error(errc::malformed, "frames must be text (JSON)")));
     read_next();
@@ -152,7 +160,7 @@ void ws_session::on_read(beast::error_code ec) {
 }
 
 void ws_session::end_reading() {
-  if (!closing_) closing_.emplace(1000, "");  // no further frames; the writer closes and ends
+  if (!closing_) closing_ = std::make_unique<std::pair<std::uint16_t, std::string>>(1000, "");  // no further frames; the writer closes and ends
   if (!writing_) write_next();
   cancel_timers();
 }
@@ -160,7 +168,7 @@ void ws_session::end_reading() {
 void ws_session::drain_inbox() {
   std::vector<std::pair<std::int64_t, frame>> batch;
   {
-    std::lock_guard lock(inbox_mu_);
+    spin_guard lock(inbox_lock_);
     batch.swap(inbox_);
   }
   for (auto& [pos, ev] : batch) on_live(pos, ev);
@@ -187,7 +195,7 @@ void ws_session::recheck_device() {
 void ws_session::deliver(std::int64_t pos, std::shared_ptr<const std::string> event_json) {
   bool first = false;
   {
-    std::lock_guard lock(inbox_mu_);
+    spin_guard lock(inbox_lock_);
     first = inbox_.empty();
     inbox_.emplace_back(pos, std::move(event_json));
   }
@@ -198,7 +206,7 @@ void ws_session::deliver(std::int64_t pos, std::shared_ptr<const std::string> ev
 void ws_session::deliver_ephemeral(std::shared_ptr<const std::string> text) {
   asio::dispatch(ws_.get_executor(), [self = shared_from_this(), f = std::move(text)]() mutable {
     // Ephemeral: dropped rather than growing a queue the client is not draining.
-    if (!self->who_ || self->closing_ || self->outbox_bytes_ > self->opts_.max_outbox_bytes / 2) return;
+    if (!self->who_ || self->closing_ || self->outbox_bytes_ > self->api_.opts().max_outbox_bytes / 2) return;
     self->enqueue(std::move(f));
   });
 }
@@ -239,7 +247,7 @@ void ws_session::enqueue(out_frame f) {
   outbox_.push_back(std::move(f));
   // One frame always fits (an event may be larger than a small bound); more than that over the
   // bound means the client is not keeping up.
-  if (outbox_bytes_ > opts_.max_outbox_bytes && outbox_.size() - out_head_ + (writing_ ? 1 : 0) > 1) {
+  if (outbox_bytes_ > api_.opts().max_outbox_bytes && outbox_.size() - out_head_ + (writing_ ? 1 : 0) > 1) {
     log::warn("slow consumer disconnected", "\"device\":" + std::to_string(who_ ? who_->device_id : 0));
     close_later(1008, "outbound queue overflow");
     return;
@@ -254,7 +262,7 @@ void ws_session::close_later(std::uint16_t code, std::string reason) {
     out_head_ = 0;
     outbox_bytes_ = inflight_bytes_;
   }
-  closing_.emplace(code, std::move(reason));
+  closing_ = std::make_unique<std::pair<std::uint16_t, std::string>>(code, std::move(reason));
   if (!writing_) write_next();
   cancel_timers();
 }
@@ -266,7 +274,7 @@ void ws_session::start_catch_up() {
 }
 
 asio::awaitable<void> ws_session::handle(std::string text) {
-  auto req = protocol::parse_frame(text, opts_.max_frame_bytes);
+  auto req = protocol::parse_frame(text, api_.opts().max_frame_bytes);
   if (!req) {
     enqueue(protocol::error_frame(nullptr, req.error()));
     co_return;
@@ -374,7 +382,7 @@ asio::awaitable<void> ws_session::hello(const json::value& id, const json::objec
   }
   hub_->load_conversations(who_->user_id, *convs);
   if (closing_) co_return;
-  ws_.read_message_max(opts_.hard_frame_bytes);
+  ws_.read_message_max(api_.opts().hard_frame_bytes);
   auto head = co_await api_.store().stream_head(who_->user_id);
   if (!head) {
     enqueue(protocol::error_frame(id, head.error()));
@@ -466,7 +474,7 @@ asio::awaitable<void> ws_session::catch_up() {
   int empty_reads = 0;
   while (!closing_) {
     // Backpressure: read the next page only when the client has taken most of the last one.
-    while (!closing_ && outbox_bytes_ > opts_.max_outbox_bytes / 2) {
+    while (!closing_ && outbox_bytes_ > api_.opts().max_outbox_bytes / 2) {
       wake_catch_up_->expires_after(std::chrono::seconds(5));
       co_await wake_catch_up_->async_wait(as_tuple_awaitable);
     }
@@ -481,7 +489,7 @@ asio::awaitable<void> ws_session::catch_up() {
     const auto before = pos_;
     for (auto& item : page->items) {
       if (item.pos != pos_ + 1) continue;  // already queued by an earlier page
-      if (outbox_bytes_ > opts_.max_outbox_bytes / 2) {
+      if (outbox_bytes_ > api_.opts().max_outbox_bytes / 2) {
         // Queue no more than the bound allows; the rest is read again once the client drained.
         paused = true;
         break;
@@ -555,10 +563,12 @@ void ws_session::write_next() {
     ws_.async_write(asio::buffer(combined_), [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_written(ec); });
     return;
   }
-  inflight_ = std::move(outbox_[out_head_++]);
-  inflight_bytes_ = inflight_.size();
-  std::array<asio::const_buffer, 3> bufs{asio::buffer(inflight_.head.data(), inflight_.head_len), asio::buffer(*inflight_.body),
-                                         asio::buffer("}", inflight_.head_len ? 1 : 0)};
+  auto& f = outbox_[out_head_++];
+  inflight_bytes_ = f.size();
+  inflight_event_ = f.head_len != 0;
+  combined_.assign(f.head.data(), f.head_len);
+  inflight_ = std::move(f.body);
+  std::array<asio::const_buffer, 3> bufs{asio::buffer(combined_), asio::buffer(*inflight_), asio::buffer("}", inflight_event_ ? 1 : 0)};
   ws_.async_write(bufs, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_written(ec); });
 }
 
@@ -566,18 +576,18 @@ void ws_session::on_written(beast::error_code ec) {
   writing_ = false;
   outbox_bytes_ -= inflight_bytes_;
   inflight_bytes_ = 0;
-  inflight_.body.reset();
+  inflight_.reset();
   combined_.clear();
   if (ec) {
     outbox_.clear();
     out_head_ = 0;
     outbox_bytes_ = 0;
-    if (!closing_) closing_.emplace(1006, "");
+    if (!closing_) closing_ = std::make_unique<std::pair<std::uint16_t, std::string>>(1006, "");
     close_sent_ = true;  // the socket failed: no close frame
     cancel_timers();
     return;
   }
-  if (wake_catch_up_ && outbox_bytes_ <= opts_.max_outbox_bytes / 2) wake_catch_up_->cancel();
+  if (wake_catch_up_ && outbox_bytes_ <= api_.opts().max_outbox_bytes / 2) wake_catch_up_->cancel();
   write_next();
 }
 

@@ -24,6 +24,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -33,7 +34,7 @@
 #include <boost/json/value.hpp>
 
 #include <array>
-#include <mutex>
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -95,27 +96,27 @@ class ws_session final : public session_base, public std::enable_shared_from_thi
   api& api_;
   std::shared_ptr<hub> hub_;
   std::shared_ptr<void> slot_;  // the connection-count slot, released when the session ends
-  const options& opts_;
   // Timers exist only while needed: the hello deadline (and the wait for the user's channel) until
   // hello succeeds, the catch-up wake-up while catching up.
   std::unique_ptr<boost::asio::steady_timer> hello_timer_;
   std::unique_ptr<boost::asio::steady_timer> wake_catch_up_;
   // Reading: the pending read of an idle connection targets rsmall_ only; the rest of a longer
-  // message goes to rbuf_, released after every message.
-  std::array<char, 64> rsmall_;
-  std::string rmsg_;
-  boost::beast::flat_buffer rbuf_;
+  // message is appended to rmsg_.
+  std::array<char, 32> rsmall_;
+  std::string rmsg_;  // the message being read; released after every message
+  std::optional<boost::asio::dynamic_string_buffer<char, std::char_traits<char>, std::allocator<char>>> rdyn_;
   std::vector<out_frame> outbox_;   // frames [out_head_, end) wait; released when drained
   std::size_t out_head_ = 0;
   std::size_t outbox_bytes_ = 0;    // queued + in flight
   std::size_t inflight_bytes_ = 0;
-  out_frame inflight_;              // the frame being written (not in batch mode)
-  std::string combined_;            // the batch being written (batch mode)
+  frame inflight_;                  // the frame being written ...
+  std::string combined_;            // ... after this event head, or the batch being written
   bool writing_ = false;
   bool close_sent_ = false;
-  std::mutex inbox_mu_;             // live events from other threads, drained on the strand
-  std::vector<std::pair<std::int64_t, frame>> inbox_;
-  std::optional<std::pair<std::uint16_t, std::string>> closing_;
+  bool inflight_event_ = false;     // inflight_ is an event: combined_ holds its head
+  std::atomic_flag inbox_lock_ = ATOMIC_FLAG_INIT;  // guards inbox_ (tiny critical sections)
+  std::vector<std::pair<std::int64_t, frame>> inbox_;  // live events from other threads
+  std::unique_ptr<std::pair<std::uint16_t, std::string>> closing_;
   std::optional<principal> who_;
   bool attached_ = false;
   int failed_hellos_ = 0;
