@@ -92,6 +92,11 @@ void ws_session::start(beast::http::request<beast::http::string_body> req) {
 
 void ws_session::on_accepted(beast::error_code ec) {
   if (ec) return;
+  accepted_ = true;
+  if (closing_) {
+    write_next();  // closed during the handshake: send the close frame now
+    return;
+  }
   hello_timer_ = std::make_unique<asio::steady_timer>(ws_.get_executor());
   hello_timer_->expires_after(api_.opts().handshake_timeout);
   hello_timer_->async_wait([w = weak_from_this()](beast::error_code tec) {
@@ -527,7 +532,11 @@ asio::awaitable<void> ws_session::catch_up() {
 // write instead of one per frame when the client falls behind. Once closing and drained, it
 // sends the close frame.
 void ws_session::write_next() {
-  if (writing_) return;
+  if (writing_ || !accepted_) return;
+  if (out_head_ >= 64 && out_head_ * 2 >= outbox_.size()) {  // never drained under steady load: compact
+    outbox_.erase(outbox_.begin(), outbox_.begin() + static_cast<std::ptrdiff_t>(out_head_));
+    out_head_ = 0;
+  }
   if (out_head_ == outbox_.size()) {
     if (outbox_.capacity()) std::vector<out_frame>().swap(outbox_);  // no idle memory
     if (combined_.capacity()) std::string().swap(combined_);

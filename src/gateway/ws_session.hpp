@@ -111,6 +111,7 @@ class ws_session final : public session_base, public std::enable_shared_from_thi
   std::size_t inflight_bytes_ = 0;
   frame inflight_;                  // the frame being written ...
   std::string combined_;            // ... after this event head, or the batch being written
+  bool accepted_ = false;          // the handshake completed: frames (and a close) may be written
   bool writing_ = false;
   bool close_sent_ = false;
   bool inflight_event_ = false;     // inflight_ is an event: combined_ holds its head
