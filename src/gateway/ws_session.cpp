@@ -14,6 +14,8 @@
 #include <boost/beast/websocket/error.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <netinet/tcp.h>
+
 #include <algorithm>
 #include <thread>
 
@@ -538,6 +540,7 @@ void ws_session::write_next() {
     out_head_ = 0;
   }
   if (out_head_ == outbox_.size()) {
+    if (corked_) cork(false);  // the burst is written: send what the kernel holds
     if (outbox_.capacity()) std::vector<out_frame>().swap(outbox_);  // no idle memory
     if (combined_.capacity()) std::string().swap(combined_);
     out_head_ = 0;
@@ -572,6 +575,9 @@ void ws_session::write_next() {
     ws_.async_write(asio::buffer(combined_), [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_written(ec); });
     return;
   }
+  // Several frames waiting: cork the socket so that they leave together (the kernel sends a full
+  // segment or, at the end of the burst, what it holds) instead of one segment per frame.
+  if (queued > 1 && !corked_) cork(true);
   auto& f = outbox_[out_head_++];
   inflight_bytes_ = f.size();
   inflight_event_ = f.head_len != 0;
@@ -579,6 +585,12 @@ void ws_session::write_next() {
   inflight_ = std::move(f.body);
   std::array<asio::const_buffer, 3> bufs{asio::buffer(combined_), asio::buffer(*inflight_), asio::buffer("}", inflight_event_ ? 1 : 0)};
   ws_.async_write(bufs, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_written(ec); });
+}
+
+void ws_session::cork(bool on) {
+  corked_ = on;
+  beast::error_code ignored;
+  ws_.next_layer().set_option(asio::detail::socket_option::boolean<IPPROTO_TCP, TCP_CORK>(on), ignored);
 }
 
 void ws_session::on_written(beast::error_code ec) {

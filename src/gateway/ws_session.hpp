@@ -76,6 +76,7 @@ class ws_session final : public session_base, public std::enable_shared_from_thi
   void end_reading();
   void write_next();
   void on_written(boost::beast::error_code ec);
+  void cork(bool on);
   void drain_inbox();
   boost::asio::awaitable<void> catch_up();
   boost::asio::awaitable<void> handle(std::string text);
@@ -114,7 +115,8 @@ class ws_session final : public session_base, public std::enable_shared_from_thi
   bool accepted_ = false;          // the handshake completed: frames (and a close) may be written
   bool writing_ = false;
   bool close_sent_ = false;
-  bool inflight_event_ = false;     // inflight_ is an event: combined_ holds its head
+  bool inflight_event_ = false;
+  bool corked_ = false;             // TCP_CORK set: a burst of frames leaves in as few segments as possible     // inflight_ is an event: combined_ holds its head
   std::atomic_flag inbox_lock_ = ATOMIC_FLAG_INIT;  // guards inbox_ (tiny critical sections)
   std::vector<std::pair<std::int64_t, frame>> inbox_;  // live events from other threads
   std::unique_ptr<std::pair<std::uint16_t, std::string>> closing_;
