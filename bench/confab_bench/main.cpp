@@ -20,6 +20,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <sys/resource.h>
+#include <map>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -66,6 +68,7 @@ bool parse_endpoint(const std::string& s, tcp::endpoint& ep) {
 struct server_usage {
   double cpu_s = 0;
   long rss_kib = 0;
+  std::map<std::pair<int, int>, double> threads;  // (pid, tid) -> CPU seconds
 };
 server_usage usage(const options& o) {
   server_usage u;
@@ -73,8 +76,27 @@ server_usage usage(const options& o) {
     auto s = sample_proc(pid);
     u.cpu_s += s.cpu_s;
     u.rss_kib += s.rss_kib;
+    for (auto [tid, c] : thread_cpu(pid)) u.threads[{pid, tid}] = c;
   }
   return u;
+}
+// This process's CPU seconds (the generator shares the machine with the servers).
+double self_cpu_s() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return sec(ru.ru_utime) + sec(ru.ru_stime);
+}
+
+// The busiest server thread's CPU seconds between two samples (on one SQLite node under fan-out:
+// the storage writer, which commits every batch and runs the hub's routing).
+double busiest_thread_cpu(const server_usage& before, const server_usage& after) {
+  double best = 0;
+  for (auto& [k, c] : after.threads) {
+    auto it = before.threads.find(k);
+    best = std::max(best, c - (it == before.threads.end() ? 0.0 : it->second));
+  }
+  return best;
 }
 
 struct fleet {
@@ -232,6 +254,7 @@ json::object measure_groups(fleet& f, const options& o, const std::vector<std::i
     for (int k = 0; k < senders_per_group; ++k) ss.push_back({g * static_cast<std::size_t>(size) + static_cast<std::size_t>(k), convs[g]});
   f.eng.collect(true);
   const auto before = usage(o);
+  const double gen_before = self_cpu_s();
   const auto t0 = clk::now();
   run_senders(f, ss, total_rate / static_cast<double>(ss.size()), seconds);
   // Drain: every ack back, then every member (the sender included) has every acked message.
@@ -248,6 +271,7 @@ json::object measure_groups(fleet& f, const options& o, const std::vector<std::i
   st = f.eng.collect(false);
   const double total_elapsed = std::chrono::duration<double>(clk::now() - t0).count();
   const auto after = usage(o);
+  const double gen_cpu = self_cpu_s() - gen_before;
   st_out = st;
   const double cpu = after.cpu_s - before.cpu_s;
   return {{"target_rate", total_rate},
@@ -263,6 +287,9 @@ json::object measure_groups(fleet& f, const options& o, const std::vector<std::i
           {"deliver_latency", st.deliver.to_json()},
           {"server_cpu_s", cpu},
           {"server_cpu_us_per_delivery", st.deliveries ? cpu * 1e6 / static_cast<double>(st.deliveries) : 0.0},
+          {"server_busiest_thread_cpu_us_per_delivery",
+           st.deliveries ? busiest_thread_cpu(before, after) * 1e6 / static_cast<double>(st.deliveries) : 0.0},
+          {"generator_cpu_us_per_delivery", st.deliveries ? gen_cpu * 1e6 / static_cast<double>(st.deliveries) : 0.0},
           {"server_rss_kib", after.rss_kib},
           {"violations", violations(st)}};
 }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <bit>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -76,6 +77,28 @@ proc_sample sample_proc(int pid) {
     if (line.rfind("VmRSS:", 0) == 0) s.rss_kib = std::stol(line.substr(6));
   s.ok = true;
   return s;
+}
+
+std::map<int, double> thread_cpu(int pid) {
+  std::map<int, double> out;
+  if (pid <= 0) return out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    const int tid = std::atoi(e.path().filename().c_str());
+    std::ifstream stat(e.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    auto close = text.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream in(text.substr(close + 2));
+    std::string field;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && in >> field; ++i) {
+      if (i == 14) utime = std::stoull(field);
+      if (i == 15) stime = std::stoull(field);
+    }
+    out[tid] = static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  }
+  return out;
 }
 
 std::int64_t now_ns() {

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,8 @@ struct proc_sample {
   bool ok = false;
 };
 proc_sample sample_proc(int pid);
+// CPU seconds of each thread of pid (tid -> seconds), from /proc/<pid>/task/*/stat.
+std::map<int, double> thread_cpu(int pid);
 
 std::int64_t now_ns();  // CLOCK_MONOTONIC: comparable across processes on one machine
 

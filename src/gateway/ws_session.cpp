@@ -14,7 +14,10 @@
 #include <boost/beast/websocket/error.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <netinet/tcp.h>
+
 #include <algorithm>
+#include <thread>
 
 namespace confab::gateway {
 namespace asio = boost::asio;
@@ -29,17 +32,27 @@ constexpr int catch_up_page = 256;
 constexpr std::size_t max_watched = 256;
 constexpr std::size_t max_batch_frames = 256;
 constexpr std::size_t max_batch_bytes = 256 * 1024;
+
+// A spin lock for the inbox: held for a vector push or swap only (a std::mutex would cost 40 bytes
+// on every connection).
+struct spin_guard {
+  std::atomic_flag& f;
+  explicit spin_guard(std::atomic_flag& flag) : f(flag) {
+    while (f.test_and_set(std::memory_order_acquire)) std::this_thread::yield();
+  }
+  ~spin_guard() { f.clear(std::memory_order_release); }
+  spin_guard(const spin_guard&) = delete;
+  spin_guard& operator=(const spin_guard&) = delete;
+};
 }  // namespace
 
 ws_session::ws_session(beast::tcp_stream&& stream, api& api, std::shared_ptr<hub> hub, std::shared_ptr<void> slot)
-    : ws_(std::move(stream)),
+    // The plain socket: the WebSocket's own timeouts apply, and tcp_stream's timers would cost
+    // memory on every idle connection.
+    : ws_(stream.release_socket()),
       api_(api),
       hub_(std::move(hub)),
-      slot_(std::move(slot)),
-      opts_(api.opts()),
-      wake_writer_(ws_.get_executor()),
-      wake_catch_up_(ws_.get_executor()),
-      hello_timer_(ws_.get_executor()) {}
+      slot_(std::move(slot)) {}
 
 ws_session::~ws_session() {
   if (!watched_.empty()) hub_->unwatch(this, watched_);
@@ -55,16 +68,117 @@ auto ws_session::on_exit(const char* what) {
       log::error("websocket session failed",
                  "\"in\":\"" + std::string(what) + "\",\"error\":" + json::serialize(json::string(ex.what())));
     }
-    // Wake the other coroutines so they end (and the session detaches), then drop the socket: a
-    // close frame cannot be trusted to go out after a bug.
+    // Wake the writer and catch-up so they end (and the session detaches), then drop the socket:
+    // a close frame cannot be trusted to go out after a bug.
     self->close_later(1011, "internal error");
     beast::error_code ec;
-    self->ws_.next_layer().socket().close(ec);
+    self->ws_.next_layer().close(ec);
   };
 }
 
 void ws_session::start(beast::http::request<beast::http::string_body> req) {
-  asio::co_spawn(ws_.get_executor(), run(std::move(req)), on_exit("reader"));
+  websocket::stream_base::timeout t{};
+  t.handshake_timeout = api_.opts().handshake_timeout;
+  t.idle_timeout = api_.opts().idle_timeout;
+  t.keep_alive_pings = true;
+  ws_.set_option(t);
+  // Until hello succeeds, nothing larger than a request is accepted (closed with 1009).
+  ws_.read_message_max(api_.opts().max_frame_bytes);
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(beast::http::field::server, "confabd"); }));
+  // The upgrade request lives only until the handshake completes.
+  auto r = std::make_unique<beast::http::request<beast::http::string_body>>(std::move(req));
+  auto& ref = *r;
+  ws_.async_accept(ref, [self = shared_from_this(), r = std::move(r)](beast::error_code ec) { self->on_accepted(ec); });
+}
+
+void ws_session::on_accepted(beast::error_code ec) {
+  if (ec) return;
+  accepted_ = true;
+  if (closing_) {
+    write_next();  // closed during the handshake: send the close frame now
+    return;
+  }
+  hello_timer_ = std::make_unique<asio::steady_timer>(ws_.get_executor());
+  hello_timer_->expires_after(api_.opts().handshake_timeout);
+  hello_timer_->async_wait([w = weak_from_this()](beast::error_code tec) {
+    auto s = w.lock();
+    if (!tec && s && !s->who_) s->close_later(1008, "no hello within the handshake timeout");
+  });
+  read_next();
+}
+
+void ws_session::read_next() {
+  // Into the small inline buffer: a pending read reserves no heap (Beast's async_read would
+  // prepare ~1.5 KiB of the dynamic buffer before any byte arrives).
+  ws_.async_read_some(asio::buffer(rsmall_),
+                      [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_read_some(ec, n); });
+}
+
+void ws_session::on_read_some(beast::error_code ec, std::size_t n) {
+  if (!ec) rmsg_.append(rsmall_.data(), n);
+  if (ec || ws_.is_message_done()) {
+    on_read(ec);
+    return;
+  }
+  // The rest of a longer message in one go.
+  rdyn_.emplace(rmsg_);
+  ws_.async_read(*rdyn_, [self = shared_from_this()](beast::error_code ec2, std::size_t) { self->on_read(ec2); });
+}
+
+void ws_session::cancel_timers() {
+  if (wake_catch_up_) wake_catch_up_->cancel();
+  if (hello_timer_) hello_timer_->cancel();
+}
+
+void ws_session::on_read(beast::error_code ec) {
+  if (ec) {
+    if (ec == websocket::error::message_too_big)
+      log::info("websocket frame over hard limit", "\"limit\":" + std::to_string(api_.opts().hard_frame_bytes));
+    end_reading();
+    return;
+  }
+  if (closing_) {  // kicked (revoked, shutting down) while the frame was arriving
+    end_reading();
+    return;
+  }
+  const bool text_frame = ws_.got_text();
+  rdyn_.reset();
+  std::string text;
+  if (text_frame) text.swap(rmsg_);
+  std::string().swap(rmsg_);  // an idle connection keeps no read buffer
+  if (!text_frame) {
+    enqueue(protocol::error_frame(nullptr, make_error(errc::malformed, "frames must be text (JSON)")));
+    read_next();
+    return;
+  }
+  // One request at a time: the next read starts once this one is handled.
+  auto task = handle(std::move(text));
+  asio::co_spawn(ws_.get_executor(), std::move(task), [self = shared_from_this(), exit = on_exit("reader")](std::exception_ptr e) {
+    if (e) {
+      exit(e);
+      return;
+    }
+    if (self->closing_)
+      self->end_reading();
+    else
+      self->read_next();
+  });
+}
+
+void ws_session::end_reading() {
+  if (!closing_) closing_ = std::make_unique<std::pair<std::uint16_t, std::string>>(1000, "");  // no further frames; the writer closes and ends
+  if (!writing_) write_next();
+  cancel_timers();
+}
+
+void ws_session::drain_inbox() {
+  std::vector<std::pair<std::int64_t, frame>> batch;
+  {
+    spin_guard lock(inbox_lock_);
+    batch.swap(inbox_);
+  }
+  for (auto& [pos, ev] : batch) on_live(pos, ev);
 }
 
 void ws_session::resync() {
@@ -86,13 +200,20 @@ void ws_session::recheck_device() {
 }
 
 void ws_session::deliver(std::int64_t pos, std::shared_ptr<const std::string> event_json) {
-  asio::dispatch(ws_.get_executor(), [self = shared_from_this(), pos, ev = std::move(event_json)] { self->on_live(pos, ev); });
+  bool first = false;
+  {
+    spin_guard lock(inbox_lock_);
+    first = inbox_.empty();
+    inbox_.emplace_back(pos, std::move(event_json));
+  }
+  // One drain per burst: events that arrive before it runs ride along, in order.
+  if (first) asio::post(ws_.get_executor(), [self = shared_from_this()] { self->drain_inbox(); });
 }
 
 void ws_session::deliver_ephemeral(std::shared_ptr<const std::string> text) {
   asio::dispatch(ws_.get_executor(), [self = shared_from_this(), f = std::move(text)]() mutable {
     // Ephemeral: dropped rather than growing a queue the client is not draining.
-    if (!self->who_ || self->closing_ || self->outbox_bytes_ > self->opts_.max_outbox_bytes / 2) return;
+    if (!self->who_ || self->closing_ || self->outbox_bytes_ > self->api_.opts().max_outbox_bytes / 2) return;
     self->enqueue(std::move(f));
   });
 }
@@ -110,7 +231,10 @@ void ws_session::on_live(std::int64_t pos, const std::shared_ptr<const std::stri
   if (syncing_ || pos <= pos_) return;  // catch-up will read it from storage, or it is a duplicate
   if (pos == pos_ + 1) {
     pos_ = pos;
-    enqueue(protocol::event_frame(pos, *event_json));
+    out_frame f;
+    f.body = event_json;
+    f.head_len = static_cast<std::uint8_t>(protocol::event_frame_head(pos, f.head.data()));
+    enqueue(std::move(f));
     return;
   }
   start_catch_up();  // a gap: fill it from storage
@@ -119,29 +243,35 @@ void ws_session::on_live(std::int64_t pos, const std::shared_ptr<const std::stri
 void ws_session::enqueue(std::string s) { enqueue(std::make_shared<const std::string>(std::move(s))); }
 
 void ws_session::enqueue(frame f) {
+  out_frame o;
+  o.body = std::move(f);
+  enqueue(std::move(o));
+}
+
+void ws_session::enqueue(out_frame f) {
   if (closing_) return;
-  outbox_bytes_ += f->size();
+  outbox_bytes_ += f.size();
   outbox_.push_back(std::move(f));
   // One frame always fits (an event may be larger than a small bound); more than that over the
   // bound means the client is not keeping up.
-  if (outbox_bytes_ > opts_.max_outbox_bytes && outbox_.size() > 1) {
+  if (outbox_bytes_ > api_.opts().max_outbox_bytes && outbox_.size() - out_head_ + (writing_ ? 1 : 0) > 1) {
     log::warn("slow consumer disconnected", "\"device\":" + std::to_string(who_ ? who_->device_id : 0));
     close_later(1008, "outbound queue overflow");
     return;
   }
-  wake_writer_.cancel();
+  if (!writing_) write_next();
 }
 
 void ws_session::close_later(std::uint16_t code, std::string reason) {
   if (closing_) return;
   if (code == 1008 && reason == "outbound queue overflow") {
     outbox_.clear();  // memory bound: the client resumes from its cursor
-    outbox_bytes_ = 0;
+    out_head_ = 0;
+    outbox_bytes_ = inflight_bytes_;
   }
-  closing_.emplace(code, std::move(reason));
-  wake_writer_.cancel();
-  wake_catch_up_.cancel();
-  hello_timer_.cancel();
+  closing_ = std::make_unique<std::pair<std::uint16_t, std::string>>(code, std::move(reason));
+  if (!writing_) write_next();
+  cancel_timers();
 }
 
 void ws_session::start_catch_up() {
@@ -150,54 +280,8 @@ void ws_session::start_catch_up() {
   asio::co_spawn(ws_.get_executor(), catch_up(), on_exit("catch-up"));
 }
 
-asio::awaitable<void> ws_session::run(beast::http::request<beast::http::string_body> req) {
-  auto self = shared_from_this();
-  websocket::stream_base::timeout t{};
-  t.handshake_timeout = opts_.handshake_timeout;
-  t.idle_timeout = opts_.idle_timeout;
-  t.keep_alive_pings = true;
-  ws_.set_option(t);
-  // Until hello succeeds, nothing larger than a request is accepted (closed with 1009).
-  ws_.read_message_max(opts_.max_frame_bytes);
-  ws_.set_option(websocket::stream_base::decorator(
-      [](websocket::response_type& res) { res.set(beast::http::field::server, "confabd"); }));
-  auto [aec] = co_await ws_.async_accept(req, as_tuple_awaitable);
-  if (aec) co_return;
-
-  asio::co_spawn(ws_.get_executor(), writer(), on_exit("writer"));
-  hello_timer_.expires_after(opts_.handshake_timeout);
-  hello_timer_.async_wait([w = weak_from_this()](beast::error_code ec) {
-    auto s = w.lock();
-    if (!ec && s && !s->who_) s->close_later(1008, "no hello within the handshake timeout");
-  });
-
-  beast::flat_buffer buf;
-  for (;;) {
-    auto [ec, n] = co_await ws_.async_read(buf, as_tuple_awaitable);
-    if (ec) {
-      if (ec == websocket::error::message_too_big)
-        log::info("websocket frame over hard limit", "\"limit\":" + std::to_string(opts_.hard_frame_bytes));
-      break;
-    }
-    if (closing_) break;  // kicked (revoked, shutting down) while the frame was arriving
-    if (!ws_.got_text()) {
-      buf.consume(buf.size());
-      enqueue(protocol::error_frame(nullptr, make_error(errc::malformed, "frames must be text (JSON)")));
-      continue;
-    }
-    std::string text = beast::buffers_to_string(buf.data());
-    buf.consume(buf.size());
-    co_await handle(std::move(text));
-    if (closing_) break;
-  }
-  if (!closing_) closing_.emplace(1000, "");  // no further frames; wakes the writer so it ends
-  wake_writer_.cancel();
-  wake_catch_up_.cancel();
-  hello_timer_.cancel();
-}
-
 asio::awaitable<void> ws_session::handle(std::string text) {
-  auto req = protocol::parse_frame(text, opts_.max_frame_bytes);
+  auto req = protocol::parse_frame(text, api_.opts().max_frame_bytes);
   if (!req) {
     enqueue(protocol::error_frame(nullptr, req.error()));
     co_return;
@@ -267,7 +351,7 @@ asio::awaitable<void> ws_session::hello(const json::value& id, const json::objec
     if (!s) return;
     asio::post(s->ws_.get_executor(), [s] {
       s->user_channel_ready_ = true;
-      s->hello_timer_.cancel();
+      if (s->hello_timer_) s->hello_timer_->cancel();
     });
   };
   if (!hub_->attach(who_->user_id, who_->device_id, shared_from_this(), on_ready)) {
@@ -275,7 +359,7 @@ asio::awaitable<void> ws_session::hello(const json::value& id, const json::objec
     co_return;
   }
   attached_ = true;
-  hello_timer_.cancel();
+  hello_timer_->cancel();
   // A revocation that committed between the check above and attach found no session to close:
   // check again now that a revocation would find this one.
   auto again = co_await api_.authenticate(*token);
@@ -291,8 +375,8 @@ asio::awaitable<void> ws_session::hello(const json::value& id, const json::objec
   // channel is live), so none falls between the read and the subscription. Bounded: if the broker
   // is down, its reset re-reads everything later.
   for (int i = 0; i < 50 && !user_channel_ready_ && !closing_; ++i) {
-    hello_timer_.expires_after(std::chrono::milliseconds(100));
-    co_await hello_timer_.async_wait(as_tuple_awaitable);
+    hello_timer_->expires_after(std::chrono::milliseconds(100));
+    co_await hello_timer_->async_wait(as_tuple_awaitable);
   }
   if (closing_) co_return;
   // The node subscribes to the user's conversations; events missed before that are read below
@@ -305,7 +389,7 @@ asio::awaitable<void> ws_session::hello(const json::value& id, const json::objec
   }
   hub_->load_conversations(who_->user_id, *convs);
   if (closing_) co_return;
-  ws_.read_message_max(opts_.hard_frame_bytes);
+  ws_.read_message_max(api_.opts().hard_frame_bytes);
   auto head = co_await api_.store().stream_head(who_->user_id);
   if (!head) {
     enqueue(protocol::error_frame(id, head.error()));
@@ -323,6 +407,7 @@ asio::awaitable<void> ws_session::hello(const json::value& id, const json::objec
                                                   {"device_id", who_->device_id},
                                                   {"head", *head},
                                                   {"since", pos_}}));
+  hello_timer_.reset();  // not needed again on this connection
   asio::co_spawn(ws_.get_executor(), catch_up(), on_exit("catch-up"));
 }
 
@@ -392,12 +477,13 @@ asio::awaitable<void> ws_session::presence(const json::value& id, const json::ob
 
 asio::awaitable<void> ws_session::catch_up() {
   auto self = shared_from_this();
+  if (!wake_catch_up_) wake_catch_up_ = std::make_unique<asio::steady_timer>(ws_.get_executor());
   int empty_reads = 0;
   while (!closing_) {
     // Backpressure: read the next page only when the client has taken most of the last one.
-    while (!closing_ && outbox_bytes_ > opts_.max_outbox_bytes / 2) {
-      wake_catch_up_.expires_after(std::chrono::seconds(5));
-      co_await wake_catch_up_.async_wait(as_tuple_awaitable);
+    while (!closing_ && outbox_bytes_ > api_.opts().max_outbox_bytes / 2) {
+      wake_catch_up_->expires_after(std::chrono::seconds(5));
+      co_await wake_catch_up_->async_wait(as_tuple_awaitable);
     }
     if (closing_) co_return;
     auto page = co_await api_.store().read_stream(who_->user_id, pos_, catch_up_page);
@@ -410,7 +496,7 @@ asio::awaitable<void> ws_session::catch_up() {
     const auto before = pos_;
     for (auto& item : page->items) {
       if (item.pos != pos_ + 1) continue;  // already queued by an earlier page
-      if (outbox_bytes_ > opts_.max_outbox_bytes / 2) {
+      if (outbox_bytes_ > api_.opts().max_outbox_bytes / 2) {
         // Queue no more than the bound allows; the rest is read again once the client drained.
         paused = true;
         break;
@@ -427,8 +513,8 @@ asio::awaitable<void> ws_session::catch_up() {
           close_later(1011, "stream inconsistency");
           co_return;
         }
-        wake_catch_up_.expires_after(std::chrono::milliseconds(10));
-        co_await wake_catch_up_.async_wait(as_tuple_awaitable);
+        wake_catch_up_->expires_after(std::chrono::milliseconds(10));
+        co_await wake_catch_up_->async_wait(as_tuple_awaitable);
       }
       continue;
     }
@@ -439,56 +525,91 @@ asio::awaitable<void> ws_session::catch_up() {
     break;
   }
   syncing_ = false;
+  wake_catch_up_.reset();  // live: no timer while idle
   enqueue(json::serialize(json::object{{"type", "synced"}, {"pos", pos_}}));
 }
 
-asio::awaitable<void> ws_session::writer() {
-  auto self = shared_from_this();
-  std::string combined;
-  for (;;) {
-    while (!outbox_.empty()) {
-      frame f = outbox_.front();
-      // With batching on (hello "batch":true) every frame queued behind the first goes out in the
-      // same WebSocket message: one write instead of one per frame when the client falls behind.
-      std::size_t n = 1;
-      const std::string* data = f.get();
-      if (batch_ && outbox_.size() > 1) {
-        combined.assign(R"({"type":"batch","frames":[)");
-        combined += *f;
-        while (n < outbox_.size() && n < max_batch_frames && combined.size() + outbox_[n]->size() < max_batch_bytes) {
-          combined += ',';
-          combined += *outbox_[n];
-          ++n;
-        }
-        combined += "]}";
-        if (n > 1) data = &combined;
-        else n = 1;
-      }
-      ws_.text(true);
-      auto [ec, written] = co_await ws_.async_write(asio::buffer(*data), as_tuple_awaitable);
-      if (ec) {
-        outbox_.clear();
-        outbox_bytes_ = 0;
-        closing_.emplace(1006, "");
-        co_return;
-      }
-      if (!outbox_.empty() && outbox_.front() == f) {  // not cleared meanwhile (overflow)
-        for (std::size_t i = 0; i < n && !outbox_.empty(); ++i) {
-          outbox_bytes_ -= outbox_.front()->size();
-          outbox_.pop_front();
-        }
-      }
-      if (combined.capacity() > 16 * 1024) std::string().swap(combined);  // no idle memory after a burst
-      if (outbox_bytes_ <= opts_.max_outbox_bytes / 2) wake_catch_up_.cancel();
+// The writer: one write in flight; runs only while frames wait. With batching on (hello
+// "batch":true) every frame queued behind the first goes out in the same WebSocket message: one
+// write instead of one per frame when the client falls behind. Once closing and drained, it
+// sends the close frame.
+void ws_session::write_next() {
+  if (writing_ || !accepted_) return;
+  if (out_head_ >= 64 && out_head_ * 2 >= outbox_.size()) {  // never drained under steady load: compact
+    outbox_.erase(outbox_.begin(), outbox_.begin() + static_cast<std::ptrdiff_t>(out_head_));
+    out_head_ = 0;
+  }
+  if (out_head_ == outbox_.size()) {
+    if (corked_) cork(false);  // the burst is written: send what the kernel holds
+    if (outbox_.capacity()) std::vector<out_frame>().swap(outbox_);  // no idle memory
+    if (combined_.capacity()) std::string().swap(combined_);
+    out_head_ = 0;
+    if (!closing_ || close_sent_) return;
+    close_sent_ = true;
+    if (!ws_.is_open()) return;
+    writing_ = true;
+    ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(closing_->first), closing_->second),
+                    [self = shared_from_this()](beast::error_code) { self->writing_ = false; });
+    return;
+  }
+  writing_ = true;
+  ws_.text(true);
+  const std::size_t queued = outbox_.size() - out_head_;
+  if (batch_ && queued > 1) {
+    combined_.assign(R"({"type":"batch","frames":[)");
+    std::size_t n = 0;
+    inflight_bytes_ = 0;
+    while (n < queued && n < max_batch_frames) {
+      auto& f = outbox_[out_head_];
+      if (n > 0 && combined_.size() + f.size() >= max_batch_bytes) break;
+      if (n > 0) combined_ += ',';
+      if (f.head_len) combined_.append(f.head.data(), f.head_len);
+      combined_ += *f.body;
+      if (f.head_len) combined_ += '}';
+      inflight_bytes_ += f.size();
+      f.body.reset();
+      ++out_head_;
+      ++n;
     }
-    if (closing_) break;
-    wake_writer_.expires_at(asio::steady_timer::time_point::max());
-    co_await wake_writer_.async_wait(as_tuple_awaitable);
+    combined_ += "]}";
+    ws_.async_write(asio::buffer(combined_), [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_written(ec); });
+    return;
   }
-  if (ws_.is_open()) {
-    auto [ec] = co_await ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(closing_->first), closing_->second), as_tuple_awaitable);
-    (void)ec;
+  // Several frames waiting: cork the socket so that they leave together (the kernel sends a full
+  // segment or, at the end of the burst, what it holds) instead of one segment per frame.
+  if (queued > 1 && !corked_) cork(true);
+  auto& f = outbox_[out_head_++];
+  inflight_bytes_ = f.size();
+  inflight_event_ = f.head_len != 0;
+  combined_.assign(f.head.data(), f.head_len);
+  inflight_ = std::move(f.body);
+  std::array<asio::const_buffer, 3> bufs{asio::buffer(combined_), asio::buffer(*inflight_), asio::buffer("}", inflight_event_ ? 1 : 0)};
+  ws_.async_write(bufs, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_written(ec); });
+}
+
+void ws_session::cork(bool on) {
+  corked_ = on;
+  beast::error_code ignored;
+  ws_.next_layer().set_option(asio::detail::socket_option::boolean<IPPROTO_TCP, TCP_CORK>(on), ignored);
+}
+
+void ws_session::on_written(beast::error_code ec) {
+  writing_ = false;
+  outbox_bytes_ -= inflight_bytes_;
+  inflight_bytes_ = 0;
+  inflight_.reset();
+  combined_.clear();
+  if (ec) {
+    outbox_.clear();
+    out_head_ = 0;
+    outbox_bytes_ = 0;
+    if (!closing_) closing_ = std::make_unique<std::pair<std::uint16_t, std::string>>(1006, "");
+    close_sent_ = true;  // the socket failed: no close frame
+    cancel_timers();
+    return;
   }
+  if (wake_catch_up_ && outbox_bytes_ <= api_.opts().max_outbox_bytes / 2) wake_catch_up_->cancel();
+  write_next();
 }
 
 }  // namespace confab::gateway

@@ -1,8 +1,14 @@
 // One WebSocket connection: the real-time protocol (docs/protocol.md).
 //
-// Threads: everything runs on the connection's strand. Three coroutines share it: the reader
-// (one request at a time, in order), the writer (one write in flight, draining a bounded outbox)
-// and, while the device catches up, the catch-up loop.
+// Threads: everything runs on the connection's strand. The reader and the writer are completion
+// handlers, not coroutines: an idle connection holds one pending WebSocket read and nothing else
+// (no coroutine frame, no armed timer of its own, no buffer capacity). The reader reads one
+// request at a time and runs it (a coroutine spawned per request) before reading the next; the
+// writer runs only while the outbox holds frames (one write in flight). While the device catches
+// up, a catch-up coroutine runs as well.
+// Live events arrive from other threads through an inbox (a short mutex): the first event into an
+// empty inbox posts one drain to the strand, so a commit batch costs one strand hop per session,
+// not one per event.
 // Delivery: the session tracks pos_, the last stream position it queued. A live event at pos_+1
 // is queued at once; one at or below pos_ is a duplicate and dropped; one above pos_+1 reveals a
 // gap, which the catch-up loop fills from storage before live delivery resumes. Live events are
@@ -14,16 +20,21 @@
 #include "core/model.hpp"
 #include "gateway/api.hpp"
 #include "gateway/hub.hpp"
+#include "protocol/codec.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <boost/json/value.hpp>
 
-#include <deque>
+#include <array>
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,8 +58,26 @@ class ws_session final : public session_base, public std::enable_shared_from_thi
 
  private:
   using frame = std::shared_ptr<const std::string>;
-  boost::asio::awaitable<void> run(boost::beast::http::request<boost::beast::http::string_body> req);
-  boost::asio::awaitable<void> writer();
+  // One queued frame: text, or an event frame spliced from a per-recipient head ({"type":"event",
+  // "pos":N,"event":), the shared event JSON and a closing brace (no per-recipient copy of the event).
+  struct out_frame {
+    frame body;
+    std::array<char, protocol::event_frame_head_max> head{};
+    std::uint8_t head_len = 0;  // 0: body is the whole frame
+    std::size_t size() const { return body->size() + (head_len ? head_len + 1u : 0u); }
+  };
+  using socket_ws = boost::beast::websocket::stream<boost::asio::ip::tcp::socket>;
+
+  void on_accepted(boost::beast::error_code ec);
+  void read_next();
+  void on_read_some(boost::beast::error_code ec, std::size_t n);
+  void on_read(boost::beast::error_code ec);
+  void cancel_timers();
+  void end_reading();
+  void write_next();
+  void on_written(boost::beast::error_code ec);
+  void cork(bool on);
+  void drain_inbox();
   boost::asio::awaitable<void> catch_up();
   boost::asio::awaitable<void> handle(std::string text);
   boost::asio::awaitable<void> hello(const boost::json::value& id, const boost::json::object& args);
@@ -57,24 +86,40 @@ class ws_session final : public session_base, public std::enable_shared_from_thi
   void on_live(std::int64_t pos, const std::shared_ptr<const std::string>& event_json);
   void enqueue(std::string s);
   void enqueue(frame f);
+  void enqueue(out_frame f);
   void close_later(std::uint16_t code, std::string reason);
   void start_catch_up();
   // A completion handler for the session's coroutines: logs an exception (a bug) and drops the
   // connection.
   auto on_exit(const char* what);
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  socket_ws ws_;
   api& api_;
   std::shared_ptr<hub> hub_;
   std::shared_ptr<void> slot_;  // the connection-count slot, released when the session ends
-  const options& opts_;
-  boost::asio::steady_timer wake_writer_;
-  boost::asio::steady_timer wake_catch_up_;
-  boost::asio::steady_timer hello_timer_;
-  std::deque<frame> outbox_;
-  std::size_t outbox_bytes_ = 0;
-  std::optional<std::pair<std::uint16_t, std::string>> closing_;
-  bool writer_done_ = false;
+  // Timers exist only while needed: the hello deadline (and the wait for the user's channel) until
+  // hello succeeds, the catch-up wake-up while catching up.
+  std::unique_ptr<boost::asio::steady_timer> hello_timer_;
+  std::unique_ptr<boost::asio::steady_timer> wake_catch_up_;
+  // Reading: the pending read of an idle connection targets rsmall_ only; the rest of a longer
+  // message is appended to rmsg_.
+  std::array<char, 32> rsmall_;
+  std::string rmsg_;  // the message being read; released after every message
+  std::optional<boost::asio::dynamic_string_buffer<char, std::char_traits<char>, std::allocator<char>>> rdyn_;
+  std::vector<out_frame> outbox_;   // frames [out_head_, end) wait; released when drained
+  std::size_t out_head_ = 0;
+  std::size_t outbox_bytes_ = 0;    // queued + in flight
+  std::size_t inflight_bytes_ = 0;
+  frame inflight_;                  // the frame being written ...
+  std::string combined_;            // ... after this event head, or the batch being written
+  bool accepted_ = false;          // the handshake completed: frames (and a close) may be written
+  bool writing_ = false;
+  bool close_sent_ = false;
+  bool inflight_event_ = false;
+  bool corked_ = false;             // TCP_CORK set: a burst of frames leaves in as few segments as possible     // inflight_ is an event: combined_ holds its head
+  std::atomic_flag inbox_lock_ = ATOMIC_FLAG_INIT;  // guards inbox_ (tiny critical sections)
+  std::vector<std::pair<std::int64_t, frame>> inbox_;  // live events from other threads
+  std::unique_ptr<std::pair<std::uint16_t, std::string>> closing_;
   std::optional<principal> who_;
   bool attached_ = false;
   int failed_hellos_ = 0;

@@ -1,5 +1,7 @@
 #include "protocol/codec.hpp"
 
+#include <charconv>
+
 #include "core/utf8.hpp"
 
 #include <boost/json/parse.hpp>
@@ -154,6 +156,14 @@ std::string event_frame(std::int64_t pos, std::string_view event_json_text) {
   out += event_json_text;
   out += '}';
   return out;
+}
+
+std::size_t event_frame_head(std::int64_t pos, char* out) {
+  constexpr std::string_view a = R"({"type":"event","pos":)", b = R"(,"event":)";
+  char* p = std::copy(a.begin(), a.end(), out);
+  p = std::to_chars(p, out + event_frame_head_max - b.size(), pos).ptr;
+  p = std::copy(b.begin(), b.end(), p);
+  return static_cast<std::size_t>(p - out);
 }
 
 json::object to_json(const member_record& m) {

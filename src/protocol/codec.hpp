@@ -53,6 +53,11 @@ std::string event_json(const event& ev);
 boost::json::object event_object(const event& ev);
 // {"type":"event","pos":<pos>,"event":<event_json>}: built by splicing the shared event text.
 std::string event_frame(std::int64_t pos, std::string_view event_json_text);
+// The same frame in three parts, so that a recipient need not copy the event: writes the head
+// {"type":"event","pos":<pos>,"event": into out (event_frame_head_max bytes) and returns its
+// length; the frame is head + event_json_text + "}".
+inline constexpr std::size_t event_frame_head_max = 56;
+std::size_t event_frame_head(std::int64_t pos, char* out);
 
 boost::json::object to_json(const conversation_summary& s);
 boost::json::object to_json(const member_record& m);

@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include <limits>
+
 using namespace confab;
 using namespace confab::protocol;
 namespace json = boost::json;
@@ -75,6 +77,16 @@ TEST(codec, event_frame_splices_the_shared_event_text) {
   EXPECT_EQ(e["seq"].as_int64(), 9);
   EXPECT_EQ(e["text"].as_string(), "h\"i");
   EXPECT_EQ(e["reply_to"].as_int64(), 3);
+}
+
+TEST(codec, event_frame_head_plus_event_plus_brace_is_the_event_frame) {
+  const std::string text = R"({"conv":1,"seq":2})";
+  for (std::int64_t pos : {std::int64_t{0}, std::int64_t{1}, std::int64_t{17}, std::numeric_limits<std::int64_t>::max()}) {
+    char head[event_frame_head_max];
+    const auto n = event_frame_head(pos, head);
+    ASSERT_LE(n, event_frame_head_max);
+    EXPECT_EQ(std::string(head, n) + text + "}", event_frame(pos, text));
+  }
 }
 
 TEST(codec, membership_event_carries_its_data) {
