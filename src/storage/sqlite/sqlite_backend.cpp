@@ -200,7 +200,7 @@ connection_factory make_factory(std::string path) {
     }
     sqlite3_busy_timeout(db, 5000);
     auto c = std::make_unique<sqlite_connection>(db);
-    for (auto pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"})
+    for (auto pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"})
       if (auto r = c->exec(pragma); !r) return r.error();
     return std::unique_ptr<connection>(std::move(c));
   };
