@@ -112,23 +112,36 @@ if chat_rows:
 # 3. fan-out
 out.append("### 3. Group fan-out (one node, SQLite)")
 out.append("")
-out.append("| group size | groups | msgs/s | deliveries/s | deliver p50 | p99 | max | server CPU µs/delivery | violations | target |")
+out.append("Several senders per group, stepped total message rate; bold: the highest step with p99 "
+           "send→deliver under 50 ms. Server CPU per delivery is split into the busiest server thread "
+           "(the storage writer) and the total.")
+out.append("")
+out.append("| group size | groups × senders | msgs/s | deliveries/s | deliver p50 | p99 | max | server CPU µs/delivery (busiest thread) | violations | target |")
 out.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 fan_rows = []
 for g in (10, 100, 1000):
     r = load("fanout_%d" % g)
     if not r:
         continue
-    s = r["result"]["steps"][0]
-    d = s["deliver_latency"]
-    out.append("| %d | %d | %.0f | **%.0f** | %s | %s | %s | %.1f | %s | ≥ 150 000/s, p99 < 50 ms |" % (
-        g, r["result"]["groups"], s["sends_per_sec"], s["deliveries_per_sec"], ms(d, "p50_ms"), ms(d, "p99_ms"),
-        ms(d, "max_ms"), s["server_cpu_us_per_delivery"], viol(dict(s["violations"], lost=s["lost"]))))
-    fan_rows.append((g, s["deliveries_per_sec"], d.get("p99_ms", 0)))
+    steps = r["result"]["steps"]
+    ok = [s for s in steps if s["deliver_latency"].get("count") and s["deliver_latency"]["p99_ms"] < 50 and s["lost"] == 0]
+    best = max(ok, key=lambda s: s["deliveries_per_sec"]) if ok else None
+    senders = r["result"].get("senders_per_group", "?")
+    for s in steps:
+        d = s["deliver_latency"]
+        rate = "%.0f" % s["deliveries_per_sec"]
+        if s is best:
+            rate = "**" + rate + "**"
+        out.append("| %d | %d × %s | %.0f | %s | %s | %s | %s | %.1f (%.1f) | %s | ≥ 150 000/s, p99 < 50 ms |" % (
+            g, r["result"]["groups"], senders, s["sends_per_sec"], rate, ms(d, "p50_ms"), ms(d, "p99_ms"),
+            ms(d, "max_ms"), s["server_cpu_us_per_delivery"], s.get("server_busiest_thread_cpu_us_per_delivery", 0),
+            viol(dict(s["violations"], lost=s["lost"]))))
+    top = best or max(steps, key=lambda s: s["deliveries_per_sec"])
+    fan_rows.append((g, top["deliveries_per_sec"], top["deliver_latency"].get("p99_ms", 0)))
 out.append("")
 if fan_rows:
-    throughput_plot("fanout", fan_rows, "Group fan-out: deliveries/s and p99 latency by group size", "members",
-                    ["set logscale x"], "fan-out")
+    throughput_plot("fanout", fan_rows, "Group fan-out: best deliveries/s (p99 < 50 ms) and its p99 by group size",
+                    "members", ["set logscale x"], "fan-out")
 
 # 4. persistence
 out.append("### 4. Durable sends to saturation (closed-loop senders over WebSocket, direct conversations)")

@@ -3,7 +3,7 @@
 //
 //   confab-bench <scenario> --target 127.0.0.1:8080 [--target ...] [--pid N ...] [options]
 //
-// Scenarios: idle, chat, fanout, persist, storm, history, check (see --help and bench/README.md).
+// Scenarios: idle, chat, fanout, persist, storm, history, check (see --help and docs/performance.md).
 // Loopback only: targets and source addresses must be in 127.0.0.0/8. Every run is bounded in
 // count and time (--max-seconds, default 600, ends the process with exit code 3). Prints one JSON
 // object (also written to --json); exit code 1 if any guarantee was violated.
@@ -49,6 +49,7 @@ struct options {
       messages = 20000, pages = 2000, devices = 1000;
   double rate = 100, duration = 10;
   std::vector<double> rates;
+  bool rates_given = false;  // --rates was set: fanout steps through them instead of --rate
 };
 
 bool parse_endpoint(const std::string& s, tcp::endpoint& ep) {
@@ -306,7 +307,7 @@ json::object groups_scenario(engine& eng, const options& o, int size, bool stepp
   json::array steps;
   bool bad = false;
   double best = 0;
-  std::vector<double> rates = stepped ? o.rates : std::vector<double>{o.rate};
+  std::vector<double> rates = stepped || o.rates_given ? o.rates : std::vector<double>{o.rate};
   for (double r : rates) {
     thread_stats st;
     auto step = measure_groups(f, o, convs, size, stepped ? size : o.senders, r, o.duration, st);
@@ -318,7 +319,8 @@ json::object groups_scenario(engine& eng, const options& o, int size, bool stepp
     if (st.deliver.percentile(99) > 500000) break;  // far past saturation: stop stepping
   }
   f.drop_all();
-  return {{"group_size", size}, {"groups", groups}, {"connections", ok}, {"steps", std::move(steps)},
+  return {{"group_size", size}, {"groups", groups}, {"senders_per_group", stepped ? size : o.senders},
+          {"connections", ok}, {"steps", std::move(steps)},
           {"best_rate_p99_under_50ms", best}, {"violated", bad}};
 }
 
@@ -466,7 +468,8 @@ int main(int argc, char** argv) {
       "confab-bench <scenario> [options]\n\nScenarios:\n"
       "  idle     hold --connections authenticated WebSockets: connect rate, server memory per connection\n"
       "  chat     --pairs direct conversations, both sides sending; --rates steps the total messages/s\n"
-      "  fanout   --groups groups of --group-size, --senders per group, total --rate messages/s\n"
+      "  fanout   --groups groups of --group-size, --senders per group, total --rate messages/s (or steps\n"
+      "           through --rates)\n"
       "  persist  --senders closed-loop senders with --inflight sends outstanding: durable sends/s\n"
       "  storm    --devices in groups of --group-size drop, --pending messages each arrive, all reconnect\n"
       "  history  a conversation of --messages messages, then --pages reads at random depths\n"
@@ -486,7 +489,7 @@ int main(int argc, char** argv) {
       ("group-size", po::value(&o.group_size)->default_value(o.group_size), "fanout/storm: members per group")
       ("senders", po::value(&o.senders)->default_value(o.senders), "fanout: senders per group; persist: senders")
       ("rate", po::value(&o.rate)->default_value(o.rate), "fanout: total messages/s")
-      ("rates", po::value(&rates), "chat: comma-separated total messages/s steps")
+      ("rates", po::value(&rates), "chat, fanout: comma-separated total messages/s steps")
       ("duration", po::value(&o.duration)->default_value(o.duration), "seconds per measurement (idle: hold time)")
       ("inflight", po::value(&o.inflight)->default_value(o.inflight), "persist: outstanding sends per sender")
       ("devices", po::value(&o.devices)->default_value(o.devices), "storm: devices")
@@ -519,9 +522,17 @@ int main(int argc, char** argv) {
   if (o.targets.empty()) o.targets.push_back({asio::ip::make_address("127.0.0.1"), 8080});
   for (std::size_t s = rates.empty() ? std::string::npos : 0; s != std::string::npos;) {
     auto comma = rates.find(',', s);
-    o.rates.push_back(std::stod(rates.substr(s, comma - s)));
+    const std::string one = rates.substr(s, comma - s);
+    double v = 0;
+    auto [end, ec] = std::from_chars(one.data(), one.data() + one.size(), v);
+    if (ec != std::errc() || end != one.data() + one.size() || !(v > 0) || v > 1e7) {
+      std::cerr << "confab-bench: --rates must be comma-separated positive numbers, got " << rates << "\n";
+      return 2;
+    }
+    o.rates.push_back(v);
     s = comma == std::string::npos ? comma : comma + 1;
   }
+  o.rates_given = !o.rates.empty();
   if (o.rates.empty()) o.rates = {100, 200, 400};
   if (o.sources < 1 || o.sources > 250 || o.threads < 1 || o.threads > 64 || o.group_size < 2 || o.group_size > 1000 ||
       o.rate <= 0 || o.duration < 0 || o.duration > 3600 || o.connections < 1 || o.connections > 20000) {
