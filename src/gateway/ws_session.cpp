@@ -253,8 +253,11 @@ void ws_session::enqueue(out_frame f) {
   outbox_bytes_ += f.size();
   outbox_.push_back(std::move(f));
   // One frame always fits (an event may be larger than a small bound); more than that over the
-  // bound means the client is not keeping up.
-  if (outbox_bytes_ > api_.opts().max_outbox_bytes && outbox_.size() - out_head_ + (writing_ ? 1 : 0) > 1) {
+  // bound means the client is not keeping up. The frame being written is not counted: the socket
+  // has taken it, and its completion may simply not have run yet (regression: a client reading
+  // every event was cut off when the next event was queued before the last write's completion
+  // handler ran, which a busy io thread makes likely).
+  if (outbox_bytes_ - inflight_bytes_ > api_.opts().max_outbox_bytes && outbox_.size() - out_head_ > 1) {
     log::warn("slow consumer disconnected", "\"device\":" + std::to_string(who_ ? who_->device_id : 0));
     close_later(1008, "outbound queue overflow");
     return;
