@@ -55,6 +55,11 @@ class connection {
   virtual ~connection() = default;
   // Runs one statement with parameters and returns all result rows.
   virtual db_result<rows> query(std::string_view sql, std::span<const param> params) = 0;
+  // The same, but planned for these parameters and the tables as they are now, every time
+  // (PostgreSQL: an unnamed statement, never a cached generic plan). For statements whose best
+  // plan depends on their arguments' size (arrays) and on tables that grow fast: a generic plan
+  // made while a table was nearly empty keeps scanning it whole until the next ANALYZE.
+  virtual db_result<rows> query_planned(std::string_view sql, std::span<const param> params) { return query(sql, params); }
   // Runs parameterless SQL, possibly several statements (DDL, BEGIN, COMMIT ...).
   virtual db_result<void> exec(std::string_view sql) = 0;
   // "sqlite" or "postgres": lets migrations and the rare dialect-specific statement choose.

@@ -56,7 +56,13 @@ class pg_connection final : public connection {
   pg_connection(const pg_connection&) = delete;
   pg_connection& operator=(const pg_connection&) = delete;
 
-  db_result<rows> query(std::string_view sql, std::span<const param> params) override {
+  db_result<rows> query(std::string_view sql, std::span<const param> params) override { return run(sql, params, true); }
+  db_result<rows> query_planned(std::string_view sql, std::span<const param> params) override {
+    return run(sql, params, false);
+  }
+
+ private:
+  db_result<rows> run(std::string_view sql, std::span<const param> params, bool cached) {
     if (params.size() > 65535) return db_error{errc::internal, "postgres: too many parameters", false};
     const int n = static_cast<int>(params.size());
     // Text-format parameters are NUL-terminated C strings (libpq ignores lengths for them), so
@@ -83,11 +89,11 @@ class pg_connection final : public connection {
       if (!std::holds_alternative<std::monostate>(params[i])) values_[i] = bufs_[i].c_str();
 
     pg_result res;
-    auto name = prepare(sql);
+    auto name = cached ? prepare(sql) : db_result<const char*>(nullptr);
     if (!name) return name.error();
     if (*name) {
       res.reset(PQexecPrepared(conn_, *name, n, values_.data(), nullptr, nullptr, 0));
-    } else {  // the cache is full: an unnamed statement, types still inferred by the server
+    } else {  // planned each time, or the cache is full: an unnamed statement, types still inferred by the server
       std::string text(sql);
       res.reset(PQexecParams(conn_, text.c_str(), n, nullptr, values_.data(), nullptr, nullptr, 0));
     }
@@ -117,6 +123,7 @@ class pg_connection final : public connection {
     return out;
   }
 
+ public:
   db_result<void> exec(std::string_view sql) override {
     std::string text(sql);
     pg_result res(PQexec(conn_, text.c_str()));
