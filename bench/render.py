@@ -186,6 +186,13 @@ out.append("")
 # 5. scale-out
 out.append("### 5. Scale-out: groups of 100 through haproxy, 1–3 nodes on PostgreSQL + Redis")
 out.append("")
+first = load("scaleout_1")
+if first:
+    out.append("The same fixed load on 1, 2 and 3 nodes (%s groups × %s senders, %.0f msgs/s in total); all nodes, "
+               "PostgreSQL, Redis, haproxy and the generator share the 2 cores, so this shows what spreading costs, "
+               "not capacity." % (first["result"]["groups"], first["result"].get("senders_per_group", "?"),
+                                  first["result"]["steps"][0]["target_rate"]))
+    out.append("")
 out.append("| nodes | msgs/s | deliveries/s | deliver p50 | p99 | server CPU µs/delivery (all nodes) | violations |")
 out.append("|---:|---:|---:|---:|---:|---:|---:|")
 so_rows = []

@@ -232,6 +232,10 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
     }
     if (!restart) break;
     failure = failure.empty() ? "transaction conflict" : failure;
+    // Operators see conflicts between writers (deadlocks, serialization failures, keys taken by
+    // another node), each of which costs a whole batch.
+    log::warn("storage batch re-run", "\"attempt\":" + std::to_string(attempt + 1) +
+                                          ",\"error\":" + boost::json::serialize(boost::json::string(failure)));
   }
   log::warn("storage batch failed", "\"error\":" + boost::json::serialize(boost::json::string(failure.empty() ? "retries exhausted" : failure)));
   for (auto& j : batch) j->fail(make_error(errc::unavailable, "storage write failed: " + failure));
