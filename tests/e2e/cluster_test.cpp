@@ -527,59 +527,6 @@ TEST_P(Nodes, Kill9NodeUsersGoOfflineAndClientsResumeThroughHaproxy) {
   EXPECT_TRUE(on->at("online").as_bool());
 }
 
-// Regression: the set-based append took the conversations' row locks in the order the batch first
-// named them, so writers on different nodes sending into the same conversations deadlocked (each
-// deadlock costs PostgreSQL's deadlock_timeout and a re-run of the whole batch; scale-out with
-// three nodes on two groups fell to a quarter of its rate; sends could fail once the batch's
-// re-runs were used up). Writers now lock in ascending id. Each conversation has its own members,
-// spread over the three nodes, so every node's batches name several conversations in changing
-// orders while no two conversations share a member (shared members would make writers collide on
-// stream positions instead, which is resolved by re-running, not by lock order). A deadlock
-// needs the nodes' batches to interleave: this test did not reproduce it reliably without the fix
-// (the evidence is the scale-out benchmark, docs/performance.md), but fails if one occurs, and
-// checks that every send lands once with gapless seqs.
-TEST_P(Nodes, WritersOnSeveralNodesSendingIntoTheSameConversationsDoNotDeadlock) {
-  constexpr int convs = 4, senders_per_node = 16, per_sender = 30;
-  http_client h0(nodes_[0]->port());
-  auto owner = register_user(h0, "owner");
-  std::vector<account> users;
-  std::vector<json::array> members(convs);
-  for (int i = 0; i < 3 * senders_per_node; ++i) {
-    users.push_back(register_user(h0, "s" + std::to_string(i)));
-    members[static_cast<std::size_t>(i % convs)].push_back(users.back().user_id);
-  }
-  std::vector<std::int64_t> conv_ids;
-  for (int c = 0; c < convs; ++c)
-    conv_ids.push_back(jint(h0.call("create_group", {{"title", "g" + std::to_string(c)}, {"members", members[c]}}, owner.token), "conv"));
-  // Sender k sends into conversation k % convs from node k % 3.
-  std::vector<std::thread> threads;
-  std::vector<std::string> errors(users.size());
-  for (std::size_t k = 0; k < users.size(); ++k)
-    threads.emplace_back([&, k] {
-      try {
-        http_client h(nodes_[k % 3]->port());
-        for (int i = 0; i < per_sender; ++i)
-          h.call("send", send_fields(conv_ids[k % convs], "d" + std::to_string(k) + "-" + std::to_string(i), "x"),
-                 users[k].token);
-      } catch (const std::exception& e) {
-        errors[k] = e.what();
-      }
-    });
-  for (auto& t : threads) t.join();
-  for (auto& e : errors) ASSERT_EQ(e, "");
-  // Every message landed once: each conversation's seqs are gapless up to its number of sends.
-  for (int c = 0; c < convs; ++c) {
-    auto summary = h0.call("conversation", {{"conv", conv_ids[c]}}, owner.token);
-    EXPECT_EQ(jint(summary, "last_seq"), 1 + static_cast<std::int64_t>(members[c].size()) * per_sender);  // 1: "created"
-  }
-  // No writer had to re-run a batch because of a deadlock.
-  for (auto& n : nodes_) {
-    std::ifstream log(n->log_path());
-    std::string all((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
-    EXPECT_EQ(all.find("deadlock detected"), std::string::npos) << n->log_path();
-  }
-}
-
 // Regression: every node with the Redis broker leaked it at exit (its connections' callbacks held
 // the broker, which held the connections), so LeakSanitizer failed the exit status of every
 // confabd in the ASan build. A node that served traffic must shut down with status 0.
