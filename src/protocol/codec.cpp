@@ -148,11 +148,11 @@ json::object event_object(const event& ev) {
 std::string event_json(const event& ev) { return json::serialize(event_object(ev)); }
 
 std::string event_frame(std::int64_t pos, std::string_view event_json_text) {
+  char head[event_frame_head_max];
+  const auto n = event_frame_head(pos, head);
   std::string out;
-  out.reserve(event_json_text.size() + 40);
-  out += R"({"type":"event","pos":)";
-  out += std::to_string(pos);
-  out += R"(,"event":)";
+  out.reserve(n + event_json_text.size() + 1);
+  out.append(head, n);
   out += event_json_text;
   out += '}';
   return out;
