@@ -14,6 +14,7 @@
 #include "core/error.hpp"
 #include "protocol/codec.hpp"
 
+#include <boost/describe/class.hpp>
 #include <boost/describe/members.hpp>
 #include <boost/json/object.hpp>
 #include <boost/mp11/algorithm.hpp>
