@@ -1,5 +1,6 @@
 #include "chat/accounts.hpp"
 
+#include "chat/profiles.hpp"
 #include "core/blocking.hpp"
 #include "protocol/codec.hpp"
 
@@ -122,26 +123,41 @@ void add_account_ops(op_table& t, accounts& a) {
   t.add<protocol::no_fields>("me", authed, [&a](const op_context& c, const protocol::no_fields&) -> op_result {
     auto head = co_await a.d.store.stream_head(c.who->user_id);
     if (!head) co_return head.error();
-    co_return json::object{{"user_id", c.who->user_id}, {"username", c.who->username}, {"device_id", c.who->device_id}, {"head", *head}};
+    json::object out{{"user_id", c.who->user_id}, {"username", c.who->username}, {"device_id", c.who->device_id}, {"head", *head}};
+    std::vector<json::object*> objs{&out};  // (named: GCC 12 miscompiles this temporary inside co_await)
+    if (auto n = co_await add_display_names(a.d.store, objs); !n) co_return n.error();
+    co_return out;
   });
   t.add<user_req>("user", authed, [&a](const op_context&, const user_req& r) -> op_result {
     auto id = co_await a.d.store.find_user_id(r.username);
     if (!id) co_return id.error();
-    co_return json::object{{"user_id", *id}, {"username", r.username}};
+    json::object out{{"user_id", *id}, {"username", r.username}};
+    std::vector<json::object*> objs{&out};  // (named: GCC 12 miscompiles this temporary inside co_await)
+    if (auto n = co_await add_display_names(a.d.store, objs); !n) co_return n.error();
+    co_return out;
   });
   t.add<find_users_req>("find_users", authed, [&a](const op_context& c, const find_users_req& r) -> op_result {
     if (auto ok = check_username(r.prefix.value, "field prefix"); !ok) co_return ok.error();  // names only hold these
     auto users = co_await a.d.store.find_users(r.prefix.value, c.who->user_id, r.limit ? static_cast<int>(r.limit->value) : 10);
     if (!users) co_return users.error();
     json::array out;
-    for (auto& u : *users) out.push_back(json::object{{"user_id", u.id}, {"username", u.username}});
+    for (auto& u : *users) out.push_back(brief_json(u));
     co_return json::object{{"users", std::move(out)}};
   });
   t.add<protocol::no_fields>("devices", authed, [&a](const op_context& c, const protocol::no_fields&) -> op_result {
     auto devs = co_await a.d.store.list_devices(c.who->user_id);
     if (!devs) co_return devs.error();
+    auto act = co_await a.d.store.device_activity(c.who->user_id);
+    if (!act) co_return act.error();
     json::array out;
-    for (auto& dv : *devs) out.push_back(protocol::to_json(dv));
+    for (auto& dv : *devs) {
+      auto o = protocol::to_json(dv);
+      std::optional<std::int64_t> last;
+      for (auto& [id, ms] : *act)
+        if (id == dv.id) last = ms;
+      o["last_active_ms"] = last.value_or(dv.created_ms);  // a device is active when created
+      out.push_back(std::move(o));
+    }
     co_return json::object{{"devices", std::move(out)}, {"current", c.who->device_id}};
   });
   auto revoke = [&a](id_t user, id_t device) -> op_result {

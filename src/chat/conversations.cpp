@@ -1,5 +1,6 @@
 // Conversations and membership: the list, one conversation, creating direct chats and groups,
 // adding and removing members, leaving, roles, the member list.
+#include "chat/profiles.hpp"
 #include "chat/service.hpp"
 #include "protocol/codec.hpp"
 
@@ -83,6 +84,8 @@ void add_conversation_ops(op_table& t, const deps& dref) {
     if (!list) co_return list.error();
     json::array out;
     for (auto& s : *list) out.push_back(protocol::to_json(s));
+    const auto objs = summary_members(out);
+    if (auto n = co_await add_display_names(d->store, objs); !n) co_return n.error();
     json::value next = nullptr;
     if (static_cast<int>(list->size()) == limit)
       next = json::object{{"before_ts", list->back().last_ms}, {"before_conv", list->back().id}};
@@ -91,7 +94,10 @@ void add_conversation_ops(op_table& t, const deps& dref) {
   t.add<conv_req>("conversation", authed, [d](const op_context& c, const conv_req& r) -> op_result {
     auto s = co_await d->store.conversation(c.who->user_id, r.conv);
     if (!s) co_return s.error();
-    co_return protocol::to_json(*s);
+    json::array out{protocol::to_json(*s)};
+    const auto objs = summary_members(out);
+    if (auto n = co_await add_display_names(d->store, objs); !n) co_return n.error();
+    co_return std::move(out[0]);
   });
   t.add<create_direct_req>("create_direct", authed, [d](const op_context& c, const create_direct_req& r) -> op_result {
     id_t target = 0;
@@ -143,6 +149,8 @@ void add_conversation_ops(op_table& t, const deps& dref) {
     if (!ms) co_return ms.error();
     json::array out;
     for (auto& m : *ms) out.push_back(protocol::to_json(m));
+    const auto objs = objects_of(out);
+    if (auto n = co_await add_display_names(d->store, objs); !n) co_return n.error();
     co_return json::object{{"members", std::move(out)}};
   });
 }

@@ -1,4 +1,5 @@
 // Receipts, typing and presence: delivery and read pointers, typing indicators, who is online.
+#include "chat/profiles.hpp"
 #include "chat/service.hpp"
 
 #include <boost/json/array.hpp>
@@ -66,6 +67,8 @@ void add_live_ops(op_table& t, const deps& dref) {
     for (auto& m : *rs)
       members.push_back(json::object{{"user_id", m.user_id}, {"username", m.username},
                                      {"delivered_seq", m.delivered_seq}, {"read_seq", m.read_seq}});
+    const auto objs = objects_of(members);
+    if (auto n = co_await add_display_names(d->store, objs); !n) co_return n.error();
     co_return json::object{{"conv", r.conv}, {"members", std::move(members)}};
   });
   t.add<typing_req>("typing", authed, [d](const op_context& c, const typing_req& r) -> op_result {

@@ -74,5 +74,6 @@ void add_conversation_ops(op_table& t, const deps& d);
 void add_message_ops(op_table& t, const deps& d);
 void add_live_ops(op_table& t, const deps& d);
 void add_session_ops(op_table& t);
+void add_profile_ops(op_table& t, const deps& d);
 
 }  // namespace confab::chat
