@@ -155,6 +155,9 @@ void hub::start() {
   h.on_orphaned_offline = [w](std::int64_t user) {
     if (auto s = w.lock()) s->went_offline(user, now_ms());
   };
+  h.on_presence_lost = [w] {
+    if (auto s = w.lock()) s->rejoin_presence();
+  };
   broker_->start(std::move(h));
   broker_->subscribe({all_channel}, nullptr);
   asio::post(strand_, [self = shared_from_this()] { self->sweep_typing(); });
@@ -536,6 +539,15 @@ void hub::join_presence(id_t user) {
   broker_->presence_join(user, [w, user](bool became) {
     if (auto h = w.lock(); h && became) h->went_online(user);
   });
+}
+
+void hub::rejoin_presence() {
+  std::vector<id_t> users;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [u, l] : by_user_) users.push_back(u);
+  }
+  for (auto u : users) join_presence(u);
 }
 
 void hub::went_online(id_t user) { announce(user, {true, std::nullopt}); }

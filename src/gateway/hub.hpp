@@ -145,6 +145,7 @@ class hub final : public storage::event_sink, public std::enable_shared_from_thi
   void reconcile(id_t user, const std::vector<id_t>& convs);
   void resync_everywhere();  // every session on every node re-reads storage
   void join_presence(id_t user);  // this node has the user online; announces if first anywhere
+  void rejoin_presence();         // the broker lost this node's presence entries: join every user again
   void went_online(id_t user);
   void went_offline(id_t user, std::int64_t ms);
   void announce(id_t user, presence_state st);  // local watchers (coalesced) + other nodes
