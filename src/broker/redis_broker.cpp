@@ -291,7 +291,8 @@ void redis_broker::apply_slots(const redisReply& r, const std::string& from) {
     assign(ch);
   }
   (void)moved;
-  (void)first;
+  // Presence waits for registration, which needed the slot map: register now, not at the next beat.
+  if (first && !registered_) heartbeat();
   retry_failed();
 }
 
