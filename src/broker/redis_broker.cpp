@@ -414,7 +414,9 @@ void redis_broker::refresh_later() {
 void redis_broker::keepalive() {
   if (stopped_) return;
   const auto now = std::chrono::steady_clock::now();
-  for (auto& [addr, n] : nodes_) {
+  for (auto& entry : nodes_) {
+    const std::string& addr = entry.first;  // not a structured binding: lambdas capture it (clang 14)
+    auto& n = entry.second;
     auto check = [&](std::shared_ptr<redis_connection>& c, std::optional<std::chrono::steady_clock::time_point>& since) {
       if (!c || !c->connected()) return;
       if (since) {
