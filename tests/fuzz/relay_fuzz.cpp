@@ -2,8 +2,10 @@
 // any process that reaches Redis can write to. Every input must decode or fail with a typed error;
 // what decodes must encode back to bytes that decode to the same note.
 //
-// Built only with clang (tests/CMakeLists.txt). Run, e.g.:
-//   build/clang/tests/fuzz/relay_fuzz -max_total_time=60 tests/fuzz/corpus/relay
+// Built only with clang (tests/CMakeLists.txt). Run, e.g. (libFuzzer writes new inputs to the
+// first folder, so give it a scratch one before the seed corpus):
+//   mkdir -p /tmp/relay-corpus
+//   build/clang/tests/fuzz/relay_fuzz -max_total_time=60 /tmp/relay-corpus tests/fuzz/corpus/relay
 #include "protocol/relay.hpp"
 
 #include <cstdint>
