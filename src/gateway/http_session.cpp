@@ -95,13 +95,8 @@ asio::awaitable<response> route(http::request<http::string_body>& req, api& api)
   auto body = protocol::parse_body(req.body(), api.opts().max_frame_bytes);
   if (!body) co_return make_error_response(body.error(), v, ka);
 
-  std::optional<principal> who;
-  if (op != "register" && op != "login") {
-    auto p = co_await api.authenticate(bearer(req));
-    if (!p) co_return make_error_response(p.error(), v, ka);
-    who = *p;
-  }
-  auto r = co_await api.call(op, *body, who ? &*who : nullptr);
+  const std::string token(bearer(req));
+  auto r = co_await api.call_http(op, *body, token);
   if (!r) co_return make_error_response(r.error(), v, ka);
   co_return make_json(200, json::serialize(*r), v, ka);
 }

@@ -6,36 +6,12 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/json/parse.hpp>
 
 #include <algorithm>
 
 namespace confab::gateway {
 namespace asio = boost::asio;
-namespace json = boost::json;
 namespace relay = protocol::relay;
-
-namespace {
-
-// Who a membership event adds and removes, from its data object.
-void membership_change(const event& ev, std::vector<id_t>& added, std::vector<id_t>& removed) {
-  if (ev.kind != "created" && ev.kind != "members_added" && ev.kind != "member_removed" && ev.kind != "member_left") return;
-  boost::system::error_code ec;
-  auto v = json::parse(ev.data, ec);
-  if (ec || !v.is_object()) return;
-  const auto& o = v.get_object();
-  auto ids = [&](const char* key, std::vector<id_t>& out) {
-    if (auto* a = o.if_contains(key); a && a->is_array())
-      for (auto& x : a->get_array())
-        if (x.is_int64()) out.push_back(x.get_int64());
-  };
-  if (ev.kind == "created") ids("members", added);
-  if (ev.kind == "members_added") ids("users", added);
-  if (ev.kind == "member_removed" || ev.kind == "member_left")
-    if (auto* u = o.if_contains("user"); u && u->is_int64()) removed.push_back(u->get_int64());
-}
-
-}  // namespace
 
 hub::hub(asio::any_io_executor ex, storage::store& store, std::shared_ptr<broker::broker> b, hub_options o)
     : ex_(ex),
@@ -132,13 +108,13 @@ void hub::disconnect_device(id_t user, id_t device, std::uint16_t code, const st
 
 // --- committed events
 
-void hub::route(const std::string& kind, id_t conv, id_t sender, const std::vector<id_t>& added,
+void hub::route(event_kind kind, id_t conv, id_t sender, const std::vector<id_t>& added,
                 const std::vector<id_t>& removed, std::span<const recipient> to,
                 const std::shared_ptr<const std::string>& text) {
   auto targets = sessions_.of_recipients(to);
   interest_.apply(conv, added, removed);
   for (auto& [s, pos] : targets) s->deliver(pos, text);
-  if (kind != "message") return;
+  if (kind != event_kind::message) return;
   if (auto name = typing_.stop(conv, sender, false)) {
     // After the event itself: the strand runs it once the deliveries above are queued.
     asio::post(strand_, [self = shared_from_this(), conv, sender, name = std::move(*name)] {
@@ -150,7 +126,9 @@ void hub::route(const std::string& kind, id_t conv, id_t sender, const std::vect
 void hub::on_committed(const event& ev, std::span<const recipient> to) {
   try {
     relay::event_note n;
-    membership_change(ev, n.added, n.removed);
+    auto [added, removed] = membership_change(ev);
+    n.added = std::move(added);
+    n.removed = std::move(removed);
     auto text = std::make_shared<const std::string>(protocol::event_json(ev));
     route(ev.kind, ev.conv, ev.sender, n.added, n.removed, to, text);
     if (link_.alone()) return;

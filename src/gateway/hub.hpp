@@ -102,7 +102,7 @@ class hub final : public storage::event_sink, public std::enable_shared_from_thi
  private:
   // Delivers a committed event to this node's sessions and updates interest from its membership
   // changes; a message ends its sender's typing.
-  void route(const std::string& kind, id_t conv, id_t sender, const std::vector<id_t>& added,
+  void route(event_kind kind, id_t conv, id_t sender, const std::vector<id_t>& added,
              const std::vector<id_t>& removed, std::span<const recipient> to,
              const std::shared_ptr<const std::string>& text);
   // The sessions of conv's local users except except_user, each with frame.

@@ -106,7 +106,8 @@ result<note> decode_event(const word_list& w, std::string_view body) {
   event_note n{std::string(w[1])};
   auto conv = number(w[2], 1, "conversation");
   if (!conv) return conv.error();
-  if (w[3].empty()) return bad(errc::invalid_field, "empty event kind");
+  auto kind = parse_event_kind(w[3]);
+  if (!kind) return bad(errc::invalid_field, "unknown event kind");
   auto sender = number(w[4], 0, "sender");
   if (!sender) return sender.error();
   auto added = id_list(w[5]);
@@ -116,7 +117,7 @@ result<note> decode_event(const word_list& w, std::string_view body) {
   auto to = recipient_list(w[7]);
   if (!to) return to.error();
   n.conv = *conv;
-  n.kind = std::string(w[3]);
+  n.kind = *kind;
   n.sender = *sender;
   n.added = std::move(*added);
   n.removed = std::move(*removed);
@@ -159,7 +160,7 @@ bool event_note::operator==(const event_note& o) const {
 }
 
 std::string encode(const event_note& n) {
-  return "E " + n.node + ' ' + std::to_string(n.conv) + ' ' + n.kind + ' ' + std::to_string(n.sender) + ' ' +
+  return "E " + n.node + ' ' + std::to_string(n.conv) + ' ' + std::string(to_string(n.kind)) + ' ' + std::to_string(n.sender) + ' ' +
          ids_word(n.added) + ' ' + ids_word(n.removed) + ' ' + recipients_word(n.to) + '\n' + n.event_json;
 }
 

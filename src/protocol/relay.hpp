@@ -8,7 +8,8 @@
 //   X <node>                                                                       body: empty
 //   K <node> <device>                                                              body: empty
 // <node> names the sender (broker::node_id), so a node can skip its own messages. Numbers are
-// decimal; ids and positions are positive, last_seen is not negative.
+// decimal; ids and positions are positive, last_seen is not negative; <kind> is an event kind's
+// name (to_string(event_kind)).
 //
 // Pure functions: no I/O, no state, thread-safe. The decoder reads payloads from the broker, which
 // any process that reaches Redis can write to, so it takes any bytes: malformed input is a typed
@@ -35,7 +36,7 @@ inline constexpr std::size_t max_list_items = 1 << 20;  // per id or recipient l
 struct event_note {
   std::string node;
   id_t conv = 0;
-  std::string kind;  // event::kind
+  event_kind kind = event_kind::message;
   id_t sender = 0;
   std::vector<id_t> added, removed;  // members the event adds / removes
   std::vector<recipient> to;

@@ -26,9 +26,9 @@ errc code_of(std::string_view payload) {
 
 TEST(relay, every_note_round_trips) {
   const std::vector<note> notes = {
-      event_note{"0123456789abcdef", 7, "message", 3, {}, {}, {{3, 10}, {4, 2}}, R"({"seq":1,"text":"a b\nc"})"},
-      event_note{"n1", 8, "members_added", 3, {5, 6}, {}, {{3, 11}, {5, 1}, {6, 1}}, "{}"},
-      event_note{"n1", 8, "member_removed", 3, {}, {5}, {}, ""},
+      event_note{"0123456789abcdef", 7, event_kind::message, 3, {}, {}, {{3, 10}, {4, 2}}, R"({"seq":1,"text":"a b\nc"})"},
+      event_note{"n1", 8, event_kind::members_added, 3, {5, 6}, {}, {{3, 11}, {5, 1}, {6, 1}}, "{}"},
+      event_note{"n1", 8, event_kind::member_removed, 3, {}, {5}, {}, ""},
       typing_note{"n2", 7, 3, true, "ana"},
       typing_note{"n2", 7, 3, false, "ben_9"},
       receipt_note{"n3", 7, R"({"type":"receipt","conv":7})"},
@@ -60,7 +60,7 @@ TEST(relay, reads_the_format_other_nodes_write) {
 }
 
 TEST(relay, truncated_payloads_are_malformed) {
-  const std::string full = encode(event_note{"n1", 8, "members_added", 3, {5, 6}, {}, {{3, 11}, {5, 1}}, "{}"});
+  const std::string full = encode(event_note{"n1", 8, event_kind::members_added, 3, {5, 6}, {}, {{3, 11}, {5, 1}}, "{}"});
   // Every prefix that cuts the header line is refused; a cut body is the event text's business.
   for (std::size_t i = 0; i < full.find('\n'); ++i) {
     auto r = decode(std::string_view(full).substr(0, i));
@@ -95,6 +95,7 @@ TEST(relay, wrong_types_are_invalid_fields) {
   EXPECT_EQ(code_of("EE n1 7\n"), errc::malformed);
   EXPECT_EQ(code_of("E  7 message 3 - - -\n{}"), errc::malformed);  // empty node id
   EXPECT_EQ(code_of("E n1 7  3 - - -\n{}"), errc::invalid_field);  // empty kind
+  EXPECT_EQ(code_of("E n1 7 reaction 3 - - -\n{}"), errc::invalid_field);  // a kind this build does not know
 }
 
 TEST(relay, huge_counts_are_refused_without_unbounded_memory) {
