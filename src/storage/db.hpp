@@ -66,10 +66,23 @@ class connection {
   virtual std::string_view dialect() const = 0;
 
   // Set by the driver when the current transaction failed in a way that re-running it may fix
-  // (deadlock, serialization failure, SQLITE_BUSY); read and cleared by the executor.
+  // (deadlock, serialization failure, SQLITE_BUSY), or by a job that knows a re-run resolves its
+  // error (a key another node took meanwhile); read and cleared by the executor.
   bool retry_requested = false;
   // Set by the driver when the connection itself is unusable; the executor reconnects.
   bool broken = false;
+  // The database's error text behind retry_requested or broken: the executor logs it with the
+  // re-run, so operators can tell a deadlock from a key conflict or a lost connection.
+  std::string failure_reason;
+
+  void request_retry(std::string why) {
+    retry_requested = true;
+    failure_reason = std::move(why);
+  }
+  void mark_broken(std::string why) {
+    broken = true;
+    failure_reason = std::move(why);
+  }
 };
 
 // Opens a new connection; called once per storage thread, and again after a connection is lost.

@@ -150,7 +150,7 @@ result<nothing> commit_event_pg(connection& c, event& ev, std::vector<recipient>
     // meanwhile — or a stream position another writer took (a user in two conversations written
     // by two nodes): re-running the batch resolves both (it finds the original ack, or reads the
     // new MAX(pos)).
-    if (r.error().code == errc::conflict) c.retry_requested = true;
+    if (r.error().code == errc::conflict) c.request_retry(r.error().message);
     return to_error(r.error());
   }
   for (auto& row : *r) to.push_back({row.i64(0), row.i64(1)});
@@ -172,7 +172,7 @@ result<std::int64_t> commit_event_portable(connection& c, event& ev, std::vector
                        "content_type, reply_to, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                        ps);
       !r) {
-    if (r.error().code == errc::conflict) c.retry_requested = true;  // as above
+    if (r.error().code == errc::conflict) c.request_retry(r.error().message);  // as above
     return to_error(r.error());
   }
   // Each active member's next stream position is one past the last in their stream (an index
@@ -185,7 +185,7 @@ result<std::int64_t> commit_event_portable(connection& c, event& ev, std::vector
                   "WHERE m.conv_id = CAST($1 AS BIGINT) AND m.left_seq IS NULL RETURNING user_id, pos",
                   {ev.conv, ev.seq});
   if (!up) {
-    if (up.error().code == errc::conflict) c.retry_requested = true;
+    if (up.error().code == errc::conflict) c.request_retry(up.error().message);
     return to_error(up.error());
   }
   to.reserve(up->size());
@@ -516,7 +516,7 @@ class send_group final : public write_group<pending_send, send_ack> {
       if (!ap) {
         // As in commit_event_pg: a unique key taken meanwhile by another node (the same send, or
         // a stream position) is resolved by re-running the batch.
-        if (ap.error().code == errc::conflict) c.retry_requested = true;
+        if (ap.error().code == errc::conflict) c.request_retry(ap.error().message);
         return fail_all(to_error(ap.error()));
       }
       std::vector<std::vector<recipient>> to(n);

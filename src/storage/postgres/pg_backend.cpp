@@ -180,16 +180,16 @@ class pg_connection final : public connection {
       // Lost connection, or the server is shutting down / restarting: the executor reconnects.
       // (08P01 is a protocol violation such as a wrong parameter count: a bug, not a lost link.)
       e.code = errc::unavailable;
-      broken = true;
+      mark_broken(e.message);
     } else if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
       e.message = "postgres: COPY is not supported";
-      broken = true;  // the connection is stuck in COPY mode; drop it
+      mark_broken(e.message);  // the connection is stuck in COPY mode; drop it
     } else if (code == "23505") {
       e.code = errc::conflict;
     } else if (code == "40P01" || code == "40001") {
       e.code = errc::unavailable;
       e.retry_transaction = true;
-      retry_requested = true;
+      request_retry(e.message);
     } else if (code.starts_with("53") || code == "57014" || code == "55P03") {
       // Out of disk/memory/connections, statement timeout, lock timeout: temporary.
       e.code = errc::unavailable;

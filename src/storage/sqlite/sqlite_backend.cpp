@@ -103,7 +103,7 @@ class sqlite_connection final : public connection {
       e.code = errc::conflict;
     } else if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
       e.retry_transaction = true;
-      retry_requested = true;
+      request_retry(e.message);
     } else if (code == SQLITE_CONSTRAINT || code == SQLITE_MISMATCH || code == SQLITE_ERROR) {
       e.code = errc::internal;
     }
