@@ -273,7 +273,23 @@ ALTER TABLE members ADD COLUMN delivered_seq BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN last_seen_ms BIGINT;
 )sql";
 
-constexpr std::string_view steps[] = {v1, v2};
+// v3 (writers on several nodes): each user's stream head in a row of its own. A writer moves the
+// heads of an event's recipients up (locking their rows in ascending user id) instead of reading
+// MAX(pos) from the stream, where writers on two nodes appending for one user took the same
+// position and one re-ran its whole batch. Every user with stream rows gets a head row here;
+// users without one get theirs with their first stream row. Every node must run this version:
+// an older one would still append at MAX(pos) + 1 without moving the head.
+// fillfactor 50: heads are updated far more often than anything else per row, and free room on
+// the page keeps those updates HOT (no index entry per update).
+constexpr std::string_view v3 = R"sql(
+CREATE TABLE user_heads (
+  user_id BIGINT NOT NULL PRIMARY KEY,
+  head BIGINT NOT NULL
+) WITH (fillfactor = 50);
+INSERT INTO user_heads (user_id, head) SELECT user_id, MAX(pos) FROM stream GROUP BY user_id;
+)sql";
+
+constexpr std::string_view steps[] = {v1, v2, v3};
 
 }  // namespace
 
