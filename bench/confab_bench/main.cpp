@@ -3,7 +3,7 @@
 //
 //   confab-bench <scenario> --target 127.0.0.1:8080 [--target ...] [--pid N ...] [options]
 //
-// Scenarios: idle, chat, fanout, persist, storm, history, check (see --help and docs/performance.md).
+// Scenarios: idle, chat, fanout, persist, writers, storm, history, check (see --help and docs/performance.md).
 // Loopback only: targets and source addresses must be in 127.0.0.0/8. Every run is bounded in
 // count and time (--max-seconds, default 600, ends the process with exit code 3). Prints one JSON
 // object (also written to --json); exit code 1 if any guarantee was violated.
@@ -324,15 +324,9 @@ json::object groups_scenario(engine& eng, const options& o, int size, bool stepp
           {"best_rate_p99_under_50ms", best}, {"violated", bad}};
 }
 
-json::object persist(engine& eng, const options& o) {
-  // Direct pairs; only the senders connect. Closed loop: each keeps --inflight sends outstanding.
-  auto accts = register_users(o.targets[0], run_tag(), o.senders * 2);
-  auto convs = make_groups(o, accts, o.senders, 2);
-  fleet f{eng, o, {}};
-  std::vector<account> senders;
-  for (int s = 0; s < o.senders; ++s) senders.push_back(accts[static_cast<std::size_t>(s * 2)]);
-  f.add(senders);
-  f.open(0, f.devs.size(), false);
+// Closed loop: device i keeps o.inflight sends outstanding into conv_of[i] for o.duration, then
+// waits (bounded) for the last acks. Returns the measured figures.
+json::object closed_loop(engine& eng, const options& o, fleet& f, const std::vector<std::int64_t>& conv_of) {
   eng.collect(true);
   const auto before = usage(o);
   const auto t0 = clk::now();
@@ -348,7 +342,7 @@ json::object persist(engine& eng, const options& o) {
             t.expires_after(200us);
             co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
           }
-        }(f.devs[i], convs[i], o.inflight, end, eng.ctx(f.thread_of(i))),
+        }(f.devs[i], conv_of[i], o.inflight, end, eng.ctx(f.thread_of(i))),
         asio::use_future));
   }
   for (auto& x : fs) x.get();
@@ -356,15 +350,61 @@ json::object persist(engine& eng, const options& o) {
   const double secs = std::chrono::duration<double>(clk::now() - t0).count();
   const auto after = usage(o);
   auto st = eng.collect(false);
-  f.drop_all();
-  return {{"senders", o.senders},
-          {"inflight_per_sender", o.inflight},
-          {"acks", st.acks},
+  return {{"acks", st.acks},
+          {"send_errors", st.send_errors},
           {"durable_sends_per_sec", static_cast<double>(st.acks) / secs},
           {"ack_latency", st.ack.to_json()},
           {"server_cpu_s", after.cpu_s - before.cpu_s},
           {"violations", violations(st)},
-          {"violated", violated(st)}};
+          {"violated", violated(st) || st.send_errors > 0}};
+}
+
+json::object persist(engine& eng, const options& o) {
+  // Direct pairs; only the senders connect. Closed loop: each keeps --inflight sends outstanding.
+  auto accts = register_users(o.targets[0], run_tag(), o.senders * 2);
+  auto convs = make_groups(o, accts, o.senders, 2);
+  fleet f{eng, o, {}};
+  std::vector<account> senders;
+  for (int s = 0; s < o.senders; ++s) senders.push_back(accts[static_cast<std::size_t>(s * 2)]);
+  f.add(senders);
+  f.open(0, f.devs.size(), false);
+  auto r = closed_loop(eng, o, f, convs);
+  f.drop_all();
+  r["senders"] = o.senders;
+  r["inflight_per_sender"] = o.inflight;
+  return r;
+}
+
+// Writers on several nodes into conversations whose members overlap: --senders closed-loop
+// senders spread over the --target nodes (sender k on target k mod targets), --groups groups;
+// sender k is a member of groups k mod G and k+1 mod G and sends into the first; one owner is in
+// every group. Every append touches members that other nodes' appends touch too.
+json::object writers(engine& eng, const options& o) {
+  const int groups = std::max(1, o.groups);
+  auto accts = register_users(o.targets[0], run_tag(), o.senders + 1);
+  const auto& owner = accts[static_cast<std::size_t>(o.senders)];
+  std::vector<json::array> members(static_cast<std::size_t>(groups));
+  for (int k = 0; k < o.senders; ++k) {
+    members[static_cast<std::size_t>(k % groups)].push_back(accts[static_cast<std::size_t>(k)].user_id);
+    if (groups > 1) members[static_cast<std::size_t>((k + 1) % groups)].push_back(accts[static_cast<std::size_t>(k)].user_id);
+  }
+  std::vector<std::int64_t> convs;
+  for (int g = 0; g < groups; ++g)
+    convs.push_back(post(o.targets[0], "create_group", {{"title", "writers"}, {"members", members[static_cast<std::size_t>(g)]}}, owner.token)
+                        .at("conv")
+                        .as_int64());
+  fleet f{eng, o, {}};
+  f.add(std::vector<account>(accts.begin(), accts.begin() + o.senders));
+  f.open(0, f.devs.size(), false);
+  std::vector<std::int64_t> conv_of;
+  for (int k = 0; k < o.senders; ++k) conv_of.push_back(convs[static_cast<std::size_t>(k % groups)]);
+  auto r = closed_loop(eng, o, f, conv_of);
+  f.drop_all();
+  r["senders"] = o.senders;
+  r["groups"] = groups;
+  r["nodes"] = static_cast<std::int64_t>(o.targets.size());
+  r["inflight_per_sender"] = o.inflight;
+  return r;
 }
 
 json::object storm(engine& eng, const options& o) {
@@ -471,6 +511,8 @@ int main(int argc, char** argv) {
       "  fanout   --groups groups of --group-size, --senders per group, total --rate messages/s (or steps\n"
       "           through --rates)\n"
       "  persist  --senders closed-loop senders with --inflight sends outstanding: durable sends/s\n"
+      "  writers  --senders closed-loop senders spread over every --target, into --groups groups whose\n"
+      "           members overlap (each sender in two): durable sends/s of writers on several nodes\n"
       "  storm    --devices in groups of --group-size drop, --pending messages each arrive, all reconnect\n"
       "  history  a conversation of --messages messages, then --pages reads at random depths\n"
       "  check    a small fanout and storm; exit 1 on any loss, duplicate or reorder\n\nOptions");
@@ -485,13 +527,13 @@ int main(int argc, char** argv) {
       ("max-seconds", po::value(&o.max_seconds)->default_value(o.max_seconds), "watchdog: exit 3 after this long")
       ("connections", po::value(&o.connections)->default_value(o.connections), "idle: connections")
       ("pairs", po::value(&o.pairs)->default_value(o.pairs), "chat: conversations")
-      ("groups", po::value(&o.groups)->default_value(o.groups), "fanout: groups")
+      ("groups", po::value(&o.groups)->default_value(o.groups), "fanout, writers: groups")
       ("group-size", po::value(&o.group_size)->default_value(o.group_size), "fanout/storm: members per group")
-      ("senders", po::value(&o.senders)->default_value(o.senders), "fanout: senders per group; persist: senders")
+      ("senders", po::value(&o.senders)->default_value(o.senders), "fanout: senders per group; persist, writers: senders")
       ("rate", po::value(&o.rate)->default_value(o.rate), "fanout: total messages/s")
       ("rates", po::value(&rates), "chat, fanout: comma-separated total messages/s steps")
       ("duration", po::value(&o.duration)->default_value(o.duration), "seconds per measurement (idle: hold time)")
-      ("inflight", po::value(&o.inflight)->default_value(o.inflight), "persist: outstanding sends per sender")
+      ("inflight", po::value(&o.inflight)->default_value(o.inflight), "persist, writers: outstanding sends per sender")
       ("devices", po::value(&o.devices)->default_value(o.devices), "storm: devices")
       ("pending", po::value(&o.pending)->default_value(o.pending), "storm: messages each device misses")
       ("messages", po::value(&o.messages)->default_value(o.messages), "history: conversation length")
@@ -554,6 +596,7 @@ int main(int argc, char** argv) {
     else if (o.scenario == "chat") r = groups_scenario(eng, o, 2, true);
     else if (o.scenario == "fanout") r = groups_scenario(eng, o, o.group_size, false);
     else if (o.scenario == "persist") r = persist(eng, o);
+    else if (o.scenario == "writers") r = writers(eng, o);
     else if (o.scenario == "storm") r = storm(eng, o);
     else if (o.scenario == "history") r = history(eng, o);
     else if (o.scenario == "check") {
