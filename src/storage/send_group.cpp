@@ -20,8 +20,9 @@ std::optional<result<send_ack>> check_send(const send_request& req, const row& r
     return result<send_ack>(send_ack{row.i64(o + 0), row.i64(o + 1), row.i64(o + 2), true});
   }
   if (row.is_null(o + 3)) return result<send_ack>(make_error(errc::not_found, "no such conversation"));
-  if (row.is_null(o + 5) || !row.is_null(o + 6))
-    return result<send_ack>(make_error(errc::forbidden, "not a member of this conversation"));
+  auto role = role_cell(row, o + 5);
+  if (!role) return result<send_ack>(role.error());
+  if (auto ok = chat::may_post({row.is_null(o + 6) ? *role : conv_role::none}); !ok) return result<send_ack>(ok.error());
   const std::int64_t last_seq = row.i64(o + 4);
   if (req.reply_to && (*req.reply_to < 1 || *req.reply_to > last_seq))
     return result<send_ack>(make_error(errc::invalid_field, "reply_to is not an event of this conversation"));
@@ -31,7 +32,7 @@ std::optional<result<send_ack>> check_send(const send_request& req, const row& r
 event message_event(const send_request& req, std::int64_t ts) {
   event ev;
   ev.conv = req.conv;
-  ev.kind = "message";
+  ev.kind = event_kind::message;
   ev.sender = req.user;
   ev.device = req.device;
   ev.client_id = req.client_id;

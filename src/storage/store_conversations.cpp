@@ -10,8 +10,6 @@
 
 #include "core/time.hpp"
 
-#include <boost/json/array.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <limits>
@@ -40,8 +38,7 @@ task<store::created> store::create_direct(id_t actor, id_t device, id_t other) {
     for (id_t u : {actor, other})
       if (auto r = query(c, "INSERT INTO members (conv_id, user_id, role, joined_seq) VALUES ($1, $2, 'member', 1)", {id, u}); !r)
         return to_error(r.error());
-    boost::json::array ms{actor, other};
-    auto ev = membership_event(id, "created", actor, device, {{"kind", "direct"}, {"members", ms}});
+    auto ev = membership_event(id, event_kind::created, actor, device, created_payload{conv_kind::direct, {}, {actor, other}, {}});
     ev.ts_ms = t;
     CONFAB_TRY(seq, commit_event(ctx, std::move(ev), sink));
     return created{id, true};
@@ -64,13 +61,12 @@ task<id_t> store::create_group(id_t actor, id_t device, const std::string& title
     const id_t id = (*conv)[0].i64(0);
     if (auto r = query(c, "INSERT INTO members (conv_id, user_id, role, joined_seq) VALUES ($1, $2, 'owner', 1)", {id, actor}); !r)
       return to_error(r.error());
-    boost::json::array ms;
-    ms.push_back(actor);
+    std::vector<id_t> ms{actor};
     if (!members.empty()) {
       CONFAB_TRY(ins, upsert_members(c, id, members, 1));
     }
-    for (id_t u : members) ms.push_back(u);
-    auto ev = membership_event(id, "created", actor, device, {{"kind", "group"}, {"title", title}, {"members", ms}, {"owner", actor}});
+    ms.insert(ms.end(), members.begin(), members.end());
+    auto ev = membership_event(id, event_kind::created, actor, device, created_payload{conv_kind::group, title, std::move(ms), actor});
     ev.ts_ms = t;
     CONFAB_TRY(seq, commit_event(ctx, std::move(ev), sink));
     return id;
@@ -81,11 +77,10 @@ task<std::int64_t> store::add_members(id_t actor, id_t device, id_t conv, const 
   auto* sink = sink_;
   return ex_->write<std::int64_t>([=, users = users_in](write_context& ctx) mutable -> result<std::int64_t> {
     auto& c = ctx.db;
-    auto ev = membership_event(conv, "members_added", actor, device, {});
+    auto ev = membership_event(conv, event_kind::members_added, actor, device, {});
     CONFAB_TRY(o, open_event(c, conv, ev.ts_ms));  // the row lock: the rules below hold until commit
-    CONFAB_TRY(m, require_active(c, conv, actor));
-    if (m->kind != "group") return make_error(errc::forbidden, "members of a direct conversation cannot change");
-    if (role_rank(m->role) < role_rank("admin")) return make_error(errc::forbidden, "only owners and admins add members");
+    CONFAB_TRY(m, load_membership(c, conv, actor));
+    CONFAB_TRY(allowed, chat::may_add_members(m->kind, m->view()));
     std::sort(users.begin(), users.end());
     users.erase(std::unique(users.begin(), users.end()), users.end());
     if (users.empty()) return make_error(errc::invalid_field, "no users to add");
@@ -102,7 +97,7 @@ task<std::int64_t> store::add_members(id_t actor, id_t device, id_t conv, const 
     // New members join at the event's seq, so they see their own join.
     CONFAB_TRY(ins, upsert_members(c, conv, fresh, o->seq));
     ev.seq = o->seq;
-    ev.data = boost::json::serialize(boost::json::object{{"users", boost::json::array(fresh.begin(), fresh.end())}, {"by", actor}});
+    ev.payload = members_added_payload{std::move(fresh), actor};
     CONFAB_TRY(a, append_event(ctx, std::move(ev), sink));
     return o->seq;
   });
@@ -112,21 +107,20 @@ task<std::int64_t> store::remove_member(id_t actor, id_t device, id_t conv, id_t
   auto* sink = sink_;
   return ex_->write<std::int64_t>([=](write_context& ctx) -> result<std::int64_t> {
     auto& c = ctx.db;
-    auto ev = membership_event(conv, "member_left", actor, device, {{"user", user}, {"by", actor}});
+    auto ev = membership_event(conv, event_kind::member_left, actor, device, member_gone_payload{user, actor});
     CONFAB_TRY(o, open_event(c, conv, ev.ts_ms));  // the row lock: the rules below hold until commit
-    CONFAB_TRY(m, require_active(c, conv, actor));
-    if (m->kind != "group") return make_error(errc::forbidden, "members of a direct conversation cannot change");
+    CONFAB_TRY(m, load_membership(c, conv, actor));
     if (actor == user) {
-      if (m->role == "owner") {
+      std::int64_t active = 1;
+      if (m->active() && m->role == conv_role::owner) {
         CONFAB_TRY(others, query(c, "SELECT COUNT(*) FROM members WHERE conv_id = $1 AND left_seq IS NULL", {conv}));
-        if ((*others)[0].i64(0) > 1) return make_error(errc::forbidden, "the owner must transfer ownership before leaving");
+        active = (*others)[0].i64(0);
       }
+      CONFAB_TRY(allowed, chat::may_leave(m->kind, m->view(), active));
     } else {
       CONFAB_TRY(t, load_membership(c, conv, user));
-      if (!t->active()) return make_error(errc::not_found, "not a member");
-      if (role_rank(m->role) < role_rank("admin") || role_rank(t->role) >= role_rank(m->role))
-        return make_error(errc::forbidden, "not allowed to remove this member");
-      ev.kind = "member_removed";
+      CONFAB_TRY(allowed, chat::may_remove(m->kind, m->view(), t->view()));
+      ev.kind = event_kind::member_removed;
     }
     // The removed user still receives the event that removes them, then nothing more.
     ev.seq = o->seq;
@@ -136,27 +130,24 @@ task<std::int64_t> store::remove_member(id_t actor, id_t device, id_t conv, id_t
   });
 }
 
-task<std::int64_t> store::set_role(id_t actor, id_t device, id_t conv, id_t user, const std::string& role) {
+task<std::int64_t> store::set_role(id_t actor, id_t device, id_t conv, id_t user, conv_role role) {
   auto* sink = sink_;
-  return ex_->write<std::int64_t>([=, role = role](write_context& ctx) -> result<std::int64_t> {
+  return ex_->write<std::int64_t>([=](write_context& ctx) -> result<std::int64_t> {
     auto& c = ctx.db;
-    if (role_rank(role) == 0) return make_error(errc::invalid_field, "role must be owner, admin or member");
-    auto ev = membership_event(conv, "role_changed", actor, device, {});
+    if (role == conv_role::none) return make_error(errc::invalid_field, "role must be owner, admin or member");
+    auto ev = membership_event(conv, event_kind::role_changed, actor, device, {});
     CONFAB_TRY(o, open_event(c, conv, ev.ts_ms));  // the row lock: the rules below hold until commit
-    CONFAB_TRY(m, require_active(c, conv, actor));
-    if (m->kind != "group") return make_error(errc::forbidden, "a direct conversation has no roles");
-    if (m->role != "owner") return make_error(errc::forbidden, "only the owner changes roles");
-    if (user == actor) return make_error(errc::invalid_field, "the owner cannot change their own role");
+    CONFAB_TRY(m, load_membership(c, conv, actor));
     CONFAB_TRY(t, load_membership(c, conv, user));
-    if (!t->active()) return make_error(errc::not_found, "not a member");
-    CONFAB_TRY(u1, query(c, "UPDATE members SET role = $3 WHERE conv_id = $1 AND user_id = $2", {conv, user, std::string_view(role)}));
-    boost::json::object data{{"user", user}, {"role", role}, {"by", actor}};
-    if (role == "owner") {  // transfer: the old owner becomes an admin
+    CONFAB_TRY(allowed, chat::may_set_role(m->kind, m->view(), user == actor, t->view()));
+    CONFAB_TRY(u1, query(c, "UPDATE members SET role = $3 WHERE conv_id = $1 AND user_id = $2", {conv, user, to_string(role)}));
+    role_changed_payload data{user, role, actor, std::nullopt};
+    if (role == conv_role::owner) {  // transfer: the old owner becomes an admin
       CONFAB_TRY(u2, query(c, "UPDATE members SET role = 'admin' WHERE conv_id = $1 AND user_id = $2", {conv, actor}));
-      data["previous_owner_role"] = "admin";
+      data.previous_owner_role = conv_role::admin;
     }
     ev.seq = o->seq;
-    ev.data = boost::json::serialize(data);
+    ev.payload = std::move(data);
     CONFAB_TRY(a, append_event(ctx, std::move(ev), sink));
     return o->seq;
   });
@@ -170,7 +161,10 @@ task<std::vector<member_record>> store::members(id_t actor, id_t conv) {
                         "WHERE m.conv_id = $1 AND m.left_seq IS NULL ORDER BY m.user_id",
                         {conv}));
     std::vector<member_record> out;
-    for (auto& x : *r) out.push_back({x.i64(0), x.str(1), x.str(2), x.i64(3)});
+    for (auto& x : *r) {
+      CONFAB_TRY(role, role_cell(x, 2));
+      out.push_back({x.i64(0), x.str(1), *role, x.i64(3)});
+    }
     return out;
   });
 }
@@ -182,17 +176,23 @@ result<nothing> fill_summary(connection& c, id_t user, conversation_summary& s) 
                          "SELECT " + std::string(event_cols) +
                              " FROM events WHERE conv_id = $1 AND kind = 'message' ORDER BY seq DESC LIMIT 1",
                          {s.id}));
-  if (!last->empty()) s.last_message = to_event((*last)[0]);
+  if (!last->empty()) {
+    CONFAB_TRY(ev, to_event((*last)[0]));
+    s.last_message = std::move(*ev);
+  }
   CONFAB_TRY(unread, query(c,
                            "SELECT COUNT(*) FROM events WHERE conv_id = $1 AND seq > $2 AND kind = 'message' AND sender_id <> $3",
                            {s.id, s.read_seq, user}));
   s.unread = (*unread)[0].i64(0);
-  if (s.kind == "direct") {
+  if (s.kind == conv_kind::direct) {
     CONFAB_TRY(ms, query(c,
                          "SELECT m.user_id, u.username, m.role, m.joined_seq FROM members m JOIN users u ON u.id = m.user_id "
                          "WHERE m.conv_id = $1 ORDER BY m.user_id",
                          {s.id}));
-    for (auto& x : *ms) s.members.push_back({x.i64(0), x.str(1), x.str(2), x.i64(3)});
+    for (auto& x : *ms) {
+      CONFAB_TRY(role, role_cell(x, 2));
+      s.members.push_back({x.i64(0), x.str(1), *role, x.i64(3)});
+    }
   }
   return nothing{};
 }
@@ -201,15 +201,17 @@ constexpr std::string_view summary_select =
     "SELECT c.id, c.kind, c.title, c.last_seq, c.last_ms, m.read_seq, m.role FROM members m "
     "JOIN conversations c ON c.id = m.conv_id ";
 
-conversation_summary to_summary(const row& x) {
+result<conversation_summary> to_summary(const row& x) {
   conversation_summary s;
+  CONFAB_TRY(kind, kind_cell(x, 1));
+  CONFAB_TRY(role, role_cell(x, 6));
   s.id = x.i64(0);
-  s.kind = x.str(1);
+  s.kind = *kind;
   s.title = x.str(2);
   s.last_seq = x.i64(3);
   s.last_ms = x.i64(4);
   s.read_seq = x.i64(5);
-  s.role = x.str(6);
+  s.role = *role;
   return s;
 }
 
@@ -226,7 +228,8 @@ task<std::vector<conversation_summary>> store::conversations(id_t user, std::opt
                         {user, cur.last_ms, cur.id, std::int64_t{limit}}));
     std::vector<conversation_summary> out;
     for (auto& x : *r) {
-      out.push_back(to_summary(x));
+      CONFAB_TRY(s, to_summary(x));
+      out.push_back(std::move(*s));
       CONFAB_TRY(f, fill_summary(c, user, out.back()));
     }
     return out;
@@ -237,9 +240,9 @@ task<conversation_summary> store::conversation(id_t user, id_t conv) {
   return ex_->read<conversation_summary>([=](connection& c) -> result<conversation_summary> {
     CONFAB_TRY(m, require_active(c, conv, user));
     CONFAB_TRY(r, query(c, std::string(summary_select) + "WHERE m.user_id = $1 AND m.conv_id = $2", {user, conv}));
-    auto s = to_summary((*r)[0]);
-    CONFAB_TRY(f, fill_summary(c, user, s));
-    return s;
+    CONFAB_TRY(s, to_summary((*r)[0]));
+    CONFAB_TRY(f, fill_summary(c, user, *s));
+    return std::move(*s);
   });
 }
 

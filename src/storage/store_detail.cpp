@@ -1,18 +1,19 @@
 #include "storage/store_detail.hpp"
 
 #include "core/time.hpp"
-
-#include <boost/json/serialize.hpp>
+#include "protocol/codec.hpp"
 
 #include <algorithm>
 
 namespace confab::storage::detail {
 
-event to_event(const row& r, std::size_t o) {
+result<event> to_event(const row& r, std::size_t o) {
   event e;
   e.conv = r.i64(o + 0);
   e.seq = r.i64(o + 1);
-  e.kind = r.str(o + 2);
+  auto kind = parse_event_kind(r.str(o + 2));
+  if (!kind) return make_error(errc::internal, "stored event has an unknown kind: " + r.str(o + 2));
+  e.kind = *kind;
   e.sender = r.i64(o + 3);
   e.device = r.i64(o + 4);
   e.client_id = r.str(o + 5);
@@ -20,15 +21,22 @@ event to_event(const row& r, std::size_t o) {
   e.text = r.str(o + 7);
   e.content_type = r.str(o + 8);
   e.reply_to = r.opt_i64(o + 9);
-  e.data = r.str(o + 10);
+  auto payload = protocol::parse_payload(e.kind, r.str(o + 10));
+  if (!payload) return payload.error();
+  e.payload = std::move(*payload);
   return e;
 }
 
-int role_rank(std::string_view role) {
-  if (role == "owner") return 3;
-  if (role == "admin") return 2;
-  if (role == "member") return 1;
-  return 0;
+result<conv_kind> kind_cell(const row& r, std::size_t i) {
+  auto k = parse_conv_kind(r.str(i));
+  if (!k) return make_error(errc::internal, "stored conversation has an unknown kind: " + r.str(i));
+  return *k;
+}
+
+result<conv_role> role_cell(const row& r, std::size_t i) {
+  auto k = parse_role(r.str(i));
+  if (!k) return make_error(errc::internal, "stored membership has an unknown role: " + r.str(i));
+  return *k;
 }
 
 result<membership> load_membership(connection& c, id_t conv, id_t user) {
@@ -38,9 +46,11 @@ result<membership> load_membership(connection& c, id_t conv, id_t user) {
                       {conv, user}));
   if (r->empty()) return make_error(errc::not_found, "no such conversation");
   membership m;
-  m.kind = (*r)[0].str(0);
+  CONFAB_TRY(kind, kind_cell((*r)[0], 0));
+  CONFAB_TRY(role, role_cell((*r)[0], 2));
+  m.kind = *kind;
   m.last_seq = (*r)[0].i64(1);
-  m.role = (*r)[0].str(2);
+  m.role = *role;
   m.left_seq = (*r)[0].opt_i64(3);
   return m;
 }
@@ -93,7 +103,8 @@ result<opened> open_event(connection& c, id_t conv, std::int64_t ts_ms) {
   CONFAB_TRY(r, query(c, "UPDATE conversations SET last_seq = last_seq + 1, last_ms = $2 WHERE id = $1 RETURNING kind, last_seq",
                       {conv, ts_ms}));
   if (r->empty()) return make_error(errc::not_found, "no such conversation");
-  return opened{(*r)[0].str(0), (*r)[0].i64(1)};
+  CONFAB_TRY(kind, kind_cell((*r)[0], 0));
+  return opened{*kind, (*r)[0].i64(1)};
 }
 
 namespace {
@@ -109,8 +120,9 @@ result<nothing> append_pg(connection& c, const event& ev, std::vector<recipient>
   param client = ev.client_id.empty() ? param{} : param{std::string_view(ev.client_id)};
   param reply = ev.reply_to ? param{*ev.reply_to} : param{};
   param rd = reader ? param{*reader} : param{};
-  const param ps[] = {ev.conv, ev.seq, std::string_view(ev.kind), ev.sender, ev.device, client, ev.ts_ms,
-                      std::string_view(ev.text), std::string_view(ev.content_type), reply, std::string_view(ev.data), rd};
+  const std::string data = protocol::payload_text(ev.payload);
+  const param ps[] = {ev.conv, ev.seq, to_string(ev.kind), ev.sender, ev.device, client, ev.ts_ms,
+                      std::string_view(ev.text), std::string_view(ev.content_type), reply, std::string_view(data), rd};
   auto r = c.query(
       "WITH e AS (INSERT INTO events (" + std::string(event_cols) + ") "
       "VALUES (CAST($1 AS BIGINT), CAST($2 AS BIGINT), CAST($3 AS TEXT), CAST($4 AS BIGINT), CAST($5 AS BIGINT), CAST($6 AS TEXT), "
@@ -141,9 +153,10 @@ result<nothing> append_pg(connection& c, const event& ev, std::vector<recipient>
 result<nothing> append_sqlite(connection& c, const event& ev, std::vector<recipient>& to, std::optional<id_t> reader) {
   param client = ev.client_id.empty() ? param{} : param{std::string_view(ev.client_id)};
   param reply = ev.reply_to ? param{*ev.reply_to} : param{};
-  const param ps[] = {ev.conv,  ev.seq,   std::string_view(ev.kind), ev.sender, ev.device, client,
+  const std::string data = protocol::payload_text(ev.payload);
+  const param ps[] = {ev.conv,  ev.seq,   to_string(ev.kind), ev.sender, ev.device, client,
                       ev.ts_ms, std::string_view(ev.text), std::string_view(ev.content_type), reply,
-                      std::string_view(ev.data)};
+                      std::string_view(data)};
   if (auto r = c.query("INSERT INTO events (" + std::string(event_cols) + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                        ps);
       !r)
@@ -190,14 +203,14 @@ result<std::int64_t> commit_event(write_context& ctx, event ev, event_sink* sink
   return o->seq;
 }
 
-event membership_event(id_t conv, std::string kind, id_t actor, id_t device, boost::json::object data) {
+event membership_event(id_t conv, event_kind kind, id_t actor, id_t device, event_payload payload) {
   event e;
   e.conv = conv;
-  e.kind = std::move(kind);
+  e.kind = kind;
   e.sender = actor;
   e.device = device;
   e.ts_ms = now_ms();
-  e.data = boost::json::serialize(data);
+  e.payload = std::move(payload);
   return e;
 }
 

@@ -6,13 +6,12 @@
 // transaction (writes: the executor's batch), and returns errors as values.
 #pragma once
 
+#include "chat/rules.hpp"
 #include "core/error.hpp"
 #include "core/model.hpp"
 #include "storage/db.hpp"
 #include "storage/executor.hpp"
 #include "storage/store.hpp"
-
-#include <boost/json/object.hpp>
 
 #include <optional>
 #include <string>
@@ -31,17 +30,21 @@ inline const error& to_error(const error& e) { return e; }
 // The events columns, in the order to_event reads them.
 inline constexpr std::string_view event_cols =
     "conv_id, seq, kind, sender_id, device_id, client_id, ts_ms, body, content_type, reply_to, data";
-// An events row (event_cols, starting at column o) as an event.
-event to_event(const row& r, std::size_t o = 0);
-
-int role_rank(std::string_view role);
+// The one mapping from an events row (event_cols, from column o on) to an event; a stored kind or
+// payload this build cannot read is errc::internal.
+result<event> to_event(const row& r, std::size_t o = 0);
+// Typed cells: a stored kind or role this build does not know is errc::internal.
+result<conv_kind> kind_cell(const row& r, std::size_t i);
+result<conv_role> role_cell(const row& r, std::size_t i);
 
 struct membership {
-  std::string kind;  // the conversation's kind
-  std::string role;  // empty if never a member
+  conv_kind kind = conv_kind::group;  // the conversation's kind
+  conv_role role = conv_role::none;   // none if never a member
   std::optional<std::int64_t> left_seq;
   std::int64_t last_seq = 0;
-  bool active() const { return !role.empty() && !left_seq; }
+  bool active() const { return role != conv_role::none && !left_seq; }
+  // What the rules (chat/rules.hpp) see: a former member has no role.
+  chat::member_view view() const { return {active() ? role : conv_role::none}; }
 };
 
 // The conversation's kind and the user's membership in it; not_found if the conversation is missing.
@@ -65,7 +68,7 @@ result<nothing> upsert_members(connection& c, id_t conv, const std::vector<id_t>
 // no other writer can change the conversation's members until this transaction ends. A write whose
 // rules then refuse it returns its error; the executor rolls its savepoint (and the seq) back.
 struct opened {
-  std::string kind;  // the conversation's kind
+  conv_kind kind = conv_kind::group;  // the conversation's kind
   std::int64_t seq = 0;
 };
 result<opened> open_event(connection& c, id_t conv, std::int64_t ts_ms);
@@ -78,7 +81,7 @@ result<nothing> append_event(write_context& ctx, event ev, event_sink* sink, std
 // open_event + append_event, for events that need no rule checked under the lock (a new conversation).
 result<std::int64_t> commit_event(write_context& ctx, event ev, event_sink* sink);
 
-event membership_event(id_t conv, std::string kind, id_t actor, id_t device, boost::json::object data);
+event membership_event(id_t conv, event_kind kind, id_t actor, id_t device, event_payload payload);
 
 // Hands ev to the sink after commit (chained after any hook already set).
 void announce(write_context& ctx, event_sink* sink, event ev, std::vector<recipient> to);

@@ -17,7 +17,7 @@ task<history_page> store::history(id_t user, id_t conv, std::optional<std::int64
                                   std::optional<std::int64_t> after, int limit) {
   return ex_->read<history_page>([=](connection& c) -> result<history_page> {
     CONFAB_TRY(m, load_membership(c, conv, user));
-    if (m->role.empty()) return make_error(errc::forbidden, "not a member of this conversation");
+    if (m->role == conv_role::none) return make_error(errc::forbidden, "not a member of this conversation");
     // A former member reads up to (and including) the event that removed them.
     const std::int64_t upper = m->left_seq.value_or(std::numeric_limits<std::int64_t>::max());
     const std::int64_t n = limit + 1;
@@ -41,7 +41,10 @@ task<history_page> store::history(id_t user, id_t conv, std::optional<std::int64
     if (!r) return to_error(r.error());
     history_page page;
     page.has_more = static_cast<int>(r->size()) > limit;
-    for (std::size_t i = 0; i < r->size() && static_cast<int>(i) < limit; ++i) page.events.push_back(to_event((*r)[i]));
+    for (std::size_t i = 0; i < r->size() && static_cast<int>(i) < limit; ++i) {
+      CONFAB_TRY(ev, to_event((*r)[i]));
+      page.events.push_back(std::move(*ev));
+    }
     if (descending) std::reverse(page.events.begin(), page.events.end());
     return page;
   });
@@ -60,7 +63,10 @@ task<stream_page> store::read_stream(id_t user, std::int64_t after_pos, int limi
                         {user, after_pos, std::int64_t{limit}}));
     stream_page page;
     page.head = (*head)[0].i64(0);
-    for (auto& x : *r) page.items.push_back({x.i64(0), to_event(x, 1)});
+    for (auto& x : *r) {
+      CONFAB_TRY(ev, to_event(x, 1));
+      page.items.push_back({x.i64(0), std::move(*ev)});
+    }
     return page;
   });
 }
