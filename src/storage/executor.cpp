@@ -153,7 +153,7 @@ void executor::writer_loop() {
 
 void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
                          std::vector<std::unique_ptr<job>>& batch) {
-  const char* begin = conn->dialect() == "sqlite" ? "BEGIN IMMEDIATE" : "BEGIN";
+  const std::string begin(conn->begin_write());
   std::string failure;
   for (int attempt = 0; attempt < 5; ++attempt) {
     conn->retry_requested = false;

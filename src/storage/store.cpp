@@ -52,7 +52,9 @@ task<std::vector<user_brief>> store::find_users(const std::string& prefix, id_t 
     // A range on the name, so the UNIQUE index serves it. Usernames are ASCII up to 'z', so every
     // name starting with prefix sorts below prefix + DEL. PostgreSQL compares in byte order only
     // under the "C" collation, whatever the database's default; SQLite's default is byte order.
-    const std::string col = c.dialect() == "postgres" ? "username COLLATE \"C\"" : "username";
+    const auto* s = c.strategy();
+    if (!s) return make_error(errc::internal, "storage connection without a store strategy");
+    const std::string col(s->bytewise_username());
     const std::string upper = prefix + '\x7f';
     CONFAB_TRY(r, query(c,
                         "SELECT id, username FROM users WHERE " + col + " >= $1 AND " + col + " < $2 AND id <> $3 ORDER BY " +

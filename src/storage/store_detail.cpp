@@ -107,77 +107,6 @@ result<opened> open_event(connection& c, id_t conv, std::int64_t ts_ms) {
   return opened{*kind, (*r)[0].i64(1)};
 }
 
-namespace {
-
-// PostgreSQL: the event, each active member's stream row and the reader's pointers in one
-// statement (one round trip). Stream positions come from the members' head rows (user_heads),
-// moved up by one each: the upsert takes their row locks in ascending user id (the order of its
-// input), after the conversation's lock (open_event), so writers on several nodes appending to
-// conversations that share members queue on those rows instead of colliding on the stream's key
-// or deadlocking; ON CONFLICT DO UPDATE reads the latest committed head, whatever the statement's
-// snapshot. The set-based send path (send_group.cpp) takes the same locks in the same order.
-result<nothing> append_pg(connection& c, const event& ev, std::vector<recipient>& to, std::optional<id_t> reader) {
-  param client = ev.client_id.empty() ? param{} : param{std::string_view(ev.client_id)};
-  param reply = ev.reply_to ? param{*ev.reply_to} : param{};
-  param rd = reader ? param{*reader} : param{};
-  const std::string data = protocol::payload_text(ev.payload);
-  const param ps[] = {ev.conv, ev.seq, to_string(ev.kind), ev.sender, ev.device, client, ev.ts_ms,
-                      std::string_view(ev.text), std::string_view(ev.content_type), reply, std::string_view(data), rd};
-  auto r = c.query(
-      "WITH e AS (INSERT INTO events (" + std::string(event_cols) + ") "
-      "VALUES (CAST($1 AS BIGINT), CAST($2 AS BIGINT), CAST($3 AS TEXT), CAST($4 AS BIGINT), CAST($5 AS BIGINT), CAST($6 AS TEXT), "
-      "CAST($7 AS BIGINT), CAST($8 AS TEXT), CAST($9 AS TEXT), CAST($10 AS BIGINT), CAST($11 AS TEXT)) RETURNING seq), "
-      "h AS (INSERT INTO user_heads AS u (user_id, head) SELECT m.user_id, 1 FROM members m "
-      "WHERE m.conv_id = CAST($1 AS BIGINT) AND m.left_seq IS NULL ORDER BY m.user_id "
-      "ON CONFLICT (user_id) DO UPDATE SET head = u.head + 1 RETURNING u.user_id, u.head), "
-      "s AS (INSERT INTO stream (user_id, pos, conv_id, seq) SELECT user_id, head, CAST($1 AS BIGINT), CAST($2 AS BIGINT) FROM h "
-      "RETURNING user_id, pos), "
-      "r AS (UPDATE members SET read_seq = CAST($2 AS BIGINT), delivered_seq = CAST($2 AS BIGINT) "
-      "WHERE conv_id = CAST($1 AS BIGINT) AND user_id = CAST($12 AS BIGINT) AND read_seq < CAST($2 AS BIGINT) RETURNING 1) "
-      "SELECT s.user_id, s.pos FROM s, e",
-      ps);
-  if (!r) {
-    // A unique key here is (device, client_id): another node committed the same send meanwhile.
-    // Re-running the batch finds the original ack.
-    if (r.error().code == errc::conflict) c.request_retry(r.error().message);
-    return to_error(r.error());
-  }
-  for (auto& row : *r) to.push_back({row.i64(0), row.i64(1)});
-  return nothing{};
-}
-
-// SQLite: separate statements (no DML in CTEs, and no round trips to save). Each active member's
-// next stream position is one past the last in their stream (an index probe, no head row to
-// write): the batch transaction holds the database's only write lock from BEGIN IMMEDIATE, so
-// no other writer can take the same position meanwhile.
-result<nothing> append_sqlite(connection& c, const event& ev, std::vector<recipient>& to, std::optional<id_t> reader) {
-  param client = ev.client_id.empty() ? param{} : param{std::string_view(ev.client_id)};
-  param reply = ev.reply_to ? param{*ev.reply_to} : param{};
-  const std::string data = protocol::payload_text(ev.payload);
-  const param ps[] = {ev.conv,  ev.seq,   to_string(ev.kind), ev.sender, ev.device, client,
-                      ev.ts_ms, std::string_view(ev.text), std::string_view(ev.content_type), reply,
-                      std::string_view(data)};
-  if (auto r = c.query("INSERT INTO events (" + std::string(event_cols) + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                       ps);
-      !r)
-    return to_error(r.error());
-  CONFAB_TRY(up, query(c,
-                       "INSERT INTO stream (user_id, pos, conv_id, seq) SELECT m.user_id, "
-                       "COALESCE((SELECT MAX(s.pos) FROM stream s WHERE s.user_id = m.user_id), 0) + 1, "
-                       "CAST($1 AS BIGINT), CAST($2 AS BIGINT) FROM members m "
-                       "WHERE m.conv_id = CAST($1 AS BIGINT) AND m.left_seq IS NULL RETURNING user_id, pos",
-                       {ev.conv, ev.seq}));
-  to.reserve(up->size());
-  for (auto& r : *up) to.push_back({r.i64(0), r.i64(1)});
-  if (reader) {
-    CONFAB_TRY(rd, query(c, "UPDATE members SET read_seq = $3, delivered_seq = $3 WHERE conv_id = $1 AND user_id = $2 AND read_seq < $3",
-                         {ev.conv, *reader, ev.seq}));
-  }
-  return nothing{};
-}
-
-}  // namespace
-
 void announce(write_context& ctx, event_sink* sink, event ev, std::vector<recipient> to) {
   if (!sink) return;
   std::sort(to.begin(), to.end(), [](auto& a, auto& b) { return a.user_id < b.user_id; });
@@ -190,7 +119,9 @@ void announce(write_context& ctx, event_sink* sink, event ev, std::vector<recipi
 
 result<nothing> append_event(write_context& ctx, event ev, event_sink* sink, std::optional<id_t> reader) {
   std::vector<recipient> to;
-  auto r = ctx.db.dialect() == "postgres" ? append_pg(ctx.db, ev, to, reader) : append_sqlite(ctx.db, ev, to, reader);
+  const auto* s = ctx.db.strategy();
+  if (!s) return make_error(errc::internal, "storage connection without a store strategy");
+  auto r = s->append_event(ctx.db, ev, to, reader);
   if (!r) return r;
   announce(ctx, sink, std::move(ev), std::move(to));
   return nothing{};
@@ -212,6 +143,39 @@ event membership_event(id_t conv, event_kind kind, id_t actor, id_t device, even
   e.ts_ms = now_ms();
   e.payload = std::move(payload);
   return e;
+}
+
+// A send's checks: its original ack if (device, client_id) was seen before, else the error that
+// refuses it, else nothing (it may be appended). row: d.conv_id, d.seq, d.ts_ms, cv.kind,
+// cv.last_seq, m.role, m.left_seq, from the duplicate/membership query.
+std::optional<result<send_ack>> check_send(const send_request& req, const row& row, std::size_t o) {
+  if (!row.is_null(o + 0)) {
+    if (row.i64(o + 0) != req.conv)
+      return result<send_ack>(make_error(errc::conflict, "client_id was already used by this device in another conversation"));
+    return result<send_ack>(send_ack{row.i64(o + 0), row.i64(o + 1), row.i64(o + 2), true});
+  }
+  if (row.is_null(o + 3)) return result<send_ack>(make_error(errc::not_found, "no such conversation"));
+  auto role = role_cell(row, o + 5);
+  if (!role) return result<send_ack>(role.error());
+  if (auto ok = chat::may_post({row.is_null(o + 6) ? *role : conv_role::none}); !ok) return result<send_ack>(ok.error());
+  const std::int64_t last_seq = row.i64(o + 4);
+  if (req.reply_to && (*req.reply_to < 1 || *req.reply_to > last_seq))
+    return result<send_ack>(make_error(errc::invalid_field, "reply_to is not an event of this conversation"));
+  return std::nullopt;
+}
+
+event message_event(const send_request& req, std::int64_t ts) {
+  event ev;
+  ev.conv = req.conv;
+  ev.kind = event_kind::message;
+  ev.sender = req.user;
+  ev.device = req.device;
+  ev.client_id = req.client_id;
+  ev.ts_ms = ts;
+  ev.text = req.text;
+  ev.content_type = req.content_type;
+  ev.reply_to = req.reply_to;
+  return ev;
 }
 
 }  // namespace confab::storage::detail

@@ -12,6 +12,7 @@
 #include "storage/db.hpp"
 #include "storage/executor.hpp"
 #include "storage/store.hpp"
+#include "storage/strategy.hpp"
 
 #include <optional>
 #include <string>
@@ -85,5 +86,15 @@ event membership_event(id_t conv, event_kind kind, id_t actor, id_t device, even
 
 // Hands ev to the sink after commit (chained after any hook already set).
 void announce(write_context& ctx, event_sink* sink, event ev, std::vector<recipient> to);
+
+// ---- sends (both backends' strategies)
+
+// A send's checks: its original ack if (device, client_id) was seen before, else the error that
+// refuses it (chat::may_post for membership), else nothing (it may be appended). row, from
+// column o on: d.conv_id, d.seq, d.ts_ms, cv.kind, cv.last_seq, m.role, m.left_seq, from the
+// duplicate/membership query.
+std::optional<result<send_ack>> check_send(const send_request& req, const row& row, std::size_t o);
+// The message event a send appends (seq still 0).
+event message_event(const send_request& req, std::int64_t ts);
 
 }  // namespace confab::storage::detail

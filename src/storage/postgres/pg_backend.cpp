@@ -1,6 +1,7 @@
 #include "storage/postgres/pg_backend.hpp"
 
 #include "core/log.hpp"
+#include "storage/postgres/pg_store.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
@@ -135,7 +136,7 @@ class pg_connection final : public connection {
     return fail(res.get(), st);
   }
 
-  std::string_view dialect() const override { return "postgres"; }
+  const store_strategy* strategy() const override { return &postgres::strategy(); }
 
  private:
   // The cached statement's name; nullptr when the cache is full (run it unnamed instead).

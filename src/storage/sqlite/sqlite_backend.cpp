@@ -1,5 +1,7 @@
 #include "storage/sqlite/sqlite_backend.hpp"
 
+#include "storage/sqlite/sqlite_store.hpp"
+
 #include <sqlite3.h>
 
 #include <cctype>
@@ -81,7 +83,10 @@ class sqlite_connection final : public connection {
     return {};
   }
 
-  std::string_view dialect() const override { return "sqlite"; }
+  // The write lock up front: a deferred transaction that reads first and then writes can fail with
+  // SQLITE_BUSY when the readers' snapshot is stale, and the batch would be re-run.
+  std::string_view begin_write() const override { return "BEGIN IMMEDIATE"; }
+  const store_strategy* strategy() const override { return &sqlite::strategy(); }
 
  private:
   sqlite3_stmt* prepare(std::string_view sql) {

@@ -58,7 +58,6 @@ class scripted_connection final : public connection {
     }
     return {};
   }
-  std::string_view dialect() const override { return "postgres"; }
 
  private:
   script& s_;
