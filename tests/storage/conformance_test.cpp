@@ -558,6 +558,21 @@ TEST_F(storage_conformance, streams_continue_after_the_upgrade_to_head_rows) {
   }
 }
 
+// Drivers cache prepared statements up to a bound (512 per connection); statements past it run
+// uncached and must still run correctly, every time, without the cache growing.
+TEST_F(storage_conformance, statements_beyond_the_prepared_statement_cache_still_run) {
+  st_->stop();
+  auto conn = be_->factory()();
+  ASSERT_TRUE(conn);
+  for (int round = 0; round < 2; ++round)
+    for (int i = 0; i < 700; ++i) {
+      auto r = storage::query(**conn, "SELECT CAST($1 AS BIGINT) + " + std::to_string(i), {std::int64_t{round}});
+      ASSERT_TRUE(r) << i << ": " << r.error().message;
+      ASSERT_EQ((*r)[0].i64(0), i + round);
+    }
+  st_.reset();
+}
+
 TEST_F(storage_conformance, failed_write_in_a_batch_leaves_the_others_intact) {
   id_t a = user("alice"), b = user("bob"), e = user("eve");
   id_t conv = run(st_->create_direct(a, 1, b))->conv;
