@@ -168,7 +168,7 @@ for count in 1 2 3; do
   kill "$hp"; wait "$hp" 2>/dev/null || true
 done
 
-# --- writers on several nodes: the same closed-loop load (48 senders, 4 groups whose members
+# --- writers on several nodes: the same closed-loop load (48 HTTP senders, 4 groups whose members
 # overlap) from 1 node and from 3 nodes on one PostgreSQL, straight to the nodes. The batch re-runs
 # each run cost are counted from the nodes' logs ("storage batch re-run") into its JSON.
 reruns() { cat "$work"/node{1,2,3}.log | grep -c "storage batch re-run" || true; }
@@ -179,7 +179,7 @@ for count in 1 3; do
   w_args=()
   for i in $(seq 0 $((count - 1))); do w_args+=(--target "127.0.0.1:${node_ports[$i]}" --pid "${node_pids[$i]}"); done
   r0=$(reruns)
-  bench "$name" writers "${w_args[@]}" --senders 48 --groups 4 --inflight 4 --duration "$step"
+  bench "$name" writers "${w_args[@]}" --senders 48 --groups 4 --duration "$step"
   r1=$(reruns)
   [[ -f $out/$name.json ]] && python3 - "$out/$name.json" "$((r1 - r0))" <<'PY'
 import json, sys

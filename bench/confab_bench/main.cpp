@@ -375,36 +375,73 @@ json::object persist(engine& eng, const options& o) {
   return r;
 }
 
-// Writers on several nodes into conversations whose members overlap: --senders closed-loop
-// senders spread over the --target nodes (sender k on target k mod targets), --groups groups;
-// sender k is a member of groups k mod G and k+1 mod G and sends into the first; one owner is in
-// every group. Every append touches members that other nodes' appends touch too.
-json::object writers(engine& eng, const options& o) {
+// Writers on several nodes into conversations whose members overlap, over HTTP (as the issue's
+// load: senders that only send, so the figure is the write path's, not delivery's): --senders
+// threads, each a closed loop of one `send` at a time to target k mod targets; --groups groups;
+// sender k is a member of groups k mod G and k+1 mod G and sends into the first; group g is
+// created by sender g, so no user is in every group. Every append touches members that the other
+// nodes' appends touch too. A failed send (e.g. 503 unavailable) is counted, not retried.
+json::object writers(engine&, const options& o) {
   const int groups = std::max(1, o.groups);
-  auto accts = register_users(o.targets[0], run_tag(), o.senders + 1);
-  const auto& owner = accts[static_cast<std::size_t>(o.senders)];
+  if (o.senders < groups) throw std::runtime_error("writers: --senders must be at least --groups");
+  auto accts = register_users(o.targets[0], run_tag(), o.senders);
   std::vector<json::array> members(static_cast<std::size_t>(groups));
   for (int k = 0; k < o.senders; ++k) {
-    members[static_cast<std::size_t>(k % groups)].push_back(accts[static_cast<std::size_t>(k)].user_id);
-    if (groups > 1) members[static_cast<std::size_t>((k + 1) % groups)].push_back(accts[static_cast<std::size_t>(k)].user_id);
+    const auto id = accts[static_cast<std::size_t>(k)].user_id;
+    if (k % groups != k) members[static_cast<std::size_t>(k % groups)].push_back(id);  // creators join their own group
+    if (groups > 1 && (k + 1) % groups != k) members[static_cast<std::size_t>((k + 1) % groups)].push_back(id);
   }
   std::vector<std::int64_t> convs;
   for (int g = 0; g < groups; ++g)
-    convs.push_back(post(o.targets[0], "create_group", {{"title", "writers"}, {"members", members[static_cast<std::size_t>(g)]}}, owner.token)
+    convs.push_back(post(o.targets[0], "create_group", {{"title", "writers"}, {"members", members[static_cast<std::size_t>(g)]}},
+                         accts[static_cast<std::size_t>(g)].token)
                         .at("conv")
                         .as_int64());
-  fleet f{eng, o, {}};
-  f.add(std::vector<account>(accts.begin(), accts.begin() + o.senders));
-  f.open(0, f.devs.size(), false);
-  std::vector<std::int64_t> conv_of;
-  for (int k = 0; k < o.senders; ++k) conv_of.push_back(convs[static_cast<std::size_t>(k % groups)]);
-  auto r = closed_loop(eng, o, f, conv_of);
-  f.drop_all();
-  r["senders"] = o.senders;
-  r["groups"] = groups;
-  r["nodes"] = static_cast<std::int64_t>(o.targets.size());
-  r["inflight_per_sender"] = o.inflight;
-  return r;
+  const auto before = usage(o);
+  const auto t0 = clk::now();
+  const auto end = t0 + std::chrono::duration_cast<clk::duration>(std::chrono::duration<double>(o.duration));
+  std::vector<histogram> lat(static_cast<std::size_t>(o.senders));
+  std::vector<std::uint64_t> acks(static_cast<std::size_t>(o.senders)), errors(static_cast<std::size_t>(o.senders));
+  std::vector<std::string> first_error(static_cast<std::size_t>(o.senders));
+  std::vector<std::thread> threads;
+  for (int k = 0; k < o.senders; ++k)
+    threads.emplace_back([&, k] {
+      const auto i = static_cast<std::size_t>(k);
+      const auto& target = o.targets[i % o.targets.size()];
+      for (std::uint64_t n = 0; clk::now() < end; ++n) {
+        const auto t = now_ns();
+        try {
+          post(target, "send", {{"conv", convs[i % static_cast<std::size_t>(groups)]}, {"client_id", "w" + std::to_string(n)}, {"text", "x"}},
+               accts[i].token);
+          lat[i].record((now_ns() - t) / 1000);
+          ++acks[i];
+        } catch (const std::exception& e) {
+          if (errors[i]++ == 0) first_error[i] = e.what();
+        }
+      }
+    });
+  for (auto& t : threads) t.join();
+  const double secs = std::chrono::duration<double>(clk::now() - t0).count();
+  const auto after = usage(o);
+  histogram all;
+  std::uint64_t total = 0, failed = 0;
+  std::string error;
+  for (std::size_t i = 0; i < lat.size(); ++i) {
+    all.merge(lat[i]);
+    total += acks[i];
+    failed += errors[i];
+    if (error.empty()) error = first_error[i];
+  }
+  return {{"senders", o.senders},
+          {"groups", groups},
+          {"nodes", static_cast<std::int64_t>(o.targets.size())},
+          {"acks", total},
+          {"send_errors", failed},
+          {"first_error", error},
+          {"durable_sends_per_sec", static_cast<double>(total) / secs},
+          {"ack_latency", all.to_json()},
+          {"server_cpu_s", after.cpu_s - before.cpu_s},
+          {"violated", failed > 0}};
 }
 
 json::object storm(engine& eng, const options& o) {
@@ -511,8 +548,8 @@ int main(int argc, char** argv) {
       "  fanout   --groups groups of --group-size, --senders per group, total --rate messages/s (or steps\n"
       "           through --rates)\n"
       "  persist  --senders closed-loop senders with --inflight sends outstanding: durable sends/s\n"
-      "  writers  --senders closed-loop senders spread over every --target, into --groups groups whose\n"
-      "           members overlap (each sender in two): durable sends/s of writers on several nodes\n"
+      "  writers  --senders HTTP senders (one send at a time each) spread over every --target, into\n"
+      "           --groups groups whose members overlap (each sender in two): durable sends/s\n"
       "  storm    --devices in groups of --group-size drop, --pending messages each arrive, all reconnect\n"
       "  history  a conversation of --messages messages, then --pages reads at random depths\n"
       "  check    a small fanout and storm; exit 1 on any loss, duplicate or reorder\n\nOptions");
