@@ -211,6 +211,28 @@ if so_rows:
     throughput_plot("scaleout", so_rows, "Scale-out on one 2-core machine: deliveries/s and p99 by node count", "nodes",
                     ["set xtics 1"], "scale-out")
 
+# 5b. writers on several nodes
+w1, w3 = load("writers_1"), load("writers_3")
+if w1 or w3:
+    out.append("### 5b. Writers on 1 and 3 nodes into groups whose members overlap (PostgreSQL)")
+    out.append("")
+    x = (w1 or w3)["result"]
+    out.append("%d HTTP senders (one send at a time each), %d groups, each sender in two groups; straight to the "
+               "nodes, one PostgreSQL. Batch re-runs are counted from the nodes' logs." % (x["senders"], x["groups"]))
+    out.append("")
+    out.append("| nodes | durable sends/s | ack p50 | p99 | send errors | batch re-runs (per 1 000 sends) |")
+    out.append("|---:|---:|---:|---:|---:|---:|")
+    for r in (w1, w3):
+        if not r:
+            continue
+        x = r["result"]
+        a = x["ack_latency"]
+        per = x.get("batch_reruns_per_1000_sends")
+        out.append("| %d | %.0f | %s | %s | %d | %s (%s) |" % (
+            x["nodes"], x["durable_sends_per_sec"], ms(a, "p50_ms"), ms(a, "p99_ms"), x.get("send_errors", 0),
+            x.get("batch_reruns", "?"), "%.2f" % per if per is not None else "?"))
+    out.append("")
+
 # 6. storm
 out.append("### 6. Reconnect storm (groups of 10, 5 messages missed per device)")
 out.append("")

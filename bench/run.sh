@@ -168,6 +168,33 @@ for count in 1 2 3; do
   kill "$hp"; wait "$hp" 2>/dev/null || true
 done
 
+# --- writers on several nodes: the same closed-loop load (48 HTTP senders, 4 groups whose members
+# overlap) from 1 node and from 3 nodes on one PostgreSQL, straight to the nodes. The batch re-runs
+# each run cost are counted from the nodes' logs ("storage batch re-run") into its JSON.
+reruns() { cat "$work"/node{1,2,3}.log | grep -c "storage batch re-run" || true; }
+for count in 1 3; do
+  name="writers_${count}"
+  want "$name" || continue
+  psql "$(cat "$work/pg/dsn")" -qc "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
+  w_args=()
+  for i in $(seq 0 $((count - 1))); do w_args+=(--target "127.0.0.1:${node_ports[$i]}" --pid "${node_pids[$i]}"); done
+  r0=$(reruns)
+  bench "$name" writers "${w_args[@]}" --senders 48 --groups 4 --duration "$step"
+  r1=$(reruns)
+  [[ -f $out/$name.json ]] && python3 - "$out/$name.json" "$((r1 - r0))" <<'PY'
+import json, sys
+p, n = sys.argv[1], int(sys.argv[2])
+with open(p) as f:
+    lines = f.read().strip().splitlines()
+d = json.loads(lines[-1])
+d["result"]["batch_reruns"] = n
+acks = d["result"].get("acks", 0)
+d["result"]["batch_reruns_per_1000_sends"] = 1000.0 * n / acks if acks else None
+with open(p, "w") as f:
+    json.dump(d, f)
+PY
+done
+
 # --- storage and micro-benchmarks
 # store_send_bench ARGS: senders, messages, members (one group); a fresh database each
 store() {  # store RESULT_NAME BACKEND SENDERS MESSAGES MEMBERS

@@ -3,7 +3,7 @@
 //
 //   confab-bench <scenario> --target 127.0.0.1:8080 [--target ...] [--pid N ...] [options]
 //
-// Scenarios: idle, chat, fanout, persist, storm, history, check (see --help and docs/performance.md).
+// Scenarios: idle, chat, fanout, persist, writers, storm, history, check (see --help and docs/performance.md).
 // Loopback only: targets and source addresses must be in 127.0.0.0/8. Every run is bounded in
 // count and time (--max-seconds, default 600, ends the process with exit code 3). Prints one JSON
 // object (also written to --json); exit code 1 if any guarantee was violated.
@@ -324,15 +324,9 @@ json::object groups_scenario(engine& eng, const options& o, int size, bool stepp
           {"best_rate_p99_under_50ms", best}, {"violated", bad}};
 }
 
-json::object persist(engine& eng, const options& o) {
-  // Direct pairs; only the senders connect. Closed loop: each keeps --inflight sends outstanding.
-  auto accts = register_users(o.targets[0], run_tag(), o.senders * 2);
-  auto convs = make_groups(o, accts, o.senders, 2);
-  fleet f{eng, o, {}};
-  std::vector<account> senders;
-  for (int s = 0; s < o.senders; ++s) senders.push_back(accts[static_cast<std::size_t>(s * 2)]);
-  f.add(senders);
-  f.open(0, f.devs.size(), false);
+// Closed loop: device i keeps o.inflight sends outstanding into conv_of[i] for o.duration, then
+// waits (bounded) for the last acks. Returns the measured figures.
+json::object closed_loop(engine& eng, const options& o, fleet& f, const std::vector<std::int64_t>& conv_of) {
   eng.collect(true);
   const auto before = usage(o);
   const auto t0 = clk::now();
@@ -348,7 +342,7 @@ json::object persist(engine& eng, const options& o) {
             t.expires_after(200us);
             co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
           }
-        }(f.devs[i], convs[i], o.inflight, end, eng.ctx(f.thread_of(i))),
+        }(f.devs[i], conv_of[i], o.inflight, end, eng.ctx(f.thread_of(i))),
         asio::use_future));
   }
   for (auto& x : fs) x.get();
@@ -356,15 +350,98 @@ json::object persist(engine& eng, const options& o) {
   const double secs = std::chrono::duration<double>(clk::now() - t0).count();
   const auto after = usage(o);
   auto st = eng.collect(false);
-  f.drop_all();
-  return {{"senders", o.senders},
-          {"inflight_per_sender", o.inflight},
-          {"acks", st.acks},
+  return {{"acks", st.acks},
+          {"send_errors", st.send_errors},
           {"durable_sends_per_sec", static_cast<double>(st.acks) / secs},
           {"ack_latency", st.ack.to_json()},
           {"server_cpu_s", after.cpu_s - before.cpu_s},
           {"violations", violations(st)},
-          {"violated", violated(st)}};
+          {"violated", violated(st) || st.send_errors > 0}};
+}
+
+json::object persist(engine& eng, const options& o) {
+  // Direct pairs; only the senders connect. Closed loop: each keeps --inflight sends outstanding.
+  auto accts = register_users(o.targets[0], run_tag(), o.senders * 2);
+  auto convs = make_groups(o, accts, o.senders, 2);
+  fleet f{eng, o, {}};
+  std::vector<account> senders;
+  for (int s = 0; s < o.senders; ++s) senders.push_back(accts[static_cast<std::size_t>(s * 2)]);
+  f.add(senders);
+  f.open(0, f.devs.size(), false);
+  auto r = closed_loop(eng, o, f, convs);
+  f.drop_all();
+  r["senders"] = o.senders;
+  r["inflight_per_sender"] = o.inflight;
+  return r;
+}
+
+// Writers on several nodes into conversations whose members overlap, over HTTP (as the issue's
+// load: senders that only send, so the figure is the write path's, not delivery's): --senders
+// threads, each a closed loop of one `send` at a time to target k mod targets; --groups groups;
+// sender k is a member of groups k mod G and k+1 mod G and sends into the first; group g is
+// created by sender g, so no user is in every group. Every append touches members that the other
+// nodes' appends touch too. A failed send (e.g. 503 unavailable) is counted, not retried.
+json::object writers(engine&, const options& o) {
+  const int groups = std::max(1, o.groups);
+  if (o.senders < groups) throw std::runtime_error("writers: --senders must be at least --groups");
+  auto accts = register_users(o.targets[0], run_tag(), o.senders);
+  std::vector<json::array> members(static_cast<std::size_t>(groups));
+  for (int k = 0; k < o.senders; ++k) {
+    const auto id = accts[static_cast<std::size_t>(k)].user_id;
+    if (k % groups != k) members[static_cast<std::size_t>(k % groups)].push_back(id);  // creators join their own group
+    if (groups > 1 && (k + 1) % groups != k) members[static_cast<std::size_t>((k + 1) % groups)].push_back(id);
+  }
+  std::vector<std::int64_t> convs;
+  for (int g = 0; g < groups; ++g)
+    convs.push_back(post(o.targets[0], "create_group", {{"title", "writers"}, {"members", members[static_cast<std::size_t>(g)]}},
+                         accts[static_cast<std::size_t>(g)].token)
+                        .at("conv")
+                        .as_int64());
+  const auto before = usage(o);
+  const auto t0 = clk::now();
+  const auto end = t0 + std::chrono::duration_cast<clk::duration>(std::chrono::duration<double>(o.duration));
+  std::vector<histogram> lat(static_cast<std::size_t>(o.senders));
+  std::vector<std::uint64_t> acks(static_cast<std::size_t>(o.senders)), errors(static_cast<std::size_t>(o.senders));
+  std::vector<std::string> first_error(static_cast<std::size_t>(o.senders));
+  std::vector<std::thread> threads;
+  for (int k = 0; k < o.senders; ++k)
+    threads.emplace_back([&, k] {
+      const auto i = static_cast<std::size_t>(k);
+      const auto& target = o.targets[i % o.targets.size()];
+      for (std::uint64_t n = 0; clk::now() < end; ++n) {
+        const auto t = now_ns();
+        try {
+          post(target, "send", {{"conv", convs[i % static_cast<std::size_t>(groups)]}, {"client_id", "w" + std::to_string(n)}, {"text", "x"}},
+               accts[i].token);
+          lat[i].record((now_ns() - t) / 1000);
+          ++acks[i];
+        } catch (const std::exception& e) {
+          if (errors[i]++ == 0) first_error[i] = e.what();
+        }
+      }
+    });
+  for (auto& t : threads) t.join();
+  const double secs = std::chrono::duration<double>(clk::now() - t0).count();
+  const auto after = usage(o);
+  histogram all;
+  std::uint64_t total = 0, failed = 0;
+  std::string error;
+  for (std::size_t i = 0; i < lat.size(); ++i) {
+    all.merge(lat[i]);
+    total += acks[i];
+    failed += errors[i];
+    if (error.empty()) error = first_error[i];
+  }
+  return {{"senders", o.senders},
+          {"groups", groups},
+          {"nodes", static_cast<std::int64_t>(o.targets.size())},
+          {"acks", total},
+          {"send_errors", failed},
+          {"first_error", error},
+          {"durable_sends_per_sec", static_cast<double>(total) / secs},
+          {"ack_latency", all.to_json()},
+          {"server_cpu_s", after.cpu_s - before.cpu_s},
+          {"violated", failed > 0}};
 }
 
 json::object storm(engine& eng, const options& o) {
@@ -471,6 +548,8 @@ int main(int argc, char** argv) {
       "  fanout   --groups groups of --group-size, --senders per group, total --rate messages/s (or steps\n"
       "           through --rates)\n"
       "  persist  --senders closed-loop senders with --inflight sends outstanding: durable sends/s\n"
+      "  writers  --senders HTTP senders (one send at a time each) spread over every --target, into\n"
+      "           --groups groups whose members overlap (each sender in two): durable sends/s\n"
       "  storm    --devices in groups of --group-size drop, --pending messages each arrive, all reconnect\n"
       "  history  a conversation of --messages messages, then --pages reads at random depths\n"
       "  check    a small fanout and storm; exit 1 on any loss, duplicate or reorder\n\nOptions");
@@ -485,13 +564,13 @@ int main(int argc, char** argv) {
       ("max-seconds", po::value(&o.max_seconds)->default_value(o.max_seconds), "watchdog: exit 3 after this long")
       ("connections", po::value(&o.connections)->default_value(o.connections), "idle: connections")
       ("pairs", po::value(&o.pairs)->default_value(o.pairs), "chat: conversations")
-      ("groups", po::value(&o.groups)->default_value(o.groups), "fanout: groups")
+      ("groups", po::value(&o.groups)->default_value(o.groups), "fanout, writers: groups")
       ("group-size", po::value(&o.group_size)->default_value(o.group_size), "fanout/storm: members per group")
-      ("senders", po::value(&o.senders)->default_value(o.senders), "fanout: senders per group; persist: senders")
+      ("senders", po::value(&o.senders)->default_value(o.senders), "fanout: senders per group; persist, writers: senders")
       ("rate", po::value(&o.rate)->default_value(o.rate), "fanout: total messages/s")
       ("rates", po::value(&rates), "chat, fanout: comma-separated total messages/s steps")
       ("duration", po::value(&o.duration)->default_value(o.duration), "seconds per measurement (idle: hold time)")
-      ("inflight", po::value(&o.inflight)->default_value(o.inflight), "persist: outstanding sends per sender")
+      ("inflight", po::value(&o.inflight)->default_value(o.inflight), "persist, writers: outstanding sends per sender")
       ("devices", po::value(&o.devices)->default_value(o.devices), "storm: devices")
       ("pending", po::value(&o.pending)->default_value(o.pending), "storm: messages each device misses")
       ("messages", po::value(&o.messages)->default_value(o.messages), "history: conversation length")
@@ -554,6 +633,7 @@ int main(int argc, char** argv) {
     else if (o.scenario == "chat") r = groups_scenario(eng, o, 2, true);
     else if (o.scenario == "fanout") r = groups_scenario(eng, o, o.group_size, false);
     else if (o.scenario == "persist") r = persist(eng, o);
+    else if (o.scenario == "writers") r = writers(eng, o);
     else if (o.scenario == "storm") r = storm(eng, o);
     else if (o.scenario == "history") r = history(eng, o);
     else if (o.scenario == "check") {

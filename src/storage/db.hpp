@@ -22,6 +22,8 @@
 
 namespace confab::storage {
 
+class store_strategy;
+
 using param = std::variant<std::monostate, std::int64_t, std::string_view>;
 
 class row {
@@ -62,14 +64,29 @@ class connection {
   virtual db_result<rows> query_planned(std::string_view sql, std::span<const param> params) { return query(sql, params); }
   // Runs parameterless SQL, possibly several statements (DDL, BEGIN, COMMIT ...).
   virtual db_result<void> exec(std::string_view sql) = 0;
-  // "sqlite" or "postgres": lets migrations and the rare dialect-specific statement choose.
-  virtual std::string_view dialect() const = 0;
+  // The statement that opens a write batch (SQLite: BEGIN IMMEDIATE, the write lock up front).
+  virtual std::string_view begin_write() const { return "BEGIN"; }
+  // How the store writes on this backend (strategy.hpp); null for connections that serve no store.
+  virtual const store_strategy* strategy() const { return nullptr; }
 
   // Set by the driver when the current transaction failed in a way that re-running it may fix
-  // (deadlock, serialization failure, SQLITE_BUSY); read and cleared by the executor.
+  // (deadlock, serialization failure, SQLITE_BUSY), or by a job that knows a re-run resolves its
+  // error (a key another node took meanwhile); read and cleared by the executor.
   bool retry_requested = false;
   // Set by the driver when the connection itself is unusable; the executor reconnects.
   bool broken = false;
+  // The database's error text behind retry_requested or broken: the executor logs it with the
+  // re-run, so operators can tell a deadlock from a key conflict or a lost connection.
+  std::string failure_reason;
+
+  void request_retry(std::string why) {
+    retry_requested = true;
+    failure_reason = std::move(why);
+  }
+  void mark_broken(std::string why) {
+    broken = true;
+    failure_reason = std::move(why);
+  }
 };
 
 // Opens a new connection; called once per storage thread, and again after a connection is lost.

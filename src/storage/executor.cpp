@@ -91,6 +91,7 @@ void executor::reader_loop() {
     } else {
       j->run(*conn);
       conn->retry_requested = false;
+      conn->failure_reason.clear();
     }
     j->complete();
   }
@@ -152,19 +153,24 @@ void executor::writer_loop() {
 
 void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
                          std::vector<std::unique_ptr<job>>& batch) {
-  const char* begin = conn->dialect() == "sqlite" ? "BEGIN IMMEDIATE" : "BEGIN";
+  const std::string begin(conn->begin_write());
   std::string failure;
   for (int attempt = 0; attempt < 5; ++attempt) {
     conn->retry_requested = false;
+    conn->failure_reason.clear();
     if (auto r = conn->exec(begin); !r) {
       failure = r.error().message;
       if (conn->broken) {
+        log_rerun(attempt, "connection lost: " + failure);
         std::string why;
         if (!ensure(owner, why)) break;
         conn = owner.get();
         continue;
       }
-      if (r.error().retry_transaction) continue;
+      if (r.error().retry_transaction) {
+        log_rerun(attempt, failure);
+        continue;
+      }
       break;
     }
     bool restart = false;
@@ -192,6 +198,9 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
       }
       prev_ok = unit.size() == 1 ? unit[0]->run(*conn) : unit[0]->run_group(*conn, unit);
       if (conn->retry_requested || conn->broken) {
+        // The job's own error holds the database's text too, but the job may be one of many:
+        // the connection keeps the text that asked for the re-run.
+        failure = conn->failure_reason.empty() ? "a write asked for a re-run without a database error" : conn->failure_reason;
         restart = true;
         aborted = true;
       }
@@ -225,21 +234,25 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
     }
     (void)conn->exec("ROLLBACK");
     if (conn->broken) {
+      log_rerun(attempt, "connection lost: " + failure);
       std::string why;
       if (!ensure(owner, why)) break;
       conn = owner.get();
       continue;
     }
     if (!restart) break;
-    failure = failure.empty() ? "transaction conflict" : failure;
-    // Operators see conflicts between writers (deadlocks, serialization failures, keys taken by
-    // another node), each of which costs a whole batch.
-    log::warn("storage batch re-run", "\"attempt\":" + std::to_string(attempt + 1) +
-                                          ",\"error\":" + boost::json::serialize(boost::json::string(failure)));
+    log_rerun(attempt, failure);
   }
   log::warn("storage batch failed", "\"error\":" + boost::json::serialize(boost::json::string(failure.empty() ? "retries exhausted" : failure)));
   for (auto& j : batch) j->fail(make_error(errc::unavailable, "storage write failed: " + failure));
   hand_off(batch, false);
+}
+
+// Operators see conflicts between writers (deadlocks, serialization failures, keys taken by
+// another node) and lost connections, each of which costs a whole batch, with the database's text.
+void executor::log_rerun(int attempt, const std::string& error) {
+  log::warn("storage batch re-run", "\"attempt\":" + std::to_string(attempt + 1) + ",\"error\":" +
+                                        boost::json::serialize(boost::json::string(error.empty() ? "unknown error" : error)));
 }
 
 void executor::hand_off(std::vector<std::unique_ptr<job>>& batch, bool uncertain) {

@@ -249,6 +249,7 @@ class executor {
   void hand_off(std::vector<std::unique_ptr<job>>& batch, bool uncertain);
   void run_batch(connection*& conn, std::unique_ptr<connection>& owner, std::vector<std::unique_ptr<job>>& batch);
   bool ensure(std::unique_ptr<connection>& c, std::string& why);
+  static void log_rerun(int attempt, const std::string& error);
 
   connection_factory factory_;
   options opts_;

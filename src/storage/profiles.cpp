@@ -1,5 +1,6 @@
 // The store's profile queries: display names, people search, device activity (see store.hpp).
 #include "storage/store.hpp"
+#include "storage/strategy.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -42,7 +43,9 @@ task<std::vector<user_brief>> store::find_users(const std::string& prefix, id_t 
     // is built with it); SQLite's default is byte order.
     std::string low = prefix;
     for (auto& ch : low) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    const std::string col = c.dialect() == "postgres" ? "lower(username) COLLATE \"C\"" : "lower(username)";
+    const auto* s = c.strategy();
+    if (!s) return make_error(errc::internal, "storage connection without a store strategy");
+    const std::string col(s->bytewise_lower_username());
     const std::string upper = low + '\x7f';
     auto r = query(c,
                    "SELECT id, username, display_name FROM users WHERE " + col + " >= $1 AND " + col + " < $2 AND id <> $3 ORDER BY " +

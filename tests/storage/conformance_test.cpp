@@ -534,6 +534,47 @@ TEST_F(storage_conformance, migrations_are_idempotent_and_refuse_a_newer_schema)
   st_.reset();
 }
 
+// PostgreSQL's v3 moved stream positions into head rows (user_heads); a database migrated from v2
+// must continue every user's stream after its last position, or the next append would collide
+// with the stream rows written before the upgrade.
+TEST_F(storage_conformance, streams_continue_after_the_upgrade_to_head_rows) {
+  id_t a = user("alice"), b = user("bob");
+  id_t da = device(a, "ta");
+  id_t conv = run(st_->create_direct(a, da, b))->conv;
+  for (int i = 0; i < 3; ++i) must_send(a, da, conv, "pre" + std::to_string(i));
+  st_->stop();
+  if (be_->name() == "postgres") {  // back to v3 (before head rows): positions only in the stream
+    auto conn = be_->factory()();
+    ASSERT_TRUE(conn);
+    ASSERT_TRUE((*conn)->exec("DROP TABLE user_heads; UPDATE schema_version SET version = 3"));
+  }
+  st_ = be_->open();
+  st_->set_sink(&sink_);
+  must_send(a, da, conv, "post");
+  for (id_t u : {a, b}) {
+    auto items = stream(u);
+    ASSERT_EQ(items.size(), 5u);
+    for (std::size_t i = 0; i < items.size(); ++i) EXPECT_EQ(items[i].pos, static_cast<std::int64_t>(i + 1));
+    EXPECT_EQ(items.back().ev.client_id, "post");
+    EXPECT_EQ(*run(st_->stream_head(u)), 5);
+  }
+}
+
+// Drivers cache prepared statements up to a bound (512 per connection); statements past it run
+// uncached and must still run correctly, every time, without the cache growing.
+TEST_F(storage_conformance, statements_beyond_the_prepared_statement_cache_still_run) {
+  st_->stop();
+  auto conn = be_->factory()();
+  ASSERT_TRUE(conn);
+  for (int round = 0; round < 2; ++round)
+    for (int i = 0; i < 700; ++i) {
+      auto r = storage::query(**conn, "SELECT CAST($1 AS BIGINT) + " + std::to_string(i), {std::int64_t{round}});
+      ASSERT_TRUE(r) << i << ": " << r.error().message;
+      ASSERT_EQ((*r)[0].i64(0), i + round);
+    }
+  st_.reset();
+}
+
 TEST_F(storage_conformance, failed_write_in_a_batch_leaves_the_others_intact) {
   id_t a = user("alice"), b = user("bob"), e = user("eve");
   id_t conv = run(st_->create_direct(a, 1, b))->conv;

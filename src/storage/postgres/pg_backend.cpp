@@ -1,6 +1,7 @@
 #include "storage/postgres/pg_backend.hpp"
 
 #include "core/log.hpp"
+#include "storage/postgres/pg_store.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
@@ -135,7 +136,7 @@ class pg_connection final : public connection {
     return fail(res.get(), st);
   }
 
-  std::string_view dialect() const override { return "postgres"; }
+  const store_strategy* strategy() const override { return &postgres::strategy(); }
 
  private:
   // The cached statement's name; nullptr when the cache is full (run it unnamed instead).
@@ -180,16 +181,16 @@ class pg_connection final : public connection {
       // Lost connection, or the server is shutting down / restarting: the executor reconnects.
       // (08P01 is a protocol violation such as a wrong parameter count: a bug, not a lost link.)
       e.code = errc::unavailable;
-      broken = true;
+      mark_broken(e.message);
     } else if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
       e.message = "postgres: COPY is not supported";
-      broken = true;  // the connection is stuck in COPY mode; drop it
+      mark_broken(e.message);  // the connection is stuck in COPY mode; drop it
     } else if (code == "23505") {
       e.code = errc::conflict;
     } else if (code == "40P01" || code == "40001") {
       e.code = errc::unavailable;
       e.retry_transaction = true;
-      retry_requested = true;
+      request_retry(e.message);
     } else if (code.starts_with("53") || code == "57014" || code == "55P03") {
       // Out of disk/memory/connections, statement timeout, lock timeout: temporary.
       e.code = errc::unavailable;
@@ -282,7 +283,23 @@ ALTER TABLE devices ADD COLUMN last_active_ms BIGINT;
 CREATE INDEX users_lower_name ON users ((lower(username)) COLLATE "C");
 )sql";
 
-constexpr std::string_view steps[] = {v1, v2, v_profiles};
+// v4 (writers on several nodes): each user's stream head in a row of its own. A writer moves the
+// heads of an event's recipients up (locking their rows in ascending user id) instead of reading
+// MAX(pos) from the stream, where writers on two nodes appending for one user took the same
+// position and one re-ran its whole batch. Every user with stream rows gets a head row here;
+// users without one get theirs with their first stream row. Every node must run this version:
+// an older one would still append at MAX(pos) + 1 without moving the head.
+// fillfactor 50: heads are updated far more often than anything else per row, and free room on
+// the page keeps those updates HOT (no index entry per update).
+constexpr std::string_view v_user_heads = R"sql(
+CREATE TABLE user_heads (
+  user_id BIGINT NOT NULL PRIMARY KEY,
+  head BIGINT NOT NULL
+) WITH (fillfactor = 50);
+INSERT INTO user_heads (user_id, head) SELECT user_id, MAX(pos) FROM stream GROUP BY user_id;
+)sql";
+
+constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads};
 
 }  // namespace
 

@@ -30,7 +30,8 @@ namespace confab::storage::postgres {
 // or URI. connect_timeout defaults to 10 seconds unless the DSN sets it.
 connection_factory make_factory(std::string dsn);
 
-// The schema migrations for PostgreSQL, version 1 first (the same schema as SQLite's).
+// The schema migrations for PostgreSQL, version 1 first: the same tables as SQLite's, plus the
+// user_heads table of v3 (stream positions for writers on several nodes; SQLite has one writer).
 std::span<const std::string_view> migrations();
 
 }  // namespace confab::storage::postgres

@@ -1,5 +1,7 @@
 #include "storage/sqlite/sqlite_backend.hpp"
 
+#include "storage/sqlite/sqlite_store.hpp"
+
 #include <sqlite3.h>
 
 #include <cctype>
@@ -33,15 +35,21 @@ class sqlite_connection final : public connection {
   }
 
   db_result<rows> query(std::string_view sql, std::span<const param> params) override {
-    sqlite3_stmt* st = prepare(sql);
+    bool cached = false;
+    sqlite3_stmt* st = prepare(sql, cached);
     if (!st) return fail();
     struct reset_guard {
       sqlite3_stmt* s;
+      bool cached;
       ~reset_guard() {
+        if (!cached) {
+          sqlite3_finalize(s);
+          return;
+        }
         sqlite3_reset(s);
         sqlite3_clear_bindings(s);
       }
-    } guard{st};
+    } guard{st, cached};
     for (std::size_t i = 0; i < params.size(); ++i) {
       int idx = static_cast<int>(i + 1);
       int rc = std::visit(
@@ -81,17 +89,29 @@ class sqlite_connection final : public connection {
     return {};
   }
 
-  std::string_view dialect() const override { return "sqlite"; }
+  // The write lock up front: a deferred transaction that reads first and then writes can fail with
+  // SQLITE_BUSY when the readers' snapshot is stale, and the batch would be re-run.
+  std::string_view begin_write() const override { return "BEGIN IMMEDIATE"; }
+  const store_strategy* strategy() const override { return &sqlite::strategy(); }
 
  private:
-  sqlite3_stmt* prepare(std::string_view sql) {
-    auto it = cache_.find(std::string(sql));
-    if (it != cache_.end()) return it->second;
+  // The statement for sql: from the cache, or prepared and cached; once the cache holds
+  // max_cached statements, prepared for this call only (cached = false: finalized after it).
+  // Statements built from data (IN lists sized by the request) would otherwise grow it forever.
+  sqlite3_stmt* prepare(std::string_view sql, bool& cached) {
+    auto it = cache_.find(sql);
+    if (it != cache_.end()) {
+      cached = true;
+      return it->second;
+    }
     std::string rewritten = rewrite_placeholders(sql);
     sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db_, rewritten.c_str(), static_cast<int>(rewritten.size()), &st, nullptr) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db_, rewritten.c_str(), static_cast<int>(rewritten.size()), &st, nullptr) != SQLITE_OK) {
+      sqlite3_finalize(st);
       return nullptr;
-    cache_.emplace(std::string(sql), st);
+    }
+    cached = cache_.size() < max_cached;
+    if (cached) cache_.emplace(std::string(sql), st);
     return st;
   }
 
@@ -103,15 +123,21 @@ class sqlite_connection final : public connection {
       e.code = errc::conflict;
     } else if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
       e.retry_transaction = true;
-      retry_requested = true;
+      request_retry(e.message);
     } else if (code == SQLITE_CONSTRAINT || code == SQLITE_MISMATCH || code == SQLITE_ERROR) {
       e.code = errc::internal;
     }
     return e;
   }
 
+  struct string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view v) const noexcept { return std::hash<std::string_view>{}(v); }
+  };
+  static constexpr std::size_t max_cached = 512;  // prepared statements per connection, as PostgreSQL's
+
   sqlite3* db_;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  std::unordered_map<std::string, sqlite3_stmt*, string_hash, std::equal_to<>> cache_;
 };
 
 constexpr std::string_view v1 = R"sql(

@@ -25,7 +25,12 @@ struct script {
   bool fail_breaks = false;           // ... and marks the connection broken
   bool fail_retry = false;            // ... and asks for a transaction re-run
   int jobs_in_txn = 0;                // "job" statements since BEGIN: failures hit only batches with jobs
+  std::string fail_query;             // query() of exactly this SQL fails as a deadlock would ...
+  int fail_query_times = 0;           // ... this many times
 };
+
+// The text PostgreSQL's driver reports for a deadlock (pg_backend.cpp: primary message + SQLSTATE).
+constexpr std::string_view deadlock_text = "postgres: deadlock detected (SQLSTATE 40P01)";
 
 class scripted_connection final : public connection {
  public:
@@ -34,6 +39,11 @@ class scripted_connection final : public connection {
     std::lock_guard l(s_.mu);
     s_.log.emplace_back(sql);
     if (sql.substr(0, 4) == "job ") ++s_.jobs_in_txn;
+    if (sql == s_.fail_query && s_.fail_query_times > 0) {
+      --s_.fail_query_times;
+      request_retry(std::string(deadlock_text));  // as the drivers do for 40P01 / SQLITE_BUSY
+      return db_error{errc::unavailable, std::string(deadlock_text), true};
+    }
     return rows{};
   }
   db_result<void> exec(std::string_view sql) override {
@@ -48,7 +58,6 @@ class scripted_connection final : public connection {
     }
     return {};
   }
-  std::string_view dialect() const override { return "postgres"; }
 
  private:
   script& s_;
@@ -164,6 +173,41 @@ TEST_F(executor_test, a_serialization_failure_reruns_the_whole_batch) {
   EXPECT_EQ(runs_, 6);  // ran twice
   EXPECT_EQ(hooks_, 3);  // hooks once, for the commit that succeeded
   EXPECT_EQ(uncertain_, 0);
+}
+
+// Regression: a re-run asked for by a job's statement (a deadlock, a key another node took) was
+// logged as "transaction conflict", without the database's text, so deadlocks could not be told
+// from key conflicts. The log line carries the text, and so do the results once re-runs run out.
+TEST_F(executor_test, a_batch_rerun_logs_the_database_error_text) {
+  s_.fail_query = "job 1";
+  s_.fail_query_times = 1;
+  auto ex = make();
+  ::testing::internal::CaptureStderr();
+  auto rs = write_batch(*ex, 3);
+  ex->stop();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  for (auto& r : rs) EXPECT_TRUE(r);  // the re-run committed them all
+  const auto line = log.find("storage batch re-run");
+  ASSERT_NE(line, std::string::npos) << log;
+  const std::string first = log.substr(line, log.find('\n', line) - line);
+  EXPECT_NE(first.find("deadlock detected (SQLSTATE 40P01)"), std::string::npos) << first;
+  EXPECT_EQ(log.find("transaction conflict"), std::string::npos) << log;
+}
+
+TEST_F(executor_test, a_batch_out_of_reruns_fails_with_the_database_error_text) {
+  s_.fail_query = "job 0";
+  s_.fail_query_times = 100;
+  auto ex = make();
+  ::testing::internal::CaptureStderr();
+  auto rs = write_batch(*ex, 2);
+  ex->stop();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  for (auto& r : rs) {
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, errc::unavailable);
+    EXPECT_NE(r.error().message.find("deadlock detected"), std::string::npos) << r.error().message;
+  }
+  EXPECT_NE(log.find("storage batch failed"), std::string::npos) << log;
 }
 
 // Regression: errors of the savepoint statements were ignored, so after SQLite rolled a

@@ -1,0 +1,100 @@
+// Internal to the storage module: what the store's feature files (store_*.cpp) and the send group
+// share — error conversion, the events row mapping, membership loading and the event append.
+// Not a public interface; nothing outside src/storage includes it.
+//
+// Every function runs on a storage thread with the connection it is given, inside the caller's
+// transaction (writes: the executor's batch), and returns errors as values.
+#pragma once
+
+#include "chat/rules.hpp"
+#include "core/error.hpp"
+#include "core/model.hpp"
+#include "storage/db.hpp"
+#include "storage/executor.hpp"
+#include "storage/store.hpp"
+#include "storage/strategy.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace confab::storage::detail {
+
+inline error to_error(const db_error& e) { return make_error(e.code, e.message); }
+inline const error& to_error(const error& e) { return e; }
+
+#define CONFAB_TRY(var, expr) \
+  auto var = (expr);          \
+  if (!var) return ::confab::storage::detail::to_error(var.error())
+
+// The events columns, in the order to_event reads them.
+inline constexpr std::string_view event_cols =
+    "conv_id, seq, kind, sender_id, device_id, client_id, ts_ms, body, content_type, reply_to, data";
+// The one mapping from an events row (event_cols, from column o on) to an event; a stored kind or
+// payload this build cannot read is errc::internal.
+result<event> to_event(const row& r, std::size_t o = 0);
+// Typed cells: a stored kind or role this build does not know is errc::internal.
+result<conv_kind> kind_cell(const row& r, std::size_t i);
+result<conv_role> role_cell(const row& r, std::size_t i);
+
+struct membership {
+  conv_kind kind = conv_kind::group;  // the conversation's kind
+  conv_role role = conv_role::none;   // none if never a member
+  std::optional<std::int64_t> left_seq;
+  std::int64_t last_seq = 0;
+  bool active() const { return role != conv_role::none && !left_seq; }
+  // What the rules (chat/rules.hpp) see: a former member has no role.
+  chat::member_view view() const { return {active() ? role : conv_role::none}; }
+};
+
+// The conversation's kind and the user's membership in it; not_found if the conversation is missing.
+result<membership> load_membership(connection& c, id_t conv, id_t user);
+// The same, forbidden unless the user is an active member.
+result<membership> require_active(connection& c, id_t conv, id_t user);
+
+// "($first, $first+1, ...)": a placeholder list for n values.
+std::string placeholders(int first, std::size_t n);
+// not_found naming the first of users (sorted, unique, non-empty) that does not exist.
+result<nothing> require_users(connection& c, const std::vector<id_t>& users);
+// Inserts (or re-activates) users as members joining at joined_seq, in one statement.
+result<nothing> upsert_members(connection& c, id_t conv, const std::vector<id_t>& users, std::int64_t joined_seq);
+
+// ---- appending an event: open_event, then the rules, then append_event, in one transaction.
+
+// The conversation's row, locked: its last_seq moved up by one (the new event's seq) and its
+// activity time set. On PostgreSQL the UPDATE takes the row lock, waiting for any other writer of
+// this conversation to commit, so every statement after it reads a snapshot that includes that
+// writer's changes: membership and role checks made after open_event are made under the lock, and
+// no other writer can change the conversation's members until this transaction ends. A write whose
+// rules then refuse it returns its error; the executor rolls its savepoint (and the seq) back.
+struct opened {
+  conv_kind kind = conv_kind::group;  // the conversation's kind
+  std::int64_t seq = 0;
+};
+result<opened> open_event(connection& c, id_t conv, std::int64_t ts_ms);
+
+// Appends ev (ev.seq from open_event) to its conversation and to the stream of every active member
+// with that member's next stream position, and arranges for the sink to see it after commit. If
+// reader is set, that member's read pointer moves up to the new seq.
+result<nothing> append_event(write_context& ctx, event ev, event_sink* sink, std::optional<id_t> reader = std::nullopt);
+
+// open_event + append_event, for events that need no rule checked under the lock (a new conversation).
+result<std::int64_t> commit_event(write_context& ctx, event ev, event_sink* sink);
+
+event membership_event(id_t conv, event_kind kind, id_t actor, id_t device, event_payload payload);
+
+// Hands ev to the sink after commit (chained after any hook already set).
+void announce(write_context& ctx, event_sink* sink, event ev, std::vector<recipient> to);
+
+// ---- sends (both backends' strategies)
+
+// A send's checks: its original ack if (device, client_id) was seen before, else the error that
+// refuses it (chat::may_post for membership), else nothing (it may be appended). row, from
+// column o on: d.conv_id, d.seq, d.ts_ms, cv.kind, cv.last_seq, m.role, m.left_seq, from the
+// duplicate/membership query.
+std::optional<result<send_ack>> check_send(const send_request& req, const row& row, std::size_t o);
+// The message event a send appends (seq still 0).
+event message_event(const send_request& req, std::int64_t ts);
+
+}  // namespace confab::storage::detail

@@ -1,0 +1,53 @@
+// How each backend writes what differs between them: the store is portable SQL, and everything a
+// backend does its own way sits behind this interface, one implementation per backend
+// (storage/postgres/pg_store.cpp, storage/sqlite/sqlite_store.cpp). A connection hands out its
+// backend's strategy (connection::strategy()).
+//
+// Threads: the strategies are stateless and shared; every call runs on a storage thread with the
+// connection it is given, inside the caller's transaction. Errors are values.
+#pragma once
+
+#include "core/error.hpp"
+#include "core/model.hpp"
+#include "storage/db.hpp"
+#include "storage/executor.hpp"
+
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace confab::storage {
+
+class event_sink;
+
+// A queued send and where its committed event goes.
+struct pending_send {
+  send_request req;
+  event_sink* sink = nullptr;
+};
+using send_item = write_group<pending_send, send_ack>::item;
+
+class store_strategy {
+ public:
+  virtual ~store_strategy() = default;
+
+  // Appends ev (its seq from open_event, store_detail.hpp) to the events and to the stream of
+  // every active member of its conversation, with each member's next stream position (pushed onto
+  // to), and moves reader's read and delivered pointers up to ev.seq if set. Must not collide with
+  // another writer appending for the same users (the backend serialises positions its own way).
+  virtual result<nothing> append_event(connection& c, const event& ev, std::vector<recipient>& to,
+                                       std::optional<id_t> reader) const = 0;
+
+  // Runs a group of sends (in queue order, none holding a NUL character) as write_group::run
+  // documents: sets every item's result (and after_commit hook for the committed ones); returns
+  // false if the writes it made must be rolled back. Each send is checked (repeat, conversation,
+  // membership via chat::may_post, reply_to) under the conversation's row lock.
+  virtual bool run_sends(connection& c, std::span<send_item* const> items) const = 0;
+
+  // lower(username) as an expression that orders byte-wise, as the users_lower_name index does
+  // (prefix ranges in find_users).
+  virtual std::string_view bytewise_lower_username() const = 0;
+};
+
+}  // namespace confab::storage
