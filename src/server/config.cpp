@@ -229,6 +229,10 @@ void declare(option_table& t, config& c, std::string& redis) {
   t.text("port-file", c.port_file, "write the bound port to this file once listening");
   t.integer("shutdown-grace-ms", c.shutdown_grace, 0, 3600000,
             "on SIGTERM/SIGINT, how long open connections and requests in progress get to finish");
+  t.text("feed-file", c.feed_file,
+         "run the built-in feed consumer 'file': append every committed event to this file as a JSON line, "
+         "exactly once per event across restarts and crashes (storage/feed.hpp)");
+  t.integer("feed-poll-ms", c.feed_poll, 10, 60000, "how often a caught-up feed consumer looks for new events");
   t.choice("broker", c.broker, {{"inproc", broker_kind::inproc}, {"redis", broker_kind::redis}},
            "how nodes talk: inproc (a single node) or redis (many nodes)");
   t.text("redis", redis, "Redis seed addresses host:port[,host:port...] for --broker redis (standalone or any Cluster master)");

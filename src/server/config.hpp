@@ -36,6 +36,8 @@ struct config {
   log::level log_level = log::level::info;
   std::string port_file;  // if set, the bound port is written here once listening
   std::chrono::milliseconds shutdown_grace{5000};
+  std::string feed_file;  // if set, the built-in "file" feed consumer appends every event here
+  std::chrono::milliseconds feed_poll{500};  // how often a caught-up feed consumer reads again
   gateway::options gw;
 };
 

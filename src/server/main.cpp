@@ -5,6 +5,8 @@
 #include "core/log.hpp"
 #include "gateway/server.hpp"
 #include "server/config.hpp"
+#include "server/feed_file.hpp"
+#include "storage/feed.hpp"
 #include "storage/migrate.hpp"
 #include "storage/postgres/pg_backend.hpp"
 #include "storage/sqlite/sqlite_backend.hpp"
@@ -22,6 +24,8 @@
 #include <fstream>
 #include <iostream>
 #include <thread>
+
+#include <unistd.h>
 
 using namespace confab;
 namespace asio = boost::asio;
@@ -61,7 +65,8 @@ void write_port_file(const std::string& path, unsigned short port) {
 // On SIGINT/SIGTERM: the server's shutdown (answer the requests already read, close the
 // WebSockets), bounded by --shutdown-grace-ms; then the io_context stops. No polling: the
 // shutdown completes when its gates are empty, the deadline when it expires; the first stops.
-asio::awaitable<void> stop_on_signal(asio::io_context& ioc, gateway::server& srv, std::chrono::milliseconds grace) {
+asio::awaitable<void> stop_on_signal(asio::io_context& ioc, gateway::server& srv, storage::feed_runner* feeds,
+                                    std::chrono::milliseconds grace) {
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   auto [ec, sig] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
   if (ec) co_return;
@@ -73,12 +78,40 @@ asio::awaitable<void> stop_on_signal(asio::io_context& ioc, gateway::server& srv
     ioc.stop();
   });
   co_await srv.shutdown();
+  if (feeds) co_await feeds->stop();  // finishes (handles and commits) a batch in hand
   deadline->cancel();
   ioc.stop();
 }
 
+// The built-in feed consumers (--feed-file): nullptr when none is configured or it cannot start
+// (ok is then false, logged).
+std::unique_ptr<storage::feed_runner> start_feeds(const server::config& cfg, asio::io_context& ioc, storage::feed& feed,
+                                                  std::unique_ptr<server::feed_file_consumer>& file, bool& ok) {
+  ok = true;
+  if (cfg.feed_file.empty()) return nullptr;
+  auto opened = server::feed_file_consumer::open(cfg.feed_file);
+  if (!opened) {
+    log::error("cannot start the feed consumer 'file'", "\"error\":" + log::quote(opened.error().message));
+    ok = false;
+    return nullptr;
+  }
+  file = std::move(*opened);
+  storage::feed_runner::options o;
+  o.poll = cfg.feed_poll;
+  // Test hook (tests/e2e/feed_test.cpp): die like SIGKILL after handling a batch, before its
+  // cursor is committed.
+  if (const char* v = std::getenv("CONFABD_TEST_FEED_EXIT_AFTER_HANDLE"); v && std::string_view(v) == "1")
+    o.after_handle = [] { ::_exit(137); };
+  auto* consumer = file.get();
+  auto runner = std::make_unique<storage::feed_runner>(
+      ioc.get_executor(), feed, "file",
+      [consumer](const storage::feed_batch& b) { return consumer->handle(b); }, std::move(o));
+  runner->start();
+  return runner;
+}
+
 // Runs the gateway until a signal stopped it; then releases the broker and the hub.
-int serve(const server::config& cfg, storage::store& store) {
+int serve(const server::config& cfg, storage::store& store, storage::feed& feed) {
   asio::io_context ioc;
   std::shared_ptr<broker::broker> brk;
   if (cfg.broker == server::broker_kind::redis)
@@ -88,6 +121,10 @@ int serve(const server::config& cfg, storage::store& store) {
   gateway::hub_options ho;
   ho.typing_ttl = cfg.typing_ttl;
   gateway::server srv(ioc, store, cfg.gw, brk, ho);
+  std::unique_ptr<server::feed_file_consumer> file;
+  bool feeds_ok = true;
+  auto feeds = start_feeds(cfg, ioc, feed, file, feeds_ok);
+  if (!feeds_ok) return 1;
   if (auto ec = srv.start(cfg.endpoint)) {
     log::error("cannot listen", "\"address\":" + log::quote(cfg.listen) + ",\"error\":" + log::quote(ec.message()));
     return 1;
@@ -100,7 +137,7 @@ int serve(const server::config& cfg, storage::store& store) {
                              "\",\"node\":\"" + brk->node_id() + "\"");
   if (!cfg.port_file.empty()) write_port_file(cfg.port_file, port);
 
-  asio::co_spawn(ioc, stop_on_signal(ioc, srv, cfg.shutdown_grace), asio::detached);
+  asio::co_spawn(ioc, stop_on_signal(ioc, srv, feeds.get(), cfg.shutdown_grace), asio::detached);
   std::vector<std::thread> pool;
   for (int i = 1; i < cfg.threads; ++i) pool.emplace_back([&] { ioc.run(); });
   ioc.run();
@@ -130,8 +167,9 @@ int main(int argc, char** argv) {
   }
   auto ex = open_storage(cfg);
   if (!ex) return 1;
+  storage::feed feed(*ex);  // the store owns the executor and outlives the feed's use of it
   storage::store store(std::move(ex));
-  const int code = serve(cfg, store);
+  const int code = serve(cfg, store, feed);
   store.stop();  // commits every write storage already accepted
   if (code == 0) log::info("stopped");
   return code;

@@ -273,7 +273,17 @@ ALTER TABLE members ADD COLUMN delivered_seq BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN last_seen_ms BIGINT;
 )sql";
 
-constexpr std::string_view steps[] = {v1, v2};
+// feeds (storage/feed.hpp): each consumer's cursor, a seq per conversation.
+constexpr std::string_view v_feed = R"sql(
+CREATE TABLE feed_cursors (
+  consumer TEXT NOT NULL,
+  conv_id BIGINT NOT NULL,
+  seq BIGINT NOT NULL,
+  PRIMARY KEY (consumer, conv_id)
+);
+)sql";
+
+constexpr std::string_view steps[] = {v1, v2, v_feed};
 
 }  // namespace
 
