@@ -165,18 +165,22 @@ TEST_P(Feed, CrashBetweenHandlingAndCursorCommitRepeatsNothing) {
     traffic(http, 10, "c");
     ASSERT_EQ(srv.stop(), 0);
   }
+  // The process ends itself (exit 137) after handling its first batch, maybe before the harness
+  // saw it listening: run it as a plain child process.
   ::setenv("CONFABD_TEST_FEED_EXIT_AFTER_HANDLE", "1", 1);
-  auto& srv = *srv_;
-  srv_->start(args(with_feed("50")));  // dies (exit 137) after handling its first batch
+  child_process crashing;
+  std::vector<std::string> argv = {CONFAB_BINARY, "--listen", "127.0.0.1:0"};
+  for (auto& a : args(with_feed("50"))) argv.push_back(a);
+  crashing.start(argv, dir_ / "crashing.log");
   ::unsetenv("CONFABD_TEST_FEED_EXIT_AFTER_HANDLE");
-  auto status = srv.wait_exit(30s);
+  auto status = crashing.wait_exit(30s);
   ASSERT_TRUE(status.has_value()) << "the test hook did not end the process";
-  ASSERT_TRUE(WIFEXITED(*status));
-  ASSERT_EQ(WEXITSTATUS(*status), 137);
+  ASSERT_TRUE(WIFEXITED(*status)) << tail_file(dir_ / "crashing.log", 20);
+  ASSERT_EQ(WEXITSTATUS(*status), 137) << tail_file(dir_ / "crashing.log", 20);
   const auto handled = feed_lines(feed_file_).size();
   ASSERT_GT(handled, 0u) << "the consumer wrote nothing before the crash";
 
-  start(with_feed("50"));
+  auto& srv = start(with_feed("50"));
   http_client http(srv.port());
   auto last = traffic(http, 4, "d");
   ASSERT_TRUE(eventually([&] { return file_reaches(last); })) << read_all(feed_file_);
