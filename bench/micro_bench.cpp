@@ -41,7 +41,7 @@ event sample_event() {
   event e;
   e.conv = 42;
   e.seq = 123456;
-  e.kind = "message";
+  e.kind = confab::event_kind::message;
   e.sender = 7;
   e.device = 9;
   e.client_id = "c-1234-98765";

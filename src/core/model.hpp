@@ -4,18 +4,64 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 namespace confab {
 
 using id_t = std::int64_t;
 
-// One entry of a conversation's ordered stream: a message or a membership event.
-// kind is "message" | "created" | "members_added" | "member_removed" | "member_left" | "role_changed".
+// The kinds of entries in a conversation's ordered log. Stored and sent as their names
+// (to_string / parse_event_kind); a name this build does not know is an error, not a guess.
+enum class event_kind : std::uint8_t { message, created, members_added, member_removed, member_left, role_changed };
+// Conversation kinds; stored and sent as "direct" / "group".
+enum class conv_kind : std::uint8_t { direct, group };
+// Roles in a conversation, in ascending rank (none: not a member). Stored and sent as
+// "member" / "admin" / "owner". What each role may do is in chat/rules.hpp.
+enum class conv_role : std::uint8_t { none, member, admin, owner };
+
+std::string_view to_string(event_kind k);
+std::string_view to_string(conv_kind k);
+std::string_view to_string(conv_role r);  // none -> ""
+std::optional<event_kind> parse_event_kind(std::string_view s);
+std::optional<conv_kind> parse_conv_kind(std::string_view s);
+std::optional<conv_role> parse_role(std::string_view s);  // "" -> none; unknown -> nullopt
+
+// The typed payload of each non-message event kind (messages keep their fields in event).
+struct created_payload {
+  conv_kind kind = conv_kind::group;
+  std::string title;            // groups only
+  std::vector<id_t> members;    // every first member, the creator first
+  std::optional<id_t> owner;    // groups only
+  bool operator==(const created_payload&) const = default;
+};
+struct members_added_payload {
+  std::vector<id_t> users;
+  id_t by = 0;
+  bool operator==(const members_added_payload&) const = default;
+};
+// member_removed (by an admin or owner) and member_left (user == by).
+struct member_gone_payload {
+  id_t user = 0;
+  id_t by = 0;
+  bool operator==(const member_gone_payload&) const = default;
+};
+struct role_changed_payload {
+  id_t user = 0;
+  conv_role new_role = conv_role::member;
+  id_t by = 0;
+  std::optional<conv_role> previous_owner_role;  // set on an ownership transfer: the old owner's new role
+  bool operator==(const role_changed_payload&) const = default;
+};
+using event_payload =
+    std::variant<std::monostate, created_payload, members_added_payload, member_gone_payload, role_changed_payload>;
+
+// One entry of a conversation's stream: a message or a membership event.
 struct event {
   id_t conv = 0;
   std::int64_t seq = 0;  // per conversation: 1, 2, 3 ... with no gaps
-  std::string kind;
+  event_kind kind = event_kind::message;
   id_t sender = 0;  // the user who caused it
   id_t device = 0;  // the device that sent it
   std::string client_id;  // the sender's idempotency key (messages only)
@@ -23,8 +69,15 @@ struct event {
   std::string text;
   std::string content_type;  // opaque to the server; "text/plain" by default
   std::optional<std::int64_t> reply_to;
-  std::string data;  // membership events: a JSON object (as text) describing the change; else empty
+  event_payload payload;  // the kind's payload (monostate for messages)
 };
+
+// Who a membership event adds to and removes from the conversation's active members.
+struct membership_delta {
+  std::vector<id_t> added;
+  std::vector<id_t> removed;
+};
+membership_delta membership_change(const event& ev);
 
 // An event as it appears in one user's stream: pos is that user's stream position (1, 2, 3 ...).
 struct stream_item {
@@ -62,19 +115,19 @@ struct principal {
 struct member_record {
   id_t user_id = 0;
   std::string username;
-  std::string role;  // "owner" | "admin" | "member"
+  conv_role role = conv_role::member;
   std::int64_t joined_seq = 0;
 };
 
 struct conversation_summary {
   id_t id = 0;
-  std::string kind;  // "direct" | "group"
+  conv_kind kind = conv_kind::group;
   std::string title;
   std::int64_t last_seq = 0;
   std::int64_t last_ms = 0;  // time of the last event: the activity order
   std::int64_t read_seq = 0;
   std::int64_t unread = 0;  // messages from others after read_seq
-  std::string role;
+  conv_role role = conv_role::none;
   std::optional<event> last_message;
   std::vector<member_record> members;  // direct conversations only (the two people); empty for groups
 };

@@ -278,7 +278,9 @@ api::value_task api::dispatch(std::string_view op, const json::object& a, const 
   if (op == "set_role") {
     CONFAB_FIELD(conv, get_int(a, "conv"));
     CONFAB_FIELD(u, get_int(a, "user_id"));
-    CONFAB_FIELD(role, get_string(a, "role"));
+    CONFAB_FIELD(role_name, get_string(a, "role"));
+    auto role = parse_role(*role_name);
+    if (!role || *role == conv_role::none) co_return make_error(errc::invalid_field, "role must be owner, admin or member");
     auto r = co_await store_.set_role(me, who.device_id, *conv, *u, *role);
     if (!r) co_return r.error();
     co_return json::object{{"conv", *conv}, {"seq", *r}};

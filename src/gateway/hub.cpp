@@ -89,24 +89,6 @@ std::vector<std::string_view> split_words(std::string_view line) {
   return w;
 }
 
-// Who a membership event adds and removes, from its data object.
-void membership_change(const event& ev, std::vector<id_t>& added, std::vector<id_t>& removed) {
-  if (ev.kind != "created" && ev.kind != "members_added" && ev.kind != "member_removed" && ev.kind != "member_left") return;
-  boost::system::error_code ec;
-  auto v = json::parse(ev.data, ec);
-  if (ec || !v.is_object()) return;
-  const auto& o = v.get_object();
-  auto ids = [&](const char* key, std::vector<id_t>& out) {
-    if (auto* a = o.if_contains(key); a && a->is_array())
-      for (auto& x : a->get_array())
-        if (x.is_int64()) out.push_back(x.get_int64());
-  };
-  if (ev.kind == "created") ids("members", added);
-  if (ev.kind == "members_added") ids("users", added);
-  if (ev.kind == "member_removed" || ev.kind == "member_left")
-    if (auto* u = o.if_contains("user"); u && u->is_int64()) removed.push_back(u->get_int64());
-}
-
 std::shared_ptr<const std::string> typing_frame(id_t conv, id_t user, const std::string& username, bool active,
                                                 std::chrono::milliseconds ttl) {
   json::object o{{"type", "typing"}, {"conv", conv}, {"user_id", user}, {"username", username}, {"active", active}};
@@ -303,7 +285,7 @@ std::vector<std::shared_ptr<session_base>> hub::sessions_of(id_t user) const {
 
 // --- committed events
 
-void hub::route_event_locked(const std::string& kind, id_t conv, id_t sender, const std::vector<id_t>& added,
+void hub::route_event_locked(event_kind kind, id_t conv, id_t sender, const std::vector<id_t>& added,
                              const std::vector<id_t>& removed, std::span<const recipient> to,
                              std::vector<std::pair<std::shared_ptr<session_base>, std::int64_t>>& out) {
   for (const auto& r : to) {
@@ -316,7 +298,7 @@ void hub::route_event_locked(const std::string& kind, id_t conv, id_t sender, co
     if (by_user_.contains(u)) add_interest_locked(u, {conv});
   for (auto u : removed)
     if (by_user_.contains(u)) remove_interest_locked(u, conv);
-  if (kind == "message") {
+  if (kind == event_kind::message) {
     frames f;
     typing_locked(conv, sender, {}, false, f);
     if (!f.empty()) asio::post(strand_, [f = std::move(f)]() mutable { send_all(f); });
@@ -325,8 +307,7 @@ void hub::route_event_locked(const std::string& kind, id_t conv, id_t sender, co
 
 void hub::on_committed(const event& ev, std::span<const recipient> to) {
   try {
-    std::vector<id_t> added, removed;
-    membership_change(ev, added, removed);
+    auto [added, removed] = membership_change(ev);
     auto text = std::make_shared<const std::string>(protocol::event_json(ev));
     std::vector<std::pair<std::shared_ptr<session_base>, std::int64_t>> targets;
     {
@@ -341,7 +322,7 @@ void hub::on_committed(const event& ev, std::span<const recipient> to) {
       if (!rs.empty()) rs += ',';
       rs += std::to_string(r.user_id) + ':' + std::to_string(r.pos);
     }
-    std::string payload = "E " + node_id() + ' ' + std::to_string(ev.conv) + ' ' + ev.kind + ' ' +
+    std::string payload = "E " + node_id() + ' ' + std::to_string(ev.conv) + ' ' + std::string(to_string(ev.kind)) + ' ' +
                           std::to_string(ev.sender) + ' ' + csv(added) + ' ' + csv(removed) + ' ' +
                           (rs.empty() ? "-" : rs) + '\n' + *text;
     // New members' nodes do not follow the conversation yet; removed members' nodes must drop it
@@ -639,14 +620,15 @@ void hub::on_message(std::string_view channel, std::string_view payload) {
   if (w[0] == "E" && w.size() == 8) {
     std::vector<id_t> added, removed;
     std::vector<recipient> to;
-    if (!parse_i64(w[2], a) || !parse_i64(w[4], b) || !parse_csv(w[5], added) || !parse_csv(w[6], removed) ||
+    auto kind = parse_event_kind(w[3]);
+    if (!kind || !parse_i64(w[2], a) || !parse_i64(w[4], b) || !parse_csv(w[5], added) || !parse_csv(w[6], removed) ||
         !parse_recipients(w[7], to))
       return;
     auto text = std::make_shared<const std::string>(body);
     std::vector<std::pair<std::shared_ptr<session_base>, std::int64_t>> targets;
     {
       std::lock_guard lock(mu_);
-      route_event_locked(std::string(w[3]), a, b, added, removed, to, targets);
+      route_event_locked(*kind, a, b, added, removed, to, targets);
     }
     for (auto& [s, pos] : targets) s->deliver(pos, text);
   } else if (w[0] == "T" && w.size() == 6) {

@@ -126,7 +126,7 @@ class hub final : public storage::event_sink, public std::enable_shared_from_thi
   std::vector<std::shared_ptr<session_base>> sessions_of(id_t user) const;  // mu_ held
 
   // Everything below with _locked runs with mu_ held.
-  void route_event_locked(const std::string& kind, id_t conv, id_t sender, const std::vector<id_t>& added,
+  void route_event_locked(event_kind kind, id_t conv, id_t sender, const std::vector<id_t>& added,
                           const std::vector<id_t>& removed, std::span<const recipient> to,
                           std::vector<std::pair<std::shared_ptr<session_base>, std::int64_t>>& out);
   void add_interest_locked(id_t user, const std::vector<id_t>& convs);

@@ -124,23 +124,148 @@ std::string error_body(const error& e) {
   return json::serialize(o);
 }
 
+namespace {
+
+json::array id_array(const std::vector<id_t>& ids) { return json::array(ids.begin(), ids.end()); }
+
+struct payload_to_json {
+  json::object operator()(std::monostate) const { return {}; }
+  json::object operator()(const created_payload& p) const {
+    json::object o{{"kind", to_string(p.kind)}, {"members", id_array(p.members)}};
+    if (p.kind == conv_kind::group) o["title"] = p.title;
+    if (p.owner) o["owner"] = *p.owner;
+    return o;
+  }
+  json::object operator()(const members_added_payload& p) const { return {{"users", id_array(p.users)}, {"by", p.by}}; }
+  json::object operator()(const member_gone_payload& p) const { return {{"user", p.user}, {"by", p.by}}; }
+  json::object operator()(const role_changed_payload& p) const {
+    json::object o{{"user", p.user}, {"role", to_string(p.new_role)}, {"by", p.by}};
+    if (p.previous_owner_role) o["previous_owner_role"] = to_string(*p.previous_owner_role);
+    return o;
+  }
+};
+
+// Readers of a stored payload: a field missing or of the wrong type is a corrupt row (errc::internal).
+error corrupt(std::string_view what) { return make_error(errc::internal, "stored event payload is corrupt: " + std::string(what)); }
+
+result<std::vector<id_t>> ids_of(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  if (!v || !v->is_array()) return corrupt(key);
+  std::vector<id_t> out;
+  for (auto& x : v->get_array()) {
+    if (!x.is_int64()) return corrupt(key);
+    out.push_back(x.get_int64());
+  }
+  return out;
+}
+
+result<id_t> id_of(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  if (!v || !v->is_int64()) return corrupt(key);
+  return v->get_int64();
+}
+
+result<conv_role> role_of(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  std::optional<conv_role> r;
+  if (v && v->is_string()) r = parse_role(v->get_string());
+  if (!r || *r == conv_role::none) return corrupt(key);
+  return *r;
+}
+
+result<event_payload> parse_payload_object(event_kind kind, const json::object& o) {
+  switch (kind) {
+    case event_kind::message:
+      return event_payload{};
+    case event_kind::created: {
+      created_payload p;
+      auto* k = o.if_contains("kind");
+      std::optional<conv_kind> ck;
+      if (k && k->is_string()) ck = parse_conv_kind(k->get_string());
+      if (!ck) return corrupt("kind");
+      p.kind = *ck;
+      auto ms = ids_of(o, "members");
+      if (!ms) return ms.error();
+      p.members = std::move(*ms);
+      if (auto* t = o.if_contains("title"); t && t->is_string()) p.title = std::string(t->get_string());
+      if (o.contains("owner")) {
+        auto ow = id_of(o, "owner");
+        if (!ow) return ow.error();
+        p.owner = *ow;
+      }
+      return event_payload{std::move(p)};
+    }
+    case event_kind::members_added: {
+      auto us = ids_of(o, "users");
+      auto by = id_of(o, "by");
+      if (!us) return us.error();
+      if (!by) return by.error();
+      return event_payload{members_added_payload{std::move(*us), *by}};
+    }
+    case event_kind::member_removed:
+    case event_kind::member_left: {
+      auto u = id_of(o, "user");
+      auto by = id_of(o, "by");
+      if (!u) return u.error();
+      if (!by) return by.error();
+      return event_payload{member_gone_payload{*u, *by}};
+    }
+    case event_kind::role_changed: {
+      role_changed_payload p;
+      auto u = id_of(o, "user");
+      auto by = id_of(o, "by");
+      auto r = role_of(o, "role");
+      if (!u) return u.error();
+      if (!by) return by.error();
+      if (!r) return r.error();
+      p.user = *u;
+      p.by = *by;
+      p.new_role = *r;
+      if (o.contains("previous_owner_role")) {
+        auto pr = role_of(o, "previous_owner_role");
+        if (!pr) return pr.error();
+        p.previous_owner_role = *pr;
+      }
+      return event_payload{std::move(p)};
+    }
+  }
+  return corrupt("kind");
+}
+
+}  // namespace
+
+json::object payload_object(const event_payload& p) { return std::visit(payload_to_json{}, p); }
+
+std::string payload_text(const event_payload& p) {
+  if (std::holds_alternative<std::monostate>(p)) return {};
+  return json::serialize(payload_object(p));
+}
+
+result<event_payload> parse_payload(event_kind kind, std::string_view text) {
+  if (kind == event_kind::message) return event_payload{};
+  boost::system::error_code ec;
+  json::parse_options opts;
+  opts.max_depth = 4;
+  auto v = json::parse(text, ec, {}, opts);
+  if (ec || !v.is_object()) return corrupt("not a JSON object");
+  return parse_payload_object(kind, v.get_object());
+}
+
 json::object event_object(const event& ev) {
   json::object o;
   o["conv"] = ev.conv;
   o["seq"] = ev.seq;
-  o["kind"] = ev.kind;
+  o["kind"] = to_string(ev.kind);
   o["sender"] = ev.sender;
   o["device"] = ev.device;
   o["ts"] = ev.ts_ms;
-  if (ev.kind == "message") {
+  if (ev.kind == event_kind::message) {
     o["client_id"] = ev.client_id;
     o["text"] = ev.text;
     o["content_type"] = ev.content_type;
     if (ev.reply_to) o["reply_to"] = *ev.reply_to;
-  } else if (!ev.data.empty()) {
-    boost::system::error_code ec;
-    auto d = json::parse(ev.data, ec);
-    if (!ec) o["data"] = std::move(d);
+  } else if (!std::holds_alternative<std::monostate>(ev.payload)) {
+    o["data"] = payload_object(ev.payload);
   }
   return o;
 }
@@ -167,15 +292,15 @@ std::size_t event_frame_head(std::int64_t pos, char* out) {
 }
 
 json::object to_json(const member_record& m) {
-  return {{"user_id", m.user_id}, {"username", m.username}, {"role", m.role}, {"joined_seq", m.joined_seq}};
+  return {{"user_id", m.user_id}, {"username", m.username}, {"role", to_string(m.role)}, {"joined_seq", m.joined_seq}};
 }
 
 json::object to_json(const conversation_summary& s) {
-  json::object o{{"conv", s.id},          {"kind", s.kind},         {"title", s.title},
-                 {"last_seq", s.last_seq}, {"last_ts", s.last_ms},   {"read_seq", s.read_seq},
-                 {"unread", s.unread},     {"role", s.role}};
+  json::object o{{"conv", s.id},          {"kind", to_string(s.kind)}, {"title", s.title},
+                 {"last_seq", s.last_seq}, {"last_ts", s.last_ms},      {"read_seq", s.read_seq},
+                 {"unread", s.unread},     {"role", to_string(s.role)}};
   o["last_message"] = s.last_message ? json::value(event_object(*s.last_message)) : json::value(nullptr);
-  if (s.kind == "direct") {
+  if (s.kind == conv_kind::direct) {
     json::array ms;
     for (auto& m : s.members) ms.push_back(to_json(m));
     o["members"] = std::move(ms);

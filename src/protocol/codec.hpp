@@ -51,6 +51,11 @@ std::string error_body(const error& e);
 // The event object as JSON text: serialised once per event and shared by every recipient.
 std::string event_json(const event& ev);
 boost::json::object event_object(const event& ev);
+// A non-message event's payload as a JSON object (the event's "data"), and as text for storage.
+boost::json::object payload_object(const event_payload& p);
+std::string payload_text(const event_payload& p);  // "" for monostate
+// Reads a stored payload back; errc::internal names what is corrupt (a stored row, not user input).
+result<event_payload> parse_payload(event_kind kind, std::string_view text);
 // {"type":"event","pos":<pos>,"event":<event_json>}: built by splicing the shared event text.
 std::string event_frame(std::int64_t pos, std::string_view event_json_text);
 // The same frame in three parts, so that a recipient need not copy the event: writes the head

@@ -2,9 +2,9 @@
 
 #include "core/blocking.hpp"
 #include "core/log.hpp"
+#include "protocol/codec.hpp"
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <cerrno>
 #include <cstring>
@@ -42,14 +42,8 @@ std::size_t scan(const std::string& path, std::map<id_t, std::int64_t>& written)
   return good;
 }
 
-std::string line_of(const event& e) {
-  json::object o{{"conv", e.conv},       {"seq", e.seq},   {"kind", e.kind},
-                 {"sender", e.sender},   {"device", e.device}, {"ts_ms", e.ts_ms},
-                 {"text", e.text},       {"content_type", e.content_type},
-                 {"data", e.data}};
-  if (e.reply_to) o["reply_to"] = *e.reply_to;
-  return json::serialize(o) + "\n";
-}
+// The event as the protocol's event object (docs/protocol.md), one line.
+std::string line_of(const event& e) { return protocol::event_json(e) + "\n"; }
 
 }  // namespace
 

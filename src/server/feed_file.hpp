@@ -1,6 +1,6 @@
 // The built-in feed consumer "file" (--feed-file): appends every committed event to a file as one
-// JSON line {"conv","seq","kind","sender","device","ts_ms","text","content_type","reply_to","data"},
-// in seq order per conversation, each event exactly once across crashes and restarts.
+// JSON line, the event object of docs/protocol.md ({"conv","seq","kind","sender","device","ts",
+// ...}), in seq order per conversation, each event exactly once across crashes and restarts.
 //
 // Exactly once: the feed delivers at least once (a batch whose cursor commit did not happen is
 // delivered again, see storage/feed.hpp). The file is its own record of what it holds: open()

@@ -1,6 +1,7 @@
 #include "storage/feed.hpp"
 
 #include "core/log.hpp"
+#include "storage/event_row.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -14,26 +15,6 @@ namespace asio = boost::asio;
 namespace {
 
 error to_error(const db_error& e) { return make_error(e.code, e.message); }
-
-// The same columns and mapping as the store's event reads.
-constexpr std::string_view event_cols =
-    "conv_id, seq, kind, sender_id, device_id, client_id, ts_ms, body, content_type, reply_to, data";
-
-event to_event(const row& r) {
-  event e;
-  e.conv = r.i64(0);
-  e.seq = r.i64(1);
-  e.kind = r.str(2);
-  e.sender = r.i64(3);
-  e.device = r.i64(4);
-  e.client_id = r.str(5);
-  e.ts_ms = r.i64(6);
-  e.text = r.str(7);
-  e.content_type = r.str(8);
-  e.reply_to = r.opt_i64(9);
-  e.data = r.str(10);
-  return e;
-}
 
 // Conversations in (lo, hi] whose last_seq is past the consumer's cursor, ascending by id.
 constexpr std::string_view changed_sql =
@@ -64,7 +45,14 @@ bool read_range(connection& c, std::string_view consumer, id_t lo, id_t hi, int 
       return false;
     }
     if (evs->empty()) continue;
-    for (const auto& r : *evs) b.events.push_back(to_event(r));
+    for (const auto& r : *evs) {
+      auto e = to_event(r);
+      if (!e) {
+        err = e.error();
+        return false;
+      }
+      b.events.push_back(std::move(*e));
+    }
     b.reached.push_back({conv, b.events.back().seq});
     b.next_conv = conv;
   }

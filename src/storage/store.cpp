@@ -1,6 +1,10 @@
 #include "storage/store.hpp"
 
+#include "storage/event_row.hpp"
+
+#include "chat/rules.hpp"
 #include "core/time.hpp"
+#include "protocol/codec.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -20,14 +24,16 @@ const error& to_error(const error& e) { return e; }
   auto var = (expr);          \
   if (!var) return to_error(var.error())
 
-constexpr std::string_view event_cols =
-    "conv_id, seq, kind, sender_id, device_id, client_id, ts_ms, body, content_type, reply_to, data";
+}  // namespace
 
-event to_event(const row& r, std::size_t o = 0) {
+// The one mapping from an events row (event_cols, from column o on) to an event.
+result<event> to_event(const row& r, std::size_t o) {
   event e;
   e.conv = r.i64(o + 0);
   e.seq = r.i64(o + 1);
-  e.kind = r.str(o + 2);
+  auto kind = parse_event_kind(r.str(o + 2));
+  if (!kind) return make_error(errc::internal, "stored event has an unknown kind: " + r.str(o + 2));
+  e.kind = *kind;
   e.sender = r.i64(o + 3);
   e.device = r.i64(o + 4);
   e.client_id = r.str(o + 5);
@@ -35,24 +41,35 @@ event to_event(const row& r, std::size_t o = 0) {
   e.text = r.str(o + 7);
   e.content_type = r.str(o + 8);
   e.reply_to = r.opt_i64(o + 9);
-  e.data = r.str(o + 10);
+  auto payload = protocol::parse_payload(e.kind, r.str(o + 10));
+  if (!payload) return payload.error();
+  e.payload = std::move(*payload);
   return e;
 }
 
-int role_rank(std::string_view role) {
-  if (role == "owner") return 3;
-  if (role == "admin") return 2;
-  if (role == "member") return 1;
-  return 0;
-}
+namespace {
 
 struct membership {
-  std::string kind;  // the conversation's kind
-  std::string role;  // empty if never a member
+  conv_kind kind = conv_kind::group;  // the conversation's kind
+  conv_role role = conv_role::none;   // none if never a member
   std::optional<std::int64_t> left_seq;
   std::int64_t last_seq = 0;
-  bool active() const { return !role.empty() && !left_seq; }
+  bool active() const { return role != conv_role::none && !left_seq; }
+  // What the rules (chat/rules.hpp) see: a former member has no role.
+  chat::member_view view() const { return {active() ? role : conv_role::none}; }
 };
+
+result<conv_kind> kind_cell(const row& r, std::size_t i) {
+  auto k = parse_conv_kind(r.str(i));
+  if (!k) return make_error(errc::internal, "stored conversation has an unknown kind: " + r.str(i));
+  return *k;
+}
+
+result<conv_role> role_cell(const row& r, std::size_t i) {
+  auto k = parse_role(r.str(i));
+  if (!k) return make_error(errc::internal, "stored membership has an unknown role: " + r.str(i));
+  return *k;
+}
 
 // The conversation's kind and the user's membership in it; not_found if the conversation is missing.
 result<membership> load_membership(connection& c, id_t conv, id_t user) {
@@ -62,9 +79,11 @@ result<membership> load_membership(connection& c, id_t conv, id_t user) {
                       {conv, user}));
   if (r->empty()) return make_error(errc::not_found, "no such conversation");
   membership m;
-  m.kind = (*r)[0].str(0);
+  CONFAB_TRY(kind, kind_cell((*r)[0], 0));
+  CONFAB_TRY(role, role_cell((*r)[0], 2));
+  m.kind = *kind;
   m.last_seq = (*r)[0].i64(1);
-  m.role = (*r)[0].str(2);
+  m.role = *role;
   m.left_seq = (*r)[0].opt_i64(3);
   return m;
 }
@@ -132,8 +151,9 @@ result<nothing> commit_event_pg(connection& c, event& ev, std::vector<recipient>
   param client = ev.client_id.empty() ? param{} : param{std::string_view(ev.client_id)};
   param reply = ev.reply_to ? param{*ev.reply_to} : param{};
   param rd = reader ? param{*reader} : param{};
-  const param ps[] = {ev.conv, ev.seq, std::string_view(ev.kind), ev.sender, ev.device, client, ev.ts_ms,
-                      std::string_view(ev.text), std::string_view(ev.content_type), reply, std::string_view(ev.data), rd};
+  const std::string data = protocol::payload_text(ev.payload);
+  const param ps[] = {ev.conv, ev.seq, to_string(ev.kind), ev.sender, ev.device, client, ev.ts_ms,
+                      std::string_view(ev.text), std::string_view(ev.content_type), reply, std::string_view(data), rd};
   auto r = c.query(
       "WITH e AS (INSERT INTO events (conv_id, seq, kind, sender_id, device_id, client_id, ts_ms, body, content_type, reply_to, data) "
       "VALUES (CAST($1 AS BIGINT), CAST($2 AS BIGINT), CAST($3 AS TEXT), CAST($4 AS BIGINT), CAST($5 AS BIGINT), CAST($6 AS TEXT), "
@@ -165,9 +185,10 @@ result<std::int64_t> commit_event_portable(connection& c, event& ev, std::vector
                       {ev.conv, ev.ts_ms}));
   if (s->empty()) return make_error(errc::not_found, "no such conversation");
   ev.seq = (*s)[0].i64(0);
-  const param ps[] = {ev.conv,  ev.seq,   std::string_view(ev.kind), ev.sender, ev.device, client,
+  const std::string data = protocol::payload_text(ev.payload);
+  const param ps[] = {ev.conv,  ev.seq,   to_string(ev.kind), ev.sender, ev.device, client,
                       ev.ts_ms, std::string_view(ev.text), std::string_view(ev.content_type), reply,
-                      std::string_view(ev.data)};
+                      std::string_view(data)};
   if (auto r = c.query("INSERT INTO events (conv_id, seq, kind, sender_id, device_id, client_id, ts_ms, body, "
                        "content_type, reply_to, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                        ps);
@@ -220,14 +241,14 @@ result<std::int64_t> commit_event(write_context& ctx, event ev, event_sink* sink
   return seq;
 }
 
-event membership_event(id_t conv, std::string kind, id_t actor, id_t device, boost::json::object data) {
+event membership_event(id_t conv, event_kind kind, id_t actor, id_t device, event_payload payload) {
   event e;
   e.conv = conv;
-  e.kind = std::move(kind);
+  e.kind = kind;
   e.sender = actor;
   e.device = device;
   e.ts_ms = now_ms();
-  e.data = boost::json::serialize(data);
+  e.payload = std::move(payload);
   return e;
 }
 
@@ -263,7 +284,7 @@ std::optional<result<send_ack>> check_send(const send_request& req, const row& r
 event message_event(const send_request& req, std::int64_t ts) {
   event ev;
   ev.conv = req.conv;
-  ev.kind = "message";
+  ev.kind = event_kind::message;
   ev.sender = req.user;
   ev.device = req.device;
   ev.client_id = req.client_id;
@@ -691,8 +712,7 @@ task<store::created> store::create_direct(id_t actor, id_t device, id_t other) {
     for (id_t u : {actor, other})
       if (auto r = query(c, "INSERT INTO members (conv_id, user_id, role, joined_seq) VALUES ($1, $2, 'member', 1)", {id, u}); !r)
         return to_error(r.error());
-    boost::json::array ms{actor, other};
-    auto ev = membership_event(id, "created", actor, device, {{"kind", "direct"}, {"members", ms}});
+    auto ev = membership_event(id, event_kind::created, actor, device, created_payload{conv_kind::direct, {}, {actor, other}, {}});
     ev.ts_ms = t;
     CONFAB_TRY(seq, commit_event(ctx, std::move(ev), sink));
     return created{id, true};
@@ -715,13 +735,12 @@ task<id_t> store::create_group(id_t actor, id_t device, const std::string& title
     const id_t id = (*conv)[0].i64(0);
     if (auto r = query(c, "INSERT INTO members (conv_id, user_id, role, joined_seq) VALUES ($1, $2, 'owner', 1)", {id, actor}); !r)
       return to_error(r.error());
-    boost::json::array ms;
-    ms.push_back(actor);
+    std::vector<id_t> ms{actor};
     if (!members.empty()) {
       CONFAB_TRY(ins, upsert_members(c, id, members, 1));
     }
-    for (id_t u : members) ms.push_back(u);
-    auto ev = membership_event(id, "created", actor, device, {{"kind", "group"}, {"title", title}, {"members", ms}, {"owner", actor}});
+    ms.insert(ms.end(), members.begin(), members.end());
+    auto ev = membership_event(id, event_kind::created, actor, device, created_payload{conv_kind::group, title, std::move(ms), actor});
     ev.ts_ms = t;
     CONFAB_TRY(seq, commit_event(ctx, std::move(ev), sink));
     return id;
@@ -732,9 +751,8 @@ task<std::int64_t> store::add_members(id_t actor, id_t device, id_t conv, const 
   auto* sink = sink_;
   return ex_->write<std::int64_t>([=, users = users_in](write_context& ctx) mutable -> result<std::int64_t> {
     auto& c = ctx.db;
-    CONFAB_TRY(m, require_active(c, conv, actor));
-    if (m->kind != "group") return make_error(errc::forbidden, "members of a direct conversation cannot change");
-    if (role_rank(m->role) < role_rank("admin")) return make_error(errc::forbidden, "only owners and admins add members");
+    CONFAB_TRY(m, load_membership(c, conv, actor));
+    CONFAB_TRY(allowed, chat::may_add_members(m->kind, m->view()));
     std::sort(users.begin(), users.end());
     users.erase(std::unique(users.begin(), users.end()), users.end());
     if (users.empty()) return make_error(errc::invalid_field, "no users to add");
@@ -748,11 +766,10 @@ task<std::int64_t> store::add_members(id_t actor, id_t device, id_t conv, const 
     std::vector<id_t> fresh = users;
     for (auto& row : *active) std::erase(fresh, row.i64(0));
     if (fresh.empty()) return make_error(errc::conflict, "already members");
-    boost::json::array added(fresh.begin(), fresh.end());
     // The seq the event will get: members join at it, so they see their own join.
     const std::int64_t seq = m->last_seq + 1;
     CONFAB_TRY(ins, upsert_members(c, conv, fresh, seq));
-    return commit_event(ctx, membership_event(conv, "members_added", actor, device, {{"users", added}, {"by", actor}}), sink);
+    return commit_event(ctx, membership_event(conv, event_kind::members_added, actor, device, members_added_payload{fresh, actor}), sink);
   });
 }
 
@@ -760,46 +777,42 @@ task<std::int64_t> store::remove_member(id_t actor, id_t device, id_t conv, id_t
   auto* sink = sink_;
   return ex_->write<std::int64_t>([=](write_context& ctx) -> result<std::int64_t> {
     auto& c = ctx.db;
-    CONFAB_TRY(m, require_active(c, conv, actor));
-    if (m->kind != "group") return make_error(errc::forbidden, "members of a direct conversation cannot change");
-    std::string kind = "member_left";
+    CONFAB_TRY(m, load_membership(c, conv, actor));
+    event_kind kind = event_kind::member_left;
     if (actor == user) {
-      if (m->role == "owner") {
+      std::int64_t active = 1;
+      if (m->active() && m->role == conv_role::owner) {
         CONFAB_TRY(others, query(c, "SELECT COUNT(*) FROM members WHERE conv_id = $1 AND left_seq IS NULL", {conv}));
-        if ((*others)[0].i64(0) > 1) return make_error(errc::forbidden, "the owner must transfer ownership before leaving");
+        active = (*others)[0].i64(0);
       }
+      CONFAB_TRY(allowed, chat::may_leave(m->kind, m->view(), active));
     } else {
       CONFAB_TRY(t, load_membership(c, conv, user));
-      if (!t->active()) return make_error(errc::not_found, "not a member");
-      if (role_rank(m->role) < role_rank("admin") || role_rank(t->role) >= role_rank(m->role))
-        return make_error(errc::forbidden, "not allowed to remove this member");
-      kind = "member_removed";
+      CONFAB_TRY(allowed, chat::may_remove(m->kind, m->view(), t->view()));
+      kind = event_kind::member_removed;
     }
     // The removed user still receives the event that removes them, then nothing more.
-    CONFAB_TRY(seq, commit_event(ctx, membership_event(conv, kind, actor, device, {{"user", user}, {"by", actor}}), sink));
+    CONFAB_TRY(seq, commit_event(ctx, membership_event(conv, kind, actor, device, member_gone_payload{user, actor}), sink));
     CONFAB_TRY(u, query(c, "UPDATE members SET left_seq = $3 WHERE conv_id = $1 AND user_id = $2", {conv, user, *seq}));
     return *seq;
   });
 }
 
-task<std::int64_t> store::set_role(id_t actor, id_t device, id_t conv, id_t user, const std::string& role) {
+task<std::int64_t> store::set_role(id_t actor, id_t device, id_t conv, id_t user, conv_role role) {
   auto* sink = sink_;
-  return ex_->write<std::int64_t>([=, role = role](write_context& ctx) -> result<std::int64_t> {
+  return ex_->write<std::int64_t>([=](write_context& ctx) -> result<std::int64_t> {
     auto& c = ctx.db;
-    if (role_rank(role) == 0) return make_error(errc::invalid_field, "role must be owner, admin or member");
-    CONFAB_TRY(m, require_active(c, conv, actor));
-    if (m->kind != "group") return make_error(errc::forbidden, "a direct conversation has no roles");
-    if (m->role != "owner") return make_error(errc::forbidden, "only the owner changes roles");
-    if (user == actor) return make_error(errc::invalid_field, "the owner cannot change their own role");
+    if (role == conv_role::none) return make_error(errc::invalid_field, "role must be owner, admin or member");
+    CONFAB_TRY(m, load_membership(c, conv, actor));
     CONFAB_TRY(t, load_membership(c, conv, user));
-    if (!t->active()) return make_error(errc::not_found, "not a member");
-    CONFAB_TRY(u1, query(c, "UPDATE members SET role = $3 WHERE conv_id = $1 AND user_id = $2", {conv, user, std::string_view(role)}));
-    boost::json::object data{{"user", user}, {"role", role}, {"by", actor}};
-    if (role == "owner") {  // transfer: the old owner becomes an admin
+    CONFAB_TRY(allowed, chat::may_set_role(m->kind, m->view(), user == actor, t->view()));
+    CONFAB_TRY(u1, query(c, "UPDATE members SET role = $3 WHERE conv_id = $1 AND user_id = $2", {conv, user, to_string(role)}));
+    role_changed_payload data{user, role, actor, std::nullopt};
+    if (role == conv_role::owner) {  // transfer: the old owner becomes an admin
       CONFAB_TRY(u2, query(c, "UPDATE members SET role = 'admin' WHERE conv_id = $1 AND user_id = $2", {conv, actor}));
-      data["previous_owner_role"] = "admin";
+      data.previous_owner_role = conv_role::admin;
     }
-    return commit_event(ctx, membership_event(conv, "role_changed", actor, device, std::move(data)), sink);
+    return commit_event(ctx, membership_event(conv, event_kind::role_changed, actor, device, std::move(data)), sink);
   });
 }
 
@@ -811,7 +824,10 @@ task<std::vector<member_record>> store::members(id_t actor, id_t conv) {
                         "WHERE m.conv_id = $1 AND m.left_seq IS NULL ORDER BY m.user_id",
                         {conv}));
     std::vector<member_record> out;
-    for (auto& x : *r) out.push_back({x.i64(0), x.str(1), x.str(2), x.i64(3)});
+    for (auto& x : *r) {
+      CONFAB_TRY(role, role_cell(x, 2));
+      out.push_back({x.i64(0), x.str(1), *role, x.i64(3)});
+    }
     return out;
   });
 }
@@ -826,7 +842,7 @@ task<history_page> store::history(id_t user, id_t conv, std::optional<std::int64
                                   std::optional<std::int64_t> after, int limit) {
   return ex_->read<history_page>([=](connection& c) -> result<history_page> {
     CONFAB_TRY(m, load_membership(c, conv, user));
-    if (m->role.empty()) return make_error(errc::forbidden, "not a member of this conversation");
+    if (m->role == conv_role::none) return make_error(errc::forbidden, "not a member of this conversation");
     // A former member reads up to (and including) the event that removed them.
     const std::int64_t upper = m->left_seq.value_or(std::numeric_limits<std::int64_t>::max());
     const std::int64_t n = limit + 1;
@@ -850,7 +866,10 @@ task<history_page> store::history(id_t user, id_t conv, std::optional<std::int64
     if (!r) return to_error(r.error());
     history_page page;
     page.has_more = static_cast<int>(r->size()) > limit;
-    for (std::size_t i = 0; i < r->size() && static_cast<int>(i) < limit; ++i) page.events.push_back(to_event((*r)[i]));
+    for (std::size_t i = 0; i < r->size() && static_cast<int>(i) < limit; ++i) {
+      CONFAB_TRY(ev, to_event((*r)[i]));
+      page.events.push_back(std::move(*ev));
+    }
     if (descending) std::reverse(page.events.begin(), page.events.end());
     return page;
   });
@@ -863,17 +882,23 @@ result<nothing> fill_summary(connection& c, id_t user, conversation_summary& s) 
                          "SELECT " + std::string(event_cols) +
                              " FROM events WHERE conv_id = $1 AND kind = 'message' ORDER BY seq DESC LIMIT 1",
                          {s.id}));
-  if (!last->empty()) s.last_message = to_event((*last)[0]);
+  if (!last->empty()) {
+    CONFAB_TRY(ev, to_event((*last)[0]));
+    s.last_message = std::move(*ev);
+  }
   CONFAB_TRY(unread, query(c,
                            "SELECT COUNT(*) FROM events WHERE conv_id = $1 AND seq > $2 AND kind = 'message' AND sender_id <> $3",
                            {s.id, s.read_seq, user}));
   s.unread = (*unread)[0].i64(0);
-  if (s.kind == "direct") {
+  if (s.kind == conv_kind::direct) {
     CONFAB_TRY(ms, query(c,
                          "SELECT m.user_id, u.username, m.role, m.joined_seq FROM members m JOIN users u ON u.id = m.user_id "
                          "WHERE m.conv_id = $1 ORDER BY m.user_id",
                          {s.id}));
-    for (auto& x : *ms) s.members.push_back({x.i64(0), x.str(1), x.str(2), x.i64(3)});
+    for (auto& x : *ms) {
+      CONFAB_TRY(role, role_cell(x, 2));
+      s.members.push_back({x.i64(0), x.str(1), *role, x.i64(3)});
+    }
   }
   return nothing{};
 }
@@ -882,15 +907,17 @@ constexpr std::string_view summary_select =
     "SELECT c.id, c.kind, c.title, c.last_seq, c.last_ms, m.read_seq, m.role FROM members m "
     "JOIN conversations c ON c.id = m.conv_id ";
 
-conversation_summary to_summary(const row& x) {
+result<conversation_summary> to_summary(const row& x) {
   conversation_summary s;
+  CONFAB_TRY(kind, kind_cell(x, 1));
+  CONFAB_TRY(role, role_cell(x, 6));
   s.id = x.i64(0);
-  s.kind = x.str(1);
+  s.kind = *kind;
   s.title = x.str(2);
   s.last_seq = x.i64(3);
   s.last_ms = x.i64(4);
   s.read_seq = x.i64(5);
-  s.role = x.str(6);
+  s.role = *role;
   return s;
 }
 
@@ -907,7 +934,8 @@ task<std::vector<conversation_summary>> store::conversations(id_t user, std::opt
                         {user, cur.last_ms, cur.id, std::int64_t{limit}}));
     std::vector<conversation_summary> out;
     for (auto& x : *r) {
-      out.push_back(to_summary(x));
+      CONFAB_TRY(s, to_summary(x));
+      out.push_back(std::move(*s));
       CONFAB_TRY(f, fill_summary(c, user, out.back()));
     }
     return out;
@@ -918,9 +946,9 @@ task<conversation_summary> store::conversation(id_t user, id_t conv) {
   return ex_->read<conversation_summary>([=](connection& c) -> result<conversation_summary> {
     CONFAB_TRY(m, require_active(c, conv, user));
     CONFAB_TRY(r, query(c, std::string(summary_select) + "WHERE m.user_id = $1 AND m.conv_id = $2", {user, conv}));
-    auto s = to_summary((*r)[0]);
-    CONFAB_TRY(f, fill_summary(c, user, s));
-    return s;
+    CONFAB_TRY(s, to_summary((*r)[0]));
+    CONFAB_TRY(f, fill_summary(c, user, *s));
+    return std::move(*s);
   });
 }
 
@@ -937,7 +965,10 @@ task<stream_page> store::read_stream(id_t user, std::int64_t after_pos, int limi
                         {user, after_pos, std::int64_t{limit}}));
     stream_page page;
     page.head = (*head)[0].i64(0);
-    for (auto& x : *r) page.items.push_back({x.i64(0), to_event(x, 1)});
+    for (auto& x : *r) {
+      CONFAB_TRY(ev, to_event(x, 1));
+      page.items.push_back({x.i64(0), std::move(*ev)});
+    }
     return page;
   });
 }

@@ -101,7 +101,7 @@ class store {
   task<std::int64_t> add_members(id_t actor, id_t device, id_t conv, const std::vector<id_t>& users);  // returns the event seq
   // Removes user from conv (actor == user means leave). Returns the event seq.
   task<std::int64_t> remove_member(id_t actor, id_t device, id_t conv, id_t user);
-  task<std::int64_t> set_role(id_t actor, id_t device, id_t conv, id_t user, const std::string& role);
+  task<std::int64_t> set_role(id_t actor, id_t device, id_t conv, id_t user, conv_role role);
   task<std::vector<member_record>> members(id_t actor, id_t conv);
 
   // --- messages

@@ -162,7 +162,7 @@ TEST_F(storage_conformance, sequence_numbers_start_at_one_and_rise_by_one) {
   ASSERT_TRUE(h);
   ASSERT_EQ(h->events.size(), 11u);
   for (std::size_t i = 0; i < h->events.size(); ++i) EXPECT_EQ(h->events[i].seq, static_cast<std::int64_t>(i + 1));
-  EXPECT_EQ(h->events[0].kind, "created");
+  EXPECT_EQ(h->events[0].kind, event_kind::created);
   EXPECT_EQ(h->events[1].text, "hi");
 }
 
@@ -320,7 +320,7 @@ TEST_F(storage_conformance, removed_member_gets_the_removal_then_nothing) {
   must_send(b, 2, g, "after");
   auto items = stream(c);
   ASSERT_EQ(items.size(), 3u);  // created, "before", removal
-  EXPECT_EQ(items.back().ev.kind, "member_removed");
+  EXPECT_EQ(items.back().ev.kind, event_kind::member_removed);
   EXPECT_EQ(items.back().ev.seq, *rm);
   auto h = run(st_->history(c, g, std::nullopt, std::nullopt, 100));
   ASSERT_TRUE(h);
@@ -339,22 +339,22 @@ TEST_F(storage_conformance, roles_decide_who_may_change_membership) {
   id_t g = *run(st_->create_group(o, 1, "g", {m, x}));
   EXPECT_EQ(run(st_->add_members(m, 2, g, {y})).error().code, errc::forbidden);
   EXPECT_EQ(run(st_->remove_member(m, 2, g, x)).error().code, errc::forbidden);
-  EXPECT_EQ(run(st_->set_role(m, 2, g, x, "admin")).error().code, errc::forbidden);
-  ASSERT_TRUE(run(st_->set_role(o, 1, g, m, "admin")));
+  EXPECT_EQ(run(st_->set_role(m, 2, g, x, conv_role::admin)).error().code, errc::forbidden);
+  ASSERT_TRUE(run(st_->set_role(o, 1, g, m, conv_role::admin)));
   ASSERT_TRUE(run(st_->add_members(m, 2, g, {y})));  // admins add
   EXPECT_EQ(run(st_->add_members(m, 2, g, {y})).error().code, errc::conflict);
   EXPECT_EQ(run(st_->remove_member(m, 2, g, o)).error().code, errc::forbidden);  // not the owner
   ASSERT_TRUE(run(st_->remove_member(m, 2, g, y)));                              // but members
-  EXPECT_EQ(run(st_->set_role(o, 1, g, m, "king")).error().code, errc::invalid_field);
+  EXPECT_EQ(run(st_->set_role(o, 1, g, m, conv_role::none)).error().code, errc::invalid_field);
   // The owner may not leave while others remain, but may hand over ownership.
   EXPECT_EQ(run(st_->remove_member(o, 1, g, o)).error().code, errc::forbidden);
-  ASSERT_TRUE(run(st_->set_role(o, 1, g, m, "owner")));
+  ASSERT_TRUE(run(st_->set_role(o, 1, g, m, conv_role::owner)));
   auto ms = run(st_->members(o, g));
   ASSERT_TRUE(ms);
-  std::map<id_t, std::string> roles;
+  std::map<id_t, conv_role> roles;
   for (auto& r : *ms) roles[r.user_id] = r.role;
-  EXPECT_EQ(roles[m], "owner");
-  EXPECT_EQ(roles[o], "admin");
+  EXPECT_EQ(roles[m], conv_role::owner);
+  EXPECT_EQ(roles[o], conv_role::admin);
   ASSERT_TRUE(run(st_->remove_member(o, 1, g, o)));  // now o may leave
   EXPECT_EQ(run(st_->members(o, g)).error().code, errc::forbidden);
   // Direct conversations have fixed membership.
@@ -385,7 +385,7 @@ TEST_F(storage_conformance, membership_changes_check_every_user_and_apply_in_bul
   for (id_t u : {many.front(), many[150], many.back()}) {
     auto items = stream(u);
     ASSERT_EQ(items.size(), 1u);
-    EXPECT_EQ(items[0].ev.kind, "created");
+    EXPECT_EQ(items[0].ev.kind, event_kind::created);
   }
   // add_members: already-active members are skipped, the rest join at the event's seq.
   id_t late1 = user("late1"), late2 = user("late2");
@@ -399,7 +399,7 @@ TEST_F(storage_conformance, membership_changes_check_every_user_and_apply_in_bul
       EXPECT_EQ(m.joined_seq, 2);
     }
   }
-  EXPECT_EQ(stream(late1).back().ev.kind, "members_added");
+  EXPECT_EQ(stream(late1).back().ev.kind, event_kind::members_added);
   EXPECT_EQ(run(st_->add_members(o, 1, g, {late1, 888888})).error().code, errc::not_found);
   EXPECT_EQ(run(st_->add_members(o, 1, g, {late1, late2})).error().code, errc::conflict);
 }

@@ -67,7 +67,7 @@ TEST_F(feed_test, reads_every_event_past_the_cursor_and_nothing_after_its_commit
   EXPECT_EQ(keys(*b), (std::vector<std::pair<id_t, std::int64_t>>{{direct_, 1}, {direct_, 2}, {group_, 1}, {group_, 2}}));
   EXPECT_EQ(b->reached, (std::vector<feed_position>{{direct_, 2}, {group_, 2}}));
   EXPECT_EQ(b->events[1].text, "x");
-  EXPECT_EQ(b->events[1].kind, "message");
+  EXPECT_EQ(b->events[1].kind, event_kind::message);
 
   // Not committed: read again, the same.
   EXPECT_EQ(keys(*run(feed_->read("search", 100))), keys(*b));

@@ -60,7 +60,7 @@ TEST(codec, event_frame_splices_the_shared_event_text) {
   event ev;
   ev.conv = 4;
   ev.seq = 9;
-  ev.kind = "message";
+  ev.kind = event_kind::message;
   ev.sender = 1;
   ev.device = 2;
   ev.client_id = "c1";
@@ -91,8 +91,8 @@ TEST(codec, event_frame_head_plus_event_plus_brace_is_the_event_frame) {
 
 TEST(codec, membership_event_carries_its_data) {
   event ev;
-  ev.kind = "member_removed";
-  ev.data = R"({"user":5,"by":1})";
+  ev.kind = event_kind::member_removed;
+  ev.payload = member_gone_payload{5, 1};
   auto e = event_object(ev);
   EXPECT_EQ(e["data"].as_object()["user"].as_int64(), 5);
   EXPECT_FALSE(e.contains("text"));

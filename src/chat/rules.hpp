@@ -1,0 +1,31 @@
+// The rules of who may do what in a conversation: pure functions of typed roles, in one place.
+//
+// Storage calls them inside the write transaction, after the conversation's row lock is taken,
+// on the membership rows read under that lock (several nodes write one database: a rule checked
+// before the lock could be stale by the time of the write). Each returns ok, or errc::forbidden
+// (or invalid_field for a request that can never be right) with a message for the user.
+#pragma once
+
+#include "core/error.hpp"
+#include "core/model.hpp"
+
+namespace confab::chat {
+
+// What the rules need to know about one user's membership, read under the conversation's lock.
+struct member_view {
+  conv_role role = conv_role::none;  // none: never a member, or left
+  bool active() const { return role != conv_role::none; }
+};
+
+// Posting a message (or any event authored by a member): active members only.
+result<nothing> may_post(const member_view& actor);
+// Adding members: groups only, by admins and owners.
+result<nothing> may_add_members(conv_kind kind, const member_view& actor);
+// Removing another member: groups only, by admins and owners, of members ranked below them.
+result<nothing> may_remove(conv_kind kind, const member_view& actor, const member_view& target);
+// Leaving: groups only; an owner may leave only when nobody else is left (else: transfer first).
+result<nothing> may_leave(conv_kind kind, const member_view& actor, std::int64_t active_members);
+// Changing a role: groups only, by the owner, of another active member; to owner = a transfer.
+result<nothing> may_set_role(conv_kind kind, const member_view& actor, bool self, const member_view& target);
+
+}  // namespace confab::chat

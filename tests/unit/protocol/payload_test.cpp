@@ -1,0 +1,73 @@
+// Typed event payloads: every kind round-trips through its stored text, and a corrupt stored
+// payload is a typed error (errc::internal) naming what is wrong, never a crash or a guess.
+#include "protocol/codec.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace confab;
+using namespace confab::protocol;
+
+namespace {
+
+void round_trip(event_kind kind, const event_payload& p) {
+  auto text = payload_text(p);
+  auto back = parse_payload(kind, text);
+  ASSERT_TRUE(back) << to_string(kind) << ": " << back.error().message;
+  EXPECT_EQ(*back, p) << to_string(kind) << " " << text;
+}
+
+TEST(payload, every_kind_round_trips) {
+  round_trip(event_kind::created, created_payload{conv_kind::group, "Team \"A\"", {1, 2, 3}, 1});
+  round_trip(event_kind::created, created_payload{conv_kind::direct, "", {4, 5}, std::nullopt});
+  round_trip(event_kind::members_added, members_added_payload{{7, 8}, 1});
+  round_trip(event_kind::member_removed, member_gone_payload{7, 1});
+  round_trip(event_kind::member_left, member_gone_payload{7, 7});
+  round_trip(event_kind::role_changed, role_changed_payload{2, conv_role::owner, 1, conv_role::admin});
+  round_trip(event_kind::role_changed, role_changed_payload{2, conv_role::member, 1, std::nullopt});
+  EXPECT_EQ(payload_text(event_payload{}), "");
+  EXPECT_TRUE(parse_payload(event_kind::message, "anything"));
+}
+
+TEST(payload, corrupt_stored_payload_is_a_typed_error) {
+  const std::pair<event_kind, const char*> bad[] = {
+      {event_kind::created, ""},
+      {event_kind::created, "[1]"},
+      {event_kind::created, R"({"kind":"circle","members":[1]})"},
+      {event_kind::created, R"({"kind":"group","members":[1,"x"]})"},
+      {event_kind::members_added, R"({"users":[1]})"},
+      {event_kind::member_removed, R"({"user":"5","by":1})"},
+      {event_kind::role_changed, R"({"user":5,"by":1,"role":"king"})"},
+      {event_kind::role_changed, R"({"user":5,"by":1,"role":""})"},
+      {event_kind::role_changed, R"({"user":5,"by":1,"role":"admin","previous_owner_role":3})"},
+      {event_kind::members_added, R"({"users":[[[[[[1]]]]]],"by":1})"},
+  };
+  for (auto& [kind, text] : bad) {
+    auto r = parse_payload(kind, text);
+    ASSERT_FALSE(r) << text;
+    EXPECT_EQ(r.error().code, errc::internal) << text;
+  }
+}
+
+TEST(payload, kind_and_role_names_round_trip_and_unknown_names_are_refused) {
+  for (auto k : {event_kind::message, event_kind::created, event_kind::members_added, event_kind::member_removed,
+                 event_kind::member_left, event_kind::role_changed})
+    EXPECT_EQ(parse_event_kind(to_string(k)), k);
+  for (auto r : {conv_role::none, conv_role::member, conv_role::admin, conv_role::owner}) EXPECT_EQ(parse_role(to_string(r)), r);
+  EXPECT_EQ(parse_conv_kind("direct"), conv_kind::direct);
+  EXPECT_FALSE(parse_event_kind("Message"));
+  EXPECT_FALSE(parse_role("king"));
+  EXPECT_FALSE(parse_conv_kind(""));
+}
+
+TEST(payload, membership_change_reads_who_joins_and_leaves) {
+  event ev;
+  ev.kind = event_kind::members_added;
+  ev.payload = members_added_payload{{3, 4}, 1};
+  EXPECT_EQ(membership_change(ev).added, (std::vector<confab::id_t>{3, 4}));
+  ev.kind = event_kind::member_left;
+  ev.payload = member_gone_payload{3, 3};
+  EXPECT_EQ(membership_change(ev).removed, (std::vector<confab::id_t>{3}));
+  EXPECT_TRUE(membership_change(ev).added.empty());
+}
+
+}  // namespace
