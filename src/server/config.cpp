@@ -60,6 +60,29 @@ std::optional<boost::asio::ip::tcp::endpoint> to_endpoint(const std::string& s) 
   return boost::asio::ip::tcp::endpoint{addr, static_cast<unsigned short>(*port)};
 }
 
+// The DSN without its password (key=value "password=..." or a URI's "user:password@"), so that
+// --check-config can be pasted into a ticket.
+std::string redact_password(std::string dsn) {
+  if (auto scheme = dsn.find("://"); scheme != std::string::npos) {
+    auto at = dsn.find('@', scheme + 3);
+    auto colon = dsn.find(':', scheme + 3);
+    if (at != std::string::npos && colon != std::string::npos && colon < at) dsn.replace(colon + 1, at - colon - 1, "***");
+  }
+  for (std::size_t at = dsn.find("password="); at != std::string::npos; at = dsn.find("password=", at + 1)) {
+    auto begin = at + 9;
+    auto end = begin;
+    if (end < dsn.size() && dsn[end] == '\'') {
+      for (++end; end < dsn.size() && dsn[end] != '\''; ++end)
+        if (dsn[end] == '\\') ++end;
+      if (end < dsn.size()) ++end;
+    } else {
+      while (end < dsn.size() && !std::isspace(static_cast<unsigned char>(dsn[end]))) ++end;
+    }
+    dsn.replace(begin, end - begin, "***");
+  }
+  return dsn;
+}
+
 // Every option is declared once here: its name, help, default, how its text becomes the field
 // (with its own message when it cannot) and how the effective value is shown (--check-config).
 // Values are read as text and converted here rather than by program_options, so that each bad
@@ -217,7 +240,12 @@ void declare(option_table& t, config& c, std::string& redis) {
   t.choice("storage", c.storage, {{"sqlite", storage_kind::sqlite}, {"postgres", storage_kind::postgres}},
            "storage backend: sqlite (embedded) or postgres");
   t.text("sqlite-path", c.sqlite_path, "SQLite database file (its folder is created)", true);
-  t.text("pg-dsn", c.pg_dsn, "PostgreSQL connection string (libpq), for --storage postgres");
+  t.add("pg-dsn", "", "PostgreSQL connection string (libpq), for --storage postgres",
+        [&c](const std::string& v) {
+          c.pg_dsn = v;
+          return std::string{};
+        },
+        [&c] { return redact_password(c.pg_dsn); });
   t.integer("db-readers", c.executor.readers, 1, 256, "database reader connections/threads");
   t.integer("max-batch", c.executor.max_batch, 1, 100000, "most writes committed in one transaction (group commit)");
   t.integer("threads", c.threads, 1, 256, "network threads");

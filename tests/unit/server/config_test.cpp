@@ -163,3 +163,11 @@ TEST(config, check_config_prints_the_effective_values_and_exits_zero) {
   EXPECT_NE(r.output.find("argon2-mem-kib = 64\n"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("storage = sqlite\n"), std::string::npos) << r.output;
 }
+
+TEST(config, check_config_does_not_print_the_database_password) {
+  auto kv = run({"--check-config", "--storage", "postgres", "--pg-dsn", "host=db password='s3 cret' user=confab"});
+  EXPECT_NE(kv.output.find("pg-dsn = host=db password=*** user=confab\n"), std::string::npos) << kv.output;
+  EXPECT_EQ(kv.output.find("s3"), std::string::npos) << kv.output;
+  auto uri = run({"--check-config", "--storage", "postgres", "--pg-dsn", "postgresql://confab:hunter2@db/confab"});
+  EXPECT_NE(uri.output.find("pg-dsn = postgresql://confab:***@db/confab\n"), std::string::npos) << uri.output;
+}
