@@ -110,7 +110,8 @@ std::unique_ptr<storage::feed_runner> start_feeds(const server::config& cfg, asi
   return runner;
 }
 
-// Runs the gateway until a signal stopped it; then releases the broker and the hub.
+// Runs the gateway until a signal stopped it; then releases the broker and the hub, and stops the
+// store before the io_context goes.
 int serve(const server::config& cfg, storage::store& store, storage::feed& feed) {
   asio::io_context ioc;
   std::shared_ptr<broker::broker> brk;
@@ -148,6 +149,9 @@ int serve(const server::config& cfg, storage::store& store, storage::feed& feed)
   ioc.restart();
   for (int i = 0; i < 20 && ioc.poll() > 0; ++i) {
   }
+  // Commits every write storage already accepted, while the io_context that its jobs post their
+  // results to still exists (their handlers are then destroyed with it, unrun).
+  store.stop();
   return 0;
 }
 
@@ -170,7 +174,7 @@ int main(int argc, char** argv) {
   storage::feed feed(*ex);  // the store owns the executor and outlives the feed's use of it
   storage::store store(std::move(ex));
   const int code = serve(cfg, store, feed);
-  store.stop();  // commits every write storage already accepted
+  store.stop();  // (done by serve after a normal run; here for its early returns)
   if (code == 0) log::info("stopped");
   return code;
 }
