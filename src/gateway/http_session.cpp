@@ -106,7 +106,7 @@ asio::awaitable<response> route(http::request<http::string_body>& req, api& api)
 }  // namespace
 
 asio::awaitable<void> serve_http(beast::tcp_stream stream, api& api, std::shared_ptr<hub> hub,
-                                 std::shared_ptr<void> slot) {
+                                 std::shared_ptr<void> slot, std::shared_ptr<http_gates> gates) {
   beast::flat_buffer buf;
   const auto& opts = api.opts();
   for (;;) {
@@ -125,7 +125,9 @@ asio::awaitable<void> serve_http(beast::tcp_stream stream, api& api, std::shared
     }
     if (ec) break;
     auto req = parser.release();
-    if (hub->stopping()) {
+    // Held until the response is written: shutdown waits for it (see http_gates).
+    auto in_progress = gates->requests.try_enter();
+    if (!in_progress || hub->stopping()) {
       auto res = make_error_response(make_error(errc::unavailable, "server shutting down"), req.version(), false);
       stream.expires_after(opts.handshake_timeout);
       co_await http::async_write(stream, res, tuple_awaitable);
@@ -134,12 +136,27 @@ asio::awaitable<void> serve_http(beast::tcp_stream stream, api& api, std::shared
     if (beast::websocket::is_upgrade(req)) {
       std::string_view target = req.target();
       if (target.substr(0, target.find('?')) == "/v1/ws") {
-        stream.expires_never();
-        std::make_shared<ws_session>(std::move(stream), api, hub, std::move(slot))->start(std::move(req));
-        co_return;
+        if (auto ws_pass = gates->websockets.try_enter()) {
+          stream.expires_never();
+          // The session holds the slot for its life; the pass rides along with it.
+          struct held_t {
+            std::shared_ptr<http_gates> gates;  // declared first: destroyed after pass
+            std::shared_ptr<void> slot;
+            gate::pass pass;
+          };
+          auto held = std::make_shared<held_t>(held_t{gates, std::move(slot), std::move(ws_pass)});
+          std::make_shared<ws_session>(std::move(stream), api, hub, std::move(held))->start(std::move(req));
+          co_return;
+        }
+        auto res = make_error_response(make_error(errc::unavailable, "server shutting down"), req.version(), false);
+        stream.expires_after(opts.handshake_timeout);
+        co_await http::async_write(stream, res, tuple_awaitable);
+        break;
       }
     }
     auto res = co_await route(req, api);
+    // Once shutdown began, this is the connection's last response.
+    if (gates->requests.closed()) res.keep_alive(false);
     stream.expires_after(opts.http_idle_timeout);
     auto [wec, wn] = co_await http::async_write(stream, res, tuple_awaitable);
     if (wec || !res.keep_alive()) break;

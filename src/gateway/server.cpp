@@ -62,7 +62,7 @@ asio::awaitable<void> server::accept_loop() {
     boost::system::error_code ignored;
     sock.set_option(asio::ip::tcp::no_delay(true), ignored);
     auto exec = sock.get_executor();
-    asio::co_spawn(exec, serve_http(beast::tcp_stream(std::move(sock)), api_, hub_, std::move(slot)), [](std::exception_ptr e) {
+    asio::co_spawn(exec, serve_http(beast::tcp_stream(std::move(sock)), api_, hub_, std::move(slot), gates_), [](std::exception_ptr e) {
       if (!e) return;
       try {
         std::rethrow_exception(e);
@@ -73,12 +73,18 @@ asio::awaitable<void> server::accept_loop() {
   }
 }
 
-void server::shutdown() {
+asio::awaitable<void> server::shutdown() {
   asio::post(acceptor_.get_executor(), [this] {
     boost::system::error_code ec;
     acceptor_.close(ec);
     hub_->close_all(1001, "server shutting down");
   });
+  // Requests first: an upgrade in progress still enters the WebSocket gate, which is closed after.
+  log::info("shutdown: waiting for requests in progress",
+            "\"requests\":" + std::to_string(gates_->requests.count()) + ",\"websockets\":" +
+                std::to_string(gates_->websockets.count()));
+  co_await gates_->requests.close();
+  co_await gates_->websockets.close();
 }
 
 }  // namespace confab::gateway

@@ -1,10 +1,12 @@
 // The gateway of one confabd node: listener, hub and API on one io_context.
 //
-// Lifetime: construct, start(), then run the io_context. shutdown() (any thread) stops accepting
-// and closes every WebSocket with 1001; the caller then lets the io_context drain with a deadline.
+// Lifetime: construct, start(), then run the io_context. shutdown() stops accepting, closes every
+// WebSocket with 1001, answers every request already read, and completes when that work is done;
+// the caller races it with a deadline and then stops the io_context.
 #pragma once
 
 #include "gateway/api.hpp"
+#include "gateway/http_session.hpp"
 #include "gateway/hub.hpp"
 #include "gateway/options.hpp"
 
@@ -26,7 +28,11 @@ class server {
   // Binds and listens; errors (address in use ...) are returned, not thrown.
   boost::system::error_code start(const boost::asio::ip::tcp::endpoint& ep);
   boost::asio::ip::tcp::endpoint local_endpoint() const;
-  void shutdown();
+  // Stops accepting, closes every WebSocket with 1001 and refuses new requests (503), then
+  // completes once every request already read has had its response written and every WebSocket
+  // session has ended (http_gates). Call once, from a coroutine on the io_context. Not bounded in
+  // time and not cancellable: the caller bounds it (confabd: --shutdown-grace-ms).
+  boost::asio::awaitable<void> shutdown();
   // Stops the hub and the broker (their timers and connections); after the sessions closed.
   void stop_hub() { hub_->stop(); }
   hub& the_hub() { return *hub_; }
@@ -41,6 +47,7 @@ class server {
   api api_;
   boost::asio::ip::tcp::acceptor acceptor_;  // on its own strand; shutdown() posts there
   std::shared_ptr<std::atomic<std::size_t>> open_ = std::make_shared<std::atomic<std::size_t>>(0);
+  std::shared_ptr<http_gates> gates_ = std::make_shared<http_gates>();
 };
 
 }  // namespace confab::gateway

@@ -1,134 +1,378 @@
 #include "server/config.hpp"
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/program_options.hpp>
 
 #include <algorithm>
 #include <charconv>
 #include <fstream>
-#include <iostream>
+#include <functional>
+#include <limits>
+#include <sstream>
+#include <type_traits>
 
 namespace confab::server {
 namespace po = boost::program_options;
+namespace {
 
-std::optional<config> parse(int argc, char** argv, int& exit_code) {
+constexpr long long no_limit = std::numeric_limits<long long>::max();
+
+std::optional<long long> to_integer(std::string_view s) {
+  long long v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<double> to_real(std::string_view s) {
+  double v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+template <class T>
+long long count_of(const T& v) {
+  if constexpr (requires { v.count(); })
+    return static_cast<long long>(v.count());
+  else
+    return static_cast<long long>(v);
+}
+
+template <class T>
+void set_count(T& field, long long v) {
+  if constexpr (requires { field.count(); })
+    field = T(v);
+  else
+    field = static_cast<T>(v);
+}
+
+std::optional<boost::asio::ip::tcp::endpoint> to_endpoint(const std::string& s) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  std::string host = s.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host == "localhost") host = "127.0.0.1";
+  boost::system::error_code ec;
+  auto addr = boost::asio::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
+  auto port = to_integer(std::string_view(s).substr(colon + 1));
+  if (ec || !port || *port < 0 || *port > 65535) return std::nullopt;
+  return boost::asio::ip::tcp::endpoint{addr, static_cast<unsigned short>(*port)};
+}
+
+// The DSN without its password (key=value "password=..." or a URI's "user:password@"), so that
+// --check-config can be pasted into a ticket.
+std::string redact_password(std::string dsn) {
+  if (auto scheme = dsn.find("://"); scheme != std::string::npos) {
+    auto at = dsn.find('@', scheme + 3);
+    auto colon = dsn.find(':', scheme + 3);
+    if (at != std::string::npos && colon != std::string::npos && colon < at) dsn.replace(colon + 1, at - colon - 1, "***");
+  }
+  for (std::size_t at = dsn.find("password="); at != std::string::npos; at = dsn.find("password=", at + 1)) {
+    auto begin = at + 9;
+    auto end = begin;
+    if (end < dsn.size() && dsn[end] == '\'') {
+      for (++end; end < dsn.size() && dsn[end] != '\''; ++end)
+        if (dsn[end] == '\\') ++end;
+      if (end < dsn.size()) ++end;
+    } else {
+      while (end < dsn.size() && !std::isspace(static_cast<unsigned char>(dsn[end]))) ++end;
+    }
+    dsn.replace(begin, end - begin, "***");
+  }
+  return dsn;
+}
+
+// Every option is declared once here: its name, help, default, how its text becomes the field
+// (with its own message when it cannot) and how the effective value is shown (--check-config).
+// Values are read as text and converted here rather than by program_options, so that each bad
+// value gets a message naming the option, and all of them are reported.
+class option_table {
+ public:
+  explicit option_table(po::options_description& desc) : desc_(desc) {}
+
+  // apply returns an error message, or "" when the text was accepted.
+  using apply_fn = std::function<std::string(const std::string&)>;
+
+  void add(const char* name, std::string def, const char* help, apply_fn apply, std::function<std::string()> show) {
+    desc_.add_options()(name, po::value<std::string>()->default_value(def), help);
+    entries_.push_back({name, std::move(apply), std::move(show)});
+  }
+
+  // A switch: given alone on the command line it means true; a value (from the command line, the
+  // environment or the file) must be true/false, on/off, yes/no or 1/0.
+  void flag(const char* name, bool& field, const char* help) {
+    desc_.add_options()(name, po::value<std::string>()->default_value(field ? "true" : "false")->implicit_value("true"), help);
+    entries_.push_back({name,
+                        [&field, name](const std::string& v) {
+                          if (v == "true" || v == "on" || v == "yes" || v == "1") field = true;
+                          else if (v == "false" || v == "off" || v == "no" || v == "0") field = false;
+                          else return "--" + std::string(name) + " must be true or false (got '" + v + "')";
+                          return std::string{};
+                        },
+                        [&field] { return std::string(field ? "true" : "false"); }});
+  }
+
+  void text(const char* name, std::string& field, const char* help, bool non_empty = false) {
+    add(name, field, help,
+        [&field, name, non_empty](const std::string& v) {
+          if (non_empty && v.empty()) return "--" + std::string(name) + " must not be empty";
+          field = v;
+          return std::string{};
+        },
+        [&field] { return field; });
+  }
+
+  // An integer option in [lo, hi], stored as field = value * unit. Parsed as a signed 64-bit
+  // number first, so "-1" for an unsigned field is refused rather than wrapped.
+  template <class T>
+  void integer(const char* name, T& field, long long lo, long long hi, const char* help, long long unit = 1) {
+    add(name, std::to_string(count_of(field) / unit), help,
+        [&field, name, lo, hi, unit](const std::string& v) {
+          auto n = to_integer(v);
+          std::string opt = "--" + std::string(name);
+          if (!n) return opt + " must be an integer (got '" + v + "')";
+          if (*n < lo || *n > hi)
+            return opt + (hi == no_limit ? " must be at least " + std::to_string(lo)
+                                         : " must be between " + std::to_string(lo) + " and " + std::to_string(hi)) +
+                   " (got " + v + ")";
+          set_count(field, *n * unit);
+          return std::string{};
+        },
+        [&field, unit] { return std::to_string(count_of(field) / unit); });
+  }
+
+  void real(const char* name, double& field, double lo, const char* help) {
+    std::ostringstream def;
+    def << field;
+    add(name, def.str(), help,
+        [&field, name, lo](const std::string& v) {
+          auto n = to_real(v);
+          std::string opt = "--" + std::string(name);
+          if (!n) return opt + " must be a number (got '" + v + "')";
+          std::ostringstream min;
+          min << lo;
+          if (!(*n >= lo) || *n > 1e9) return opt + " must be between " + min.str() + " and 1e9 (got " + v + ")";
+          field = *n;
+          return std::string{};
+        },
+        [&field] {
+          std::ostringstream o;
+          o << field;
+          return o.str();
+        });
+  }
+
+  // One of a fixed set of words.
+  template <class E>
+  void choice(const char* name, E& field, std::vector<std::pair<std::string, E>> words, const char* help) {
+    std::string def, list;
+    for (auto& [w, e] : words) {
+      if (e == field) def = w;
+      list += (list.empty() ? "" : ", ") + w;
+    }
+    auto show = [&field, words] {
+      for (auto& [w, e] : words)
+        if (e == field) return w;
+      return std::string{};
+    };
+    add(name, def, help,
+        [&field, name, words, list](const std::string& v) {
+          for (auto& [w, e] : words)
+            if (w == v) {
+              field = e;
+              return std::string{};
+            }
+          return "--" + std::string(name) + " must be one of " + list + " (got '" + v + "')";
+        },
+        show);
+  }
+
+  // Applies every option's text; returns one message per bad value.
+  std::vector<std::string> apply(const po::variables_map& vm) const {
+    std::vector<std::string> errors;
+    for (const auto& e : entries_) {
+      if (!vm.count(e.name)) continue;
+      if (auto m = e.apply(vm[e.name].as<std::string>()); !m.empty()) errors.push_back(std::move(m));
+    }
+    return errors;
+  }
+
+  // The effective configuration as config-file lines.
+  std::string describe() const {
+    std::string out;
+    for (const auto& e : entries_) out += e.name + " = " + e.show() + "\n";
+    return out;
+  }
+
+ private:
+  struct entry {
+    std::string name;
+    apply_fn apply;
+    std::function<std::string()> show;
+  };
+  po::options_description& desc_;
+  std::vector<entry> entries_;
+};
+
+// Parses "host:port[,host:port...]" into seeds, one message per bad item.
+void parse_seeds(const std::string& text, std::vector<std::pair<std::string, std::uint16_t>>& seeds,
+                 std::vector<std::string>& errors) {
+  seeds.clear();
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    auto colon = item.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      errors.push_back("--redis: want host:port, got '" + std::string(item) + "'");
+    } else {
+      auto port = to_integer(item.substr(colon + 1));
+      std::string host(item.substr(0, colon));
+      if (host == "localhost") host = "127.0.0.1";
+      if (!port || *port < 1 || *port > 65535)
+        errors.push_back("--redis: bad port in '" + std::string(item) + "'");
+      else
+        seeds.emplace_back(host, static_cast<std::uint16_t>(*port));
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+}
+
+// Declares every option of confabd against c (whose initial values are the defaults).
+void declare(option_table& t, config& c, std::string& redis) {
+  t.add("listen", c.listen, "HTTP + WebSocket listen address host:port (port 0 = any free port)",
+        [&c](const std::string& v) {
+          auto ep = to_endpoint(v);
+          if (!ep) return "--listen must be host:port with an IP address or localhost (got '" + v + "')";
+          c.listen = v;
+          c.endpoint = *ep;
+          return std::string{};
+        },
+        [&c] { return c.listen; });
+  t.choice("storage", c.storage, {{"sqlite", storage_kind::sqlite}, {"postgres", storage_kind::postgres}},
+           "storage backend: sqlite (embedded) or postgres");
+  t.text("sqlite-path", c.sqlite_path, "SQLite database file (its folder is created)", true);
+  t.add("pg-dsn", "", "PostgreSQL connection string (libpq), for --storage postgres",
+        [&c](const std::string& v) {
+          c.pg_dsn = v;
+          return std::string{};
+        },
+        [&c] { return redact_password(c.pg_dsn); });
+  t.integer("db-readers", c.executor.readers, 1, 256, "database reader connections/threads");
+  t.integer("max-batch", c.executor.max_batch, 1, 100000, "most writes committed in one transaction (group commit)");
+  t.integer("threads", c.threads, 1, 256, "network threads");
+  t.choice("log-level", c.log_level,
+           {{"debug", log::level::debug}, {"info", log::level::info}, {"warn", log::level::warn}, {"error", log::level::error}},
+           "debug, info, warn or error");
+  t.text("web-root", c.gw.web_root,
+         "folder of the browser client's built files (web/dist), served at /; without an index.html there, / shows a plain status page");
+  t.flag("web-source-maps", c.gw.web_source_maps, "also serve the client's source maps (*.map); off by default");
+  t.text("port-file", c.port_file, "write the bound port to this file once listening");
+  t.integer("shutdown-grace-ms", c.shutdown_grace, 0, 3600000,
+            "on SIGTERM/SIGINT, how long open connections and requests in progress get to finish");
+  t.text("feed-file", c.feed_file,
+         "run the built-in feed consumer 'file': append every committed event to this file as a JSON line, "
+         "exactly once per event across restarts and crashes (storage/feed.hpp)");
+  t.integer("feed-poll-ms", c.feed_poll, 10, 60000, "how often a caught-up feed consumer looks for new events");
+  t.choice("broker", c.broker, {{"inproc", broker_kind::inproc}, {"redis", broker_kind::redis}},
+           "how nodes talk: inproc (a single node) or redis (many nodes)");
+  t.text("redis", redis, "Redis seed addresses host:port[,host:port...] for --broker redis (standalone or any Cluster master)");
+  t.integer("presence-ttl-ms", c.redis.presence_ttl, 300, 3600000,
+            "with --broker redis: a node that stops heartbeating is declared dead (its users offline) within about 1.5x this");
+  t.integer("typing-ttl-ms", c.typing_ttl, 500, 3600000, "a typing indicator expires after this long without a refresh");
+  t.integer("max-text-bytes", c.gw.max_text_bytes, 1, no_limit, "longest message text, in bytes of UTF-8");
+  t.integer("max-frame-bytes", c.gw.max_frame_bytes, 256, 64LL << 20,
+            "largest request (WebSocket frame or HTTP body); larger gets error too_large");
+  t.integer("max-outbox-bytes", c.gw.max_outbox_bytes, 4096, no_limit,
+            "per-connection outbound queue; a client that falls further behind is disconnected");
+  t.integer("max-connections", c.gw.max_connections, 1, no_limit,
+            "open connections per node; more are refused (keep below the process's file limit)");
+  // One SQL parameter per user in a membership change: stay far below SQLite's and PostgreSQL's
+  // parameter limits (32766 / 65535).
+  t.integer("max-group-members", c.gw.max_group_members, 1, 10000, "most users in one create_group/add_members request");
+  t.real("rate-per-sec", c.gw.rate_per_sec, 0.001, "requests per second per device (token bucket rate)");
+  t.real("rate-burst", c.gw.rate_burst, 1, "token bucket burst per device");
+  t.integer("handshake-timeout", c.gw.handshake_timeout, 1, 3600,
+            "seconds for the WebSocket upgrade and for the hello that must follow it");
+  t.integer("idle-timeout", c.gw.idle_timeout, 2, 86400, "seconds of WebSocket silence before close (pings at half)");
+  t.integer("argon2-ops", c.gw.argon2.ops, 1, 100, "Argon2id passes for password hashing");
+  t.integer("argon2-mem-kib", c.gw.argon2.mem_bytes, 8, 4LL << 20, "Argon2id memory in KiB", 1024);
+}
+
+// Checks that involve several options; appends one message per problem.
+void check_combinations(config& c, const std::string& redis, std::vector<std::string>& errors) {
+  if (c.storage == storage_kind::postgres && c.pg_dsn.empty()) errors.push_back("--storage postgres needs --pg-dsn");
+  if (c.broker == broker_kind::redis) {
+    if (redis.empty())
+      errors.push_back("--broker redis needs --redis host:port");
+    else
+      parse_seeds(redis, c.redis.seeds, errors);
+  }
+  c.gw.hard_frame_bytes = std::max<std::size_t>(c.gw.max_frame_bytes * 4, 1024 * 1024);
+}
+
+std::string env_name(const po::options_description& desc, const std::string& env) {
+  if (env.rfind("CONFAB_", 0) != 0) return {};
+  std::string name = env.substr(7);
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char ch) { return ch == '_' ? '-' : static_cast<char>(std::tolower(ch)); });
+  return desc.find_nothrow(name, false) ? name : std::string{};
+}
+
+}  // namespace
+
+parse_result parse(int argc, char** argv) {
+  parse_result out;
   config c;
-  std::string config_file;
-  long long text = 0, frame = 0, outbox = 0, group = 0, conns = 0, handshake = 0, idle = 0, ops = 0, mem_kib = 0;
-  double rate = 0, burst = 0;
+  c.endpoint = *to_endpoint(c.listen);
+  std::string redis;
   po::options_description desc(
       "confabd — the Confab chat server\n\n"
       "Every option can also be given in the environment as CONFAB_<NAME> (upper case, '-' as '_',\n"
       "e.g. CONFAB_STORAGE=postgres) or in a config file of 'name = value' lines (--config).\n"
       "Precedence: command line, then environment, then config file.\n\nOptions");
-  desc.add_options()
-      ("help,h", "print this help and exit")
-      ("config", po::value(&config_file), "read options from this file ('name = value' per line)")
-      ("listen", po::value(&c.listen)->default_value(c.listen), "HTTP + WebSocket listen address host:port (port 0 = any free port)")
-      ("storage", po::value(&c.storage)->default_value(c.storage), "storage backend: sqlite (embedded) or postgres")
-      ("sqlite-path", po::value(&c.sqlite_path)->default_value(c.sqlite_path), "SQLite database file (its folder is created)")
-      ("pg-dsn", po::value(&c.pg_dsn), "PostgreSQL connection string (libpq), for --storage postgres")
-      ("db-readers", po::value(&c.db_readers)->default_value(c.db_readers), "database reader connections/threads")
-      ("max-batch", po::value(&c.max_batch)->default_value(c.max_batch), "most writes committed in one transaction (group commit)")
-      ("threads", po::value(&c.threads)->default_value(c.threads), "network threads")
-      ("log-level", po::value(&c.log_level)->default_value(c.log_level), "debug, info, warn or error")
-      ("web-root", po::value(&c.gw.web_root)->default_value(c.gw.web_root), "folder of the browser client's built files (web/dist), served at /; without an index.html there, / shows a plain status page")
-      ("web-source-maps", po::bool_switch(&c.gw.web_source_maps), "also serve the client's source maps (*.map); off by default")
-      ("port-file", po::value(&c.port_file), "write the bound port to this file once listening")
-      ("shutdown-grace-ms", po::value(&c.shutdown_grace_ms)->default_value(c.shutdown_grace_ms), "on SIGTERM/SIGINT, how long open connections get to close")
-      ("broker", po::value(&c.broker)->default_value(c.broker), "how nodes talk: inproc (a single node) or redis (many nodes)")
-      ("redis", po::value(&c.redis), "Redis seed addresses host:port[,host:port...] for --broker redis (standalone or any Cluster master)")
-      ("presence-ttl-ms", po::value(&c.presence_ttl_ms)->default_value(c.presence_ttl_ms), "with --broker redis: a node that stops heartbeating is declared dead (its users offline) within about 1.5x this")
-      ("typing-ttl-ms", po::value(&c.typing_ttl_ms)->default_value(c.typing_ttl_ms), "a typing indicator expires after this long without a refresh")
-      ("max-text-bytes", po::value(&text)->default_value(static_cast<long long>(c.gw.max_text_bytes)), "longest message text, in bytes of UTF-8")
-      ("max-frame-bytes", po::value(&frame)->default_value(static_cast<long long>(c.gw.max_frame_bytes)), "largest request (WebSocket frame or HTTP body); larger gets error too_large")
-      ("max-outbox-bytes", po::value(&outbox)->default_value(static_cast<long long>(c.gw.max_outbox_bytes)), "per-connection outbound queue; a client that falls further behind is disconnected")
-      ("max-connections", po::value(&conns)->default_value(static_cast<long long>(c.gw.max_connections)), "open connections per node; more are refused (keep below the process's file limit)")
-      ("max-group-members", po::value(&group)->default_value(static_cast<long long>(c.gw.max_group_members)), "most users in one create_group/add_members request")
-      ("rate-per-sec", po::value(&rate)->default_value(c.gw.rate_per_sec), "requests per second per device (token bucket rate)")
-      ("rate-burst", po::value(&burst)->default_value(c.gw.rate_burst), "token bucket burst per device")
-      ("handshake-timeout", po::value(&handshake)->default_value(c.gw.handshake_timeout.count()), "seconds for the WebSocket upgrade and for the hello that must follow it")
-      ("idle-timeout", po::value(&idle)->default_value(c.gw.idle_timeout.count()), "seconds of WebSocket silence before close (pings at half)")
-      ("argon2-ops", po::value(&ops)->default_value(static_cast<long long>(c.gw.argon2.ops)), "Argon2id passes for password hashing")
-      ("argon2-mem-kib", po::value(&mem_kib)->default_value(static_cast<long long>(c.gw.argon2.mem_bytes / 1024)), "Argon2id memory in KiB");
+  desc.add_options()("help,h", "print this help and exit")(
+      "check-config", "check every option, print the effective configuration as config-file lines and exit")(
+      "config", po::value<std::string>(), "read options from this file ('name = value' per line)");
+  option_table table(desc);
+  declare(table, c, redis);
 
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::store(po::parse_environment(desc,
-                                    [&](const std::string& env) -> std::string {
-                                      if (env.rfind("CONFAB_", 0) != 0) return {};
-                                      std::string name = env.substr(7);
-                                      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char ch) {
-                                        return ch == '_' ? '-' : static_cast<char>(std::tolower(ch));
-                                      });
-                                      return desc.find_nothrow(name, false) ? name : std::string{};
-                                    }),
-              vm);
+    po::store(po::parse_environment(desc, [&](const std::string& env) { return env_name(desc, env); }), vm);
     if (vm.count("config")) {
-      std::ifstream f(vm["config"].as<std::string>());
-      if (!f) throw po::error("cannot read config file " + vm["config"].as<std::string>());
+      const auto& file = vm["config"].as<std::string>();
+      std::ifstream f(file);
+      if (!f) throw po::error("cannot read config file " + file);
       po::store(po::parse_config_file(f, desc), vm);
     }
     po::notify(vm);
   } catch (const po::error& e) {
-    std::cerr << "confabd: " << e.what() << "\n(see confabd --help)\n";
-    exit_code = 2;
-    return std::nullopt;
+    out.errors.push_back(e.what());
+    out.exit_code = 2;
+    return out;
   }
   if (vm.count("help")) {
-    std::cout << desc << "\n";
-    exit_code = 0;
-    return std::nullopt;
+    std::ostringstream help;
+    help << desc << "\n";
+    out.output = help.str();
+    return out;
   }
-  auto bad = [&](const std::string& m) {
-    std::cerr << "confabd: " << m << "\n";
-    exit_code = 2;
-    return std::nullopt;
-  };
-  if (c.storage != "sqlite" && c.storage != "postgres") return bad("--storage must be sqlite or postgres");
-  if (c.storage == "postgres" && c.pg_dsn.empty()) return bad("--storage postgres needs --pg-dsn");
-  if (c.shutdown_grace_ms < 0) return bad("--shutdown-grace-ms must be >= 0");
-  if (c.broker != "inproc" && c.broker != "redis") return bad("--broker must be inproc or redis");
-  if (c.broker == "redis") {
-    if (c.redis.empty()) return bad("--broker redis needs --redis host:port");
-    std::string_view rest = c.redis;
-    while (!rest.empty()) {
-      auto comma = rest.find(',');
-      std::string_view item = rest.substr(0, comma);
-      auto colon = item.rfind(':');
-      unsigned port = 0;
-      if (colon == std::string_view::npos || colon == 0) return bad("--redis: want host:port, got " + std::string(item));
-      auto p = item.substr(colon + 1);
-      auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
-      if (ec != std::errc{} || end != p.data() + p.size() || port == 0 || port > 65535)
-        return bad("--redis: bad port in " + std::string(item));
-      std::string host(item.substr(0, colon));
-      if (host == "localhost") host = "127.0.0.1";
-      c.redis_seeds.emplace_back(host, static_cast<std::uint16_t>(port));
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
+  out.errors = table.apply(vm);
+  check_combinations(c, redis, out.errors);
+  if (!out.errors.empty()) {
+    out.exit_code = 2;
+    return out;
   }
-  if (c.presence_ttl_ms < 300 || c.typing_ttl_ms < 500) return bad("--presence-ttl-ms must be >= 300 and --typing-ttl-ms >= 500");
-  // One SQL parameter per user in a membership change: stay far below SQLite's and PostgreSQL's
-  // parameter limits (32766 / 65535).
-  if (group > 10000) return bad("--max-group-members must be at most 10000");
-  if (text < 1 || frame < 256 || conns < 1 || outbox < 4096 || group < 1 || handshake < 1 || idle < 2 || ops < 1 || mem_kib < 8 ||
-      rate <= 0 || burst < 1 || c.threads < 1 || c.db_readers < 1 || c.max_batch < 1)
-    return bad("a limit is out of range (see --help)");
-  c.gw.max_text_bytes = static_cast<std::size_t>(text);
-  c.gw.max_frame_bytes = static_cast<std::size_t>(frame);
-  c.gw.hard_frame_bytes = std::max<std::size_t>(c.gw.max_frame_bytes * 4, 1024 * 1024);
-  c.gw.max_outbox_bytes = static_cast<std::size_t>(outbox);
-  c.gw.max_group_members = static_cast<std::size_t>(group);
-  c.gw.max_connections = static_cast<std::size_t>(conns);
-  c.gw.rate_per_sec = rate;
-  c.gw.rate_burst = burst;
-  c.gw.handshake_timeout = std::chrono::seconds(handshake);
-  c.gw.idle_timeout = std::chrono::seconds(idle);
-  c.gw.argon2.ops = static_cast<unsigned long long>(ops);
-  c.gw.argon2.mem_bytes = static_cast<std::size_t>(mem_kib) * 1024;
-  return c;
+  if (vm.count("check-config")) {
+    out.output = table.describe();
+    return out;
+  }
+  out.cfg = std::move(c);
+  return out;
 }
 
 }  // namespace confab::server

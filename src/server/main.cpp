@@ -5,141 +5,142 @@
 #include "core/log.hpp"
 #include "gateway/server.hpp"
 #include "server/config.hpp"
+#include "server/feed_file.hpp"
+#include "storage/feed.hpp"
 #include "storage/migrate.hpp"
 #include "storage/postgres/pg_backend.hpp"
 #include "storage/sqlite/sqlite_backend.hpp"
 #include "storage/store.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
-#include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <thread>
+
+#include <unistd.h>
 
 using namespace confab;
 namespace asio = boost::asio;
 
 namespace {
 
-bool parse_endpoint(const std::string& s, asio::ip::tcp::endpoint& ep) {
-  auto colon = s.rfind(':');
-  if (colon == std::string::npos) return false;
-  std::string host = s.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (host == "localhost") host = "127.0.0.1";
-  boost::system::error_code ec;
-  auto addr = asio::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
-  if (ec) return false;
-  const std::string p = s.substr(colon + 1);
-  unsigned port = 0;
-  auto [end, perr] = std::from_chars(p.data(), p.data() + p.size(), port);
-  if (perr != std::errc{} || end != p.data() + p.size() || p.empty() || port > 65535) return false;
-  ep = {addr, static_cast<unsigned short>(port)};
-  return true;
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
-  int code = 0;
-  auto cfg = server::parse(argc, argv, code);
-  if (!cfg) return code;
-  log::level lvl;
-  if (!log::parse_level(cfg->log_level, lvl)) {
-    log::error("bad --log-level");
-    return 2;
-  }
-  log::set_level(lvl);
-  if (!auth::init()) {
-    log::error("libsodium failed to initialise");
-    return 1;
-  }
-  asio::ip::tcp::endpoint ep;
-  if (!parse_endpoint(cfg->listen, ep)) {
-    log::error("bad --listen address (want host:port)");
-    return 2;
-  }
-
+// Opens the configured backend and runs its migrations; nullptr (logged) on failure.
+std::unique_ptr<storage::executor> open_storage(const server::config& cfg) {
   storage::connection_factory factory;
   std::span<const std::string_view> steps;
-  if (cfg->storage == "sqlite") {
+  if (cfg.storage == server::storage_kind::sqlite) {
     std::error_code fec;
-    auto dir = std::filesystem::path(cfg->sqlite_path).parent_path();
+    auto dir = std::filesystem::path(cfg.sqlite_path).parent_path();
     if (!dir.empty()) std::filesystem::create_directories(dir, fec);
-    factory = storage::sqlite::make_factory(cfg->sqlite_path);
+    factory = storage::sqlite::make_factory(cfg.sqlite_path);
     steps = storage::sqlite::migrations();
   } else {
-    factory = storage::postgres::make_factory(cfg->pg_dsn);
+    factory = storage::postgres::make_factory(cfg.pg_dsn);
     steps = storage::postgres::migrations();
   }
-  auto ex = std::make_unique<storage::executor>(factory, storage::executor::options{cfg->db_readers, cfg->max_batch});
+  auto ex = std::make_unique<storage::executor>(factory, cfg.executor);
   if (auto r = ex->run_exclusive([&](storage::connection& c) { return storage::migrate(c, steps); }); !r) {
     log::error("storage start-up failed", "\"error\":" + log::quote(r.error().message));
-    return 1;
+    return nullptr;
   }
-  storage::store store(std::move(ex));
+  return ex;
+}
 
+void write_port_file(const std::string& path, unsigned short port) {
+  auto tmp = path + ".tmp";
+  std::ofstream(tmp) << port << "\n";
+  std::error_code fec;
+  std::filesystem::rename(tmp, path, fec);
+  if (fec) log::warn("cannot write --port-file", "\"error\":" + log::quote(fec.message()));
+}
+
+// On SIGINT/SIGTERM: the server's shutdown (answer the requests already read, close the
+// WebSockets), bounded by --shutdown-grace-ms; then the io_context stops. No polling: the
+// shutdown completes when its gates are empty, the deadline when it expires; the first stops.
+asio::awaitable<void> stop_on_signal(asio::io_context& ioc, gateway::server& srv, storage::feed_runner* feeds,
+                                    std::chrono::milliseconds grace) {
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  auto [ec, sig] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (ec) co_return;
+  log::info("shutting down", "\"signal\":" + std::to_string(sig));
+  auto deadline = std::make_shared<asio::steady_timer>(ioc, grace);
+  deadline->async_wait([&ioc, deadline](boost::system::error_code e) {
+    if (e) return;
+    log::warn("shutdown grace expired: stopping with work in progress");
+    ioc.stop();
+  });
+  co_await srv.shutdown();
+  if (feeds) co_await feeds->stop();  // finishes (handles and commits) a batch in hand
+  deadline->cancel();
+  ioc.stop();
+}
+
+// The built-in feed consumers (--feed-file): nullptr when none is configured or it cannot start
+// (ok is then false, logged).
+std::unique_ptr<storage::feed_runner> start_feeds(const server::config& cfg, asio::io_context& ioc, storage::feed& feed,
+                                                  std::unique_ptr<server::feed_file_consumer>& file, bool& ok) {
+  ok = true;
+  if (cfg.feed_file.empty()) return nullptr;
+  auto opened = server::feed_file_consumer::open(cfg.feed_file);
+  if (!opened) {
+    log::error("cannot start the feed consumer 'file'", "\"error\":" + log::quote(opened.error().message));
+    ok = false;
+    return nullptr;
+  }
+  file = std::move(*opened);
+  storage::feed_runner::options o;
+  o.poll = cfg.feed_poll;
+  // Test hook (tests/e2e/feed_test.cpp): die like SIGKILL after handling a batch, before its
+  // cursor is committed.
+  if (const char* v = std::getenv("CONFABD_TEST_FEED_EXIT_AFTER_HANDLE"); v && std::string_view(v) == "1")
+    o.after_handle = [] { ::_exit(137); };
+  auto* consumer = file.get();
+  auto runner = std::make_unique<storage::feed_runner>(
+      ioc.get_executor(), feed, "file",
+      [consumer](const storage::feed_batch& b) { return consumer->handle(b); }, std::move(o));
+  runner->start();
+  return runner;
+}
+
+// Runs the gateway until a signal stopped it; then releases the broker and the hub, and stops the
+// store before the io_context goes.
+int serve(const server::config& cfg, storage::store& store, storage::feed& feed) {
   asio::io_context ioc;
   std::shared_ptr<broker::broker> brk;
-  if (cfg->broker == "redis") {
-    broker::redis_options ro;
-    ro.seeds = cfg->redis_seeds;
-    ro.presence_ttl = std::chrono::milliseconds(cfg->presence_ttl_ms);
-    brk = std::make_shared<broker::redis_broker>(ioc.get_executor(), ro);
-  } else {
+  if (cfg.broker == server::broker_kind::redis)
+    brk = std::make_shared<broker::redis_broker>(ioc.get_executor(), cfg.redis);
+  else
     brk = std::make_shared<broker::inproc_broker>(ioc.get_executor(), std::make_shared<broker::inproc_bus>());
-  }
   gateway::hub_options ho;
-  ho.typing_ttl = std::chrono::milliseconds(cfg->typing_ttl_ms);
-  gateway::server srv(ioc, store, cfg->gw, brk, ho);
-  if (auto ec = srv.start(ep)) {
-    log::error("cannot listen", "\"address\":" + log::quote(cfg->listen) + ",\"error\":" + log::quote(ec.message()));
+  ho.typing_ttl = cfg.typing_ttl;
+  gateway::server srv(ioc, store, cfg.gw, brk, ho);
+  std::unique_ptr<server::feed_file_consumer> file;
+  bool feeds_ok = true;
+  auto feeds = start_feeds(cfg, ioc, feed, file, feeds_ok);
+  if (!feeds_ok) return 1;
+  if (auto ec = srv.start(cfg.endpoint)) {
+    log::error("cannot listen", "\"address\":" + log::quote(cfg.listen) + ",\"error\":" + log::quote(ec.message()));
     return 1;
   }
   const auto port = srv.local_endpoint().port();
+  const char* storage_name = cfg.storage == server::storage_kind::sqlite ? "sqlite" : "postgres";
+  const char* broker_name = cfg.broker == server::broker_kind::redis ? "redis" : "inproc";
   log::info("listening", "\"address\":\"" + srv.local_endpoint().address().to_string() + "\",\"port\":" +
-                             std::to_string(port) + ",\"storage\":\"" + cfg->storage + "\",\"broker\":\"" + cfg->broker +
+                             std::to_string(port) + ",\"storage\":\"" + storage_name + "\",\"broker\":\"" + broker_name +
                              "\",\"node\":\"" + brk->node_id() + "\"");
-  if (!cfg->port_file.empty()) {
-    auto tmp = cfg->port_file + ".tmp";
-    std::ofstream(tmp) << port << "\n";
-    std::error_code fec;
-    std::filesystem::rename(tmp, cfg->port_file, fec);
-    if (fec) log::warn("cannot write --port-file", "\"error\":" + log::quote(fec.message()));
-  }
+  if (!cfg.port_file.empty()) write_port_file(cfg.port_file, port);
 
-  asio::signal_set signals(ioc, SIGINT, SIGTERM);
-  asio::steady_timer deadline(ioc);
-  signals.async_wait([&](boost::system::error_code ec, int sig) {
-    if (ec) return;
-    log::info("shutting down", "\"signal\":" + std::to_string(sig));
-    srv.shutdown();
-    deadline.expires_after(std::chrono::milliseconds(cfg->shutdown_grace_ms));
-    deadline.async_wait([&](boost::system::error_code) { ioc.stop(); });
-    // Finish early once every WebSocket has closed.
-    auto poll = std::make_shared<asio::steady_timer>(ioc);
-    auto check = std::make_shared<std::function<void()>>();
-    *check = [&, poll, check] {
-      poll->expires_after(std::chrono::milliseconds(50));
-      poll->async_wait([&, poll, check](boost::system::error_code e) {
-        if (e) return;
-        if (srv.the_hub().session_count() == 0) {
-          ioc.stop();
-          *check = nullptr;
-          return;
-        }
-        (*check)();
-      });
-    };
-    (*check)();
-  });
-
+  asio::co_spawn(ioc, stop_on_signal(ioc, srv, feeds.get(), cfg.shutdown_grace), asio::detached);
   std::vector<std::thread> pool;
-  for (int i = 1; i < cfg->threads; ++i) pool.emplace_back([&] { ioc.run(); });
+  for (int i = 1; i < cfg.threads; ++i) pool.emplace_back([&] { ioc.run(); });
   ioc.run();
   ioc.stop();
   for (auto& t : pool) t.join();
@@ -148,7 +149,32 @@ int main(int argc, char** argv) {
   ioc.restart();
   for (int i = 0; i < 20 && ioc.poll() > 0; ++i) {
   }
-  store.stop();  // commits every write storage already accepted
-  log::info("stopped");
+  // Commits every write storage already accepted, while the io_context that its jobs post their
+  // results to still exists (their handlers are then destroyed with it, unrun).
+  store.stop();
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = server::parse(argc, argv);
+  if (!parsed.output.empty()) std::cout << parsed.output;
+  for (const auto& e : parsed.errors) std::cerr << "confabd: " << e << "\n";
+  if (!parsed.errors.empty()) std::cerr << "(see confabd --help)\n";
+  if (!parsed.cfg) return parsed.exit_code;
+  const server::config& cfg = *parsed.cfg;
+  log::set_level(cfg.log_level);
+  if (!auth::init()) {
+    log::error("libsodium failed to initialise");
+    return 1;
+  }
+  auto ex = open_storage(cfg);
+  if (!ex) return 1;
+  storage::feed feed(*ex);  // the store owns the executor and outlives the feed's use of it
+  storage::store store(std::move(ex));
+  const int code = serve(cfg, store, feed);
+  store.stop();  // (done by serve after a normal run; here for its early returns)
+  if (code == 0) log::info("stopped");
+  return code;
 }

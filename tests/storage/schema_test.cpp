@@ -209,7 +209,8 @@ TEST(schema, primary_keys_lead_with_their_distribution_key) {
   schema pg = postgres_schema();
   const std::map<std::string, std::string> lead = {{"users", "id"},          {"devices", "id"},      {"conversations", "id"},
                                                    {"members", "conv_id"},   {"events", "conv_id"},  {"stream", "user_id"},
-                                                   {"user_heads", "user_id"}, {"direct_pairs", "user_lo"}};
+                                                   {"user_heads", "user_id"}, {"direct_pairs", "user_lo"},
+                                                   {"feed_cursors", "conv_id"}};
   for (auto& [t, tb] : pg) {
     if (t == "schema_version") continue;  // one row, no key
     auto k = lead.find(t);

@@ -299,7 +299,19 @@ CREATE TABLE user_heads (
 INSERT INTO user_heads (user_id, head) SELECT user_id, MAX(pos) FROM stream GROUP BY user_id;
 )sql";
 
-constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads};
+// feeds (storage/feed.hpp): each consumer's cursor, a seq per conversation; keyed by conversation
+// first, like every conversation-keyed table (Citus distributes it with conversations).
+constexpr std::string_view v_feed = R"sql(
+CREATE TABLE feed_cursors (
+  consumer TEXT NOT NULL,
+  conv_id BIGINT NOT NULL,
+  seq BIGINT NOT NULL,
+  PRIMARY KEY (conv_id, consumer)
+);
+)sql";
+
+constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads, v_feed};
+
 
 }  // namespace
 

@@ -218,7 +218,19 @@ ALTER TABLE devices ADD COLUMN last_active_ms INTEGER;
 CREATE INDEX users_lower_name ON users(lower(username));
 )sql";
 
-constexpr std::string_view steps[] = {v1, v2, v_profiles};
+// feeds (storage/feed.hpp): each consumer's cursor, a seq per conversation; keyed by conversation
+// first, like every conversation-keyed table (Citus distributes it with conversations).
+constexpr std::string_view v_feed = R"sql(
+CREATE TABLE feed_cursors (
+  consumer TEXT NOT NULL,
+  conv_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (conv_id, consumer)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::string_view steps[] = {v1, v2, v_profiles, v_feed};
+
 
 }  // namespace
 
