@@ -2,11 +2,16 @@
 
 #include "auth/auth.hpp"
 #include "core/blocking.hpp"
+#include "core/log.hpp"
+#include "core/time.hpp"
+#include "core/utf8.hpp"
 #include "protocol/codec.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
+
+#include <algorithm>
 
 namespace confab::gateway {
 namespace json = boost::json;
@@ -45,6 +50,40 @@ result<int> check_limit(const json::object& a, int dflt) {
 
 json::value ok_value() { return json::object{{"ok", true}}; }
 
+json::object brief_json(const user_brief& u) {
+  return {{"user_id", u.id}, {"username", u.username}, {"display_name", u.display_name}};
+}
+
+// Trimmed of ASCII white space; 0 to 64 bytes of valid UTF-8 without control characters (C0,
+// DEL, C1), so a name cannot break a line or hide in a notification.
+result<std::string> check_display_name(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || (s.front() >= '\t' && s.front() <= '\r'))) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || (s.back() >= '\t' && s.back() <= '\r'))) s.remove_suffix(1);
+  if (s.size() > 64) return make_error(errc::invalid_field, "field display_name must be at most 64 bytes");
+  if (!valid_utf8(s)) return make_error(errc::invalid_field, "field display_name is not valid UTF-8");
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const bool c1 = c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) < 0xA0;  // U+0080..U+009F
+    if (c < 0x20 || c == 0x7F || c1) return make_error(errc::invalid_field, "field display_name must not hold control characters");
+  }
+  return std::string(s);
+}
+
+std::vector<json::object*> objects_of(json::array& arr) {
+  std::vector<json::object*> out;
+  for (auto& v : arr) out.push_back(&v.as_object());
+  return out;
+}
+
+// The member objects of the direct conversations among summaries.
+std::vector<json::object*> summary_members(json::array& summaries) {
+  std::vector<json::object*> out;
+  for (auto& s : summaries)
+    if (auto* ms = s.as_object().if_contains("members"))
+      for (auto& m : ms->as_array()) out.push_back(&m.as_object());
+  return out;
+}
+
 }  // namespace
 
 api::api(storage::store& store, hub& hub, const options& opts, asio::thread_pool& blocking)
@@ -69,7 +108,38 @@ class api::password_slot {
 asio::awaitable<result<principal>> api::authenticate(std::string_view token) {
   if (token.empty() || token.size() > 256) co_return make_error(errc::unauthenticated, "missing or malformed token");
   const std::string hash = auth::token_hash(token);
-  co_return co_await store_.authenticate(hash);
+  auto who = co_await store_.authenticate(hash);
+  if (who && due_for_touch(who->device_id, now_ms())) {
+    auto t = co_await store_.touch_device(who->device_id, now_ms());
+    if (!t)  // activity is informational: the request goes on
+      log::warn("cannot record device activity", "\"device\":" + std::to_string(who->device_id) +
+                                                      ",\"error\":" + log::quote(t.error().message));
+  }
+  co_return who;
+}
+
+bool api::due_for_touch(id_t device, std::int64_t now) {
+  std::lock_guard lock(touch_mu_);
+  // Bounded: past this many devices the map starts over (at worst one extra write per device).
+  if (touched_.size() > 100'000) touched_.clear();
+  auto [it, fresh] = touched_.try_emplace(device, now);
+  if (!fresh && now - it->second < 60'000) return false;
+  it->second = now;
+  return true;
+}
+
+asio::awaitable<result<nothing>> api::add_display_names(const std::vector<json::object*>& objs) {
+  std::vector<id_t> ids;
+  for (auto* o : objs) ids.push_back(o->at("user_id").to_number<id_t>());
+  if (ids.empty()) co_return nothing{};
+  auto briefs = co_await store_.user_briefs(ids);
+  if (!briefs) co_return briefs.error();
+  for (auto* o : objs) {
+    const auto id = o->at("user_id").to_number<id_t>();
+    auto it = std::lower_bound(briefs->begin(), briefs->end(), id, [](const user_brief& b, id_t v) { return b.id < v; });
+    (*o)["display_name"] = it != briefs->end() && it->id == id ? it->display_name : std::string();
+  }
+  co_return nothing{};
 }
 
 api::value_task api::call(std::string_view op, const json::object& args, const principal* who) {
@@ -185,6 +255,8 @@ api::value_task api::dispatch(std::string_view op, const json::object& a, const 
     for (auto& m : *r)
       members.push_back(json::object{{"user_id", m.user_id}, {"username", m.username},
                                      {"delivered_seq", m.delivered_seq}, {"read_seq", m.read_seq}});
+    const auto objs = objects_of(members);
+    if (auto n = co_await add_display_names(objs); !n) co_return n.error();
     co_return json::object{{"conv", *conv}, {"members", std::move(members)}};
   }
   if (op == "typing") {
@@ -220,6 +292,8 @@ api::value_task api::dispatch(std::string_view op, const json::object& a, const 
     if (!list) co_return list.error();
     json::array out;
     for (auto& s : *list) out.push_back(protocol::to_json(s));
+    const auto objs = summary_members(out);
+    if (auto n = co_await add_display_names(objs); !n) co_return n.error();
     json::value next = nullptr;
     if (static_cast<int>(list->size()) == *limit)
       next = json::object{{"before_ts", list->back().last_ms}, {"before_conv", list->back().id}};
@@ -229,7 +303,10 @@ api::value_task api::dispatch(std::string_view op, const json::object& a, const 
     CONFAB_FIELD(conv, get_int(a, "conv"));
     auto s = co_await store_.conversation(me, *conv);
     if (!s) co_return s.error();
-    co_return protocol::to_json(*s);
+    json::array out{protocol::to_json(*s)};
+    const auto objs = summary_members(out);
+    if (auto n = co_await add_display_names(objs); !n) co_return n.error();
+    co_return std::move(out[0]);
   }
   if (op == "create_direct") {
     CONFAB_FIELD(other, get_opt_int(a, "user_id"));
@@ -289,13 +366,24 @@ api::value_task api::dispatch(std::string_view op, const json::object& a, const 
     if (!r) co_return r.error();
     json::array out;
     for (auto& m : *r) out.push_back(protocol::to_json(m));
+    const auto objs = objects_of(out);
+    if (auto n = co_await add_display_names(objs); !n) co_return n.error();
     co_return json::object{{"members", std::move(out)}};
   }
   if (op == "devices") {
     auto r = co_await store_.list_devices(me);
     if (!r) co_return r.error();
+    auto act = co_await store_.device_activity(me);
+    if (!act) co_return act.error();
     json::array out;
-    for (auto& d : *r) out.push_back(protocol::to_json(d));
+    for (auto& d : *r) {
+      auto o = protocol::to_json(d);
+      std::optional<std::int64_t> last;
+      for (auto& [id, ms] : *act)
+        if (id == d.id) last = ms;
+      o["last_active_ms"] = last.value_or(d.created_ms);  // a device is active when created
+      out.push_back(std::move(o));
+    }
     co_return json::object{{"devices", std::move(out)}, {"current", who.device_id}};
   }
   if (op == "revoke_device" || op == "logout") {
@@ -312,13 +400,19 @@ api::value_task api::dispatch(std::string_view op, const json::object& a, const 
   if (op == "me") {
     auto head = co_await store_.stream_head(me);
     if (!head) co_return head.error();
-    co_return json::object{{"user_id", me}, {"username", who.username}, {"device_id", who.device_id}, {"head", *head}};
+    json::object out{{"user_id", me}, {"username", who.username}, {"device_id", who.device_id}, {"head", *head}};
+    const std::vector<json::object*> objs{&out};
+    if (auto n = co_await add_display_names(objs); !n) co_return n.error();
+    co_return out;
   }
   if (op == "user") {
     CONFAB_FIELD(uname, get_string(a, "username"));
     auto id = co_await store_.find_user_id(*uname);
     if (!id) co_return id.error();
-    co_return json::object{{"user_id", *id}, {"username", *uname}};
+    json::object out{{"user_id", *id}, {"username", *uname}};
+    const std::vector<json::object*> objs{&out};
+    if (auto n = co_await add_display_names(objs); !n) co_return n.error();
+    co_return out;
   }
   if (op == "find_users") {
     CONFAB_FIELD(prefix, get_string(a, "prefix"));
@@ -332,8 +426,25 @@ api::value_task api::dispatch(std::string_view op, const json::object& a, const 
     auto r = co_await store_.find_users(*prefix, me, limit);
     if (!r) co_return r.error();
     json::array out;
-    for (auto& u : *r) out.push_back(json::object{{"user_id", u.id}, {"username", u.username}});
+    for (auto& u : *r) out.push_back(brief_json(u));
     co_return json::object{{"users", std::move(out)}};
+  }
+  // --- profiles
+  if (op == "users") {
+    CONFAB_FIELD(ids, protocol::get_int_array(a, "ids", 100));
+    if (ids->empty()) co_return make_error(errc::invalid_field, "field ids must hold 1 to 100 user ids");
+    auto r = co_await store_.visible_users(me, *ids);
+    if (!r) co_return r.error();
+    json::array out;
+    for (auto& u : *r) out.push_back(brief_json(u));
+    co_return json::object{{"users", std::move(out)}};
+  }
+  if (op == "set_profile") {
+    CONFAB_FIELD(name, get_string(a, "display_name"));
+    CONFAB_FIELD(clean, check_display_name(*name));
+    auto r = co_await store_.set_display_name(me, *clean);
+    if (!r) co_return r.error();
+    co_return brief_json(*r);
   }
   co_return make_error(errc::unknown_op, "unknown operation: " + std::string(op.substr(0, 64)));
 }

@@ -19,6 +19,9 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -45,6 +48,11 @@ class api {
   value_task login(const boost::json::object& a);
   value_task dispatch(std::string_view op, const boost::json::object& a, const principal& who);
   value_task issue_device(id_t user, const std::string& username, const std::string& device_name);
+  // Sets "display_name" on each object (which has "user_id"); unavailable if storage failed.
+  boost::asio::awaitable<result<nothing>> add_display_names(const std::vector<boost::json::object*>& objs);
+  // Whether a device's authentication should be recorded now (at most once a minute per device,
+  // so last_active_ms costs no write per request). Thread-safe.
+  bool due_for_touch(id_t device, std::int64_t now_ms);
 
   storage::store& store_;
   hub& hub_;
@@ -58,6 +66,8 @@ class api {
   static constexpr int max_password_jobs = 8;
   std::string dummy_hash_;  // verified for unknown usernames, so timing does not reveal which exist
   rate_limiter limiter_;
+  std::mutex touch_mu_;
+  std::unordered_map<id_t, std::int64_t> touched_;  // device -> when last recorded (bounded, see .cpp)
 };
 
 }  // namespace confab::gateway

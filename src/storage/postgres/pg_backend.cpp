@@ -273,7 +273,16 @@ ALTER TABLE members ADD COLUMN delivered_seq BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN last_seen_ms BIGINT;
 )sql";
 
-constexpr std::string_view steps[] = {v1, v2};
+// Profiles: a display name per user, case-insensitive name search (an expression index in byte
+// order, so prefix ranges on lower(username) COLLATE "C" use it), and when each device last
+// authenticated.
+constexpr std::string_view v_profiles = R"sql(
+ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN last_active_ms BIGINT;
+CREATE INDEX users_lower_name ON users ((lower(username)) COLLATE "C");
+)sql";
+
+constexpr std::string_view steps[] = {v1, v2, v_profiles};
 
 }  // namespace
 
