@@ -69,8 +69,10 @@ asio::awaitable<response> route(http::request<http::string_body>& req, api& api)
 
   constexpr std::string_view api_prefix = "/v1/";
   const bool api_path = target.substr(0, api_prefix.size()) == api_prefix;
-  if (req.method() == http::verb::get && !api_path && target != "/healthz") {
-    if (auto res = serve_static_file(api.opts().web_root, target, v, ka)) co_return std::move(*res);
+  const bool head = req.method() == http::verb::head;
+  if ((req.method() == http::verb::get || head) && !api_path && target != "/healthz") {
+    const static_request sr{target, req[http::field::accept_encoding], head, api.opts().web_source_maps, v, ka};
+    if (auto res = serve_static_file(api.opts().web_root, sr)) co_return std::move(*res);
   }
   if (req.method() == http::verb::get && (target == "/" || target == "/index.html")) {
     response res{http::status::ok, v};
