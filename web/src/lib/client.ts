@@ -413,7 +413,9 @@ export class ChatClient {
   /** Loads the page of history above the oldest event held. Resolves to how many were added. */
   async loadOlder(conv: number): Promise<number> {
     const tl = this.timelines.get(conv);
-    if (!tl) return 0;
+    // Nothing held yet (the first page is loading) or nothing above: nothing to do, and no
+    // change to announce (a view that asks again on every change would spin).
+    if (!tl || !tl.hasMoreBefore || tl.oldestSeq() === undefined) return 0;
     const n = await pageOlder(this.history, tl);
     this.changed();
     return n;

@@ -158,7 +158,7 @@ function MessageList({ c, conv, onReply }: { c: ChatClient; conv: number; onRepl
     }
     record();
     // A short first page does not fill the view: keep loading until it scrolls or history ends.
-    if (tl && tl.hasMoreBefore && el.scrollHeight <= el.clientHeight) void loadOlder();
+    if (tl && firstKey && tl.hasMoreBefore && el.scrollHeight <= el.clientHeight) void loadOlder();
   });
 
   async function jump() {
