@@ -4,14 +4,18 @@
 import { HttpApi } from './api';
 import { ConversationList, otherMember } from './conversations';
 import { KV } from './kv';
+import { LocalState } from './local';
+import { Names } from './names';
 import { newClientId, Outbox, OutboxEntry } from './outbox';
+import { PendingMessage, Sender } from './sender';
 import { SocketLike, Status, SyncClient } from './sync';
-import { Timeline } from './timeline';
+import { firstPage, HistoryCall, pageNewer, pageOlder, Timeline } from './timeline';
+export { HISTORY_PAGE } from './timeline';
 import { TypingFrame, TypingSender, TypingTracker } from './typing';
-import { ApiError, ChatEvent, Device, Member, PresenceState, ReceiptState, Session, Summary } from './types';
+import { addPendingLogout } from './signout';
+import { ApiError, ChatEvent, Device, Member, PresenceState, ReceiptState, Session, Summary, UserBrief } from './types';
 
 export const MAX_TEXT_BYTES = 16384; // the server's default --max-text-bytes
-export const HISTORY_PAGE = 50;
 
 export interface ClientEnv {
   http: HttpApi;
@@ -24,17 +28,16 @@ export interface ClientEnv {
   clearTimeout?: (h: unknown) => void;
   /** Whether the person can see the page (read receipts are only sent then). */
   visible?: () => boolean;
+  /** Probe an idle connection with ping this often (see SyncOptions.pingEveryMs). */
+  pingEveryMs?: number;
 }
 
-export interface PendingMessage {
-  entry: OutboxEntry;
-  /** The ack's seq once the server committed it (the event may not be here yet). */
-  seq?: number;
-}
+export type { PendingMessage } from './sender';
 
 export class ChatClient {
   readonly convs: ConversationList;
-  readonly users = new Map<number, string>();
+  readonly names: Names;
+  private readonly sender: Sender;
   readonly members = new Map<number, Member[]>();
   readonly receipts = new Map<number, Map<number, ReceiptState>>();
   readonly presence = new Map<number, PresenceState>();
@@ -42,8 +45,10 @@ export class ChatClient {
   readonly outbox: Outbox;
   status: Status = 'stopped';
   retryInMs = 0;
-  /** Set once the conversation list has loaded. */
+  /** Set once the conversation list has loaded (from the server, or from this browser's copy). */
   loaded = false;
+  /** The list shown is this browser's saved copy; the server has not answered yet. */
+  fromCache = false;
   /** A message for the person about something that failed in the background. */
   notice = '';
   openConv: number | null = null;
@@ -54,14 +59,10 @@ export class ChatClient {
 
   private readonly sync: SyncClient;
   private readonly timelines = new Map<number, Timeline>();
-  private readonly acked = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
   private readonly typingSenders = new Map<number, TypingSender>();
   private readonly deliveredDue = new Map<number, number>();
   private deliveredTimer: unknown = null;
-  private flushing = false;
-  private flushAgain = false;
-  private retryTimer: unknown = null;
   private notifyQueued = false;
   private connections = 0;
   private readonly now: () => number;
@@ -74,7 +75,24 @@ export class ChatClient {
   ) {
     this.convs = new ConversationList(session.user_id);
     this.outbox = new Outbox(env.kv, session.device_id);
-    this.users.set(session.user_id, session.username);
+    this.sender = new Sender({
+      outbox: this.outbox,
+      deviceId: session.device_id,
+      live: () => this.sync.status === 'live',
+      request: (op, fields) => this.sync.request(op, fields),
+      timeline: (conv) => this.timelines.get(conv),
+      setTimeout: (fn, ms) => this.setT(fn, ms),
+      clearTimeout: (h) => this.clearT(h),
+      changed: () => this.changed(),
+    });
+    this.names = new Names({
+      fetch: async (ids) => (await this.optional('users', () => this.call<{ users: UserBrief[] }>('users', { ids })))?.users,
+      setTimeout: (fn, ms) => this.setT(fn, ms),
+      changed: () => this.changed(),
+    });
+    this.names.learn({ user_id: session.user_id, username: session.username });
+    this.local = new LocalState(env.kv, `confab.d${session.device_id}`);
+    this.loadCache();
     this.now = env.now ?? (() => Date.now());
     this.setT = env.setTimeout ?? ((fn, ms) => globalThis.setTimeout(fn, ms));
     this.clearT = env.clearTimeout ?? ((h) => globalThis.clearTimeout(h as number));
@@ -86,6 +104,7 @@ export class ChatClient {
       makeSocket: env.makeSocket,
       setTimeout: env.setTimeout,
       clearTimeout: env.clearTimeout,
+      pingEveryMs: env.pingEveryMs,
       handlers: {
         event: (ev) => this.onEvent(ev),
         ephemeral: (f) => this.onEphemeral(f),
@@ -114,6 +133,7 @@ export class ChatClient {
   }
 
   private changed(): void {
+    this.scheduleCacheSave();
     if (this.notifyQueued) return;
     this.notifyQueued = true;
     queueMicrotask(() => {
@@ -127,16 +147,24 @@ export class ChatClient {
   start(): void {
     this.sync.start();
     void this.loadConversations();
+    void this.loadProfile();
   }
 
   stop(): void {
     this.sync.stop();
-    if (this.retryTimer !== null) this.clearT(this.retryTimer);
+    this.sender.stop();
     if (this.deliveredTimer !== null) this.clearT(this.deliveredTimer);
+    if (this.cacheTimer !== null) this.clearT(this.cacheTimer);
+    this.cacheTimer = null;
   }
 
   reconnectNow(): void {
     this.sync.reconnectNow();
+  }
+
+  /** The browser reports the network gone: show it now instead of waiting for a timeout. */
+  networkLost(): void {
+    this.sync.networkLost();
   }
 
   get pos(): number {
@@ -166,12 +194,14 @@ export class ChatClient {
           limit: 100,
           ...(cursor ?? {}),
         });
+        if (page === 0 && this.fromCache) this.dropCachedConversations();
         this.convs.upsert(r.conversations);
         for (const s of r.conversations) this.learnSummary(s);
         if (!r.next || r.conversations.length === 0) break;
         cursor = r.next;
       }
       this.loaded = true;
+      this.fromCache = false;
       this.notice = '';
       this.changed();
       void this.watchPresence();
@@ -182,15 +212,25 @@ export class ChatClient {
   }
 
   private learnSummary(s: Summary): void {
-    for (const m of s.members ?? []) this.users.set(m.user_id, m.username);
+    for (const m of s.members ?? []) this.learnUser(m);
     if (s.last_message) this.ensureName(s.conv, s.last_message.sender);
+  }
+
+  learnUser(u: UserBrief): void {
+    this.names.learn(u);
   }
 
   private readonly membersLoading = new Set<number>();
 
-  /** Loads conv's members once if userId's name is not known yet (group previews and bubbles). */
+  /** Resolves userId's name if it is not known yet (previews, bubbles, system notes): by id with
+   *  `users` (which also knows former members), or, from a server without it, conv's members. */
   private ensureName(conv: number, userId: number): void {
-    if (this.users.has(userId) || this.membersLoading.has(conv)) return;
+    if (this.names.shown.has(userId)) return;
+    if (!this.unsupported.has('users')) {
+      this.names.want(userId);
+      return;
+    }
+    if (this.membersLoading.has(conv)) return;
     this.membersLoading.add(conv);
     this.loadMembers(conv)
       .catch(() => {})
@@ -214,10 +254,7 @@ export class ChatClient {
   private onEvent(ev: ChatEvent): void {
     const change = this.convs.apply(ev);
     if (change.kind === 'unknown_conv') void this.fetchSummary(ev.conv);
-    if (change.kind === 'removed') {
-      this.timelines.delete(ev.conv);
-      if (this.openConv === ev.conv) this.openConv = null;
-    }
+    // 'removed': the conversation stays, read-only (the timeline keeps what was loaded).
     const tl = this.timelines.get(ev.conv);
     if (tl?.loadedLatest) tl.add([ev]);
     if (ev.kind === 'message') {
@@ -228,11 +265,10 @@ export class ChatClient {
         this.scheduleDelivered();
         if (this.openConv === ev.conv) this.scheduleRead();
       } else if (ev.device === this.session.device_id && ev.client_id) {
-        if (this.acked.delete(ev.client_id)) this.ackedEntries.delete(ev.client_id);
-        else this.ownCommitted.add(ev.client_id);
+        this.sender.committed(ev.client_id);
       }
-    } else if (ev.kind !== 'created' && this.members.has(ev.conv)) {
-      void this.loadMembers(ev.conv);
+    } else if (ev.kind !== 'created' && this.members.has(ev.conv) && !this.convs.get(ev.conv)?.left) {
+      this.loadMembers(ev.conv).catch(() => {});
     }
     this.changed();
   }
@@ -258,12 +294,13 @@ export class ChatClient {
         const old = m.get(uid);
         m.set(uid, {
           user_id: uid,
-          username: old?.username ?? this.users.get(uid),
+          username: this.names.shown.get(uid) ?? old?.username,
           delivered_seq: Math.max(old?.delivered_seq ?? 0, f.delivered_seq as number),
           read_seq: Math.max(old?.read_seq ?? 0, f.read_seq as number),
         });
       }
-      if (f.user_id === this.session.user_id) this.convs.markRead(conv, f.read_seq as number);
+      // Only a read pointer that moved clears anything: a delivery receipt repeats it unchanged.
+      if (f.user_id === this.session.user_id && !this.convs.markRead(conv, f.read_seq as number)) void this.fetchSummary(conv);
       this.changed();
     } else if (f.type === 'typing') {
       const until = this.typing.apply(f as unknown as TypingFrame, this.now());
@@ -304,54 +341,8 @@ export class ChatClient {
   }
 
   /** Sends every pending outbox entry, in creation order, with its original client_id. */
-  async flushOutbox(): Promise<void> {
-    if (this.flushing) {
-      this.flushAgain = true;
-      return;
-    }
-    this.flushing = true;
-    try {
-      do {
-        this.flushAgain = false;
-        for (const e of this.outbox.pending()) {
-          if (this.sync.status !== 'live') return;
-          try {
-            const fields: Record<string, unknown> = { conv: e.conv, client_id: e.client_id, text: e.text };
-            if (e.reply_to) fields.reply_to = e.reply_to;
-            const r = await this.sync.request<{ conv: number; seq: number }>('send', fields);
-            // The event may have come first (either order is possible): then nothing is pending.
-            if (!this.ownCommitted.delete(e.client_id)) {
-              this.acked.set(e.client_id, r.seq);
-              this.ackedEntries.set(e.client_id, e);
-            }
-            this.outbox.remove(e.client_id);
-          } catch (err) {
-            const ae = err instanceof ApiError ? err : new ApiError('internal', String(err), false);
-            if (ae.retryable) {
-              this.scheduleFlushRetry();
-              return;
-            }
-            this.outbox.fail(e.client_id, ae.code, ae.message);
-          }
-          this.changed();
-        }
-      } while (this.flushAgain);
-    } finally {
-      this.flushing = false;
-      this.changed();
-    }
-  }
-
-  private readonly ackedEntries = new Map<string, OutboxEntry>();
-  /** client_ids of my events that arrived before their ack. */
-  private readonly ownCommitted = new Set<string>();
-
-  private scheduleFlushRetry(): void {
-    if (this.retryTimer !== null) return;
-    this.retryTimer = this.setT(() => {
-      this.retryTimer = null;
-      void this.flushOutbox();
-    }, 2000);
+  flushOutbox(): Promise<void> {
+    return this.sender.flush();
   }
 
   /** Drops a failed message from the outbox. */
@@ -360,27 +351,9 @@ export class ChatClient {
     this.changed();
   }
 
-  /** My messages in conv that are not in the timeline yet: queued, in flight, failed, or acked
-   *  with the event still on its way. */
+  /** My messages in conv that are not in the timeline yet (see Sender.pendingFor). */
   pendingFor(conv: number): PendingMessage[] {
-    const tl = this.timelines.get(conv);
-    const out: PendingMessage[] = [];
-    for (const [cid, seq] of this.acked) {
-      const e = this.ackedEntries.get(cid);
-      if (!e || e.conv !== conv) continue;
-      if (tl?.byClientId(cid, this.session.device_id)) {
-        this.acked.delete(cid);
-        this.ackedEntries.delete(cid);
-        continue;
-      }
-      out.push({ entry: e, seq });
-    }
-    for (const e of this.outbox.entries()) {
-      if (e.conv !== conv) continue;
-      if (tl?.byClientId(e.client_id, this.session.device_id)) continue;
-      out.push({ entry: e });
-    }
-    return out;
+    return this.sender.pendingFor(conv);
   }
 
   // ------------------------------------------------------------------ conversation view
@@ -400,34 +373,50 @@ export class ChatClient {
     if (s && s.unread > 0) this.unreadAnchor.set(conv, s.read_seq);
     else this.unreadAnchor.delete(conv);
     if (!this.timelines.has(conv)) {
-      const tl = new Timeline(conv);
-      this.timelines.set(conv, tl);
+      const placeholder = new Timeline(conv); // "loading" until the first page is here
+      this.timelines.set(conv, placeholder);
       try {
-        const r = await this.call<{ events: ChatEvent[]; has_more: boolean }>('history', { conv, limit: HISTORY_PAGE });
-        tl.addOlderPage(r.events, r.has_more);
-        tl.loadedLatest = true;
+        const tl = await firstPage(this.history, conv, s?.last_seq ?? 0, this.unreadAnchor.get(conv));
+        if (this.timelines.get(conv) === placeholder) this.timelines.set(conv, tl);
       } catch (e) {
         this.timelines.delete(conv);
         this.notice = e instanceof ApiError ? `Could not load messages: ${e.message}` : String(e);
       }
       this.changed();
     }
-    if (s?.kind === 'group' || !this.members.has(conv)) void this.loadMembers(conv);
-    void this.loadReceipts(conv);
+    if (!s?.left) {
+      if (s?.kind === 'group' || !this.members.has(conv)) this.loadMembers(conv).catch(() => {});
+      void this.loadReceipts(conv);
+    }
     this.scheduleRead();
+  }
+
+  private readonly history: HistoryCall = (q) => this.call('history', q);
+
+  /** Loads history below the newest event held, when the latest is not loaded yet (opened at
+   *  the first unread). Resolves to how many were added. */
+  async loadNewer(conv: number): Promise<number> {
+    const tl = this.timelines.get(conv);
+    if (!tl || tl.loadedLatest) return 0;
+    const n = await pageNewer(this.history, tl, () => this.convs.get(conv)?.last_seq ?? 0);
+    this.changed();
+    return n;
+  }
+
+  /** Replaces a timeline opened at its first unread with the latest page. */
+  async jumpToLatest(conv: number): Promise<void> {
+    if (this.timelines.get(conv)?.loadedLatest ?? true) return;
+    this.timelines.set(conv, await firstPage(this.history, conv, 0));
+    this.changed();
   }
 
   /** Loads the page of history above the oldest event held. Resolves to how many were added. */
   async loadOlder(conv: number): Promise<number> {
     const tl = this.timelines.get(conv);
-    const oldest = tl?.oldestSeq();
-    if (!tl || !tl.hasMoreBefore || oldest === undefined) return 0;
-    const r = await this.call<{ events: ChatEvent[]; has_more: boolean }>('history', {
-      conv,
-      before: oldest,
-      limit: HISTORY_PAGE,
-    });
-    const n = tl.addOlderPage(r.events, r.has_more);
+    // Nothing held yet (the first page is loading) or nothing above: nothing to do, and no
+    // change to announce (a view that asks again on every change would spin).
+    if (!tl || !tl.hasMoreBefore || tl.oldestSeq() === undefined) return 0;
+    const n = await pageOlder(this.history, tl);
     this.changed();
     return n;
   }
@@ -435,7 +424,7 @@ export class ChatClient {
   async loadMembers(conv: number): Promise<Member[]> {
     const r = await this.call<{ members: Member[] }>('members', { conv });
     this.members.set(conv, r.members);
-    for (const m of r.members) this.users.set(m.user_id, m.username);
+    for (const m of r.members) this.learnUser(m);
     this.changed();
     return r.members;
   }
@@ -447,8 +436,8 @@ export class ChatClient {
     if (!r) return;
     const m = new Map<number, ReceiptState>();
     for (const x of r.members) {
-      m.set(x.user_id, x);
-      if (x.username) this.users.set(x.user_id, x.username);
+      if (x.username) this.learnUser({ user_id: x.user_id, username: x.username, display_name: x.display_name });
+      m.set(x.user_id, { ...x, username: this.names.shown.get(x.user_id) ?? x.username });
     }
     this.receipts.set(conv, m);
     this.changed();
@@ -475,7 +464,7 @@ export class ChatClient {
     const s = this.convs.get(conv);
     const tl = this.timelines.get(conv);
     const seq = Math.max(s?.last_seq ?? 0, tl?.newestSeq() ?? 0);
-    if (!s || seq <= s.read_seq) return;
+    if (!s || s.left || seq <= s.read_seq) return;
     try {
       const r = await this.call<{ read_seq: number }>('read', { conv, seq });
       this.convs.markRead(conv, r.read_seq);
@@ -526,11 +515,74 @@ export class ChatClient {
 
   // ------------------------------------------------------------------ people, groups, devices
 
-  async findUsers(prefix: string): Promise<{ user_id: number; username: string }[]> {
-    const r = await this.call<{ users: { user_id: number; username: string }[] }>('find_users', { prefix, limit: 10 });
-    for (const u of r.users) this.users.set(u.user_id, u.username);
+  async findUsers(prefix: string): Promise<UserBrief[]> {
+    const r = await this.call<{ users: UserBrief[] }>('find_users', { prefix, limit: 10 });
+    for (const u of r.users) this.learnUser(u);
     return r.users;
   }
+
+  /** My display name as the server knows it ("" when unset); undefined before it was read. */
+  myDisplayName: string | undefined;
+
+  async loadProfile(): Promise<void> {
+    let r: UserBrief;
+    try {
+      r = await this.call<UserBrief>('me');
+    } catch {
+      return; // shown as the username until the next start
+    }
+    this.myDisplayName = r.display_name ?? '';
+    this.learnUser({ user_id: this.session.user_id, username: this.session.username, display_name: r.display_name });
+    this.changed();
+  }
+
+  async setDisplayName(name: string): Promise<void> {
+    const r = await this.call<UserBrief>('set_profile', { display_name: name });
+    this.myDisplayName = r.display_name ?? '';
+    this.learnUser(r);
+    this.changed();
+  }
+
+  // ------------------------------------------------------------------ drafts and the saved list
+
+  private readonly local: LocalState;
+
+  /** The unsent text of conv's composer, kept in this browser per conversation. */
+  draft(conv: number): string {
+    return this.local.draft(conv);
+  }
+
+  setDraft(conv: number, text: string): void {
+    this.local.setDraft(conv, text);
+  }
+
+  private cacheTimer: unknown = null;
+
+  /** The conversation list as last seen, so a reload without a network still shows it. */
+  private loadCache(): void {
+    const c = this.local.savedList();
+    if (!c) return;
+    this.convs.upsert(c.convs.filter((s) => !s.left));
+    for (const [id, name] of c.users) if (!this.names.shown.has(id)) this.names.shown.set(id, name);
+    this.loaded = true;
+    this.fromCache = true;
+  }
+
+  private dropCachedConversations(): void {
+    for (const s of this.convs.ordered()) this.convs.remove(s.conv);
+  }
+
+  private scheduleCacheSave(): void {
+    if (this.cacheTimer !== null || !this.loaded || this.fromCache) return;
+    this.cacheTimer = this.setT(() => {
+      this.cacheTimer = null;
+      if (this.stopped) return;
+      const convs = this.convs.ordered().filter((s) => !s.left).slice(0, 200);
+      this.local.saveList({ convs, users: [...this.names.shown] });
+    }, 1000);
+  }
+
+  private stopped = false;
 
   async startDirect(userId: number): Promise<number> {
     const r = await this.call<{ conv: number }>('create_direct', { user_id: userId });
@@ -560,6 +612,16 @@ export class ChatClient {
     await this.fetchSummary(conv);
   }
 
+  /** Marks a conversation I am no longer in as read-only (e.g. after not a member). */
+  markLeft(conv: number): void {
+    const s = this.convs.get(conv);
+    if (s && !s.left) {
+      s.left = true;
+      s.unread = 0;
+      this.changed();
+    }
+  }
+
   async leave(conv: number): Promise<void> {
     await this.call('leave', { conv });
     this.convs.remove(conv);
@@ -576,21 +638,33 @@ export class ChatClient {
     await this.call('revoke_device', { device_id: deviceId });
   }
 
-  /** Revokes this device on the server (best effort) and forgets its local state. */
-  async logout(): Promise<void> {
+  /** Revokes this device on the server and forgets its local state. Resolves to false when the
+   *  server could not be reached: the token is then kept aside (signout.ts) and the revocation
+   *  is sent when the connection returns; until then the device stays signed in. */
+  async logout(): Promise<boolean> {
+    let revoked = true;
     try {
       await this.call('logout');
-    } catch {
-      /* the token is forgotten locally either way */
+    } catch (e) {
+      if (e instanceof ApiError && e.retryable) {
+        addPendingLogout(this.env.kv, this.session.token);
+        revoked = false;
+      } // otherwise (unauthenticated): already signed out
     }
     this.stop();
-    // The device is gone: its cursor and unsent messages are of no further use (and the text of
-    // unsent messages should not stay behind in the browser).
+    this.stopped = true;
+    // The device is gone: its cursor, unsent messages, drafts and saved list are of no further
+    // use (and their text should not stay behind in the browser).
     this.env.kv.remove(`confab.d${this.session.device_id}.pos`);
+    this.local.clear();
     this.outbox.clear();
+    return revoked;
   }
 
   nameOf(userId: number): string {
-    return this.users.get(userId) ?? `user ${userId}`;
+    const name = this.names.shown.get(userId);
+    if (name !== undefined) return name;
+    if (!this.unsupported.has('users')) this.names.want(userId);
+    return `user ${userId}`;
   }
 }

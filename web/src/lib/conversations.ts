@@ -1,6 +1,6 @@
 // The conversation list: summaries from `conversations`, kept current by stream events. Applying
 // an event is idempotent: events at or below a summary's last_seq are already reflected in it.
-import { ChatEvent, Summary } from './types';
+import { ChatEvent, shownName, Summary } from './types';
 
 export type Change = { kind: 'updated' } | { kind: 'unknown_conv'; conv: number } | { kind: 'removed'; conv: number };
 
@@ -42,11 +42,18 @@ export class ConversationList {
   apply(ev: ChatEvent): Change {
     const leaving =
       (ev.kind === 'member_removed' || ev.kind === 'member_left') && (ev.data as { user?: number })?.user === this.me;
+    const s = this.byId.get(ev.conv);
     if (leaving) {
-      this.byId.delete(ev.conv);
+      // Kept, read-only: a former member may still read the history up to the removal.
+      if (s && ev.seq > s.last_seq) {
+        s.left = true;
+        s.last_seq = ev.seq;
+        s.last_ts = Math.max(s.last_ts, ev.ts);
+        s.read_seq = ev.seq;
+        s.unread = 0;
+      }
       return { kind: 'removed', conv: ev.conv };
     }
-    const s = this.byId.get(ev.conv);
     if (!s) return { kind: 'unknown_conv', conv: ev.conv };
     if (ev.seq <= s.last_seq) return { kind: 'updated' };
     s.last_seq = ev.seq;
@@ -68,12 +75,18 @@ export class ConversationList {
     return { kind: 'updated' };
   }
 
-  /** The read pointer moved (this device or another): unread is recounted by the caller's data. */
-  markRead(conv: number, readSeq: number, unreadAfter = 0): void {
+  /** My read pointer moved to readSeq (this device or another). A pointer that did not move
+   *  (a delivery receipt carries the read pointer unchanged) changes nothing. unreadAfter counts
+   *  the messages from others above readSeq; without it, a pointer short of last_seq keeps the
+   *  count as it is and returns false (the caller should refetch the summary). */
+  markRead(conv: number, readSeq: number, unreadAfter?: number): boolean {
     const s = this.byId.get(conv);
-    if (!s || readSeq < s.read_seq) return;
+    if (!s || readSeq <= s.read_seq) return true;
     s.read_seq = readSeq;
-    s.unread = readSeq >= s.last_seq ? 0 : unreadAfter;
+    if (readSeq >= s.last_seq) s.unread = 0;
+    else if (unreadAfter !== undefined) s.unread = unreadAfter;
+    else return false;
+    return true;
   }
 }
 
@@ -88,7 +101,7 @@ export function initials(name: string): string {
 export function displayTitle(s: Summary, me: number): string {
   if (s.kind === 'group') return s.title;
   const other = s.members?.find((m) => m.user_id !== me);
-  return other?.username ?? 'Direct chat';
+  return other ? shownName(other) : 'Direct chat';
 }
 
 export function otherMember(s: Summary, me: number): number | undefined {

@@ -40,6 +40,10 @@ export interface SyncOptions {
   random?: () => number;
   /** Give up on a request with no reply after this long (the connection is then recycled). */
   requestTimeoutMs?: number;
+  /** While live, a connection that received nothing for this long is probed with `ping`; no
+   *  reply within the same time recycles it (a dead socket is otherwise only noticed when a
+   *  request times out). Off when unset. */
+  pingEveryMs?: number;
 }
 
 interface Pending {
@@ -59,6 +63,8 @@ export class SyncClient {
   private retryTimer: unknown = null;
   private syncedOnce = false;
   private stopped = true;
+  private keepTimer: unknown = null;
+  private heard = false;
   private readonly posKey: string;
   private readonly setT: (fn: () => void, ms: number) => unknown;
   private readonly clearT: (h: unknown) => void;
@@ -88,6 +94,8 @@ export class SyncClient {
     this.stopped = true;
     if (this.retryTimer !== null) this.clearT(this.retryTimer);
     this.retryTimer = null;
+    if (this.keepTimer !== null) this.clearT(this.keepTimer);
+    this.keepTimer = null;
     const s = this.socket;
     this.socket = null;
     this.failPending();
@@ -96,6 +104,13 @@ export class SyncClient {
       s.close(1000, 'bye');
     }
     this.setStatus('stopped');
+  }
+
+  /** The browser says the network is gone: drop the socket now (it may look open for minutes)
+   *  and wait for reconnectNow() or the backoff timer. */
+  networkLost(): void {
+    if (this.stopped || this.status_ === 'revoked') return;
+    this.recycle();
   }
 
   /** Reconnect now (for example when the browser reports it is online again). */
@@ -115,7 +130,7 @@ export class SyncClient {
     return this.send(op, fields) as Promise<T>;
   }
 
-  private send(op: string, fields: Record<string, unknown>): Promise<unknown> {
+  private send(op: string, fields: Record<string, unknown>, timeoutMs?: number): Promise<unknown> {
     const id = this.nextId++;
     const s = this.socket as SocketLike;
     return new Promise((resolve, reject) => {
@@ -124,7 +139,7 @@ export class SyncClient {
         this.pending.delete(id);
         reject(new ApiError('timeout', 'no reply from the server', true));
         this.recycle();
-      }, this.o.requestTimeoutMs ?? 15000);
+      }, timeoutMs ?? this.o.requestTimeoutMs ?? 15000);
       this.pending.set(id, { resolve, reject, timer });
       try {
         s.send(JSON.stringify({ ...fields, op, id }));
@@ -161,6 +176,7 @@ export class SyncClient {
     };
     s.onmessage = (ev) => {
       if (this.socket !== s) return;
+      this.heard = true;
       let frame: Record<string, unknown>;
       try {
         frame = JSON.parse(String(ev.data));
@@ -217,6 +233,7 @@ export class SyncClient {
         if (first) {
           this.attempts = 0;
           this.setStatus('live');
+          this.keepAlive();
         }
         this.o.handlers.synced?.(f.pos as number, first);
         return;
@@ -257,6 +274,19 @@ export class SyncClient {
     }
     // The server closes (1008) after an invalid cursor; anything else: recycle and retry.
     this.recycle();
+  }
+
+  private keepAlive(): void {
+    const every = this.o.pingEveryMs;
+    if (!every || this.keepTimer !== null) return;
+    this.heard = false;
+    this.keepTimer = this.setT(() => {
+      this.keepTimer = null;
+      if (this.status_ !== 'live' || !this.socket) return;
+      // A reply that never comes recycles the connection (send's timeout).
+      if (!this.heard) this.send('ping', {}, every).catch(() => {});
+      this.keepAlive();
+    }, every);
   }
 
   private recycle(): void {

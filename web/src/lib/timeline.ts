@@ -57,6 +57,54 @@ export class Timeline {
   }
 }
 
+// ---------------------------------------------------------------- paging with `history`
+
+export const HISTORY_PAGE = 50;
+
+export type HistoryCall = (q: { conv: number; before?: number; after?: number; limit: number }) => Promise<{
+  events: ChatEvent[];
+  has_more: boolean;
+}>;
+
+/** The first page of a conversation: the latest one or, when more than a page is unread (seqs
+ *  above unreadAfter), the page starting at the first unread, newer pages following on demand. */
+export async function firstPage(history: HistoryCall, conv: number, lastSeq: number, unreadAfter?: number): Promise<Timeline> {
+  const tl = new Timeline(conv);
+  if (unreadAfter !== undefined && lastSeq - unreadAfter > HISTORY_PAGE) {
+    const r = await history({ conv, after: unreadAfter, limit: HISTORY_PAGE });
+    tl.add(r.events);
+    tl.hasMoreBefore = unreadAfter > 0;
+    tl.loadedLatest = !r.has_more;
+  } else {
+    const r = await history({ conv, limit: HISTORY_PAGE });
+    tl.addOlderPage(r.events, r.has_more);
+    tl.loadedLatest = true;
+  }
+  return tl;
+}
+
+/** Adds the page above the oldest event held. Resolves to how many were added. */
+export async function pageOlder(history: HistoryCall, tl: Timeline): Promise<number> {
+  const oldest = tl.oldestSeq();
+  if (!tl.hasMoreBefore || oldest === undefined) return 0;
+  const r = await history({ conv: tl.conv, before: oldest, limit: HISTORY_PAGE });
+  return tl.addOlderPage(r.events, r.has_more);
+}
+
+/** Adds the pages below the newest event held until the latest is loaded (live events are not
+ *  appended before that, so it pages again if the conversation moved on meanwhile; lastSeq reads
+ *  its current last seq). Resolves to how many were added. */
+export async function pageNewer(history: HistoryCall, tl: Timeline, lastSeq: () => number): Promise<number> {
+  let added = 0;
+  for (let i = 0; i < 3 && !tl.loadedLatest; i++) {
+    const r = await history({ conv: tl.conv, after: tl.newestSeq(), limit: HISTORY_PAGE });
+    added += tl.add(r.events);
+    if (r.has_more) break;
+    if (tl.newestSeq() >= lastSeq()) tl.loadedLatest = true;
+  }
+  return added;
+}
+
 /** Local calendar day key, e.g. "2026-11-28". */
 export function dayKey(ts: number): string {
   const d = new Date(ts);
@@ -66,10 +114,15 @@ export function dayKey(ts: number): string {
 export type Row =
   | { kind: 'day'; key: string; ts: number }
   | { kind: 'unread'; key: string }
-  | { kind: 'event'; key: string; ev: ChatEvent };
+  | { kind: 'event'; key: string; ev: ChatEvent; cont: boolean };
+
+/** Consecutive messages from one sender closer than this are grouped (one name, one avatar). */
+export const GROUP_GAP_MS = 5 * 60 * 1000;
 
 /** The rows of the message list: a day separator before the first event of each day, and the
- *  unread marker before the first message from someone else above unreadAfterSeq. */
+ *  unread marker before the first message from someone else above unreadAfterSeq. A message
+ *  row continues the previous one (cont) when that row is a message from the same sender sent
+ *  less than GROUP_GAP_MS earlier, with no separator between them. */
 export function rows(events: readonly ChatEvent[], me: number, unreadAfterSeq: number | null): Row[] {
   const out: Row[] = [];
   let day = '';
@@ -84,7 +137,14 @@ export function rows(events: readonly ChatEvent[], me: number, unreadAfterSeq: n
       marked = true;
       out.push({ kind: 'unread', key: 'unread' });
     }
-    out.push({ kind: 'event', key: `ev-${ev.seq}`, ev });
+    const prev = out[out.length - 1];
+    const cont =
+      ev.kind === 'message' &&
+      prev?.kind === 'event' &&
+      prev.ev.kind === 'message' &&
+      prev.ev.sender === ev.sender &&
+      ev.ts - prev.ev.ts < GROUP_GAP_MS;
+    out.push({ kind: 'event', key: `ev-${ev.seq}`, ev, cont });
   }
   return out;
 }

@@ -17,6 +17,8 @@ export interface ChatEvent {
 export interface Member {
   user_id: number;
   username: string;
+  /** The name the person chose ("" or absent when unset: show the username). */
+  display_name?: string;
   role: 'owner' | 'admin' | 'member';
   joined_seq: number;
 }
@@ -32,6 +34,21 @@ export interface Summary {
   role: 'owner' | 'admin' | 'member';
   last_message: ChatEvent | null;
   members?: Member[];
+  /** Client-side: I was removed (or left on another device) while the client ran. The history up
+   *  to then stays readable; nothing can be sent. */
+  left?: boolean;
+}
+
+/** A user as others see them (find_users, users, set_profile). */
+export interface UserBrief {
+  user_id: number;
+  username: string;
+  display_name?: string;
+}
+
+/** The name to show for a user: the display name, else the username. */
+export function shownName(u: { username: string; display_name?: string }): string {
+  return u.display_name || u.username;
 }
 
 export interface Session {
@@ -46,11 +63,14 @@ export interface Device {
   name: string;
   created_ts: number;
   revoked_ts: number | null;
+  /** When the device last authenticated (servers before profiles omit it). */
+  last_active_ms?: number;
 }
 
 export interface ReceiptState {
   user_id: number;
   username?: string;
+  display_name?: string;
   delivered_seq: number;
   read_seq: number;
 }

@@ -8,7 +8,7 @@ import { ConversationView } from './conversation';
 import { Dialogs, dialog } from './dialogs';
 import { errorText } from './errors';
 import { listTime } from './format';
-import { client, endSession, http, signInNotice, startClient, version } from './state';
+import { client, http, shellNotice, signInNotice, startClient, version } from './state';
 
 export function App() {
   const c = client.value;
@@ -109,24 +109,18 @@ function Shell({ c }: { c: ChatClient }) {
     <div class={`shell ${open !== null ? 'has-open' : ''}`}>
       <Banner c={c} />
       <aside class="sidebar" aria-label="Conversations">
+        <h1 class="sr-only">Confab</h1>
         <header class="side-head">
           <span class="avatar" aria-hidden="true">
-            {initials(c.session.username)}
+            {initials(c.nameOf(c.session.user_id))}
           </span>
-          <strong class="me" title={c.session.username}>
-            {c.session.username}
-          </strong>
+          <button class="me link-plain" title={`@${c.session.username}: edit your profile`} onClick={() => (dialog.value = { kind: 'profile' })}>
+            {c.nameOf(c.session.user_id)}
+          </button>
           <button onClick={() => (dialog.value = { kind: 'devices' })} title="Devices">
             Devices
           </button>
-          <button
-            onClick={async () => {
-              await c.logout();
-              endSession();
-            }}
-          >
-            Sign out
-          </button>
+          <button onClick={() => (dialog.value = { kind: 'signout' })}>Sign out</button>
         </header>
         <div class="side-actions">
           <button class="primary" onClick={() => (dialog.value = { kind: 'direct' })}>
@@ -164,6 +158,9 @@ function Banner({ c }: { c: ChatClient }) {
   } else if (c.notice) {
     text = c.notice;
     cls += ' offline';
+  } else if (shellNotice.value) {
+    text = shellNotice.value;
+    cls += ' offline';
   }
   return (
     <div class={cls} role="status" aria-live="polite" data-status={c.status}>
@@ -171,6 +168,11 @@ function Banner({ c }: { c: ChatClient }) {
       {c.status === 'offline' && (
         <button class="link" onClick={() => c.reconnectNow()}>
           Retry now
+        </button>
+      )}
+      {c.status !== 'offline' && !c.notice && shellNotice.value && (
+        <button class="link" onClick={() => (shellNotice.value = '')}>
+          Dismiss
         </button>
       )}
     </div>
@@ -199,9 +201,11 @@ function ConversationItem({ c, s }: { c: ChatClient; s: Summary }) {
   const title = displayTitle(s, me);
   const other = otherMember(s, me);
   const p = other !== undefined ? c.presence.get(other) : undefined;
+  const live = c.status === 'live';
   const last = s.last_message;
   let preview = '';
-  if (last) {
+  if (s.left) preview = 'You are no longer a member';
+  else if (last) {
     const who = last.sender === me ? 'You: ' : s.kind === 'group' ? `${c.nameOf(last.sender)}: ` : '';
     preview = who + (last.text ?? '');
   } else preview = s.kind === 'group' ? 'Group created' : 'No messages yet';
@@ -216,7 +220,7 @@ function ConversationItem({ c, s }: { c: ChatClient; s: Summary }) {
       >
         <span class="avatar" aria-hidden="true">
           {initials(title)}
-          {p && <span class={`dot ${p.online ? 'online' : ''}`} />}
+          {p && <span class={`dot ${p.online && live ? 'online' : ''} ${live ? '' : 'unknown'}`} />}
         </span>
         <span class="conv-body">
           <span class="conv-top">
@@ -224,7 +228,9 @@ function ConversationItem({ c, s }: { c: ChatClient; s: Summary }) {
             <time class="conv-time">{s.last_ts ? listTime(s.last_ts) : ''}</time>
           </span>
           <span class="conv-bottom">
-            <span class="conv-preview">{preview}</span>
+            <span class="conv-preview" dir="auto">
+              {preview}
+            </span>
             {s.unread > 0 && (
               <span class="badge" aria-label={`${s.unread} unread`}>
                 {s.unread}
@@ -232,7 +238,7 @@ function ConversationItem({ c, s }: { c: ChatClient; s: Summary }) {
             )}
           </span>
         </span>
-        {p && <span class="sr-only">{p.online ? 'online' : 'offline'}</span>}
+        {p && <span class="sr-only">{!live ? 'presence unknown' : p.online ? 'online' : 'offline'}</span>}
       </button>
     </li>
   );

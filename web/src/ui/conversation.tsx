@@ -1,14 +1,19 @@
-// One open conversation: header with presence, the message list (history on scroll-up without
-// jumps, day separators, unread marker, per-message state), typing line and composer.
-import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+// One open conversation: header with presence, the message list (opened at the first unread,
+// history on scroll-up without jumps, newer pages on scroll-down, day separators, unread marker,
+// grouped messages, per-message state, one tab stop with arrow keys inside), typing line and the
+// composer (a draft per conversation, growing with its text).
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ChatClient, PendingMessage } from '../lib/client';
 import { displayTitle, initials, otherMember } from '../lib/conversations';
+import { linkParts } from '../lib/links';
 import { deliveryState, Row, rows, typingText } from '../lib/timeline';
 import { ApiError, ChatEvent } from '../lib/types';
 import { dialog } from './dialogs';
 import { errorText } from './errors';
 import { dayLabel, lastSeen, timeOfDay } from './format';
 import { version } from './state';
+
+export const ATTACHMENTS_UNSUPPORTED = 'Attachments are not supported yet: only text can be sent.';
 
 export function ConversationView({ c, conv }: { c: ChatClient; conv: number }) {
   void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
@@ -18,12 +23,20 @@ export function ConversationView({ c, conv }: { c: ChatClient; conv: number }) {
   const title = displayTitle(s, me);
   const other = otherMember(s, me);
   const p = other !== undefined ? c.presence.get(other) : undefined;
+  const live = c.status === 'live';
   const [replyTo, setReplyTo] = useState<ChatEvent | null>(null);
+  const [fileNote, setFileNote] = useState('');
   let subtitle = '';
   if (s.kind === 'group') {
     const n = c.members.get(conv)?.length;
-    subtitle = n ? `${n} members` : 'Group';
-  } else if (p) subtitle = p.online ? 'online' : lastSeen(p.last_seen_ts);
+    subtitle = s.left ? 'You are no longer a member' : n ? `${n} members` : 'Group';
+  } else if (p) subtitle = !live ? 'not known while disconnected' : p.online ? 'online' : lastSeen(p.last_seen_ts);
+
+  function refuseFiles(e: DragEvent) {
+    if (!e.dataTransfer?.types.includes('Files')) return;
+    e.preventDefault(); // the browser would open the file in place of the app
+    if (e.type === 'drop') setFileNote(ATTACHMENTS_UNSUPPORTED);
+  }
 
   return (
     <section
@@ -32,6 +45,8 @@ export function ConversationView({ c, conv }: { c: ChatClient; conv: number }) {
       onKeyDown={(e) => {
         if (e.key === 'Escape' && !e.defaultPrevented) void c.open(null);
       }}
+      onDragOver={refuseFiles}
+      onDrop={refuseFiles}
     >
       <header class="conv-head">
         <button class="back" aria-label="Back to conversations" onClick={() => void c.open(null)}>
@@ -39,7 +54,7 @@ export function ConversationView({ c, conv }: { c: ChatClient; conv: number }) {
         </button>
         <span class="avatar" aria-hidden="true">
           {initials(title)}
-          {p && <span class={`dot ${p.online ? 'online' : ''}`} />}
+          {p && <span class={`dot ${p.online && live ? 'online' : ''} ${live ? '' : 'unknown'}`} />}
         </span>
         <span class="conv-head-text">
           <h2>{title}</h2>
@@ -47,7 +62,7 @@ export function ConversationView({ c, conv }: { c: ChatClient; conv: number }) {
             {subtitle}
           </span>
         </span>
-        {s.kind === 'group' && (
+        {s.kind === 'group' && !s.left && (
           <button onClick={() => (dialog.value = { kind: 'members', conv })}>Members</button>
         )}
       </header>
@@ -55,9 +70,20 @@ export function ConversationView({ c, conv }: { c: ChatClient; conv: number }) {
       <div class="typing" aria-live="polite" data-testid="typing">
         {typingText(c.typingNames(conv))}
       </div>
-      <Composer c={c} conv={conv} replyTo={replyTo} clearReply={() => setReplyTo(null)} />
+      {s.left ? (
+        <p class="left-notice" role="status" data-testid="left-notice">
+          You are no longer a member of this conversation. You can still read the messages up to then, but not send.
+        </p>
+      ) : (
+        <Composer c={c} conv={conv} replyTo={replyTo} clearReply={() => setReplyTo(null)} note={fileNote} setNote={setFileNote} />
+      )}
     </section>
   );
+}
+
+/** Focusable message rows in the list, in order. */
+function messageRows(list: HTMLElement): HTMLElement[] {
+  return [...list.querySelectorAll<HTMLElement>('.msg[data-seq], .msg.pending')];
 }
 
 function MessageList({ c, conv, onReply }: { c: ChatClient; conv: number; onReply: (e: ChatEvent) => void }) {
@@ -70,19 +96,23 @@ function MessageList({ c, conv, onReply }: { c: ChatClient; conv: number; onRepl
   // The scroller's geometry as of the last render or scroll: the baseline for keeping the view
   // still when older messages are inserted above.
   const snap = useRef({ height: 0, top: 0, atBottom: true, first: '' });
+  const positioned = useRef(false);
+  const seen = useRef(0); // the highest seq of another's message that has been in view
+  const toBottom = useRef(false);
   const loading = useRef(false);
   const [loadError, setLoadError] = useState('');
+  const [below, setBelow] = useState<{ away: boolean; n: number }>({ away: false, n: 0 });
 
   const list: Row[] = tl ? rows(tl.events(), me, c.unreadAnchor.get(conv) ?? null) : [];
   const firstKey = list.find((r) => r.kind === 'event')?.key ?? '';
   const pending = c.pendingFor(conv);
   const receipts = c.receiptsFor(conv);
 
-  async function loadOlder() {
-    if (loading.current || !tl?.hasMoreBefore) return;
+  async function page(run: () => Promise<number>) {
+    if (loading.current) return;
     loading.current = true;
     try {
-      await c.loadOlder(conv);
+      await run();
       setLoadError('');
     } catch (e) {
       setLoadError(errorText(e));
@@ -90,23 +120,37 @@ function MessageList({ c, conv, onReply }: { c: ChatClient; conv: number; onRepl
       loading.current = false;
     }
   }
+  const loadOlder = () => tl?.hasMoreBefore && page(() => c.loadOlder(conv));
+  const loadNewer = () => tl && !tl.loadedLatest && page(() => c.loadNewer(conv));
 
   function record() {
     const el = ref.current;
     if (!el) return;
-    snap.current = {
-      height: el.scrollHeight,
-      top: el.scrollTop,
-      atBottom: el.scrollHeight - el.scrollTop - el.clientHeight < 40,
-      first: firstKey,
-    };
+    const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 40 && (tl?.loadedLatest ?? true);
+    snap.current = { height: el.scrollHeight, top: el.scrollTop, atBottom, first: firstKey };
+    // New = messages from others below everything shown so far, plus those not loaded yet.
+    const fold = el.getBoundingClientRect().bottom;
+    const others = [...el.querySelectorAll<HTMLElement>('.msg[data-seq]:not(.mine)')];
+    for (const m of others) if (m.getBoundingClientRect().top < fold) seen.current = Math.max(seen.current, Number(m.dataset.seq));
+    let n = 0;
+    for (const m of others) if (Number(m.dataset.seq) > seen.current) n++;
+    if (tl && !tl.loadedLatest) n += Math.max(0, s.last_seq - tl.newestSeq());
+    if (below.away !== !atBottom || below.n !== n) setBelow({ away: !atBottom, n });
   }
 
   useLayoutEffect(() => {
     const el = ref.current;
     if (!el) return;
     const prev = snap.current;
-    if (prev.first && prev.first !== firstKey && prev.height) {
+    const marker = el.querySelector<HTMLElement>('.unread-marker');
+    if (toBottom.current && tl?.loadedLatest) {
+      toBottom.current = false;
+      el.scrollTop = el.scrollHeight;
+    } else if (!positioned.current && tl && firstKey) {
+      // Opened: at the first unread (the marker at the top of the view), else at the bottom.
+      positioned.current = true;
+      el.scrollTop = marker ? marker.offsetTop - 8 : el.scrollHeight;
+    } else if (prev.first && prev.first !== firstKey && prev.height) {
       // Older messages were inserted above: keep what the person was looking at in place.
       el.scrollTop = prev.top + (el.scrollHeight - prev.height);
     } else if (prev.atBottom) {
@@ -114,58 +158,102 @@ function MessageList({ c, conv, onReply }: { c: ChatClient; conv: number; onRepl
     }
     record();
     // A short first page does not fill the view: keep loading until it scrolls or history ends.
-    if (tl?.loadedLatest && tl.hasMoreBefore && el.scrollHeight <= el.clientHeight) void loadOlder();
+    if (tl && firstKey && tl.hasMoreBefore && el.scrollHeight <= el.clientHeight) void loadOlder();
   });
 
+  async function jump() {
+    toBottom.current = true;
+    snap.current.atBottom = true;
+    if (tl && !tl.loadedLatest) await c.jumpToLatest(conv);
+    else if (ref.current) ref.current.scrollTop = ref.current.scrollHeight;
+  }
+
+  // One tab stop: arrow keys move between messages, Enter or R replies to the focused one.
+  function onKeyDown(e: KeyboardEvent) {
+    const el = ref.current;
+    if (!el || e.altKey || e.ctrlKey || e.metaKey) return;
+    const items = messageRows(el);
+    const current = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>('.msg');
+    const i = current ? items.indexOf(current) : -1;
+    let next: HTMLElement | undefined;
+    if (e.key === 'ArrowUp') next = i < 0 ? items[items.length - 1] : items[Math.max(0, i - 1)];
+    else if (e.key === 'ArrowDown') next = i < 0 ? items[items.length - 1] : items[Math.min(items.length - 1, i + 1)];
+    else if (e.key === 'Home') next = items[0];
+    else if (e.key === 'End') next = items[items.length - 1];
+    else if ((e.key === 'Enter' || e.key === 'r') && current?.dataset.seq && document.activeElement === current) {
+      const ev = tl?.get(Number(current.dataset.seq));
+      if (ev && ev.kind === 'message' && !s.left) {
+        e.preventDefault();
+        onReply(ev);
+      }
+      return;
+    } else return;
+    e.preventDefault();
+    next?.focus();
+  }
+
   return (
-    <div
-      class="messages"
-      ref={ref}
-      role="log"
-      aria-label="Messages"
-      tabIndex={0}
-      onScroll={() => {
-        record();
-        if (ref.current && ref.current.scrollTop < 150) void loadOlder();
-      }}
-    >
-      {tl && !tl.hasMoreBefore && <p class="history-start muted">This is the beginning of the conversation.</p>}
-      {tl?.hasMoreBefore && <p class="history-start muted">{loadError || 'Loading earlier messages…'}</p>}
-      {!tl && <p class="muted pad">Loading…</p>}
-      {list.map((r) => {
-        if (r.kind === 'day')
+    <div class="messages-wrap">
+      <div
+        class="messages"
+        ref={ref}
+        role="log"
+        aria-label="Messages (arrow keys move between messages, Enter replies)"
+        tabIndex={0}
+        onKeyDown={onKeyDown}
+        onScroll={() => {
+          record();
+          const el = ref.current;
+          if (!el) return;
+          if (el.scrollTop < 150) void loadOlder();
+          if (el.scrollHeight - el.scrollTop - el.clientHeight < 150) void loadNewer();
+        }}
+      >
+        {tl && !tl.hasMoreBefore && <p class="history-start muted">This is the beginning of the conversation.</p>}
+        {tl?.hasMoreBefore && <p class="history-start muted">{loadError || 'Loading earlier messages…'}</p>}
+        {!tl && <p class="muted pad">Loading…</p>}
+        {list.map((r) => {
+          if (r.kind === 'day')
+            return (
+              <div class="day" key={r.key} role="separator">
+                <span>{dayLabel(r.ts)}</span>
+              </div>
+            );
+          if (r.kind === 'unread')
+            return (
+              <div class="unread-marker" key={r.key} role="separator">
+                <span>New messages</span>
+              </div>
+            );
+          const ev = r.ev;
+          if (ev.kind !== 'message') return <SystemNote key={r.key} c={c} ev={ev} />;
+          const mine = ev.sender === me;
+          const d = mine ? deliveryState(ev.seq, me, receipts) : null;
           return (
-            <div class="day" key={r.key} role="separator">
-              <span>{dayLabel(r.ts)}</span>
-            </div>
+            <Message
+              key={r.key}
+              c={c}
+              ev={ev}
+              group={s.kind === 'group'}
+              cont={r.cont}
+              mine={mine}
+              state={d?.state}
+              readBy={d?.readBy}
+              quoted={ev.reply_to ? tl?.get(ev.reply_to) : undefined}
+              onReply={s.left ? undefined : onReply}
+            />
           );
-        if (r.kind === 'unread')
-          return (
-            <div class="unread-marker" key={r.key} role="separator">
-              <span>New messages</span>
-            </div>
-          );
-        const ev = r.ev;
-        if (ev.kind !== 'message') return <SystemNote key={r.key} c={c} ev={ev} />;
-        const mine = ev.sender === me;
-        const d = mine ? deliveryState(ev.seq, me, receipts) : null;
-        return (
-          <Message
-            key={r.key}
-            c={c}
-            ev={ev}
-            group={s.kind === 'group'}
-            mine={mine}
-            state={d?.state}
-            readBy={d?.readBy}
-            quoted={ev.reply_to ? tl?.get(ev.reply_to) : undefined}
-            onReply={onReply}
-          />
-        );
-      })}
-      {pending.map((pm) => (
-        <PendingBubble key={`p-${pm.entry.client_id}`} c={c} pm={pm} />
-      ))}
+        })}
+        {tl && !tl.loadedLatest && <p class="history-start muted">{loadError || 'Loading newer messages…'}</p>}
+        {pending.map((pm) => (
+          <PendingBubble key={`p-${pm.entry.client_id}`} c={c} pm={pm} />
+        ))}
+      </div>
+      {below.away && (
+        <button class="jump" data-testid="jump" onClick={() => void jump()}>
+          {below.n > 0 ? `${below.n} new ↓` : 'Jump to latest ↓'}
+        </button>
+      )}
     </div>
   );
 }
@@ -177,24 +265,59 @@ function stateLabel(state: string | undefined, group: boolean, readBy: string[] 
   return 'Sent';
 }
 
+/** Message text with http(s)/mailto links made clickable; everything else stays text. */
+export function MessageText({ text }: { text: string }) {
+  return (
+    <div class="text" dir="auto">
+      {linkParts(text).map((p, i) =>
+        p.href ? (
+          <a key={i} href={p.href} target="_blank" rel="noopener noreferrer" tabIndex={-1}>
+            {p.text}
+          </a>
+        ) : (
+          p.text
+        ),
+      )}
+    </div>
+  );
+}
+
 function Message(props: {
   c: ChatClient;
   ev: ChatEvent;
   group: boolean;
+  cont: boolean;
   mine: boolean;
   state?: string;
   readBy?: string[];
   quoted?: ChatEvent;
-  onReply: (e: ChatEvent) => void;
+  onReply?: (e: ChatEvent) => void;
 }) {
   void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
-  const { c, ev, group, mine } = props;
+  const { c, ev, group, mine, cont } = props;
+  const name = c.nameOf(ev.sender);
+  const showAvatar = group && !mine;
   return (
-    <div class={`msg ${mine ? 'mine' : ''}`} data-seq={ev.seq} data-state={mine ? props.state : undefined}>
+    <div
+      class={`msg ${mine ? 'mine' : ''} ${cont ? 'cont' : ''}`}
+      data-seq={ev.seq}
+      data-state={mine ? props.state : undefined}
+      tabIndex={-1}
+      role="article"
+      aria-label={`${mine ? 'You' : name}, ${timeOfDay(ev.ts)}: ${ev.text ?? ''}`}
+    >
+      {showAvatar &&
+        (cont ? (
+          <span class="avatar small spacer" aria-hidden="true" />
+        ) : (
+          <span class="avatar small" aria-hidden="true">
+            {initials(name)}
+          </span>
+        ))}
       <div class="bubble">
-        {group && !mine && <div class="who">{c.nameOf(ev.sender)}</div>}
+        {group && !mine && !cont && <div class="who">{name}</div>}
         {ev.reply_to && (
-          <div class="quote">
+          <div class="quote" dir="auto">
             {props.quoted ? (
               <>
                 <strong>{c.nameOf(props.quoted.sender)}</strong> {props.quoted.text}
@@ -204,15 +327,19 @@ function Message(props: {
             )}
           </div>
         )}
-        <div class="text">{ev.text}</div>
+        <MessageText text={ev.text ?? ''} />
         <div class="meta">
-          <time>{timeOfDay(ev.ts)}</time>
+          <time dateTime={new Date(ev.ts).toISOString()} title={new Date(ev.ts).toLocaleString()}>
+            {timeOfDay(ev.ts)}
+          </time>
           {mine && <span class="state">{stateLabel(props.state, group, props.readBy)}</span>}
         </div>
       </div>
-      <button class="reply-btn" aria-label={`Reply to ${c.nameOf(ev.sender)}: ${ev.text?.slice(0, 40)}`} onClick={() => props.onReply(ev)}>
-        Reply
-      </button>
+      {props.onReply && (
+        <button class="reply-btn" tabIndex={-1} aria-label={`Reply to ${name}: ${ev.text?.slice(0, 40)}`} onClick={() => props.onReply!(ev)}>
+          Reply
+        </button>
+      )}
     </div>
   );
 }
@@ -222,9 +349,9 @@ function PendingBubble({ c, pm }: { c: ChatClient; pm: PendingMessage }) {
   const e = pm.entry;
   const state = e.failed ? 'failed' : pm.seq ? 'sent' : 'sending';
   return (
-    <div class="msg mine pending" data-state={state} data-client-id={e.client_id}>
+    <div class="msg mine pending" data-state={state} data-client-id={e.client_id} tabIndex={-1} role="article" aria-label={`You: ${e.text}`}>
       <div class="bubble">
-        <div class="text">{e.text}</div>
+        <MessageText text={e.text} />
         <div class="meta">
           <time>{timeOfDay(e.created_ts)}</time>
           <span class="state">{state === 'failed' ? 'Not sent' : state === 'sent' ? 'Sent' : 'Sending…'}</span>
@@ -267,17 +394,32 @@ function SystemNote({ c, ev }: { c: ChatClient; ev: ChatEvent }) {
       text = ev.kind;
   }
   return (
-    <div class="system" data-seq={ev.seq}>
+    <div class="system" data-seq={ev.seq} dir="auto">
       {text}
     </div>
   );
 }
 
-function Composer({ c, conv, replyTo, clearReply }: { c: ChatClient; conv: number; replyTo: ChatEvent | null; clearReply: () => void }) {
+const COMPOSER_MAX_PX = 160;
+
+function Composer(props: {
+  c: ChatClient;
+  conv: number;
+  replyTo: ChatEvent | null;
+  clearReply: () => void;
+  note: string;
+  setNote: (s: string) => void;
+}) {
   void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
-  const [text, setText] = useState('');
+  const { c, conv, replyTo, clearReply } = props;
+  const [text, setTextState] = useState(() => c.draft(conv));
   const [error, setError] = useState('');
   const input = useRef<HTMLTextAreaElement>(null);
+
+  function setText(v: string) {
+    setTextState(v);
+    c.setDraft(conv, v);
+  }
 
   function submit(e?: Event) {
     e?.preventDefault();
@@ -285,6 +427,7 @@ function Composer({ c, conv, replyTo, clearReply }: { c: ChatClient; conv: numbe
       c.send(conv, text, replyTo?.seq);
       setText('');
       setError('');
+      props.setNote('');
       clearReply();
     } catch (err) {
       setError(errorText(err));
@@ -292,15 +435,27 @@ function Composer({ c, conv, replyTo, clearReply }: { c: ChatClient; conv: numbe
     input.current?.focus();
   }
 
+  // Grows with its text up to COMPOSER_MAX_PX, then scrolls.
+  useLayoutEffect(() => {
+    const el = input.current;
+    if (!el) return;
+    el.style.height = 'auto';
+    el.style.height = `${Math.min(el.scrollHeight + 2, COMPOSER_MAX_PX)}px`;
+  }, [text]);
+
+  // Opening a conversation puts the cursor in its composer.
+  useEffect(() => input.current?.focus(), [conv]);
+
   useLayoutEffect(() => {
     if (replyTo) input.current?.focus();
   }, [replyTo]);
 
+  const shown = error || props.note;
   return (
     <form class="composer" onSubmit={submit}>
       {replyTo && (
         <div class="replying">
-          <span>
+          <span dir="auto">
             Replying to <strong>{c.nameOf(replyTo.sender)}</strong>: {replyTo.text?.slice(0, 80)}
           </span>
           <button type="button" class="link" onClick={clearReply} aria-label="Cancel reply">
@@ -309,20 +464,28 @@ function Composer({ c, conv, replyTo, clearReply }: { c: ChatClient; conv: numbe
         </div>
       )}
       <p class="error" role="alert" data-testid="composer-error">
-        {error}
+        {shown}
       </p>
       <div class="composer-row">
         <textarea
           ref={input}
           aria-label="Message"
           placeholder="Write a message"
+          dir="auto"
           rows={1}
           value={text}
           onInput={(e) => {
             const v = (e.target as HTMLTextAreaElement).value;
             setText(v);
             if (error) setError('');
+            if (props.note) props.setNote('');
             c.typingFor(conv, v);
+          }}
+          onPaste={(e) => {
+            if (e.clipboardData && e.clipboardData.files.length > 0) {
+              e.preventDefault();
+              props.setNote(ATTACHMENTS_UNSUPPORTED);
+            }
           }}
           onKeyDown={(e) => {
             if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) submit(e);

@@ -1,10 +1,13 @@
-// Modal panels: start a direct chat, create a group, manage a group's members, list devices.
+// Modal panels: start a direct chat, create a group, manage a group's members, list devices, the
+// profile, and sign-out. Focus moves into a dialog, Tab stays inside it, and closing it returns
+// focus to what opened it. Destructive actions ask first.
 import { signal } from '@preact/signals';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { ComponentChildren } from 'preact';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ChatClient } from '../lib/client';
-import { Device, Member } from '../lib/types';
+import { Device, Member, shownName, UserBrief } from '../lib/types';
 import { errorText } from './errors';
-import { listTime } from './format';
+import { ago, listTime } from './format';
 import { endSession, version } from './state';
 
 export type DialogState =
@@ -12,66 +15,143 @@ export type DialogState =
   | { kind: 'direct' }
   | { kind: 'group' }
   | { kind: 'members'; conv: number }
-  | { kind: 'devices' };
+  | { kind: 'devices' }
+  | { kind: 'profile' }
+  | { kind: 'signout' };
 
 export const dialog = signal<DialogState>(null);
+
+const TITLES: Record<NonNullable<DialogState>['kind'], string> = {
+  direct: 'New chat',
+  group: 'New group',
+  members: 'Members',
+  devices: 'Your devices',
+  profile: 'Your profile',
+  signout: 'Sign out',
+};
 
 export function Dialogs({ c }: { c: ChatClient }) {
   void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
   const d = dialog.value;
   if (!d) return null;
   const close = () => (dialog.value = null);
-  let title = '';
   let body;
   switch (d.kind) {
     case 'direct':
-      title = 'New chat';
       body = <NewDirect c={c} close={close} />;
       break;
     case 'group':
-      title = 'New group';
       body = <NewGroup c={c} close={close} />;
       break;
     case 'members':
-      title = 'Members';
       body = <Members c={c} conv={d.conv} close={close} />;
       break;
     case 'devices':
-      title = 'Your devices';
       body = <Devices c={c} />;
+      break;
+    case 'profile':
+      body = <Profile c={c} close={close} />;
+      break;
+    case 'signout':
+      body = <SignOut c={c} close={close} />;
       break;
   }
   return (
+    <DialogFrame key={d.kind} title={TITLES[d.kind]} close={close}>
+      {body}
+    </DialogFrame>
+  );
+}
+
+function focusables(root: HTMLElement): HTMLElement[] {
+  const sel = 'button, [href], input, select, textarea, [tabindex]:not([tabindex="-1"])';
+  return [...root.querySelectorAll<HTMLElement>(sel)].filter(
+    (el) => !(el as HTMLButtonElement).disabled && el.tabIndex >= 0 && el.getClientRects().length > 0,
+  );
+}
+
+function DialogFrame({ title, close, children }: { title: string; close: () => void; children: ComponentChildren }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useLayoutEffect(() => {
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    const el = ref.current;
+    // Focus moves into the dialog (so Escape and Tab work) unless a field takes it.
+    if (el && !el.contains(document.activeElement)) el.focus();
+    return () => {
+      // Back to what opened it, unless focus went somewhere on purpose meanwhile.
+      const now = document.activeElement;
+      if (opener?.isConnected && (!now || now === document.body || el?.contains(now))) opener.focus();
+    };
+  }, []);
+
+  function trap(e: KeyboardEvent) {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      close();
+      return;
+    }
+    if (e.key !== 'Tab' || !ref.current) return;
+    const items = focusables(ref.current);
+    if (items.length === 0) return;
+    const first = items[0];
+    const last = items[items.length - 1];
+    const active = document.activeElement;
+    if (e.shiftKey && (active === first || active === ref.current)) {
+      e.preventDefault();
+      last.focus();
+    } else if (!e.shiftKey && (active === last || active === ref.current)) {
+      e.preventDefault();
+      first.focus();
+    }
+  }
+
+  return (
     <div class="overlay" onClick={(e) => e.target === e.currentTarget && close()}>
-      <div
-        ref={(el) => {
-          // Focus moves into the dialog (so Escape and Tab work) unless a field took it already.
-          if (el && !el.contains(document.activeElement)) el.focus();
-        }}
-        tabIndex={-1}
-        class="dialog"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="dialog-title"
-        onKeyDown={(e) => e.key === 'Escape' && close()}
-      >
+      <div ref={ref} tabIndex={-1} class="dialog" role="dialog" aria-modal="true" aria-labelledby="dialog-title" onKeyDown={trap}>
         <header>
           <h2 id="dialog-title">{title}</h2>
           <button onClick={close} aria-label="Close">
             Close
           </button>
         </header>
-        {body}
+        {children}
       </div>
     </div>
   );
 }
 
-/** A username prefix search (find_users); calls pick for the chosen user. */
-function UserSearch({ c, pick, exclude, label }: { c: ChatClient; pick: (u: { user_id: number; username: string }) => void; exclude?: Set<number>; label: string }) {
+/** "Are you sure?" in place, with the safe choice focused. */
+function Confirm(props: { text: string; detail?: string; confirmLabel: string; onConfirm: () => void; onCancel: () => void }) {
+  const cancel = useRef<HTMLButtonElement>(null);
+  useEffect(() => cancel.current?.focus(), []);
+  return (
+    <div class="confirm" role="group" aria-labelledby="confirm-text" data-testid="confirm">
+      <p id="confirm-text">
+        <strong>{props.text}</strong>
+      </p>
+      {props.detail && <p class="muted">{props.detail}</p>}
+      <div class="confirm-actions">
+        <button class="danger" onClick={props.onConfirm}>
+          {props.confirmLabel}
+        </button>
+        <button ref={cancel} onClick={props.onCancel}>
+          Cancel
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** "Ana Lima (@ana)", or "ana" when no display name is set. */
+function personLabel(u: UserBrief): string {
+  return u.display_name && u.display_name !== u.username ? `${u.display_name} (@${u.username})` : u.username;
+}
+
+/** A username prefix search (find_users, any case); calls pick for the chosen user. */
+function UserSearch({ c, pick, exclude, label }: { c: ChatClient; pick: (u: UserBrief) => void; exclude?: Set<number>; label: string }) {
   void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
   const [q, setQ] = useState('');
-  const [found, setFound] = useState<{ user_id: number; username: string }[]>([]);
+  const [found, setFound] = useState<UserBrief[]>([]);
   const [error, setError] = useState('');
   const input = useRef<HTMLInputElement>(null);
   useEffect(() => input.current?.focus(), []);
@@ -117,7 +197,7 @@ function UserSearch({ c, pick, exclude, label }: { c: ChatClient; pick: (u: { us
                 setQ('');
               }}
             >
-              {u.username}
+              {personLabel(u)}
             </button>
           </li>
         ))}
@@ -154,7 +234,7 @@ function NewDirect({ c, close }: { c: ChatClient; close: () => void }) {
 function NewGroup({ c, close }: { c: ChatClient; close: () => void }) {
   void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
   const [title, setTitle] = useState('');
-  const [members, setMembers] = useState<{ user_id: number; username: string }[]>([]);
+  const [members, setMembers] = useState<UserBrief[]>([]);
   const [error, setError] = useState('');
   async function create(e: Event) {
     e.preventDefault();
@@ -179,8 +259,8 @@ function NewGroup({ c, close }: { c: ChatClient; close: () => void }) {
       <div class="chips" aria-label="Members to add">
         {members.map((m) => (
           <span class="chip" key={m.user_id}>
-            {m.username}
-            <button type="button" aria-label={`Remove ${m.username}`} onClick={() => setMembers(members.filter((x) => x.user_id !== m.user_id))}>
+            {shownName(m)}
+            <button type="button" aria-label={`Remove ${shownName(m)}`} onClick={() => setMembers(members.filter((x) => x.user_id !== m.user_id))}>
               ×
             </button>
           </span>
@@ -202,10 +282,12 @@ const rank: Record<string, number> = { owner: 3, admin: 2, member: 1 };
 function Members({ c, conv, close }: { c: ChatClient; conv: number; close: () => void }) {
   void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
   const [error, setError] = useState('');
+  const [asking, setAsking] = useState<{ kind: 'remove'; m: Member } | { kind: 'leave' } | null>(null);
   const members: Member[] = c.members.get(conv) ?? [];
   const me = c.session.user_id;
   const myRole = members.find((m) => m.user_id === me)?.role ?? c.convs.get(conv)?.role ?? 'member';
   const canAdd = myRole === 'owner' || myRole === 'admin';
+  const title = c.convs.get(conv)?.title ?? 'this group';
   async function act(f: () => Promise<void>) {
     setError('');
     try {
@@ -214,18 +296,26 @@ function Members({ c, conv, close }: { c: ChatClient; conv: number; close: () =>
       setError(errorText(e));
     }
   }
+  function askLeave() {
+    setError('');
+    if (myRole === 'owner' && members.some((m) => m.user_id !== me)) {
+      setError('You own this group. Make another member the owner first (set their role to owner), then leave.');
+      return;
+    }
+    setAsking({ kind: 'leave' });
+  }
   return (
     <div>
       <ul class="members" role="list">
         {members.map((m) => (
           <li key={m.user_id} data-user={m.username}>
             <span class="member-name">
-              {m.username}
+              {personLabel(m)}
               {m.user_id === me ? ' (you)' : ''}
             </span>
             {myRole === 'owner' && m.user_id !== me ? (
               <select
-                aria-label={`Role of ${m.username}`}
+                aria-label={`Role of ${shownName(m)}`}
                 value={m.role}
                 onChange={(e) => act(() => c.setRole(conv, m.user_id, (e.target as HTMLSelectElement).value))}
               >
@@ -237,14 +327,27 @@ function Members({ c, conv, close }: { c: ChatClient; conv: number; close: () =>
               <span class="role">{m.role}</span>
             )}
             {m.user_id !== me && canAdd && rank[myRole] > rank[m.role] && (
-              <button onClick={() => act(() => c.removeMember(conv, m.user_id))} aria-label={`Remove ${m.username}`}>
+              <button onClick={() => setAsking({ kind: 'remove', m })} aria-label={`Remove ${shownName(m)}`}>
                 Remove
               </button>
             )}
           </li>
         ))}
       </ul>
-      {canAdd && (
+      {asking?.kind === 'remove' && (
+        <Confirm
+          text={`Remove ${shownName(asking.m)} from “${title}”?`}
+          detail="They will keep the messages up to now but receive nothing more."
+          confirmLabel="Remove"
+          onCancel={() => setAsking(null)}
+          onConfirm={() => {
+            const m = asking.m;
+            setAsking(null);
+            void act(() => c.removeMember(conv, m.user_id));
+          }}
+        />
+      )}
+      {canAdd && !asking && (
         <UserSearch
           c={c}
           label="Add a member"
@@ -255,17 +358,25 @@ function Members({ c, conv, close }: { c: ChatClient; conv: number; close: () =>
       <p class="error" role="alert">
         {error}
       </p>
-      <button
-        class="danger"
-        onClick={() =>
-          act(async () => {
-            await c.leave(conv);
-            close();
-          })
-        }
-      >
-        Leave group
-      </button>
+      {asking?.kind === 'leave' ? (
+        <Confirm
+          text={`Leave “${title}”?`}
+          detail="You will stop receiving its messages. Someone will have to add you again to rejoin."
+          confirmLabel="Leave group"
+          onCancel={() => setAsking(null)}
+          onConfirm={() => {
+            setAsking(null);
+            void act(async () => {
+              await c.leave(conv);
+              close();
+            });
+          }}
+        />
+      ) : (
+        <button class="danger" onClick={askLeave}>
+          Leave group
+        </button>
+      )}
     </div>
   );
 }
@@ -274,6 +385,7 @@ function Devices({ c }: { c: ChatClient }) {
   void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
   const [list, setList] = useState<{ devices: Device[]; current: number } | null>(null);
   const [error, setError] = useState('');
+  const [asking, setAsking] = useState<Device | null>(null);
   async function load() {
     try {
       setList(await c.devices());
@@ -283,45 +395,142 @@ function Devices({ c }: { c: ChatClient }) {
   }
   useEffect(() => void load(), []);
   if (!list) return <p class="muted">{error || 'Loading…'}</p>;
+  const active = list.devices.filter((d) => !d.revoked_ts);
+  // This device first, then the most recently active.
+  const ordered = [...list.devices].sort(
+    (a, b) =>
+      Number(b.device_id === list.current) - Number(a.device_id === list.current) ||
+      Number(!b.revoked_ts) - Number(!a.revoked_ts) ||
+      (b.last_active_ms ?? b.created_ts) - (a.last_active_ms ?? a.created_ts),
+  );
   return (
     <div>
+      <p class="muted">
+        {active.length} signed in{list.devices.length > active.length ? `, ${list.devices.length - active.length} signed out` : ''}.
+      </p>
       <ul class="devices" role="list">
-        {list.devices.map((d) => (
-          <li key={d.device_id}>
+        {ordered.map((d) => (
+          <li key={d.device_id} data-device={d.device_id} class={d.revoked_ts ? 'revoked' : ''}>
             <span>
               <strong>{d.name}</strong>
-              {d.device_id === list.current ? ' (this device)' : ''}
+              {d.device_id === list.current && <span class="tag">This device</span>}
               <br />
               <span class="muted">
-                added {listTime(d.created_ts)}
-                {d.revoked_ts ? ` · signed out ${listTime(d.revoked_ts)}` : ''}
+                {d.revoked_ts
+                  ? `signed out ${listTime(d.revoked_ts)}`
+                  : d.device_id === list.current
+                    ? 'active now'
+                    : `last active ${ago(d.last_active_ms ?? d.created_ts)}`}
+                {` · added ${listTime(d.created_ts)}`}
               </span>
             </span>
             {!d.revoked_ts && (
-              <button
-                onClick={async () => {
-                  try {
-                    if (d.device_id === list.current) {
-                      await c.logout();
-                      endSession();
-                      return;
-                    }
-                    await c.revokeDevice(d.device_id);
-                    await load();
-                  } catch (e) {
-                    setError(errorText(e));
-                  }
-                }}
-              >
+              <button onClick={() => setAsking(d)} aria-label={`Sign out ${d.name}${d.device_id === list.current ? ' (this device)' : ''}`}>
                 Sign out
               </button>
             )}
           </li>
         ))}
       </ul>
+      {asking && (
+        <Confirm
+          text={asking.device_id === list.current ? 'Sign out of this device?' : `Sign out “${asking.name}”?`}
+          detail={
+            asking.device_id === list.current
+              ? 'This browser forgets your session and its unsent messages.'
+              : 'It will need to sign in again to see your messages.'
+          }
+          confirmLabel="Sign out"
+          onCancel={() => setAsking(null)}
+          onConfirm={async () => {
+            const d = asking;
+            setAsking(null);
+            try {
+              if (d.device_id === list.current) {
+                const revoked = await c.logout();
+                endSession(revoked ? '' : OFFLINE_SIGNOUT_NOTICE);
+                return;
+              }
+              await c.revokeDevice(d.device_id);
+              await load();
+            } catch (e) {
+              setError(errorText(e));
+            }
+          }}
+        />
+      )}
       <p class="error" role="alert">
         {error}
       </p>
     </div>
+  );
+}
+
+export const OFFLINE_SIGNOUT_NOTICE =
+  'Signed out in this browser. The server could not be reached: it is told as soon as the connection returns, and until then this device still counts as signed in on your account.';
+
+function SignOut({ c, close }: { c: ChatClient; close: () => void }) {
+  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
+  const unsent = c.outbox.entries().length;
+  const offline = c.status !== 'live';
+  const lines: string[] = [];
+  if (unsent) lines.push(`${unsent} unsent message${unsent > 1 ? 's' : ''} will be deleted from this browser.`);
+  if (offline)
+    lines.push(
+      'You are offline: this browser forgets your session now, and the server is told when the connection returns. Until then this device stays signed in on your account.',
+    );
+  return (
+    <Confirm
+      text="Sign out of Confab in this browser?"
+      detail={lines.join(' ') || undefined}
+      confirmLabel="Sign out"
+      onCancel={close}
+      onConfirm={async () => {
+        close();
+        const revoked = await c.logout();
+        endSession(revoked ? '' : OFFLINE_SIGNOUT_NOTICE);
+      }}
+    />
+  );
+}
+
+const DISPLAY_NAME_MAX_BYTES = 64;
+
+function Profile({ c, close }: { c: ChatClient; close: () => void }) {
+  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
+  const [name, setName] = useState(c.myDisplayName ?? '');
+  const [error, setError] = useState('');
+  const input = useRef<HTMLInputElement>(null);
+  useEffect(() => input.current?.focus(), []);
+  async function save(e: Event) {
+    e.preventDefault();
+    const v = name.trim();
+    if (new TextEncoder().encode(v).length > DISPLAY_NAME_MAX_BYTES) {
+      setError('Choose a shorter name (at most 64 bytes).');
+      return;
+    }
+    try {
+      await c.setDisplayName(v);
+      close();
+    } catch (err) {
+      setError(errorText(err));
+    }
+  }
+  return (
+    <form onSubmit={save}>
+      <p class="muted">
+        Your username is <strong>@{c.session.username}</strong>: people find you by it. Your display name is what they see.
+      </p>
+      <label>
+        Display name
+        <input ref={input} name="display_name" value={name} dir="auto" placeholder={c.session.username} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+      </label>
+      <p class="error" role="alert">
+        {error}
+      </p>
+      <button class="primary" type="submit">
+        Save
+      </button>
+    </form>
   );
 }

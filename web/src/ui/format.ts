@@ -29,3 +29,12 @@ export function lastSeen(ts: number | null, now = Date.now()): string {
   if (new Date(ts).toDateString() === new Date(now).toDateString()) return `last seen today at ${timeOfDay(ts)}`;
   return `last seen ${new Date(ts).toLocaleDateString(undefined, { day: 'numeric', month: 'short' })} at ${timeOfDay(ts)}`;
 }
+
+/** "just now", "5 min ago", "3 h ago", else the date. */
+export function ago(ts: number, now = Date.now()): string {
+  const min = Math.round((now - ts) / 60000);
+  if (min < 1) return 'just now';
+  if (min < 60) return `${min} min ago`;
+  if (min < 24 * 60) return `${Math.round(min / 60)} h ago`;
+  return listTime(ts, now);
+}

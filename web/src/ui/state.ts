@@ -1,9 +1,10 @@
 // Glue between the plain client modules and Preact: one signal that changes whenever the client
-// does, and the session persisted in localStorage.
+// does, the session persisted in localStorage, and the browser's network events.
 import { signal } from '@preact/signals';
 import { HttpApi } from '../lib/api';
 import { ChatClient } from '../lib/client';
 import { browserKV, readJSON } from '../lib/kv';
+import { pendingLogouts, retryPendingLogouts } from '../lib/signout';
 import { SocketLike } from '../lib/sync';
 import { Session } from '../lib/types';
 
@@ -14,8 +15,12 @@ export const version = signal(0);
 export const client = signal<ChatClient | null>(null);
 /** Shown on the sign-in screen, e.g. after the device was revoked elsewhere. */
 export const signInNotice = signal('');
+/** A short message about something the person tried that is not possible (e.g. dropping a file). */
+export const shellNotice = signal('');
 
 const SESSION_KEY = 'confab.session';
+/** An idle connection is probed this often; a dead one is noticed within about twice this. */
+const PING_EVERY_MS = 3000;
 
 export function savedSession(): Session | null {
   const s = readJSON<Session | null>(kv, SESSION_KEY, null);
@@ -31,6 +36,7 @@ export function startClient(s: Session): void {
     kv,
     makeSocket: (url) => new WebSocket(url) as unknown as SocketLike,
     visible: () => document.visibilityState === 'visible',
+    pingEveryMs: PING_EVERY_MS,
   });
   c.subscribe(() => {
     version.value++;
@@ -45,9 +51,33 @@ export function endSession(notice = ''): void {
   client.value = null;
   kv.remove(SESSION_KEY);
   signInNotice.value = notice;
+  version.value++;
 }
 
-window.addEventListener('online', () => client.value?.reconnectNow());
+// Sign-outs made while the server could not be reached are sent when it can be again.
+let logoutTimer: ReturnType<typeof setTimeout> | null = null;
+export function flushPendingLogouts(): void {
+  if (logoutTimer !== null) clearTimeout(logoutTimer);
+  logoutTimer = null;
+  if (pendingLogouts(kv).length === 0) return;
+  void retryPendingLogouts(kv, http).then((left) => {
+    if (left > 0 && logoutTimer === null) logoutTimer = setTimeout(flushPendingLogouts, 5000);
+  });
+}
+flushPendingLogouts();
+
+window.addEventListener('online', () => {
+  client.value?.reconnectNow();
+  flushPendingLogouts();
+});
+window.addEventListener('offline', () => client.value?.networkLost());
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible') client.value?.scheduleRead();
 });
+// A file dropped anywhere else must not replace the app with the file.
+for (const type of ['dragover', 'drop'] as const)
+  window.addEventListener(type, (e) => {
+    if (!e.dataTransfer?.types.includes('Files') || e.defaultPrevented) return;
+    e.preventDefault();
+    if (type === 'drop') shellNotice.value = 'Attachments are not supported yet: only text can be sent.';
+  });

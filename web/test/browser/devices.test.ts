@@ -1,4 +1,5 @@
-// Two tabs of one device stay consistent; a device is listed and signed out from another one.
+// Two tabs of one device stay consistent; devices are listed with a browser/OS name, when each
+// was last active and which one is this one, and signed out (after a confirmation).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Browser, Page } from 'playwright-core';
@@ -38,7 +39,7 @@ test('two tabs of the same user show the same conversation, each message once', 
   await tab2.close();
 });
 
-test('devices are listed and another device can be signed out', async () => {
+test('devices are listed by browser and OS, with last activity and this device marked; signing one out asks first', async () => {
   const other = (await newUserPage(browser, server)).page;
   await other.getByLabel('Username').fill('max');
   await other.getByLabel('Password').fill('password123');
@@ -48,9 +49,18 @@ test('devices are listed and another device can be signed out', async () => {
   await tab1.getByRole('button', { name: 'Devices' }).click();
   const rows = tab1.getByRole('dialog').locator('.devices li');
   await until('two devices', async () => (await rows.count()) === 2 || `${await rows.count()}`);
-  await textIs(rows.nth(0), /\(this device\)/, 'the first device');
+  // This device first and marked; every device named after its browser and system.
+  await textIs(rows.nth(0), /^Chrome on Linux\s*This device\s*active now/, 'this device');
+  await textIs(rows.nth(1), /^Chrome on Linux\s*last active (just now|\d+ min ago)/, 'the other device');
   await shot(tab1, 'devices');
   await rows.nth(1).getByRole('button', { name: 'Sign out' }).click();
+  const confirm = tab1.getByRole('dialog').getByTestId('confirm');
+  await textIs(confirm.locator('strong'), 'Sign out “Chrome on Linux”?', 'the confirmation');
+  await confirm.getByRole('button', { name: 'Cancel' }).click();
+  assert.equal(await confirm.count(), 0);
+  assert.doesNotMatch(await rows.nth(1).innerText(), /signed out/);
+  await rows.nth(1).getByRole('button', { name: 'Sign out' }).click();
+  await confirm.getByRole('button', { name: 'Sign out' }).click();
   await textIs(rows.nth(1), /signed out/, 'the revoked device');
   // The revoked browser is sent back to the sign-in screen with an explanation.
   await textIs(other.locator('.notice'), 'This device was signed out. Sign in again to continue.', 'notice');

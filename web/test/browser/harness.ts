@@ -1,6 +1,8 @@
 // Browser-test harness: a real confabd (SQLite in a temp dir, a free port via --port-file, the
 // built client from web/dist) and Debian's Chromium driven by playwright-core.
 import { ChildProcess, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { createServer, Server as NetServer, Socket } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -9,7 +11,8 @@ import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 
 const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const binary = process.env.CONFAB_BINARY ?? resolve(webDir, '..', 'build', 'release', 'src', 'server', 'confabd');
-export const webRoot = resolve(webDir, 'dist');
+// CONFAB_WEB_ROOT runs the tests against another build (e.g. an older client, to see a new test fail).
+export const webRoot = process.env.CONFAB_WEB_ROOT ?? resolve(webDir, 'dist');
 export const shotsDir = resolve(webDir, 'test-results', 'screenshots');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -149,6 +152,85 @@ function escape(s: string): string {
 export async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(shotsDir, { recursive: true });
   await page.screenshot({ path: join(shotsDir, `${name}.png`) });
+}
+
+/** A TCP relay between the browser and confabd that can go silent: frozen, it forwards nothing
+ *  and accepts nothing, but closes nothing, as when a network is cut without a word. */
+export class Relay {
+  port = 0;
+  private server: NetServer | null = null;
+  private readonly pairs = new Set<[Socket, Socket]>();
+  private readonly held = new Set<Socket>(); // accepted while frozen
+  frozen = false;
+
+  async start(target: () => number): Promise<void> {
+    this.server = createServer((client) => {
+      if (this.frozen) {
+        this.held.add(client); // accepted, never answered
+        client.on('error', () => {});
+        return;
+      }
+      const upstream = new Socket();
+      upstream.connect(target(), '127.0.0.1');
+      const pair: [Socket, Socket] = [client, upstream];
+      this.pairs.add(pair);
+      const pipe = (from: Socket, to: Socket) =>
+        from.on('data', (d) => {
+          if (!this.frozen) to.write(d);
+        });
+      pipe(client, upstream);
+      pipe(upstream, client);
+      const end = () => {
+        this.pairs.delete(pair);
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('close', end).on('error', end);
+      upstream.on('close', end).on('error', end);
+    });
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
+    this.port = (this.server.address() as { port: number }).port;
+  }
+
+  get base(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  freeze(): void {
+    this.frozen = true;
+  }
+
+  /** Unfreezes; the connections held while frozen are dropped (their bytes were lost). */
+  thaw(): void {
+    this.frozen = false;
+    for (const [a, b] of this.pairs) {
+      a.destroy();
+      b.destroy();
+    }
+    this.pairs.clear();
+    for (const s of this.held) s.destroy();
+    this.held.clear();
+  }
+
+  async stop(): Promise<void> {
+    this.thaw();
+    await new Promise((r) => this.server?.close(r));
+  }
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Runs axe-core on the page as it is; throws listing every serious or critical violation. */
+export async function expectAccessible(page: Page, what: string): Promise<void> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
+  const found = await page.evaluate(async () => {
+    const r = await (window as unknown as { axe: { run(o: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run({
+      resultTypes: ['violations'],
+    });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+  const bad = found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  if (bad.length) throw new Error(`axe-core on ${what}: ${JSON.stringify(bad)}`);
 }
 
 /** Waits until check() is true (polling); fails naming what was awaited and the last value seen. */

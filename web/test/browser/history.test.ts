@@ -18,6 +18,10 @@ before(async () => {
   const gus = await server.api<{ token: string }>('register', { username: 'gus', password: 'password123' });
   const { conv } = await server.api<{ conv: number }>('create_direct', { username: 'fay' }, gus.token);
   for (let i = 1; i <= N; i++) await server.api('send', { conv, client_id: `h-${i}`, text: `history message ${i}` }, gus.token);
+  // Read already (on another device, say): the conversation opens at its latest page. (With
+  // this much unread it would open at the first unread: unread.test.)
+  const session = JSON.parse((await fay.evaluate(() => localStorage.getItem('confab.session'))) ?? '{}');
+  await server.api('read', { conv, seq: N + 1 }, session.token);
 });
 
 after(async () => {

@@ -173,3 +173,27 @@ test('signing out forgets the cursor and the unsent messages', async () => {
   assert.equal(t.kv.get('confab.d4.outbox'), null);
   assert.ok(t.calls.includes('logout'));
 });
+
+test('a delivery receipt (read pointer unchanged) keeps the unread count; a read elsewhere clears it', async () => {
+  const t = setup();
+  t.c.start();
+  goLive(t.sockets[0]);
+  await flush();
+  t.c.convs.upsert([{ conv: 5, kind: 'direct', title: '', last_seq: 4, last_ts: 1, read_seq: 1, unread: 3, role: 'member', last_message: null }]);
+  t.sockets[0].receive({ type: 'receipt', conv: 5, user_id: 1, delivered_seq: 4, read_seq: 1 });
+  assert.equal(t.c.convs.get(5)!.unread, 3);
+  t.sockets[0].receive({ type: 'receipt', conv: 5, user_id: 1, delivered_seq: 4, read_seq: 4 });
+  assert.equal(t.c.convs.get(5)!.unread, 0);
+});
+
+test('drafts are kept per conversation in the browser and removed on sign-out', async () => {
+  const t = setup();
+  t.c.setDraft(1, 'one');
+  t.c.setDraft(2, 'two');
+  assert.equal(t.c.draft(1), 'one');
+  assert.equal(t.c.draft(2), 'two');
+  t.c.setDraft(1, '');
+  assert.equal(t.c.draft(1), '');
+  await t.c.logout();
+  assert.equal(t.kv.get('confab.d4.drafts'), null);
+});

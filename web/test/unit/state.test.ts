@@ -82,7 +82,9 @@ test('an unknown conversation asks for its summary; my removal drops it', () => 
   l.upsert([summary(9, 1, 1)]);
   const left: ChatEvent = { conv: 9, seq: 2, kind: 'member_removed', sender: 2, device: 1, ts: 2, data: { user: ME, by: 2 } };
   assert.deepEqual(l.apply(left), { kind: 'removed', conv: 9 });
-  assert.equal(l.get(9), undefined);
+  // Kept read-only (a former member reads the history up to the removal), with nothing unread.
+  assert.equal(l.get(9)!.left, true);
+  assert.equal(l.get(9)!.unread, 0);
 });
 
 test('read pointer updates clear the badge', () => {
@@ -92,6 +94,18 @@ test('read pointer updates clear the badge', () => {
   assert.equal(l.get(1)!.unread, 0);
   l.markRead(1, 3); // never backwards
   assert.equal(l.get(1)!.read_seq, 5);
+});
+
+test('a receipt that does not move the read pointer (delivery) keeps the unread count', () => {
+  const l = new ConversationList(ME);
+  l.upsert([summary(1, 5, 1, { read_seq: 2, unread: 3 })]);
+  assert.equal(l.markRead(1, 2), true); // the delivered receipt carries read_seq unchanged
+  assert.equal(l.get(1)!.unread, 3);
+  assert.equal(l.markRead(1, 3), false); // moved, but not to the end: the count must be refetched
+  assert.equal(l.get(1)!.read_seq, 3);
+  assert.equal(l.get(1)!.unread, 3);
+  l.markRead(1, 4, 1);
+  assert.equal(l.get(1)!.unread, 1);
 });
 
 test('titles and initials', () => {

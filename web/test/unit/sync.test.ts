@@ -9,7 +9,7 @@ function ev(conv: number, seq: number): ChatEvent {
   return { conv, seq, kind: 'message', sender: 2, device: 9, ts: 1, text: `m${seq}` };
 }
 
-function setup(kv = new MemoryKV()) {
+function setup(kv = new MemoryKV(), pingEveryMs?: number) {
   const clock = new ManualClock();
   const sockets: FakeSocket[] = [];
   const applied: [number, number, number][] = [];
@@ -28,6 +28,7 @@ function setup(kv = new MemoryKV()) {
     setTimeout: clock.setTimeout,
     clearTimeout: clock.clearTimeout,
     random: () => 0.5,
+    pingEveryMs,
     handlers: {
       event: (e, pos) => applied.push([pos, e.conv, e.seq]),
       status: (s) => statuses.push(s),
@@ -205,4 +206,43 @@ test('live-only frames go to the ephemeral handler', () => {
   sock.receive({ type: 'result', id: 1, data: { since: 0, head: 0 } });
   sock.receive({ type: 'typing', conv: 1, user_id: 2, username: 'ana', active: true });
   assert.deepEqual(got, [{ type: 'typing', conv: 1, user_id: 2, username: 'ana', active: true }]);
+});
+
+test('an idle live connection is probed with ping; no reply recycles it', () => {
+  const t = setup(new MemoryKV(), 1000);
+  t.sync.start();
+  const s = t.sockets[0];
+  s.open();
+  s.receive({ type: 'result', id: 1, data: { since: 0, head: 0 } });
+  s.receive({ type: 'synced', pos: 0 });
+  // Traffic within the interval: no ping.
+  t.clock.advance(600);
+  s.receive({ type: 'presence', user_id: 2, online: true, last_seen_ts: null });
+  t.clock.advance(500);
+  assert.equal(s.sent.filter((f) => f.op === 'ping').length, 0);
+  // Silence for a whole interval: a ping, and a reply keeps the connection.
+  t.clock.advance(1000);
+  const ping = s.sent.filter((f) => f.op === 'ping');
+  assert.equal(ping.length, 1);
+  s.receive({ type: 'result', id: ping[0].id, data: { pong: true } });
+  t.clock.advance(900);
+  assert.equal(t.sync.status, 'live');
+  // Silence again, and the ping is never answered: the socket is dropped, status offline.
+  t.clock.advance(1100);
+  assert.equal(s.sent.filter((f) => f.op === 'ping').length, 2);
+  t.clock.advance(1000);
+  assert.equal(t.sync.status, 'offline');
+  assert.equal(s.closed?.code, 4000);
+});
+
+test('the browser reporting the network gone drops the socket at once', () => {
+  const t = setup();
+  t.sync.start();
+  const s = t.sockets[0];
+  s.open();
+  s.receive({ type: 'result', id: 1, data: { since: 0, head: 0 } });
+  s.receive({ type: 'synced', pos: 0 });
+  t.sync.networkLost();
+  assert.equal(t.sync.status, 'offline');
+  assert.ok(s.closed);
 });

@@ -1,0 +1,100 @@
+// Keyboard and focus: one tab stop for the message list with arrow keys inside it, the composer
+// focused when a conversation opens, dialogs that keep focus and give it back; a heading and
+// landmarks; axe-core finds no serious or critical problems.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Browser, Page } from 'playwright-core';
+import { expectAccessible, launch, newUserPage, register, Server, shot, textIs, until } from './harness';
+
+let server: Server;
+let browser: Browser;
+let ana: Page;
+type Account = { token: string; user_id: number };
+let bo: Account;
+
+before(async () => {
+  server = new Server();
+  await server.start();
+  browser = await launch();
+  ana = (await newUserPage(browser, server)).page;
+  await expectAccessible(ana, 'the sign-in screen');
+  await register(ana, 'ana');
+  bo = await server.api<Account>('register', { username: 'bo', password: 'password123' });
+  const { conv } = await server.api<{ conv: number }>('create_direct', { username: 'ana' }, bo.token);
+  for (let i = 1; i <= 30; i++) await server.api('send', { conv, client_id: `m${i}`, text: `message ${i}` }, bo.token);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.dispose();
+});
+
+const active = (p: Page) =>
+  p.evaluate(() => {
+    const a = document.activeElement as HTMLElement | null;
+    return { tag: a?.tagName.toLowerCase(), label: a?.getAttribute('aria-label') ?? a?.textContent?.trim() ?? '', inList: !!a?.closest('.messages'), inDialog: !!a?.closest('[role=dialog]'), cls: a?.className ?? '' };
+  });
+
+test('choosing a person puts the cursor in the composer', async () => {
+  await ana.getByRole('button', { name: 'New chat' }).click();
+  await ana.getByLabel('Find a person').fill('bo');
+  await ana.getByRole('dialog').getByRole('button', { name: 'bo', exact: true }).click();
+  await ana.getByRole('heading', { name: 'bo', exact: true }).waitFor();
+  await until('the composer to have focus', async () => (await active(ana)).label === 'Message' || JSON.stringify(await active(ana)));
+});
+
+test('the message list is one tab stop, with arrow keys inside it', async () => {
+  await ana.locator('.msg[data-seq]').nth(10).waitFor();
+  // Tab stops inside the list (besides the list itself): none.
+  const stops = await ana.locator('.messages').evaluate((list) =>
+    [...list.querySelectorAll<HTMLElement>('a, button, input, textarea, select, [tabindex]')].filter((e) => e.tabIndex >= 0).length,
+  );
+  assert.equal(stops, 0);
+  await ana.locator('.messages').focus();
+  await ana.keyboard.press('ArrowUp');
+  let a = await active(ana);
+  assert.ok(a.inList && a.cls.includes('msg'), JSON.stringify(a));
+  assert.match(a.label, /message 30$/, 'ArrowUp from the list: the newest message');
+  await ana.keyboard.press('ArrowUp');
+  assert.match((await active(ana)).label, /message 29$/, 'ArrowUp: the one before');
+  await ana.keyboard.press('ArrowDown');
+  assert.match((await active(ana)).label, /message 30$/, 'ArrowDown: back to the newest');
+  await shot(ana, 'keyboard-message-focus');
+  // Enter replies to the focused message.
+  await ana.keyboard.press('Enter');
+  await textIs(ana.locator('.replying'), /Replying to bo: message 30/, 'the reply bar');
+  // One Tab leaves the list.
+  await ana.locator('.messages').focus();
+  await ana.keyboard.press('ArrowUp');
+  await ana.keyboard.press('Tab');
+  a = await active(ana);
+  assert.equal(a.inList, false, JSON.stringify(a));
+  await ana.keyboard.press('Escape'); // cancels the reply
+});
+
+test('a dialog keeps focus inside and gives it back to the button that opened it', async () => {
+  await ana.getByRole('button', { name: 'New group' }).focus();
+  await ana.keyboard.press('Enter');
+  await ana.getByRole('dialog').waitFor();
+  for (let i = 0; i < 12; i++) {
+    await ana.keyboard.press(i % 3 === 2 ? 'Shift+Tab' : 'Tab');
+    const a = await active(ana);
+    assert.ok(a.inDialog, `Tab ${i} left the dialog: ${JSON.stringify(a)}`);
+  }
+  await ana.keyboard.press('Escape');
+  await until('the dialog to close', async () => (await ana.getByRole('dialog').count()) === 0);
+  assert.equal((await active(ana)).label, 'New group');
+});
+
+test('the page has a level-one heading and one main landmark; axe-core finds nothing serious', async () => {
+  assert.equal(await ana.locator('h1').count(), 1);
+  assert.equal(await ana.getByRole('main').count(), 1);
+  await expectAccessible(ana, 'a conversation');
+  await ana.getByRole('button', { name: 'Devices' }).click();
+  await ana.getByRole('dialog').locator('.devices li').first().waitFor();
+  await expectAccessible(ana, 'the devices dialog');
+  await ana.keyboard.press('Escape');
+  await ana.getByRole('button', { name: 'Sign out' }).click();
+  await expectAccessible(ana, 'the sign-out confirmation');
+  await ana.keyboard.press('Escape');
+});
