@@ -68,6 +68,8 @@ result<nothing> check_group_size(std::string_view field, std::size_t n, std::siz
 
 json::value seq_result(id_t conv, result<std::int64_t>& r) { return json::object{{"conv", conv}, {"seq", *r}}; }
 
+void add_membership_ops(op_table& t, const deps& dref);
+
 }  // namespace
 
 void add_conversation_ops(op_table& t, const deps& dref) {
@@ -99,6 +101,14 @@ void add_conversation_ops(op_table& t, const deps& dref) {
     if (auto n = co_await add_display_names(d->store, objs); !n) co_return n.error();
     co_return std::move(out[0]);
   });
+  add_membership_ops(t, dref);
+}
+
+namespace {
+// Creating conversations and changing who is in them, and in which role.
+void add_membership_ops(op_table& t, const deps& dref) {
+  const deps* d = &dref;
+  constexpr op_policy authed{};
   t.add<create_direct_req>("create_direct", authed, [d](const op_context& c, const create_direct_req& r) -> op_result {
     id_t target = 0;
     if (r.user_id) {
@@ -154,5 +164,7 @@ void add_conversation_ops(op_table& t, const deps& dref) {
     co_return json::object{{"members", std::move(out)}};
   });
 }
+
+}  // namespace
 
 }  // namespace confab::chat
