@@ -20,6 +20,8 @@
 
 #include <filesystem>
 
+#include "protocol/decode.hpp"
+
 using namespace confab;
 namespace asio = boost::asio;
 
@@ -36,6 +38,47 @@ void BM_frame_decode(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * frame.size()));
 }
 BENCHMARK(BM_frame_decode);
+
+// A send's fields, as the operation table reads them (chat/messages.cpp declares the same).
+struct send_fields {
+  std::int64_t conv;
+  protocol::bytes<1, 64> client_id;
+  std::string text;
+  std::optional<protocol::bytes<1, 128>> content_type;
+  std::optional<std::int64_t> reply_to;
+};
+BOOST_DESCRIBE_STRUCT(send_fields, (), (conv, client_id, text, content_type, reply_to))
+
+const std::string send_frame =
+    R"({"op":"send","id":1234,"conv":42,"client_id":"c-1234-98765","text":"hello there, this is a message of about a hundred bytes of text."})";
+
+// The frame parsed, then its fields read into the typed request (protocol/decode.hpp).
+void BM_send_request_typed(benchmark::State& state) {
+  for (auto _ : state) {
+    auto r = protocol::parse_frame(send_frame, 64 * 1024);
+    auto req = protocol::decode<send_fields>(r->args);
+    benchmark::DoNotOptimize(req);
+  }
+}
+BENCHMARK(BM_send_request_typed);
+
+// The same fields read one by one with the accessors (how operations read them before the table).
+void BM_send_request_by_hand(benchmark::State& state) {
+  for (auto _ : state) {
+    auto r = protocol::parse_frame(send_frame, 64 * 1024);
+    auto conv = protocol::get_int(r->args, "conv");
+    auto cid = protocol::get_string(r->args, "client_id");
+    auto text = protocol::get_string(r->args, "text");
+    auto ctype = protocol::get_opt_string(r->args, "content_type");
+    auto reply = protocol::get_opt_int(r->args, "reply_to");
+    benchmark::DoNotOptimize(conv);
+    benchmark::DoNotOptimize(cid);
+    benchmark::DoNotOptimize(text);
+    benchmark::DoNotOptimize(ctype);
+    benchmark::DoNotOptimize(reply);
+  }
+}
+BENCHMARK(BM_send_request_by_hand);
 
 event sample_event() {
   event e;

@@ -3,6 +3,10 @@ add_library(confab_warnings INTERFACE)
 target_compile_options(confab_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wno-missing-field-initializers
   # GCC 12 false positive on Asio coroutine frames (operator new/delete pairs of awaitable_frame).
   -Wno-mismatched-new-delete)
+# clang checks the lock annotations (core/thread_annotations.hpp); the clang preset makes them errors.
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  target_compile_options(confab_warnings INTERFACE -Wthread-safety)
+endif()
 
 # Asio and Beast are compiled once (src/core/asio_beast.cpp), not in every translation unit.
 add_library(confab_boost INTERFACE)

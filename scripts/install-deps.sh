@@ -7,7 +7,7 @@ build_pkgs=(g++ cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
   libboost-system1.81-dev libsodium-dev libpq-dev libsqlite3-dev libhiredis-dev)
 test_pkgs=(libgtest-dev libgmock-dev postgresql-15 python3
-  redis-server redis-tools haproxy)
+  redis-server redis-tools haproxy clang libclang-rt-14-dev)
 
 # The browser client (web/): Node.js and npm build it, Debian's Chromium runs its browser tests.
 # A machine that already has node and npm (e.g. Node.js from another source, npm inside it) keeps them.

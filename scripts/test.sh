@@ -16,6 +16,14 @@ for preset in release asan; do
   ctest --test-dir "build/$preset" --output-on-failure --timeout 900 || status=1
 done
 
+# The clang build: compiles the server with clang's lock analysis as errors (-Werror=thread-safety
+# over core/thread_annotations.hpp) and builds the fuzz targets. Built only; its tests are not run
+# a third time.
+echo "=== clang: configure and build (thread-safety analysis, fuzz targets)"
+if ! { cmake --preset clang -DCONFAB_TESTS=ON >/dev/null && cmake --build build/clang -j "$jobs" --target confabd relay_fuzz; }; then
+  status=1
+fi
+
 # The browser client: its unit tests (node's test runner), then the browser tests, which start the
 # release confabd built above and drive Debian's Chromium (playwright-core). Screenshots are saved
 # in web/test-results/screenshots.

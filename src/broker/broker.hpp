@@ -29,6 +29,9 @@ struct handlers {
   std::function<void()> on_reset;
   // A user's last device went offline on a node that died: called on exactly one surviving node.
   std::function<void(std::int64_t user)> on_orphaned_offline;
+  // This node's presence entries were removed while it lived (peers declared it dead while it was
+  // frozen or cut off, or Redis lost them): every local user must be joined again.
+  std::function<void()> on_presence_lost;
 };
 
 class broker {
@@ -49,7 +52,9 @@ class broker {
 
   // Presence across nodes. join: this node now has a device of user online; the callback says
   // whether the user became online (no other node had them). leave: the reverse; true when the
-  // user became offline everywhere.
+  // user became offline everywhere. Joins and leaves run in the order they were called; they may
+  // wait until the node is registered (redis_broker), and a leave may cancel a join still waiting
+  // (both callbacks then get false).
   virtual void presence_join(std::int64_t user, std::function<void(bool became_online)> cb) = 0;
   virtual void presence_leave(std::int64_t user, std::function<void(bool became_offline)> cb) = 0;
   // Whether each user is online on some live node (same order as users).

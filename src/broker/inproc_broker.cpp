@@ -20,19 +20,19 @@ std::string make_node_id() {
 struct inproc_bus::member {
   explicit member(asio::any_io_executor ex) : strand(asio::make_strand(ex)) {}
   asio::strand<asio::any_io_executor> strand;
-  std::mutex mu;
-  std::set<std::string> channels;
-  handlers h;
-  bool started = false;
+  mutex mu;
+  std::set<std::string> channels GUARDED_BY(mu);
+  std::shared_ptr<const handlers> h GUARDED_BY(mu);  // set by start
+  bool started GUARDED_BY(mu) = false;
 };
 
 void inproc_bus::add(const std::shared_ptr<member>& m) {
-  std::lock_guard lock(mu_);
+  lock_guard lock(mu_);
   members_.push_back(m);
 }
 
 void inproc_bus::remove(const member* m) {
-  std::lock_guard lock(mu_);
+  lock_guard lock(mu_);
   std::erase_if(members_, [m](const std::weak_ptr<member>& w) {
     auto p = w.lock();
     return !p || p.get() == m;
@@ -40,31 +40,33 @@ void inproc_bus::remove(const member* m) {
 }
 
 std::size_t inproc_bus::size() {
-  std::lock_guard lock(mu_);
+  lock_guard lock(mu_);
   return members_.size();
 }
 
 void inproc_bus::publish(const std::string& channel, const std::string& payload, const member* from) {
   std::vector<std::shared_ptr<member>> to;
   {
-    std::lock_guard lock(mu_);
+    lock_guard lock(mu_);
     for (auto& w : members_)
       if (auto m = w.lock(); m && m.get() != from) to.push_back(std::move(m));
   }
   auto shared = std::make_shared<const std::pair<std::string, std::string>>(channel, payload);
   for (auto& m : to) {
+    std::shared_ptr<const handlers> h;
     {
-      std::lock_guard lock(m->mu);
+      lock_guard lock(m->mu);
       if (!m->started || !m->channels.contains(channel)) continue;
+      h = m->h;
     }
-    asio::post(m->strand, [m, shared] {
-      if (m->h.on_message) m->h.on_message(shared->first, shared->second);
+    asio::post(m->strand, [h = std::move(h), shared] {
+      if (h->on_message) h->on_message(shared->first, shared->second);
     });
   }
 }
 
 bool inproc_bus::join(std::int64_t user, const std::string& node) {
-  std::lock_guard lock(mu_);
+  lock_guard lock(mu_);
   auto& s = presence_[user];
   bool was_empty = s.empty();
   s.insert(node);
@@ -72,7 +74,7 @@ bool inproc_bus::join(std::int64_t user, const std::string& node) {
 }
 
 bool inproc_bus::leave(std::int64_t user, const std::string& node) {
-  std::lock_guard lock(mu_);
+  lock_guard lock(mu_);
   auto it = presence_.find(user);
   if (it == presence_.end() || it->second.erase(node) == 0) return false;
   if (!it->second.empty()) return false;
@@ -81,7 +83,7 @@ bool inproc_bus::leave(std::int64_t user, const std::string& node) {
 }
 
 bool inproc_bus::online(std::int64_t user) {
-  std::lock_guard lock(mu_);
+  lock_guard lock(mu_);
   return presence_.contains(user);
 }
 
@@ -93,13 +95,13 @@ inproc_broker::inproc_broker(asio::any_io_executor ex, std::shared_ptr<inproc_bu
 inproc_broker::~inproc_broker() { bus_->remove(me_.get()); }
 
 void inproc_broker::start(handlers h) {
-  std::lock_guard lock(me_->mu);
-  me_->h = std::move(h);
+  lock_guard lock(me_->mu);
+  me_->h = std::make_shared<const handlers>(std::move(h));
   me_->started = true;
 }
 
 void inproc_broker::stop() {
-  std::lock_guard lock(me_->mu);
+  lock_guard lock(me_->mu);
   me_->started = false;
 }
 
@@ -107,14 +109,14 @@ void inproc_broker::publish(std::string channel, std::string payload) { bus_->pu
 
 void inproc_broker::subscribe(std::vector<std::string> channels, std::function<void()> ready) {
   {
-    std::lock_guard lock(me_->mu);
+    lock_guard lock(me_->mu);
     for (auto& c : channels) me_->channels.insert(std::move(c));
   }
   if (ready) asio::post(me_->strand, std::move(ready));
 }
 
 void inproc_broker::unsubscribe(std::vector<std::string> channels) {
-  std::lock_guard lock(me_->mu);
+  lock_guard lock(me_->mu);
   for (auto& c : channels) me_->channels.erase(c);
 }
 

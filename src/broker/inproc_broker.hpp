@@ -4,12 +4,12 @@
 #pragma once
 
 #include "broker/broker.hpp"
+#include "core/thread_annotations.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/strand.hpp>
 
 #include <map>
-#include <mutex>
 #include <set>
 
 namespace confab::broker {
@@ -18,19 +18,20 @@ namespace confab::broker {
 class inproc_bus {
  public:
   struct member;
-  void add(const std::shared_ptr<member>& m);
-  void remove(const member* m);
-  // Delivers to every subscribed member except from (a node never needs its own messages).
-  void publish(const std::string& channel, const std::string& payload, const member* from);
-  std::size_t size();
-  bool join(std::int64_t user, const std::string& node);   // true: became online
-  bool leave(std::int64_t user, const std::string& node);  // true: became offline
-  bool online(std::int64_t user);
+  void add(const std::shared_ptr<member>& m) EXCLUDES(mu_);
+  void remove(const member* m) EXCLUDES(mu_);
+  // Delivers to every subscribed member except from (a node never needs its own messages). The
+  // handlers run on each member's strand, after every lock is released.
+  void publish(const std::string& channel, const std::string& payload, const member* from) EXCLUDES(mu_);
+  std::size_t size() EXCLUDES(mu_);
+  bool join(std::int64_t user, const std::string& node) EXCLUDES(mu_);   // true: became online
+  bool leave(std::int64_t user, const std::string& node) EXCLUDES(mu_);  // true: became offline
+  bool online(std::int64_t user) EXCLUDES(mu_);
 
  private:
-  std::mutex mu_;
-  std::vector<std::weak_ptr<member>> members_;
-  std::map<std::int64_t, std::set<std::string>> presence_;
+  mutex mu_;
+  std::vector<std::weak_ptr<member>> members_ GUARDED_BY(mu_);
+  std::map<std::int64_t, std::set<std::string>> presence_ GUARDED_BY(mu_);
 };
 
 class inproc_broker final : public broker {

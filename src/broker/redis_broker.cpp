@@ -17,26 +17,10 @@ constexpr std::size_t max_failed_per_channel = 16;
 constexpr std::size_t max_failed_channels = 100000;
 constexpr std::size_t max_failed_bytes = 64 * 1024 * 1024;
 
-// SADD the node; 1 when the user had no node before (became online).
-constexpr const char* join_script =
-    "local a = redis.call('SADD', KEYS[1], ARGV[1]) "
-    "if a == 1 and redis.call('SCARD', KEYS[1]) == 1 then return 1 end return 0";
-// SREM the node; 1 when that removed the user's last node (became offline).
-constexpr const char* leave_script =
-    "local r = redis.call('SREM', KEYS[1], ARGV[1]) "
-    "if r == 1 and redis.call('SCARD', KEYS[1]) == 0 then return 1 end return 0";
-
-std::string str(const redisReply* r) {
-  if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS)) return {};
-  return {r->str, r->len};
-}
-
 bool is_array_of(const redisReply& r, std::string_view kind, std::size_t n) {
   return r.type == REDIS_REPLY_ARRAY && r.elements == n && r.element[0]->type == REDIS_REPLY_STRING &&
          std::string_view(r.element[0]->str, r.element[0]->len) == kind;
 }
-
-std::string pr_key(std::int64_t user) { return "confab:pr:" + std::to_string(user); }
 
 }  // namespace
 
@@ -92,6 +76,7 @@ void redis_broker::stop() {
       if (n->sub) n->sub->close();
     }
     self->h_ = {};
+    self->deferred_.clear();
   });
 }
 
@@ -134,6 +119,8 @@ void redis_broker::connect_cmd(const std::string& addr) {
     if (nn.cmd_was_up) {
       self->heartbeat();       // before anyone could reap this node
       self->schedule_reset();  // Redis may have lost presence keys: re-announce
+    } else if (!self->registered_) {
+      self->heartbeat();  // presence waits for registration: do not wait for the next beat
     }
     nn.cmd_was_up = true;
     if (!self->topology_known_ || self->cluster_) self->refresh_topology();
@@ -273,7 +260,7 @@ void redis_broker::apply_slots(const redisReply& r, const std::string& from) {
       if (range->type != REDIS_REPLY_ARRAY || range->elements < 3) continue;
       const redisReply* master = range->element[2];
       if (master->type != REDIS_REPLY_ARRAY || master->elements < 2) continue;
-      std::string host = str(master->element[0]);
+      std::string host = reply_string(master->element[0]);
       if (host.empty()) host = nodes_.at(from)->host;
       const std::string addr = host + ":" + std::to_string(master->element[1]->integer);
       for (long long s = range->element[0]->integer; s <= range->element[1]->integer && s < 16384; ++s)
@@ -304,7 +291,8 @@ void redis_broker::apply_slots(const redisReply& r, const std::string& from) {
     assign(ch);
   }
   (void)moved;
-  (void)first;
+  // Presence waits for registration, which needed the slot map: register now, not at the next beat.
+  if (first && !registered_) heartbeat();
   retry_failed();
 }
 
@@ -426,7 +414,9 @@ void redis_broker::refresh_later() {
 void redis_broker::keepalive() {
   if (stopped_) return;
   const auto now = std::chrono::steady_clock::now();
-  for (auto& [addr, n] : nodes_) {
+  for (auto& entry : nodes_) {
+    const std::string& addr = entry.first;  // not a structured binding: lambdas capture it (clang 14)
+    auto& n = entry.second;
     auto check = [&](std::shared_ptr<redis_connection>& c, std::optional<std::chrono::steady_clock::time_point>& since) {
       if (!c || !c->connected()) return;
       if (since) {
@@ -546,97 +536,6 @@ void redis_broker::retry_failed() {
       if (!e) self->retry_failed();
     });
   }
-}
-
-// --- presence
-
-void redis_broker::presence_join(std::int64_t user, std::function<void(bool)> cb) {
-  asio::post(strand_, [self = shared_from_this(), user, cb = std::move(cb)]() mutable {
-    self->run("confab:nu:" + self->id_, {"SADD", "confab:nu:" + self->id_, std::to_string(user)}, 20, [](const redisReply*) {});
-    self->run(pr_key(user), {"EVAL", join_script, "1", pr_key(user), self->id_}, 20,
-              [cb = std::move(cb)](const redisReply* r) { cb(r && r->type == REDIS_REPLY_INTEGER && r->integer == 1); });
-  });
-}
-
-void redis_broker::presence_leave(std::int64_t user, std::function<void(bool)> cb) {
-  asio::post(strand_, [self = shared_from_this(), user, cb = std::move(cb)]() mutable {
-    self->run(pr_key(user), {"EVAL", leave_script, "1", pr_key(user), self->id_}, 20,
-              [self, user, cb = std::move(cb)](const redisReply* r) {
-                cb(r && r->type == REDIS_REPLY_INTEGER && r->integer == 1);
-                self->run("confab:nu:" + self->id_, {"SREM", "confab:nu:" + self->id_, std::to_string(user)}, 20, [](const redisReply*) {});
-              });
-  });
-}
-
-void redis_broker::presence_query(std::vector<std::int64_t> users, std::function<void(std::vector<bool>)> cb) {
-  asio::post(strand_, [self = shared_from_this(), users = std::move(users), cb = std::move(cb)]() mutable {
-    struct state {
-      std::vector<bool> out;
-      std::size_t left;
-      std::function<void(std::vector<bool>)> cb;
-    };
-    auto st = std::make_shared<state>(state{std::vector<bool>(users.size()), users.size(), std::move(cb)});
-    if (users.empty()) {
-      st->cb({});
-      return;
-    }
-    for (std::size_t i = 0; i < users.size(); ++i)
-      self->run(pr_key(users[i]), {"SCARD", pr_key(users[i])}, 4, [st, i](const redisReply* r) {
-        st->out[i] = r && r->type == REDIS_REPLY_INTEGER && r->integer > 0;
-        if (--st->left == 0) st->cb(std::move(st->out));
-      });
-  });
-}
-
-void redis_broker::heartbeat() {
-  if (stopped_) return;
-  run("confab:nd:" + id_, {"SET", "confab:nd:" + id_, "1", "PX", std::to_string(opts_.presence_ttl.count())}, 1, [](const redisReply*) {});
-  run("confab:nodes", {"SADD", "confab:nodes", id_}, 1, [](const redisReply*) {});
-  heartbeat_timer_.expires_after(opts_.presence_ttl / 3);
-  heartbeat_timer_.async_wait([self = shared_from_this()](boost::system::error_code e) {
-    if (!e) self->heartbeat();
-  });
-}
-
-void redis_broker::reap() {
-  if (stopped_) return;
-  auto self = shared_from_this();
-  run("confab:nodes", {"SMEMBERS", "confab:nodes"}, 1, [self](const redisReply* r) {
-    if (!r || r->type != REDIS_REPLY_ARRAY) return;
-    for (std::size_t i = 0; i < r->elements; ++i) {
-      std::string other = str(r->element[i]);
-      if (other.empty() || other == self->id_) continue;
-      self->run("confab:nd:" + other, {"EXISTS", "confab:nd:" + other}, 1, [self, other](const redisReply* e) {
-        if (e && e->type == REDIS_REPLY_INTEGER && e->integer == 0) self->reap_node(other);
-      });
-    }
-  });
-  reap_timer_.expires_after(opts_.presence_ttl / 2);
-  reap_timer_.async_wait([self](boost::system::error_code e) {
-    if (!e) self->reap();
-  });
-}
-
-void redis_broker::reap_node(const std::string& dead) {
-  auto self = shared_from_this();
-  run("confab:reap:" + dead, {"SET", "confab:reap:" + dead, id_, "NX", "PX", "60000"}, 1, [self, dead](const redisReply* r) {
-    if (str(r) != "OK") return;  // another node reaps it
-    log::info("reaping a dead node's presence", "\"node\":" + log::quote(dead));
-    self->run("confab:nu:" + dead, {"SMEMBERS", "confab:nu:" + dead}, 3, [self, dead](const redisReply* m) {
-      if (!m || m->type != REDIS_REPLY_ARRAY) return;
-      for (std::size_t i = 0; i < m->elements; ++i) {
-        std::int64_t user = 0;
-        std::string u = str(m->element[i]);
-        if (std::from_chars(u.data(), u.data() + u.size(), user).ec != std::errc{}) continue;
-        self->run(pr_key(user), {"EVAL", leave_script, "1", pr_key(user), dead}, 3, [self, user](const redisReply* x) {
-          if (x && x->type == REDIS_REPLY_INTEGER && x->integer == 1 && self->h_.on_orphaned_offline)
-            self->h_.on_orphaned_offline(user);
-        });
-      }
-      self->run("confab:nu:" + dead, {"DEL", "confab:nu:" + dead}, 3, [](const redisReply*) {});
-      self->run("confab:nodes", {"SREM", "confab:nodes", dead}, 3, [](const redisReply*) {});
-    });
-  });
 }
 
 }  // namespace confab::broker

@@ -11,11 +11,16 @@
 // retried every 250 ms (64 MiB at most): receivers deduplicate, so a retry cannot deliver twice.
 // Liveness: every connection is PINGed each second; one that has not answered for 3 s is closed
 // and reopened (a vanished host or a half-open connection would otherwise go unnoticed).
-// Presence: confab:pr:<user> is the set of nodes where the user is online; confab:nu:<node> the
-// users of a node; confab:nd:<node> a heartbeat key with a TTL of presence_ttl, refreshed every
-// third of it. Every node checks the registered nodes (confab:nodes) each half TTL; a node whose
-// heartbeat expired is reaped by the first node to take confab:reap:<node>: its users leave, and
-// on_orphaned_offline runs for each that became offline.
+// Presence (redis_presence.cpp): confab:pr:<user> is the set of nodes where the user is online;
+// confab:nu:<node> the users of a node; confab:nd:<node> a heartbeat key with a TTL of
+// presence_ttl, refreshed every third of it, followed by SADD of the node to confab:nodes.
+// Registration: joins and leaves wait until the first heartbeat and SADD succeeded, so every node
+// with a user in Redis is in confab:nodes and is reaped if it dies, however early.
+// Reaping: every node checks the registered nodes each half TTL; a node whose heartbeat expired is
+// reaped by the first node to take confab:reap:<node>: its users leave (on_orphaned_offline runs
+// for each that became offline), then its user set is deleted, then it leaves confab:nodes.
+// Declared dead: a heartbeat whose SADD adds the node again (it had been reaped while frozen or
+// cut off, or Redis lost its data) runs on_presence_lost, and the hub joins its users again.
 // Threads: one strand; see broker.hpp.
 #pragma once
 
@@ -84,8 +89,12 @@ class redis_broker final : public broker, public std::enable_shared_from_this<re
   void try_publish(const std::string& channel, std::string payload);
   void retry_failed();
   void heartbeat();
+  void on_registered(bool added);  // the heartbeat's SADD answered; added: the node was not there
   void reap();
   void reap_node(const std::string& dead);
+  void join_now(std::int64_t user, std::function<void(bool)> cb);
+  void leave_now(std::int64_t user, std::function<void(bool)> cb);
+  void defer_presence(std::int64_t user, bool join, std::function<void(bool)> cb);
 
   strand_t strand_;
   redis_options opts_;
@@ -103,6 +112,12 @@ class redis_broker final : public broker, public std::enable_shared_from_this<re
   std::unordered_map<std::string, std::deque<std::string>> failed_;
   std::size_t failed_bytes_ = 0;
   bool reset_scheduled_ = false;
+  bool registered_ = false;  // the first heartbeat and SADD confab:nodes succeeded
+  struct deferred_presence {
+    bool join = false;
+    std::function<void(bool)> cb;
+  };
+  std::map<std::int64_t, deferred_presence> deferred_;  // until registered_
   boost::asio::steady_timer reset_timer_, retry_timer_, heartbeat_timer_, reap_timer_, topo_timer_, ping_timer_;
 };
 

@@ -24,6 +24,11 @@ std::string_view reply_error(const redisReply* r) {
   return {r->str, r->len};
 }
 
+std::string reply_string(const redisReply* r) {
+  if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS)) return {};
+  return {r->str, r->len};
+}
+
 redis_connection::redis_connection(strand s, std::string host, std::uint16_t port)
     : strand_(std::move(s)),
       host_(std::move(host)),

@@ -88,5 +88,7 @@ std::uint16_t key_slot(std::string_view key);
 
 // "ERR ..." style text of an error reply, or "" if r is not an error.
 std::string_view reply_error(const redisReply* r);
+// The text of a string or status reply, or "" for any other reply (or none).
+std::string reply_string(const redisReply* r);
 
 }  // namespace confab::broker

@@ -91,10 +91,11 @@ struct user_record {
   std::string password_hash;  // Argon2id string from libsodium
 };
 
-// A user as others see them (find_users).
+// A user as others see them (find_users, users).
 struct user_brief {
   id_t id = 0;
   std::string username;
+  std::string display_name;  // "" when unset
 };
 
 struct device_record {

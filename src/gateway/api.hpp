@@ -1,10 +1,13 @@
-// Every operation of Confab's API, shared by HTTP (POST /v1/<op>) and WebSocket ({"op": ...}).
+// The gateway's entry to Confab's operations, shared by HTTP (POST /v1/<op>) and WebSocket
+// ({"op": ...}).
 //
-// call() validates the fields, checks authentication and the per-device rate limit, runs the
-// operation against storage and returns the result's JSON or a typed error. It runs on the
-// caller's executor and suspends on storage and on the blocking pool (Argon2id).
+// call() enforces what the operation table (chat/operation.hpp) declares for the operation: that
+// it exists and is allowed on this transport, authentication, and the device's rate limit; then
+// the operation decodes its typed request and runs. It runs on the caller's executor and suspends
+// on storage and on the blocking pool (Argon2id).
 #pragma once
 
+#include "chat/service.hpp"
 #include "core/error.hpp"
 #include "core/model.hpp"
 #include "gateway/hub.hpp"
@@ -17,9 +20,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
-#include <atomic>
 #include <memory>
-#include <string>
 #include <string_view>
 
 namespace confab::gateway {
@@ -27,36 +28,27 @@ namespace confab::gateway {
 class api {
  public:
   api(storage::store& store, hub& hub, const options& opts, boost::asio::thread_pool& blocking);
+  ~api();
 
-  // who == nullptr: unauthenticated (only register and login are allowed).
+  // Runs op for the caller described by ctx (ctx.who == nullptr: not authenticated).
   boost::asio::awaitable<result<boost::json::value>> call(std::string_view op, const boost::json::object& args,
-                                                          const principal* who);
+                                                          const chat::op_context& ctx);
+  // HTTP: resolves the bearer token when the operation needs one (or does not exist), then call().
+  boost::asio::awaitable<result<boost::json::value>> call_http(std::string_view op, const boost::json::object& args,
+                                                               std::string_view bearer_token);
   // Resolves a bearer token; errc::unauthenticated if unknown or revoked.
   boost::asio::awaitable<result<principal>> authenticate(std::string_view token);
 
   const options& opts() const { return opts_; }
-  // Takes one token from the device's rate limit (for operations handled outside call()).
-  bool allow(id_t device) { return limiter_.allow(device); }
+  const chat::op_table& ops() const { return service_->ops(); }
   storage::store& store() { return store_; }
 
  private:
-  using value_task = boost::asio::awaitable<result<boost::json::value>>;
-  value_task register_user(const boost::json::object& a);
-  value_task login(const boost::json::object& a);
-  value_task dispatch(std::string_view op, const boost::json::object& a, const principal& who);
-  value_task issue_device(id_t user, const std::string& username, const std::string& device_name);
-
+  class hub_live;
   storage::store& store_;
-  hub& hub_;
   const options& opts_;
-  boost::asio::thread_pool& blocking_;
-  // Admission for the deliberately slow Argon2id work of register and login: a bounded number in
-  // flight, so a flood of them is refused (rate_limited) instead of queueing without bound.
-  class password_slot;
-  // Shared, not a member: a suspended register/login destroyed during shutdown may outlive api.
-  std::shared_ptr<std::atomic<int>> password_jobs_ = std::make_shared<std::atomic<int>>(0);
-  static constexpr int max_password_jobs = 8;
-  std::string dummy_hash_;  // verified for unknown usernames, so timing does not reveal which exist
+  std::unique_ptr<hub_live> live_;
+  std::unique_ptr<chat::service> service_;
   rate_limiter limiter_;
 };
 

@@ -69,8 +69,10 @@ asio::awaitable<response> route(http::request<http::string_body>& req, api& api)
 
   constexpr std::string_view api_prefix = "/v1/";
   const bool api_path = target.substr(0, api_prefix.size()) == api_prefix;
-  if (req.method() == http::verb::get && !api_path && target != "/healthz") {
-    if (auto res = serve_static_file(api.opts().web_root, target, v, ka)) co_return std::move(*res);
+  const bool head = req.method() == http::verb::head;
+  if ((req.method() == http::verb::get || head) && !api_path && target != "/healthz") {
+    const static_request sr{target, req[http::field::accept_encoding], head, api.opts().web_source_maps, v, ka};
+    if (auto res = serve_static_file(api.opts().web_root, sr)) co_return std::move(*res);
   }
   if (req.method() == http::verb::get && (target == "/" || target == "/index.html")) {
     response res{http::status::ok, v};
@@ -95,13 +97,8 @@ asio::awaitable<response> route(http::request<http::string_body>& req, api& api)
   auto body = protocol::parse_body(req.body(), api.opts().max_frame_bytes);
   if (!body) co_return make_error_response(body.error(), v, ka);
 
-  std::optional<principal> who;
-  if (op != "register" && op != "login") {
-    auto p = co_await api.authenticate(bearer(req));
-    if (!p) co_return make_error_response(p.error(), v, ka);
-    who = *p;
-  }
-  auto r = co_await api.call(op, *body, who ? &*who : nullptr);
+  const std::string token(bearer(req));
+  auto r = co_await api.call_http(op, *body, token);
   if (!r) co_return make_error_response(r.error(), v, ka);
   co_return make_json(200, json::serialize(*r), v, ka);
 }

@@ -1,67 +1,59 @@
-// The node's registry of live WebSocket sessions, and the router of everything real-time: committed
-// events, typing, receipts and presence, on this node and, through the broker, across nodes.
+// The router of everything real-time on a node: committed events, typing, receipts and presence,
+// to this node's sessions and, through the node link, across nodes. It composes four parts with
+// one job each:
+//   session_registry  the live sessions, by user and by device (session_registry.hpp)
+//   interest          which conversations the node follows, for which local users (interest.hpp)
+//   typing_tracker, presence_watch   the ephemeral state: typing, presence, receipts (ephemeral.hpp)
+//   node_link         the relay to other nodes over the broker (node_link.hpp, protocol/relay.hpp)
 //
 // Routing of committed events: on_committed (storage publisher thread) delivers to this node's
 // sessions of the recipients and publishes the event with its recipients' stream positions on the
-// conversation's channel (c:<conv>), and on the new members' user channels (u:<user>) when the event
-// adds members. Other nodes deliver what they receive to their own sessions; the sessions order,
-// deduplicate and gap-fill by stream position (ws_session.hpp), so the broker may lose, repeat or
-// reorder messages without harm. When it may have lost some (broker reset), every session re-reads
-// storage.
-// Interest: for each user with a session here, the node subscribes u:<user> and c:<conv> for each of
-// the user's conversations (loaded at hello, then kept up to date from membership events), and
-// p:<user> for each user a session watches. Subscriptions are reference-counted here.
+// conversation's channel, and on the added or removed members' user channels. Other nodes deliver
+// what they receive to their own sessions; the sessions order, deduplicate and gap-fill by stream
+// position (ws_session.hpp), so the broker may lose, repeat or reorder messages without harm. When
+// it may have lost some (broker reset), every session re-reads storage.
+// Interest: for each user with a session here, the node follows u:<user> and c:<conv> for each of
+// the user's conversations, and p:<user> for each user a session watches.
 // Typing, receipts and presence are ephemeral frames: delivered to sessions now or never, not
 // stored in the stream (docs/protocol.md section 4.3).
 //
-// Thread-safe: one mutex guards the maps; the broker is only called to queue work. The hub holds
-// only weak references to sessions.
+// Thread-safe. Each part has its own mutex and never calls a session or the broker under it
+// (the node link's ordered operations only queue). attach and detach also hold the hub's
+// lifecycle mutex, so that one user's first-session and last-session steps never interleave; no
+// broker callback waits on it except the re-announcement of presence. The hub holds only weak
+// references to sessions.
 #pragma once
 
 #include "broker/broker.hpp"
+#include "core/clock.hpp"
 #include "core/model.hpp"
+#include "core/thread_annotations.hpp"
+#include "gateway/ephemeral.hpp"
+#include "gateway/interest.hpp"
+#include "gateway/node_link.hpp"
+#include "gateway/session_registry.hpp"
 #include "storage/store.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <map>
+#include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <set>
+#include <span>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 namespace confab::gateway {
-
-class session_base {
- public:
-  virtual ~session_base() = default;
-  // A committed event at position pos of this session's user stream. Thread-safe, non-blocking.
-  virtual void deliver(std::int64_t pos, std::shared_ptr<const std::string> event_json) = 0;
-  // An ephemeral frame (typing, receipt, presence): sent if the session can, else dropped.
-  virtual void deliver_ephemeral(std::shared_ptr<const std::string> frame) = 0;
-  // Closes the WebSocket with code and reason after the frames already queued. Thread-safe.
-  virtual void kick(std::uint16_t code, std::string reason) = 0;
-  // Re-reads this user's stream from storage past what was delivered (something may have been
-  // committed unannounced). Thread-safe.
-  virtual void resync() = 0;
-  // Checks storage that the device is not revoked (a kick from another node may have been lost);
-  // closes with 4001 if it is. Thread-safe.
-  virtual void recheck_device() {}
-};
 
 struct hub_options {
   std::chrono::milliseconds typing_ttl{6000};       // a typing state expires without refresh
   std::chrono::milliseconds typing_throttle{2000};  // at most one broadcast per user+conv per this
   std::chrono::milliseconds presence_coalesce{100}; // presence changes are batched this long
+  const confab::clock* clock = nullptr;             // nullptr: real_clock; must outlive the hub
 };
 
 class hub final : public storage::event_sink, public std::enable_shared_from_this<hub> {
@@ -105,72 +97,43 @@ class hub final : public storage::event_sink, public std::enable_shared_from_thi
   // Whether each user is online on some node (callback on the broker's strand).
   void presence_query(std::vector<id_t> users, std::function<void(std::vector<bool>)> cb);
 
-  const std::string& node_id() const { return broker_->node_id(); }
+  const std::string& node_id() const { return link_.node_id(); }
 
  private:
-  using list = std::vector<std::weak_ptr<session_base>>;
-  struct typing_state {
-    std::chrono::steady_clock::time_point expires;
-    std::string username;
-  };
-  struct presence_state {
-    bool online = false;
-    std::optional<std::int64_t> last_seen;
-    bool operator==(const presence_state&) const = default;
-  };
-  // Removes s (and expired entries) from l. Sessions locked while checking go to graveyard, to be
-  // released by the caller after mu_: the last reference to a session may be one of them, and its
-  // destructor calls back into the hub.
-  static void remove(list& l, const session_base* s, std::vector<std::shared_ptr<session_base>>& graveyard);
-  std::vector<std::shared_ptr<session_base>> all_sessions() const;
-  std::vector<std::shared_ptr<session_base>> sessions_of(id_t user) const;  // mu_ held
-
-  // Everything below with _locked runs with mu_ held.
-  void route_event_locked(event_kind kind, id_t conv, id_t sender, const std::vector<id_t>& added,
-                          const std::vector<id_t>& removed, std::span<const recipient> to,
-                          std::vector<std::pair<std::shared_ptr<session_base>, std::int64_t>>& out);
-  void add_interest_locked(id_t user, const std::vector<id_t>& convs);
-  void remove_interest_locked(id_t user, id_t conv);
-  void to_conv_locked(id_t conv, id_t except_user, const std::shared_ptr<const std::string>& frame,
-                      std::vector<std::pair<std::shared_ptr<session_base>, std::shared_ptr<const std::string>>>& out) const;
-  void typing_locked(id_t conv, id_t user, const std::string& username, bool active,
-                     std::vector<std::pair<std::shared_ptr<session_base>, std::shared_ptr<const std::string>>>& out);
-
-  void kick_local(id_t device, std::uint16_t code, const std::string& reason);  // this node's sessions
-  void unwatch_locked(const session_base* s, const std::vector<id_t>& users,
-                      std::vector<std::shared_ptr<session_base>>& graveyard);
-  void on_message(std::string_view channel, std::string_view payload);
+  // Delivers a committed event to this node's sessions and updates interest from its membership
+  // changes; a message ends its sender's typing.
+  void route(event_kind kind, id_t conv, id_t sender, const std::vector<id_t>& added,
+             const std::vector<id_t>& removed, std::span<const recipient> to,
+             const std::shared_ptr<const std::string>& text);
+  // The sessions of conv's local users except except_user, each with frame.
+  framed to_conv(id_t conv, id_t except_user, const std::shared_ptr<const std::string>& frame) const;
+  void show_typing_stop(id_t conv, id_t user, const std::string& username);
+  void on_note(const protocol::relay::note& n);
   void on_reset();
-  // Replaces the user's conversations with convs (from storage) and re-reads their streams.
-  void reconcile(id_t user, const std::vector<id_t>& convs);
+  void kick_local(id_t device, std::uint16_t code, const std::string& reason);
   void resync_everywhere();  // every session on every node re-reads storage
-  void join_presence(id_t user);  // this node has the user online; announces if first anywhere
+  void join_presence(id_t user) REQUIRES(lifecycle_mu_);  // announces if first anywhere
+  void rejoin_presence() EXCLUDES(lifecycle_mu_);         // the broker lost this node's entries
   void went_online(id_t user);
   void went_offline(id_t user, std::int64_t ms);
-  void announce(id_t user, presence_state st);  // local watchers (coalesced) + other nodes
-  void queue_presence(id_t user, presence_state st);
+  void announce(id_t user, presence_watch::state st);  // local watchers (coalesced) + other nodes
+  void queue_presence(id_t user, presence_watch::state st);
   void flush_presence();
   void sweep_typing();
 
   boost::asio::any_io_executor ex_;
   boost::asio::strand<boost::asio::any_io_executor> strand_;  // the timers
   storage::store& store_;
-  std::shared_ptr<broker::broker> broker_;
   hub_options opts_;
-
-  mutable std::mutex mu_;
-  std::atomic<bool> stopping_{false};  // written under mu_; read without it by stopping()
-  std::unordered_map<id_t, list> by_user_;
-  std::unordered_map<id_t, list> by_device_;
-  std::unordered_map<id_t, std::unordered_set<id_t>> convs_of_;    // local user -> conversations
-  std::unordered_map<id_t, std::unordered_set<id_t>> locals_in_;   // conversation -> local users
-  std::unordered_map<id_t, std::unordered_set<id_t>> removed_while_loading_;
-  std::unordered_set<id_t> loading_;
-  std::unordered_map<id_t, list> watchers_;  // watched user -> sessions
-  std::map<std::pair<id_t, id_t>, typing_state> typing_;  // (conv, user) -> shown here until
-  std::map<std::pair<id_t, id_t>, std::chrono::steady_clock::time_point> typing_sent_;  // throttle
-  std::unordered_map<id_t, presence_state> presence_pending_, presence_known_;
-  bool flush_armed_ = false;
+  const confab::clock& clock_;
+  node_link link_;
+  session_registry sessions_;
+  interest interest_;
+  typing_tracker typing_;
+  presence_watch presence_;
+  // Serialises attach and detach (a user's first and last session steps). Taken before the parts'
+  // own mutexes, never while calling a session or the broker.
+  mutex lifecycle_mu_;
   boost::asio::steady_timer sweep_timer_, flush_timer_;
 };
 

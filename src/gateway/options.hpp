@@ -23,6 +23,7 @@ struct options {
   std::chrono::seconds http_idle_timeout{30};
   auth::argon2_cost argon2;
   std::string web_root = "web/dist";  // the browser client's built files, served at "/" (empty: none)
+  bool web_source_maps = false;       // whether web_root's *.map files are served
 };
 
 }  // namespace confab::gateway

@@ -29,7 +29,6 @@ using asio::use_awaitable;
 namespace {
 constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
 constexpr int catch_up_page = 256;
-constexpr std::size_t max_watched = 256;
 constexpr std::size_t max_batch_frames = 256;
 constexpr std::size_t max_batch_bytes = 256 * 1024;
 
@@ -289,66 +288,38 @@ asio::awaitable<void> ws_session::handle(std::string text) {
     enqueue(protocol::error_frame(nullptr, req.error()));
     co_return;
   }
-  if (req->op == "hello") {
-    co_await hello(req->id, req->args);
-    co_return;
-  }
-  if (req->op == "presence" && who_) {
-    co_await presence(req->id, req->args);
-    co_return;
-  }
-  if (req->op == "ping") {
-    enqueue(protocol::result_frame(req->id, json::object{{"pong", true}}));
-    co_return;
-  }
-  if (!who_) {
-    enqueue(protocol::error_frame(req->id, make_error(errc::unauthenticated, "send hello with a token first")));
-    co_return;
-  }
-  auto r = co_await api_.call(req->op, req->args, &*who_);
+  chat::op_context ctx;
+  ctx.who = who_ ? &*who_ : nullptr;
+  ctx.via = chat::transport::ws;
+  ctx.session = this;
+  auto r = co_await api_.call(req->op, req->args, ctx);
   if (r)
     enqueue(protocol::result_frame(req->id, *r));
   else
     enqueue(protocol::error_frame(req->id, r.error()));
+  if (auto next = std::move(after_reply_)) {
+    after_reply_ = nullptr;
+    next();
+  }
 }
 
-asio::awaitable<void> ws_session::hello(const json::value& id, const json::object& args) {
-  if (who_) {
-    enqueue(protocol::error_frame(id, make_error(errc::invalid_field, "hello was already sent on this connection")));
-    co_return;
-  }
-  auto token = protocol::get_string(args, "token");
-  if (!token) {
-    enqueue(protocol::error_frame(id, token.error()));
-    co_return;
-  }
-  auto since = protocol::get_opt_int(args, "since");
-  if (!since) {
-    enqueue(protocol::error_frame(id, since.error()));
-    co_return;
-  }
-  bool batch = false;
-  if (auto* b = args.if_contains("batch"); b && !b->is_null()) {
-    if (!b->is_bool()) {
-      enqueue(protocol::error_frame(id, make_error(errc::invalid_field, "field batch must be a boolean")));
-      co_return;
-    }
-    batch = b->get_bool();
-  }
-  if (*since && **since < 0) {
-    enqueue(protocol::error_frame(id, make_error(errc::invalid_field, "field since must be >= 0")));
-    co_return;
-  }
-  auto who = co_await api_.authenticate(*token);
+error ws_session::fail_hello(error e, std::uint16_t code, std::string reason) {
+  after_reply_ = [this, code, reason = std::move(reason)]() mutable { close_later(code, std::move(reason)); };
+  return e;
+}
+
+chat::op_result ws_session::hello(const hello_request& req) {
+  if (who_) co_return make_error(errc::invalid_field, "hello was already sent on this connection");
+  auto who = co_await api_.authenticate(req.token);
   if (!who) {
-    enqueue(protocol::error_frame(id, who.error()));
-    if (who.error().code == errc::unauthenticated && ++failed_hellos_ >= 3) close_later(1008, "too many failed hellos");
-    co_return;
+    if (who.error().code == errc::unauthenticated && ++failed_hellos_ >= 3)
+      co_return fail_hello(who.error(), 1008, "too many failed hellos");
+    co_return who.error();
   }
-  if (closing_) co_return;
+  if (closing_) co_return make_error(errc::unavailable, "connection closing");
   // Subscribe before reading the head, so nothing committed after this point is missed.
   who_ = *who;
-  batch_ = batch;
+  batch_ = req.batch;
   auto on_ready = [w = weak_from_this()] {
     auto s = w.lock();
     if (!s) return;
@@ -357,23 +328,18 @@ asio::awaitable<void> ws_session::hello(const json::value& id, const json::objec
       if (s->hello_timer_) s->hello_timer_->cancel();
     });
   };
-  if (!hub_->attach(who_->user_id, who_->device_id, shared_from_this(), on_ready)) {
-    close_later(1001, "server shutting down");
-    co_return;
-  }
+  if (!hub_->attach(who_->user_id, who_->device_id, shared_from_this(), on_ready))
+    co_return fail_hello(make_error(errc::unavailable, "server shutting down"), 1001, "server shutting down");
   attached_ = true;
   hello_timer_->cancel();
   // A revocation that committed between the check above and attach found no session to close:
   // check again now that a revocation would find this one.
-  auto again = co_await api_.authenticate(*token);
+  auto again = co_await api_.authenticate(req.token);
   if (!again) {
-    if (again.error().code == errc::unauthenticated)
-      close_later(4001, "device revoked");
-    else
-      close_later(1011, "storage unavailable");
-    co_return;
+    if (again.error().code == errc::unauthenticated) co_return fail_hello(again.error(), 4001, "device revoked");
+    co_return fail_hello(again.error(), 1011, "storage unavailable");
   }
-  if (closing_) co_return;
+  if (closing_) co_return make_error(errc::unavailable, "connection closing");
   // Read the user's conversations only once membership changes reach this node (the user's
   // channel is live), so none falls between the read and the subscription. Bounded: if the broker
   // is down, its reset re-reads everything later.
@@ -381,37 +347,28 @@ asio::awaitable<void> ws_session::hello(const json::value& id, const json::objec
     hello_timer_->expires_after(std::chrono::milliseconds(100));
     co_await hello_timer_->async_wait(as_tuple_awaitable);
   }
-  if (closing_) co_return;
+  if (closing_) co_return make_error(errc::unavailable, "connection closing");
   // The node subscribes to the user's conversations; events missed before that are read below
   // (and once more when the subscriptions are live: hub::load_conversations).
   auto convs = co_await api_.store().conversation_ids(who_->user_id);
-  if (!convs) {
-    enqueue(protocol::error_frame(id, convs.error()));
-    close_later(1011, "storage unavailable");
-    co_return;
-  }
+  if (!convs) co_return fail_hello(convs.error(), 1011, "storage unavailable");
   hub_->load_conversations(who_->user_id, *convs);
-  if (closing_) co_return;
+  if (closing_) co_return make_error(errc::unavailable, "connection closing");
   ws_.read_message_max(api_.opts().hard_frame_bytes);
   auto head = co_await api_.store().stream_head(who_->user_id);
-  if (!head) {
-    enqueue(protocol::error_frame(id, head.error()));
-    close_later(1011, "storage unavailable");
-    co_return;
-  }
-  if (*since && **since > *head) {
-    enqueue(protocol::error_frame(id, make_error(errc::invalid_field, "since is ahead of this user's stream head")));
-    close_later(1008, "invalid cursor");
-    co_return;
-  }
-  pos_ = since->value_or(*head);
-  enqueue(protocol::result_frame(id, json::object{{"user_id", who_->user_id},
-                                                  {"username", who_->username},
-                                                  {"device_id", who_->device_id},
-                                                  {"head", *head},
-                                                  {"since", pos_}}));
+  if (!head) co_return fail_hello(head.error(), 1011, "storage unavailable");
+  if (req.since && *req.since > *head)
+    co_return fail_hello(make_error(errc::invalid_field, "since is ahead of this user's stream head"), 1008, "invalid cursor");
+  pos_ = req.since.value_or(*head);
   hello_timer_.reset();  // not needed again on this connection
-  asio::co_spawn(ws_.get_executor(), catch_up(), on_exit("catch-up"));
+  // The first catch-up (syncing_ is true from the start, so live events wait for it), started once
+  // the hello result is queued: the client sees the result before any event.
+  after_reply_ = [this] { asio::co_spawn(ws_.get_executor(), catch_up(), on_exit("catch-up")); };
+  co_return json::object{{"user_id", who_->user_id},
+                         {"username", who_->username},
+                         {"device_id", who_->device_id},
+                         {"head", *head},
+                         {"since", pos_}};
 }
 
 // A plain function, not a coroutine: the awaitable (and the copy of users it owns) is built outside
@@ -429,53 +386,12 @@ asio::awaitable<std::vector<bool>> ws_session::presence_lookup(std::vector<id_t>
       use_awaitable);
 }
 
-asio::awaitable<void> ws_session::presence(const json::value& id, const json::object& args) {
-  if (!api_.allow(who_->device_id)) {
-    enqueue(protocol::error_frame(id, make_error(errc::rate_limited, "too many requests from this device")));
-    co_return;
-  }
-  auto users = protocol::get_int_array(args, "users", max_watched);
-  if (!users) {
-    enqueue(protocol::error_frame(id, users.error()));
-    co_return;
-  }
-  std::sort(users->begin(), users->end());
-  users->erase(std::unique(users->begin(), users->end()), users->end());
-  auto shared = co_await api_.store().shared_users(who_->user_id, *users);
-  if (!shared) {
-    enqueue(protocol::error_frame(id, shared.error()));
-    co_return;
-  }
-  if (shared->size() != users->size()) {
-    id_t missing = 0;
-    for (auto u : *users)
-      if (!std::binary_search(shared->begin(), shared->end(), u)) {
-        missing = u;
-        break;
-      }
-    enqueue(protocol::error_frame(id, make_error(errc::forbidden, "you share no conversation with user " + std::to_string(missing))));
-    co_return;
-  }
-  if (closing_) co_return;
-  hub_->watch(shared_from_this(), watched_, *users);
-  watched_ = *users;
-  auto lookup = presence_lookup(*users);
-  auto online = co_await std::move(lookup);
-  auto seen = co_await api_.store().last_seen(*users);
-  if (!seen) {
-    enqueue(protocol::error_frame(id, seen.error()));
-    co_return;
-  }
-  json::array out;
-  for (std::size_t i = 0; i < users->size(); ++i) {
-    json::object o{{"user_id", (*users)[i]}, {"online", i < online.size() && online[i]}};
-    if ((*seen)[i])
-      o["last_seen_ts"] = *(*seen)[i];
-    else
-      o["last_seen_ts"] = nullptr;
-    out.push_back(std::move(o));
-  }
-  enqueue(protocol::result_frame(id, json::object{{"users", std::move(out)}}));
+asio::awaitable<std::vector<bool>> ws_session::watch_presence(const std::vector<id_t>& users) {
+  if (closing_) co_return std::vector<bool>(users.size(), false);
+  hub_->watch(shared_from_this(), watched_, users);
+  watched_ = users;
+  auto lookup = presence_lookup(users);
+  co_return co_await std::move(lookup);
 }
 
 asio::awaitable<void> ws_session::catch_up() {

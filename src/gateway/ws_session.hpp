@@ -34,6 +34,7 @@
 #include <boost/json/value.hpp>
 
 #include <array>
+#include <functional>
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -41,7 +42,7 @@
 
 namespace confab::gateway {
 
-class ws_session final : public session_base, public std::enable_shared_from_this<ws_session> {
+class ws_session final : public session_base, public chat::session_port, public std::enable_shared_from_this<ws_session> {
  public:
   // Shares ownership of the hub: the destructor detaches, possibly during process teardown.
   ws_session(boost::beast::tcp_stream&& stream, api& api, std::shared_ptr<hub> hub, std::shared_ptr<void> slot);
@@ -80,9 +81,13 @@ class ws_session final : public session_base, public std::enable_shared_from_thi
   void drain_inbox();
   boost::asio::awaitable<void> catch_up();
   boost::asio::awaitable<void> handle(std::string text);
-  boost::asio::awaitable<void> hello(const boost::json::value& id, const boost::json::object& args);
-  boost::asio::awaitable<void> presence(const boost::json::value& id, const boost::json::object& args);
+  // The session's own operations (declared in chat/session_ops.cpp and chat/live.cpp, dispatched
+  // through the operation table like every other).
+  chat::op_result hello(const hello_request& req) override;
+  boost::asio::awaitable<std::vector<bool>> watch_presence(const std::vector<id_t>& users) override;
   boost::asio::awaitable<std::vector<bool>> presence_lookup(std::vector<id_t> users);
+  // Fails the hello being handled: its error reply goes out, then the connection closes.
+  error fail_hello(error e, std::uint16_t code, std::string reason);
   void on_live(std::int64_t pos, const std::shared_ptr<const std::string>& event_json);
   void enqueue(std::string s);
   void enqueue(frame f);
@@ -123,6 +128,8 @@ class ws_session final : public session_base, public std::enable_shared_from_thi
   std::optional<principal> who_;
   bool attached_ = false;
   int failed_hellos_ = 0;
+  // Runs after the reply to the current request is queued (hello: start catch-up, or close).
+  std::function<void()> after_reply_;
   bool syncing_ = true;    // while true, live events only raise max_hint_
   std::int64_t pos_ = 0;   // last stream position queued to the client
   std::int64_t max_hint_ = 0;

@@ -32,6 +32,7 @@ std::optional<config> parse(int argc, char** argv, int& exit_code) {
       ("threads", po::value(&c.threads)->default_value(c.threads), "network threads")
       ("log-level", po::value(&c.log_level)->default_value(c.log_level), "debug, info, warn or error")
       ("web-root", po::value(&c.gw.web_root)->default_value(c.gw.web_root), "folder of the browser client's built files (web/dist), served at /; without an index.html there, / shows a plain status page")
+      ("web-source-maps", po::bool_switch(&c.gw.web_source_maps), "also serve the client's source maps (*.map); off by default")
       ("port-file", po::value(&c.port_file), "write the bound port to this file once listening")
       ("shutdown-grace-ms", po::value(&c.shutdown_grace_ms)->default_value(c.shutdown_grace_ms), "on SIGTERM/SIGINT, how long open connections get to close")
       ("broker", po::value(&c.broker)->default_value(c.broker), "how nodes talk: inproc (a single node) or redis (many nodes)")

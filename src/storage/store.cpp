@@ -47,25 +47,6 @@ task<id_t> store::find_user_id(const std::string& username) {
   });
 }
 
-task<std::vector<user_brief>> store::find_users(const std::string& prefix, id_t except_user, int limit) {
-  return ex_->read<std::vector<user_brief>>([prefix, except_user, limit](connection& c) -> result<std::vector<user_brief>> {
-    // A range on the name, so the UNIQUE index serves it. Usernames are ASCII up to 'z', so every
-    // name starting with prefix sorts below prefix + DEL. PostgreSQL compares in byte order only
-    // under the "C" collation, whatever the database's default; SQLite's default is byte order.
-    const auto* s = c.strategy();
-    if (!s) return make_error(errc::internal, "storage connection without a store strategy");
-    const std::string col(s->bytewise_username());
-    const std::string upper = prefix + '\x7f';
-    CONFAB_TRY(r, query(c,
-                        "SELECT id, username FROM users WHERE " + col + " >= $1 AND " + col + " < $2 AND id <> $3 ORDER BY " +
-                            col + " LIMIT $4",
-                        {std::string_view(prefix), std::string_view(upper), except_user, std::int64_t{limit}}));
-    std::vector<user_brief> out;
-    for (auto& x : *r) out.push_back({x.i64(0), x.str(1)});
-    return out;
-  });
-}
-
 task<device_record> store::create_device(id_t user, const std::string& name, const std::string& token_hash) {
   return ex_->write<device_record>(
       [user, name, hash = token_hash](write_context& ctx) -> result<device_record> {

@@ -86,9 +86,6 @@ class store {
   task<std::vector<device_record>> list_devices(id_t user);
   task<nothing> revoke_device(id_t user, id_t device);  // not_found unless the user's own device
   task<id_t> find_user_id(const std::string& username);        // not_found
-  // Users whose name starts with prefix (byte-wise, case-sensitive), ascending by name, without
-  // except_user; at most limit of them. An empty result is not an error.
-  task<std::vector<user_brief>> find_users(const std::string& prefix, id_t except_user, int limit);
   task<bool> device_active(id_t device);                         // exists and not revoked
 
   // --- conversations (actor = the user doing it, from device)
@@ -125,6 +122,23 @@ class store {
   task<std::vector<id_t>> shared_users(id_t user, const std::vector<id_t>& candidates);
   task<nothing> set_last_seen(id_t user, std::int64_t ms);
   task<std::vector<std::optional<std::int64_t>>> last_seen(const std::vector<id_t>& users);  // same order
+
+  // --- profiles (profiles.cpp): display names, people search, device activity
+  // Users whose username starts with prefix ignoring ASCII case, ascending by lower-cased name,
+  // without except_user; at most limit of them. An empty result is not an error.
+  task<std::vector<user_brief>> find_users(const std::string& prefix, id_t except_user, int limit);
+  // Of ids, the users viewer may see: viewer themself and anyone with a membership row (left or
+  // not) in a conversation where viewer has one too. Others are omitted; ascending by id.
+  task<std::vector<user_brief>> visible_users(id_t viewer, const std::vector<id_t>& ids);
+  // The profiles of ids that exist, without a visibility check (for decorating answers whose
+  // visibility was already checked); ascending by id.
+  task<std::vector<user_brief>> user_briefs(const std::vector<id_t>& ids);
+  // Sets the display name (already validated; "" clears). not_found if the user is missing.
+  task<user_brief> set_display_name(id_t user, const std::string& display_name);
+  // Records that device authenticated at ms (only ever moves forward).
+  task<nothing> touch_device(id_t device, std::int64_t ms);
+  // Each device of user with its last_active_ms (nullopt if never recorded).
+  task<std::vector<std::pair<id_t, std::optional<std::int64_t>>>> device_activity(id_t user);
 
   // --- the user stream (delivery and catch-up)
   task<stream_page> read_stream(id_t user, std::int64_t after_pos, int limit);

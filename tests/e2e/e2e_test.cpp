@@ -881,7 +881,7 @@ TEST_P(BadInput, FindUsersByPrefix) {
   EXPECT_EQ(names({{"prefix", "al"}}, alice_.token), (std::vector<std::string>{"alfred"}));  // not the caller
   EXPECT_EQ(names({{"prefix", "al"}}, bob_.token), (std::vector<std::string>{"alfred", "alice"}));
   EXPECT_EQ(names({{"prefix", "al"}, {"limit", 1}}, bob_.token), (std::vector<std::string>{"alfred"}));
-  EXPECT_TRUE(names({{"prefix", "Al"}}, bob_.token).empty());  // case-sensitive
+  EXPECT_EQ(names({{"prefix", "Al"}}, bob_.token), (std::vector<std::string>{"alfred", "alice"}));  // ignores case
   auto code = [&](const json::object& body) { return http_->post("find_users", body, alice_.token).error_code(); };
   EXPECT_EQ(code({}), "missing_field");
   EXPECT_EQ(code({{"prefix", ""}}), "invalid_field");

@@ -757,4 +757,26 @@ void ws_client::abort() {
   if (close_code_ < 0) close_code_ = 0;
 }
 
+// --------------------------------------------------------------------------- Redis
+
+redis_server::redis_server(const std::filesystem::path& dir) : dir_(dir), port_(free_port()) {
+  const auto log = dir / ("redis-" + std::to_string(port_) + ".log");
+  proc_.start({"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+               "--dir", dir.string(), "--protected-mode", "no"},
+              log);
+  if (!wait_tcp(port_)) fail("redis-server did not start; log:\n" + tail_file(log, 20));
+}
+
+std::string redis_server::cli(const std::vector<std::string>& args) const {
+  const auto out = dir_ / ("redis-cli-" + random_name(8) + ".out");
+  std::vector<std::string> argv{"redis-cli", "-p", std::to_string(port_)};
+  argv.insert(argv.end(), args.begin(), args.end());
+  child_process c;
+  c.start(argv, out);
+  if (!c.wait_exit(10s)) fail("redis-cli did not finish within 10 s");
+  auto text = read_file(out);
+  std::filesystem::remove(out);
+  return text;
+}
+
 }  // namespace e2e

@@ -262,4 +262,22 @@ class ws_client {
   std::int64_t next_id_ = 1;
 };
 
+// --------------------------------------------------------------------------- Redis
+
+// A standalone redis-server on a free loopback port, without persistence; stopped on destruction.
+// Throws (with its log tail) if it does not accept connections within 10 s.
+class redis_server {
+ public:
+  explicit redis_server(const std::filesystem::path& dir);
+  unsigned short port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  // Runs redis-cli with args against this server (bounded: 10 s) and returns its output.
+  std::string cli(const std::vector<std::string>& args) const;
+
+ private:
+  std::filesystem::path dir_;
+  child_process proc_;
+  unsigned short port_ = 0;
+};
+
 }  // namespace e2e

@@ -88,7 +88,7 @@ TEST_F(storage_conformance, username_is_unique) {
   EXPECT_EQ(run(st_->find_user("nobody")).error().code, errc::not_found);
 }
 
-TEST_F(storage_conformance, find_users_matches_a_case_sensitive_prefix_in_name_order) {
+TEST_F(storage_conformance, find_users_matches_a_prefix_ignoring_ascii_case_in_name_order) {
   const id_t ana = user("ana");
   const id_t anabel = user("anabel");
   user("an.x");
@@ -104,10 +104,12 @@ TEST_F(storage_conformance, find_users_matches_a_case_sensitive_prefix_in_name_o
       for (auto& u : *r) out.push_back(u.username);
     return out;
   };
-  EXPECT_EQ(names("an", 0, 10), (std::vector<std::string>{"an", "an.x", "ana", "anabel", "andre"}));
+  // ASCII case is ignored; names are ordered by their lower-case form.
+  EXPECT_EQ(names("an", 0, 10), (std::vector<std::string>{"an", "an.x", "ana", "anabel", "andre", "Anne"}));
   EXPECT_EQ(names("ana", ana, 10), (std::vector<std::string>{"anabel"}));  // the caller is left out
   EXPECT_EQ(names("an", 0, 2), (std::vector<std::string>{"an", "an.x"}));
-  EXPECT_EQ(names("A", 0, 10), (std::vector<std::string>{"Anne"}));
+  EXPECT_EQ(names("ANN", 0, 10), (std::vector<std::string>{"Anne"}));
+  EXPECT_EQ(names("A", 0, 10), (std::vector<std::string>{"an", "an.x", "ana", "anabel", "andre", "Anne"}));
   EXPECT_TRUE(names("anabelle", 0, 10).empty());
   EXPECT_TRUE(names("z", 0, 10).empty());
   auto one = run(st_->find_users("anab", 0, 10));
@@ -532,7 +534,7 @@ TEST_F(storage_conformance, migrations_are_idempotent_and_refuse_a_newer_schema)
   st_.reset();
 }
 
-// PostgreSQL's v3 moved stream positions into head rows (user_heads); a database migrated from v2
+// PostgreSQL's v4 moved stream positions into head rows (user_heads); a database migrated from v3
 // must continue every user's stream after its last position, or the next append would collide
 // with the stream rows written before the upgrade.
 TEST_F(storage_conformance, streams_continue_after_the_upgrade_to_head_rows) {
@@ -541,10 +543,10 @@ TEST_F(storage_conformance, streams_continue_after_the_upgrade_to_head_rows) {
   id_t conv = run(st_->create_direct(a, da, b))->conv;
   for (int i = 0; i < 3; ++i) must_send(a, da, conv, "pre" + std::to_string(i));
   st_->stop();
-  if (be_->name() == "postgres") {  // back to v2: no head rows, positions only in the stream
+  if (be_->name() == "postgres") {  // back to v3: no head rows, positions only in the stream
     auto conn = be_->factory()();
     ASSERT_TRUE(conn);
-    ASSERT_TRUE((*conn)->exec("DROP TABLE user_heads; UPDATE schema_version SET version = 2"));
+    ASSERT_TRUE((*conn)->exec("DROP TABLE user_heads; UPDATE schema_version SET version = 3"));
   }
   st_ = be_->open();
   st_->set_sink(&sink_);

@@ -274,7 +274,16 @@ ALTER TABLE members ADD COLUMN delivered_seq BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN last_seen_ms BIGINT;
 )sql";
 
-// v3 (writers on several nodes): each user's stream head in a row of its own. A writer moves the
+// v3 (profiles): a display name per user, case-insensitive name search (an expression index in byte
+// order, so prefix ranges on lower(username) COLLATE "C" use it), and when each device last
+// authenticated.
+constexpr std::string_view v_profiles = R"sql(
+ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN last_active_ms BIGINT;
+CREATE INDEX users_lower_name ON users ((lower(username)) COLLATE "C");
+)sql";
+
+// v4 (writers on several nodes): each user's stream head in a row of its own. A writer moves the
 // heads of an event's recipients up (locking their rows in ascending user id) instead of reading
 // MAX(pos) from the stream, where writers on two nodes appending for one user took the same
 // position and one re-ran its whole batch. Every user with stream rows gets a head row here;
@@ -282,7 +291,7 @@ ALTER TABLE users ADD COLUMN last_seen_ms BIGINT;
 // an older one would still append at MAX(pos) + 1 without moving the head.
 // fillfactor 50: heads are updated far more often than anything else per row, and free room on
 // the page keeps those updates HOT (no index entry per update).
-constexpr std::string_view v3 = R"sql(
+constexpr std::string_view v4 = R"sql(
 CREATE TABLE user_heads (
   user_id BIGINT NOT NULL PRIMARY KEY,
   head BIGINT NOT NULL
@@ -290,7 +299,7 @@ CREATE TABLE user_heads (
 INSERT INTO user_heads (user_id, head) SELECT user_id, MAX(pos) FROM stream GROUP BY user_id;
 )sql";
 
-constexpr std::string_view steps[] = {v1, v2, v3};
+constexpr std::string_view steps[] = {v1, v2, v_profiles, v4};
 
 }  // namespace
 

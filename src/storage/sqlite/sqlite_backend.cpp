@@ -210,7 +210,15 @@ ALTER TABLE members ADD COLUMN delivered_seq INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN last_seen_ms INTEGER;
 )sql";
 
-constexpr std::string_view steps[] = {v1, v2};
+// Profiles: a display name per user, case-insensitive name search (an expression index SQLite uses
+// for lower(username) range scans), and when each device last authenticated.
+constexpr std::string_view v_profiles = R"sql(
+ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN last_active_ms INTEGER;
+CREATE INDEX users_lower_name ON users(lower(username));
+)sql";
+
+constexpr std::string_view steps[] = {v1, v2, v_profiles};
 
 }  // namespace
 

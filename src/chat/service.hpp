@@ -1,0 +1,79 @@
+// Confab's chat domain: every operation's handler, grouped by feature, registered in one
+// operation table (operation.hpp).
+//
+// Feature areas, one file each: accounts and devices (accounts.cpp), conversations and
+// membership (conversations.cpp), messages (messages.cpp), receipts, typing and presence
+// (live.cpp), and the WebSocket session's own operations (session_ops.cpp). The rules of who may
+// do what are in rules.hpp and are applied by storage under its locks.
+//
+// Threads: handlers run on the caller's executor and suspend on storage and on the blocking pool
+// (Argon2id). The service is shared by every session of the node; it is thread-safe.
+#pragma once
+
+#include "auth/auth.hpp"
+#include "chat/operation.hpp"
+#include "storage/store.hpp"
+
+#include <boost/asio/thread_pool.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace confab::chat {
+
+// What the operations need from the node's live layer (the gateway's hub). Thread-safe, non-blocking.
+class live_port {
+ public:
+  virtual ~live_port() = default;
+  virtual void receipt(id_t conv, const receipt_record& r) = 0;
+  virtual void typing(id_t user, const std::string& username, id_t conv, bool active) = 0;
+  // Closes every session of the device on every node.
+  virtual void disconnect_device(id_t user, id_t device, std::uint16_t code, const std::string& reason) = 0;
+  // Whether user is an active member of conv, if this node knows without storage.
+  virtual std::optional<bool> local_member(id_t user, id_t conv) const = 0;
+};
+
+struct limits {
+  std::size_t max_text_bytes = 16 * 1024;
+  std::size_t max_group_members = 1000;
+  auth::argon2_cost argon2;
+};
+
+struct deps {
+  storage::store& store;
+  live_port& live;
+  boost::asio::thread_pool& blocking;
+  limits lim;
+};
+
+class service {
+ public:
+  explicit service(deps d);
+  ~service();
+  service(const service&) = delete;
+  service& operator=(const service&) = delete;
+
+  const op_table& ops() const { return table_; }
+  // Resolves a bearer token; errc::unauthenticated if unknown, malformed or revoked.
+  boost::asio::awaitable<result<principal>> authenticate(std::string_view token);
+
+ private:
+  deps d_;
+  op_table table_;
+  struct features;
+  std::unique_ptr<features> features_;
+};
+
+// Each feature area declares its operations into the table. The objects passed in outlive it.
+class accounts;
+void add_account_ops(op_table& t, accounts& a);
+void add_conversation_ops(op_table& t, const deps& d);
+void add_message_ops(op_table& t, const deps& d);
+void add_live_ops(op_table& t, const deps& d);
+void add_session_ops(op_table& t);
+void add_profile_ops(op_table& t, const deps& d);
+
+}  // namespace confab::chat
