@@ -43,9 +43,9 @@ task<std::vector<user_brief>> store::find_users(const std::string& prefix, id_t 
     // is built with it); SQLite's default is byte order.
     std::string low = prefix;
     for (auto& ch : low) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    const auto* s = c.strategy();
-    if (!s) return make_error(errc::internal, "storage connection without a store strategy");
-    const std::string col(s->bytewise_lower_username());
+    const auto* strategy = c.strategy();
+    if (!strategy) return make_error(errc::internal, "storage connection without a store strategy");
+    const std::string col = strategy->bytewise("lower(username)");
     const std::string upper = low + '\x7f';
     auto r = query(c,
                    "SELECT id, username, display_name FROM users WHERE " + col + " >= $1 AND " + col + " < $2 AND id <> $3 ORDER BY " +

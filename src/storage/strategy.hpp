@@ -14,6 +14,7 @@
 
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -45,9 +46,9 @@ class store_strategy {
   // membership via chat::may_post, reply_to) under the conversation's row lock.
   virtual bool run_sends(connection& c, std::span<send_item* const> items) const = 0;
 
-  // lower(username) as an expression that orders byte-wise, as the users_lower_name index does
-  // (prefix ranges in find_users).
-  virtual std::string_view bytewise_lower_username() const = 0;
+  // expr (a text expression) as one that compares and orders byte-wise (prefix ranges in
+  // find_users; the matching index is built with the same expression).
+  virtual std::string bytewise(std::string_view expr) const = 0;
 };
 
 }  // namespace confab::storage

@@ -534,7 +534,7 @@ TEST_F(storage_conformance, migrations_are_idempotent_and_refuse_a_newer_schema)
   st_.reset();
 }
 
-// PostgreSQL's v3 moved stream positions into head rows (user_heads); a database migrated from v2
+// PostgreSQL's v4 moved stream positions into head rows (user_heads); a database migrated from v3
 // must continue every user's stream after its last position, or the next append would collide
 // with the stream rows written before the upgrade.
 TEST_F(storage_conformance, streams_continue_after_the_upgrade_to_head_rows) {

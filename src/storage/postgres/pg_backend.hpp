@@ -31,7 +31,7 @@ namespace confab::storage::postgres {
 connection_factory make_factory(std::string dsn);
 
 // The schema migrations for PostgreSQL, version 1 first: the same tables as SQLite's, plus the
-// user_heads table of v3 (stream positions for writers on several nodes; SQLite has one writer).
+// user_heads table of v4 (stream positions for writers on several nodes; SQLite has one writer).
 std::span<const std::string_view> migrations();
 
 }  // namespace confab::storage::postgres

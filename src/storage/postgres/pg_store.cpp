@@ -89,11 +89,8 @@ class pg_strategy final : public store_strategy {
     return append_pg(c, ev, to, reader);
   }
   bool run_sends(connection& c, std::span<send_item* const> items) const override;
-  std::string_view bytewise_lower_username() const override {
-    // PostgreSQL compares in byte order only under the "C" collation, whatever the database's
-    // default (the users_lower_name index is built with it).
-    return "lower(username) COLLATE \"C\"";
-  }
+  // PostgreSQL compares in byte order only under the "C" collation, whatever the database's default.
+  std::string bytewise(std::string_view expr) const override { return std::string(expr) + " COLLATE \"C\""; }
 };
 
 // PostgreSQL: every send of the group in four round trips whatever their number (savepoint,

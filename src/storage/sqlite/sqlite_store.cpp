@@ -72,7 +72,7 @@ class sqlite_strategy final : public store_strategy {
   }
   bool run_sends(connection& c, std::span<send_item* const> items) const override;
   // SQLite's default collation (BINARY) is byte order.
-  std::string_view bytewise_lower_username() const override { return "lower(username)"; }
+  std::string bytewise(std::string_view expr) const override { return std::string(expr); }
 };
 
 // One send at a time, each in its own (nested) savepoint.
