@@ -135,6 +135,7 @@ void executor::writer_loop() {
         }
       }
     }
+    gather_groups(batch);
     std::string why;
     bool ok = ensure(owner, why);
     conn = owner.get();
@@ -149,6 +150,28 @@ void executor::writer_loop() {
     }
     run_batch(conn, owner, batch);
   }
+}
+
+// Every job of a batch was queued before the batch began and none has completed, so any order of
+// them is a valid order of events; only the jobs of one group keep their own relative order (a
+// device's sends, in the order it sent them). Gathering each group's jobs into one unit means a
+// batch takes a group's ordered row locks (conversations, then user heads, each ascending) once:
+// two units of one group in one transaction would take the second unit's locks after the first
+// one's, out of order, and deadlock with another node's batch doing the same the other way round
+// (seen after per-request device-activity writes began to interleave with sends: cluster_test's
+// writers on three nodes hit 'deadlock detected').
+void executor::gather_groups(std::vector<std::unique_ptr<job>>& batch) {
+  std::vector<std::unique_ptr<job>> out;
+  out.reserve(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (!batch[i]) continue;  // already moved with its group
+    const void* g = batch[i]->group();
+    out.push_back(std::move(batch[i]));
+    if (!g) continue;
+    for (std::size_t k = i + 1; k < batch.size(); ++k)
+      if (batch[k] && batch[k]->group() == g) out.push_back(std::move(batch[k]));
+  }
+  batch = std::move(out);
 }
 
 void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,

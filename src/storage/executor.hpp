@@ -15,8 +15,10 @@
 // Errors: a job's own error is returned as is. A COMMIT that fails fails every job of the batch
 // with errc::unavailable; its outcome may be unknown (connection lost during COMMIT), so the batch
 // is never re-run and on_uncertain_commit runs.
-// Grouped writes (write_grouped): consecutive queued writes of one write_group run as one unit,
-// one call and one savepoint; a group that fails is rolled back as a whole. Deadlocks and serialization failures before or at
+// Grouped writes (write_grouped): the queued writes of one write_group in a batch run as one unit,
+// one call and one savepoint, at the place of the group's first write (the writes between keep
+// their order; all of a batch's writes are concurrent, so any order is a valid one); a group that
+// fails is rolled back as a whole. Deadlocks and serialization failures before or at
 // COMMIT re-run the whole batch up to 5 times.
 #pragma once
 
@@ -250,6 +252,8 @@ class executor {
   void run_batch(connection*& conn, std::unique_ptr<connection>& owner, std::vector<std::unique_ptr<job>>& batch);
   bool ensure(std::unique_ptr<connection>& c, std::string& why);
   static void log_rerun(int attempt, const std::string& error);
+  // Moves each write group's jobs next to the group's first job (their order kept): one unit each.
+  static void gather_groups(std::vector<std::unique_ptr<job>>& batch);
 
   connection_factory factory_;
   options opts_;
