@@ -1,24 +1,16 @@
 // The store's profile queries: display names, people search, device activity (see store.hpp).
 #include "storage/store.hpp"
+#include "storage/store_detail.hpp"
 #include "storage/strategy.hpp"
 
 #include <algorithm>
 #include <cctype>
 
 namespace confab::storage {
+using detail::placeholders;
+using detail::to_error;
+
 namespace {
-
-error to_error(const db_error& e) { return make_error(e.code, e.message); }
-
-// "($first, $first+1, ...)": a placeholder list for n values.
-std::string placeholders(int first, std::size_t n) {
-  std::string s = "(";
-  for (std::size_t i = 0; i < n; ++i) {
-    if (i) s += ", ";
-    s += "$" + std::to_string(first + static_cast<int>(i));
-  }
-  return s + ")";
-}
 
 std::vector<user_brief> briefs_of(const rows& rs) {
   std::vector<user_brief> out;
