@@ -7,10 +7,12 @@ namespace confab::storage {
 
 std::int64_t row::i64(std::size_t i) const {
   const auto& c = cells_.at(i);
-  if (!c) return 0;
+  if (auto* v = std::get_if<std::int64_t>(&c)) return *v;
+  if (std::holds_alternative<std::monostate>(c)) return 0;
+  const auto& s = std::get<std::string>(c);
   std::int64_t v = 0;
-  auto [p, ec] = std::from_chars(c->data(), c->data() + c->size(), v);
-  if (ec != std::errc{} || p != c->data() + c->size()) throw std::logic_error("storage: non-integer cell: " + *c);
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || p != s.data() + s.size()) throw std::logic_error("storage: non-integer cell: " + s);
   return v;
 }
 
@@ -22,7 +24,9 @@ std::optional<std::int64_t> row::opt_i64(std::size_t i) const {
 const std::string& row::str(std::size_t i) const {
   static const std::string empty;
   const auto& c = cells_.at(i);
-  return c ? *c : empty;
+  if (auto* s = std::get_if<std::string>(&c)) return *s;
+  if (std::holds_alternative<std::monostate>(c)) return empty;
+  throw std::logic_error("storage: integer cell " + std::to_string(i) + " read as text");
 }
 
 }  // namespace confab::storage

@@ -2,7 +2,9 @@
 //
 // A connection is used by one thread at a time (the storage executor guarantees it). SQL uses
 // PostgreSQL-style numbered placeholders ($1, $2 ...); the SQLite driver rewrites them. Values
-// travel as NULL, 64-bit integers or UTF-8 text; result cells come back as text (or NULL).
+// travel as NULL, 64-bit integers or UTF-8 text, and result cells come back typed the same way:
+// the driver decides from the column's type (SQLite's storage class, PostgreSQL's type OID), so an
+// integer is parsed once, by the driver, not at every read.
 // Errors are values: a unique-key violation is errc::conflict, a lost connection or a busy
 // database is errc::unavailable, a deadlock or serialization failure is errc::unavailable with
 // retry = true so the executor can re-run the transaction.
@@ -26,18 +28,25 @@ class store_strategy;
 
 using param = std::variant<std::monostate, std::int64_t, std::string_view>;
 
+// One result cell: NULL, an integer (SQLite INTEGER; PostgreSQL int2/int4/int8, and bool as 0/1)
+// or text (anything else, in the database's text form).
+using cell = std::variant<std::monostate, std::int64_t, std::string>;
+
 class row {
  public:
-  explicit row(std::vector<std::optional<std::string>> cells) : cells_(std::move(cells)) {}
+  explicit row(std::vector<cell> cells) : cells_(std::move(cells)) {}
   std::size_t size() const { return cells_.size(); }
-  bool is_null(std::size_t i) const { return !cells_.at(i).has_value(); }
-  // The cell as an integer; NULL reads as 0. A non-integer cell is a bug (throws).
+  bool is_null(std::size_t i) const { return std::holds_alternative<std::monostate>(cells_.at(i)); }
+  // The cell as an integer; NULL reads as 0; text is parsed (a numeric expression PostgreSQL
+  // returns as numeric). A cell that is not an integer is a bug (throws).
   std::int64_t i64(std::size_t i) const;
   std::optional<std::int64_t> opt_i64(std::size_t i) const;
-  const std::string& str(std::size_t i) const;  // NULL reads as ""
+  // The cell as text; NULL reads as "". An integer cell is a bug (throws): the schema's text
+  // columns come back as text from both drivers.
+  const std::string& str(std::size_t i) const;
 
  private:
-  std::vector<std::optional<std::string>> cells_;
+  std::vector<cell> cells_;
 };
 
 using rows = std::vector<row>;

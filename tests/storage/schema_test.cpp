@@ -137,7 +137,7 @@ schema read_postgres(storage::connection& c) {
                                         "WHERE i.indrelid = " + rel + " AND NOT i.indisprimary",
                                         {std::string_view(name)}),
                          "indexes"))
-      tb.indexes.insert(index_text(ix.str(0) == "1", ix.str(2), ix.str(1) == "1"));
+      tb.indexes.insert(index_text(ix.i64(0) == 1, ix.str(2), ix.i64(1) == 1));  // booleans come back as 0/1
   }
   return s;
 }

@@ -16,6 +16,7 @@
 namespace confab::storage::postgres {
 namespace {
 
+constexpr Oid int8_oid = 20, int2_oid = 21, int4_oid = 23;  // likewise
 constexpr Oid bool_oid = 16;             // pg_type.h is a server header; the OID is stable
 constexpr std::size_t max_cached = 512;  // prepared statements per connection; beyond: unnamed
 
@@ -110,14 +111,22 @@ class pg_connection final : public connection {
     rows out;
     out.reserve(static_cast<std::size_t>(nrow));
     for (int r = 0; r < nrow; ++r) {
-      std::vector<std::optional<std::string>> cells(static_cast<std::size_t>(ncol));
+      std::vector<cell> cells(static_cast<std::size_t>(ncol));
       for (int c = 0; c < ncol; ++c) {
         if (PQgetisnull(res.get(), r, c)) continue;
         const char* v = PQgetvalue(res.get(), r, c);
-        if (PQftype(res.get(), c) == bool_oid)
-          cells[c].emplace(v[0] == 't' ? "1" : "0");  // as SQLite would return it
-        else
-          cells[c].emplace(v, static_cast<std::size_t>(PQgetlength(res.get(), r, c)));
+        const auto len = static_cast<std::size_t>(PQgetlength(res.get(), r, c));
+        const Oid type = PQftype(res.get(), c);
+        if (type == bool_oid) {
+          cells[c] = std::int64_t{v[0] == 't' ? 1 : 0};  // as SQLite returns it
+        } else if (type == int8_oid || type == int4_oid || type == int2_oid) {
+          std::int64_t num = 0;
+          auto [end, ec] = std::from_chars(v, v + len, num);
+          if (ec != std::errc{} || end != v + len) return db_error{errc::internal, "postgres: unreadable integer cell", false};
+          cells[c] = num;
+        } else {
+          cells[c].emplace<std::string>(v, len);
+        }
       }
       out.emplace_back(std::move(cells));
     }

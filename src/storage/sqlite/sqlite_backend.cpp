@@ -68,11 +68,16 @@ class sqlite_connection final : public connection {
       int rc = sqlite3_step(st);
       if (rc == SQLITE_DONE) break;
       if (rc != SQLITE_ROW) return fail();
-      std::vector<std::optional<std::string>> cells(ncol);
+      std::vector<cell> cells(ncol);
       for (int c = 0; c < ncol; ++c) {
-        if (sqlite3_column_type(st, c) == SQLITE_NULL) continue;
+        const int type = sqlite3_column_type(st, c);
+        if (type == SQLITE_NULL) continue;
+        if (type == SQLITE_INTEGER) {
+          cells[c] = static_cast<std::int64_t>(sqlite3_column_int64(st, c));
+          continue;
+        }
         auto* txt = reinterpret_cast<const char*>(sqlite3_column_text(st, c));
-        cells[c].emplace(txt, static_cast<std::size_t>(sqlite3_column_bytes(st, c)));
+        cells[c].emplace<std::string>(txt, static_cast<std::size_t>(sqlite3_column_bytes(st, c)));
       }
       out.emplace_back(std::move(cells));
     }
