@@ -72,8 +72,10 @@ function focusables(root: HTMLElement): HTMLElement[] {
 
 function DialogFrame({ title, close, children }: { title: string; close: () => void; children: ComponentChildren }) {
   const ref = useRef<HTMLDivElement>(null);
+  // What opened the dialog is read while rendering: by the time this layout effect runs, a field
+  // inside has already taken focus (children's layout effects run first).
+  const [opener] = useState(() => (document.activeElement instanceof HTMLElement ? document.activeElement : null));
   useLayoutEffect(() => {
-    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     const el = ref.current;
     // Focus moves into the dialog (so Escape and Tab work) unless a field takes it.
     if (el && !el.contains(document.activeElement)) el.focus();
@@ -123,7 +125,7 @@ function DialogFrame({ title, close, children }: { title: string; close: () => v
 /** "Are you sure?" in place, with the safe choice focused. */
 function Confirm(props: { text: string; detail?: string; confirmLabel: string; onConfirm: () => void; onCancel: () => void }) {
   const cancel = useRef<HTMLButtonElement>(null);
-  useEffect(() => cancel.current?.focus(), []);
+  useLayoutEffect(() => cancel.current?.focus(), []);
   return (
     <div class="confirm" role="group" aria-labelledby="confirm-text" data-testid="confirm">
       <p id="confirm-text">
@@ -148,13 +150,18 @@ function personLabel(u: UserBrief): string {
 }
 
 /** A username prefix search (find_users, any case); calls pick for the chosen user. */
-function UserSearch({ c, pick, exclude, label }: { c: ChatClient; pick: (u: UserBrief) => void; exclude?: Set<number>; label: string }) {
+// Focus is placed before the first paint (a layout effect), so a fast typist's first keys land
+// in the field they see focused rather than being moved by a later effect.
+function UserSearch(props: { c: ChatClient; pick: (u: UserBrief) => void; exclude?: Set<number>; label: string; focus?: boolean }) {
+  const { c, pick, exclude, label, focus = true } = props;
   void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
   const [q, setQ] = useState('');
   const [found, setFound] = useState<UserBrief[]>([]);
   const [error, setError] = useState('');
   const input = useRef<HTMLInputElement>(null);
-  useEffect(() => input.current?.focus(), []);
+  useLayoutEffect(() => {
+    if (focus) input.current?.focus();
+  }, []);
   useEffect(() => {
     const prefix = q.trim();
     if (!prefix) {
@@ -192,6 +199,7 @@ function UserSearch({ c, pick, exclude, label }: { c: ChatClient; pick: (u: User
         {shown.map((u) => (
           <li key={u.user_id}>
             <button
+              type="button"
               onClick={() => {
                 pick(u);
                 setQ('');
@@ -236,6 +244,8 @@ function NewGroup({ c, close }: { c: ChatClient; close: () => void }) {
   const [title, setTitle] = useState('');
   const [members, setMembers] = useState<UserBrief[]>([]);
   const [error, setError] = useState('');
+  const titleInput = useRef<HTMLInputElement>(null);
+  useLayoutEffect(() => titleInput.current?.focus(), []);
   async function create(e: Event) {
     e.preventDefault();
     if (!title.trim()) {
@@ -254,9 +264,9 @@ function NewGroup({ c, close }: { c: ChatClient; close: () => void }) {
     <form onSubmit={create}>
       <label>
         Title
-        <input name="title" value={title} maxLength={200} onInput={(e) => setTitle((e.target as HTMLInputElement).value)} />
+        <input ref={titleInput} name="title" value={title} maxLength={200} onInput={(e) => setTitle((e.target as HTMLInputElement).value)} />
       </label>
-      <div class="chips" aria-label="Members to add">
+      <div class="chips" role="group" aria-label="Members to add">
         {members.map((m) => (
           <span class="chip" key={m.user_id}>
             {shownName(m)}
@@ -266,7 +276,7 @@ function NewGroup({ c, close }: { c: ChatClient; close: () => void }) {
           </span>
         ))}
       </div>
-      <UserSearch c={c} label="Add people" exclude={new Set(members.map((m) => m.user_id))} pick={(u) => setMembers([...members, u])} />
+      <UserSearch c={c} label="Add people" focus={false} exclude={new Set(members.map((m) => m.user_id))} pick={(u) => setMembers([...members, u])} />
       <p class="error" role="alert">
         {error}
       </p>
@@ -501,7 +511,7 @@ function Profile({ c, close }: { c: ChatClient; close: () => void }) {
   const [name, setName] = useState(c.myDisplayName ?? '');
   const [error, setError] = useState('');
   const input = useRef<HTMLInputElement>(null);
-  useEffect(() => input.current?.focus(), []);
+  useLayoutEffect(() => input.current?.focus(), []);
   async function save(e: Event) {
     e.preventDefault();
     const v = name.trim();

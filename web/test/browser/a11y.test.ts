@@ -86,6 +86,22 @@ test('a dialog keeps focus inside and gives it back to the button that opened it
   assert.equal((await active(ana)).label, 'New group');
 });
 
+test('a dialog has its first field focused when it appears, so typing at once lands there', async () => {
+  // Keys pressed the moment the dialog shows: no later focus change may move them elsewhere.
+  await ana.getByRole('button', { name: 'New group' }).click();
+  await ana.keyboard.type('Club');
+  // Two animation frames: any effect scheduled after paint (Preact's useEffect) has run by then.
+  await ana.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  assert.equal(await ana.getByLabel('Title').inputValue(), 'Club');
+  assert.equal(await ana.getByLabel('Add people').inputValue(), '');
+  assert.equal((await active(ana)).tag, 'input');
+  await ana.keyboard.press('Escape');
+  await ana.getByRole('button', { name: 'New chat' }).click();
+  await ana.keyboard.type('b');
+  assert.equal(await ana.getByLabel('Find a person').inputValue(), 'b');
+  await ana.keyboard.press('Escape');
+});
+
 test('the page has a level-one heading and one main landmark; axe-core finds nothing serious', async () => {
   assert.equal(await ana.locator('h1').count(), 1);
   assert.equal(await ana.getByRole('main').count(), 1);
