@@ -9,6 +9,7 @@ import { Names } from './names';
 import { newClientId, Outbox, OutboxEntry } from './outbox';
 import { PendingMessage, Sender } from './sender';
 import { SocketLike, Status, SyncClient } from './sync';
+import { isChange } from './changes';
 import { firstPage, HistoryCall, pageNewer, pageOlder, Timeline } from './timeline';
 export { HISTORY_PAGE } from './timeline';
 import { TypingFrame, TypingSender, TypingTracker } from './typing';
@@ -257,6 +258,7 @@ export class ChatClient {
     // 'removed': the conversation stays, read-only (the timeline keeps what was loaded).
     const tl = this.timelines.get(ev.conv);
     if (tl?.loadedLatest) tl.add([ev]);
+    else if (tl && isChange(ev)) tl.applyChange(ev);
     if (ev.kind === 'message') {
       if (this.convs.get(ev.conv)) this.ensureName(ev.conv, ev.sender);
       if (this.typing.clear(ev.conv, ev.sender)) this.changed();
@@ -373,10 +375,10 @@ export class ChatClient {
     if (s && s.unread > 0) this.unreadAnchor.set(conv, s.read_seq);
     else this.unreadAnchor.delete(conv);
     if (!this.timelines.has(conv)) {
-      const placeholder = new Timeline(conv); // "loading" until the first page is here
+      const placeholder = new Timeline(conv, this.session.user_id); // "loading" until the first page is here
       this.timelines.set(conv, placeholder);
       try {
-        const tl = await firstPage(this.history, conv, s?.last_seq ?? 0, this.unreadAnchor.get(conv));
+        const tl = await firstPage(this.history, conv, s?.last_seq ?? 0, this.unreadAnchor.get(conv), this.session.user_id);
         if (this.timelines.get(conv) === placeholder) this.timelines.set(conv, tl);
       } catch (e) {
         this.timelines.delete(conv);
@@ -406,7 +408,7 @@ export class ChatClient {
   /** Replaces a timeline opened at its first unread with the latest page. */
   async jumpToLatest(conv: number): Promise<void> {
     if (this.timelines.get(conv)?.loadedLatest ?? true) return;
-    this.timelines.set(conv, await firstPage(this.history, conv, 0));
+    this.timelines.set(conv, await firstPage(this.history, conv, 0, undefined, this.session.user_id));
     this.changed();
   }
 

@@ -1,5 +1,6 @@
 // The conversation list: summaries from `conversations`, kept current by stream events. Applying
 // an event is idempotent: events at or below a summary's last_seq are already reflected in it.
+import { isChange, previewAfter } from './changes';
 import { ChatEvent, shownName, Summary } from './types';
 
 export type Change = { kind: 'updated' } | { kind: 'unknown_conv'; conv: number } | { kind: 'removed'; conv: number };
@@ -67,6 +68,7 @@ export class ConversationList {
       }
       else if (ev.seq > s.read_seq) s.unread += 1;
     }
+    if (isChange(ev)) s.last_message = previewAfter(s.last_message, ev, this.me);
     if (ev.kind === 'role_changed') {
       const d = ev.data as { user?: number; role?: Summary['role']; by?: number; previous_owner_role?: Summary['role'] };
       if (d.user === this.me && d.role) s.role = d.role;

@@ -1,6 +1,7 @@
 // One conversation's events as the view shows them: pages from `history` merged with live
 // events, deduplicated by seq, always ascending; plus helpers for day separators and the per-
 // message delivery state from receipts.
+import { applied, changeTarget, isChange } from './changes';
 import { ChatEvent, ReceiptState } from './types';
 
 export class Timeline {
@@ -11,18 +12,60 @@ export class Timeline {
   /** Whether the newest page was loaded (so live events can be appended without a gap). */
   loadedLatest = false;
 
-  constructor(readonly conv: number) {}
+  /** me: the viewer, for the "me" of reactions. */
+  constructor(
+    readonly conv: number,
+    readonly me = 0,
+  ) {}
 
-  /** Adds events (any order, duplicates ignored). Returns how many were new. */
+  /** Adds events (any order, duplicates ignored; a held message is replaced by a copy with a
+   *  newer rev). Change events among them (changes.ts) are applied to the messages they change.
+   *  Returns how many were new. */
   add(events: ChatEvent[]): number {
     let added = 0;
+    let replaced = false;
+    const changes: ChatEvent[] = [];
     for (const e of events) {
-      if (e.conv !== this.conv || this.bySeq.has(e.seq)) continue;
+      if (e.conv !== this.conv) continue;
+      const held = this.bySeq.get(e.seq);
+      if (held) {
+        if ((e.rev ?? e.seq) > (held.rev ?? held.seq)) {
+          this.bySeq.set(e.seq, e);
+          replaced = true;
+        }
+        continue;
+      }
       this.bySeq.set(e.seq, e);
+      if (isChange(e)) changes.push(e);
       added++;
     }
-    if (added) this.sorted = [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
+    changes.sort((a, b) => a.seq - b.seq);
+    for (const ch of changes) {
+      const target = changeTarget(ch);
+      const msg = target === undefined ? undefined : this.bySeq.get(target);
+      if (!msg) continue;
+      const next = applied(msg, ch, this.me);
+      if (next !== msg) {
+        this.bySeq.set(next.seq, next);
+        replaced = true;
+      }
+    }
+    if (added || replaced) this.sorted = [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
     return added;
+  }
+
+  /** Applies a change event to the message it changes, if held, without holding the change
+   *  itself (for a timeline that has not loaded the latest page: holding it would leave a gap).
+   *  Returns whether the message changed. */
+  applyChange(ch: ChatEvent): boolean {
+    const target = changeTarget(ch);
+    const msg = target === undefined ? undefined : this.bySeq.get(target);
+    if (!msg) return false;
+    const next = applied(msg, ch, this.me);
+    if (next === msg) return false;
+    this.bySeq.set(next.seq, next);
+    this.sorted = this.sorted.map((e) => (e.seq === next.seq ? next : e));
+    return true;
   }
 
   /** Applies a `history` page fetched with `before` (or with no bound). */
@@ -68,8 +111,8 @@ export type HistoryCall = (q: { conv: number; before?: number; after?: number; l
 
 /** The first page of a conversation: the latest one or, when more than a page is unread (seqs
  *  above unreadAfter), the page starting at the first unread, newer pages following on demand. */
-export async function firstPage(history: HistoryCall, conv: number, lastSeq: number, unreadAfter?: number): Promise<Timeline> {
-  const tl = new Timeline(conv);
+export async function firstPage(history: HistoryCall, conv: number, lastSeq: number, unreadAfter?: number, me = 0): Promise<Timeline> {
+  const tl = new Timeline(conv, me);
   if (unreadAfter !== undefined && lastSeq - unreadAfter > HISTORY_PAGE) {
     const r = await history({ conv, after: unreadAfter, limit: HISTORY_PAGE });
     tl.add(r.events);
@@ -128,6 +171,7 @@ export function rows(events: readonly ChatEvent[], me: number, unreadAfterSeq: n
   let day = '';
   let marked = false;
   for (const ev of events) {
+    if (isChange(ev)) continue; // shown on the message it changes
     const k = dayKey(ev.ts);
     if (k !== day) {
       day = k;

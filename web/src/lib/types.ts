@@ -12,6 +12,39 @@ export interface ChatEvent {
   content_type?: string;
   reply_to?: number;
   data?: Record<string, unknown>;
+  /** The seq of the latest event that changed this message (an edit, a delete, a reaction, a
+   *  thread reply); absent when nothing has. A change event at or below it is already reflected. */
+  rev?: number;
+  /** When the text was last edited (absent: never). */
+  edited_ts?: number;
+  /** Deleted for everyone: the text is gone (""), the seq keeps its place. */
+  deleted?: boolean;
+  /** Aggregated reactions: per emoji, how many and whether I am one of them. */
+  reactions?: Reaction[];
+  /** A thread reply: the seq of its root. */
+  thread_root?: number;
+  /** A thread reply also shown in the conversation. */
+  also_in_conversation?: boolean;
+  /** Users mentioned by @username, resolved by the server at send time. */
+  mentions?: number[];
+  mention_all?: boolean;
+  mention_here?: boolean;
+  /** A thread root's summary. */
+  thread?: ThreadSummary;
+}
+
+export interface Reaction {
+  emoji: string;
+  count: number;
+  me: boolean;
+}
+
+export interface ThreadSummary {
+  replies: number;
+  last_ts: number;
+  participants: number[];
+  following: boolean;
+  unread: number;
 }
 
 export interface Member {

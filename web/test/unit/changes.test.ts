@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { applied, isChange } from '../../src/lib/changes';
+import { ConversationList } from '../../src/lib/conversations';
+import { rows, Timeline } from '../../src/lib/timeline';
+import { ChatEvent } from '../../src/lib/types';
+
+const ME = 1;
+const msg = (seq: number, sender = 2, extra: Partial<ChatEvent> = {}): ChatEvent => ({ conv: 7, seq, kind: 'message', sender, device: 5, ts: 1000 * seq, text: `m${seq}`, ...extra });
+const reaction = (seq: number, target: number, emoji: string, added: boolean, sender = 2): ChatEvent => ({
+  conv: 7, seq, kind: 'reaction', sender, device: 5, ts: 1000 * seq, data: { target, emoji, added },
+});
+const edited = (seq: number, target: number, text: string): ChatEvent => ({ conv: 7, seq, kind: 'edited', sender: 2, device: 5, ts: 1000 * seq, data: { target, text } });
+const deleted = (seq: number, target: number): ChatEvent => ({ conv: 7, seq, kind: 'deleted', sender: 2, device: 5, ts: 1000 * seq, data: { target, by: 2 } });
+
+test('reactions are counted per emoji, with whether I am one of them, and removed at zero', () => {
+  let m = msg(1);
+  m = applied(m, reaction(2, 1, '👍', true), ME);
+  m = applied(m, reaction(3, 1, '👍', true, ME), ME);
+  m = applied(m, reaction(4, 1, '🎉', true), ME);
+  assert.deepEqual(m.reactions, [
+    { emoji: '👍', count: 2, me: true },
+    { emoji: '🎉', count: 1, me: false },
+  ]);
+  m = applied(m, reaction(5, 1, '👍', false, ME), ME);
+  m = applied(m, reaction(6, 1, '🎉', false), ME);
+  assert.deepEqual(m.reactions, [{ emoji: '👍', count: 1, me: false }]);
+  assert.equal(m.rev, 6);
+});
+
+test('a change at or below the message rev is already reflected and is not applied again', () => {
+  // history returned the message with the reaction of seq 2 counted (rev 2); the stream then
+  // delivers seq 2 again, then seq 3.
+  const fromHistory = msg(1, 2, { rev: 2, reactions: [{ emoji: '👍', count: 1, me: false }] });
+  const again = applied(fromHistory, reaction(2, 1, '👍', true), ME);
+  assert.equal(again, fromHistory, 'unchanged object');
+  const next = applied(again, reaction(3, 1, '👍', true, ME), ME);
+  assert.deepEqual(next.reactions, [{ emoji: '👍', count: 2, me: true }]);
+});
+
+test('edits replace the text with the time of the edit; a delete erases text and reactions for good', () => {
+  let m = applied(msg(1), edited(2, 1, 'fixed'), ME);
+  assert.equal(m.text, 'fixed');
+  assert.equal(m.edited_ts, 2000);
+  m = applied(m, reaction(3, 1, '👍', true), ME);
+  m = applied(m, deleted(4, 1), ME);
+  assert.equal(m.deleted, true);
+  assert.equal(m.text, '');
+  assert.equal(m.reactions, undefined);
+  assert.equal(m.edited_ts, undefined);
+  // Nothing brings the text back.
+  m = applied(m, edited(5, 1, 'late edit'), ME);
+  assert.equal(m.text, '');
+});
+
+test('a timeline applies change events wherever they come from, once, and shows no rows for them', () => {
+  const a = new Timeline(7, ME);
+  a.add([msg(1), reaction(2, 1, '👍', true), edited(3, 1, 'v2')]);
+  a.add([reaction(2, 1, '👍', true), edited(3, 1, 'v2')]); // the stream repeats them
+  const b = new Timeline(7, ME);
+  // Another device: the stream (always in seq order) has delivered seqs 1 and 2 when a history
+  // page with the message as of rev 3 arrives, and the stream then delivers seq 3.
+  b.add([msg(1)]);
+  b.add([reaction(2, 1, '👍', true)]);
+  b.add([msg(1, 2, { rev: 3, text: 'v2', edited_ts: 3000, reactions: [{ emoji: '👍', count: 1, me: false }] }), reaction(2, 1, '👍', true), edited(3, 1, 'v2')]);
+  b.add([edited(3, 1, 'v2')]);
+  for (const t of [a, b]) {
+    const m = t.get(1)!;
+    assert.equal(m.text, 'v2');
+    assert.deepEqual(m.reactions, [{ emoji: '👍', count: 1, me: false }]);
+  }
+  assert.deepEqual(a.gaps(), []);
+  const shown = rows(a.events(), ME, null).filter((r) => r.kind === 'event');
+  assert.equal(shown.length, 1, 'only the message is a row');
+  assert.ok(isChange(reaction(9, 1, 'x', true)) && !isChange(msg(9)));
+});
+
+test('a timeline opened at its first unread applies a change to a held message without holding the change', () => {
+  const t = new Timeline(7, ME);
+  t.add([msg(1), msg(2)]);
+  assert.equal(t.applyChange(edited(40, 2, 'later')), true);
+  assert.equal(t.get(2)!.text, 'later');
+  assert.equal(t.get(40), undefined);
+  assert.equal(t.applyChange(edited(41, 99, 'not held')), false);
+});
+
+test('the conversation list preview follows an edit or delete of the last message; a reaction is not unread', () => {
+  const l = new ConversationList(ME);
+  l.upsert([{ conv: 7, kind: 'group', title: 'g', last_seq: 1, last_ts: 1000, read_seq: 1, unread: 0, role: 'member', last_message: msg(1) }]);
+  l.apply(edited(2, 1, 'changed'));
+  assert.equal(l.get(7)!.last_message!.text, 'changed');
+  l.apply(reaction(3, 1, '👍', true));
+  assert.equal(l.get(7)!.unread, 0);
+  l.apply(deleted(4, 1));
+  assert.equal(l.get(7)!.last_message!.deleted, true);
+});
