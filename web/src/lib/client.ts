@@ -9,14 +9,16 @@ import { Names } from './names';
 import { newClientId, Outbox, OutboxEntry } from './outbox';
 import { PendingMessage, Sender } from './sender';
 import { SocketLike, Status, SyncClient } from './sync';
+import { MessageActions } from './actions';
 import { isChange } from './changes';
+import { checkText } from './limits';
 import { firstPage, HistoryCall, pageNewer, pageOlder, Timeline } from './timeline';
 export { HISTORY_PAGE } from './timeline';
 import { TypingFrame, TypingSender, TypingTracker } from './typing';
 import { addPendingLogout } from './signout';
 import { ApiError, ChatEvent, Device, Member, PresenceState, ReceiptState, Session, Summary, UserBrief } from './types';
 
-export const MAX_TEXT_BYTES = 16384; // the server's default --max-text-bytes
+export { MAX_TEXT_BYTES } from './limits';
 
 export interface ClientEnv {
   http: HttpApi;
@@ -44,6 +46,8 @@ export class ChatClient {
   readonly presence = new Map<number, PresenceState>();
   readonly typing = new TypingTracker();
   readonly outbox: Outbox;
+  /** React, edit, delete (actions.ts). */
+  readonly actions = new MessageActions((op, body) => this.call(op, body));
   status: Status = 'stopped';
   retryInMs = 0;
   /** Set once the conversation list has loaded (from the server, or from this browser's copy). */
@@ -319,14 +323,7 @@ export class ChatClient {
 
   /** Validates, queues (persisted) and sends a message. Throws ApiError for bad input. */
   send(conv: number, text: string, replyTo?: number): OutboxEntry {
-    if (text.trim() === '') throw new ApiError('empty', 'Type a message first.', false);
-    const bytes = new TextEncoder().encode(text).length;
-    if (bytes > MAX_TEXT_BYTES)
-      throw new ApiError(
-        'text_too_long',
-        `This message is too long: ${bytes} bytes, the limit is ${MAX_TEXT_BYTES}. Shorten it or split it into several messages.`,
-        false,
-      );
+    checkText(text);
     const rand = this.env.randomBytes ?? ((n: number) => globalThis.crypto.getRandomValues(new Uint8Array(n)));
     const entry: OutboxEntry = {
       client_id: newClientId(this.session.device_id, rand),

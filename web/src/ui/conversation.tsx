@@ -11,6 +11,7 @@ import { ApiError, ChatEvent } from '../lib/types';
 import { dialog } from './dialogs';
 import { errorText } from './errors';
 import { dayLabel, lastSeen, timeOfDay } from './format';
+import { EditedLabel, MessageActionsBar, Reactions } from './message_parts';
 import { version } from './state';
 
 export const ATTACHMENTS_UNSUPPORTED = 'Attachments are not supported yet: only text can be sent.';
@@ -25,6 +26,7 @@ export function ConversationView({ c, conv }: { c: ChatClient; conv: number }) {
   const p = other !== undefined ? c.presence.get(other) : undefined;
   const live = c.status === 'live';
   const [replyTo, setReplyTo] = useState<ChatEvent | null>(null);
+  const [editing, setEditing] = useState<ChatEvent | null>(null);
   const [fileNote, setFileNote] = useState('');
   let subtitle = '';
   if (s.kind === 'group') {
@@ -66,7 +68,7 @@ export function ConversationView({ c, conv }: { c: ChatClient; conv: number }) {
           <button onClick={() => (dialog.value = { kind: 'members', conv })}>Members</button>
         )}
       </header>
-      <MessageList c={c} conv={conv} onReply={setReplyTo} />
+      <MessageList c={c} conv={conv} onReply={setReplyTo} onEdit={setEditing} />
       <div class="typing" aria-live="polite" data-testid="typing">
         {typingText(c.typingNames(conv))}
       </div>
@@ -75,7 +77,16 @@ export function ConversationView({ c, conv }: { c: ChatClient; conv: number }) {
           You are no longer a member of this conversation. You can still read the messages up to then, but not send.
         </p>
       ) : (
-        <Composer c={c} conv={conv} replyTo={replyTo} clearReply={() => setReplyTo(null)} note={fileNote} setNote={setFileNote} />
+        <Composer
+          c={c}
+          conv={conv}
+          replyTo={replyTo}
+          clearReply={() => setReplyTo(null)}
+          editing={editing}
+          setEditing={setEditing}
+          note={fileNote}
+          setNote={setFileNote}
+        />
       )}
     </section>
   );
@@ -86,7 +97,8 @@ function messageRows(list: HTMLElement): HTMLElement[] {
   return [...list.querySelectorAll<HTMLElement>('.msg[data-seq], .msg.pending')];
 }
 
-function MessageList({ c, conv, onReply }: { c: ChatClient; conv: number; onReply: (e: ChatEvent) => void }) {
+function MessageList(props: { c: ChatClient; conv: number; onReply: (e: ChatEvent) => void; onEdit: (e: ChatEvent) => void }) {
+  const { c, conv, onReply } = props;
   void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
 
   const tl = c.timeline(conv);
@@ -240,7 +252,9 @@ function MessageList({ c, conv, onReply }: { c: ChatClient; conv: number; onRepl
               state={d?.state}
               readBy={d?.readBy}
               quoted={ev.reply_to ? tl?.get(ev.reply_to) : undefined}
-              onReply={s.left ? undefined : onReply}
+              onReply={s.left || ev.deleted ? undefined : onReply}
+              onEdit={mine && !s.left && !ev.deleted ? props.onEdit : undefined}
+              canDelete={!s.left && !ev.deleted && (mine || s.role === 'owner' || s.role === 'admin')}
             />
           );
         })}
@@ -292,6 +306,8 @@ function Message(props: {
   readBy?: string[];
   quoted?: ChatEvent;
   onReply?: (e: ChatEvent) => void;
+  onEdit?: (e: ChatEvent) => void;
+  canDelete: boolean;
 }) {
   void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
   const { c, ev, group, mine, cont } = props;
@@ -299,12 +315,12 @@ function Message(props: {
   const showAvatar = group && !mine;
   return (
     <div
-      class={`msg ${mine ? 'mine' : ''} ${cont ? 'cont' : ''}`}
+      class={`msg ${mine ? 'mine' : ''} ${cont ? 'cont' : ''} ${ev.deleted ? 'deleted' : ''}`}
       data-seq={ev.seq}
       data-state={mine ? props.state : undefined}
       tabIndex={-1}
       role="article"
-      aria-label={`${mine ? 'You' : name}, ${timeOfDay(ev.ts)}: ${ev.text ?? ''}`}
+      aria-label={`${mine ? 'You' : name}, ${timeOfDay(ev.ts)}: ${ev.deleted ? 'message deleted' : (ev.text ?? '')}${ev.edited_ts ? ' (edited)' : ''}`}
     >
       {showAvatar &&
         (cont ? (
@@ -318,7 +334,9 @@ function Message(props: {
         {group && !mine && !cont && <div class="who">{name}</div>}
         {ev.reply_to && (
           <div class="quote" dir="auto">
-            {props.quoted ? (
+            {props.quoted?.deleted ? (
+              'Reply to a deleted message'
+            ) : props.quoted ? (
               <>
                 <strong>{c.nameOf(props.quoted.sender)}</strong> {props.quoted.text}
               </>
@@ -327,19 +345,17 @@ function Message(props: {
             )}
           </div>
         )}
-        <MessageText text={ev.text ?? ''} />
+        {ev.deleted ? <div class="text tombstone">This message was deleted.</div> : <MessageText text={ev.text ?? ''} />}
+        <Reactions c={c} ev={ev} readOnly={!props.onReply} />
         <div class="meta">
           <time dateTime={new Date(ev.ts).toISOString()} title={new Date(ev.ts).toLocaleString()}>
             {timeOfDay(ev.ts)}
           </time>
+          <EditedLabel ev={ev} />
           {mine && <span class="state">{stateLabel(props.state, group, props.readBy)}</span>}
         </div>
       </div>
-      {props.onReply && (
-        <button class="reply-btn" tabIndex={-1} aria-label={`Reply to ${name}: ${ev.text?.slice(0, 40)}`} onClick={() => props.onReply!(ev)}>
-          Reply
-        </button>
-      )}
+      <MessageActionsBar c={c} ev={ev} name={name} onReply={props.onReply} onEdit={props.onEdit} canDelete={props.canDelete} />
     </div>
   );
 }
@@ -407,11 +423,14 @@ function Composer(props: {
   conv: number;
   replyTo: ChatEvent | null;
   clearReply: () => void;
+  /** My message being edited (Edit, or Up arrow in an empty composer); null when writing. */
+  editing: ChatEvent | null;
+  setEditing: (e: ChatEvent | null) => void;
   note: string;
   setNote: (s: string) => void;
 }) {
   void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
-  const { c, conv, replyTo, clearReply } = props;
+  const { c, conv, replyTo, clearReply, editing } = props;
   const [text, setTextState] = useState(() => c.draft(conv));
   const [error, setError] = useState('');
   const input = useRef<HTMLTextAreaElement>(null);
@@ -421,8 +440,44 @@ function Composer(props: {
     c.setDraft(conv, v);
   }
 
+  // Editing borrows the composer: the message's text in, the draft back afterwards.
+  const [editText, setEditText] = useState('');
+  useLayoutEffect(() => {
+    if (!editing) return;
+    setEditText(editing.text ?? '');
+    setError('');
+    input.current?.focus();
+  }, [editing]);
+  function stopEditing() {
+    props.setEditing(null);
+    setError('');
+    input.current?.focus();
+  }
+  async function saveEdit() {
+    if (!editing) return;
+    try {
+      if (editText !== editing.text) await c.actions.edit(conv, editing.seq, editText);
+      stopEditing();
+    } catch (err) {
+      setError(errorText(err));
+    }
+  }
+  /** My newest message that can still be edited, for the Up arrow. */
+  function lastMine(): ChatEvent | undefined {
+    const evs = c.timeline(conv)?.events() ?? [];
+    for (let i = evs.length - 1; i >= 0; i--) {
+      const ev = evs[i];
+      if (ev.kind === 'message' && ev.sender === c.session.user_id && !ev.deleted) return ev;
+    }
+    return undefined;
+  }
+
   function submit(e?: Event) {
     e?.preventDefault();
+    if (editing) {
+      void saveEdit();
+      return;
+    }
     try {
       c.send(conv, text, replyTo?.seq);
       setText('');
@@ -453,7 +508,15 @@ function Composer(props: {
   const shown = error || props.note;
   return (
     <form class="composer" onSubmit={submit}>
-      {replyTo && (
+      {editing && (
+        <div class="replying editing">
+          <span dir="auto">Editing your message</span>
+          <button type="button" class="link" onClick={stopEditing} aria-label="Cancel editing">
+            Cancel
+          </button>
+        </div>
+      )}
+      {replyTo && !editing && (
         <div class="replying">
           <span dir="auto">
             Replying to <strong>{c.nameOf(replyTo.sender)}</strong>: {replyTo.text?.slice(0, 80)}
@@ -473,9 +536,14 @@ function Composer(props: {
           placeholder="Write a message"
           dir="auto"
           rows={1}
-          value={text}
+          value={editing ? editText : text}
           onInput={(e) => {
             const v = (e.target as HTMLTextAreaElement).value;
+            if (editing) {
+              setEditText(v);
+              if (error) setError('');
+              return;
+            }
             setText(v);
             if (error) setError('');
             if (props.note) props.setNote('');
@@ -489,14 +557,24 @@ function Composer(props: {
           }}
           onKeyDown={(e) => {
             if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) submit(e);
-            if (e.key === 'Escape' && replyTo) {
+            if (e.key === 'ArrowUp' && !editing && text === '') {
+              const mine = lastMine();
+              if (mine) {
+                e.preventDefault();
+                props.setEditing(mine);
+              }
+            }
+            if (e.key === 'Escape' && editing) {
+              e.preventDefault(); // cancels the edit, not the conversation
+              stopEditing();
+            } else if (e.key === 'Escape' && replyTo) {
               e.preventDefault(); // cancels the reply, not the conversation
               clearReply();
             }
           }}
         />
         <button class="primary" type="submit">
-          Send
+          {editing ? 'Save' : 'Send'}
         </button>
       </div>
     </form>

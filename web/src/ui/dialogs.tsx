@@ -8,6 +8,7 @@ import { ChatClient } from '../lib/client';
 import { Device, Member, shownName, UserBrief } from '../lib/types';
 import { errorText } from './errors';
 import { ago, listTime } from './format';
+import { DeleteMessage, EditHistory } from './message_parts';
 import { endSession, version } from './state';
 
 export type DialogState =
@@ -17,7 +18,9 @@ export type DialogState =
   | { kind: 'members'; conv: number }
   | { kind: 'devices' }
   | { kind: 'profile' }
-  | { kind: 'signout' };
+  | { kind: 'signout' }
+  | { kind: 'delete'; conv: number; seq: number }
+  | { kind: 'edits'; conv: number; seq: number };
 
 export const dialog = signal<DialogState>(null);
 
@@ -28,6 +31,8 @@ const TITLES: Record<NonNullable<DialogState>['kind'], string> = {
   devices: 'Your devices',
   profile: 'Your profile',
   signout: 'Sign out',
+  delete: 'Delete message',
+  edits: 'Edit history',
 };
 
 export function Dialogs({ c }: { c: ChatClient }) {
@@ -54,6 +59,12 @@ export function Dialogs({ c }: { c: ChatClient }) {
       break;
     case 'signout':
       body = <SignOut c={c} close={close} />;
+      break;
+    case 'delete':
+      body = <DeleteMessage c={c} conv={d.conv} seq={d.seq} close={close} />;
+      break;
+    case 'edits':
+      body = <EditHistory c={c} conv={d.conv} seq={d.seq} />;
       break;
   }
   return (
