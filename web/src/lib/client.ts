@@ -666,4 +666,11 @@ export class ChatClient {
     if (!this.unsupported.has('users')) this.names.want(userId);
     return `user ${userId}`;
   }
+
+  /** userId's username, asked for when not known yet (undefined until then). */
+  usernameOf(userId: number): string | undefined {
+    const name = this.names.usernames.get(userId);
+    if (name === undefined && !this.unsupported.has('users')) this.names.want(userId);
+    return name;
+  }
 }

@@ -33,9 +33,11 @@ export class ConversationList {
     return [...this.byId.values()].sort((a, b) => b.last_ts - a.last_ts || b.conv - a.conv);
   }
 
-  totalUnread(): number {
+  /** The unread count for the tab title: conversations set to notify "none", or muted until a
+   *  time still ahead, do not count. */
+  totalUnread(now = Date.now()): number {
     let n = 0;
-    for (const s of this.byId.values()) n += s.unread;
+    for (const s of this.byId.values()) if (!quiet(s, now)) n += s.unread;
     return n;
   }
 
@@ -65,8 +67,12 @@ export class ConversationList {
         // Sending moves my read pointer to the message (protocol: send's effect).
         s.read_seq = Math.max(s.read_seq, ev.seq);
         s.unread = 0;
+        s.unread_mentions = 0;
       }
-      else if (ev.seq > s.read_seq) s.unread += 1;
+      else if (ev.seq > s.read_seq) {
+        s.unread += 1;
+        if (mentionsMe(ev, this.me)) s.unread_mentions = (s.unread_mentions ?? 0) + 1;
+      }
     }
     if (isChange(ev)) s.last_message = previewAfter(s.last_message, ev, this.me);
     if (ev.kind === 'role_changed') {
@@ -85,11 +91,24 @@ export class ConversationList {
     const s = this.byId.get(conv);
     if (!s || readSeq <= s.read_seq) return true;
     s.read_seq = readSeq;
-    if (readSeq >= s.last_seq) s.unread = 0;
-    else if (unreadAfter !== undefined) s.unread = unreadAfter;
-    else return false;
+    if (readSeq >= s.last_seq) {
+      s.unread = 0;
+      s.unread_mentions = 0;
+    } else if (unreadAfter !== undefined && !s.unread_mentions) s.unread = unreadAfter;
+    else return false; // how many mentions remain is the server's to say
+
     return true;
   }
+}
+
+/** Whether a message mentions me: by name, or by @all / @here (from someone else). */
+export function mentionsMe(ev: ChatEvent, me: number): boolean {
+  return ev.sender !== me && !!(ev.mentions?.includes(me) || ev.mention_all || ev.mention_here);
+}
+
+/** Whether a conversation is quiet for me now (notify "none", or muted until a later time). */
+export function quiet(s: Summary, now: number): boolean {
+  return s.notify === 'none' || (s.muted_until !== undefined && s.muted_until > now);
 }
 
 /** Two-letter initials for an avatar: "Ana Lima" → "AL", "bob" → "BO", "x" → "X". */

@@ -14,6 +14,8 @@ export interface NamesOptions {
 export class Names {
   /** user id -> the name to show (display name, else username). */
   readonly shown = new Map<number, string>();
+  /** user id -> username (the handle that @mentions use). */
+  readonly usernames = new Map<number, string>();
   private readonly wanted = new Set<number>();
   private readonly asked = new Set<number>();
   private timer: unknown = null;
@@ -22,6 +24,7 @@ export class Names {
 
   learn(u: UserBrief): void {
     this.shown.set(u.user_id, shownName(u));
+    this.usernames.set(u.user_id, u.username);
   }
 
   /** Asks for id's name (batched with others asked for in the same turn), once per id: people

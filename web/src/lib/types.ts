@@ -67,9 +67,24 @@ export interface Summary {
   role: 'owner' | 'admin' | 'member';
   last_message: ChatEvent | null;
   members?: Member[];
+  /** Messages mentioning me (directly, @all or @here) above my read pointer. */
+  unread_mentions?: number;
+  description?: string;
+  settings?: ConversationSettings;
+  /** My notification level here; "none" (or muted_until in the future) leaves it out of the
+   *  total unread count. */
+  notify?: 'all' | 'mentions' | 'none';
+  muted_until?: number;
   /** Client-side: I was removed (or left on another device) while the client ran. The history up
    *  to then stays readable; nothing can be sent. */
   left?: boolean;
+}
+
+export interface ConversationSettings {
+  post_policy: 'everyone' | 'admins';
+  pin_policy: 'everyone' | 'admins';
+  wildcard_limit: number;
+  slow_mode_s: number;
 }
 
 /** A user as others see them (find_users, users, set_profile). */

@@ -231,6 +231,11 @@ function ConversationItem({ c, s }: { c: ChatClient; s: Summary }) {
             <span class="conv-preview" dir="auto">
               {preview}
             </span>
+            {(s.unread_mentions ?? 0) > 0 && (
+              <span class="badge mention-badge" data-testid="mention-badge" aria-label={`${s.unread_mentions} unread mentions`}>
+                @{s.unread_mentions}
+              </span>
+            )}
             {s.unread > 0 && (
               <span class="badge" aria-label={`${s.unread} unread`}>
                 {s.unread}

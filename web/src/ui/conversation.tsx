@@ -2,19 +2,20 @@
 // history on scroll-up without jumps, newer pages on scroll-down, day separators, unread marker,
 // grouped messages, per-message state, one tab stop with arrow keys inside), typing line and the
 // composer (a draft per conversation, growing with its text).
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ChatClient, PendingMessage } from '../lib/client';
 import { displayTitle, initials, otherMember } from '../lib/conversations';
 import { linkParts } from '../lib/links';
+import { mentionParts } from '../lib/mentions';
 import { deliveryState, Row, rows, typingText } from '../lib/timeline';
 import { ApiError, ChatEvent } from '../lib/types';
 import { dialog } from './dialogs';
 import { errorText } from './errors';
 import { dayLabel, lastSeen, timeOfDay } from './format';
+import { ATTACHMENTS_UNSUPPORTED, Composer } from './composer';
 import { EditedLabel, MessageActionsBar, Reactions } from './message_parts';
 import { version } from './state';
 
-export const ATTACHMENTS_UNSUPPORTED = 'Attachments are not supported yet: only text can be sent.';
 
 export function ConversationView({ c, conv }: { c: ChatClient; conv: number }) {
   void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
@@ -279,17 +280,28 @@ function stateLabel(state: string | undefined, group: boolean, readBy: string[] 
   return 'Sent';
 }
 
-/** Message text with http(s)/mailto links made clickable; everything else stays text. */
-export function MessageText({ text }: { text: string }) {
+/** Message text with http(s)/mailto links made clickable and the mentions the server resolved
+ *  highlighted (mine more); everything else stays text. */
+export function MessageText({ text, ev, c }: { text: string; ev?: ChatEvent; c?: ChatClient }) {
+  const parts = ev && c ? mentionParts(text, ev, c.session.user_id, (id) => c.usernameOf(id)) : [{ text }];
+  let key = 0;
   return (
     <div class="text" dir="auto">
-      {linkParts(text).map((p, i) =>
-        p.href ? (
-          <a key={i} href={p.href} target="_blank" rel="noopener noreferrer" tabIndex={-1}>
-            {p.text}
-          </a>
+      {parts.map((m) =>
+        m.mention ? (
+          <span key={key++} class={`mention ${m.me ? 'me' : ''}`}>
+            {m.text}
+          </span>
         ) : (
-          p.text
+          linkParts(m.text).map((p) =>
+            p.href ? (
+              <a key={key++} href={p.href} target="_blank" rel="noopener noreferrer" tabIndex={-1}>
+                {p.text}
+              </a>
+            ) : (
+              p.text
+            ),
+          )
         ),
       )}
     </div>
@@ -345,7 +357,7 @@ function Message(props: {
             )}
           </div>
         )}
-        {ev.deleted ? <div class="text tombstone">This message was deleted.</div> : <MessageText text={ev.text ?? ''} />}
+        {ev.deleted ? <div class="text tombstone">This message was deleted.</div> : <MessageText text={ev.text ?? ''} ev={ev} c={c} />}
         <Reactions c={c} ev={ev} readOnly={!props.onReply} />
         <div class="meta">
           <time dateTime={new Date(ev.ts).toISOString()} title={new Date(ev.ts).toLocaleString()}>
@@ -413,170 +425,5 @@ function SystemNote({ c, ev }: { c: ChatClient; ev: ChatEvent }) {
     <div class="system" data-seq={ev.seq} dir="auto">
       {text}
     </div>
-  );
-}
-
-const COMPOSER_MAX_PX = 160;
-
-function Composer(props: {
-  c: ChatClient;
-  conv: number;
-  replyTo: ChatEvent | null;
-  clearReply: () => void;
-  /** My message being edited (Edit, or Up arrow in an empty composer); null when writing. */
-  editing: ChatEvent | null;
-  setEditing: (e: ChatEvent | null) => void;
-  note: string;
-  setNote: (s: string) => void;
-}) {
-  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
-  const { c, conv, replyTo, clearReply, editing } = props;
-  const [text, setTextState] = useState(() => c.draft(conv));
-  const [error, setError] = useState('');
-  const input = useRef<HTMLTextAreaElement>(null);
-
-  function setText(v: string) {
-    setTextState(v);
-    c.setDraft(conv, v);
-  }
-
-  // Editing borrows the composer: the message's text in, the draft back afterwards.
-  const [editText, setEditText] = useState('');
-  useLayoutEffect(() => {
-    if (!editing) return;
-    setEditText(editing.text ?? '');
-    setError('');
-    input.current?.focus();
-  }, [editing]);
-  function stopEditing() {
-    props.setEditing(null);
-    setError('');
-    input.current?.focus();
-  }
-  async function saveEdit() {
-    if (!editing) return;
-    try {
-      if (editText !== editing.text) await c.actions.edit(conv, editing.seq, editText);
-      stopEditing();
-    } catch (err) {
-      setError(errorText(err));
-    }
-  }
-  /** My newest message that can still be edited, for the Up arrow. */
-  function lastMine(): ChatEvent | undefined {
-    const evs = c.timeline(conv)?.events() ?? [];
-    for (let i = evs.length - 1; i >= 0; i--) {
-      const ev = evs[i];
-      if (ev.kind === 'message' && ev.sender === c.session.user_id && !ev.deleted) return ev;
-    }
-    return undefined;
-  }
-
-  function submit(e?: Event) {
-    e?.preventDefault();
-    if (editing) {
-      void saveEdit();
-      return;
-    }
-    try {
-      c.send(conv, text, replyTo?.seq);
-      setText('');
-      setError('');
-      props.setNote('');
-      clearReply();
-    } catch (err) {
-      setError(errorText(err));
-    }
-    input.current?.focus();
-  }
-
-  // Grows with its text up to COMPOSER_MAX_PX, then scrolls.
-  useLayoutEffect(() => {
-    const el = input.current;
-    if (!el) return;
-    el.style.height = 'auto';
-    el.style.height = `${Math.min(el.scrollHeight + 2, COMPOSER_MAX_PX)}px`;
-  }, [text]);
-
-  // Opening a conversation puts the cursor in its composer.
-  useEffect(() => input.current?.focus(), [conv]);
-
-  useLayoutEffect(() => {
-    if (replyTo) input.current?.focus();
-  }, [replyTo]);
-
-  const shown = error || props.note;
-  return (
-    <form class="composer" onSubmit={submit}>
-      {editing && (
-        <div class="replying editing">
-          <span dir="auto">Editing your message</span>
-          <button type="button" class="link" onClick={stopEditing} aria-label="Cancel editing">
-            Cancel
-          </button>
-        </div>
-      )}
-      {replyTo && !editing && (
-        <div class="replying">
-          <span dir="auto">
-            Replying to <strong>{c.nameOf(replyTo.sender)}</strong>: {replyTo.text?.slice(0, 80)}
-          </span>
-          <button type="button" class="link" onClick={clearReply} aria-label="Cancel reply">
-            Cancel
-          </button>
-        </div>
-      )}
-      <p class="error" role="alert" data-testid="composer-error">
-        {shown}
-      </p>
-      <div class="composer-row">
-        <textarea
-          ref={input}
-          aria-label="Message"
-          placeholder="Write a message"
-          dir="auto"
-          rows={1}
-          value={editing ? editText : text}
-          onInput={(e) => {
-            const v = (e.target as HTMLTextAreaElement).value;
-            if (editing) {
-              setEditText(v);
-              if (error) setError('');
-              return;
-            }
-            setText(v);
-            if (error) setError('');
-            if (props.note) props.setNote('');
-            c.typingFor(conv, v);
-          }}
-          onPaste={(e) => {
-            if (e.clipboardData && e.clipboardData.files.length > 0) {
-              e.preventDefault();
-              props.setNote(ATTACHMENTS_UNSUPPORTED);
-            }
-          }}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) submit(e);
-            if (e.key === 'ArrowUp' && !editing && text === '') {
-              const mine = lastMine();
-              if (mine) {
-                e.preventDefault();
-                props.setEditing(mine);
-              }
-            }
-            if (e.key === 'Escape' && editing) {
-              e.preventDefault(); // cancels the edit, not the conversation
-              stopEditing();
-            } else if (e.key === 'Escape' && replyTo) {
-              e.preventDefault(); // cancels the reply, not the conversation
-              clearReply();
-            }
-          }}
-        />
-        <button class="primary" type="submit">
-          {editing ? 'Save' : 'Send'}
-        </button>
-      </div>
-    </form>
   );
 }
