@@ -10,6 +10,7 @@ import { newClientId, Outbox, OutboxEntry } from './outbox';
 import { PendingMessage, Sender } from './sender';
 import { SocketLike, Status, SyncClient } from './sync';
 import { MessageActions } from './actions';
+import { Threads } from './threads';
 import { isChange } from './changes';
 import { checkText } from './limits';
 import { firstPage, HistoryCall, pageNewer, pageOlder, Timeline } from './timeline';
@@ -48,6 +49,8 @@ export class ChatClient {
   readonly outbox: Outbox;
   /** React, edit, delete (actions.ts). */
   readonly actions = new MessageActions((op, body) => this.call(op, body));
+  /** The open thread and the threads I follow (threads.ts). */
+  readonly threads: Threads;
   status: Status = 'stopped';
   retryInMs = 0;
   /** Set once the conversation list has loaded (from the server, or from this browser's copy). */
@@ -79,6 +82,7 @@ export class ChatClient {
     private readonly env: ClientEnv,
   ) {
     this.convs = new ConversationList(session.user_id);
+    this.threads = new Threads((op, body) => this.call(op, body), session.user_id, () => this.changed());
     this.outbox = new Outbox(env.kv, session.device_id);
     this.sender = new Sender({
       outbox: this.outbox,
@@ -263,6 +267,9 @@ export class ChatClient {
     const tl = this.timelines.get(ev.conv);
     if (tl?.loadedLatest) tl.add([ev]);
     else if (tl && isChange(ev)) tl.applyChange(ev);
+    this.threads.onEvent(ev);
+    if (ev.kind === 'message' && ev.thread_root !== undefined && this.threads.open?.root === ev.thread_root && this.threads.open.conv === ev.conv)
+      this.scheduleThreadRead();
     if (ev.kind === 'message') {
       if (this.convs.get(ev.conv)) this.ensureName(ev.conv, ev.sender);
       if (this.typing.clear(ev.conv, ev.sender)) this.changed();
@@ -322,7 +329,7 @@ export class ChatClient {
   // ------------------------------------------------------------------ sending
 
   /** Validates, queues (persisted) and sends a message. Throws ApiError for bad input. */
-  send(conv: number, text: string, replyTo?: number): OutboxEntry {
+  send(conv: number, text: string, replyTo?: number, thread?: { root: number; alsoInConversation: boolean }): OutboxEntry {
     checkText(text);
     const rand = this.env.randomBytes ?? ((n: number) => globalThis.crypto.getRandomValues(new Uint8Array(n)));
     const entry: OutboxEntry = {
@@ -331,6 +338,7 @@ export class ChatClient {
       text,
       created_ts: this.now(),
       ...(replyTo ? { reply_to: replyTo } : {}),
+      ...(thread ? { thread_root: thread.root, ...(thread.alsoInConversation ? { also_in_conversation: true } : {}) } : {}),
     };
     this.outbox.add(entry);
     this.typingFor(conv, '');
@@ -351,8 +359,59 @@ export class ChatClient {
   }
 
   /** My messages in conv that are not in the timeline yet (see Sender.pendingFor). */
-  pendingFor(conv: number): PendingMessage[] {
-    return this.sender.pendingFor(conv);
+  /** My unsent messages in conv's timeline, or with root in that thread's. */
+  pendingFor(conv: number, root?: number): PendingMessage[] {
+    return this.sender
+      .pendingFor(conv)
+      .filter((p) => (root === undefined ? !(p.entry.thread_root && !p.entry.also_in_conversation) : p.entry.thread_root === root));
+  }
+
+  // ------------------------------------------------------------------ threads
+
+  /** Opens root's thread in conv beside the conversation (and the conversation if needed). */
+  async openThread(conv: number, root: number): Promise<void> {
+    if (this.openConv !== conv) await this.open(conv);
+    try {
+      await this.threads.show(conv, root);
+      this.scheduleThreadRead();
+    } catch (e) {
+      this.threads.close();
+      this.notice = e instanceof ApiError ? `Could not open the thread: ${e.message}` : String(e);
+      this.changed();
+    }
+  }
+
+  /** Follows or unfollows root's thread; the root's summary shows it at once. */
+  async followThread(conv: number, root: number, on: boolean): Promise<void> {
+    await this.threads.follow(conv, root, on);
+    const none = { replies: 0, last_ts: 0, participants: [], unread: 0, following: false };
+    this.timelines.get(conv)?.update(root, (m) => ({ ...m, thread: { ...none, ...m.thread, following: on } }));
+    if (!on) this.threads.list = this.threads.list.filter((x) => !(x.conv === conv && x.root.seq === root));
+    this.changed();
+  }
+
+  private threadReadTimer: unknown = null;
+
+  /** Marks the open thread read up to its newest reply, when the page is visible. */
+  scheduleThreadRead(): void {
+    if (this.threadReadTimer !== null) return;
+    this.threadReadTimer = this.setT(() => {
+      this.threadReadTimer = null;
+      const t = this.threads.open;
+      if (!t || !t.loaded || (this.env.visible && !this.env.visible())) return;
+      const seq = t.replies.newestSeq();
+      const root = this.timelines.get(t.conv)?.get(t.root);
+      if (seq === 0 || (root?.thread && root.thread.unread === 0)) return;
+      this.threads.markRead(t.conv, t.root, seq).then(
+        () => {
+          this.timelines.get(t.conv)?.update(t.root, (m) => (m.thread ? { ...m, thread: { ...m.thread, unread: 0 } } : m));
+          const e = this.threads.list.find((x) => x.conv === t.conv && x.root.seq === t.root);
+          if (e?.root.thread) e.root = { ...e.root, thread: { ...e.root.thread, unread: 0 } };
+          this.changed();
+        },
+        (e) => console.warn(`read_thread failed (retried with the next reply): ${e instanceof Error ? e.message : String(e)}`),
+      );
+    }, 300);
   }
 
   // ------------------------------------------------------------------ conversation view
@@ -546,13 +605,13 @@ export class ChatClient {
 
   private readonly local: LocalState;
 
-  /** The unsent text of conv's composer, kept in this browser per conversation. */
-  draft(conv: number): string {
-    return this.local.draft(conv);
+  /** The unsent text of conv's composer (or of root's thread in conv), kept in this browser. */
+  draft(conv: number, root?: number): string {
+    return this.local.draft(root === undefined ? conv : `${conv}:${root}`);
   }
 
-  setDraft(conv: number, text: string): void {
-    this.local.setDraft(conv, text);
+  setDraft(conv: number, text: string, root?: number): void {
+    this.local.setDraft(root === undefined ? conv : `${conv}:${root}`, text);
   }
 
   private cacheTimer: unknown = null;

@@ -1,6 +1,6 @@
 // The conversation list: summaries from `conversations`, kept current by stream events. Applying
 // an event is idempotent: events at or below a summary's last_seq are already reflected in it.
-import { isChange, previewAfter } from './changes';
+import { hiddenInTimeline, isChange, previewAfter } from './changes';
 import { ChatEvent, shownName, Summary } from './types';
 
 export type Change = { kind: 'updated' } | { kind: 'unknown_conv'; conv: number } | { kind: 'removed'; conv: number };
@@ -62,7 +62,10 @@ export class ConversationList {
     s.last_seq = ev.seq;
     s.last_ts = Math.max(s.last_ts, ev.ts);
     if (ev.kind === 'message') {
-      s.last_message = ev;
+      // A reply only in its thread is not the conversation's news: no preview, no unread (its
+      // thread counts it), but a mention in it is still a mention.
+      const threadOnly = hiddenInTimeline(ev);
+      if (!threadOnly) s.last_message = ev;
       if (ev.sender === this.me) {
         // Sending moves my read pointer to the message (protocol: send's effect).
         s.read_seq = Math.max(s.read_seq, ev.seq);
@@ -70,7 +73,7 @@ export class ConversationList {
         s.unread_mentions = 0;
       }
       else if (ev.seq > s.read_seq) {
-        s.unread += 1;
+        if (!threadOnly) s.unread += 1;
         if (mentionsMe(ev, this.me)) s.unread_mentions = (s.unread_mentions ?? 0) + 1;
       }
     }

@@ -15,11 +15,12 @@ export class LocalState {
     private readonly prefix: string, // confab.d<device>
   ) {}
 
-  draft(conv: number): string {
+  /** key: a conversation id, or "conv:root" for a thread. */
+  draft(conv: number | string): string {
     return this.drafts()[conv] ?? '';
   }
 
-  setDraft(conv: number, text: string): void {
+  setDraft(conv: number | string, text: string): void {
     const all = this.drafts();
     if (text) all[conv] = text;
     else delete all[conv];

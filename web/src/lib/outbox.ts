@@ -9,6 +9,9 @@ export interface OutboxEntry {
   conv: number;
   text: string;
   reply_to?: number;
+  /** A thread reply: the root's seq, and whether it is also shown in the conversation. */
+  thread_root?: number;
+  also_in_conversation?: boolean;
   created_ts: number;
   /** Set when the server refused the entry with a final error; it is then not retried. */
   failed?: { code: string; message: string };

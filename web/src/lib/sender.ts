@@ -58,6 +58,8 @@ export class Sender {
           try {
             const fields: Record<string, unknown> = { conv: e.conv, client_id: e.client_id, text: e.text };
             if (e.reply_to) fields.reply_to = e.reply_to;
+            if (e.thread_root) fields.thread_root = e.thread_root;
+            if (e.also_in_conversation) fields.also_in_conversation = true;
             const r = await this.o.request<{ conv: number; seq: number }>('send', fields);
             // The event may have come first (either order is possible): then nothing is pending.
             if (!this.ownCommitted.delete(e.client_id)) this.acked.set(e.client_id, { seq: r.seq, entry: e });

@@ -1,7 +1,7 @@
 // One conversation's events as the view shows them: pages from `history` merged with live
 // events, deduplicated by seq, always ascending; plus helpers for day separators and the per-
 // message delivery state from receipts.
-import { applied, changeTarget, isChange } from './changes';
+import { applied, changeTarget, hiddenInTimeline, isChange } from './changes';
 import { ChatEvent, ReceiptState } from './types';
 
 export class Timeline {
@@ -65,6 +65,17 @@ export class Timeline {
     if (next === msg) return false;
     this.bySeq.set(next.seq, next);
     this.sorted = this.sorted.map((e) => (e.seq === next.seq ? next : e));
+    return true;
+  }
+
+  /** Replaces the held message at seq by f(it) (local state such as a thread read by me);
+   *  false if not held. */
+  update(seq: number, f: (e: ChatEvent) => ChatEvent): boolean {
+    const e = this.bySeq.get(seq);
+    if (!e) return false;
+    const next = f(e);
+    this.bySeq.set(seq, next);
+    this.sorted = this.sorted.map((x) => (x.seq === seq ? next : x));
     return true;
   }
 
@@ -171,7 +182,7 @@ export function rows(events: readonly ChatEvent[], me: number, unreadAfterSeq: n
   let day = '';
   let marked = false;
   for (const ev of events) {
-    if (isChange(ev)) continue; // shown on the message it changes
+    if (hiddenInTimeline(ev)) continue; // shown on the message it changes, or in its thread
     const k = dayKey(ev.ts);
     if (k !== day) {
       day = k;

@@ -6,6 +6,7 @@ import { ChatClient } from '../lib/client';
 import { Session, Summary } from '../lib/types';
 import { ConversationView } from './conversation';
 import { Dialogs, dialog } from './dialogs';
+import { ThreadPanel } from './thread';
 import { errorText } from './errors';
 import { listTime } from './format';
 import { client, http, shellNotice, signInNotice, startClient, version } from './state';
@@ -106,7 +107,7 @@ function Shell({ c }: { c: ChatClient }) {
   const unread = c.convs.totalUnread();
   document.title = unread ? `(${unread}) Confab` : 'Confab';
   return (
-    <div class={`shell ${open !== null ? 'has-open' : ''}`}>
+    <div class={`shell ${open !== null ? 'has-open' : ''} ${open !== null && c.threads.open?.conv === open ? 'has-thread' : ''}`}>
       <Banner c={c} />
       <aside class="sidebar" aria-label="Conversations">
         <h1 class="sr-only">Confab</h1>
@@ -127,12 +128,16 @@ function Shell({ c }: { c: ChatClient }) {
             New chat
           </button>
           <button onClick={() => (dialog.value = { kind: 'group' })}>New group</button>
+          <button onClick={() => (dialog.value = { kind: 'threads' })}>Threads</button>
         </div>
         <ConversationList c={c} />
       </aside>
       <main class="main">
         {open !== null && c.convs.get(open) ? (
-          <ConversationView key={open} c={c} conv={open} />
+          <>
+            <ConversationView key={open} c={c} conv={open} />
+            {c.threads.open?.conv === open && <ThreadPanel key={`t-${c.threads.open.root}`} c={c} conv={open} />}
+          </>
         ) : (
           <div class="empty">
             <p>Select a conversation, or start a new one.</p>

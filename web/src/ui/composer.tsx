@@ -3,6 +3,7 @@
 // @here reaches a large group.
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ChatClient } from '../lib/client';
+import { hiddenInTimeline } from '../lib/changes';
 import { complete, completions, hasWildcard, mentionQuery } from '../lib/mentions';
 import { ChatEvent, shownName } from '../lib/types';
 import { errorText } from './errors';
@@ -22,16 +23,19 @@ export function Composer(props: {
   setEditing: (e: ChatEvent | null) => void;
   note: string;
   setNote: (s: string) => void;
+  /** Replies to this thread root (the thread panel's composer). */
+  thread?: number;
 }) {
   void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
-  const { c, conv, replyTo, clearReply, editing } = props;
-  const [text, setTextState] = useState(() => c.draft(conv));
+  const { c, conv, replyTo, clearReply, editing, thread } = props;
+  const [text, setTextState] = useState(() => c.draft(conv, thread));
+  const [alsoInConv, setAlsoInConv] = useState(false);
   const [error, setError] = useState('');
   const input = useRef<HTMLTextAreaElement>(null);
 
   function setText(v: string) {
     setTextState(v);
-    c.setDraft(conv, v);
+    c.setDraft(conv, v, thread);
   }
 
   // Editing borrows the composer: the message's text in, the draft back afterwards.
@@ -58,14 +62,16 @@ export function Composer(props: {
   }
   /** My newest message that can still be edited, for the Up arrow. */
   function lastMine(): ChatEvent | undefined {
-    const evs = c.timeline(conv)?.events() ?? [];
+    const evs = (thread !== undefined ? c.threads.open?.replies.events() : c.timeline(conv)?.events()) ?? [];
     for (let i = evs.length - 1; i >= 0; i--) {
       const ev = evs[i];
+      if (thread === undefined && hiddenInTimeline(ev)) continue;
       if (ev.kind === 'message' && ev.sender === c.session.user_id && !ev.deleted) return ev;
     }
     return undefined;
   }
 
+  const idBase = `${conv}${thread === undefined ? '' : `-${thread}`}`;
   // @mention autocomplete: candidates for the @query at the caret, one of them active.
   const [caret, setCaret] = useState(0);
   const [active, setActive] = useState(0);
@@ -104,7 +110,7 @@ export function Composer(props: {
     }
     setConfirmWide(false);
     try {
-      c.send(conv, text, replyTo?.seq);
+      c.send(conv, text, replyTo?.seq, thread === undefined ? undefined : { root: thread, alsoInConversation: alsoInConv });
       setText('');
       setError('');
       props.setNote('');
@@ -168,11 +174,11 @@ export function Composer(props: {
         </div>
       )}
       {found.length > 0 && (
-        <ul class="mentions-list" role="listbox" id={`mentions-${conv}`} aria-label="People to mention">
+        <ul class="mentions-list" role="listbox" id={`mentions-${idBase}`} aria-label="People to mention">
           {found.map((f, i) => (
             <li
               key={f.username}
-              id={`mention-${conv}-${i}`}
+              id={`mention-${idBase}-${i}`}
               role="option"
               aria-selected={i === Math.min(active, found.length - 1)}
               onMouseDown={(e) => {
@@ -188,14 +194,14 @@ export function Composer(props: {
       <div class="composer-row">
         <textarea
           ref={input}
-          aria-label="Message"
-          placeholder="Write a message"
+          aria-label={thread !== undefined ? 'Reply in thread' : 'Message'}
+          placeholder={thread !== undefined ? 'Reply in the thread' : 'Write a message'}
           dir="auto"
           rows={1}
           value={current}
           aria-autocomplete="list"
-          aria-controls={found.length > 0 ? `mentions-${conv}` : undefined}
-          aria-activedescendant={found.length > 0 ? `mention-${conv}-${Math.min(active, found.length - 1)}` : undefined}
+          aria-controls={found.length > 0 ? `mentions-${idBase}` : undefined}
+          aria-activedescendant={found.length > 0 ? `mention-${idBase}-${Math.min(active, found.length - 1)}` : undefined}
           onKeyUp={(e) => setCaret((e.target as HTMLTextAreaElement).selectionStart)}
           onClick={(e) => setCaret((e.target as HTMLTextAreaElement).selectionStart)}
           onInput={(e) => {
@@ -256,9 +262,15 @@ export function Composer(props: {
           }}
         />
         <button class="primary" type="submit">
-          {editing ? 'Save' : 'Send'}
+          {editing ? 'Save' : thread !== undefined ? 'Reply' : 'Send'}
         </button>
       </div>
+      {thread !== undefined && !editing && (
+        <label class="also">
+          <input type="checkbox" checked={alsoInConv} onChange={(e) => setAlsoInConv((e.target as HTMLInputElement).checked)} /> Also send to the
+          conversation
+        </label>
+      )}
     </form>
   );
 }

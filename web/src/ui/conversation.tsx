@@ -3,19 +3,16 @@
 // grouped messages, per-message state, one tab stop with arrow keys inside), typing line and the
 // composer (a draft per conversation, growing with its text).
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { ChatClient, PendingMessage } from '../lib/client';
+import { ChatClient } from '../lib/client';
 import { displayTitle, initials, otherMember } from '../lib/conversations';
-import { linkParts } from '../lib/links';
-import { mentionParts } from '../lib/mentions';
 import { deliveryState, Row, rows, typingText } from '../lib/timeline';
-import { ApiError, ChatEvent } from '../lib/types';
+import { ChatEvent } from '../lib/types';
+import { ATTACHMENTS_UNSUPPORTED, Composer } from './composer';
 import { dialog } from './dialogs';
 import { errorText } from './errors';
-import { dayLabel, lastSeen, timeOfDay } from './format';
-import { ATTACHMENTS_UNSUPPORTED, Composer } from './composer';
-import { EditedLabel, MessageActionsBar, Reactions } from './message_parts';
+import { dayLabel, lastSeen } from './format';
+import { Message, PendingBubble, SystemNote } from './message';
 import { version } from './state';
-
 
 export function ConversationView({ c, conv }: { c: ChatClient; conv: number }) {
   void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
@@ -69,7 +66,7 @@ export function ConversationView({ c, conv }: { c: ChatClient; conv: number }) {
           <button onClick={() => (dialog.value = { kind: 'members', conv })}>Members</button>
         )}
       </header>
-      <MessageList c={c} conv={conv} onReply={setReplyTo} onEdit={setEditing} />
+      <MessageList c={c} conv={conv} onReply={setReplyTo} onEdit={setEditing} onThread={(ev) => void c.openThread(conv, ev.seq)} />
       <div class="typing" aria-live="polite" data-testid="typing">
         {typingText(c.typingNames(conv))}
       </div>
@@ -98,7 +95,13 @@ function messageRows(list: HTMLElement): HTMLElement[] {
   return [...list.querySelectorAll<HTMLElement>('.msg[data-seq], .msg.pending')];
 }
 
-function MessageList(props: { c: ChatClient; conv: number; onReply: (e: ChatEvent) => void; onEdit: (e: ChatEvent) => void }) {
+function MessageList(props: {
+  c: ChatClient;
+  conv: number;
+  onReply: (e: ChatEvent) => void;
+  onEdit: (e: ChatEvent) => void;
+  onThread: (e: ChatEvent) => void;
+}) {
   const { c, conv, onReply } = props;
   void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
 
@@ -256,6 +259,7 @@ function MessageList(props: { c: ChatClient; conv: number; onReply: (e: ChatEven
               onReply={s.left || ev.deleted ? undefined : onReply}
               onEdit={mine && !s.left && !ev.deleted ? props.onEdit : undefined}
               canDelete={!s.left && !ev.deleted && (mine || s.role === 'owner' || s.role === 'admin')}
+              onThread={props.onThread}
             />
           );
         })}
@@ -269,161 +273,6 @@ function MessageList(props: { c: ChatClient; conv: number; onReply: (e: ChatEven
           {below.n > 0 ? `${below.n} new ↓` : 'Jump to latest ↓'}
         </button>
       )}
-    </div>
-  );
-}
-
-function stateLabel(state: string | undefined, group: boolean, readBy: string[] | undefined): string {
-  if (state === 'read') return group ? `Read by ${readBy!.join(', ')}` : 'Read';
-  if (group && readBy && readBy.length) return `Read by ${readBy.join(', ')}`;
-  if (state === 'delivered') return 'Delivered';
-  return 'Sent';
-}
-
-/** Message text with http(s)/mailto links made clickable and the mentions the server resolved
- *  highlighted (mine more); everything else stays text. */
-export function MessageText({ text, ev, c }: { text: string; ev?: ChatEvent; c?: ChatClient }) {
-  const parts = ev && c ? mentionParts(text, ev, c.session.user_id, (id) => c.usernameOf(id)) : [{ text }];
-  let key = 0;
-  return (
-    <div class="text" dir="auto">
-      {parts.map((m) =>
-        m.mention ? (
-          <span key={key++} class={`mention ${m.me ? 'me' : ''}`}>
-            {m.text}
-          </span>
-        ) : (
-          linkParts(m.text).map((p) =>
-            p.href ? (
-              <a key={key++} href={p.href} target="_blank" rel="noopener noreferrer" tabIndex={-1}>
-                {p.text}
-              </a>
-            ) : (
-              p.text
-            ),
-          )
-        ),
-      )}
-    </div>
-  );
-}
-
-function Message(props: {
-  c: ChatClient;
-  ev: ChatEvent;
-  group: boolean;
-  cont: boolean;
-  mine: boolean;
-  state?: string;
-  readBy?: string[];
-  quoted?: ChatEvent;
-  onReply?: (e: ChatEvent) => void;
-  onEdit?: (e: ChatEvent) => void;
-  canDelete: boolean;
-}) {
-  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
-  const { c, ev, group, mine, cont } = props;
-  const name = c.nameOf(ev.sender);
-  const showAvatar = group && !mine;
-  return (
-    <div
-      class={`msg ${mine ? 'mine' : ''} ${cont ? 'cont' : ''} ${ev.deleted ? 'deleted' : ''}`}
-      data-seq={ev.seq}
-      data-state={mine ? props.state : undefined}
-      tabIndex={-1}
-      role="article"
-      aria-label={`${mine ? 'You' : name}, ${timeOfDay(ev.ts)}: ${ev.deleted ? 'message deleted' : (ev.text ?? '')}${ev.edited_ts ? ' (edited)' : ''}`}
-    >
-      {showAvatar &&
-        (cont ? (
-          <span class="avatar small spacer" aria-hidden="true" />
-        ) : (
-          <span class="avatar small" aria-hidden="true">
-            {initials(name)}
-          </span>
-        ))}
-      <div class="bubble">
-        {group && !mine && !cont && <div class="who">{name}</div>}
-        {ev.reply_to && (
-          <div class="quote" dir="auto">
-            {props.quoted?.deleted ? (
-              'Reply to a deleted message'
-            ) : props.quoted ? (
-              <>
-                <strong>{c.nameOf(props.quoted.sender)}</strong> {props.quoted.text}
-              </>
-            ) : (
-              'Reply to an earlier message'
-            )}
-          </div>
-        )}
-        {ev.deleted ? <div class="text tombstone">This message was deleted.</div> : <MessageText text={ev.text ?? ''} ev={ev} c={c} />}
-        <Reactions c={c} ev={ev} readOnly={!props.onReply} />
-        <div class="meta">
-          <time dateTime={new Date(ev.ts).toISOString()} title={new Date(ev.ts).toLocaleString()}>
-            {timeOfDay(ev.ts)}
-          </time>
-          <EditedLabel ev={ev} />
-          {mine && <span class="state">{stateLabel(props.state, group, props.readBy)}</span>}
-        </div>
-      </div>
-      <MessageActionsBar c={c} ev={ev} name={name} onReply={props.onReply} onEdit={props.onEdit} canDelete={props.canDelete} />
-    </div>
-  );
-}
-
-function PendingBubble({ c, pm }: { c: ChatClient; pm: PendingMessage }) {
-  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
-  const e = pm.entry;
-  const state = e.failed ? 'failed' : pm.seq ? 'sent' : 'sending';
-  return (
-    <div class="msg mine pending" data-state={state} data-client-id={e.client_id} tabIndex={-1} role="article" aria-label={`You: ${e.text}`}>
-      <div class="bubble">
-        <MessageText text={e.text} />
-        <div class="meta">
-          <time>{timeOfDay(e.created_ts)}</time>
-          <span class="state">{state === 'failed' ? 'Not sent' : state === 'sent' ? 'Sent' : 'Sending…'}</span>
-        </div>
-        {e.failed && (
-          <div class="error" role="alert">
-            Not sent: {errorText(new ApiError(e.failed.code, e.failed.message, false))}{' '}
-            <button class="link" onClick={() => c.discard(e.client_id)}>
-              Discard
-            </button>
-          </div>
-        )}
-      </div>
-    </div>
-  );
-}
-
-function SystemNote({ c, ev }: { c: ChatClient; ev: ChatEvent }) {
-  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
-  const d = (ev.data ?? {}) as Record<string, unknown>;
-  const by = c.nameOf(ev.sender);
-  let text = '';
-  switch (ev.kind) {
-    case 'created':
-      text = d.kind === 'group' ? `${by} created the group “${d.title}”` : `${by} started the conversation`;
-      break;
-    case 'members_added':
-      text = `${by} added ${((d.users as number[]) ?? []).map((u) => c.nameOf(u)).join(', ')}`;
-      break;
-    case 'member_removed':
-      text = `${by} removed ${c.nameOf(d.user as number)}`;
-      break;
-    case 'member_left':
-      text = `${by} left`;
-      break;
-    case 'role_changed':
-      text = `${by} made ${c.nameOf(d.user as number)} ${d.role}`;
-      break;
-    default:
-      text = ev.kind;
-  }
-  return (
-    <div class="system" data-seq={ev.seq} dir="auto">
-      {text}
     </div>
   );
 }

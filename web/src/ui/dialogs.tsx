@@ -10,6 +10,7 @@ import { errorText } from './errors';
 import { ago, listTime } from './format';
 import { DeleteMessage, EditHistory } from './message_parts';
 import { endSession, version } from './state';
+import { ThreadsList } from './thread';
 
 export type DialogState =
   | null
@@ -20,7 +21,8 @@ export type DialogState =
   | { kind: 'profile' }
   | { kind: 'signout' }
   | { kind: 'delete'; conv: number; seq: number }
-  | { kind: 'edits'; conv: number; seq: number };
+  | { kind: 'edits'; conv: number; seq: number }
+  | { kind: 'threads' };
 
 export const dialog = signal<DialogState>(null);
 
@@ -33,6 +35,7 @@ const TITLES: Record<NonNullable<DialogState>['kind'], string> = {
   signout: 'Sign out',
   delete: 'Delete message',
   edits: 'Edit history',
+  threads: 'Threads you follow',
 };
 
 export function Dialogs({ c }: { c: ChatClient }) {
@@ -65,6 +68,9 @@ export function Dialogs({ c }: { c: ChatClient }) {
       break;
     case 'edits':
       body = <EditHistory c={c} conv={d.conv} seq={d.seq} />;
+      break;
+    case 'threads':
+      body = <ThreadsList c={c} close={close} />;
       break;
   }
   return (

@@ -93,6 +93,7 @@ export function MessageActionsBar(props: {
   name: string;
   onReply?: (e: ChatEvent) => void;
   onEdit?: (e: ChatEvent) => void;
+  onThread?: (e: ChatEvent) => void;
   canDelete: boolean;
 }) {
   const { c, ev, name } = props;
@@ -109,6 +110,11 @@ export function MessageActionsBar(props: {
             Reply
           </button>
         </>
+      )}
+      {props.onThread && props.onReply && (
+        <button class="act" tabIndex={-1} aria-label={`Reply in a thread to ${name}: ${short}`} onClick={() => props.onThread!(ev)}>
+          Thread
+        </button>
       )}
       {props.onEdit && (
         <button class="act" tabIndex={-1} aria-label={`Edit: ${short}`} onClick={() => props.onEdit!(ev)}>

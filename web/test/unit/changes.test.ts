@@ -94,3 +94,39 @@ test('the conversation list preview follows an edit or delete of the last messag
   l.apply(deleted(4, 1));
   assert.equal(l.get(7)!.last_message!.deleted, true);
 });
+
+test('a thread reply moves its root summary on (count, last time, recent participants, follow, unread) and is not a row', () => {
+  const reply = (seq: number, sender: number, extra: Partial<ChatEvent> = {}): ChatEvent => ({ ...msg(seq, sender), thread_root: 1, ...extra });
+  const t = new Timeline(7, ME);
+  t.add([msg(1, 3)]); // someone else's root
+  t.add([reply(2, 2), reply(3, 4), reply(4, 5)]);
+  let th = t.get(1)!.thread!;
+  assert.deepEqual(
+    { ...th },
+    { replies: 3, last_ts: 4000, participants: [5, 4, 2], following: false, unread: 0 },
+    'not following: others’ replies are not unread for me',
+  );
+  t.add([reply(5, 6, { mentions: [ME] })]); // mentioned: now following
+  t.add([reply(6, 2)]);
+  th = t.get(1)!.thread!;
+  assert.equal(th.following, true);
+  assert.equal(th.unread, 2);
+  assert.deepEqual(th.participants, [2, 6, 5]);
+  t.add([reply(7, ME)]); // my reply: I have read the thread
+  assert.equal(t.get(1)!.thread!.unread, 0);
+  t.add([reply(8, 2, { also_in_conversation: true })]);
+  const shown = rows(t.events(), ME, null).filter((r) => r.kind === 'event').map((r) => (r.kind === 'event' ? r.ev.seq : 0));
+  assert.deepEqual(shown, [1, 8], 'the root and the reply also sent to the conversation');
+  assert.equal(t.get(1)!.thread!.replies, 7);
+});
+
+test('a reply only in its thread is not the conversation preview nor unread there', () => {
+  const l = new ConversationList(ME);
+  l.upsert([{ conv: 7, kind: 'group', title: 'g', last_seq: 1, last_ts: 1000, read_seq: 1, unread: 0, role: 'member', last_message: msg(1) }]);
+  l.apply({ ...msg(2), thread_root: 1 });
+  assert.equal(l.get(7)!.unread, 0);
+  assert.equal(l.get(7)!.last_message!.seq, 1);
+  l.apply({ ...msg(3), thread_root: 1, also_in_conversation: true });
+  assert.equal(l.get(7)!.unread, 1);
+  assert.equal(l.get(7)!.last_message!.seq, 3);
+});

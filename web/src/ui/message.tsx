@@ -1,0 +1,198 @@
+// One message as the lists show it (the conversation's timeline and a thread panel): sender,
+// quoted reply, text with links and mentions, reactions, time, "(edited)", delivery state, the
+// thread summary of a root, and its action buttons; plus unsent messages and system notes.
+import { ChatClient, PendingMessage } from '../lib/client';
+import { initials } from '../lib/conversations';
+import { linkParts } from '../lib/links';
+import { mentionParts } from '../lib/mentions';
+import { ApiError, ChatEvent } from '../lib/types';
+import { errorText } from './errors';
+import { timeOfDay } from './format';
+import { EditedLabel, MessageActionsBar, Reactions } from './message_parts';
+import { version } from './state';
+
+function stateLabel(state: string | undefined, group: boolean, readBy: string[] | undefined): string {
+  if (state === 'read') return group ? `Read by ${readBy!.join(', ')}` : 'Read';
+  if (group && readBy && readBy.length) return `Read by ${readBy.join(', ')}`;
+  if (state === 'delivered') return 'Delivered';
+  return 'Sent';
+}
+
+/** Message text with http(s)/mailto links made clickable and the mentions the server resolved
+ *  highlighted (mine more); everything else stays text. */
+export function MessageText({ text, ev, c }: { text: string; ev?: ChatEvent; c?: ChatClient }) {
+  const parts = ev && c ? mentionParts(text, ev, c.session.user_id, (id) => c.usernameOf(id)) : [{ text }];
+  let key = 0;
+  return (
+    <div class="text" dir="auto">
+      {parts.map((m) =>
+        m.mention ? (
+          <span key={key++} class={`mention ${m.me ? 'me' : ''}`}>
+            {m.text}
+          </span>
+        ) : (
+          linkParts(m.text).map((p) =>
+            p.href ? (
+              <a key={key++} href={p.href} target="_blank" rel="noopener noreferrer" tabIndex={-1}>
+                {p.text}
+              </a>
+            ) : (
+              p.text
+            ),
+          )
+        ),
+      )}
+    </div>
+  );
+}
+
+export function Message(props: {
+  c: ChatClient;
+  ev: ChatEvent;
+  group: boolean;
+  cont: boolean;
+  mine: boolean;
+  state?: string;
+  readBy?: string[];
+  quoted?: ChatEvent;
+  onReply?: (e: ChatEvent) => void;
+  onEdit?: (e: ChatEvent) => void;
+  /** Opens the message's thread (unset inside a thread: threads are one level). */
+  onThread?: (e: ChatEvent) => void;
+  canDelete: boolean;
+}) {
+  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
+  const { c, ev, group, mine, cont } = props;
+  const name = c.nameOf(ev.sender);
+  const showAvatar = group && !mine;
+  return (
+    <div
+      class={`msg ${mine ? 'mine' : ''} ${cont ? 'cont' : ''} ${ev.deleted ? 'deleted' : ''}`}
+      data-seq={ev.seq}
+      data-state={mine ? props.state : undefined}
+      tabIndex={-1}
+      role="article"
+      aria-label={`${mine ? 'You' : name}, ${timeOfDay(ev.ts)}: ${ev.deleted ? 'message deleted' : (ev.text ?? '')}${ev.edited_ts ? ' (edited)' : ''}`}
+    >
+      {showAvatar &&
+        (cont ? (
+          <span class="avatar small spacer" aria-hidden="true" />
+        ) : (
+          <span class="avatar small" aria-hidden="true">
+            {initials(name)}
+          </span>
+        ))}
+      <div class="bubble">
+        {group && !mine && !cont && <div class="who">{name}</div>}
+        {ev.reply_to && (
+          <div class="quote" dir="auto">
+            {props.quoted?.deleted ? (
+              'Reply to a deleted message'
+            ) : props.quoted ? (
+              <>
+                <strong>{c.nameOf(props.quoted.sender)}</strong> {props.quoted.text}
+              </>
+            ) : (
+              'Reply to an earlier message'
+            )}
+          </div>
+        )}
+        {ev.deleted ? <div class="text tombstone">This message was deleted.</div> : <MessageText text={ev.text ?? ''} ev={ev} c={c} />}
+        {ev.also_in_conversation && ev.thread_root !== undefined && (
+          <button class="link in-thread" tabIndex={-1} onClick={() => props.onThread?.({ ...ev, seq: ev.thread_root! })}>
+            Replied in a thread
+          </button>
+        )}
+        <Reactions c={c} ev={ev} readOnly={!props.onReply} />
+        <div class="meta">
+          <time dateTime={new Date(ev.ts).toISOString()} title={new Date(ev.ts).toLocaleString()}>
+            {timeOfDay(ev.ts)}
+          </time>
+          <EditedLabel ev={ev} />
+          {mine && <span class="state">{stateLabel(props.state, group, props.readBy)}</span>}
+        </div>
+        {ev.thread && ev.thread.replies > 0 && props.onThread && <ThreadLine c={c} ev={ev} open={() => props.onThread!(ev)} />}
+      </div>
+      <MessageActionsBar
+        c={c}
+        ev={ev}
+        name={name}
+        onReply={props.onReply}
+        onEdit={props.onEdit}
+        onThread={ev.thread_root === undefined ? props.onThread : undefined}
+        canDelete={props.canDelete}
+      />
+    </div>
+  );
+}
+
+export function PendingBubble({ c, pm }: { c: ChatClient; pm: PendingMessage }) {
+  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
+  const e = pm.entry;
+  const state = e.failed ? 'failed' : pm.seq ? 'sent' : 'sending';
+  return (
+    <div class="msg mine pending" data-state={state} data-client-id={e.client_id} tabIndex={-1} role="article" aria-label={`You: ${e.text}`}>
+      <div class="bubble">
+        <MessageText text={e.text} />
+        <div class="meta">
+          <time>{timeOfDay(e.created_ts)}</time>
+          <span class="state">{state === 'failed' ? 'Not sent' : state === 'sent' ? 'Sent' : 'Sending…'}</span>
+        </div>
+        {e.failed && (
+          <div class="error" role="alert">
+            Not sent: {errorText(new ApiError(e.failed.code, e.failed.message, false))}{' '}
+            <button class="link" onClick={() => c.discard(e.client_id)}>
+              Discard
+            </button>
+          </div>
+        )}
+      </div>
+    </div>
+  );
+}
+
+export function SystemNote({ c, ev }: { c: ChatClient; ev: ChatEvent }) {
+  void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
+  const d = (ev.data ?? {}) as Record<string, unknown>;
+  const by = c.nameOf(ev.sender);
+  let text = '';
+  switch (ev.kind) {
+    case 'created':
+      text = d.kind === 'group' ? `${by} created the group “${d.title}”` : `${by} started the conversation`;
+      break;
+    case 'members_added':
+      text = `${by} added ${((d.users as number[]) ?? []).map((u) => c.nameOf(u)).join(', ')}`;
+      break;
+    case 'member_removed':
+      text = `${by} removed ${c.nameOf(d.user as number)}`;
+      break;
+    case 'member_left':
+      text = `${by} left`;
+      break;
+    case 'role_changed':
+      text = `${by} made ${c.nameOf(d.user as number)} ${d.role}`;
+      break;
+    default:
+      text = ev.kind;
+  }
+  return (
+    <div class="system" data-seq={ev.seq} dir="auto">
+      {text}
+    </div>
+  );
+}
+
+/** Under a thread root: how many replies, who, when, and my unread count; opens the thread. */
+function ThreadLine({ c, ev, open }: { c: ChatClient; ev: ChatEvent; open: () => void }) {
+  const t = ev.thread!;
+  const who = t.participants.map((u) => c.nameOf(u)).join(', ');
+  return (
+    <button class="thread-line link" tabIndex={-1} data-testid="thread-line" onClick={open}>
+      <strong>
+        {t.replies} {t.replies === 1 ? 'reply' : 'replies'}
+      </strong>
+      {t.unread > 0 && <span class="badge small">{t.unread} new</span>} <span class="muted">{who}</span>{' '}
+      <span class="muted">· last {timeOfDay(t.last_ts)}</span>
+    </button>
+  );
+}
