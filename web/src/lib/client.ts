@@ -10,6 +10,7 @@ import { newClientId, Outbox, OutboxEntry } from './outbox';
 import { PendingMessage, Sender } from './sender';
 import { SocketLike, Status, SyncClient } from './sync';
 import { MessageActions } from './actions';
+import { ConversationAdmin, Notify } from './admin';
 import { Threads } from './threads';
 import { isChange } from './changes';
 import { checkText } from './limits';
@@ -49,6 +50,8 @@ export class ChatClient {
   readonly outbox: Outbox;
   /** React, edit, delete (actions.ts). */
   readonly actions = new MessageActions((op, body) => this.call(op, body));
+  /** Settings, pins, moderation, my notification level (admin.ts). */
+  readonly admin = new ConversationAdmin((op, body) => this.call(op, body));
   /** The open thread and the threads I follow (threads.ts). */
   readonly threads: Threads;
   status: Status = 'stopped';
@@ -268,6 +271,8 @@ export class ChatClient {
     if (tl?.loadedLatest) tl.add([ev]);
     else if (tl && isChange(ev)) tl.applyChange(ev);
     this.threads.onEvent(ev);
+    this.admin.onEvent(ev, (seq) => this.timelines.get(ev.conv)?.get(seq));
+    if (ev.kind === 'settings_changed') this.applySettings(ev);
     if (ev.kind === 'message' && ev.thread_root !== undefined && this.threads.open?.root === ev.thread_root && this.threads.open.conv === ev.conv)
       this.scheduleThreadRead();
     if (ev.kind === 'message') {
@@ -381,6 +386,37 @@ export class ChatClient {
     }
   }
 
+  /** A settings_changed event: the summary's title, description and settings follow it. */
+  private applySettings(ev: ChatEvent): void {
+    const s = this.convs.get(ev.conv);
+    if (!s) return;
+    const d = (ev.data ?? {}) as Record<string, unknown>;
+    if (typeof d.title === 'string') s.title = d.title;
+    if (typeof d.description === 'string') s.description = d.description;
+    const keys = ['post_policy', 'pin_policy', 'wildcard_limit', 'slow_mode_s'] as const;
+    const next = { post_policy: 'everyone', pin_policy: 'admins', wildcard_limit: 15, slow_mode_s: 0, ...s.settings } as Record<string, unknown>;
+    for (const k of keys) if (d[k] !== undefined) next[k] = d[k];
+    s.settings = next as unknown as Summary['settings'];
+  }
+
+  /** Sets my notification level for conv (and "muted until"); the list counts it at once. */
+  async setNotify(conv: number, level: Notify, mutedUntil?: number): Promise<void> {
+    await this.admin.setNotify(conv, level, mutedUntil);
+    const s = this.convs.get(conv);
+    if (s) {
+      s.notify = level;
+      if (mutedUntil) s.muted_until = mutedUntil;
+      else delete s.muted_until;
+    }
+    this.changed();
+  }
+
+  async loadPins(conv: number): Promise<ChatEvent[]> {
+    const list = await this.admin.loadPins(conv);
+    this.changed();
+    return list;
+  }
+
   /** Follows or unfollows root's thread; the root's summary shows it at once. */
   async followThread(conv: number, root: number, on: boolean): Promise<void> {
     await this.threads.follow(conv, root, on);
@@ -445,6 +481,7 @@ export class ChatClient {
     if (!s?.left) {
       if (s?.kind === 'group' || !this.members.has(conv)) this.loadMembers(conv).catch(() => {});
       void this.loadReceipts(conv);
+      void this.optional('pins', () => this.admin.loadPins(conv)).then(() => this.changed());
     }
     this.scheduleRead();
   }

@@ -11,6 +11,7 @@ import { ATTACHMENTS_UNSUPPORTED, Composer } from './composer';
 import { dialog } from './dialogs';
 import { errorText } from './errors';
 import { dayLabel, lastSeen } from './format';
+import { mayPin, mayPost, NotifyMenu } from './admin_ui';
 import { Message, PendingBubble, SystemNote } from './message';
 import { version } from './state';
 
@@ -62,6 +63,9 @@ export function ConversationView({ c, conv }: { c: ChatClient; conv: number }) {
             {subtitle}
           </span>
         </span>
+        <NotifyMenu c={c} conv={conv} />
+        <button onClick={() => (dialog.value = { kind: 'pins', conv })}>Pins</button>
+        {s.kind === 'group' && <button onClick={() => (dialog.value = { kind: 'settings', conv })}>Settings</button>}
         {s.kind === 'group' && !s.left && (
           <button onClick={() => (dialog.value = { kind: 'members', conv })}>Members</button>
         )}
@@ -73,6 +77,10 @@ export function ConversationView({ c, conv }: { c: ChatClient; conv: number }) {
       {s.left ? (
         <p class="left-notice" role="status" data-testid="left-notice">
           You are no longer a member of this conversation. You can still read the messages up to then, but not send.
+        </p>
+      ) : !mayPost(c, conv) ? (
+        <p class="left-notice" role="status" data-testid="announce-notice">
+          Only owners and admins post in this group.
         </p>
       ) : (
         <Composer
@@ -260,6 +268,7 @@ function MessageList(props: {
               onEdit={mine && !s.left && !ev.deleted ? props.onEdit : undefined}
               canDelete={!s.left && !ev.deleted && (mine || s.role === 'owner' || s.role === 'admin')}
               onThread={props.onThread}
+              canPin={mayPin(c, conv) && !ev.deleted}
             />
           );
         })}

@@ -8,6 +8,7 @@ import { ChatClient } from '../lib/client';
 import { Device, Member, shownName, UserBrief } from '../lib/types';
 import { errorText } from './errors';
 import { ago, listTime } from './format';
+import { PinsList, SettingsForm } from './admin_ui';
 import { DeleteMessage, EditHistory } from './message_parts';
 import { endSession, version } from './state';
 import { ThreadsList } from './thread';
@@ -22,7 +23,9 @@ export type DialogState =
   | { kind: 'signout' }
   | { kind: 'delete'; conv: number; seq: number }
   | { kind: 'edits'; conv: number; seq: number }
-  | { kind: 'threads' };
+  | { kind: 'threads' }
+  | { kind: 'pins'; conv: number }
+  | { kind: 'settings'; conv: number };
 
 export const dialog = signal<DialogState>(null);
 
@@ -36,6 +39,8 @@ const TITLES: Record<NonNullable<DialogState>['kind'], string> = {
   delete: 'Delete message',
   edits: 'Edit history',
   threads: 'Threads you follow',
+  pins: 'Pinned messages',
+  settings: 'Group settings',
 };
 
 export function Dialogs({ c }: { c: ChatClient }) {
@@ -71,6 +76,12 @@ export function Dialogs({ c }: { c: ChatClient }) {
       break;
     case 'threads':
       body = <ThreadsList c={c} close={close} />;
+      break;
+    case 'pins':
+      body = <PinsList c={c} conv={d.conv} close={close} />;
+      break;
+    case 'settings':
+      body = <SettingsForm c={c} conv={d.conv} close={close} />;
       break;
   }
   return (
@@ -309,7 +320,7 @@ const rank: Record<string, number> = { owner: 3, admin: 2, member: 1 };
 function Members({ c, conv, close }: { c: ChatClient; conv: number; close: () => void }) {
   void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
   const [error, setError] = useState('');
-  const [asking, setAsking] = useState<{ kind: 'remove'; m: Member } | { kind: 'leave' } | null>(null);
+  const [asking, setAsking] = useState<{ kind: 'remove' | 'ban'; m: Member } | { kind: 'leave' } | null>(null);
   const members: Member[] = c.members.get(conv) ?? [];
   const me = c.session.user_id;
   const myRole = members.find((m) => m.user_id === me)?.role ?? c.convs.get(conv)?.role ?? 'member';
@@ -354,13 +365,48 @@ function Members({ c, conv, close }: { c: ChatClient; conv: number; close: () =>
               <span class="role">{m.role}</span>
             )}
             {m.user_id !== me && canAdd && rank[myRole] > rank[m.role] && (
-              <button onClick={() => setAsking({ kind: 'remove', m })} aria-label={`Remove ${shownName(m)}`}>
-                Remove
-              </button>
+              <>
+                <select
+                  aria-label={`Mute ${shownName(m)}`}
+                  value=""
+                  onChange={(e) => {
+                    const v = (e.target as HTMLSelectElement).value;
+                    void act(() => (v === 'unmute' ? c.admin.unmute(conv, m.user_id) : c.admin.mute(conv, m.user_id, Number(v))));
+                  }}
+                >
+                  <option value="">Mute…</option>
+                  <option value="3600">for 1 hour</option>
+                  <option value="86400">for a day</option>
+                  <option value="604800">for a week</option>
+                  <option value="unmute">Unmute</option>
+                </select>
+                <button onClick={() => setAsking({ kind: 'remove', m })} aria-label={`Remove ${shownName(m)}`}>
+                  Remove
+                </button>
+                <button class="danger" onClick={() => setAsking({ kind: 'ban', m })} aria-label={`Ban ${shownName(m)}`}>
+                  Ban
+                </button>
+              </>
             )}
           </li>
         ))}
       </ul>
+      {asking?.kind === 'ban' && (
+        <Confirm
+          text={`Ban ${shownName(asking.m)} from “${title}”?`}
+          detail="They are removed and cannot be added again until the ban is lifted."
+          confirmLabel="Ban"
+          onCancel={() => setAsking(null)}
+          onConfirm={() => {
+            const m = asking.m;
+            setAsking(null);
+            void act(async () => {
+              await c.admin.ban(conv, m.user_id, true);
+              await c.loadMembers(conv);
+            });
+          }}
+        />
+      )}
       {asking?.kind === 'remove' && (
         <Confirm
           text={`Remove ${shownName(asking.m)} from “${title}”?`}

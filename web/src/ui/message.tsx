@@ -60,6 +60,7 @@ export function Message(props: {
   /** Opens the message's thread (unset inside a thread: threads are one level). */
   onThread?: (e: ChatEvent) => void;
   canDelete: boolean;
+  canPin?: boolean;
 }) {
   void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
   const { c, ev, group, mine, cont } = props;
@@ -121,6 +122,7 @@ export function Message(props: {
         onEdit={props.onEdit}
         onThread={ev.thread_root === undefined ? props.onThread : undefined}
         canDelete={props.canDelete}
+        canPin={props.canPin}
       />
     </div>
   );
@@ -173,7 +175,7 @@ export function SystemNote({ c, ev }: { c: ChatClient; ev: ChatEvent }) {
       text = `${by} made ${c.nameOf(d.user as number)} ${d.role}`;
       break;
     default:
-      text = ev.kind;
+      text = moderationText(c, ev.kind, by, d);
   }
   return (
     <div class="system" data-seq={ev.seq} dir="auto">
@@ -195,4 +197,44 @@ function ThreadLine({ c, ev, open }: { c: ChatClient; ev: ChatEvent; open: () =>
       <span class="muted">· last {timeOfDay(t.last_ts)}</span>
     </button>
   );
+}
+
+function duration(ms: number): string {
+  const m = Math.round(ms / 60000);
+  if (m < 60) return `${m} minute${m === 1 ? '' : 's'}`;
+  const h = Math.round(m / 60);
+  if (h < 48) return `${h} hour${h === 1 ? '' : 's'}`;
+  return `${Math.round(h / 24)} days`;
+}
+
+/** System notes for settings, pins and moderation events. */
+function moderationText(c: ChatClient, kind: string, by: string, d: Record<string, unknown>): string {
+  const who = typeof d.user === 'number' ? c.nameOf(d.user) : '';
+  switch (kind) {
+    case 'settings_changed': {
+      const parts: string[] = [];
+      if (typeof d.title === 'string') parts.push(`renamed the group “${d.title}”`);
+      if (typeof d.description === 'string') parts.push(d.description ? 'changed the description' : 'removed the description');
+      if (d.post_policy === 'admins') parts.push('let only admins post');
+      if (d.post_policy === 'everyone') parts.push('let everyone post');
+      if (d.pin_policy) parts.push(d.pin_policy === 'admins' ? 'let only admins pin' : 'let everyone pin');
+      if (typeof d.wildcard_limit === 'number') parts.push(`limited @all and @here to groups of ${d.wildcard_limit} for members`);
+      if (typeof d.slow_mode_s === 'number') parts.push(d.slow_mode_s ? `turned on slow mode (one message per ${d.slow_mode_s} s)` : 'turned off slow mode');
+      return `${by} ${parts.join(', ') || 'changed the settings'}`;
+    }
+    case 'pinned':
+      return `${by} pinned a message`;
+    case 'unpinned':
+      return `${by} unpinned a message`;
+    case 'member_muted':
+      return `${by} muted ${who}${typeof d.until === 'number' ? ` for ${duration(d.until - Date.now())}` : ''}`;
+    case 'member_unmuted':
+      return `${by} unmuted ${who}`;
+    case 'member_banned':
+      return `${by} banned ${who}`;
+    case 'member_unbanned':
+      return `${by} lifted the ban on ${who}`;
+    default:
+      return kind;
+  }
 }

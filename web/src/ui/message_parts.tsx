@@ -95,9 +95,12 @@ export function MessageActionsBar(props: {
   onEdit?: (e: ChatEvent) => void;
   onThread?: (e: ChatEvent) => void;
   canDelete: boolean;
+  canPin?: boolean;
 }) {
   const { c, ev, name } = props;
   const [picking, setPicking] = useState(false);
+  const [error, setError] = useState('');
+  const pinned = c.admin.isPinned(ev.conv, ev.seq);
   const short = ev.text?.slice(0, 40) ?? '';
   return (
     <div class="msg-actions">
@@ -126,7 +129,17 @@ export function MessageActionsBar(props: {
           Delete
         </button>
       )}
+      {props.canPin && (
+        <button class="act" tabIndex={-1} aria-label={`${pinned ? 'Unpin' : 'Pin'}: ${short}`} onClick={() => void attempt(() => c.admin.pin(ev.conv, ev.seq, !pinned), setError)}>
+          {pinned ? 'Unpin' : 'Pin'}
+        </button>
+      )}
       {picking && <ReactionPicker c={c} ev={ev} close={() => setPicking(false)} />}
+      {error && (
+        <span class="error" role="alert">
+          {error}
+        </span>
+      )}
     </div>
   );
 }
