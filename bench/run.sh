@@ -140,6 +140,10 @@ PY
     bench "persist_${backend}_${load}" persist --target "127.0.0.1:$port" --pid "$pid" --senders "${load%x*}" \
       --inflight "${load#*x}" --duration "$persist_s"
   done
+  # Conversations people live in: messages, thread replies, reactions, edits and deletes from every
+  # member at once; every device's final state of every message must equal history's.
+  bench "mixed_${backend}" mixed --target "127.0.0.1:$port" --pid "$pid" --groups 20 --group-size 5 --inflight 2 \
+    --duration "$persist_s"
   stop_node "$pid"
 done
 

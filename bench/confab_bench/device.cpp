@@ -130,6 +130,7 @@ void device::on_object(const json::object& o) {
     if (!check_.on_event(o.at("pos").to_number<std::int64_t>(), e.at("conv").to_number<std::int64_t>(),
                          e.at("seq").to_number<std::int64_t>(), st_.checks))
       return;
+    if (on_event) on_event(e);
     if (e.at("kind").get_string() == "message") {
       ++messages_;
       ++st_.deliveries;
@@ -183,6 +184,22 @@ void device::send_message(std::int64_t conv) {
   f += R"(","text":"b:)";
   f += std::to_string(t);
   f += R"("})";
+  write(std::move(f));
+}
+
+void device::send_op(std::string_view op, std::string_view fields) {
+  if (!open_) return;
+  const auto id = next_id_++;
+  pending_.emplace(id, now_ns());
+  ++st_.sends;
+  std::string f;
+  f.reserve(64 + fields.size());
+  f += R"({"op":")";
+  f += op;
+  f += R"(","id":)";
+  f += std::to_string(id);
+  f += fields;
+  f += '}';
   write(std::move(f));
 }
 

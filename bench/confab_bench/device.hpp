@@ -19,6 +19,8 @@
 #include <boost/json/object.hpp>
 
 #include <deque>
+#include <functional>
+#include <string_view>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,6 +56,11 @@ class device : public std::enable_shared_from_this<device> {
                                     std::optional<std::int64_t> since);
   // Queues a message to conv; its ack and deliveries are recorded.
   void send_message(std::int64_t conv);
+  // Queues any operation: fields is the frame's JSON members after "op" and "id" (e.g.
+  // R"("conv":3,"seq":9)"), with a leading comma if not empty. Its ack is recorded like a send's.
+  void send_op(std::string_view op, std::string_view fields);
+  // Called with every event of the stream that passed the check (not duplicates), if set.
+  std::function<void(const boost::json::object&)> on_event;
   // Drops the TCP connection (no close handshake): the device's cursor survives for a resume.
   void drop();
 

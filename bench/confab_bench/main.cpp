@@ -3,10 +3,11 @@
 //
 //   confab-bench <scenario> --target 127.0.0.1:8080 [--target ...] [--pid N ...] [options]
 //
-// Scenarios: idle, chat, fanout, persist, writers, storm, history, check (see --help and docs/performance.md).
+// Scenarios: idle, chat, fanout, persist, writers, storm, history, check, mixed (see --help and docs/performance.md).
 // Loopback only: targets and source addresses must be in 127.0.0.0/8. Every run is bounded in
 // count and time (--max-seconds, default 600, ends the process with exit code 3). Prints one JSON
 // object (also written to --json); exit code 1 if any guarantee was violated.
+#include "common.hpp"
 #include "engine.hpp"
 #include "setup.hpp"
 
@@ -37,21 +38,6 @@ using clk = std::chrono::steady_clock;
 
 namespace {
 
-struct options {
-  std::string scenario;
-  std::vector<tcp::endpoint> targets;
-  std::vector<int> pids;
-  int sources = 4, threads = 1;
-  std::string json_out;
-  int max_seconds = 600;
-  // scenario parameters
-  int connections = 1000, pairs = 500, group_size = 10, groups = 10, senders = 1, inflight = 8, pending = 5,
-      messages = 20000, pages = 2000, devices = 1000;
-  double rate = 100, duration = 10;
-  std::vector<double> rates;
-  bool rates_given = false;  // --rates was set: fanout steps through them instead of --rate
-};
-
 bool parse_endpoint(const std::string& s, tcp::endpoint& ep) {
   auto colon = s.rfind(':');
   if (colon == std::string::npos) return false;
@@ -64,102 +50,6 @@ bool parse_endpoint(const std::string& s, tcp::endpoint& ep) {
   ep = {addr, static_cast<unsigned short>(port)};
   return true;
 }
-
-// The servers' CPU seconds and resident memory, summed over --pid.
-struct server_usage {
-  double cpu_s = 0;
-  long rss_kib = 0;
-  std::map<std::pair<int, int>, double> threads;  // (pid, tid) -> CPU seconds
-};
-server_usage usage(const options& o) {
-  server_usage u;
-  for (int pid : o.pids) {
-    auto s = sample_proc(pid);
-    u.cpu_s += s.cpu_s;
-    u.rss_kib += s.rss_kib;
-    for (auto [tid, c] : thread_cpu(pid)) u.threads[{pid, tid}] = c;
-  }
-  return u;
-}
-// This process's CPU seconds (the generator shares the machine with the servers).
-double self_cpu_s() {
-  rusage ru{};
-  ::getrusage(RUSAGE_SELF, &ru);
-  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return sec(ru.ru_utime) + sec(ru.ru_stime);
-}
-
-// The busiest server thread's CPU seconds between two samples (on one SQLite node under fan-out:
-// the storage writer, which commits every batch and runs the hub's routing).
-double busiest_thread_cpu(const server_usage& before, const server_usage& after) {
-  double best = 0;
-  for (auto& [k, c] : after.threads) {
-    auto it = before.threads.find(k);
-    best = std::max(best, c - (it == before.threads.end() ? 0.0 : it->second));
-  }
-  return best;
-}
-
-struct fleet {
-  engine& eng;
-  const options& opt;
-  std::vector<std::shared_ptr<device>> devs;
-  std::size_t thread_of(std::size_t i) const { return i % static_cast<std::size_t>(eng.threads()); }
-
-  void add(const std::vector<account>& accts) {
-    for (auto& a : accts) {
-      const auto i = devs.size();
-      devs.push_back(std::make_shared<device>(eng.ctx(thread_of(i)), eng.stats(thread_of(i)), a));
-    }
-  }
-  // Opens devices [from, to) with at most 256 handshakes in flight; returns how many succeeded.
-  std::size_t open(std::size_t from, std::size_t to, bool resume) {
-    std::size_t ok = 0;
-    for (std::size_t b = from; b < to; b += 256) {
-      std::vector<std::future<bool>> fs;
-      for (std::size_t i = b; i < std::min(to, b + 256); ++i) {
-        const auto& server = opt.targets[i % opt.targets.size()];
-        const auto src = asio::ip::make_address_v4(0x7f000001u + static_cast<unsigned>(i % static_cast<std::size_t>(opt.sources)));
-        std::optional<std::int64_t> since;
-        if (resume) since = devs[i]->pos();
-        else since = 0;
-        fs.push_back(asio::co_spawn(eng.ctx(thread_of(i)), devs[i]->open(server, src, since), asio::use_future));
-      }
-      for (auto& f : fs) ok += f.get() ? 1 : 0;
-    }
-    return ok;
-  }
-  void drop_all() {
-    for (std::size_t i = 0; i < devs.size(); ++i) eng.run_on(thread_of(i), [&] { devs[i]->drop(); });
-  }
-  // Waits until every device in [from, to) has at least want(i) messages, or the deadline.
-  bool wait_messages(std::size_t from, std::size_t to, const std::function<std::uint64_t(std::size_t)>& want,
-                     std::chrono::seconds limit) {
-    const auto deadline = clk::now() + limit;
-    while (clk::now() < deadline) {
-      bool all = true;
-      for (std::size_t t = 0; t < static_cast<std::size_t>(eng.threads()) && all; ++t)
-        eng.run_on(t, [&] {
-          for (std::size_t i = from + (t + eng.threads() - from % eng.threads()) % eng.threads(); i < to; i += eng.threads())
-            if (devs[i]->messages_received() < want(i)) {
-              all = false;
-              return;
-            }
-        });
-      if (all) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
-  }
-  std::uint64_t in_flight() {
-    std::uint64_t n = 0;
-    for (std::size_t t = 0; t < static_cast<std::size_t>(eng.threads()); ++t)
-      eng.run_on(t, [&] {
-        for (std::size_t i = t; i < devs.size(); i += eng.threads()) n += devs[i]->in_flight();
-      });
-    return n;
-  }
-};
 
 // Senders: device index + conversation; each sends at `rate` messages/s (open loop) until stop.
 struct sender {
@@ -196,14 +86,6 @@ void run_senders(fleet& f, const std::vector<sender>& ss, double rate_each, doub
         asio::use_future));
   }
   for (auto& x : fs) x.get();
-}
-
-json::object violations(const thread_stats& s) {
-  return {{"duplicates", s.checks.duplicates}, {"gaps", s.checks.gaps}, {"reorders", s.checks.reorders}, {"protocol_errors", s.protocol_errors},
-          {"send_errors", s.send_errors}, {"closed_unexpectedly", s.closed_unexpectedly}};
-}
-bool violated(const thread_stats& s) {
-  return s.checks.duplicates || s.checks.gaps || s.checks.reorders || s.protocol_errors || s.send_errors;
 }
 
 // --- scenarios
@@ -552,7 +434,10 @@ int main(int argc, char** argv) {
       "           --groups groups whose members overlap (each sender in two): durable sends/s\n"
       "  storm    --devices in groups of --group-size drop, --pending messages each arrive, all reconnect\n"
       "  history  a conversation of --messages messages, then --pages reads at random depths\n"
-      "  check    a small fanout and storm; exit 1 on any loss, duplicate or reorder\n\nOptions");
+      "  check    a small fanout and storm; exit 1 on any loss, duplicate or reorder\n"
+      "  mixed    --groups groups of --group-size, every member a closed-loop sender (--inflight each) for\n"
+      "           --duration s: 64 % messages, 20 % thread replies, 10 % reactions, 5 % edits, 1 % deletes;\n"
+      "           exit 1 unless every device ends with the same state of every message as history\n\nOptions");
   desc.add_options()("help,h", "this help")
       ("scenario", po::value(&o.scenario), "scenario (or the first positional argument)")
       ("target", po::value(&targets)->composing(), "confabd (or haproxy) host:port in 127.0.0.0/8; repeat to spread devices")
@@ -636,6 +521,7 @@ int main(int argc, char** argv) {
     else if (o.scenario == "writers") r = writers(eng, o);
     else if (o.scenario == "storm") r = storm(eng, o);
     else if (o.scenario == "history") r = history(eng, o);
+    else if (o.scenario == "mixed") r = mixed(eng, o);
     else if (o.scenario == "check") {
       options small = o;
       small.groups = 3, small.group_size = 10, small.senders = 3, small.rate = 300, small.duration = 2;

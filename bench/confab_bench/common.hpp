@@ -1,0 +1,73 @@
+// What confab-bench's scenarios share: the command-line options, the servers' CPU and memory,
+// the fleet of simulated devices, and the guarantee violations as JSON. Used from the main
+// (controlling) thread; devices run on the engine's threads (engine.hpp).
+#pragma once
+
+#include "device.hpp"
+#include "engine.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace confab::bench {
+
+struct options {
+  std::string scenario;
+  std::vector<boost::asio::ip::tcp::endpoint> targets;
+  std::vector<int> pids;
+  int sources = 4, threads = 1;
+  std::string json_out;
+  int max_seconds = 600;
+  // scenario parameters
+  int connections = 1000, pairs = 500, group_size = 10, groups = 10, senders = 1, inflight = 8, pending = 5,
+      messages = 20000, pages = 2000, devices = 1000;
+  double rate = 100, duration = 10;
+  std::vector<double> rates;
+  bool rates_given = false;  // --rates was set: fanout steps through them instead of --rate
+};
+
+// The servers' CPU seconds and resident memory, summed over --pid.
+struct server_usage {
+  double cpu_s = 0;
+  long rss_kib = 0;
+  std::map<std::pair<int, int>, double> threads;  // (pid, tid) -> CPU seconds
+};
+server_usage usage(const options& o);
+// This process's CPU seconds (the generator shares the machine with the servers).
+double self_cpu_s();
+// The busiest server thread's CPU seconds between two samples.
+double busiest_thread_cpu(const server_usage& before, const server_usage& after);
+
+// The simulated devices of a run, spread over the engine's threads.
+struct fleet {
+  engine& eng;
+  const options& opt;
+  std::vector<std::shared_ptr<device>> devs;
+  std::size_t thread_of(std::size_t i) const { return i % static_cast<std::size_t>(eng.threads()); }
+
+  void add(const std::vector<account>& accts);
+  // Opens devices [from, to) with at most 256 handshakes in flight; returns how many succeeded.
+  std::size_t open(std::size_t from, std::size_t to, bool resume);
+  void drop_all();
+  // Waits until every device in [from, to) has at least want(i) messages, or the deadline.
+  bool wait_messages(std::size_t from, std::size_t to, const std::function<std::uint64_t(std::size_t)>& want,
+                     std::chrono::seconds limit);
+  std::uint64_t in_flight();
+};
+
+boost::json::object violations(const thread_stats& s);
+// The mixed workload (mixed.cpp): messages, thread replies, reactions, edits and deletes, with
+// every device's final state of every message compared with the others' and with history.
+boost::json::object mixed(engine& eng, const options& o);
+bool violated(const thread_stats& s);
+
+}  // namespace confab::bench
