@@ -31,7 +31,7 @@ export class MessageActions {
 
   /** Earlier texts, oldest first, and the current one last. */
   async history(conv: number, seq: number): Promise<EditRecord[]> {
-    const r = await this.call<{ edits: EditRecord[] }>('edit_history', { conv, seq });
-    return r.edits;
+    const r = await this.call<{ versions: EditRecord[] }>('edit_history', { conv, seq });
+    return r.versions;
   }
 }

@@ -4,9 +4,11 @@
 // thread-only replies are not rows of the conversation's timeline; a reply also sent to the
 // conversation is both a row and a change of its root.
 //
-// Convergence: a message from `history` carries its state as of its `rev` (the seq of the last
-// change reflected in it). A change event is applied only when its seq is above the target's rev,
-// so an event seen both in a history page and in the stream is counted once, whatever the order.
+// Convergence (docs/protocol.md 4.1 and 6.2): a message from `history` is its state now, and the
+// stream then delivers, in order, every event after the device's cursor, some of them already
+// reflected in that state. Reactions, edits and deletes set values (a reaction event carries the
+// emoji's count after it), so applying one again is harmless and the last one wins; a thread
+// reply is counted on its root only above the summary's last_seq, the latest reply it counts.
 import { ChatEvent, Reaction } from './types';
 
 export const CHANGE_KINDS: ReadonlySet<string> = new Set(['reaction', 'edited', 'deleted']);
@@ -29,14 +31,14 @@ export function changeTarget(ev: ChatEvent): number | undefined {
 }
 
 /** The message as it is after change (a new object; the input is not modified), or the same
- *  object when the change is already reflected in it (change.seq <= its rev). */
+ *  object when the change cannot apply (a reply already counted, an edit of a deleted message). */
 export function applied(msg: ChatEvent, change: ChatEvent, me: number): ChatEvent {
-  if (change.seq <= (msg.rev ?? msg.seq)) return msg;
-  const d = (change.data ?? {}) as { emoji?: string; added?: boolean; text?: string };
-  const out: ChatEvent = { ...msg, rev: change.seq };
+  if (change.seq <= msg.seq) return msg;
+  const d = (change.data ?? {}) as { emoji?: string; added?: boolean; text?: string; count?: number };
+  const out: ChatEvent = { ...msg };
   switch (change.kind) {
     case 'edited':
-      if (msg.deleted) return out;
+      if (msg.deleted) return msg; // committed before the delete
       out.text = d.text ?? '';
       out.edited_ts = change.ts;
       return out;
@@ -47,17 +49,14 @@ export function applied(msg: ChatEvent, change: ChatEvent, me: number): ChatEven
       delete out.edited_ts;
       return out;
     case 'reaction': {
-      if (msg.deleted || !d.emoji) return out;
-      const list = (msg.reactions ?? []).map((r) => ({ ...r }));
+      if (msg.deleted || !d.emoji) return msg;
+      let list = (msg.reactions ?? []).map((r) => ({ ...r }));
       let r: Reaction | undefined = list.find((x) => x.emoji === d.emoji);
-      if (d.added) {
-        if (!r) list.push((r = { emoji: d.emoji, count: 0, me: false }));
-        r.count += 1;
-        if (change.sender === me) r.me = true;
-      } else if (r) {
-        r.count = Math.max(0, r.count - 1);
-        if (change.sender === me) r.me = false;
-      }
+      const count = d.count ?? Math.max(0, (r?.count ?? 0) + (d.added ? 1 : -1));
+      if (d.added && count === 1 && r) list = [...list.filter((x) => x !== r), r]; // just appeared: last
+      if (!r) list.push((r = { emoji: d.emoji, count, me: false }));
+      r.count = count;
+      if (change.sender === me) r.me = !!d.added;
       out.reactions = list.filter((x) => x.count > 0);
       if (out.reactions.length === 0) delete out.reactions;
       return out;
@@ -65,10 +64,13 @@ export function applied(msg: ChatEvent, change: ChatEvent, me: number): ChatEven
     case 'message': {
       // A thread reply: the root's summary moves on. I follow a thread I started, replied in or
       // was mentioned in; a reply from someone else is unread for a follower.
-      const t = msg.thread ?? { replies: 0, last_ts: 0, participants: [], following: false, unread: 0 };
-      const following = t.following || change.sender === me || msg.sender === me || !!change.mentions?.includes(me);
+      const t = msg.thread ?? { replies: 0, last_ts: 0, last_seq: 0, participants: [], following: false, unread: 0 };
+      if (change.seq <= (t.last_seq ?? 0)) return msg; // already counted in the summary
+      const first = t.replies === 0 && msg.sender === me;
+      const following = t.following || change.sender === me || first || !!change.mentions?.includes(me);
       out.thread = {
         replies: t.replies + 1,
+        last_seq: change.seq,
         last_ts: Math.max(t.last_ts, change.ts),
         participants: [change.sender, ...t.participants.filter((p) => p !== change.sender)].slice(0, 3),
         following,

@@ -268,7 +268,7 @@ export class ChatClient {
     if (change.kind === 'unknown_conv') void this.fetchSummary(ev.conv);
     // 'removed': the conversation stays, read-only (the timeline keeps what was loaded).
     const tl = this.timelines.get(ev.conv);
-    if (tl?.loadedLatest) tl.add([ev]);
+    if (tl?.loadedLatest) tl.addLive(ev);
     else if (tl && isChange(ev)) tl.applyChange(ev);
     this.threads.onEvent(ev);
     this.admin.onEvent(ev, (seq) => this.timelines.get(ev.conv)?.get(seq));
@@ -422,7 +422,9 @@ export class ChatClient {
     await this.threads.follow(conv, root, on);
     const none = { replies: 0, last_ts: 0, participants: [], unread: 0, following: false };
     this.timelines.get(conv)?.update(root, (m) => ({ ...m, thread: { ...none, ...m.thread, following: on } }));
-    if (!on) this.threads.list = this.threads.list.filter((x) => !(x.conv === conv && x.root.seq === root));
+    if (!on) this.threads.list = this.threads.list.filter((x) => !(x.conv === conv && x.seq === root));
+    const t = this.threads.open;
+    if (t?.rootEvent && t.conv === conv && t.root === root) t.rootEvent = { ...t.rootEvent, thread: { ...none, ...t.rootEvent.thread, following: on } };
     this.changed();
   }
 
@@ -436,13 +438,15 @@ export class ChatClient {
       const t = this.threads.open;
       if (!t || !t.loaded || (this.env.visible && !this.env.visible())) return;
       const seq = t.replies.newestSeq();
-      const root = this.timelines.get(t.conv)?.get(t.root);
+      const root = this.timelines.get(t.conv)?.get(t.root) ?? t.rootEvent;
       if (seq === 0 || (root?.thread && root.thread.unread === 0)) return;
       this.threads.markRead(t.conv, t.root, seq).then(
         () => {
           this.timelines.get(t.conv)?.update(t.root, (m) => (m.thread ? { ...m, thread: { ...m.thread, unread: 0 } } : m));
-          const e = this.threads.list.find((x) => x.conv === t.conv && x.root.seq === t.root);
-          if (e?.root.thread) e.root = { ...e.root, thread: { ...e.root.thread, unread: 0 } };
+          const i = this.threads.list.findIndex((x) => x.conv === t.conv && x.seq === t.root);
+          const e = this.threads.list[i];
+          if (e?.thread) this.threads.list[i] = { ...e, thread: { ...e.thread, unread: 0 } };
+          if (t.rootEvent?.thread) t.rootEvent = { ...t.rootEvent, thread: { ...t.rootEvent.thread, unread: 0 } };
           this.changed();
         },
         (e) => console.warn(`read_thread failed (retried with the next reply): ${e instanceof Error ? e.message : String(e)}`),

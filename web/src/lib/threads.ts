@@ -3,20 +3,17 @@
 // arrive through the conversation's stream like any message (client.ts hands each event here), so
 // an open thread stays current without polling.
 import { Call } from './actions';
+import { applied, changeTarget } from './changes';
 import { Timeline } from './timeline';
 import { ChatEvent } from './types';
 
 export const THREAD_PAGE = 50;
 
-export interface ThreadEntry {
-  conv: number;
-  /** The root message, with its thread summary for me (following, unread). */
-  root: ChatEvent;
-}
-
 export interface OpenThread {
   conv: number;
   root: number;
+  /** The root as `thread` returned it (with its summary for me), until the timeline holds it. */
+  rootEvent?: ChatEvent;
   /** The replies held (oldest first); older pages on demand. */
   replies: Timeline;
   loaded: boolean;
@@ -24,8 +21,8 @@ export interface OpenThread {
 
 export class Threads {
   open: OpenThread | null = null;
-  /** Followed threads, most recent activity first, as last listed. */
-  list: ThreadEntry[] = [];
+  /** Followed threads' roots (with their summaries for me), latest reply first, as last listed. */
+  list: ChatEvent[] = [];
   listLoaded = false;
 
   constructor(
@@ -39,9 +36,10 @@ export class Threads {
     const t: OpenThread = { conv, root, replies: new Timeline(conv, this.me), loaded: false };
     this.open = t;
     this.changed();
-    const r = await this.call<{ events: ChatEvent[]; has_more: boolean }>('thread', { conv, root, limit: THREAD_PAGE });
+    const r = await this.call<{ root: ChatEvent; replies: ChatEvent[]; has_more: boolean }>('thread', { conv, root, limit: THREAD_PAGE });
     if (this.open !== t) return;
-    t.replies.addOlderPage(r.events, r.has_more);
+    t.rootEvent = r.root;
+    t.replies.addOlderPage(r.replies, r.has_more);
     t.loaded = true;
     this.changed();
   }
@@ -56,8 +54,8 @@ export class Threads {
     const t = this.open;
     const oldest = t?.replies.oldestSeq();
     if (!t || !t.replies.hasMoreBefore || oldest === undefined) return 0;
-    const r = await this.call<{ events: ChatEvent[]; has_more: boolean }>('thread', { conv: t.conv, root: t.root, before: oldest, limit: THREAD_PAGE });
-    const n = t.replies.addOlderPage(r.events, r.has_more);
+    const r = await this.call<{ replies: ChatEvent[]; has_more: boolean }>('thread', { conv: t.conv, root: t.root, before: oldest, limit: THREAD_PAGE });
+    const n = t.replies.addOlderPage(r.replies, r.has_more);
     this.changed();
     return n;
   }
@@ -67,8 +65,12 @@ export class Threads {
     const t = this.open;
     if (!t || ev.conv !== t.conv) return;
     if (ev.kind === 'message' && ev.thread_root === t.root) {
-      if (t.loaded) t.replies.add([ev]);
-    } else t.replies.applyChange(ev);
+      if (t.loaded) t.replies.addLive(ev);
+      if (t.rootEvent) t.rootEvent = applied(t.rootEvent, ev, this.me);
+    } else {
+      t.replies.applyChange(ev);
+      if (t.rootEvent && changeTarget(ev) === t.root) t.rootEvent = applied(t.rootEvent, ev, this.me);
+    }
   }
 
   async follow(conv: number, root: number, on: boolean): Promise<void> {
@@ -82,7 +84,7 @@ export class Threads {
 
   /** Lists the threads I follow (the first page). */
   async load(): Promise<void> {
-    const r = await this.call<{ threads: ThreadEntry[] }>('threads', { limit: 50 });
+    const r = await this.call<{ threads: ChatEvent[] }>('threads', { limit: 50 });
     this.list = r.threads;
     this.listLoaded = true;
     this.changed();
@@ -90,7 +92,7 @@ export class Threads {
 
   unreadTotal(): number {
     let n = 0;
-    for (const e of this.list) n += e.root.thread?.unread ?? 0;
+    for (const e of this.list) n += e.thread?.unread ?? 0;
     return n;
   }
 }

@@ -18,40 +18,23 @@ export class Timeline {
     readonly me = 0,
   ) {}
 
-  /** Adds events (any order, duplicates ignored; a held message is replaced by a copy with a
-   *  newer rev). Change events among them (changes.ts) are applied to the messages they change.
-   *  Returns how many were new. */
+  /** Adds events from `history` (any order, duplicates ignored). Their messages are as they are
+   *  now, so the change events among them are not applied again (an older reaction count would
+   *  overwrite a newer one). Returns how many were new. */
   add(events: ChatEvent[]): number {
     let added = 0;
-    let replaced = false;
-    const changes: ChatEvent[] = [];
     for (const e of events) {
-      if (e.conv !== this.conv) continue;
-      const held = this.bySeq.get(e.seq);
-      if (held) {
-        if ((e.rev ?? e.seq) > (held.rev ?? held.seq)) {
-          this.bySeq.set(e.seq, e);
-          replaced = true;
-        }
-        continue;
-      }
+      if (e.conv !== this.conv || this.bySeq.has(e.seq)) continue;
       this.bySeq.set(e.seq, e);
-      if (isChange(e)) changes.push(e);
       added++;
     }
-    changes.sort((a, b) => a.seq - b.seq);
-    for (const ch of changes) {
-      const target = changeTarget(ch);
-      const msg = target === undefined ? undefined : this.bySeq.get(target);
-      if (!msg) continue;
-      const next = applied(msg, ch, this.me);
-      if (next !== msg) {
-        this.bySeq.set(next.seq, next);
-        replaced = true;
-      }
-    }
-    if (added || replaced) this.sorted = [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
+    if (added) this.sorted = [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
     return added;
+  }
+
+  /** Adds one event from the stream (in order); a change is applied to the message it changes. */
+  addLive(ev: ChatEvent): void {
+    if (this.add([ev]) && isChange(ev)) this.applyChange(ev);
   }
 
   /** Applies a change event to the message it changes, if held, without holding the change

@@ -12,9 +12,6 @@ export interface ChatEvent {
   content_type?: string;
   reply_to?: number;
   data?: Record<string, unknown>;
-  /** The seq of the latest event that changed this message (an edit, a delete, a reaction, a
-   *  thread reply); absent when nothing has. A change event at or below it is already reflected. */
-  rev?: number;
   /** When the text was last edited (absent: never). */
   edited_ts?: number;
   /** Deleted for everyone: the text is gone (""), the seq keeps its place. */
@@ -42,6 +39,8 @@ export interface Reaction {
 export interface ThreadSummary {
   replies: number;
   last_ts: number;
+  /** The seq of the latest reply counted (a reply at or below it is already in the summary). */
+  last_seq?: number;
   participants: number[];
   following: boolean;
   unread: number;

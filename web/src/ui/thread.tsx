@@ -14,7 +14,7 @@ export function ThreadPanel({ c, conv }: { c: ChatClient; conv: number }) {
   const t = c.threads.open!;
   const s = c.convs.get(conv);
   const me = c.session.user_id;
-  const root = c.timeline(conv)?.get(t.root);
+  const root = c.timeline(conv)?.get(t.root) ?? t.rootEvent;
   const [editing, setEditing] = useState<ChatEvent | null>(null);
   const [error, setError] = useState('');
   const list = useRef<HTMLDivElement>(null);
@@ -138,22 +138,22 @@ export function ThreadsList({ c, close }: { c: ChatClient; close: () => void }) 
       {!c.threads.listLoaded && !error && <p class="muted">Loading…</p>}
       {c.threads.listLoaded && list.length === 0 && <p class="muted">You follow no threads yet. Reply in one, or follow it.</p>}
       <ul class="results threads-list" role="list">
-        {list.map((e) => {
-          const s = c.convs.get(e.conv);
-          const unread = e.root.thread?.unread ?? 0;
+        {list.map((root) => {
+          const s = c.convs.get(root.conv);
+          const unread = root.thread?.unread ?? 0;
           return (
-            <li key={`${e.conv}-${e.root.seq}`}>
+            <li key={`${root.conv}-${root.seq}`}>
               <button
                 onClick={() => {
                   close();
-                  void c.openThread(e.conv, e.root.seq);
+                  void c.openThread(root.conv, root.seq);
                 }}
               >
-                <strong>{s ? (s.kind === 'group' ? s.title : c.nameOf(e.root.sender)) : `Conversation ${e.conv}`}</strong>
+                <strong>{s ? (s.kind === 'group' ? s.title : c.nameOf(root.sender)) : `Conversation ${root.conv}`}</strong>
                 {': '}
-                <span dir="auto">{e.root.deleted ? 'deleted message' : (e.root.text ?? '').slice(0, 80)}</span>{' '}
+                <span dir="auto">{root.deleted ? 'deleted message' : (root.text ?? '').slice(0, 80)}</span>{' '}
                 <span class="muted">
-                  · {e.root.thread?.replies ?? 0} replies{unread > 0 ? ` · ${unread} new` : ''}
+                  · {root.thread?.replies ?? 0} replies{unread > 0 ? ` · ${unread} new` : ''}
                 </span>
               </button>
             </li>

@@ -7,42 +7,44 @@ import { ChatEvent } from '../../src/lib/types';
 
 const ME = 1;
 const msg = (seq: number, sender = 2, extra: Partial<ChatEvent> = {}): ChatEvent => ({ conv: 7, seq, kind: 'message', sender, device: 5, ts: 1000 * seq, text: `m${seq}`, ...extra });
-const reaction = (seq: number, target: number, emoji: string, added: boolean, sender = 2): ChatEvent => ({
-  conv: 7, seq, kind: 'reaction', sender, device: 5, ts: 1000 * seq, data: { target, emoji, added },
+const reaction = (seq: number, target: number, emoji: string, added: boolean, count: number, sender = 2): ChatEvent => ({
+  conv: 7, seq, kind: 'reaction', sender, device: 5, ts: 1000 * seq, data: { target, emoji, added, count },
 });
 const edited = (seq: number, target: number, text: string): ChatEvent => ({ conv: 7, seq, kind: 'edited', sender: 2, device: 5, ts: 1000 * seq, data: { target, text } });
 const deleted = (seq: number, target: number): ChatEvent => ({ conv: 7, seq, kind: 'deleted', sender: 2, device: 5, ts: 1000 * seq, data: { target, by: 2 } });
 
-test('reactions are counted per emoji, with whether I am one of them, and removed at zero', () => {
+test('reaction events set the emoji count they carry and my part in it; a new emoji goes last', () => {
   let m = msg(1);
-  m = applied(m, reaction(2, 1, '👍', true), ME);
-  m = applied(m, reaction(3, 1, '👍', true, ME), ME);
-  m = applied(m, reaction(4, 1, '🎉', true), ME);
+  m = applied(m, reaction(2, 1, '👍', true, 1), ME);
+  m = applied(m, reaction(3, 1, '👍', true, 2, ME), ME);
+  m = applied(m, reaction(4, 1, '🎉', true, 1), ME);
   assert.deepEqual(m.reactions, [
     { emoji: '👍', count: 2, me: true },
     { emoji: '🎉', count: 1, me: false },
   ]);
-  m = applied(m, reaction(5, 1, '👍', false, ME), ME);
-  m = applied(m, reaction(6, 1, '🎉', false), ME);
+  m = applied(m, reaction(5, 1, '👍', false, 1, ME), ME);
+  m = applied(m, reaction(6, 1, '🎉', false, 0), ME);
   assert.deepEqual(m.reactions, [{ emoji: '👍', count: 1, me: false }]);
-  assert.equal(m.rev, 6);
+  // 👍 drops to none and comes back: it reappears after 🎉.
+  m = applied(m, reaction(7, 1, '🎉', true, 1), ME);
+  m = applied(m, reaction(8, 1, '👍', false, 0), ME);
+  m = applied(m, reaction(9, 1, '👍', true, 1), ME);
+  assert.deepEqual(m.reactions?.map((r) => r.emoji), ['🎉', '👍']);
 });
 
-test('a change at or below the message rev is already reflected and is not applied again', () => {
-  // history returned the message with the reaction of seq 2 counted (rev 2); the stream then
-  // delivers seq 2 again, then seq 3.
-  const fromHistory = msg(1, 2, { rev: 2, reactions: [{ emoji: '👍', count: 1, me: false }] });
-  const again = applied(fromHistory, reaction(2, 1, '👍', true), ME);
-  assert.equal(again, fromHistory, 'unchanged object');
-  const next = applied(again, reaction(3, 1, '👍', true, ME), ME);
-  assert.deepEqual(next.reactions, [{ emoji: '👍', count: 2, me: true }]);
+test('applying a reaction event again changes nothing: the last one wins', () => {
+  const current = msg(1, 2, { reactions: [{ emoji: '👍', count: 2, me: true }] });
+  // The stream repeats events that history's state already reflects, in order.
+  let m = applied(current, reaction(2, 1, '👍', true, 1), ME);
+  m = applied(m, reaction(3, 1, '👍', true, 2, ME), ME);
+  assert.deepEqual(m.reactions, current.reactions);
 });
 
 test('edits replace the text with the time of the edit; a delete erases text and reactions for good', () => {
   let m = applied(msg(1), edited(2, 1, 'fixed'), ME);
   assert.equal(m.text, 'fixed');
   assert.equal(m.edited_ts, 2000);
-  m = applied(m, reaction(3, 1, '👍', true), ME);
+  m = applied(m, reaction(3, 1, '👍', true, 1), ME);
   m = applied(m, deleted(4, 1), ME);
   assert.equal(m.deleted, true);
   assert.equal(m.text, '');
@@ -53,26 +55,18 @@ test('edits replace the text with the time of the edit; a delete erases text and
   assert.equal(m.text, '');
 });
 
-test('a timeline applies change events wherever they come from, once, and shows no rows for them', () => {
-  const a = new Timeline(7, ME);
-  a.add([msg(1), reaction(2, 1, '👍', true), edited(3, 1, 'v2')]);
-  a.add([reaction(2, 1, '👍', true), edited(3, 1, 'v2')]); // the stream repeats them
-  const b = new Timeline(7, ME);
-  // Another device: the stream (always in seq order) has delivered seqs 1 and 2 when a history
-  // page with the message as of rev 3 arrives, and the stream then delivers seq 3.
-  b.add([msg(1)]);
-  b.add([reaction(2, 1, '👍', true)]);
-  b.add([msg(1, 2, { rev: 3, text: 'v2', edited_ts: 3000, reactions: [{ emoji: '👍', count: 1, me: false }] }), reaction(2, 1, '👍', true), edited(3, 1, 'v2')]);
-  b.add([edited(3, 1, 'v2')]);
-  for (const t of [a, b]) {
-    const m = t.get(1)!;
-    assert.equal(m.text, 'v2');
-    assert.deepEqual(m.reactions, [{ emoji: '👍', count: 1, me: false }]);
-  }
-  assert.deepEqual(a.gaps(), []);
-  const shown = rows(a.events(), ME, null).filter((r) => r.kind === 'event');
+test('a timeline applies live changes to held messages, never history\'s (already reflected), and shows no rows for them', () => {
+  const t = new Timeline(7, ME);
+  // History: the message as it is now (edited, one reaction), with the events that changed it.
+  t.add([msg(1, 2, { text: 'v3', edited_ts: 4000, reactions: [{ emoji: '👍', count: 1, me: false }] }), edited(3, 1, 'v2'), reaction(2, 1, '👍', true, 1), edited(4, 1, 'v3')]);
+  assert.equal(t.get(1)!.text, 'v3', 'an older edit in the page does not win');
+  t.addLive(edited(4, 1, 'v3')); // the stream repeats one: held, nothing changes
+  t.addLive(reaction(5, 1, '👍', true, 2, ME));
+  assert.deepEqual(t.get(1)!.reactions, [{ emoji: '👍', count: 2, me: true }]);
+  assert.deepEqual(t.gaps(), []);
+  const shown = rows(t.events(), ME, null).filter((r) => r.kind === 'event');
   assert.equal(shown.length, 1, 'only the message is a row');
-  assert.ok(isChange(reaction(9, 1, 'x', true)) && !isChange(msg(9)));
+  assert.ok(isChange(reaction(9, 1, 'x', true, 1)) && !isChange(msg(9)));
 });
 
 test('a timeline opened at its first unread applies a change to a held message without holding the change', () => {
@@ -89,7 +83,7 @@ test('the conversation list preview follows an edit or delete of the last messag
   l.upsert([{ conv: 7, kind: 'group', title: 'g', last_seq: 1, last_ts: 1000, read_seq: 1, unread: 0, role: 'member', last_message: msg(1) }]);
   l.apply(edited(2, 1, 'changed'));
   assert.equal(l.get(7)!.last_message!.text, 'changed');
-  l.apply(reaction(3, 1, '👍', true));
+  l.apply(reaction(3, 1, '👍', true, 1));
   assert.equal(l.get(7)!.unread, 0);
   l.apply(deleted(4, 1));
   assert.equal(l.get(7)!.last_message!.deleted, true);
@@ -99,25 +93,32 @@ test('a thread reply moves its root summary on (count, last time, recent partici
   const reply = (seq: number, sender: number, extra: Partial<ChatEvent> = {}): ChatEvent => ({ ...msg(seq, sender), thread_root: 1, ...extra });
   const t = new Timeline(7, ME);
   t.add([msg(1, 3)]); // someone else's root
-  t.add([reply(2, 2), reply(3, 4), reply(4, 5)]);
+  for (const r of [reply(2, 2), reply(3, 4), reply(4, 5)]) t.addLive(r);
   let th = t.get(1)!.thread!;
   assert.deepEqual(
     { ...th },
-    { replies: 3, last_ts: 4000, participants: [5, 4, 2], following: false, unread: 0 },
+    { replies: 3, last_ts: 4000, last_seq: 4, participants: [5, 4, 2], following: false, unread: 0 },
     'not following: others’ replies are not unread for me',
   );
-  t.add([reply(5, 6, { mentions: [ME] })]); // mentioned: now following
-  t.add([reply(6, 2)]);
+  t.addLive(reply(5, 6, { mentions: [ME] })); // mentioned: now following
+  t.addLive(reply(6, 2));
   th = t.get(1)!.thread!;
   assert.equal(th.following, true);
   assert.equal(th.unread, 2);
   assert.deepEqual(th.participants, [2, 6, 5]);
-  t.add([reply(7, ME)]); // my reply: I have read the thread
+  t.addLive(reply(7, ME)); // my reply: I have read the thread
   assert.equal(t.get(1)!.thread!.unread, 0);
-  t.add([reply(8, 2, { also_in_conversation: true })]);
+  t.addLive(reply(8, 2, { also_in_conversation: true }));
   const shown = rows(t.events(), ME, null).filter((r) => r.kind === 'event').map((r) => (r.kind === 'event' ? r.ev.seq : 0));
   assert.deepEqual(shown, [1, 8], 'the root and the reply also sent to the conversation');
   assert.equal(t.get(1)!.thread!.replies, 7);
+  // A root from history counts replies up to its last_seq: those are not counted again.
+  const h = new Timeline(7, ME);
+  h.add([msg(1, 3, { thread: { replies: 2, last_ts: 3000, last_seq: 3, participants: [4, 2], following: true, unread: 1 } })]);
+  h.addLive(reply(3, 4));
+  h.addLive(reply(9, 2));
+  assert.equal(h.get(1)!.thread!.replies, 3);
+  assert.equal(h.get(1)!.thread!.unread, 2);
 });
 
 test('a reply only in its thread is not the conversation preview nor unread there', () => {
