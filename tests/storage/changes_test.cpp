@@ -9,6 +9,8 @@
 #include <boost/asio/use_future.hpp>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 namespace confab::testing {
@@ -290,6 +292,36 @@ TEST_F(changes_test, a_delete_erases_the_text_everywhere_and_keeps_the_seq) {
     auto r = storage::query(**raw, sql);
     ASSERT_TRUE(r) << sql;
     EXPECT_EQ((*r)[0].i64(0), 0) << sql;
+  }
+}
+
+// SQLite: a deleted text is gone from the database file too, not only from the rows (freed cell
+// space is zeroed: secure_delete). PostgreSQL drops dead row versions at VACUUM.
+TEST_F(changes_test, sqlite_file_keeps_no_copy_of_a_deleted_text) {
+  if (be_->name() != "sqlite") GTEST_SKIP() << "a file check for SQLite only";
+  const std::string secret = "zq-secret-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-xv";
+  // Long texts, and neighbours on the same pages: freed space keeps old bytes unless zeroed.
+  const std::string pad(300, 'y');
+  send(mem_, d_mem_, "before " + pad);
+  const auto m = send(mem_, d_mem_, pad + secret + "-1" + pad);
+  ASSERT_TRUE(run(st_->edit_message(mem_, d_mem_, group_, m, pad + secret + "-2" + pad, 0)));
+  send(mem_, d_mem_, "after " + pad);
+  ASSERT_TRUE(run(st_->delete_message(mem_, d_mem_, group_, m)));
+  std::string path;
+  {
+    auto raw = be_->factory()();
+    ASSERT_TRUE(raw);
+    auto r = storage::query(**raw, "SELECT file FROM pragma_database_list WHERE name = 'main'");
+    ASSERT_TRUE(r && !r->empty());
+    path = (*r)[0].str(0);
+  }
+  st_->stop();  // the last connection closes: the WAL is checkpointed into the file and removed
+  st_.reset();
+  for (const auto& p : {path, path + "-wal"}) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) continue;
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes.find(secret), std::string::npos) << p;
   }
 }
 
