@@ -43,3 +43,43 @@ result<nothing> may_set_role(conv_kind kind, const member_view& actor, bool self
 }
 
 }  // namespace confab::chat
+
+// ---- i11-changes: reactions, edits and deletes of messages
+namespace confab::chat {
+namespace {
+
+result<nothing> check_target(const member_view& actor, const message_view* target) {
+  if (!actor.active()) return make_error(errc::forbidden, "not a member of this conversation");
+  if (!target) return make_error(errc::not_found, "no such message");
+  if (target->kind != event_kind::message) return make_error(errc::invalid_field, "seq is not a message");
+  if (target->deleted) return make_error(errc::not_found, "message was deleted");
+  return nothing{};
+}
+
+}  // namespace
+
+result<nothing> may_react(const member_view& actor, const message_view* target) { return check_target(actor, target); }
+
+result<nothing> may_add_reaction(std::int64_t distinct_emoji, bool emoji_present, std::int64_t max) {
+  if (!emoji_present && distinct_emoji >= max)
+    return make_error(errc::conflict, "a message has at most " + std::to_string(max) + " different reactions");
+  return nothing{};
+}
+
+result<nothing> may_edit(const member_view& actor, id_t actor_id, const message_view* target, std::int64_t now_ms,
+                         std::int64_t window_ms) {
+  if (auto ok = check_target(actor, target); !ok) return ok;
+  if (target->sender != actor_id) return make_error(errc::forbidden, "only the sender edits a message");
+  if (window_ms > 0 && now_ms - target->ts_ms > window_ms)
+    return make_error(errc::forbidden, "messages can be edited only within " + std::to_string(window_ms / 1000) + " s of sending");
+  return nothing{};
+}
+
+result<nothing> may_delete(conv_kind kind, const member_view& actor, id_t actor_id, const message_view* target) {
+  if (auto ok = check_target(actor, target); !ok) return ok;
+  if (target->sender == actor_id) return nothing{};
+  if (kind == conv_kind::group && actor.role >= conv_role::admin) return nothing{};
+  return make_error(errc::forbidden, "only the sender, or an owner or admin of a group, deletes a message");
+}
+
+}  // namespace confab::chat

@@ -29,3 +29,29 @@ result<nothing> may_leave(conv_kind kind, const member_view& actor, std::int64_t
 result<nothing> may_set_role(conv_kind kind, const member_view& actor, bool self, const member_view& target);
 
 }  // namespace confab::chat
+
+// ---- i11-changes: reactions, edits and deletes of messages
+namespace confab::chat {
+
+// The event a reaction, edit or delete targets, as read under the conversation's lock.
+struct message_view {
+  event_kind kind = event_kind::message;
+  id_t sender = 0;
+  std::int64_t ts_ms = 0;  // when it was sent
+  bool deleted = false;
+};
+// Each takes the target (null: no event with that seq in the conversation) and returns, in this
+// order: forbidden (actor not an active member), not_found (no such event, or it was deleted),
+// invalid_field (not a message), then the operation's own refusal.
+// Reacting: any active member, to any message not deleted.
+result<nothing> may_react(const member_view& actor, const message_view* target);
+// Adding a reaction: the message already has distinct_emoji kinds of reaction; a new kind
+// (emoji_present false) may not make more than max (conflict).
+result<nothing> may_add_reaction(std::int64_t distinct_emoji, bool emoji_present, std::int64_t max);
+// Editing: only the sender, within window_ms of sending (0: no limit; forbidden naming the window).
+result<nothing> may_edit(const member_view& actor, id_t actor_id, const message_view* target, std::int64_t now_ms,
+                         std::int64_t window_ms);
+// Deleting for everyone: the sender, or an owner or admin of a group.
+result<nothing> may_delete(conv_kind kind, const member_view& actor, id_t actor_id, const message_view* target);
+
+}  // namespace confab::chat

@@ -40,6 +40,9 @@ struct limits {
   std::size_t max_text_bytes = 16 * 1024;
   std::size_t max_group_members = 1000;
   auth::argon2_cost argon2;
+  // i11-changes
+  std::int64_t max_reactions_per_message = 20;  // distinct emoji on one message
+  std::int64_t edit_window_ms = 0;              // 0: messages can be edited at any time
 };
 
 struct deps {
@@ -75,5 +78,7 @@ void add_message_ops(op_table& t, const deps& d);
 void add_live_ops(op_table& t, const deps& d);
 void add_session_ops(op_table& t);
 void add_profile_ops(op_table& t, const deps& d);
+// i11-changes
+void add_change_ops(op_table& t, const deps& d);
 
 }  // namespace confab::chat

@@ -7,8 +7,10 @@ namespace confab {
 namespace {
 
 // Name tables: the enums' order is the tables' order.
-constexpr std::array<std::string_view, 6> event_kind_names{"message",        "created",     "members_added",
-                                                            "member_removed", "member_left", "role_changed"};
+constexpr std::array<std::string_view, 9> event_kind_names{"message",        "created",     "members_added",
+                                                            "member_removed", "member_left", "role_changed",
+                                                            // i11-changes
+                                                            "reaction", "edited", "deleted"};
 constexpr std::array<std::string_view, 2> conv_kind_names{"direct", "group"};
 constexpr std::array<std::string_view, 4> role_names{"", "member", "admin", "owner"};
 

@@ -14,7 +14,11 @@ using id_t = std::int64_t;
 
 // The kinds of entries in a conversation's ordered log. Stored and sent as their names
 // (to_string / parse_event_kind); a name this build does not know is an error, not a guess.
-enum class event_kind : std::uint8_t { message, created, members_added, member_removed, member_left, role_changed };
+enum class event_kind : std::uint8_t {
+  message, created, members_added, member_removed, member_left, role_changed,
+  // i11-changes: reactions, edits and deletes of messages (their payloads below)
+  reaction, edited, deleted,
+};
 // Conversation kinds; stored and sent as "direct" / "group".
 enum class conv_kind : std::uint8_t { direct, group };
 // Roles in a conversation, in ascending rank (none: not a member). Stored and sent as
@@ -54,8 +58,39 @@ struct role_changed_payload {
   std::optional<conv_role> previous_owner_role;  // set on an ownership transfer: the old owner's new role
   bool operator==(const role_changed_payload&) const = default;
 };
+// i11-changes: a reaction added or removed (sender = the reacting user), an edit, a delete for
+// everyone. target is the seq of the message they change.
+struct reaction_payload {
+  std::int64_t target = 0;
+  std::string emoji;
+  bool added = true;
+  // How many users have this emoji on the message after the change: absolute, so that a client
+  // that already holds the message's current state (catch-up) converges by replaying events.
+  std::int64_t count = 0;
+  bool operator==(const reaction_payload&) const = default;
+};
+struct edited_payload {
+  std::int64_t target = 0;
+  std::string text;  // the new text; "" once the message is deleted (the text is erased)
+  bool operator==(const edited_payload&) const = default;
+};
+struct deleted_payload {
+  std::int64_t target = 0;
+  id_t by = 0;
+  bool operator==(const deleted_payload&) const = default;
+};
 using event_payload =
-    std::variant<std::monostate, created_payload, members_added_payload, member_gone_payload, role_changed_payload>;
+    std::variant<std::monostate, created_payload, members_added_payload, member_gone_payload, role_changed_payload,
+                 // i11-changes
+                 reaction_payload, edited_payload, deleted_payload>;
+
+// One emoji's reactions on a message, as one viewer sees them.
+struct reaction_count {
+  std::string emoji;
+  std::int64_t count = 0;
+  bool me = false;  // the viewer reacted with it
+  bool operator==(const reaction_count&) const = default;
+};
 
 // One entry of a conversation's stream: a message or a membership event.
 struct event {
@@ -70,6 +105,10 @@ struct event {
   std::string content_type;  // opaque to the server; "text/plain" by default
   std::optional<std::int64_t> reply_to;
   event_payload payload;  // the kind's payload (monostate for messages)
+  // i11-changes: a message's current state (stored with it, reactions decorated per viewer)
+  std::optional<std::int64_t> edited_ms;  // time of the latest edit
+  bool deleted = false;                    // deleted for everyone: text is ""
+  std::vector<reaction_count> reactions;   // by first reaction; filled where events are read for a viewer
 };
 
 // Who a membership event adds to and removes from the conversation's active members.

@@ -21,12 +21,22 @@ class api::hub_live final : public chat::live_port {
   hub& hub_;
 };
 
+namespace {
+chat::limits chat_limits(const options& o) {
+  chat::limits l{o.max_text_bytes, o.max_group_members, o.argon2};
+  // i11-changes
+  l.max_reactions_per_message = static_cast<std::int64_t>(o.max_reactions_per_message);
+  l.edit_window_ms = std::chrono::duration_cast<std::chrono::milliseconds>(o.edit_window).count();
+  return l;
+}
+}  // namespace
+
 api::api(storage::store& store, hub& hub, const options& opts, asio::thread_pool& blocking)
     : store_(store),
       opts_(opts),
       live_(std::make_unique<hub_live>(hub)),
       service_(std::make_unique<chat::service>(
-          chat::deps{store, *live_, blocking, chat::limits{opts.max_text_bytes, opts.max_group_members, opts.argon2}})),
+          chat::deps{store, *live_, blocking, chat_limits(opts)})),
       limiter_(opts.rate_per_sec, opts.rate_burst) {}
 
 api::~api() = default;

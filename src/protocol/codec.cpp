@@ -143,6 +143,10 @@ struct payload_to_json {
     if (p.previous_owner_role) o["previous_owner_role"] = to_string(*p.previous_owner_role);
     return o;
   }
+  // i11-changes
+  json::object operator()(const reaction_payload& p) const { return {{"target", p.target}, {"emoji", p.emoji}, {"added", p.added}, {"count", p.count}}; }
+  json::object operator()(const edited_payload& p) const { return {{"target", p.target}, {"text", p.text}}; }
+  json::object operator()(const deleted_payload& p) const { return {{"target", p.target}, {"by", p.by}}; }
 };
 
 // Readers of a stored payload: a field missing or of the wrong type is a corrupt row (errc::internal).
@@ -173,8 +177,42 @@ result<conv_role> role_of(const json::object& o, std::string_view key) {
   return *r;
 }
 
+result<std::string> text_of(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  if (!v || !v->is_string()) return corrupt(key);
+  return std::string(v->get_string());
+}
+
+// i11-changes: the payloads of reaction, edited and deleted.
+result<event_payload> parse_change_payload(event_kind kind, const json::object& o) {
+  auto target = id_of(o, "target");
+  if (!target) return target.error();
+  if (kind == event_kind::reaction) {
+    auto emoji = text_of(o, "emoji");
+    auto* added = o.if_contains("added");
+    auto count = id_of(o, "count");
+    if (!emoji) return emoji.error();
+    if (!added || !added->is_bool()) return corrupt("added");
+    if (!count) return count.error();
+    return event_payload{reaction_payload{*target, std::move(*emoji), added->get_bool(), *count}};
+  }
+  if (kind == event_kind::edited) {
+    auto text = text_of(o, "text");
+    if (!text) return text.error();
+    return event_payload{edited_payload{*target, std::move(*text)}};
+  }
+  auto by = id_of(o, "by");
+  if (!by) return by.error();
+  return event_payload{deleted_payload{*target, *by}};
+}
+
 result<event_payload> parse_payload_object(event_kind kind, const json::object& o) {
   switch (kind) {
+    // i11-changes
+    case event_kind::reaction:
+    case event_kind::edited:
+    case event_kind::deleted:
+      return parse_change_payload(kind, o);
     case event_kind::message:
       return event_payload{};
     case event_kind::created: {
@@ -264,6 +302,14 @@ json::object event_object(const event& ev) {
     o["text"] = ev.text;
     o["content_type"] = ev.content_type;
     if (ev.reply_to) o["reply_to"] = *ev.reply_to;
+    // i11-changes: the message's current state
+    if (ev.edited_ms) o["edited_ts"] = *ev.edited_ms;
+    if (ev.deleted) o["deleted"] = true;
+    if (!ev.reactions.empty()) {
+      json::array rs;
+      for (auto& r : ev.reactions) rs.push_back(json::object{{"emoji", r.emoji}, {"count", r.count}, {"me", r.me}});
+      o["reactions"] = std::move(rs);
+    }
   } else if (!std::holds_alternative<std::monostate>(ev.payload)) {
     o["data"] = payload_object(ev.payload);
   }

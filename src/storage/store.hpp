@@ -60,6 +60,20 @@ struct conv_cursor {
   id_t id = 0;
 };
 
+// i11-changes: the answer of a reaction, edit or delete. seq is the event it appended (0 when
+// nothing changed: a reaction that was already there, or already absent).
+struct change_ack {
+  id_t conv = 0;
+  std::int64_t seq = 0;
+  std::int64_t ts_ms = 0;
+  bool changed = true;
+};
+// One text a message had: the one sent, then each edit's (ts_ms: when it was written).
+struct text_version {
+  std::string text;
+  std::int64_t ts_ms = 0;
+};
+
 // Arguments are taken by reference and copied before the call returns: the returned awaitable owns
 // everything it needs. (No by-value parameters: GCC 12 mis-destroys non-trivial temporaries
 // created inside a co_await expression.)
@@ -139,6 +153,26 @@ class store {
   task<nothing> touch_device(id_t device, std::int64_t ms);
   // Each device of user with its last_active_ms (nullopt if never recorded).
   task<std::vector<std::pair<id_t, std::optional<std::int64_t>>>> device_activity(id_t user);
+
+  // --- i11-changes (store_changes.cpp): reactions, edits and deletes for everyone. Each change
+  // is an event in the conversation's log (reaction, edited, deleted), checked by chat/rules under
+  // the conversation's lock (open_event). Errors: not_found (conversation, seq, or a deleted
+  // message), forbidden (not an active member, not allowed), invalid_field (not a message),
+  // conflict (a new emoji over max_emoji).
+  // Adds (add) or removes user's reaction emoji (already validated) on the message target.
+  // Idempotent: nothing is appended when the reaction is already there (or already absent).
+  task<change_ack> react(id_t actor, id_t device, id_t conv, std::int64_t target, const std::string& emoji, bool add,
+                         std::int64_t max_emoji);
+  // Replaces the text of actor's own message target (window_ms after sending, 0: any time); the
+  // previous text goes to its edit history.
+  task<change_ack> edit_message(id_t actor, id_t device, id_t conv, std::int64_t target, const std::string& text,
+                                std::int64_t window_ms);
+  // Deletes message target for everyone: its text, its edit history (and the texts inside its
+  // edited events) and its reactions are erased; the tombstone keeps its seq.
+  task<change_ack> delete_message(id_t actor, id_t device, id_t conv, std::int64_t target);
+  // Every text of message target, oldest first, the current one last. Members, and former
+  // members for messages up to their removal.
+  task<std::vector<text_version>> edit_history(id_t user, id_t conv, std::int64_t target);
 
   // --- the user stream (delivery and catch-up)
   task<stream_page> read_stream(id_t user, std::int64_t after_pos, int limit);

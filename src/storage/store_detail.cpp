@@ -24,6 +24,9 @@ result<event> to_event(const row& r, std::size_t o) {
   auto payload = protocol::parse_payload(e.kind, r.str(o + 10));
   if (!payload) return payload.error();
   e.payload = std::move(*payload);
+  // i11-changes
+  e.edited_ms = r.opt_i64(o + 11);
+  e.deleted = r.i64(o + 12) != 0;
   return e;
 }
 

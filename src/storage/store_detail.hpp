@@ -30,7 +30,9 @@ inline const error& to_error(const error& e) { return e; }
 
 // The events columns, in the order to_event reads them.
 inline constexpr std::string_view event_cols =
-    "conv_id, seq, kind, sender_id, device_id, client_id, ts_ms, body, content_type, reply_to, data";
+    "conv_id, seq, kind, sender_id, device_id, client_id, ts_ms, body, content_type, reply_to, data"
+    // i11-changes: a message's edit time and deleted flag
+    ", edited_ms, deleted";
 // The one mapping from an events row (event_cols, from column o on) to an event; a stored kind or
 // payload this build cannot read is errc::internal.
 result<event> to_event(const row& r, std::size_t o = 0);
@@ -96,5 +98,11 @@ void announce(write_context& ctx, event_sink* sink, event ev, std::vector<recipi
 std::optional<result<send_ack>> check_send(const send_request& req, const row& row, std::size_t o);
 // The message event a send appends (seq still 0).
 event message_event(const send_request& req, std::int64_t ts);
+
+// ---- i11-changes (store_changes.cpp)
+
+// Sets the reactions of the message events in evs as viewer sees them (count, and whether viewer
+// reacted), in one query. Call wherever events are read for a viewer (history, the stream).
+result<nothing> decorate_changes(connection& c, id_t viewer, std::vector<event>& evs);
 
 }  // namespace confab::storage::detail

@@ -547,6 +547,8 @@ TEST_F(storage_conformance, streams_continue_after_the_upgrade_to_head_rows) {
     auto conn = be_->factory()();
     ASSERT_TRUE(conn);
     ASSERT_TRUE((*conn)->exec("DROP TABLE feed_cursors; DROP TABLE user_heads; UPDATE schema_version SET version = 3"));
+    // i11-changes: and the steps after v_feed
+    ASSERT_TRUE((*conn)->exec("DROP TABLE reactions; DROP TABLE edit_history; ALTER TABLE events DROP COLUMN edited_ms, DROP COLUMN deleted"));
   }
   st_ = be_->open();
   st_->set_sink(&sink_);

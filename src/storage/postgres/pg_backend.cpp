@@ -319,7 +319,36 @@ CREATE TABLE feed_cursors (
 );
 )sql";
 
-constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads, v_feed};
+// v_changes (i11-changes): reactions, edits and deletes of messages. A message's current text stays
+// in events.body (edited_ms: its latest edit; deleted: erased for everyone). reactions: one row per
+// user and emoji on a message (event_seq: the reaction event that added it, for a stable order).
+// edit_history: each text a message had before an edit (rev 1 = as sent, ts_ms = when that text
+// was written, edit_seq = the edited event that replaced it, whose payload holds the next text).
+constexpr std::string_view v_changes = R"sql(
+ALTER TABLE events ADD COLUMN edited_ms BIGINT;
+ALTER TABLE events ADD COLUMN deleted SMALLINT NOT NULL DEFAULT 0;
+CREATE TABLE reactions (
+  conv_id BIGINT NOT NULL,
+  seq BIGINT NOT NULL,
+  emoji TEXT NOT NULL,
+  user_id BIGINT NOT NULL,
+  event_seq BIGINT NOT NULL,
+  PRIMARY KEY (conv_id, seq, emoji, user_id)
+);
+CREATE TABLE edit_history (
+  conv_id BIGINT NOT NULL,
+  seq BIGINT NOT NULL,
+  rev BIGINT NOT NULL,
+  body TEXT NOT NULL,
+  ts_ms BIGINT NOT NULL,
+  edit_seq BIGINT NOT NULL,
+  PRIMARY KEY (conv_id, seq, rev)
+);
+)sql";
+
+constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads, v_feed,
+                                      // i11-changes
+                                      v_changes};
 
 
 }  // namespace

@@ -58,11 +58,15 @@ result<nothing> append_pg(connection& c, const event& ev, std::vector<recipient>
   param rd = reader ? param{*reader} : param{};
   const std::string data = protocol::payload_text(ev.payload);
   const param ps[] = {ev.conv, ev.seq, to_string(ev.kind), ev.sender, ev.device, client, ev.ts_ms,
-                      std::string_view(ev.text), std::string_view(ev.content_type), reply, std::string_view(data), rd};
+                      std::string_view(ev.text), std::string_view(ev.content_type), reply, std::string_view(data), rd,
+                      // i11-changes
+                      ev.edited_ms ? param{*ev.edited_ms} : param{}, std::int64_t{ev.deleted ? 1 : 0}};
   auto r = c.query(
       "WITH e AS (INSERT INTO events (" + std::string(event_cols) + ") "
       "VALUES (CAST($1 AS BIGINT), CAST($2 AS BIGINT), CAST($3 AS TEXT), CAST($4 AS BIGINT), CAST($5 AS BIGINT), CAST($6 AS TEXT), "
-      "CAST($7 AS BIGINT), CAST($8 AS TEXT), CAST($9 AS TEXT), CAST($10 AS BIGINT), CAST($11 AS TEXT)) RETURNING seq), "
+      "CAST($7 AS BIGINT), CAST($8 AS TEXT), CAST($9 AS TEXT), CAST($10 AS BIGINT), CAST($11 AS TEXT)"
+      ", CAST($13 AS BIGINT), CAST($14 AS SMALLINT)"  // i11-changes
+      ") RETURNING seq), "
       "h AS (INSERT INTO user_heads AS u (user_id, head) SELECT m.user_id, 1 FROM members m "
       "WHERE m.conv_id = CAST($1 AS BIGINT) AND m.left_seq IS NULL ORDER BY m.user_id "
       "ON CONFLICT (user_id) DO UPDATE SET head = u.head + 1 RETURNING u.user_id, u.head), "
@@ -251,7 +255,9 @@ class pg_send_run {
         "FROM (SELECT conv_id, MAX(seq) AS seq FROM x GROUP BY conv_id) y WHERE c.id = y.conv_id), "
         "e AS (INSERT INTO events (" + std::string(event_cols) + ") "
         "SELECT conv_id, seq, '" + std::string(to_string(event_kind::message)) + "', sender_id, device_id, client_id, "
-        "CAST($6 AS BIGINT), body, content_type, reply_to, '' FROM x), "
+        "CAST($6 AS BIGINT), body, content_type, reply_to, ''"
+        ", NULL, 0"  // i11-changes: edited_ms, deleted
+        " FROM x), "
         "d AS (SELECT m.user_id, x.i, x.conv_id, x.seq FROM x JOIN members m ON m.conv_id = x.conv_id AND m.left_seq IS NULL), "
         "h AS (INSERT INTO user_heads AS u (user_id, head) SELECT user_id, COUNT(*) FROM d GROUP BY user_id ORDER BY user_id "
         "ON CONFLICT (user_id) DO UPDATE SET head = u.head + excluded.head RETURNING u.user_id, u.head), "

@@ -234,7 +234,36 @@ CREATE TABLE feed_cursors (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::string_view steps[] = {v1, v2, v_profiles, v_feed};
+// v_changes (i11-changes): reactions, edits and deletes of messages. A message's current text stays
+// in events.body (edited_ms: its latest edit; deleted: erased for everyone). reactions: one row per
+// user and emoji on a message (event_seq: the reaction event that added it, for a stable order).
+// edit_history: each text a message had before an edit (rev 1 = as sent, ts_ms = when that text
+// was written, edit_seq = the edited event that replaced it, whose payload holds the next text).
+constexpr std::string_view v_changes = R"sql(
+ALTER TABLE events ADD COLUMN edited_ms INTEGER;
+ALTER TABLE events ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE reactions (
+  conv_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  emoji TEXT NOT NULL,
+  user_id INTEGER NOT NULL,
+  event_seq INTEGER NOT NULL,
+  PRIMARY KEY (conv_id, seq, emoji, user_id)
+) WITHOUT ROWID;
+CREATE TABLE edit_history (
+  conv_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  rev INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  ts_ms INTEGER NOT NULL,
+  edit_seq INTEGER NOT NULL,
+  PRIMARY KEY (conv_id, seq, rev)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::string_view steps[] = {v1, v2, v_profiles, v_feed,
+                                      // i11-changes
+                                      v_changes};
 
 
 }  // namespace
@@ -251,7 +280,10 @@ connection_factory make_factory(std::string path) {
     }
     sqlite3_busy_timeout(db, 5000);
     auto c = std::make_unique<sqlite_connection>(db);
-    for (auto pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"})
+    // secure_delete (i11-changes): freed space is zeroed, so a message deleted for everyone leaves
+    // no copy of its text in the file (Debian builds SQLite with it on; this keeps it on anywhere).
+    for (auto pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY",
+                        "PRAGMA secure_delete=ON"})
       if (auto r = c->exec(pragma); !r) return r.error();
     return std::unique_ptr<connection>(std::move(c));
   };

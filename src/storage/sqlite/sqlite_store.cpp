@@ -21,8 +21,10 @@ result<nothing> append_sqlite(connection& c, const event& ev, std::vector<recipi
   const std::string data = protocol::payload_text(ev.payload);
   const param ps[] = {ev.conv,  ev.seq,   to_string(ev.kind), ev.sender, ev.device, client,
                       ev.ts_ms, std::string_view(ev.text), std::string_view(ev.content_type), reply,
-                      std::string_view(data)};
-  if (auto r = c.query("INSERT INTO events (" + std::string(event_cols) + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                      std::string_view(data),
+                      // i11-changes
+                      ev.edited_ms ? param{*ev.edited_ms} : param{}, std::int64_t{ev.deleted ? 1 : 0}};
+  if (auto r = c.query("INSERT INTO events (" + std::string(event_cols) + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                        ps);
       !r)
     return to_error(r.error());

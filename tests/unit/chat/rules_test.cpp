@@ -52,3 +52,53 @@ TEST(rules, only_the_owner_changes_roles_of_other_active_members) {
 }
 
 }  // namespace
+
+// ---- i11-changes: reactions, edits and deletes
+
+namespace {
+
+const message_view msg_by_7{event_kind::message, 7, 1000, false};
+const message_view deleted_by_7{event_kind::message, 7, 1000, true};
+const message_view join_event{event_kind::members_added, 7, 1000, false};
+
+TEST(rules, reactions_need_an_active_member_and_a_live_message) {
+  EXPECT_TRUE(may_react(member, &msg_by_7));
+  EXPECT_EQ(code(may_react(none, &msg_by_7)), errc::forbidden);
+  EXPECT_EQ(code(may_react(none, nullptr)), errc::forbidden);  // membership first: nothing leaks to strangers
+  EXPECT_EQ(code(may_react(member, nullptr)), errc::not_found);
+  EXPECT_EQ(code(may_react(member, &join_event)), errc::invalid_field);
+  EXPECT_EQ(code(may_react(member, &deleted_by_7)), errc::not_found);
+}
+
+TEST(rules, a_new_emoji_may_not_pass_the_limit_but_joining_one_may) {
+  EXPECT_TRUE(may_add_reaction(19, false, 20));
+  EXPECT_EQ(code(may_add_reaction(20, false, 20)), errc::conflict);
+  EXPECT_TRUE(may_add_reaction(20, true, 20));
+}
+
+TEST(rules, only_the_sender_edits_within_the_window) {
+  EXPECT_TRUE(may_edit(member, 7, &msg_by_7, 1'000'000, 0));  // 0: no window
+  EXPECT_EQ(code(may_edit(owner, 8, &msg_by_7, 1000, 0)), errc::forbidden);
+  EXPECT_TRUE(may_edit(member, 7, &msg_by_7, 1000 + 60'000, 60'000));
+  auto late = may_edit(member, 7, &msg_by_7, 1000 + 60'001, 60'000);
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().code, errc::forbidden);
+  EXPECT_NE(late.error().message.find("60 s"), std::string::npos) << late.error().message;
+  EXPECT_EQ(code(may_edit(none, 7, &msg_by_7, 1000, 0)), errc::forbidden);
+  EXPECT_EQ(code(may_edit(member, 7, &deleted_by_7, 1000, 0)), errc::not_found);
+  EXPECT_EQ(code(may_edit(member, 7, &join_event, 1000, 0)), errc::invalid_field);
+}
+
+TEST(rules, the_sender_or_a_group_admin_deletes) {
+  EXPECT_TRUE(may_delete(conv_kind::group, member, 7, &msg_by_7));
+  EXPECT_TRUE(may_delete(conv_kind::direct, member, 7, &msg_by_7));
+  EXPECT_TRUE(may_delete(conv_kind::group, admin, 8, &msg_by_7));
+  EXPECT_TRUE(may_delete(conv_kind::group, owner, 8, &msg_by_7));
+  EXPECT_EQ(code(may_delete(conv_kind::group, member, 8, &msg_by_7)), errc::forbidden);
+  EXPECT_EQ(code(may_delete(conv_kind::direct, owner, 8, &msg_by_7)), errc::forbidden);
+  EXPECT_EQ(code(may_delete(conv_kind::group, none, 7, &msg_by_7)), errc::forbidden);  // a former sender too
+  EXPECT_EQ(code(may_delete(conv_kind::group, owner, 8, &deleted_by_7)), errc::not_found);
+  EXPECT_EQ(code(may_delete(conv_kind::group, owner, 8, &join_event)), errc::invalid_field);
+}
+
+}  // namespace

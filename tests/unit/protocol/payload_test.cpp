@@ -71,3 +71,59 @@ TEST(payload, membership_change_reads_who_joins_and_leaves) {
 }
 
 }  // namespace
+
+// ---- i11-changes: reaction, edited, deleted; a message's current state in its JSON
+
+namespace {
+
+TEST(payload, change_kinds_round_trip) {
+  round_trip(event_kind::reaction, reaction_payload{12, "\xF0\x9F\x91\x8D", true, 3});
+  round_trip(event_kind::reaction, reaction_payload{12, "\xF0\x9F\x91\x8D", false, 0});
+  round_trip(event_kind::edited, edited_payload{12, "new \"text\""});
+  round_trip(event_kind::edited, edited_payload{12, ""});
+  round_trip(event_kind::deleted, deleted_payload{12, 3});
+  for (auto k : {event_kind::reaction, event_kind::edited, event_kind::deleted}) EXPECT_EQ(parse_event_kind(to_string(k)), k);
+}
+
+TEST(payload, corrupt_change_payload_is_a_typed_error) {
+  const std::pair<event_kind, const char*> bad[] = {
+      {event_kind::reaction, R"({"emoji":"x","added":true})"},
+      {event_kind::reaction, R"({"target":1,"added":true})"},
+      {event_kind::reaction, R"({"target":1,"emoji":"x","added":1,"count":1})"},
+      {event_kind::reaction, R"({"target":1,"emoji":"x","added":true})"},
+      {event_kind::edited, R"({"target":1})"},
+      {event_kind::edited, R"({"target":"1","text":""})"},
+      {event_kind::deleted, R"({"target":1})"},
+      {event_kind::deleted, "null"},
+  };
+  for (auto& [kind, text] : bad) {
+    auto r = parse_payload(kind, text);
+    ASSERT_FALSE(r) << text;
+    EXPECT_EQ(r.error().code, errc::internal) << text;
+  }
+}
+
+TEST(payload, message_json_carries_its_current_state_only_when_set) {
+  event ev;
+  ev.kind = event_kind::message;
+  ev.text = "hi";
+  auto plain = event_object(ev);
+  EXPECT_FALSE(plain.contains("edited_ts"));
+  EXPECT_FALSE(plain.contains("deleted"));
+  EXPECT_FALSE(plain.contains("reactions"));
+  ev.edited_ms = 99;
+  ev.reactions = {{"\xF0\x9F\x91\x8D", 2, true}, {"\xE2\x9D\xA4\xEF\xB8\x8F", 1, false}};
+  auto o = event_object(ev);
+  EXPECT_EQ(o.at("edited_ts").as_int64(), 99);
+  ASSERT_EQ(o.at("reactions").as_array().size(), 2u);
+  EXPECT_EQ(o.at("reactions").as_array()[0].as_object().at("count").as_int64(), 2);
+  EXPECT_TRUE(o.at("reactions").as_array()[0].as_object().at("me").as_bool());
+  EXPECT_FALSE(o.at("reactions").as_array()[1].as_object().at("me").as_bool());
+  event gone;
+  gone.deleted = true;
+  auto g = event_object(gone);
+  EXPECT_TRUE(g.at("deleted").as_bool());
+  EXPECT_EQ(g.at("text").as_string(), "");
+}
+
+}  // namespace

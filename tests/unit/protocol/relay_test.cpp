@@ -95,7 +95,7 @@ TEST(relay, wrong_types_are_invalid_fields) {
   EXPECT_EQ(code_of("EE n1 7\n"), errc::malformed);
   EXPECT_EQ(code_of("E  7 message 3 - - -\n{}"), errc::malformed);  // empty node id
   EXPECT_EQ(code_of("E n1 7  3 - - -\n{}"), errc::invalid_field);  // empty kind
-  EXPECT_EQ(code_of("E n1 7 reaction 3 - - -\n{}"), errc::invalid_field);  // a kind this build does not know
+  EXPECT_EQ(code_of("E n1 7 sticker 3 - - -\n{}"), errc::invalid_field);  // a kind this build does not know
 }
 
 TEST(relay, huge_counts_are_refused_without_unbounded_memory) {
