@@ -20,6 +20,7 @@ service::service(deps d) : d_(d), features_(std::make_unique<features>(d_)) {
   add_live_ops(table_, d_);
   add_session_ops(table_);
   add_profile_ops(table_, d_);
+  add_thread_ops(table_, d_);  // issue 11, threads and mentions
 }
 
 service::~service() = default;

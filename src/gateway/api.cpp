@@ -9,13 +9,26 @@ class api::hub_live final : public chat::live_port {
  public:
   explicit hub_live(hub& h) : hub_(h) {}
   void receipt(id_t conv, const receipt_record& r) override { hub_.receipt(conv, r); }
-  void typing(id_t user, const std::string& username, id_t conv, bool active) override {
-    hub_.typing(user, username, conv, active);
+  void typing(id_t user, const std::string& username, id_t conv, bool active, std::optional<std::int64_t> thread) override {
+    hub_.typing(user, username, conv, active, thread);
   }
   void disconnect_device(id_t user, id_t device, std::uint16_t code, const std::string& reason) override {
     hub_.disconnect_device(user, device, code, reason);
   }
   std::optional<bool> local_member(id_t user, id_t conv) const override { return hub_.local_member(user, conv); }
+  // issue 11, threads and mentions
+  asio::awaitable<std::vector<bool>> online(const std::vector<id_t>& users) override {
+    auto ex = co_await asio::this_coro::executor;
+    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(std::vector<bool>)>(
+        [this, ex, who = users](auto handler) mutable {
+          // std::function needs a copyable target: share the move-only completion handler.
+          auto h = std::make_shared<decltype(handler)>(std::move(handler));
+          hub_.presence_query(std::move(who), [h, ex](std::vector<bool> r) mutable {
+            asio::post(ex, [h, r = std::move(r)]() mutable { std::move(*h)(std::move(r)); });
+          });
+        },
+        asio::use_awaitable);
+  }
 
  private:
   hub& hub_;
@@ -26,7 +39,7 @@ api::api(storage::store& store, hub& hub, const options& opts, asio::thread_pool
       opts_(opts),
       live_(std::make_unique<hub_live>(hub)),
       service_(std::make_unique<chat::service>(
-          chat::deps{store, *live_, blocking, chat::limits{opts.max_text_bytes, opts.max_group_members, opts.argon2}})),
+          chat::deps{store, *live_, blocking, chat::limits{opts.max_text_bytes, opts.max_group_members, opts.argon2, opts.wildcard_mention_limit}})),
       limiter_(opts.rate_per_sec, opts.rate_burst) {}
 
 api::~api() = default;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace confab::gateway {
@@ -24,6 +25,8 @@ struct options {
   auth::argon2_cost argon2;
   std::string web_root = "web/dist";  // the browser client's built files, served at "/" (empty: none)
   bool web_source_maps = false;       // whether web_root's *.map files are served
+  // issue 11, threads and mentions
+  std::int64_t wildcard_mention_limit = 15;  // above this many members, @all/@here need an owner or admin
 };
 
 }  // namespace confab::gateway

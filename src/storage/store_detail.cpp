@@ -24,6 +24,9 @@ result<event> to_event(const row& r, std::size_t o) {
   auto payload = protocol::parse_payload(e.kind, r.str(o + 10));
   if (!payload) return payload.error();
   e.payload = std::move(*payload);
+  // issue 11, threads and mentions
+  e.thread_root = r.opt_i64(o + 11);
+  CONFAB_TRY(th, read_thread_cells(e, r.i64(o + 12), r.str(o + 13)));
   return e;
 }
 
@@ -175,6 +178,12 @@ event message_event(const send_request& req, std::int64_t ts) {
   ev.text = req.text;
   ev.content_type = req.content_type;
   ev.reply_to = req.reply_to;
+  // issue 11, threads and mentions
+  ev.thread_root = req.thread_root;
+  ev.also_in_conversation = req.thread_root && req.also_in_conversation;
+  ev.mentions = req.mentions;
+  ev.mention_all = req.mention_all;
+  ev.mention_here = req.mention_here;
   return ev;
 }
 
