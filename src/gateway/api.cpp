@@ -16,11 +16,12 @@ class api::hub_live final : public chat::live_port {
     hub_.disconnect_device(user, device, code, reason);
   }
   std::optional<bool> local_member(id_t user, id_t conv) const override { return hub_.local_member(user, conv); }
-  // issue 11, threads and mentions
+  // issue 11, threads and mentions. Not a coroutine: the initiation's lambda must not be a
+  // temporary inside a co_await expression (GCC 12 destroys such temporaries twice).
   asio::awaitable<std::vector<bool>> online(const std::vector<id_t>& users) override {
-    auto ex = co_await asio::this_coro::executor;
-    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(std::vector<bool>)>(
-        [this, ex, who = users](auto handler) mutable {
+    return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::vector<bool>)>(
+        [this, who = users](auto handler) mutable {
+          auto ex = asio::get_associated_executor(handler);
           // std::function needs a copyable target: share the move-only completion handler.
           auto h = std::make_shared<decltype(handler)>(std::move(handler));
           hub_.presence_query(std::move(who), [h, ex](std::vector<bool> r) mutable {
