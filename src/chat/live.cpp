@@ -29,8 +29,9 @@ BOOST_DESCRIBE_STRUCT(conv_req, (), (conv))
 struct typing_req {
   std::int64_t conv;
   std::optional<bool> active;
+  std::optional<protocol::int_range<1, max_i64>> thread;  // issue 11: the root seq when typing in a thread
 };
-BOOST_DESCRIBE_STRUCT(typing_req, (), (conv, active))
+BOOST_DESCRIBE_STRUCT(typing_req, (), (conv, active, thread))
 
 struct presence_req {
   protocol::id_list<max_watched> users;
@@ -82,7 +83,8 @@ void add_live_ops(op_table& t, const deps& dref) {
       member = *m;
     }
     if (!member) co_return make_error(errc::forbidden, "not a member of this conversation");
-    d->live.typing(me, c.who->username, r.conv, r.active.value_or(true));
+    d->live.typing(me, c.who->username, r.conv, r.active.value_or(true),
+                   r.thread ? std::optional<std::int64_t>(r.thread->value) : std::nullopt);
     co_return json::object{{"ok", true}};
   });
   constexpr op_policy ws_only{.http = false};

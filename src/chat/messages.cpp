@@ -1,8 +1,11 @@
 // Messages: sending (idempotent by client_id) and reading history.
+#include "chat/mentions.hpp"
 #include "chat/service.hpp"
 #include "protocol/codec.hpp"
 
 #include <boost/json/array.hpp>
+
+#include <limits>
 
 namespace confab::chat {
 namespace json = boost::json;
@@ -17,8 +20,11 @@ struct send_req {
   std::string text;
   std::optional<bytes<1, 128>> content_type;
   std::optional<std::int64_t> reply_to;
+  // issue 11, threads and mentions
+  std::optional<int_range<1, std::numeric_limits<std::int64_t>::max()>> thread_root;
+  std::optional<bool> also_in_conversation;
 };
-BOOST_DESCRIBE_STRUCT(send_req, (), (conv, client_id, text, content_type, reply_to))
+BOOST_DESCRIBE_STRUCT(send_req, (), (conv, client_id, text, content_type, reply_to, thread_root, also_in_conversation))
 
 struct history_req {
   std::int64_t conv;
@@ -27,6 +33,35 @@ struct history_req {
   std::optional<int_range<1, 100>> limit;
 };
 BOOST_DESCRIBE_STRUCT(history_req, (), (conv, before, after, limit))
+
+// issue 11, threads and mentions: a send's thread fields and @mentions (tokenized here, resolved by
+// storage under the conversation's lock); for @here, who of the members is online now, asked
+// before the store call so that the write does no network I/O.
+boost::asio::awaitable<result<nothing>> add_thread_fields(const deps* d, const send_req& r, send_request& req) {
+  if (r.also_in_conversation && !r.thread_root)
+    co_return make_error(errc::invalid_field, "also_in_conversation needs thread_root");
+  if (r.thread_root) req.thread_root = r.thread_root->value;
+  req.also_in_conversation = r.also_in_conversation.value_or(false);
+  auto m = parse_mentions(r.text);
+  if (m.names.size() > max_mentioned_names)
+    co_return make_error(errc::invalid_field, "text mentions more than " + std::to_string(max_mentioned_names) + " users");
+  req.mention_names = std::move(m.names);
+  req.mention_all = m.all;
+  req.mention_here = m.here;
+  req.wildcard_limit = d->lim.wildcard_mention_limit;
+  if (m.here && !m.all) {
+    // Not a member (or a retry after leaving): storage answers the send; nobody is online here.
+    auto members = co_await d->store.members(req.user, req.conv);
+    if (members) {
+      std::vector<id_t> ids;
+      for (auto& x : *members) ids.push_back(x.user_id);
+      auto on = co_await d->live.online(ids);
+      for (std::size_t i = 0; i < ids.size() && i < on.size(); ++i)
+        if (on[i]) req.online.push_back(ids[i]);
+    }
+  }
+  co_return nothing{};
+}
 
 }  // namespace
 
@@ -39,6 +74,7 @@ void add_message_ops(op_table& t, const deps& dref) {
                                                     std::to_string(d->lim.max_text_bytes));
     send_request req{c.who->user_id, c.who->device_id, r.conv, r.client_id.value, r.text,
                      r.content_type ? r.content_type->value : "text/plain", r.reply_to};
+    if (auto th = co_await add_thread_fields(d, r, req); !th) co_return th.error();  // issue 11
     auto ack = co_await d->store.send(req);
     if (!ack) co_return ack.error();
     co_return json::object{{"conv", ack->conv}, {"seq", ack->seq}, {"ts", ack->ts_ms}, {"duplicate", ack->duplicate}};

@@ -42,6 +42,15 @@ result<nothing> may_set_role(conv_kind kind, const member_view& actor, bool self
   return nothing{};
 }
 
+// --- threads and mentions (issue 11)
+result<nothing> may_mention_everyone(const member_view& actor, std::int64_t active_members, std::int64_t limit) {
+  if (auto ok = may_post(actor); !ok) return ok;
+  if (active_members <= limit || actor.role == conv_role::admin || actor.role == conv_role::owner) return nothing{};
+  return make_error(errc::forbidden, "only owners and admins may use @all or @here in a conversation of more than " +
+                                         std::to_string(limit) + " members");
+}
+// --- end threads
+
 }  // namespace confab::chat
 
 // ---- i11-changes: reactions, edits and deletes of messages

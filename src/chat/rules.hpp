@@ -28,6 +28,12 @@ result<nothing> may_leave(conv_kind kind, const member_view& actor, std::int64_t
 // Changing a role: groups only, by the owner, of another active member; to owner = a transfer.
 result<nothing> may_set_role(conv_kind kind, const member_view& actor, bool self, const member_view& target);
 
+// --- threads and mentions (issue 11)
+// @all / @here: anyone in a conversation of at most limit active members; above that, owners and
+// admins only (forbidden otherwise).
+result<nothing> may_mention_everyone(const member_view& actor, std::int64_t active_members, std::int64_t limit);
+// --- end threads
+
 }  // namespace confab::chat
 
 // ---- i11-changes: reactions, edits and deletes of messages

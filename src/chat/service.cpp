@@ -22,6 +22,7 @@ service::service(deps d) : d_(d), features_(std::make_unique<features>(d_)) {
   add_profile_ops(table_, d_);
   // i11-changes
   add_change_ops(table_, d_);
+  add_thread_ops(table_, d_);  // issue 11, threads and mentions
 }
 
 service::~service() = default;

@@ -29,11 +29,14 @@ class live_port {
  public:
   virtual ~live_port() = default;
   virtual void receipt(id_t conv, const receipt_record& r) = 0;
-  virtual void typing(id_t user, const std::string& username, id_t conv, bool active) = 0;
+  // thread: the root seq when typing in a thread (issue 11).
+  virtual void typing(id_t user, const std::string& username, id_t conv, bool active, std::optional<std::int64_t> thread) = 0;
   // Closes every session of the device on every node.
   virtual void disconnect_device(id_t user, id_t device, std::uint16_t code, const std::string& reason) = 0;
   // Whether user is an active member of conv, if this node knows without storage.
   virtual std::optional<bool> local_member(id_t user, id_t conv) const = 0;
+  // issue 11, threads and mentions: whether each user is online on some node now (same order).
+  virtual boost::asio::awaitable<std::vector<bool>> online(const std::vector<id_t>& users) = 0;
 };
 
 struct limits {
@@ -43,6 +46,8 @@ struct limits {
   // i11-changes
   std::int64_t max_reactions_per_message = 20;  // distinct emoji on one message
   std::int64_t edit_window_ms = 0;              // 0: messages can be edited at any time
+  // issue 11, threads and mentions
+  std::int64_t wildcard_mention_limit = 15;  // @all/@here above this many members: owners and admins only
 };
 
 struct deps {
@@ -80,5 +85,7 @@ void add_session_ops(op_table& t);
 void add_profile_ops(op_table& t, const deps& d);
 // i11-changes
 void add_change_ops(op_table& t, const deps& d);
+// issue 11, threads and mentions (threads.cpp)
+void add_thread_ops(op_table& t, const deps& d);
 
 }  // namespace confab::chat

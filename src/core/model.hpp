@@ -92,6 +92,17 @@ struct reaction_count {
   bool operator==(const reaction_count&) const = default;
 };
 
+// --- threads (issue 11): a thread root's summary as one viewer sees it (history, thread, threads).
+struct thread_summary {
+  std::int64_t replies = 0;
+  std::int64_t last_ms = 0;            // time of the latest reply
+  std::vector<id_t> participants;      // up to 3 most recent distinct repliers, most recent first
+  bool following = false;              // the viewer follows the thread
+  std::int64_t unread = 0;             // replies by others above the viewer's thread read pointer (following only)
+  bool operator==(const thread_summary&) const = default;
+};
+// --- end threads
+
 // One entry of a conversation's stream: a message or a membership event.
 struct event {
   id_t conv = 0;
@@ -109,6 +120,13 @@ struct event {
   std::optional<std::int64_t> edited_ms;  // time of the latest edit
   bool deleted = false;                    // deleted for everyone: text is ""
   std::vector<reaction_count> reactions;   // by first reaction; filled where events are read for a viewer
+  // --- threads (issue 11), message events only
+  std::optional<std::int64_t> thread_root;  // a thread reply: the seq of its root in this conversation
+  bool also_in_conversation = false;        // a reply also shown in the conversation
+  std::vector<id_t> mentions;               // members named by @username at send time, ascending
+  bool mention_all = false, mention_here = false;
+  std::optional<thread_summary> thread;     // a root with replies: its summary for the reader (not stored)
+  // --- end threads
 };
 
 // Who a membership event adds to and removes from the conversation's active members.
@@ -170,6 +188,9 @@ struct conversation_summary {
   conv_role role = conv_role::none;
   std::optional<event> last_message;
   std::vector<member_record> members;  // direct conversations only (the two people); empty for groups
+  // --- threads (issue 11)
+  std::int64_t unread_mentions = 0;  // messages mentioning the user (directly, @all, @here) after read_seq
+  // --- end threads
 };
 
 struct send_request {
@@ -180,6 +201,15 @@ struct send_request {
   std::string text;
   std::string content_type;
   std::optional<std::int64_t> reply_to;
+  // --- threads (issue 11)
+  std::optional<std::int64_t> thread_root;
+  bool also_in_conversation = false;
+  std::vector<std::string> mention_names;  // @username tokens of the text (chat/mentions.hpp), unresolved
+  bool mention_all = false, mention_here = false;
+  std::vector<id_t> online;                // @here: the users online now (resolved before the store call)
+  std::int64_t wildcard_limit = 15;        // above this many members only owners/admins may use @all/@here
+  std::vector<id_t> mentions;              // set by storage under the conversation's lock: the named members
+  // --- end threads
 };
 
 // The ack of a send: the original one when the client id was seen before (duplicate = true).

@@ -9,13 +9,27 @@ class api::hub_live final : public chat::live_port {
  public:
   explicit hub_live(hub& h) : hub_(h) {}
   void receipt(id_t conv, const receipt_record& r) override { hub_.receipt(conv, r); }
-  void typing(id_t user, const std::string& username, id_t conv, bool active) override {
-    hub_.typing(user, username, conv, active);
+  void typing(id_t user, const std::string& username, id_t conv, bool active, std::optional<std::int64_t> thread) override {
+    hub_.typing(user, username, conv, active, thread);
   }
   void disconnect_device(id_t user, id_t device, std::uint16_t code, const std::string& reason) override {
     hub_.disconnect_device(user, device, code, reason);
   }
   std::optional<bool> local_member(id_t user, id_t conv) const override { return hub_.local_member(user, conv); }
+  // issue 11, threads and mentions. Not a coroutine: the initiation's lambda must not be a
+  // temporary inside a co_await expression (GCC 12 destroys such temporaries twice).
+  asio::awaitable<std::vector<bool>> online(const std::vector<id_t>& users) override {
+    return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::vector<bool>)>(
+        [this, who = users](auto handler) mutable {
+          auto ex = asio::get_associated_executor(handler);
+          // std::function needs a copyable target: share the move-only completion handler.
+          auto h = std::make_shared<decltype(handler)>(std::move(handler));
+          hub_.presence_query(std::move(who), [h, ex](std::vector<bool> r) mutable {
+            asio::post(ex, [h, r = std::move(r)]() mutable { std::move(*h)(std::move(r)); });
+          });
+        },
+        asio::use_awaitable);
+  }
 
  private:
   hub& hub_;
@@ -24,7 +38,7 @@ class api::hub_live final : public chat::live_port {
 namespace {
 chat::limits chat_limits(const options& o) {
   chat::limits l{o.max_text_bytes, o.max_group_members, o.argon2};
-  // i11-changes
+  l.wildcard_mention_limit = o.wildcard_mention_limit;
   l.max_reactions_per_message = static_cast<std::int64_t>(o.max_reactions_per_message);
   l.edit_window_ms = std::chrono::duration_cast<std::chrono::milliseconds>(o.edit_window).count();
   return l;

@@ -9,9 +9,10 @@ namespace confab::gateway {
 namespace json = boost::json;
 
 std::shared_ptr<const std::string> typing_frame(id_t conv, id_t user, const std::string& username, bool active,
-                                                std::chrono::milliseconds ttl) {
+                                                std::chrono::milliseconds ttl, std::optional<std::int64_t> thread) {
   json::object o{{"type", "typing"}, {"conv", conv}, {"user_id", user}, {"username", username}, {"active", active}};
   if (active) o["expires_in_ms"] = ttl.count();
+  if (active && thread) o["thread"] = *thread;
   return std::make_shared<const std::string>(json::serialize(o));
 }
 
@@ -37,22 +38,23 @@ std::shared_ptr<const std::string> receipt_frame(id_t conv, const receipt_record
 typing_tracker::typing_tracker(const clock& c, std::chrono::milliseconds ttl, std::chrono::milliseconds throttle)
     : clock_(c), ttl_(ttl), throttle_(std::min(throttle, ttl / 2)) {}
 
-bool typing_tracker::local_start(id_t conv, id_t user, const std::string& username) {
+bool typing_tracker::local_start(id_t conv, id_t user, const std::string& username, std::optional<std::int64_t> thread) {
   const auto key = std::make_pair(conv, user);
   const auto now = clock_.steady();
   lock_guard lock(mu_);
   // Throttled while the others still show it; once it expired, a refresh shows it again.
   auto it = last_sent_.find(key);
-  if (it != last_sent_.end() && now - it->second < throttle_ && shown_.contains(key)) return false;
+  auto sh = shown_.find(key);
+  if (it != last_sent_.end() && now - it->second < throttle_ && sh != shown_.end() && sh->second.thread == thread) return false;
   last_sent_[key] = now;
-  shown_[key] = {now + ttl_, username};
+  shown_[key] = {now + ttl_, username, thread};
   return true;
 }
 
-void typing_tracker::remote_start(id_t conv, id_t user, const std::string& username) {
+void typing_tracker::remote_start(id_t conv, id_t user, const std::string& username, std::optional<std::int64_t> thread) {
   const auto now = clock_.steady();
   lock_guard lock(mu_);
-  shown_[{conv, user}] = {now + ttl_, username};
+  shown_[{conv, user}] = {now + ttl_, username, thread};
 }
 
 std::optional<std::string> typing_tracker::stop(id_t conv, id_t user, bool local) {

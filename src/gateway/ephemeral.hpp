@@ -25,8 +25,9 @@
 
 namespace confab::gateway {
 
+// thread: the root seq of the thread typed in (issue 11), when active.
 std::shared_ptr<const std::string> typing_frame(id_t conv, id_t user, const std::string& username, bool active,
-                                                std::chrono::milliseconds ttl);
+                                                std::chrono::milliseconds ttl, std::optional<std::int64_t> thread = std::nullopt);
 std::shared_ptr<const std::string> presence_frame(id_t user, bool online, std::optional<std::int64_t> last_seen);
 std::shared_ptr<const std::string> receipt_frame(id_t conv, const receipt_record& r);
 
@@ -35,11 +36,15 @@ class typing_tracker {
   // throttle is capped at ttl / 2: a refresh must beat the expiry.
   typing_tracker(const clock& c, std::chrono::milliseconds ttl, std::chrono::milliseconds throttle);
 
-  // A user of this node typed. False: throttled (a broadcast went out recently and is still
-  // shown); else it is shown from now until now + ttl and the caller shows and publishes it.
-  bool local_start(id_t conv, id_t user, const std::string& username) EXCLUDES(mu_);
+  // A user of this node typed (in thread, if set). False: throttled (a broadcast for the same
+  // place went out recently and is still shown); else it is shown from now until now + ttl and
+  // the caller shows and publishes it. One state per user and conversation: typing in a thread
+  // replaces typing in the conversation and the reverse.
+  bool local_start(id_t conv, id_t user, const std::string& username, std::optional<std::int64_t> thread = std::nullopt)
+      EXCLUDES(mu_);
   // Shows a typing state from another node, until now + ttl.
-  void remote_start(id_t conv, id_t user, const std::string& username) EXCLUDES(mu_);
+  void remote_start(id_t conv, id_t user, const std::string& username, std::optional<std::int64_t> thread = std::nullopt)
+      EXCLUDES(mu_);
   // The user stopped (local: a stop of this node's user, which also ends its throttle). Returns the
   // username if it was shown here (the caller then shows the stop), else nullopt.
   std::optional<std::string> stop(id_t conv, id_t user, bool local) EXCLUDES(mu_);
@@ -59,6 +64,7 @@ class typing_tracker {
   struct shown {
     clock::steady_time until;
     std::string username;
+    std::optional<std::int64_t> thread;  // issue 11: typing in a thread
   };
   mutex mu_;
   std::map<std::pair<id_t, id_t>, shown> shown_ GUARDED_BY(mu_);                     // (conv, user)

@@ -165,14 +165,14 @@ void hub::show_typing_stop(id_t conv, id_t user, const std::string& username) {
   send_all(to_conv(conv, user, typing_frame(conv, user, username, false, typing_.ttl())));
 }
 
-void hub::typing(id_t user, const std::string& username, id_t conv, bool active) {
+void hub::typing(id_t user, const std::string& username, id_t conv, bool active, std::optional<std::int64_t> thread) {
   if (active) {
-    if (!typing_.local_start(conv, user, username)) return;  // throttled
-    send_all(to_conv(conv, user, typing_frame(conv, user, username, true, typing_.ttl())));
+    if (!typing_.local_start(conv, user, username, thread)) return;  // throttled
+    send_all(to_conv(conv, user, typing_frame(conv, user, username, true, typing_.ttl(), thread)));
   } else if (auto name = typing_.stop(conv, user, true)) {
     show_typing_stop(conv, user, *name);
   }
-  link_.publish_typing({{}, conv, user, active, username});
+  link_.publish_typing({{}, conv, user, active, username, active ? thread : std::nullopt});
 }
 
 void hub::sweep_typing() {
@@ -270,8 +270,8 @@ void hub::on_note(const relay::note& n) {
     route(e->kind, e->conv, e->sender, e->added, e->removed, e->to, std::make_shared<const std::string>(e->event_json));
   } else if (auto* t = std::get_if<relay::typing_note>(&n)) {
     if (t->active) {
-      typing_.remote_start(t->conv, t->user, t->username);
-      send_all(to_conv(t->conv, t->user, typing_frame(t->conv, t->user, t->username, true, typing_.ttl())));
+      typing_.remote_start(t->conv, t->user, t->username, t->thread);
+      send_all(to_conv(t->conv, t->user, typing_frame(t->conv, t->user, t->username, true, typing_.ttl(), t->thread)));
     } else if (auto name = typing_.stop(t->conv, t->user, false)) {
       show_typing_stop(t->conv, t->user, *name);
     }

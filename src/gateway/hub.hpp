@@ -87,7 +87,8 @@ class hub final : public storage::event_sink, public std::enable_shared_from_thi
   // Whether user is an active member of conv, if this node knows (the user has a session here).
   std::optional<bool> local_member(id_t user, id_t conv) const;
   // The user (a member of conv) is typing or stopped. Throttled; excess is dropped.
-  void typing(id_t user, const std::string& username, id_t conv, bool active);
+  // thread: the root seq when typing in a thread (issue 11).
+  void typing(id_t user, const std::string& username, id_t conv, bool active, std::optional<std::int64_t> thread = std::nullopt);
   // A member's receipt pointers changed.
   void receipt(id_t conv, const receipt_record& r);
 

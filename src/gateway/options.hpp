@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace confab::gateway {
@@ -27,6 +28,8 @@ struct options {
   // i11-changes
   std::size_t max_reactions_per_message = 20;  // distinct emoji on one message
   std::chrono::seconds edit_window{0};         // how long after sending a message may be edited (0: always)
+  // issue 11, threads and mentions
+  std::int64_t wildcard_mention_limit = 15;  // above this many members, @all/@here need an owner or admin
 };
 
 }  // namespace confab::gateway

@@ -289,6 +289,24 @@ result<event_payload> parse_payload(event_kind kind, std::string_view text) {
   return parse_payload_object(kind, v.get_object());
 }
 
+namespace {
+// issue 11, threads and mentions: a message's thread and mention fields, each only when set.
+void add_thread_fields(json::object& o, const event& ev) {
+  if (ev.thread_root) {
+    o["thread_root"] = *ev.thread_root;
+    if (ev.also_in_conversation) o["also_in_conversation"] = true;
+  }
+  if (!ev.mentions.empty()) o["mentions"] = id_array(ev.mentions);
+  if (ev.mention_all) o["mention_all"] = true;
+  if (ev.mention_here) o["mention_here"] = true;
+  if (ev.thread) {
+    const auto& t = *ev.thread;
+    o["thread"] = json::object{{"replies", t.replies},   {"last_ts", t.last_ms}, {"participants", id_array(t.participants)},
+                               {"following", t.following}, {"unread", t.unread}};
+  }
+}
+}  // namespace
+
 json::object event_object(const event& ev) {
   json::object o;
   o["conv"] = ev.conv;
@@ -310,6 +328,7 @@ json::object event_object(const event& ev) {
       for (auto& r : ev.reactions) rs.push_back(json::object{{"emoji", r.emoji}, {"count", r.count}, {"me", r.me}});
       o["reactions"] = std::move(rs);
     }
+    add_thread_fields(o, ev);  // issue 11, threads and mentions
   } else if (!std::holds_alternative<std::monostate>(ev.payload)) {
     o["data"] = payload_object(ev.payload);
   }
@@ -346,6 +365,7 @@ json::object to_json(const conversation_summary& s) {
                  {"last_seq", s.last_seq}, {"last_ts", s.last_ms},      {"read_seq", s.read_seq},
                  {"unread", s.unread},     {"role", to_string(s.role)}};
   o["last_message"] = s.last_message ? json::value(event_object(*s.last_message)) : json::value(nullptr);
+  o["unread_mentions"] = s.unread_mentions;  // issue 11, threads and mentions
   if (s.kind == conv_kind::direct) {
     json::array ms;
     for (auto& m : s.members) ms.push_back(to_json(m));

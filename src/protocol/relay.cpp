@@ -133,7 +133,13 @@ result<note> decode_typing(const word_list& w) {
   if (!user) return user.error();
   auto active = flag(w[4]);
   if (!active) return active.error();
-  return note{typing_note{std::string(w[1]), *conv, *user, *active, std::string(w[5])}};
+  typing_note n{std::string(w[1]), *conv, *user, *active, std::string(w[5]), std::nullopt};
+  if (w.size() == 7) {  // issue 11: the thread's root
+    auto thread = number(w[6], 1, "thread");
+    if (!thread) return thread.error();
+    n.thread = *thread;
+  }
+  return note{std::move(n)};
 }
 
 result<note> decode_presence(const word_list& w) {
@@ -166,7 +172,7 @@ std::string encode(const event_note& n) {
 
 std::string encode(const typing_note& n) {
   return "T " + n.node + ' ' + std::to_string(n.conv) + ' ' + std::to_string(n.user) + ' ' + (n.active ? "1 " : "0 ") +
-         n.username + '\n';
+         n.username + (n.thread ? ' ' + std::to_string(*n.thread) : std::string()) + '\n';
 }
 
 std::string encode(const receipt_note& n) { return "R " + n.node + ' ' + std::to_string(n.conv) + '\n' + n.frame; }
@@ -206,7 +212,7 @@ result<note> decode(std::string_view payload) {
       if (count(8)) return decode_event(w, body);
       break;
     case 'T':
-      if (count(6) && empty_body() && !w[5].empty()) return decode_typing(w);
+      if ((count(6) || count(7)) && empty_body() && !w[5].empty()) return decode_typing(w);
       break;
     case 'R':
       if (count(3)) {

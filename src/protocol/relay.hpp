@@ -2,7 +2,7 @@
 //
 // A relay payload is one header line of space-separated words, a newline, and a body:
 //   E <node> <conv> <kind> <sender> <added csv|-> <removed csv|-> <user:pos,...|->   body: event JSON
-//   T <node> <conv> <user> <0|1> <username>                                        body: empty
+//   T <node> <conv> <user> <0|1> <username> [<thread root seq>]                     body: empty
 //   R <node> <conv>                                                                body: receipt frame JSON
 //   P <node> <user> <0|1> <last_seen_ms|->                                         body: empty
 //   X <node>                                                                       body: empty
@@ -51,6 +51,7 @@ struct typing_note {
   id_t user = 0;
   bool active = false;
   std::string username;  // one word: usernames have no spaces
+  std::optional<std::int64_t> thread;  // issue 11: typing in the thread of this root (positive)
   bool operator==(const typing_note&) const = default;
 };
 

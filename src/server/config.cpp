@@ -304,6 +304,9 @@ void declare(option_table& t, config& c, std::string& redis) {
             "most different emoji reactions on one message; another new one gets error conflict");
   t.integer("edit-window-s", c.gw.edit_window, 0, 100LL * 365 * 86400,
             "seconds after sending during which a message may be edited (0: no limit)");
+  // issue 11, threads and mentions
+  t.integer("wildcard-mention-limit", c.gw.wildcard_mention_limit, 0, no_limit,
+            "in conversations of more members than this, only owners and admins may use @all / @here");
 }
 
 // Checks that involve several options; appends one message per problem.

@@ -73,6 +73,32 @@ struct text_version {
   std::string text;
   std::int64_t ts_ms = 0;
 };
+// --- threads and mentions (issue 11)
+// A keyset cursor into a list ordered newest first by (ms, conv, seq): threads by last reply time
+// (seq = the root), mentions by message time.
+struct keyset_cursor {
+  std::int64_t ms = 0;
+  id_t conv = 0;
+  std::int64_t seq = 0;
+};
+struct thread_page {
+  event root;                  // with its summary for the viewer (thread)
+  std::vector<event> replies;  // ascending seq
+  bool has_more = false;       // more replies beyond this page in the direction asked
+};
+struct event_list_page {
+  std::vector<event> events;          // newest first
+  std::optional<keyset_cursor> next;  // where the next page starts (nullopt: none)
+};
+// A user's state in one thread.
+struct thread_state {
+  id_t conv = 0;
+  std::int64_t root = 0;
+  bool following = false;
+  std::int64_t read_seq = 0;
+  std::int64_t unread = 0;  // replies by others above read_seq (0 when not following)
+};
+// --- end threads
 
 // Arguments are taken by reference and copied before the call returns: the returned awaitable owns
 // everything it needs. (No by-value parameters: GCC 12 mis-destroys non-trivial temporaries
@@ -173,6 +199,22 @@ class store {
   // Every text of message target, oldest first, the current one last. Members, and former
   // members for messages up to their removal.
   task<std::vector<text_version>> edit_history(id_t user, id_t conv, std::int64_t target);
+  // --- threads and mentions (issue 11; store_threads.cpp). Reads follow history's rules (a
+  // former member sees up to their removal); writes need an active member. A root is a message of
+  // the conversation that is not itself a reply: not_found if there is no such event (or it is
+  // beyond a former member's reach), invalid_field if it is not a message or is a reply.
+  // One page of a thread's replies (before/after as history's; limit 1..100).
+  task<thread_page> thread(id_t user, id_t conv, std::int64_t root, std::optional<std::int64_t> before,
+                           std::optional<std::int64_t> after, int limit);
+  // The threads user follows (with at least one reply), in conversations where they are an active
+  // member, by latest reply descending; each root carries its summary.
+  task<event_list_page> threads(id_t user, std::optional<keyset_cursor> before, int limit);
+  task<thread_state> follow_thread(id_t user, id_t conv, std::int64_t root, bool follow);
+  // Moves the user's thread read pointer up to seq (clamped to the conversation's last seq).
+  task<thread_state> read_thread(id_t user, id_t conv, std::int64_t root, std::int64_t seq);
+  // Messages that mention user (by name, @all or @here), newest first, within history's reach.
+  task<event_list_page> mentions(id_t user, std::optional<keyset_cursor> before, int limit);
+  // --- end threads
 
   // --- the user stream (delivery and catch-up)
   task<stream_page> read_stream(id_t user, std::int64_t after_pos, int limit);

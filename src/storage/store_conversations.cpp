@@ -174,16 +174,18 @@ namespace {
 result<nothing> fill_summary(connection& c, id_t user, conversation_summary& s) {
   CONFAB_TRY(last, query(c,
                          "SELECT " + std::string(event_cols) +
-                             " FROM events WHERE conv_id = $1 AND kind = 'message' ORDER BY seq DESC LIMIT 1",
+                             " FROM events WHERE conv_id = $1 AND kind = 'message'" + std::string(shown_in_conversation) + " ORDER BY seq DESC LIMIT 1",
                          {s.id}));
   if (!last->empty()) {
     CONFAB_TRY(ev, to_event((*last)[0]));
     s.last_message = std::move(*ev);
   }
   CONFAB_TRY(unread, query(c,
-                           "SELECT COUNT(*) FROM events WHERE conv_id = $1 AND seq > $2 AND kind = 'message' AND sender_id <> $3",
+                           "SELECT COUNT(*) FROM events WHERE conv_id = $1 AND seq > $2 AND kind = 'message' AND sender_id <> $3" +
+                               std::string(shown_in_conversation),
                            {s.id, s.read_seq, user}));
   s.unread = (*unread)[0].i64(0);
+  CONFAB_TRY(um, fill_unread_mentions(c, user, s));  // issue 11, threads and mentions
   if (s.kind == conv_kind::direct) {
     CONFAB_TRY(ms, query(c,
                          "SELECT m.user_id, u.username, m.role, m.joined_seq FROM members m JOIN users u ON u.id = m.user_id "

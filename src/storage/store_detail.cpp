@@ -24,9 +24,11 @@ result<event> to_event(const row& r, std::size_t o) {
   auto payload = protocol::parse_payload(e.kind, r.str(o + 10));
   if (!payload) return payload.error();
   e.payload = std::move(*payload);
-  // i11-changes
+  // issue 11: a message's state (edits, deletes), then its thread and mention fields
   e.edited_ms = r.opt_i64(o + 11);
   e.deleted = r.i64(o + 12) != 0;
+  e.thread_root = r.opt_i64(o + 13);
+  CONFAB_TRY(th, read_thread_cells(e, r.i64(o + 14), r.str(o + 15)));
   return e;
 }
 
@@ -178,6 +180,12 @@ event message_event(const send_request& req, std::int64_t ts) {
   ev.text = req.text;
   ev.content_type = req.content_type;
   ev.reply_to = req.reply_to;
+  // issue 11, threads and mentions
+  ev.thread_root = req.thread_root;
+  ev.also_in_conversation = req.thread_root && req.also_in_conversation;
+  ev.mentions = req.mentions;
+  ev.mention_all = req.mention_all;
+  ev.mention_here = req.mention_here;
   return ev;
 }
 

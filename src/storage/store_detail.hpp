@@ -31,8 +31,9 @@ inline const error& to_error(const error& e) { return e; }
 // The events columns, in the order to_event reads them.
 inline constexpr std::string_view event_cols =
     "conv_id, seq, kind, sender_id, device_id, client_id, ts_ms, body, content_type, reply_to, data"
-    // i11-changes: a message's edit time and deleted flag
-    ", edited_ms, deleted";
+    // issue 11: a message's edit time and deleted flag (store_changes.cpp), then its thread and
+    // mention fields (store_threads.cpp)
+    ", edited_ms, deleted, thread_root, thread_flags, mentions";
 // The one mapping from an events row (event_cols, from column o on) to an event; a stored kind or
 // payload this build cannot read is errc::internal.
 result<event> to_event(const row& r, std::size_t o = 0);
@@ -104,5 +105,32 @@ event message_event(const send_request& req, std::int64_t ts);
 // Sets the reactions of the message events in evs as viewer sees them (count, and whether viewer
 // reacted), in one query. Call wherever events are read for a viewer (history, the stream).
 result<nothing> decorate_changes(connection& c, id_t viewer, std::vector<event>& evs);
+// ---- threads and mentions (issue 11; store_threads.cpp)
+
+// An events filter (appended after other conditions): the events the conversation's own view shows,
+// without thread replies that were not also sent to the conversation (last_message, unread).
+inline constexpr std::string_view shown_in_conversation = " AND (thread_root IS NULL OR thread_flags % 2 = 1)";
+
+// The stored forms of a message's thread and mention fields (events.thread_flags, events.mentions).
+std::int64_t thread_flags(const event& ev);
+std::string mentions_text(const std::vector<id_t>& ids);
+// Reads them back into ev (errc::internal for a corrupt cell).
+result<nothing> read_thread_cells(event& ev, std::int64_t flags, const std::string& mentions);
+
+// Whether a send needs the thread/mention steps below (a reply, or any @ token).
+bool has_thread_work(const send_request& req);
+// A send's thread and mention checks, under the conversation's lock, after check_send passed:
+// the root (a message of this conversation, not itself a reply), the wildcard rule (@all/@here
+// above req.wildcard_limit members: owners and admins only) and the resolution of @usernames to
+// active members (written to req.mentions). Typed errors for the caller's mistakes.
+result<nothing> check_thread_send(connection& c, send_request& req);
+// After the send's event (seq, ts) was appended: the root's summary, follows, the sender's thread
+// read pointer and the mention rows, in the same transaction.
+result<nothing> apply_thread_send(connection& c, const send_request& req, std::int64_t seq, std::int64_t ts);
+// The current thread summary of every root among evs, for viewer: one query per call.
+result<nothing> decorate_threads(connection& c, id_t viewer, std::vector<event>& evs);
+result<nothing> decorate_threads(connection& c, id_t viewer, std::vector<event*>& evs);
+// The user's unread mentions in s.id (above s.read_seq).
+result<nothing> fill_unread_mentions(connection& c, id_t user, conversation_summary& s);
 
 }  // namespace confab::storage::detail

@@ -46,7 +46,8 @@ task<history_page> store::history(id_t user, id_t conv, std::optional<std::int64
       page.events.push_back(std::move(*ev));
     }
     if (descending) std::reverse(page.events.begin(), page.events.end());
-    CONFAB_TRY(ch, decorate_changes(c, user, page.events));  // i11-changes
+    CONFAB_TRY(ch, decorate_changes(c, user, page.events));  // issue 11: reactions
+    CONFAB_TRY(th, decorate_threads(c, user, page.events));  // issue 11: thread summaries
     return page;
   });
 }
@@ -59,9 +60,8 @@ task<stream_page> store::read_stream(id_t user, std::int64_t after_pos, int limi
     if (head->empty()) return make_error(errc::not_found, "no such user");
     CONFAB_TRY(r, query(c,
                         "SELECT s.pos, e.conv_id, e.seq, e.kind, e.sender_id, e.device_id, e.client_id, e.ts_ms, e.body, "
-                        "e.content_type, e.reply_to, e.data"
-                        ", e.edited_ms, e.deleted"  // i11-changes
-                        " FROM stream s JOIN events e ON e.conv_id = s.conv_id AND e.seq = s.seq "
+                        "e.content_type, e.reply_to, e.data, e.edited_ms, e.deleted, e.thread_root, e.thread_flags, e.mentions "
+                        "FROM stream s JOIN events e ON e.conv_id = s.conv_id AND e.seq = s.seq "
                         "WHERE s.user_id = $1 AND s.pos > $2 ORDER BY s.pos LIMIT $3",
                         {user, after_pos, std::int64_t{limit}}));
     stream_page page;
@@ -70,12 +70,14 @@ task<stream_page> store::read_stream(id_t user, std::int64_t after_pos, int limi
       CONFAB_TRY(ev, to_event(x, 1));
       page.items.push_back({x.i64(0), std::move(*ev)});
     }
-    // i11-changes: the messages' reactions as this user sees them
-    std::vector<event> evs;
-    evs.reserve(page.items.size());
-    for (auto& it : page.items) evs.push_back(std::move(it.ev));
-    CONFAB_TRY(ch, decorate_changes(c, user, evs));
-    for (std::size_t i = 0; i < evs.size(); ++i) page.items[i].ev = std::move(evs[i]);
+    {  // issue 11: the messages' reactions and thread summaries as this user sees them
+      std::vector<event> evs;
+      evs.reserve(page.items.size());
+      for (auto& it : page.items) evs.push_back(std::move(it.ev));
+      CONFAB_TRY(ch, decorate_changes(c, user, evs));
+      CONFAB_TRY(th, decorate_threads(c, user, evs));
+      for (std::size_t i = 0; i < evs.size(); ++i) page.items[i].ev = std::move(evs[i]);
+    }
     return page;
   });
 }

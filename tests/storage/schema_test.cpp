@@ -211,8 +211,9 @@ TEST(schema, primary_keys_lead_with_their_distribution_key) {
                                                    {"members", "conv_id"},   {"events", "conv_id"},  {"stream", "user_id"},
                                                    {"user_heads", "user_id"}, {"direct_pairs", "user_lo"},
                                                    {"feed_cursors", "conv_id"},
-                                                   // i11-changes
-                                                   {"reactions", "conv_id"}, {"edit_history", "conv_id"}};
+                                                   // issue 11
+                                                   {"reactions", "conv_id"}, {"edit_history", "conv_id"},
+                                                   {"threads", "conv_id"}, {"thread_users", "user_id"}, {"mentions", "user_id"}};
   for (auto& [t, tb] : pg) {
     if (t == "schema_version") continue;  // one row, no key
     auto k = lead.find(t);

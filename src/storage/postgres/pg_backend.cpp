@@ -346,9 +346,47 @@ CREATE TABLE edit_history (
 );
 )sql";
 
-constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads, v_feed,
-                                      // i11-changes
-                                      v_changes};
+// Threads and mentions (issue 11). events: a reply's root (thread_root), its flags (1: also in the
+// conversation, 2: @all, 4: @here) and the members it names (mentions: ids, comma-separated,
+// resolved at send time). A thread's replies are paged by (conv_id, thread_root, seq): a partial
+// index, so opening a long thread reads one page. threads: each root's summary, kept current in
+// the reply's transaction. thread_users: a user's follow state and read pointer per thread (keyed
+// by user first, like every user-keyed table). mentions: one row per mentioned member per message,
+// listed newest first by (user_id, ts_ms, conv_id, seq); its key counts unread mentions.
+constexpr std::string_view v_threads = R"sql(
+ALTER TABLE events ADD COLUMN thread_root BIGINT;
+ALTER TABLE events ADD COLUMN thread_flags BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
+CREATE INDEX events_thread ON events(conv_id, thread_root, seq) WHERE thread_root IS NOT NULL;
+CREATE TABLE threads (
+  conv_id BIGINT NOT NULL,
+  root_seq BIGINT NOT NULL,
+  replies BIGINT NOT NULL,
+  last_seq BIGINT NOT NULL,
+  last_ms BIGINT NOT NULL,
+  participants TEXT NOT NULL,
+  PRIMARY KEY (conv_id, root_seq)
+);
+CREATE TABLE thread_users (
+  user_id BIGINT NOT NULL,
+  conv_id BIGINT NOT NULL,
+  root_seq BIGINT NOT NULL,
+  following BIGINT NOT NULL,
+  read_seq BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (user_id, conv_id, root_seq)
+);
+CREATE TABLE mentions (
+  user_id BIGINT NOT NULL,
+  conv_id BIGINT NOT NULL,
+  seq BIGINT NOT NULL,
+  ts_ms BIGINT NOT NULL,
+  PRIMARY KEY (user_id, conv_id, seq)
+);
+CREATE INDEX mentions_recent ON mentions(user_id, ts_ms, conv_id, seq);
+)sql";
+
+// Issue 11: reactions, edits and deletes (v_changes), then threads and mentions (v_threads).
+constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads, v_feed, v_changes, v_threads};
 
 
 }  // namespace

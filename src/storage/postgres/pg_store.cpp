@@ -57,16 +57,18 @@ result<nothing> append_pg(connection& c, const event& ev, std::vector<recipient>
   param reply = ev.reply_to ? param{*ev.reply_to} : param{};
   param rd = reader ? param{*reader} : param{};
   const std::string data = protocol::payload_text(ev.payload);
+  // issue 11, threads and mentions: thread_root, thread_flags, mentions
+  param root = ev.thread_root ? param{*ev.thread_root} : param{};
+  const std::string mentioned = mentions_text(ev.mentions);
   const param ps[] = {ev.conv, ev.seq, to_string(ev.kind), ev.sender, ev.device, client, ev.ts_ms,
                       std::string_view(ev.text), std::string_view(ev.content_type), reply, std::string_view(data), rd,
-                      // i11-changes
-                      ev.edited_ms ? param{*ev.edited_ms} : param{}, std::int64_t{ev.deleted ? 1 : 0}};
+                      ev.edited_ms ? param{*ev.edited_ms} : param{}, std::int64_t{ev.deleted ? 1 : 0},
+                      root, thread_flags(ev), std::string_view(mentioned)};
   auto r = c.query(
       "WITH e AS (INSERT INTO events (" + std::string(event_cols) + ") "
       "VALUES (CAST($1 AS BIGINT), CAST($2 AS BIGINT), CAST($3 AS TEXT), CAST($4 AS BIGINT), CAST($5 AS BIGINT), CAST($6 AS TEXT), "
-      "CAST($7 AS BIGINT), CAST($8 AS TEXT), CAST($9 AS TEXT), CAST($10 AS BIGINT), CAST($11 AS TEXT)"
-      ", CAST($13 AS BIGINT), CAST($14 AS SMALLINT)"  // i11-changes
-      ") RETURNING seq), "
+      "CAST($7 AS BIGINT), CAST($8 AS TEXT), CAST($9 AS TEXT), CAST($10 AS BIGINT), CAST($11 AS TEXT), "
+      "CAST($13 AS BIGINT), CAST($14 AS SMALLINT), CAST($15 AS BIGINT), CAST($16 AS BIGINT), CAST($17 AS TEXT)) RETURNING seq), "
       "h AS (INSERT INTO user_heads AS u (user_id, head) SELECT m.user_id, 1 FROM members m "
       "WHERE m.conv_id = CAST($1 AS BIGINT) AND m.left_seq IS NULL ORDER BY m.user_id "
       "ON CONFLICT (user_id) DO UPDATE SET head = u.head + 1 RETURNING u.user_id, u.head), "
@@ -190,8 +192,34 @@ class pg_send_run {
     for (std::size_t k = 0; k < leaders_.size(); ++k) {
       if (auto done = check_send(req(leaders_[k]), (*chk)[k], 1))
         items_[leaders_[k]]->res.emplace(std::move(*done));
-      else
+      else if (!check_threads(leaders_[k]))  // issue 11, threads and mentions
+        return false;
+      else if (!items_[leaders_[k]]->res)
         valid_.push_back(leaders_[k]);
+    }
+    return true;
+  }
+
+  // issue 11, threads and mentions: a reply's root, the wildcard rule and the @usernames, checked
+  // under the locks (per such send: plain sends cost nothing more). A refusal answers the send
+  // alone; a database failure fails the group.
+  bool check_threads(std::size_t i) {
+    auto& rq = items_[i]->req.req;
+    if (!has_thread_work(rq)) return true;
+    auto r = check_thread_send(c_, rq);
+    if (r) return true;
+    const auto code = r.error().code;
+    if (c_.retry_requested || c_.broken || (code != errc::invalid_field && code != errc::not_found && code != errc::forbidden))
+      return fail_all(r.error());
+    items_[i]->res.emplace(r.error());
+    return true;
+  }
+
+  // issue 11, threads and mentions: each valid reply's or mention's derived rows, after the append.
+  bool apply_threads(const std::vector<std::int64_t>& seqs, std::int64_t ts) {
+    for (auto i : valid_) {
+      if (!has_thread_work(req(i))) continue;
+      if (auto r = apply_thread_send(c_, req(i), seqs[i], ts); !r) return fail_all(r.error());
     }
     return true;
   }
@@ -200,6 +228,7 @@ class pg_send_run {
   bool append() {
     const auto ts = now_ms();
     pg_array a_conv, a_seq, a_sender, a_dev, a_cli, a_body, a_ctype, a_reply;
+    pg_array a_root, a_flags, a_mentions;  // issue 11, threads and mentions
     std::vector<std::int64_t> seqs(items_.size(), 0);
     std::map<std::pair<id_t, std::int64_t>, std::size_t> by_event;  // (conv, seq) -> item
     for (auto i : valid_) {
@@ -216,10 +245,17 @@ class pg_send_run {
       a_body.add_text(rq.text);
       a_ctype.add_text(rq.content_type);
       a_reply.add(rq.reply_to);
+      {  // issue 11, threads and mentions
+        auto ev = message_event(rq, ts);
+        a_root.add(ev.thread_root);
+        a_flags.add(thread_flags(ev));
+        a_mentions.add_text(mentions_text(ev.mentions));
+      }
     }
     const param ps[] = {std::string_view(a_conv.str()), std::string_view(a_seq.str()),   std::string_view(a_sender.str()),
                         std::string_view(a_dev.str()),  std::string_view(a_cli.str()),   ts,
-                        std::string_view(a_body.str()), std::string_view(a_ctype.str()), std::string_view(a_reply.str())};
+                        std::string_view(a_body.str()), std::string_view(a_ctype.str()), std::string_view(a_reply.str()),
+                        std::string_view(a_root.str()), std::string_view(a_flags.str()), std::string_view(a_mentions.str())};
     auto ap = c_.query_planned(append_sql(), ps);
     if (!ap) {
       // A unique key here is (device, client_id): another node committed the same send meanwhile
@@ -227,6 +263,7 @@ class pg_send_run {
       if (ap.error().code == errc::conflict) c_.request_retry(ap.error().message);
       return fail_all(to_error(ap.error()));
     }
+    if (!apply_threads(seqs, ts)) return false;  // issue 11, threads and mentions
     std::vector<std::vector<recipient>> to(items_.size());
     for (auto& r : *ap) {
       auto e = by_event.find({r.i64(2), r.i64(3)});
@@ -249,15 +286,15 @@ class pg_send_run {
   static const std::string& append_sql() {
     static const std::string sql =
         "WITH x AS (SELECT * FROM unnest(CAST($1 AS BIGINT[]), CAST($2 AS BIGINT[]), CAST($3 AS BIGINT[]), "
-        "CAST($4 AS BIGINT[]), CAST($5 AS TEXT[]), CAST($7 AS TEXT[]), CAST($8 AS TEXT[]), CAST($9 AS BIGINT[])) "
-        "WITH ORDINALITY AS t(conv_id, seq, sender_id, device_id, client_id, body, content_type, reply_to, i)), "
+        "CAST($4 AS BIGINT[]), CAST($5 AS TEXT[]), CAST($7 AS TEXT[]), CAST($8 AS TEXT[]), CAST($9 AS BIGINT[]), "
+        "CAST($10 AS BIGINT[]), CAST($11 AS BIGINT[]), CAST($12 AS TEXT[])) "
+        "WITH ORDINALITY AS t(conv_id, seq, sender_id, device_id, client_id, body, content_type, reply_to, "
+        "thread_root, thread_flags, mentions, i)), "
         "cv AS (UPDATE conversations c SET last_seq = y.seq, last_ms = CAST($6 AS BIGINT) "
         "FROM (SELECT conv_id, MAX(seq) AS seq FROM x GROUP BY conv_id) y WHERE c.id = y.conv_id), "
         "e AS (INSERT INTO events (" + std::string(event_cols) + ") "
         "SELECT conv_id, seq, '" + std::string(to_string(event_kind::message)) + "', sender_id, device_id, client_id, "
-        "CAST($6 AS BIGINT), body, content_type, reply_to, ''"
-        ", NULL, 0"  // i11-changes: edited_ms, deleted
-        " FROM x), "
+        "CAST($6 AS BIGINT), body, content_type, reply_to, '', NULL, 0, thread_root, thread_flags, mentions FROM x), "
         "d AS (SELECT m.user_id, x.i, x.conv_id, x.seq FROM x JOIN members m ON m.conv_id = x.conv_id AND m.left_seq IS NULL), "
         "h AS (INSERT INTO user_heads AS u (user_id, head) SELECT user_id, COUNT(*) FROM d GROUP BY user_id ORDER BY user_id "
         "ON CONFLICT (user_id) DO UPDATE SET head = u.head + excluded.head RETURNING u.user_id, u.head), "

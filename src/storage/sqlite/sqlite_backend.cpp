@@ -261,9 +261,47 @@ CREATE TABLE edit_history (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::string_view steps[] = {v1, v2, v_profiles, v_feed,
-                                      // i11-changes
-                                      v_changes};
+// Threads and mentions (issue 11). events: a reply's root (thread_root), its flags (1: also in the
+// conversation, 2: @all, 4: @here) and the members it names (mentions: ids, comma-separated,
+// resolved at send time). A thread's replies are paged by (conv_id, thread_root, seq): a partial
+// index, so opening a long thread reads one page. threads: each root's summary, kept current in
+// the reply's transaction. thread_users: a user's follow state and read pointer per thread (keyed
+// by user first, like every user-keyed table). mentions: one row per mentioned member per message,
+// listed newest first by (user_id, ts_ms, conv_id, seq); its key counts unread mentions.
+constexpr std::string_view v_threads = R"sql(
+ALTER TABLE events ADD COLUMN thread_root INTEGER;
+ALTER TABLE events ADD COLUMN thread_flags INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
+CREATE INDEX events_thread ON events(conv_id, thread_root, seq) WHERE thread_root IS NOT NULL;
+CREATE TABLE threads (
+  conv_id INTEGER NOT NULL,
+  root_seq INTEGER NOT NULL,
+  replies INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL,
+  last_ms INTEGER NOT NULL,
+  participants TEXT NOT NULL,
+  PRIMARY KEY (conv_id, root_seq)
+) WITHOUT ROWID;
+CREATE TABLE thread_users (
+  user_id INTEGER NOT NULL,
+  conv_id INTEGER NOT NULL,
+  root_seq INTEGER NOT NULL,
+  following INTEGER NOT NULL,
+  read_seq INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (user_id, conv_id, root_seq)
+) WITHOUT ROWID;
+CREATE TABLE mentions (
+  user_id INTEGER NOT NULL,
+  conv_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  ts_ms INTEGER NOT NULL,
+  PRIMARY KEY (user_id, conv_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX mentions_recent ON mentions(user_id, ts_ms, conv_id, seq);
+)sql";
+
+// Issue 11: reactions, edits and deletes (v_changes), then threads and mentions (v_threads).
+constexpr std::string_view steps[] = {v1, v2, v_profiles, v_feed, v_changes, v_threads};
 
 
 }  // namespace

@@ -19,12 +19,15 @@ result<nothing> append_sqlite(connection& c, const event& ev, std::vector<recipi
   param client = ev.client_id.empty() ? param{} : param{std::string_view(ev.client_id)};
   param reply = ev.reply_to ? param{*ev.reply_to} : param{};
   const std::string data = protocol::payload_text(ev.payload);
+  // issue 11, threads and mentions: thread_root, thread_flags, mentions
+  param root = ev.thread_root ? param{*ev.thread_root} : param{};
+  const std::string mentioned = mentions_text(ev.mentions);
   const param ps[] = {ev.conv,  ev.seq,   to_string(ev.kind), ev.sender, ev.device, client,
                       ev.ts_ms, std::string_view(ev.text), std::string_view(ev.content_type), reply,
-                      std::string_view(data),
-                      // i11-changes
-                      ev.edited_ms ? param{*ev.edited_ms} : param{}, std::int64_t{ev.deleted ? 1 : 0}};
-  if (auto r = c.query("INSERT INTO events (" + std::string(event_cols) + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                      std::string_view(data), ev.edited_ms ? param{*ev.edited_ms} : param{}, std::int64_t{ev.deleted ? 1 : 0},
+                      root, thread_flags(ev), std::string_view(mentioned)};
+  if (auto r = c.query("INSERT INTO events (" + std::string(event_cols) +
+                           ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
                        ps);
       !r)
     return to_error(r.error());
@@ -47,7 +50,7 @@ result<nothing> append_sqlite(connection& c, const event& ev, std::vector<recipi
 // written, which is safe there: the batch transaction holds the database's only write lock from
 // BEGIN IMMEDIATE, so nothing can change between the checks and the append. (A repeat must be
 // found before the seq moves: its ack is a success, so no rollback would undo the move.)
-result<send_ack> send_one(write_context& ctx, const send_request& req, event_sink* sink) {
+result<send_ack> send_one(write_context& ctx, send_request& req, event_sink* sink) {
   auto& c = ctx.db;
   CONFAB_TRY(chk, query(c,
                         "SELECT d.conv_id, d.seq, d.ts_ms, cv.kind, cv.last_seq, m.role, m.left_seq "
@@ -57,12 +60,18 @@ result<send_ack> send_one(write_context& ctx, const send_request& req, event_sin
                         "LEFT JOIN members m ON m.conv_id = cv.id AND m.user_id = $4",
                         {req.device, std::string_view(req.client_id), req.conv, req.user}));
   if (auto done = check_send(req, (*chk)[0], 0)) return std::move(*done);
+  if (has_thread_work(req)) {
+    CONFAB_TRY(th, check_thread_send(c, req));
+  }  // issue 11, threads and mentions
   auto ev = message_event(req, now_ms());
   CONFAB_TRY(o, open_event(c, req.conv, ev.ts_ms));
   ev.seq = o->seq;
   const auto ts = ev.ts_ms;
   // The sender has read everything up to their own message.
   CONFAB_TRY(a, append_event(ctx, std::move(ev), sink, req.user));
+  if (has_thread_work(req)) {
+    CONFAB_TRY(th, apply_thread_send(c, req, o->seq, ts));
+  }  // issue 11, threads and mentions
   return send_ack{req.conv, o->seq, ts, false};
 }
 

@@ -19,9 +19,12 @@ namespace {
 class no_live final : public chat::live_port {
  public:
   void receipt(id_t, const receipt_record&) override {}
-  void typing(id_t, const std::string&, id_t, bool) override {}
+  void typing(id_t, const std::string&, id_t, bool, std::optional<std::int64_t>) override {}
   void disconnect_device(id_t, id_t, std::uint16_t, const std::string&) override {}
   std::optional<bool> local_member(id_t, id_t) const override { return std::nullopt; }
+  boost::asio::awaitable<std::vector<bool>> online(const std::vector<id_t>& users) override {
+    co_return std::vector<bool>(users.size(), false);
+  }
 };
 
 struct documented_op {

@@ -90,3 +90,18 @@ TEST(manual_clock, moves_only_when_advanced) {
   EXPECT_EQ(c.steady() - s0, 1500ms);
   EXPECT_EQ(c.system_ms(), 2500);
 }
+
+// issue 11: typing in a thread is one state per user and conversation; a change of place (the
+// conversation, a thread, another thread) is broadcast at once, a repeat in the same place is
+// throttled; the frame names the thread.
+TEST_F(typing, a_change_of_thread_is_not_throttled) {
+  ASSERT_TRUE(t.local_start(7, 3, "ana", 12));
+  EXPECT_FALSE(t.local_start(7, 3, "ana", 12));
+  EXPECT_TRUE(t.local_start(7, 3, "ana", 13));
+  EXPECT_TRUE(t.local_start(7, 3, "ana"));
+  EXPECT_FALSE(t.local_start(7, 3, "ana"));
+  EXPECT_EQ(t.stop(7, 3, true), std::optional<std::string>("ana"));  // one state, whatever the thread
+  EXPECT_EQ(*typing_frame(7, 3, "ana", true, 6000ms, 12),
+            R"({"type":"typing","conv":7,"user_id":3,"username":"ana","active":true,"expires_in_ms":6000,"thread":12})");
+  EXPECT_EQ(*typing_frame(7, 3, "ana", false, 6000ms, 12), R"({"type":"typing","conv":7,"user_id":3,"username":"ana","active":false})");
+}

@@ -31,6 +31,7 @@ TEST(relay, every_note_round_trips) {
       event_note{"n1", 8, event_kind::member_removed, 3, {}, {5}, {}, ""},
       typing_note{"n2", 7, 3, true, "ana"},
       typing_note{"n2", 7, 3, false, "ben_9"},
+      typing_note{"n2", 7, 3, true, "ana", 12},  // issue 11: typing in a thread
       receipt_note{"n3", 7, R"({"type":"receipt","conv":7})"},
       receipt_note{"n3", 7, ""},
       presence_note{"n4", 3, true, std::nullopt},
@@ -57,6 +58,21 @@ TEST(relay, reads_the_format_other_nodes_write) {
   EXPECT_EQ(sender_of("P n9 5 0 99\n"), "n9");
   EXPECT_EQ(sender_of("P\n"), "");
   EXPECT_EQ(sender_of(""), "");
+}
+
+// issue 11: a typing note may name the thread's root; the six-word form stays valid, and a bad
+// seventh word is a typed error.
+TEST(relay, typing_in_a_thread) {
+  auto t = decode("T n2 7 3 1 ana 12\n");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(std::get<typing_note>(*t).thread, std::optional<std::int64_t>(12));
+  EXPECT_EQ(encode(std::get<typing_note>(*t)), "T n2 7 3 1 ana 12\n");
+  auto plain = decode("T n2 7 3 1 ana\n");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(std::get<typing_note>(*plain).thread, std::nullopt);
+  EXPECT_EQ(code_of("T n2 7 3 1 ana 0\n"), errc::invalid_field);
+  EXPECT_EQ(code_of("T n2 7 3 1 ana x\n"), errc::invalid_field);
+  EXPECT_EQ(code_of("T n2 7 3 1 ana 12 13\n"), errc::malformed);
 }
 
 TEST(relay, truncated_payloads_are_malformed) {

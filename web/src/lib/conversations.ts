@@ -33,18 +33,23 @@ export class ConversationList {
     return [...this.byId.values()].sort((a, b) => b.last_ts - a.last_ts || b.conv - a.conv);
   }
 
-  /** The unread count for the tab title: conversations set to notify "none", or muted until a
-   *  time still ahead, do not count. */
+  /** The unread count for the tab title (protocol section 3, total unread): a conversation set to
+   *  notify "mentions" counts its unread mentions; one set to "none", or muted until a time still
+   *  ahead, counts nothing. */
   totalUnread(now = Date.now()): number {
     let n = 0;
-    for (const s of this.byId.values()) if (!quiet(s, now)) n += s.unread;
+    for (const s of this.byId.values()) {
+      if (quiet(s, now)) continue;
+      n += s.notify === 'mentions' ? (s.unread_mentions ?? 0) : s.unread;
+    }
     return n;
   }
 
   /** Applies one stream event. Returns what the caller must do next, if anything. */
   apply(ev: ChatEvent): Change {
     const leaving =
-      (ev.kind === 'member_removed' || ev.kind === 'member_left') && (ev.data as { user?: number })?.user === this.me;
+      (ev.kind === 'member_removed' || ev.kind === 'member_left' || ev.kind === 'member_banned') &&
+      (ev.data as { user?: number })?.user === this.me;
     const s = this.byId.get(ev.conv);
     if (leaving) {
       // Kept, read-only: a former member may still read the history up to the removal.
@@ -78,6 +83,9 @@ export class ConversationList {
       }
     }
     if (isChange(ev)) s.last_message = previewAfter(s.last_message, ev, this.me);
+    const target = (ev.data as { user?: number } | undefined)?.user;
+    if (ev.kind === 'member_muted' && target === this.me) s.member_muted_until = (ev.data as { until?: number }).until;
+    if (ev.kind === 'member_unmuted' && target === this.me) delete s.member_muted_until;
     if (ev.kind === 'role_changed') {
       const d = ev.data as { user?: number; role?: Summary['role']; by?: number; previous_owner_role?: Summary['role'] };
       if (d.user === this.me && d.role) s.role = d.role;

@@ -74,6 +74,8 @@ export interface Summary {
    *  total unread count. */
   notify?: 'all' | 'mentions' | 'none';
   muted_until?: number;
+  /** While a moderator has muted me here (ms): I cannot post or pin until then. */
+  member_muted_until?: number;
   /** Client-side: I was removed (or left on another device) while the client ran. The history up
    *  to then stays readable; nothing can be sent. */
   left?: boolean;

@@ -78,6 +78,10 @@ export function ConversationView({ c, conv }: { c: ChatClient; conv: number }) {
         <p class="left-notice" role="status" data-testid="left-notice">
           You are no longer a member of this conversation. You can still read the messages up to then, but not send.
         </p>
+      ) : s.member_muted_until !== undefined && s.member_muted_until > Date.now() ? (
+        <p class="left-notice" role="status" data-testid="muted-notice">
+          An admin muted you here until {new Date(s.member_muted_until).toLocaleString()}. You can read, but not post.
+        </p>
       ) : !mayPost(c, conv) ? (
         <p class="left-notice" role="status" data-testid="announce-notice">
           Only owners and admins post in this group.

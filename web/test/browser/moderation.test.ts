@@ -90,10 +90,13 @@ test('a muted member cannot post until unmuted; a banned one is removed and cann
   const dialog = owner.getByRole('dialog');
   await dialog.getByLabel('Mute bo').selectOption('3600');
   await bo.locator('.system', { hasText: /ana muted bo for/ }).waitFor();
-  await sendMessage(bo, 'can I still talk?');
-  await textIs(bo.locator('.msg.pending .error'), /Not sent/, "bo's refused message");
+  await textIs(bo.getByTestId('muted-notice'), /An admin muted you here until/, "bo's notice in place of the composer");
+  const boToken = JSON.parse((await bo.evaluate(() => localStorage.getItem('confab.session'))) ?? '{}').token as string;
+  const convId = Number(await owner.locator('.conv-item.selected').getAttribute('data-conv'));
+  await assert.rejects(server.api('send', { conv: convId, client_id: 'm1', text: 'can I still talk?' }, boToken), /forbidden/);
   await dialog.getByLabel('Mute bo').selectOption('unmute');
   await bo.locator('.system', { hasText: 'ana unmuted bo' }).waitFor();
+  await bo.getByLabel('Message', { exact: true }).waitFor();
   await dialog.getByRole('button', { name: 'Ban cy' }).click();
   await dialog.getByRole('button', { name: 'Ban', exact: true }).click();
   await owner.locator('.system', { hasText: 'ana banned cy' }).waitFor();
