@@ -430,28 +430,42 @@ export class ChatClient {
 
   private threadReadTimer: unknown = null;
 
-  /** Marks the open thread read up to its newest reply, when the page is visible. */
+  /** Marks the open thread read up to its newest reply soon, when the page is visible. */
   scheduleThreadRead(): void {
     if (this.threadReadTimer !== null) return;
     this.threadReadTimer = this.setT(() => {
       this.threadReadTimer = null;
-      const t = this.threads.open;
-      if (!t || !t.loaded || (this.env.visible && !this.env.visible())) return;
-      const seq = t.replies.newestSeq();
-      const root = this.timelines.get(t.conv)?.get(t.root) ?? t.rootEvent;
-      if (seq === 0 || (root?.thread && root.thread.unread === 0)) return;
-      this.threads.markRead(t.conv, t.root, seq).then(
-        () => {
-          this.timelines.get(t.conv)?.update(t.root, (m) => (m.thread ? { ...m, thread: { ...m.thread, unread: 0 } } : m));
-          const i = this.threads.list.findIndex((x) => x.conv === t.conv && x.seq === t.root);
-          const e = this.threads.list[i];
-          if (e?.thread) this.threads.list[i] = { ...e, thread: { ...e.thread, unread: 0 } };
-          if (t.rootEvent?.thread) t.rootEvent = { ...t.rootEvent, thread: { ...t.rootEvent.thread, unread: 0 } };
-          this.changed();
-        },
-        (e) => console.warn(`read_thread failed (retried with the next reply): ${e instanceof Error ? e.message : String(e)}`),
-      );
+      this.readOpenThread();
     }, 300);
+  }
+
+  /** Closes the thread panel; what it showed counts as read. */
+  closeThread(): void {
+    if (this.threadReadTimer !== null) {
+      this.clearT(this.threadReadTimer);
+      this.threadReadTimer = null;
+      this.readOpenThread();
+    }
+    this.threads.close();
+  }
+
+  private readOpenThread(): void {
+    const t = this.threads.open;
+    if (!t || !t.loaded || (this.env.visible && !this.env.visible())) return;
+    const seq = t.replies.newestSeq();
+    const root = this.timelines.get(t.conv)?.get(t.root) ?? t.rootEvent;
+    if (seq === 0 || (root?.thread && root.thread.unread === 0)) return;
+    this.threads.markRead(t.conv, t.root, seq).then(
+      () => {
+        this.timelines.get(t.conv)?.update(t.root, (m) => (m.thread ? { ...m, thread: { ...m.thread, unread: 0 } } : m));
+        const i = this.threads.list.findIndex((x) => x.conv === t.conv && x.seq === t.root);
+        const e = this.threads.list[i];
+        if (e?.thread) this.threads.list[i] = { ...e, thread: { ...e.thread, unread: 0 } };
+        if (t.rootEvent?.thread) t.rootEvent = { ...t.rootEvent, thread: { ...t.rootEvent.thread, unread: 0 } };
+        this.changed();
+      },
+      (e) => console.warn(`read_thread failed (retried with the next reply): ${e instanceof Error ? e.message : String(e)}`),
+    );
   }
 
   // ------------------------------------------------------------------ conversation view

@@ -45,7 +45,7 @@ export function ThreadPanel({ c, conv }: { c: ChatClient; conv: number }) {
       onKeyDown={(e) => {
         if (e.key === 'Escape' && !e.defaultPrevented) {
           e.preventDefault();
-          c.threads.close();
+          c.closeThread();
         }
       }}
     >
@@ -54,7 +54,7 @@ export function ThreadPanel({ c, conv }: { c: ChatClient; conv: number }) {
         <button onClick={() => void toggleFollow()} aria-pressed={following} disabled={readOnly}>
           {following ? 'Following' : 'Follow'}
         </button>
-        <button onClick={() => c.threads.close()} aria-label="Close thread">
+        <button onClick={() => c.closeThread()} aria-label="Close thread">
           Close
         </button>
       </header>

@@ -85,7 +85,8 @@ test('a thread opens beside the conversation; replies stay out of the timeline; 
   await apanel.getByLabel('Also send to the conversation').check();
   await apanel.getByLabel('Reply in thread').fill('Great, I book the room');
   await apanel.getByLabel('Reply in thread').press('Enter');
-  await bubble(bo, 'Great, I book the room').waitFor(); // in bo's open thread panel and his timeline
+  // In bo's open thread panel and in his timeline, marked as a thread reply.
+  await bo.getByRole('complementary', { name: 'Thread' }).locator('.msg .text', { hasText: 'Great, I book the room' }).waitFor();
   await bo.locator('.conv .messages .msg', { hasText: 'Great, I book the room' }).locator('.in-thread').waitFor();
   await textIs(bubble(bo, 'Plan for Friday?').first().getByTestId('thread-line').locator('strong'), '2 replies', 'the count after two');
 });
