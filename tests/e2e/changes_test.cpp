@@ -446,6 +446,65 @@ TEST_P(Changes, ReactionLimitIsConfigurable) {
   EXPECT_TRUE(same.as_object().at("seq").is_null());
 }
 
+// ============================================================================ two nodes
+
+// Two confabd nodes on one PostgreSQL and a real Redis: a change made on one node reaches a device
+// on the other live, and the emoji limit holds when both nodes add a new emoji at once (the rule
+// is checked under the conversation's lock, where the write happens).
+TEST(ChangesTwoNodes, ChangesCrossNodesAndTheEmojiLimitHoldsAcrossThem) {
+  auto dir = make_temp_dir("confab-changes-nodes-");
+  pg_database pg;
+  redis_server redis(dir);
+  std::vector<std::unique_ptr<server_process>> nodes;
+  for (int i = 0; i < 2; ++i) {
+    std::filesystem::create_directories(dir / ("node" + std::to_string(i)));
+    nodes.push_back(std::make_unique<server_process>(dir / ("node" + std::to_string(i))));
+    nodes.back()->start({"--storage", "postgres", "--pg-dsn", pg.dsn(), "--broker", "redis", "--redis", redis.address(),
+                         "--argon2-ops", "1", "--argon2-mem-kib", "8", "--max-reactions-per-message", "1"});
+  }
+  http_client a(nodes[0]->port()), b(nodes[1]->port());
+  auto ana = register_user(a, "ana");
+  auto ben = register_user(b, "ben");
+  auto cat = register_user(a, "cat");
+  const auto conv = jint(a.call("create_group", {{"title", "g"}, {"members", json::array{ben.user_id, cat.user_id}}}, ana.token), "conv");
+  ws_client live(nodes[1]->port());  // ben, on node 2
+  live.hello(ben.token);
+  live.until_synced();
+
+  std::int64_t round_msgs[5] = {};
+  for (int round = 0; round < 5; ++round) {
+    const auto m = jint(a.call("send", {{"conv", conv}, {"client_id", "r" + std::to_string(round)}, {"text", "x"}}, ana.token), "seq");
+    round_msgs[round] = m;
+    std::string codes[2];
+    std::thread t0([&] { codes[0] = a.post("react", {{"conv", conv}, {"seq", m}, {"emoji", thumbs}}, ana.token).error_code(); });
+    std::thread t1([&] { codes[1] = b.post("react", {{"conv", conv}, {"seq", m}, {"emoji", heart}}, cat.token).error_code(); });
+    t0.join();
+    t1.join();
+    SCOPED_TRACE("round " + std::to_string(round));
+    EXPECT_EQ((codes[0].empty() ? 1 : 0) + (codes[1].empty() ? 1 : 0), 1) << codes[0] << " / " << codes[1];
+    for (auto& c : codes) EXPECT_TRUE(c.empty() || c == "conflict") << c;
+  }
+  // ben's device on node 2 saw every message and exactly one reaction per message, live.
+  auto evs = live.events(10);
+  std::map<std::int64_t, int> reactions;
+  for (auto& f : evs) {
+    const auto& e = jobj(f, "event");
+    if (jstr(e, "kind") == "reaction") ++reactions[jint(jobj(e, "data"), "target")];
+  }
+  for (auto m : round_msgs) EXPECT_EQ(reactions[m], 1) << m;
+  // An edit and a delete on node 1 reach node 2 too; node 2's history agrees.
+  a.call("edit", {{"conv", conv}, {"seq", round_msgs[0]}, {"text", "edited"}}, ana.token);
+  a.call("delete_message", {{"conv", conv}, {"seq", round_msgs[1]}}, ana.token);
+  auto more = live.events(2);
+  EXPECT_EQ(jstr(jobj(more[0], "event"), "kind"), "edited");
+  EXPECT_EQ(jstr(jobj(more[1], "event"), "kind"), "deleted");
+  auto page = b.call("history", {{"conv", conv}, {"after", round_msgs[0] - 1}, {"limit", 1}}, ben.token);
+  EXPECT_EQ(jstr(jarr(page, "events").at(0), "text"), "edited");
+  for (auto& n : nodes) n->stop();
+  std::error_code ec;
+  if (!::testing::Test::HasFailure()) std::filesystem::remove_all(dir, ec);
+}
+
 std::string backend_name(const ::testing::TestParamInfo<std::string>& i) { return i.param; }
 INSTANTIATE_TEST_SUITE_P(Backends, Changes, ::testing::Values("sqlite", "postgres"), backend_name);
 INSTANTIATE_TEST_SUITE_P(Backends, ChangesBadInput, ::testing::Values("sqlite", "postgres"), backend_name);

@@ -110,6 +110,9 @@ TEST(config, each_bad_value_is_refused_with_its_own_message) {
       {{"--no-such-flag"}, "unrecognised option '--no-such-flag'"},
       {{"--threads", "2", "--threads", "3"}, "option '--threads' cannot be specified more than once"},
       {{"--config", "/nonexistent/confab.conf"}, "cannot read config file /nonexistent/confab.conf"},
+      // i11-changes
+      {{"--max-reactions-per-message", "0"}, "--max-reactions-per-message must be between 1 and 1000 (got 0)"},
+      {{"--edit-window-s", "-1"}, "--edit-window-s must be between 0 and 3153600000 (got -1)"},
   };
   for (const auto& c : cases) {
     auto r = run(c.args);
@@ -170,4 +173,16 @@ TEST(config, check_config_does_not_print_the_database_password) {
   EXPECT_EQ(kv.output.find("s3"), std::string::npos) << kv.output;
   auto uri = run({"--check-config", "--storage", "postgres", "--pg-dsn", "postgresql://confab:hunter2@db/confab"});
   EXPECT_NE(uri.output.find("pg-dsn = postgresql://confab:***@db/confab\n"), std::string::npos) << uri.output;
+}
+
+// i11-changes: the reaction limit and the edit window reach the gateway's options (defaults: 20, 0).
+TEST(config, reaction_limit_and_edit_window) {
+  auto d = run({});
+  ASSERT_TRUE(d.cfg) << joined(d.errors);
+  EXPECT_EQ(d.cfg->gw.max_reactions_per_message, 20u);
+  EXPECT_EQ(d.cfg->gw.edit_window, std::chrono::seconds(0));
+  auto r = run({"--max-reactions-per-message", "5", "--edit-window-s", "900"});
+  ASSERT_TRUE(r.cfg) << joined(r.errors);
+  EXPECT_EQ(r.cfg->gw.max_reactions_per_message, 5u);
+  EXPECT_EQ(r.cfg->gw.edit_window, std::chrono::seconds(900));
 }
