@@ -89,15 +89,24 @@ task<thread_page> store::thread(id_t user, id_t conv, std::int64_t root, std::op
     thread_page page;
     page.root = std::move(*rt);
     const std::int64_t n = limit + 1;
-    const std::string cols = "SELECT " + std::string(event_cols) + " FROM events WHERE conv_id = $1 AND thread_root = $2 ";
+    // The page's seqs from the thread's index (covering), then their rows by primary key: asked
+    // for whole rows at once, SQLite walks the conversation's primary key instead, reading every
+    // event of the conversation between the bounds (the index alone reads one page).
+    const std::string outer = "SELECT " + std::string(event_cols) + " FROM events WHERE conv_id = $1 AND seq IN ";
     db_result<rows> r;
     if (after) {
-      r = query(c, cols + "AND seq > $3 AND seq <= $4 ORDER BY seq ASC LIMIT $5", {conv, root, *after, *upper, n});
+      r = query(c,
+                outer + "(SELECT seq FROM events WHERE conv_id = $1 AND thread_root = $2 AND seq > $3 AND seq <= $4 "
+                        "ORDER BY seq ASC LIMIT $5) ORDER BY seq ASC",
+                {conv, root, *after, *upper, n});
     } else {
       // One upper bound (see history): the replies just below before, or the latest.
       std::int64_t below = *upper == max_i64 ? max_i64 : *upper + 1;
       if (before) below = std::min(below, *before);
-      r = query(c, cols + "AND seq < $3 ORDER BY seq DESC LIMIT $4", {conv, root, below, n});
+      r = query(c,
+                outer + "(SELECT seq FROM events WHERE conv_id = $1 AND thread_root = $2 AND seq < $3 ORDER BY seq DESC LIMIT $4) "
+                        "ORDER BY seq DESC",
+                {conv, root, below, n});
     }
     if (!r) return to_error(r.error());
     page.has_more = static_cast<int>(r->size()) > limit;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <thread>
 
 namespace e2e {
 namespace {
@@ -371,6 +372,58 @@ TEST_P(Threads, HereMentionsTheMembersOnline) {
   EXPECT_TRUE(event_at(ana, g, seq).at("mention_here").as_bool());
   EXPECT_EQ(jint(http_->call("conversation", {{"conv", g}}, ben.token), "unread_mentions"), 1);
   EXPECT_EQ(jint(http_->call("conversation", {{"conv", g}}, cid.token), "unread_mentions"), 0);
+}
+
+// Across nodes (two confabd on one PostgreSQL and a real Redis): thread-scoped typing crosses the
+// relay with its thread, and @here sees a member who is online on the other node.
+TEST(ThreadsCluster, TypingInAThreadAndHereAcrossNodes) {
+  auto dir = make_temp_dir("confab-thread-cluster-");
+  pg_database pg;
+  redis_server redis(dir);
+  std::vector<std::unique_ptr<server_process>> nodes;
+  for (int i = 0; i < 2; ++i) {
+    auto d = dir / ("node" + std::to_string(i));
+    std::filesystem::create_directories(d);
+    nodes.push_back(std::make_unique<server_process>(d));
+    nodes.back()->start({"--storage", "postgres", "--pg-dsn", pg.dsn(), "--broker", "redis", "--redis", redis.address(), "--argon2-ops",
+                         "1", "--argon2-mem-kib", "8", "--rate-per-sec", "100000", "--rate-burst", "100000"});
+  }
+  http_client h0(nodes[0]->port()), h1(nodes[1]->port());
+  auto ana = register_user(h0, "ana"), ben = register_user(h1, "ben"), cid = register_user(h1, "cid");
+  const auto g = jint(h0.call("create_group", {{"title", "g"}, {"members", json::array{ben.user_id, cid.user_id}}}, ana.token), "conv");
+  const auto root = jint(h0.call("send", {{"conv", g}, {"client_id", "root"}, {"text", "root"}}, ana.token), "seq");
+  ws_client wa(nodes[0]->port());
+  wa.hello(ana.token);
+  wa.until_synced();
+  ws_client wb(nodes[1]->port());
+  wb.hello(ben.token);
+  wb.until_synced();
+
+  // The other node may subscribe a moment after hello: repeat (stop, start again) until it arrives.
+  std::optional<json::object> t;
+  for (int i = 0; i < 20 && !t; ++i) {
+    wb.call_ok("typing", {{"conv", g}, {"thread", root}});
+    t = wa.next("typing", 500ms);
+    if (!t) wb.call_ok("typing", {{"conv", g}, {"active", false}});
+  }
+  ASSERT_TRUE(t);
+  EXPECT_EQ(jint(*t, "user_id"), ben.user_id);
+  EXPECT_EQ(jint(*t, "thread"), root);
+
+  // ana is online on node 0; cid's @here through node 1 mentions her (and ben, online there).
+  const auto deadline = steady::now() + 10s;
+  while (!jarr(wb.call_ok("presence", {{"users", json::array{ana.user_id}}}), "users").at(0).at("online").as_bool()) {
+    ASSERT_LT(steady::now(), deadline) << "ana never showed online on node 1";
+    std::this_thread::sleep_for(100ms);
+  }
+  wb.call_ok("presence", {{"users", json::array{}}});
+  h1.call("send", {{"conv", g}, {"client_id", "here"}, {"text", "@here standup"}}, cid.token);
+  EXPECT_EQ(jint(h0.call("conversation", {{"conv", g}}, ana.token), "unread_mentions"), 1);
+  EXPECT_EQ(jint(h0.call("conversation", {{"conv", g}}, ben.token), "unread_mentions"), 1);
+  EXPECT_EQ(jint(h0.call("conversation", {{"conv", g}}, cid.token), "unread_mentions"), 0);
+  for (auto& n : nodes) n->stop();
+  std::error_code ec;
+  if (!::testing::Test::HasFailure()) std::filesystem::remove_all(dir, ec);
 }
 
 std::string backend_name(const ::testing::TestParamInfo<std::string>& i) { return i.param; }

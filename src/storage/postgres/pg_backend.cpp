@@ -349,15 +349,16 @@ CREATE TABLE edit_history (
 // Threads and mentions (issue 11). events: a reply's root (thread_root), its flags (1: also in the
 // conversation, 2: @all, 4: @here) and the members it names (mentions: ids, comma-separated,
 // resolved at send time). A thread's replies are paged by (conv_id, thread_root, seq): a partial
-// index, so opening a long thread reads one page. threads: each root's summary, kept current in
-// the reply's transaction. thread_users: a user's follow state and read pointer per thread (keyed
-// by user first, like every user-keyed table). mentions: one row per mentioned member per message,
-// listed newest first by (user_id, ts_ms, conv_id, seq); its key counts unread mentions.
+// index, so opening a long thread reads one page; with sender_id it also covers the unread counts.
+// threads: each root's summary, kept current in the reply's transaction. thread_users: a user's
+// follow state and read pointer per thread (keyed by user first, like every user-keyed table).
+// mentions: one row per mentioned member per message, listed newest first by (user_id, ts_ms,
+// conv_id, seq); its key counts unread mentions.
 constexpr std::string_view v_threads = R"sql(
 ALTER TABLE events ADD COLUMN thread_root BIGINT;
 ALTER TABLE events ADD COLUMN thread_flags BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE events ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
-CREATE INDEX events_thread ON events(conv_id, thread_root, seq) WHERE thread_root IS NOT NULL;
+CREATE INDEX events_thread ON events(conv_id, thread_root, seq, sender_id) WHERE thread_root IS NOT NULL;
 CREATE TABLE threads (
   conv_id BIGINT NOT NULL,
   root_seq BIGINT NOT NULL,
