@@ -20,6 +20,8 @@ service::service(deps d) : d_(d), features_(std::make_unique<features>(d_)) {
   add_live_ops(table_, d_);
   add_session_ops(table_);
   add_profile_ops(table_, d_);
+  add_moderation_ops(table_, d_);    // moderation
+  add_notification_ops(table_, d_);  // moderation
 }
 
 service::~service() = default;

@@ -15,6 +15,7 @@
 #include "storage/store.hpp"
 
 #include <boost/asio/thread_pool.hpp>
+#include <boost/json/array.hpp>
 
 #include <atomic>
 #include <cstddef>
@@ -40,6 +41,7 @@ struct limits {
   std::size_t max_text_bytes = 16 * 1024;
   std::size_t max_group_members = 1000;
   auth::argon2_cost argon2;
+  std::size_t wildcard_mention_limit = 15;  // @all/@here limit of a conversation that sets none
 };
 
 struct deps {
@@ -75,5 +77,10 @@ void add_message_ops(op_table& t, const deps& d);
 void add_live_ops(op_table& t, const deps& d);
 void add_session_ops(op_table& t);
 void add_profile_ops(op_table& t, const deps& d);
+// moderation: settings, pins, mutes and bans (moderation.cpp); notification levels (notifications.cpp)
+void add_moderation_ops(op_table& t, const deps& d);
+void add_notification_ops(op_table& t, const deps& d);
+// Sets each summary's settings.wildcard_limit that the conversation left unset to lim's default.
+void fill_setting_defaults(boost::json::array& summaries, const limits& lim);
 
 }  // namespace confab::chat

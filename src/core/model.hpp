@@ -14,7 +14,11 @@ using id_t = std::int64_t;
 
 // The kinds of entries in a conversation's ordered log. Stored and sent as their names
 // (to_string / parse_event_kind); a name this build does not know is an error, not a guess.
-enum class event_kind : std::uint8_t { message, created, members_added, member_removed, member_left, role_changed };
+enum class event_kind : std::uint8_t {
+  message, created, members_added, member_removed, member_left, role_changed,
+  // moderation: settings, pins, mutes and bans
+  settings_changed, pinned, unpinned, member_muted, member_unmuted, member_banned, member_unbanned,
+};
 // Conversation kinds; stored and sent as "direct" / "group".
 enum class conv_kind : std::uint8_t { direct, group };
 // Roles in a conversation, in ascending rank (none: not a member). Stored and sent as
@@ -54,8 +58,38 @@ struct role_changed_payload {
   std::optional<conv_role> previous_owner_role;  // set on an ownership transfer: the old owner's new role
   bool operator==(const role_changed_payload&) const = default;
 };
+// ---- moderation payloads
+// Who may post or pin in a group (conversation settings): everyone, or owners and admins only.
+enum class conv_policy : std::uint8_t { everyone, admins };
+std::string_view to_string(conv_policy p);
+std::optional<conv_policy> parse_policy(std::string_view s);
+// settings_changed: only the fields the change set.
+struct settings_payload {
+  id_t by = 0;
+  std::optional<std::string> title, description;
+  std::optional<conv_policy> post_policy, pin_policy;
+  std::optional<std::int64_t> wildcard_limit, slow_mode_s;
+  bool operator==(const settings_payload&) const = default;
+};
+// pinned / unpinned: the message's seq.
+struct pin_payload {
+  std::int64_t target = 0;
+  id_t by = 0;
+  bool operator==(const pin_payload&) const = default;
+};
+// member_muted (until_ms set), member_unmuted, member_banned (also removes the member),
+// member_unbanned.
+struct moderation_payload {
+  id_t user = 0;
+  id_t by = 0;
+  std::optional<std::int64_t> until_ms;
+  bool operator==(const moderation_payload&) const = default;
+};
+// ---- end moderation payloads
+
 using event_payload =
-    std::variant<std::monostate, created_payload, members_added_payload, member_gone_payload, role_changed_payload>;
+    std::variant<std::monostate, created_payload, members_added_payload, member_gone_payload, role_changed_payload,
+                 settings_payload, pin_payload, moderation_payload>;
 
 // One entry of a conversation's stream: a message or a membership event.
 struct event {
@@ -131,6 +165,17 @@ struct conversation_summary {
   conv_role role = conv_role::none;
   std::optional<event> last_message;
   std::vector<member_record> members;  // direct conversations only (the two people); empty for groups
+  // ---- moderation: settings, this user's notification level and mute
+  std::string description;
+  struct settings_view {
+    conv_policy post_policy = conv_policy::everyone;
+    conv_policy pin_policy = conv_policy::admins;
+    std::optional<std::int64_t> wildcard_limit;  // nullopt: the server's --wildcard-mention-limit
+    std::int64_t slow_mode_s = 0;                // 0: off
+  } settings;
+  std::string notify = "all";                       // "all" | "mentions" | "none"
+  std::optional<std::int64_t> muted_until;          // notifications muted until (only if in the future)
+  std::optional<std::int64_t> member_muted_until;   // this user may not post until (only if in the future)
 };
 
 struct send_request {

@@ -26,7 +26,7 @@ api::api(storage::store& store, hub& hub, const options& opts, asio::thread_pool
       opts_(opts),
       live_(std::make_unique<hub_live>(hub)),
       service_(std::make_unique<chat::service>(
-          chat::deps{store, *live_, blocking, chat::limits{opts.max_text_bytes, opts.max_group_members, opts.argon2}})),
+          chat::deps{store, *live_, blocking, chat::limits{opts.max_text_bytes, opts.max_group_members, opts.argon2, opts.wildcard_mention_limit}})),
       limiter_(opts.rate_per_sec, opts.rate_burst) {}
 
 api::~api() = default;

@@ -24,6 +24,7 @@ struct options {
   auth::argon2_cost argon2;
   std::string web_root = "web/dist";  // the browser client's built files, served at "/" (empty: none)
   bool web_source_maps = false;       // whether web_root's *.map files are served
+  std::size_t wildcard_mention_limit = 15;  // @all/@here size limit of conversations that set none
 };
 
 }  // namespace confab::gateway

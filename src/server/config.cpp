@@ -299,6 +299,9 @@ void declare(option_table& t, config& c, std::string& redis) {
   t.integer("idle-timeout", c.gw.idle_timeout, 2, 86400, "seconds of WebSocket silence before close (pings at half)");
   t.integer("argon2-ops", c.gw.argon2.ops, 1, 100, "Argon2id passes for password hashing");
   t.integer("argon2-mem-kib", c.gw.argon2.mem_bytes, 8, 4LL << 20, "Argon2id memory in KiB", 1024);
+  // moderation (and mentions)
+  t.integer("wildcard-mention-limit", c.gw.wildcard_mention_limit, 0, 100000,
+            "conversations with more members than this allow @all/@here to owners and admins only, unless their settings say otherwise");
 }
 
 // Checks that involve several options; appends one message per problem.

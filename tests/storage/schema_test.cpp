@@ -210,7 +210,10 @@ TEST(schema, primary_keys_lead_with_their_distribution_key) {
   const std::map<std::string, std::string> lead = {{"users", "id"},          {"devices", "id"},      {"conversations", "id"},
                                                    {"members", "conv_id"},   {"events", "conv_id"},  {"stream", "user_id"},
                                                    {"user_heads", "user_id"}, {"direct_pairs", "user_lo"},
-                                                   {"feed_cursors", "conv_id"}};
+                                                   {"feed_cursors", "conv_id"},
+                                                   // moderation
+                                                   {"conv_settings", "conv_id"}, {"member_moderation", "conv_id"},
+                                                   {"pins", "conv_id"}, {"notify_levels", "user_id"}};
   for (auto& [t, tb] : pg) {
     if (t == "schema_version") continue;  // one row, no key
     auto k = lead.find(t);

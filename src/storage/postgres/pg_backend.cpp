@@ -319,7 +319,45 @@ CREATE TABLE feed_cursors (
 );
 )sql";
 
-constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads, v_feed};
+// moderation: conversation settings (the title stays in conversations), per-member mutes, bans
+// and slow-mode post times, pins, and each user's notification level per conversation (keyed by
+// user, like every user-keyed table).
+constexpr std::string_view v_moderation = R"sql(
+CREATE TABLE conv_settings (
+  conv_id BIGINT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  post_policy TEXT NOT NULL DEFAULT 'everyone',
+  pin_policy TEXT NOT NULL DEFAULT 'admins',
+  wildcard_limit BIGINT,
+  slow_mode_s BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (conv_id)
+);
+CREATE TABLE member_moderation (
+  conv_id BIGINT NOT NULL,
+  user_id BIGINT NOT NULL,
+  muted_until_ms BIGINT,
+  banned_ms BIGINT,
+  last_post_ms BIGINT,
+  PRIMARY KEY (conv_id, user_id)
+);
+CREATE TABLE pins (
+  conv_id BIGINT NOT NULL,
+  seq BIGINT NOT NULL,
+  by_id BIGINT NOT NULL,
+  pinned_ms BIGINT NOT NULL,
+  PRIMARY KEY (conv_id, seq)
+);
+CREATE TABLE notify_levels (
+  user_id BIGINT NOT NULL,
+  conv_id BIGINT NOT NULL,
+  level TEXT NOT NULL,
+  muted_until_ms BIGINT,
+  PRIMARY KEY (user_id, conv_id)
+);
+)sql";
+
+constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads, v_feed,
+                                      v_moderation};
 
 
 }  // namespace

@@ -122,6 +122,7 @@ class pg_send_run {
     find_repeats();
     if (leaders_.empty()) return true;
     if (!lock() || !check()) return false;
+    if (!valid_.empty() && !moderate()) return false;  // moderation
     if (!valid_.empty() && !append()) return false;
     answer_repeats();
     return true;
@@ -189,6 +190,22 @@ class pg_send_run {
       else
         valid_.push_back(leaders_[k]);
     }
+    return true;
+  }
+
+  // 2b. Moderation (post policy, mute, slow mode) of the valid sends, under the same locks: the
+  // refused ones are answered and leave valid_.
+  bool moderate() {
+    std::vector<const send_request*> rs;
+    for (auto i : valid_) rs.push_back(&req(i));
+    auto verdicts = check_post_moderation(c_, rs, now_ms());
+    if (!verdicts) return fail_all(verdicts.error());
+    std::vector<std::size_t> kept;
+    for (std::size_t k = 0; k < valid_.size(); ++k) {
+      if (auto& refused = (*verdicts)[k]) items_[valid_[k]]->res.emplace(std::move(*refused));
+      else kept.push_back(valid_[k]);
+    }
+    valid_ = std::move(kept);
     return true;
   }
 

@@ -234,7 +234,45 @@ CREATE TABLE feed_cursors (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::string_view steps[] = {v1, v2, v_profiles, v_feed};
+// moderation: conversation settings (the title stays in conversations), per-member mutes, bans
+// and slow-mode post times, pins, and each user's notification level per conversation (keyed by
+// user, like every user-keyed table).
+constexpr std::string_view v_moderation = R"sql(
+CREATE TABLE conv_settings (
+  conv_id INTEGER NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  post_policy TEXT NOT NULL DEFAULT 'everyone',
+  pin_policy TEXT NOT NULL DEFAULT 'admins',
+  wildcard_limit INTEGER,
+  slow_mode_s INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (conv_id)
+) WITHOUT ROWID;
+CREATE TABLE member_moderation (
+  conv_id INTEGER NOT NULL,
+  user_id INTEGER NOT NULL,
+  muted_until_ms INTEGER,
+  banned_ms INTEGER,
+  last_post_ms INTEGER,
+  PRIMARY KEY (conv_id, user_id)
+) WITHOUT ROWID;
+CREATE TABLE pins (
+  conv_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  by_id INTEGER NOT NULL,
+  pinned_ms INTEGER NOT NULL,
+  PRIMARY KEY (conv_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE notify_levels (
+  user_id INTEGER NOT NULL,
+  conv_id INTEGER NOT NULL,
+  level TEXT NOT NULL,
+  muted_until_ms INTEGER,
+  PRIMARY KEY (user_id, conv_id)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::string_view steps[] = {v1, v2, v_profiles, v_feed,
+                                      v_moderation};
 
 
 }  // namespace

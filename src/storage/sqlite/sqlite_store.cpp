@@ -55,6 +55,7 @@ result<send_ack> send_one(write_context& ctx, const send_request& req, event_sin
                         "LEFT JOIN members m ON m.conv_id = cv.id AND m.user_id = $4",
                         {req.device, std::string_view(req.client_id), req.conv, req.user}));
   if (auto done = check_send(req, (*chk)[0], 0)) return std::move(*done);
+  CONFAB_TRY(moderated, check_post_moderation(c, req, now_ms()));  // moderation: post policy, mute, slow mode
   auto ev = message_event(req, now_ms());
   CONFAB_TRY(o, open_event(c, req.conv, ev.ts_ms));
   ev.seq = o->seq;
