@@ -280,7 +280,9 @@ TEST_P(Moderation, AuthorizationTable) {
     const auto before = last_seq();
     auto reply = c->call(r.op, body_of(r));
     EXPECT_EQ(jstr(reply, "type"), "error");
-    if (reply.contains("error")) EXPECT_EQ(jstr(jobj(reply, "error"), "code"), r.want);
+    if (reply.contains("error")) {
+      EXPECT_EQ(jstr(jobj(reply, "error"), "code"), r.want);
+    }
     EXPECT_EQ(last_seq(), before);
   }
   {
