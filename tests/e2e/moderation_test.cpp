@@ -472,6 +472,60 @@ TEST_P(Moderation, SlowModeHoldsAcrossTwoNodes) {
   EXPECT_EQ(other.load(), 0);
 }
 
+// Two nodes on one PostgreSQL with Redis between them: moderation events reach a device on the
+// other node live, and a ban ends the banned member's live feed there (a ban is a removal).
+class ModerationCluster : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = make_temp_dir("confab-moderation-cluster-"); }
+  void TearDown() override {
+    for (auto& s : nodes_) s->stop();
+    if (HasFailure())
+      for (auto& s : nodes_) std::cerr << "---- node log (last lines)\n" << tail_file(s->log_path(), 30);
+    nodes_.clear();
+    std::error_code ec;
+    if (!HasFailure()) std::filesystem::remove_all(dir_, ec);
+  }
+  std::filesystem::path dir_;
+  std::vector<std::unique_ptr<server_process>> nodes_;
+};
+
+TEST_F(ModerationCluster, EventsReachAnotherNodeLiveAndABanEndsTheFeed) {
+  pg_database pg;
+  redis_server redis(dir_);
+  for (int i = 0; i < 2; ++i) {
+    auto dir = dir_ / ("node" + std::to_string(i));
+    std::filesystem::create_directories(dir);
+    nodes_.push_back(std::make_unique<server_process>(dir));
+    nodes_.back()->start({"--storage", "postgres", "--pg-dsn", pg.dsn(), "--broker", "redis", "--redis", redis.address(),
+                          "--argon2-ops", "1", "--argon2-mem-kib", "8"});
+  }
+  http_client h1(nodes_[0]->port());
+  auto owner = register_user(h1, "owner");
+  auto mia = register_user(h1, "mia");
+  auto conv = jint(h1.call("create_group", {{"title", "t"}, {"members", json::array{mia.user_id}}}, owner.token), "conv");
+  // Both on node 2.
+  ws_client o2(nodes_[1]->port()), m2(nodes_[1]->port());
+  o2.hello(owner.token);
+  o2.until_synced();
+  m2.hello(mia.token);
+  m2.until_synced();
+  // Changes made through node 1 arrive live on node 2.
+  h1.call("set_conversation", {{"conv", conv}, {"slow_mode_s", 30}}, owner.token);
+  h1.call("mute_member", {{"conv", conv}, {"user_id", mia.user_id}, {"duration_s", 60}}, owner.token);
+  h1.call("ban_member", {{"conv", conv}, {"user_id", mia.user_id}}, owner.token);
+  for (auto* c : {&o2, &m2}) {
+    auto evs = kinds_and_data(c->events(3));
+    EXPECT_EQ(evs[0].first, "settings_changed");
+    EXPECT_EQ(evs[1].first, "member_muted");
+    EXPECT_EQ(evs[2].first, "member_banned");
+    EXPECT_EQ(evs[2].second, (json::object{{"user", mia.user_id}, {"by", owner.user_id}}));
+  }
+  // After the ban, mia's session gets nothing more from the conversation; the owner's does.
+  h1.call("send", {{"conv", conv}, {"client_id", "after"}, {"text", "x"}}, owner.token);
+  EXPECT_EQ(jstr(jobj(o2.next_event(), "event"), "client_id"), "after");
+  EXPECT_TRUE(m2.drain_events(500ms).empty());
+}
+
 std::string backend_name(const ::testing::TestParamInfo<std::string>& i) { return i.param; }
 INSTANTIATE_TEST_SUITE_P(Backends, Moderation, ::testing::Values("sqlite", "postgres"), backend_name);
 
