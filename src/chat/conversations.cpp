@@ -86,6 +86,7 @@ void add_conversation_ops(op_table& t, const deps& dref) {
     if (!list) co_return list.error();
     json::array out;
     for (auto& s : *list) out.push_back(protocol::to_json(s));
+    fill_setting_defaults(out, d->lim);  // moderation
     const auto objs = summary_members(out);
     if (auto n = co_await add_display_names(d->store, objs); !n) co_return n.error();
     json::value next = nullptr;
@@ -97,6 +98,7 @@ void add_conversation_ops(op_table& t, const deps& dref) {
     auto s = co_await d->store.conversation(c.who->user_id, r.conv);
     if (!s) co_return s.error();
     json::array out{protocol::to_json(*s)};
+    fill_setting_defaults(out, d->lim);  // moderation
     const auto objs = summary_members(out);
     if (auto n = co_await add_display_names(d->store, objs); !n) co_return n.error();
     co_return std::move(out[0]);

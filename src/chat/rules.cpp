@@ -67,7 +67,10 @@ result<nothing> check_target(const member_view& actor, const message_view* targe
 
 }  // namespace
 
-result<nothing> may_react(const member_view& actor, const message_view* target) { return check_target(actor, target); }
+result<nothing> may_react(const member_view& actor, const message_view* target, std::int64_t now_ms) {
+  if (auto ok = check_target(actor, target); !ok) return ok;
+  return not_muted(actor, now_ms);
+}
 
 result<nothing> may_add_reaction(std::int64_t distinct_emoji, bool emoji_present, std::int64_t max) {
   if (!emoji_present && distinct_emoji >= max)
@@ -79,6 +82,7 @@ result<nothing> may_edit(const member_view& actor, id_t actor_id, const message_
                          std::int64_t window_ms) {
   if (auto ok = check_target(actor, target); !ok) return ok;
   if (target->sender != actor_id) return make_error(errc::forbidden, "only the sender edits a message");
+  if (auto ok = not_muted(actor, now_ms); !ok) return ok;
   if (window_ms > 0 && now_ms - target->ts_ms > window_ms)
     return make_error(errc::forbidden, "messages can be edited only within " + std::to_string(window_ms / 1000) + " s of sending");
   return nothing{};

@@ -15,6 +15,10 @@ namespace confab::chat {
 struct member_view {
   conv_role role = conv_role::none;  // none: never a member, or left
   bool active() const { return role != conv_role::none; }
+  // moderation
+  std::optional<std::int64_t> muted_until_ms;  // may not post before this (set by mute_member)
+  bool banned = false;                          // may not be added back (ban_member)
+  bool muted(std::int64_t now_ms) const { return muted_until_ms && *muted_until_ms > now_ms; }
 };
 
 // Posting a message (or any event authored by a member): active members only.
@@ -49,15 +53,48 @@ struct message_view {
 // Each takes the target (null: no event with that seq in the conversation) and returns, in this
 // order: forbidden (actor not an active member), not_found (no such event, or it was deleted),
 // invalid_field (not a message), then the operation's own refusal.
-// Reacting: any active member, to any message not deleted.
-result<nothing> may_react(const member_view& actor, const message_view* target);
+// Reacting: any active member not muted (mute_member), to any message not deleted.
+result<nothing> may_react(const member_view& actor, const message_view* target, std::int64_t now_ms);
 // Adding a reaction: the message already has distinct_emoji kinds of reaction; a new kind
 // (emoji_present false) may not make more than max (conflict).
 result<nothing> may_add_reaction(std::int64_t distinct_emoji, bool emoji_present, std::int64_t max);
-// Editing: only the sender, within window_ms of sending (0: no limit; forbidden naming the window).
+// Editing: only the sender, not while muted, within window_ms of sending (0: no limit; forbidden
+// naming the window).
 result<nothing> may_edit(const member_view& actor, id_t actor_id, const message_view* target, std::int64_t now_ms,
                          std::int64_t window_ms);
 // Deleting for everyone: the sender, or an owner or admin of a group.
 result<nothing> may_delete(conv_kind kind, const member_view& actor, id_t actor_id, const message_view* target);
+// ---- moderation: settings, pins, mutes and bans (moderation_rules.cpp)
+
+// A member muted with mute_member may not post, reply, edit, react or pin before the mute ends
+// (forbidden, naming when); reading, deleting their own messages and leaving stay allowed.
+result<nothing> not_muted(const member_view& actor, std::int64_t now_ms);
+
+// Changing a conversation's settings: groups only, by owners and admins.
+result<nothing> may_change_settings(conv_kind kind, const member_view& actor);
+// Pinning and unpinning: active members the pin policy allows (in a direct conversation, which
+// has no roles, both people), not while muted.
+result<nothing> may_pin(conv_kind kind, const member_view& actor, conv_policy pin_policy, std::int64_t now_ms);
+// Muting, unmuting, banning and unbanning: groups only, by owners and admins, of someone ranked
+// below them (someone who is not a member ranks lowest). Oneself: invalid_field.
+result<nothing> may_moderate(conv_kind kind, const member_view& actor, bool self, const member_view& target);
+// Adding a user: refused while they are banned.
+result<nothing> may_be_added(const member_view& target, id_t user);
+
+// Pins per conversation.
+inline constexpr std::int64_t max_pins = 50;
+
+// What a send is checked against besides membership (may_post).
+struct post_settings {
+  conv_policy post_policy = conv_policy::everyone;
+  std::int64_t slow_mode_s = 0;  // 0: off
+};
+// Whether slow mode limits this member (it is on, and they are not an owner or admin).
+bool slow_mode_applies(const post_settings& s, const member_view& actor);
+// Posting under the settings, for an active member: the post policy (forbidden), a mute
+// (forbidden, until when in the message), slow mode (errc::slow_mode with retry_after_ms; the
+// member's last message under slow mode was at last_post_ms).
+result<nothing> may_post_under(const post_settings& s, const member_view& actor, std::optional<std::int64_t> last_post_ms,
+                               std::int64_t now_ms);
 
 }  // namespace confab::chat

@@ -23,6 +23,8 @@ service::service(deps d) : d_(d), features_(std::make_unique<features>(d_)) {
   // i11-changes
   add_change_ops(table_, d_);
   add_thread_ops(table_, d_);  // issue 11, threads and mentions
+  add_moderation_ops(table_, d_);    // moderation
+  add_notification_ops(table_, d_);  // moderation
 }
 
 service::~service() = default;

@@ -15,6 +15,7 @@
 #include "storage/store.hpp"
 
 #include <boost/asio/thread_pool.hpp>
+#include <boost/json/array.hpp>
 
 #include <atomic>
 #include <cstddef>
@@ -43,11 +44,10 @@ struct limits {
   std::size_t max_text_bytes = 16 * 1024;
   std::size_t max_group_members = 1000;
   auth::argon2_cost argon2;
-  // i11-changes
   std::int64_t max_reactions_per_message = 20;  // distinct emoji on one message
   std::int64_t edit_window_ms = 0;              // 0: messages can be edited at any time
-  // issue 11, threads and mentions
-  std::int64_t wildcard_mention_limit = 15;  // @all/@here above this many members: owners and admins only
+  // @all/@here above this many members: owners and admins only (conversations that set no limit)
+  std::int64_t wildcard_mention_limit = 15;
 };
 
 struct deps {
@@ -87,5 +87,10 @@ void add_profile_ops(op_table& t, const deps& d);
 void add_change_ops(op_table& t, const deps& d);
 // issue 11, threads and mentions (threads.cpp)
 void add_thread_ops(op_table& t, const deps& d);
+// moderation: settings, pins, mutes and bans (moderation.cpp); notification levels (notifications.cpp)
+void add_moderation_ops(op_table& t, const deps& d);
+void add_notification_ops(op_table& t, const deps& d);
+// Sets each summary's settings.wildcard_limit that the conversation left unset to lim's default.
+void fill_setting_defaults(boost::json::array& summaries, const limits& lim);
 
 }  // namespace confab::chat

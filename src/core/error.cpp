@@ -34,6 +34,8 @@ std::string_view error_name(errc e) noexcept {
     case errc::rate_limited: return "rate_limited";
     case errc::unavailable: return "unavailable";
     case errc::internal: return "internal";
+    case errc::slow_mode: return "slow_mode";
+    case errc::limit_reached: return "limit_reached";
   }
   return "internal";
 }
@@ -56,6 +58,8 @@ unsigned http_status(errc e) noexcept {
     case errc::rate_limited: return 429;
     case errc::unavailable: return 503;
     case errc::internal: return 500;
+    case errc::slow_mode: return 429;
+    case errc::limit_reached: return 409;
   }
   return 500;
 }

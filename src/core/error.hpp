@@ -7,6 +7,8 @@
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +31,9 @@ enum class errc {
   rate_limited,          // too many requests from this device; retry later
   unavailable,           // storage temporarily failed; retry is safe
   internal,              // a bug; the server logged it
+  // moderation
+  slow_mode,             // the conversation's slow mode: wait error::retry_after_ms before posting again
+  limit_reached,         // a per-conversation limit is reached (50 pins)
 };
 
 const boost::system::error_category& confab_category() noexcept;
@@ -48,6 +53,8 @@ bool retryable(errc e) noexcept;
 struct error {
   errc code = errc::internal;
   std::string message;
+  // How long to wait before the same request can succeed (slow_mode); sent as "retry_after_ms".
+  std::optional<std::int64_t> retry_after_ms;
 };
 
 template <class T>

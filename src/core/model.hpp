@@ -16,8 +16,9 @@ using id_t = std::int64_t;
 // (to_string / parse_event_kind); a name this build does not know is an error, not a guess.
 enum class event_kind : std::uint8_t {
   message, created, members_added, member_removed, member_left, role_changed,
-  // i11-changes: reactions, edits and deletes of messages (their payloads below)
+  // issue 11: reactions, edits and deletes of messages; settings, pins, mutes and bans
   reaction, edited, deleted,
+  settings_changed, pinned, unpinned, member_muted, member_unmuted, member_banned, member_unbanned,
 };
 // Conversation kinds; stored and sent as "direct" / "group".
 enum class conv_kind : std::uint8_t { direct, group };
@@ -79,11 +80,6 @@ struct deleted_payload {
   id_t by = 0;
   bool operator==(const deleted_payload&) const = default;
 };
-using event_payload =
-    std::variant<std::monostate, created_payload, members_added_payload, member_gone_payload, role_changed_payload,
-                 // i11-changes
-                 reaction_payload, edited_payload, deleted_payload>;
-
 // One emoji's reactions on a message, as one viewer sees them.
 struct reaction_count {
   std::string emoji;
@@ -102,6 +98,39 @@ struct thread_summary {
   bool operator==(const thread_summary&) const = default;
 };
 // --- end threads
+// ---- moderation payloads
+// Who may post or pin in a group (conversation settings): everyone, or owners and admins only.
+enum class conv_policy : std::uint8_t { everyone, admins };
+std::string_view to_string(conv_policy p);
+std::optional<conv_policy> parse_policy(std::string_view s);
+// settings_changed: only the fields the change set.
+struct settings_payload {
+  id_t by = 0;
+  std::optional<std::string> title, description;
+  std::optional<conv_policy> post_policy, pin_policy;
+  std::optional<std::int64_t> wildcard_limit, slow_mode_s;
+  bool operator==(const settings_payload&) const = default;
+};
+// pinned / unpinned: the message's seq.
+struct pin_payload {
+  std::int64_t target = 0;
+  id_t by = 0;
+  bool operator==(const pin_payload&) const = default;
+};
+// member_muted (until_ms set), member_unmuted, member_banned (also removes the member),
+// member_unbanned.
+struct moderation_payload {
+  id_t user = 0;
+  id_t by = 0;
+  std::optional<std::int64_t> until_ms;
+  bool operator==(const moderation_payload&) const = default;
+};
+// ---- end moderation payloads
+
+using event_payload =
+    std::variant<std::monostate, created_payload, members_added_payload, member_gone_payload, role_changed_payload,
+                 reaction_payload, edited_payload, deleted_payload,       // issue 11: message changes
+                 settings_payload, pin_payload, moderation_payload>;      // issue 11: moderation
 
 // One entry of a conversation's stream: a message or a membership event.
 struct event {
@@ -191,6 +220,17 @@ struct conversation_summary {
   // --- threads (issue 11)
   std::int64_t unread_mentions = 0;  // messages mentioning the user (directly, @all, @here) after read_seq
   // --- end threads
+  // ---- moderation: settings, this user's notification level and mute
+  std::string description;
+  struct settings_view {
+    conv_policy post_policy = conv_policy::everyone;
+    conv_policy pin_policy = conv_policy::admins;
+    std::optional<std::int64_t> wildcard_limit;  // nullopt: the server's --wildcard-mention-limit
+    std::int64_t slow_mode_s = 0;                // 0: off
+  } settings;
+  std::string notify = "all";                       // "all" | "mentions" | "none"
+  std::optional<std::int64_t> muted_until;          // notifications muted until (only if in the future)
+  std::optional<std::int64_t> member_muted_until;   // this user may not post until (only if in the future)
 };
 
 struct send_request {

@@ -25,11 +25,10 @@ struct options {
   auth::argon2_cost argon2;
   std::string web_root = "web/dist";  // the browser client's built files, served at "/" (empty: none)
   bool web_source_maps = false;       // whether web_root's *.map files are served
-  // i11-changes
   std::size_t max_reactions_per_message = 20;  // distinct emoji on one message
   std::chrono::seconds edit_window{0};         // how long after sending a message may be edited (0: always)
-  // issue 11, threads and mentions
-  std::int64_t wildcard_mention_limit = 15;  // above this many members, @all/@here need an owner or admin
+  // @all/@here: above this many members, owners and admins only (conversations that set no limit)
+  std::int64_t wildcard_mention_limit = 15;
 };
 
 }  // namespace confab::gateway

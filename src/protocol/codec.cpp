@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "core/utf8.hpp"
+#include "protocol/payload_moderation.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -102,6 +103,14 @@ result<std::vector<std::int64_t>> get_int_array(const json::object& o, std::stri
   return out;
 }
 
+namespace {
+json::object error_object(const error& e) {
+  json::object o{{"code", error_name(e.code)}, {"message", e.message}, {"retryable", retryable(e.code)}};
+  if (e.retry_after_ms) o["retry_after_ms"] = *e.retry_after_ms;
+  return o;
+}
+}  // namespace
+
 std::string result_frame(const json::value& id, const json::value& data) {
   json::object o;
   o["type"] = "result";
@@ -114,13 +123,13 @@ std::string error_frame(const json::value& id, const error& e) {
   json::object o;
   o["type"] = "error";
   o["id"] = id;
-  o["error"] = json::object{{"code", error_name(e.code)}, {"message", e.message}, {"retryable", retryable(e.code)}};
+  o["error"] = error_object(e);
   return json::serialize(o);
 }
 
 std::string error_body(const error& e) {
   json::object o;
-  o["error"] = json::object{{"code", error_name(e.code)}, {"message", e.message}, {"retryable", retryable(e.code)}};
+  o["error"] = error_object(e);
   return json::serialize(o);
 }
 
@@ -147,6 +156,10 @@ struct payload_to_json {
   json::object operator()(const reaction_payload& p) const { return {{"target", p.target}, {"emoji", p.emoji}, {"added", p.added}, {"count", p.count}}; }
   json::object operator()(const edited_payload& p) const { return {{"target", p.target}, {"text", p.text}}; }
   json::object operator()(const deleted_payload& p) const { return {{"target", p.target}, {"by", p.by}}; }
+  // moderation
+  json::object operator()(const settings_payload& p) const { return detail::payload_json(p); }
+  json::object operator()(const pin_payload& p) const { return detail::payload_json(p); }
+  json::object operator()(const moderation_payload& p) const { return detail::payload_json(p); }
 };
 
 // Readers of a stored payload: a field missing or of the wrong type is a corrupt row (errc::internal).
@@ -266,7 +279,11 @@ result<event_payload> parse_payload_object(event_kind kind, const json::object& 
       }
       return event_payload{std::move(p)};
     }
+    default:
+      break;
   }
+  // moderation
+  if (auto p = detail::parse_moderation_payload(kind, o)) return std::move(*p);
   return corrupt("kind");
 }
 
@@ -371,6 +388,7 @@ json::object to_json(const conversation_summary& s) {
     for (auto& m : s.members) ms.push_back(to_json(m));
     o["members"] = std::move(ms);
   }
+  detail::add_moderation_fields(s, o);  // moderation
   return o;
 }
 

@@ -299,14 +299,13 @@ void declare(option_table& t, config& c, std::string& redis) {
   t.integer("idle-timeout", c.gw.idle_timeout, 2, 86400, "seconds of WebSocket silence before close (pings at half)");
   t.integer("argon2-ops", c.gw.argon2.ops, 1, 100, "Argon2id passes for password hashing");
   t.integer("argon2-mem-kib", c.gw.argon2.mem_bytes, 8, 4LL << 20, "Argon2id memory in KiB", 1024);
-  // i11-changes
+  // issue 11
   t.integer("max-reactions-per-message", c.gw.max_reactions_per_message, 1, 1000,
             "most different emoji reactions on one message; another new one gets error conflict");
   t.integer("edit-window-s", c.gw.edit_window, 0, 100LL * 365 * 86400,
             "seconds after sending during which a message may be edited (0: no limit)");
-  // issue 11, threads and mentions
-  t.integer("wildcard-mention-limit", c.gw.wildcard_mention_limit, 0, no_limit,
-            "in conversations of more members than this, only owners and admins may use @all / @here");
+  t.integer("wildcard-mention-limit", c.gw.wildcard_mention_limit, 0, 100000,
+            "conversations with more members than this allow @all/@here to owners and admins only, unless their settings say otherwise");
 }
 
 // Checks that involve several options; appends one message per problem.

@@ -99,6 +99,18 @@ struct thread_state {
   std::int64_t unread = 0;  // replies by others above read_seq (0 when not following)
 };
 // --- end threads
+// ---- moderation: a pin as listed by store::pins.
+struct pin_record {
+  std::int64_t seq = 0;  // the pinned message
+  id_t by = 0;
+  std::int64_t pinned_ms = 0;
+  event message;
+};
+// A user's notification level in a conversation (store::set_notify).
+struct notify_record {
+  std::string level = "all";              // "all" | "mentions" | "none"
+  std::optional<std::int64_t> muted_until;  // absent: not muted
+};
 
 // Arguments are taken by reference and copied before the call returns: the returned awaitable owns
 // everything it needs. (No by-value parameters: GCC 12 mis-destroys non-trivial temporaries
@@ -219,6 +231,24 @@ class store {
   // --- the user stream (delivery and catch-up)
   task<stream_page> read_stream(id_t user, std::int64_t after_pos, int limit);
   task<std::int64_t> stream_head(id_t user);
+
+  // --- moderation (store_moderation.cpp): settings, pins, mutes, bans, notification levels.
+  // Each change is an event appended under the conversation's row lock, its rules
+  // (chat/rules.hpp) checked after the lock; each returns the event's seq.
+  // Sets the fields change sets (change.by is ignored: actor is the author).
+  task<std::int64_t> set_conversation(id_t actor, id_t device, id_t conv, const settings_payload& change);
+  // Pins (pin = true) or unpins the message at seq: not_found (no such message / not pinned),
+  // invalid_field (not a message), conflict (already pinned), limit_reached (chat::max_pins).
+  task<std::int64_t> set_pin(id_t actor, id_t device, id_t conv, std::int64_t seq, bool pin);
+  // The conversation's pins, most recently pinned first; active members only.
+  task<std::vector<pin_record>> pins(id_t actor, id_t conv);
+  // Mutes an active member until until_ms, or (nullopt) unmutes them (not_found if not muted).
+  task<std::int64_t> mute_member(id_t actor, id_t device, id_t conv, id_t user, std::optional<std::int64_t> until_ms);
+  // Bans a user (removing them if a member; conflict if already banned) or unbans one (not_found
+  // if not banned).
+  task<std::int64_t> ban_member(id_t actor, id_t device, id_t conv, id_t user, bool ban);
+  // Stores the user's notification level in conv (already validated); active members only.
+  task<notify_record> set_notify(id_t user, id_t conv, const notify_record& level);
 
  private:
   std::unique_ptr<executor> ex_;

@@ -56,9 +56,9 @@ task<change_ack> store::react(id_t actor, id_t device, id_t conv, std::int64_t t
     CONFAB_TRY(sp, exec_sql(c, "SAVEPOINT confab_react"));
     auto ev = membership_event(conv, event_kind::reaction, actor, device, {});
     CONFAB_TRY(o, open_event(c, conv, ev.ts_ms));  // the row lock: the rules below hold until commit
-    CONFAB_TRY(m, load_membership(c, conv, actor));
+    CONFAB_TRY(m, load_moderated(c, conv, actor));  // role and mute
     CONFAB_TRY(t, load_target(c, conv, target));
-    CONFAB_TRY(allowed, chat::may_react(m->view(), view_of(*t)));
+    CONFAB_TRY(allowed, chat::may_react(m->view, view_of(*t), ev.ts_ms));
     CONFAB_TRY(st, query(c,
                          "SELECT COUNT(DISTINCT emoji), COALESCE(SUM(CASE WHEN emoji = $3 THEN 1 ELSE 0 END), 0), "
                          "COALESCE(SUM(CASE WHEN emoji = $3 AND user_id = $4 THEN 1 ELSE 0 END), 0) "
@@ -98,9 +98,9 @@ task<change_ack> store::edit_message(id_t actor, id_t device, id_t conv, std::in
     auto& c = ctx.db;
     auto ev = membership_event(conv, event_kind::edited, actor, device, edited_payload{target, text});
     CONFAB_TRY(o, open_event(c, conv, ev.ts_ms));  // the row lock: the rules below hold until commit
-    CONFAB_TRY(m, load_membership(c, conv, actor));
+    CONFAB_TRY(m, load_moderated(c, conv, actor));  // role and mute
     CONFAB_TRY(t, load_target(c, conv, target));
-    CONFAB_TRY(allowed, chat::may_edit(m->view(), actor, view_of(*t), ev.ts_ms, window_ms));
+    CONFAB_TRY(allowed, chat::may_edit(m->view, actor, view_of(*t), ev.ts_ms, window_ms));
     // The text being replaced, with the time it was written, into the history.
     const auto& old = **t;
     CONFAB_TRY(h, query(c,
@@ -135,6 +135,8 @@ task<change_ack> store::delete_message(id_t actor, id_t device, id_t conv, std::
                          {conv, target, std::string_view(erased)}));
     CONFAB_TRY(e2, query(c, "DELETE FROM edit_history WHERE conv_id = $1 AND seq = $2", {conv, target}));
     CONFAB_TRY(e3, query(c, "DELETE FROM reactions WHERE conv_id = $1 AND seq = $2", {conv, target}));
+    // A deleted message mentions nobody any more: no unread mention, no entry in `mentions`.
+    CONFAB_TRY(e5, query(c, "DELETE FROM mentions WHERE conv_id = $1 AND seq = $2", {conv, target}));
     CONFAB_TRY(e4, query(c, "UPDATE events SET body = '', edited_ms = NULL, deleted = 1 WHERE conv_id = $1 AND seq = $2",
                          {conv, target}));
     ev.seq = o->seq;
@@ -152,7 +154,7 @@ task<std::vector<text_version>> store::edit_history(id_t user, id_t conv, std::i
     if (m->left_seq && target > *m->left_seq) return make_error(errc::not_found, "no such message");
     CONFAB_TRY(t, load_target(c, conv, target));
     // The rules' target checks, for a reader: any membership row counts (former members too).
-    CONFAB_TRY(ok, chat::may_react(chat::member_view{conv_role::member}, view_of(*t)));
+    CONFAB_TRY(ok, chat::may_react(chat::member_view{conv_role::member}, view_of(*t), 0));
     CONFAB_TRY(r, query(c, "SELECT body, ts_ms FROM edit_history WHERE conv_id = $1 AND seq = $2 ORDER BY rev", {conv, target}));
     std::vector<text_version> out;
     for (auto& x : *r) out.push_back({x.str(0), x.i64(1)});
@@ -166,11 +168,18 @@ namespace detail {
 // One query per page whatever its size: the (conv, seq) pairs are padded to a power of two by
 // repeating the last one, so a connection caches a handful of statements, not one per page size.
 result<nothing> decorate_changes(connection& c, id_t viewer, std::vector<event>& evs) {
+  std::vector<event*> ps;
+  ps.reserve(evs.size());
+  for (auto& e : evs) ps.push_back(&e);
+  return decorate_changes(c, viewer, ps);
+}
+
+result<nothing> decorate_changes(connection& c, id_t viewer, const std::vector<event*>& evs) {
   std::map<std::pair<id_t, std::int64_t>, event*> targets;
-  for (auto& e : evs)
-    if (e.kind == event_kind::message && !e.deleted) {
-      e.reactions.clear();
-      targets.emplace(std::pair{e.conv, e.seq}, &e);
+  for (auto* e : evs)
+    if (e->kind == event_kind::message && !e->deleted) {
+      e->reactions.clear();
+      targets.emplace(std::pair{e->conv, e->seq}, e);
     }
   if (targets.empty()) return nothing{};
   std::size_t n = 1;

@@ -94,6 +94,7 @@ task<std::int64_t> store::add_members(id_t actor, id_t device, id_t conv, const 
     std::vector<id_t> fresh = users;
     for (auto& row : *active) std::erase(fresh, row.i64(0));
     if (fresh.empty()) return make_error(errc::conflict, "already members");
+    CONFAB_TRY(not_banned, refuse_banned(c, conv, fresh));  // moderation: banned users are not added back
     // New members join at the event's seq, so they see their own join.
     CONFAB_TRY(ins, upsert_members(c, conv, fresh, o->seq));
     ev.seq = o->seq;
@@ -196,6 +197,7 @@ result<nothing> fill_summary(connection& c, id_t user, conversation_summary& s) 
       s.members.push_back({x.i64(0), x.str(1), *role, x.i64(3)});
     }
   }
+  CONFAB_TRY(mod, fill_moderation(c, user, s));  // moderation: description, settings, notification level
   return nothing{};
 }
 

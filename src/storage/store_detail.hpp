@@ -15,6 +15,7 @@
 #include "storage/strategy.hpp"
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -105,6 +106,7 @@ event message_event(const send_request& req, std::int64_t ts);
 // Sets the reactions of the message events in evs as viewer sees them (count, and whether viewer
 // reacted), in one query. Call wherever events are read for a viewer (history, the stream).
 result<nothing> decorate_changes(connection& c, id_t viewer, std::vector<event>& evs);
+result<nothing> decorate_changes(connection& c, id_t viewer, const std::vector<event*>& evs);
 // ---- threads and mentions (issue 11; store_threads.cpp)
 
 // An events filter (appended after other conditions): the events the conversation's own view shows,
@@ -132,5 +134,30 @@ result<nothing> decorate_threads(connection& c, id_t viewer, std::vector<event>&
 result<nothing> decorate_threads(connection& c, id_t viewer, std::vector<event*>& evs);
 // The user's unread mentions in s.id (above s.read_seq).
 result<nothing> fill_unread_mentions(connection& c, id_t user, conversation_summary& s);
+// ---- moderation (store_moderation.cpp, store_moderation_send.cpp)
+
+// A user's membership as the moderation rules see it: the conversation's kind, and the role,
+// mute and ban (not_found if the conversation is missing).
+struct moderated {
+  conv_kind kind = conv_kind::group;
+  chat::member_view view;
+  std::optional<std::int64_t> left_seq;
+  bool member_row = false;  // has a members row (active or former)
+};
+result<moderated> load_moderated(connection& c, id_t conv, id_t user);
+// The conversation's settings (defaults when never set).
+result<conversation_summary::settings_view> load_settings(connection& c, id_t conv, std::string* description = nullptr);
+// forbidden naming the first of users (sorted) who is banned from conv (chat::may_be_added).
+result<nothing> refuse_banned(connection& c, id_t conv, const std::vector<id_t>& users);
+// Fills a summary's description, settings, and the user's notification level and mute.
+result<nothing> fill_moderation(connection& c, id_t user, conversation_summary& s);
+// The moderation of sends that passed check_send (active members), under their conversations'
+// locks: post policy, mute and slow mode (chat::may_post_under). Records the time of every
+// accepted send that slow mode limits. Returns per send (same order) nullopt (append it) or the
+// error that refuses it. Sends of one member in one conversation are judged in order.
+result<std::vector<std::optional<error>>> check_post_moderation(connection& c, std::span<const send_request* const> sends,
+                                                                std::int64_t now_ms);
+// The same for one send: its refusal as the error.
+result<nothing> check_post_moderation(connection& c, const send_request& send, std::int64_t now_ms);
 
 }  // namespace confab::storage::detail

@@ -117,6 +117,10 @@ task<thread_page> store::thread(id_t user, id_t conv, std::int64_t root, std::op
     if (!after) std::reverse(page.replies.begin(), page.replies.end());
     std::vector<event*> roots{&page.root};
     CONFAB_TRY(d, decorate_threads(c, user, roots));
+    // The root and the replies as they are now (reactions; edits and deletes are in the rows).
+    std::vector<event*> all{&page.root};
+    for (auto& e : page.replies) all.push_back(&e);
+    CONFAB_TRY(ch, decorate_changes(c, user, all));
     return page;
   });
 }
@@ -142,6 +146,7 @@ task<event_list_page> store::threads(id_t user, std::optional<keyset_cursor> bef
     CONFAB_TRY(evs, events_at(c, keys));
     page.events = std::move(*evs);
     CONFAB_TRY(d, decorate_threads(c, user, page.events));
+    CONFAB_TRY(ch, decorate_changes(c, user, page.events));
     return page;
   });
 }
@@ -195,6 +200,7 @@ task<event_list_page> store::mentions(id_t user, std::optional<keyset_cursor> be
     CONFAB_TRY(evs, events_at(c, keys));
     page.events = std::move(*evs);
     CONFAB_TRY(d, decorate_threads(c, user, page.events));
+    CONFAB_TRY(ch, decorate_changes(c, user, page.events));
     return page;
   });
 }

@@ -65,10 +65,13 @@ result<nothing> check_root(connection& c, id_t conv, std::int64_t root) {
   return nothing{};
 }
 
+// The limit is the conversation's own wildcard_limit setting (set_conversation) or, when it set
+// none, the server's (req.wildcard_limit); read under the conversation's lock like the count.
 result<nothing> check_wildcard(connection& c, const send_request& req) {
   CONFAB_TRY(n, query(c, "SELECT COUNT(*) FROM members WHERE conv_id = $1 AND left_seq IS NULL", {req.conv}));
   CONFAB_TRY(m, load_membership(c, req.conv, req.user));
-  return chat::may_mention_everyone(m->view(), (*n)[0].i64(0), req.wildcard_limit);
+  CONFAB_TRY(settings, load_settings(c, req.conv));
+  return chat::may_mention_everyone(m->view(), (*n)[0].i64(0), settings->wildcard_limit.value_or(req.wildcard_limit));
 }
 
 // Who gets a mention row: every active member for @all, else the named members and (for @here)

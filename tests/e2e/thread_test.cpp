@@ -304,6 +304,59 @@ TEST_P(Threads, WildcardLimitIsConfigurable) {
   EXPECT_EQ(error_of("send", {{"conv", g}, {"client_id", "y"}, {"text", "@here"}}, a.token), "");
 }
 
+// A conversation's own wildcard_limit (set_conversation) replaces the server's for that
+// conversation, in both directions, and is read under the lock of the send that uses it.
+TEST_P(Threads, ConversationWildcardLimitOverridesTheServers) {
+  open();  // server default: 15
+  auto a = register_user(*http_, "ana"), b = register_user(*http_, "ben"), c = register_user(*http_, "cid");
+  const auto g = group(a, {b, c});
+  EXPECT_EQ(error_of("send", {{"conv", g}, {"client_id", "1"}, {"text", "@all one"}}, b.token), "");
+  http_->call("set_conversation", {{"conv", g}, {"wildcard_limit", 2}}, a.token);
+  EXPECT_EQ(error_of("send", {{"conv", g}, {"client_id", "2"}, {"text", "@all two"}}, b.token), "forbidden");
+  EXPECT_EQ(error_of("send", {{"conv", g}, {"client_id", "3"}, {"text", "@here three"}}, a.token), "") << "the owner may";
+  http_->call("set_conversation", {{"conv", g}, {"wildcard_limit", 3}}, a.token);
+  EXPECT_EQ(error_of("send", {{"conv", g}, {"client_id", "4"}, {"text", "@all four"}}, b.token), "");
+}
+
+// Edits, deletes and reactions on thread roots and replies (issue 11): a thread page returns its
+// root and replies as they are now; a deleted reply keeps its place and its count in the root's
+// summary; a deleted root keeps its thread, which may still be replied to (as reply_to may point
+// at a deleted message); a deleted message mentions nobody any more.
+TEST_P(Threads, EditsDeletesAndReactionsOnRootsAndReplies) {
+  open();
+  auto ana = register_user(*http_, "ana"), ben = register_user(*http_, "ben");
+  const auto g = group(ana, {ben});
+  const auto root = send(ana, g, "root");
+  const auto r1 = send(ana, g, "first @ben", root);
+  const auto r2 = send(ana, g, "second", root);
+  auto unread_mentions = [&] { return jint(http_->call("conversation", {{"conv", g}}, ben.token), "unread_mentions"); };
+  EXPECT_EQ(unread_mentions(), 1);
+  http_->call("edit", {{"conv", g}, {"seq", r1}, {"text", "first, edited @ben"}}, ana.token);
+  http_->call("react", {{"conv", g}, {"seq", r2}, {"emoji", "👍"}}, ben.token);
+  http_->call("delete_message", {{"conv", g}, {"seq", r2}}, ana.token);
+  auto page = http_->call("thread", {{"conv", g}, {"root", root}}, ben.token);
+  auto replies = jarr(page, "replies");
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(replies.at(0).at("text").as_string(), "first, edited @ben");
+  EXPECT_TRUE(replies.at(0).as_object().contains("edited_ts"));
+  EXPECT_EQ(replies.at(1).at("seq").as_int64(), r2) << "the deleted reply keeps its place";
+  EXPECT_TRUE(replies.at(1).at("deleted").as_bool());
+  EXPECT_EQ(replies.at(1).at("text").as_string(), "");
+  EXPECT_FALSE(replies.at(1).as_object().contains("reactions")) << "its reactions went with it";
+  EXPECT_EQ(page.at("root").at("thread").at("replies").as_int64(), 2);
+  // The root deleted: its thread stays readable and open to replies.
+  http_->call("delete_message", {{"conv", g}, {"seq", root}}, ana.token);
+  auto h = event_at(ben, g, root);
+  EXPECT_TRUE(h.at("deleted").as_bool());
+  EXPECT_EQ(h.at("thread").at("replies").as_int64(), 2);
+  send(ben, g, "still here", root);
+  EXPECT_EQ(jint(http_->call("thread", {{"conv", g}, {"root", root}}, ben.token).at("root").as_object().at("thread").as_object(), "replies"), 3);
+  // The mention goes with its message.
+  http_->call("delete_message", {{"conv", g}, {"seq", r1}}, ana.token);
+  EXPECT_EQ(unread_mentions(), 0);
+  EXPECT_EQ(jarr(http_->call("mentions", {}, ben.token), "mentions").size(), 0u);
+}
+
 TEST_P(Threads, BadPagingArguments) {
   open();
   auto ana = register_user(*http_, "ana");

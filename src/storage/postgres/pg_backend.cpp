@@ -353,7 +353,7 @@ CREATE TABLE edit_history (
 // threads: each root's summary, kept current in the reply's transaction. thread_users: a user's
 // follow state and read pointer per thread (keyed by user first, like every user-keyed table).
 // mentions: one row per mentioned member per message, listed newest first by (user_id, ts_ms,
-// conv_id, seq); its key counts unread mentions.
+// conv_id, seq); its key counts unread mentions; mentions_message finds a deleted message's rows.
 constexpr std::string_view v_threads = R"sql(
 ALTER TABLE events ADD COLUMN thread_root BIGINT;
 ALTER TABLE events ADD COLUMN thread_flags BIGINT NOT NULL DEFAULT 0;
@@ -384,10 +384,48 @@ CREATE TABLE mentions (
   PRIMARY KEY (user_id, conv_id, seq)
 );
 CREATE INDEX mentions_recent ON mentions(user_id, ts_ms, conv_id, seq);
+CREATE INDEX mentions_message ON mentions(conv_id, seq);
 )sql";
 
-// Issue 11: reactions, edits and deletes (v_changes), then threads and mentions (v_threads).
-constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads, v_feed, v_changes, v_threads};
+// moderation: conversation settings (the title stays in conversations), per-member mutes, bans
+// and slow-mode post times, pins, and each user's notification level per conversation (keyed by
+// user, like every user-keyed table).
+constexpr std::string_view v_moderation = R"sql(
+CREATE TABLE conv_settings (
+  conv_id BIGINT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  post_policy TEXT NOT NULL DEFAULT 'everyone',
+  pin_policy TEXT NOT NULL DEFAULT 'admins',
+  wildcard_limit BIGINT,
+  slow_mode_s BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (conv_id)
+);
+CREATE TABLE member_moderation (
+  conv_id BIGINT NOT NULL,
+  user_id BIGINT NOT NULL,
+  muted_until_ms BIGINT,
+  banned_ms BIGINT,
+  last_post_ms BIGINT,
+  PRIMARY KEY (conv_id, user_id)
+);
+CREATE TABLE pins (
+  conv_id BIGINT NOT NULL,
+  seq BIGINT NOT NULL,
+  by_id BIGINT NOT NULL,
+  pinned_ms BIGINT NOT NULL,
+  PRIMARY KEY (conv_id, seq)
+);
+CREATE TABLE notify_levels (
+  user_id BIGINT NOT NULL,
+  conv_id BIGINT NOT NULL,
+  level TEXT NOT NULL,
+  muted_until_ms BIGINT,
+  PRIMARY KEY (user_id, conv_id)
+);
+)sql";
+
+// Issue 11: reactions, edits and deletes; threads and mentions; moderation.
+constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads, v_feed, v_changes, v_threads, v_moderation};
 
 
 }  // namespace

@@ -128,6 +128,7 @@ class pg_send_run {
     find_repeats();
     if (leaders_.empty()) return true;
     if (!lock() || !check()) return false;
+    if (!valid_.empty() && !moderate()) return false;  // moderation
     if (!valid_.empty() && !append()) return false;
     answer_repeats();
     return true;
@@ -221,6 +222,22 @@ class pg_send_run {
       if (!has_thread_work(req(i))) continue;
       if (auto r = apply_thread_send(c_, req(i), seqs[i], ts); !r) return fail_all(r.error());
     }
+    return true;
+  }
+
+  // 2b. Moderation (post policy, mute, slow mode) of the valid sends, under the same locks: the
+  // refused ones are answered and leave valid_.
+  bool moderate() {
+    std::vector<const send_request*> rs;
+    for (auto i : valid_) rs.push_back(&req(i));
+    auto verdicts = check_post_moderation(c_, rs, now_ms());
+    if (!verdicts) return fail_all(verdicts.error());
+    std::vector<std::size_t> kept;
+    for (std::size_t k = 0; k < valid_.size(); ++k) {
+      if (auto& refused = (*verdicts)[k]) items_[valid_[k]]->res.emplace(std::move(*refused));
+      else kept.push_back(valid_[k]);
+    }
+    valid_ = std::move(kept);
     return true;
   }
 

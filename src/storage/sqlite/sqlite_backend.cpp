@@ -268,7 +268,7 @@ CREATE TABLE edit_history (
 // threads: each root's summary, kept current in the reply's transaction. thread_users: a user's
 // follow state and read pointer per thread (keyed by user first, like every user-keyed table).
 // mentions: one row per mentioned member per message, listed newest first by (user_id, ts_ms,
-// conv_id, seq); its key counts unread mentions.
+// conv_id, seq); its key counts unread mentions; mentions_message finds a deleted message's rows.
 constexpr std::string_view v_threads = R"sql(
 ALTER TABLE events ADD COLUMN thread_root INTEGER;
 ALTER TABLE events ADD COLUMN thread_flags INTEGER NOT NULL DEFAULT 0;
@@ -299,10 +299,48 @@ CREATE TABLE mentions (
   PRIMARY KEY (user_id, conv_id, seq)
 ) WITHOUT ROWID;
 CREATE INDEX mentions_recent ON mentions(user_id, ts_ms, conv_id, seq);
+CREATE INDEX mentions_message ON mentions(conv_id, seq);
 )sql";
 
-// Issue 11: reactions, edits and deletes (v_changes), then threads and mentions (v_threads).
-constexpr std::string_view steps[] = {v1, v2, v_profiles, v_feed, v_changes, v_threads};
+// moderation: conversation settings (the title stays in conversations), per-member mutes, bans
+// and slow-mode post times, pins, and each user's notification level per conversation (keyed by
+// user, like every user-keyed table).
+constexpr std::string_view v_moderation = R"sql(
+CREATE TABLE conv_settings (
+  conv_id INTEGER NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  post_policy TEXT NOT NULL DEFAULT 'everyone',
+  pin_policy TEXT NOT NULL DEFAULT 'admins',
+  wildcard_limit INTEGER,
+  slow_mode_s INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (conv_id)
+) WITHOUT ROWID;
+CREATE TABLE member_moderation (
+  conv_id INTEGER NOT NULL,
+  user_id INTEGER NOT NULL,
+  muted_until_ms INTEGER,
+  banned_ms INTEGER,
+  last_post_ms INTEGER,
+  PRIMARY KEY (conv_id, user_id)
+) WITHOUT ROWID;
+CREATE TABLE pins (
+  conv_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  by_id INTEGER NOT NULL,
+  pinned_ms INTEGER NOT NULL,
+  PRIMARY KEY (conv_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE notify_levels (
+  user_id INTEGER NOT NULL,
+  conv_id INTEGER NOT NULL,
+  level TEXT NOT NULL,
+  muted_until_ms INTEGER,
+  PRIMARY KEY (user_id, conv_id)
+) WITHOUT ROWID;
+)sql";
+
+// Issue 11: reactions, edits and deletes; threads and mentions; moderation.
+constexpr std::string_view steps[] = {v1, v2, v_profiles, v_feed, v_changes, v_threads, v_moderation};
 
 
 }  // namespace

@@ -63,6 +63,7 @@ result<send_ack> send_one(write_context& ctx, send_request& req, event_sink* sin
   if (has_thread_work(req)) {
     CONFAB_TRY(th, check_thread_send(c, req));
   }  // issue 11, threads and mentions
+  CONFAB_TRY(moderated, check_post_moderation(c, req, now_ms()));  // moderation: post policy, mute, slow mode
   auto ev = message_event(req, now_ms());
   CONFAB_TRY(o, open_event(c, req.conv, ev.ts_ms));
   ev.seq = o->seq;

@@ -62,12 +62,22 @@ const message_view deleted_by_7{event_kind::message, 7, 1000, true};
 const message_view join_event{event_kind::members_added, 7, 1000, false};
 
 TEST(rules, reactions_need_an_active_member_and_a_live_message) {
-  EXPECT_TRUE(may_react(member, &msg_by_7));
-  EXPECT_EQ(code(may_react(none, &msg_by_7)), errc::forbidden);
-  EXPECT_EQ(code(may_react(none, nullptr)), errc::forbidden);  // membership first: nothing leaks to strangers
-  EXPECT_EQ(code(may_react(member, nullptr)), errc::not_found);
-  EXPECT_EQ(code(may_react(member, &join_event)), errc::invalid_field);
-  EXPECT_EQ(code(may_react(member, &deleted_by_7)), errc::not_found);
+  EXPECT_TRUE(may_react(member, &msg_by_7, 0));
+  EXPECT_EQ(code(may_react(none, &msg_by_7, 0)), errc::forbidden);
+  EXPECT_EQ(code(may_react(none, nullptr, 0)), errc::forbidden);  // membership first: nothing leaks to strangers
+  EXPECT_EQ(code(may_react(member, nullptr, 0)), errc::not_found);
+  EXPECT_EQ(code(may_react(member, &join_event, 0)), errc::invalid_field);
+  EXPECT_EQ(code(may_react(member, &deleted_by_7, 0)), errc::not_found);
+}
+
+TEST(rules, a_muted_member_neither_reacts_nor_edits_until_the_mute_ends) {
+  member_view muted = member;
+  muted.muted_until_ms = 5000;
+  EXPECT_EQ(code(may_react(muted, &msg_by_7, 4999)), errc::forbidden);
+  EXPECT_TRUE(may_react(muted, &msg_by_7, 5000));
+  EXPECT_EQ(code(may_edit(muted, 7, &msg_by_7, 4999, 0)), errc::forbidden);
+  EXPECT_TRUE(may_edit(muted, 7, &msg_by_7, 5000, 0));
+  EXPECT_TRUE(may_delete(conv_kind::group, muted, 7, &msg_by_7)) << "a mute never stops taking content down";
 }
 
 TEST(rules, a_new_emoji_may_not_pass_the_limit_but_joining_one_may) {

@@ -1,0 +1,111 @@
+// Moderation on the send path (both backends' run_sends call it): the post policy, mutes and slow
+// mode, checked after the conversations' row locks, in the send's transaction, with the rules of
+// chat/rules.hpp. Several nodes on one PostgreSQL therefore judge a member's sends in one order:
+// the slow-mode time a send records is read by the next send of that member only after the first
+// commits (the next one waits for the conversation's lock).
+#include "storage/store_detail.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace confab::storage::detail {
+namespace {
+
+using pair_key = std::pair<id_t, id_t>;  // (conv, user)
+
+struct poster {
+  chat::post_settings settings;
+  chat::member_view view;
+  std::optional<std::int64_t> last_post_ms;
+  bool record = false;  // an accepted send moved last_post_ms
+};
+
+// The settings, role, mute and last slow-mode post of each (conv, user), in one statement.
+result<std::map<pair_key, poster>> load_posters(connection& c, const std::vector<pair_key>& keys) {
+  std::string sql =
+      "SELECT v.column1, v.column2, st.post_policy, st.slow_mode_s, m.role, mm.muted_until_ms, mm.last_post_ms FROM (VALUES ";
+  std::vector<param> ps;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (i) sql += ", ";
+    sql += "(CAST($" + std::to_string(2 * i + 1) + " AS BIGINT), CAST($" + std::to_string(2 * i + 2) + " AS BIGINT))";
+    ps.push_back(keys[i].first);
+    ps.push_back(keys[i].second);
+  }
+  sql += ") AS v LEFT JOIN conv_settings st ON st.conv_id = v.column1 "
+         "JOIN members m ON m.conv_id = v.column1 AND m.user_id = v.column2 "
+         "LEFT JOIN member_moderation mm ON mm.conv_id = v.column1 AND mm.user_id = v.column2";
+  // Planned per call on PostgreSQL: the text differs with the number of pairs.
+  auto r = c.query_planned(sql, ps);
+  if (!r) return to_error(r.error());
+  std::map<pair_key, poster> out;
+  for (auto& x : *r) {
+    poster p;
+    if (!x.is_null(2)) {
+      auto policy = parse_policy(x.str(2));
+      if (!policy) return make_error(errc::internal, "stored post policy is unknown: " + x.str(2));
+      p.settings.post_policy = *policy;
+      p.settings.slow_mode_s = x.i64(3);
+    }
+    CONFAB_TRY(role, role_cell(x, 4));
+    p.view.role = *role;
+    p.view.muted_until_ms = x.opt_i64(5);
+    p.last_post_ms = x.opt_i64(6);
+    out.emplace(pair_key{x.i64(0), x.i64(1)}, p);
+  }
+  return out;
+}
+
+result<nothing> record_posts(connection& c, const std::map<pair_key, poster>& posters, std::int64_t now_ms) {
+  std::string sql = "INSERT INTO member_moderation (conv_id, user_id, last_post_ms) VALUES ";
+  std::vector<param> ps{now_ms};
+  for (auto& [k, p] : posters) {
+    if (!p.record) continue;
+    if (ps.size() > 1) sql += ", ";
+    sql += "(CAST($" + std::to_string(ps.size() + 1) + " AS BIGINT), CAST($" + std::to_string(ps.size() + 2) +
+           " AS BIGINT), CAST($1 AS BIGINT))";
+    ps.push_back(k.first);
+    ps.push_back(k.second);
+  }
+  if (ps.size() == 1) return nothing{};
+  sql += " ON CONFLICT (conv_id, user_id) DO UPDATE SET last_post_ms = excluded.last_post_ms";
+  if (auto r = c.query_planned(sql, ps); !r) return to_error(r.error());
+  return nothing{};
+}
+
+}  // namespace
+
+result<std::vector<std::optional<error>>> check_post_moderation(connection& c, std::span<const send_request* const> sends,
+                                                                std::int64_t now_ms) {
+  std::vector<pair_key> keys;
+  for (auto* s : sends) keys.emplace_back(s->conv, s->user);
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  std::vector<std::optional<error>> out(sends.size());
+  if (keys.empty()) return out;
+  CONFAB_TRY(posters, load_posters(c, keys));
+  for (std::size_t i = 0; i < sends.size(); ++i) {
+    auto p = posters->find({sends[i]->conv, sends[i]->user});
+    // check_send found an active member under the same lock; a missing row is a bug.
+    if (p == posters->end()) return make_error(errc::internal, "a checked sender has no membership row");
+    auto& who = p->second;
+    if (auto ok = chat::may_post_under(who.settings, who.view, who.last_post_ms, now_ms); !ok) {
+      out[i] = ok.error();
+      continue;
+    }
+    if (chat::slow_mode_applies(who.settings, who.view)) {
+      who.last_post_ms = now_ms;  // a later send of the group waits for this one
+      who.record = true;
+    }
+  }
+  CONFAB_TRY(rec, record_posts(c, *posters, now_ms));
+  return out;
+}
+
+result<nothing> check_post_moderation(connection& c, const send_request& send, std::int64_t now_ms) {
+  const send_request* one[] = {&send};
+  CONFAB_TRY(v, check_post_moderation(c, std::span<const send_request* const>(one), now_ms));
+  if ((*v)[0]) return std::move(*(*v)[0]);
+  return nothing{};
+}
+
+}  // namespace confab::storage::detail
