@@ -129,7 +129,8 @@ result<nothing> check_thread_send(connection& c, send_request& req);
 // After the send's event (seq, ts) was appended: the root's summary, follows, the sender's thread
 // read pointer and the mention rows, in the same transaction.
 result<nothing> apply_thread_send(connection& c, const send_request& req, std::int64_t seq, std::int64_t ts);
-// The current thread summary of every root among evs, for viewer: one query per call.
+// The current thread summary of every root among evs, for viewer: one query per call. Roots of
+// conversations where viewer is not an active member get none (it counts replies after a removal).
 result<nothing> decorate_threads(connection& c, id_t viewer, std::vector<event>& evs);
 result<nothing> decorate_threads(connection& c, id_t viewer, std::vector<event*>& evs);
 // The user's unread mentions in s.id (above s.read_seq).

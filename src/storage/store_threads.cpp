@@ -216,12 +216,14 @@ result<nothing> decorate_threads(connection& c, id_t viewer, std::vector<event*>
     ps.emplace_back(e->seq);
   }
   if (values.empty()) return nothing{};
-  // Unread is counted for followed threads only, over the thread's index (O(unread)).
+  // Unread is counted for followed threads only, over the thread's index (O(unread)). Active
+  // members only: the summary counts replies a former member may not read.
   auto r = c.query(
       "SELECT t.conv_id, t.root_seq, t.replies, t.last_ms, t.participants, COALESCE(f.following, 0), "
       "CASE WHEN f.following = 1 THEN (SELECT COUNT(*) FROM events e WHERE e.conv_id = t.conv_id AND e.thread_root = t.root_seq "
       "AND e.seq > f.read_seq AND e.sender_id <> $1) ELSE 0 END "
-      "FROM threads t LEFT JOIN thread_users f ON f.user_id = $1 AND f.conv_id = t.conv_id AND f.root_seq = t.root_seq "
+      "FROM threads t JOIN members m ON m.conv_id = t.conv_id AND m.user_id = $1 AND m.left_seq IS NULL "
+      "LEFT JOIN thread_users f ON f.user_id = $1 AND f.conv_id = t.conv_id AND f.root_seq = t.root_seq "
       "WHERE (t.conv_id, t.root_seq) IN (VALUES " + values + ")",
       ps);
   if (!r) return to_error(r.error());

@@ -258,6 +258,9 @@ TEST_F(storage_threads, former_members_and_strangers) {
   ASSERT_TRUE(p);
   ASSERT_EQ(p->replies.size(), 1u);
   EXPECT_LT(p->replies[0].seq, later);
+  EXPECT_FALSE(p->root.thread);  // the summary counts a reply the former member may not read
+  EXPECT_FALSE(event_at(b, g, root).thread);
+  EXPECT_TRUE(event_at(a, g, root).thread);
   auto list = run(st_->threads(b, std::nullopt, 10));
   ASSERT_TRUE(list);
   EXPECT_TRUE(list->events.empty());

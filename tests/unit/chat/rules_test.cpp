@@ -51,6 +51,16 @@ TEST(rules, only_the_owner_changes_roles_of_other_active_members) {
   EXPECT_EQ(code(may_set_role(conv_kind::direct, owner, false, member)), errc::forbidden);
 }
 
+// issue 11: @all/@here up to the limit for anyone; above it, owners and admins only.
+TEST(rules, wildcard_mentions_above_the_limit_need_an_owner_or_admin) {
+  EXPECT_TRUE(may_mention_everyone(member, 15, 15));
+  EXPECT_EQ(code(may_mention_everyone(member, 16, 15)), errc::forbidden);
+  EXPECT_TRUE(may_mention_everyone(admin, 16, 15));
+  EXPECT_TRUE(may_mention_everyone(owner, 1000, 15));
+  EXPECT_EQ(code(may_mention_everyone(none, 2, 15)), errc::forbidden);
+  EXPECT_EQ(code(may_mention_everyone(member, 1, 0)), errc::forbidden);
+}
+
 }  // namespace
 
 // ---- i11-changes: reactions, edits and deletes
