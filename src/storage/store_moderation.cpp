@@ -33,21 +33,31 @@ result<moderated> load_moderated(connection& c, id_t conv, id_t user) {
   return m;
 }
 
-result<conversation_summary::settings_view> load_settings(connection& c, id_t conv, std::string* description) {
-  CONFAB_TRY(r, query(c, "SELECT post_policy, pin_policy, wildcard_limit, slow_mode_s, description FROM conv_settings WHERE conv_id = $1",
-                      {conv}));
+namespace {
+
+constexpr std::string_view settings_cols = "st.post_policy, st.pin_policy, st.wildcard_limit, st.slow_mode_s, st.description";
+
+// The settings from settings_cols at column o (all NULL: never set, the defaults).
+result<conversation_summary::settings_view> settings_of(const row& x, std::size_t o, std::string* description) {
   conversation_summary::settings_view s;
-  if (r->empty()) return s;
-  const auto& x = (*r)[0];
-  auto post = parse_policy(x.str(0));
-  auto pin = parse_policy(x.str(1));
+  if (x.is_null(o)) return s;
+  auto post = parse_policy(x.str(o));
+  auto pin = parse_policy(x.str(o + 1));
   if (!post || !pin) return make_error(errc::internal, "stored conversation settings have an unknown policy");
   s.post_policy = *post;
   s.pin_policy = *pin;
-  s.wildcard_limit = x.opt_i64(2);
-  s.slow_mode_s = x.i64(3);
-  if (description) *description = x.str(4);
+  s.wildcard_limit = x.opt_i64(o + 2);
+  s.slow_mode_s = x.i64(o + 3);
+  if (description) *description = x.str(o + 4);
   return s;
+}
+
+}  // namespace
+
+result<conversation_summary::settings_view> load_settings(connection& c, id_t conv, std::string* description) {
+  CONFAB_TRY(r, query(c, "SELECT " + std::string(settings_cols) + " FROM conv_settings st WHERE st.conv_id = $1", {conv}));
+  if (r->empty()) return conversation_summary::settings_view{};
+  return settings_of((*r)[0], 0, description);
 }
 
 result<nothing> refuse_banned(connection& c, id_t conv, const std::vector<id_t>& users) {
@@ -64,19 +74,22 @@ result<nothing> refuse_banned(connection& c, id_t conv, const std::vector<id_t>&
   return chat::may_be_added(banned, (*r)[0].i64(0));
 }
 
+// One statement per summary: the settings, the user's notification level and their mute.
 result<nothing> fill_moderation(connection& c, id_t user, conversation_summary& s) {
-  CONFAB_TRY(st, load_settings(c, s.id, &s.description));
-  s.settings = *st;
   CONFAB_TRY(r, query(c,
-                      "SELECT n.level, n.muted_until_ms, mm.muted_until_ms FROM (SELECT 1 AS one) x "
-                      "LEFT JOIN notify_levels n ON n.user_id = $1 AND n.conv_id = $2 "
-                      "LEFT JOIN member_moderation mm ON mm.conv_id = $2 AND mm.user_id = $1",
+                      "SELECT " + std::string(settings_cols) +
+                          ", n.level, n.muted_until_ms, mm.muted_until_ms FROM (SELECT 1 AS one) x "
+                          "LEFT JOIN conv_settings st ON st.conv_id = $2 "
+                          "LEFT JOIN notify_levels n ON n.user_id = $1 AND n.conv_id = $2 "
+                          "LEFT JOIN member_moderation mm ON mm.conv_id = $2 AND mm.user_id = $1",
                       {user, s.id}));
   const auto& x = (*r)[0];
+  CONFAB_TRY(st, settings_of(x, 0, &s.description));
+  s.settings = *st;
   const auto now = now_ms();
-  if (!x.is_null(0)) s.notify = x.str(0);
-  if (auto m = x.opt_i64(1); m && *m > now) s.muted_until = m;
-  if (auto m = x.opt_i64(2); m && *m > now) s.member_muted_until = m;
+  if (!x.is_null(5)) s.notify = x.str(5);
+  if (auto m = x.opt_i64(6); m && *m > now) s.muted_until = m;
+  if (auto m = x.opt_i64(7); m && *m > now) s.member_muted_until = m;
   return nothing{};
 }
 

@@ -43,7 +43,8 @@ class store_strategy {
   // Runs a group of sends (in queue order, none holding a NUL character) as write_group::run
   // documents: sets every item's result (and after_commit hook for the committed ones); returns
   // false if the writes it made must be rolled back. Each send is checked (repeat, conversation,
-  // membership via chat::may_post, reply_to) under the conversation's row lock.
+  // membership via chat::may_post, reply_to; then post policy, mute and slow mode via
+  // detail::check_post_moderation) under the conversation's row lock.
   virtual bool run_sends(connection& c, std::span<send_item* const> items) const = 0;
 
   // expr (a text expression) as one that compares and orders byte-wise (prefix ranges in

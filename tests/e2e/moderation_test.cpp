@@ -146,6 +146,16 @@ TEST_P(Moderation, ChangesReachASecondDeviceLiveAndAfterReconnect) {
   auto cs = c.until_synced();
   EXPECT_EQ(jstr(jobj(cs.back(), "event"), "kind"), "member_banned");
 
+  // pins lists the pinned message with its content (pinned again, over WebSocket).
+  adm.call_ok("pin", {{"conv", conv_}, {"seq", m1}});
+  auto pins = adm.call_ok("pins", {{"conv", conv_}});
+  ASSERT_EQ(jarr(pins, "pins").size(), 1u);
+  auto& pin = jarr(pins, "pins").at(0).as_object();
+  EXPECT_EQ(jint(pin, "seq"), m1);
+  EXPECT_EQ(jint(pin, "by"), admin_.user_id);
+  EXPECT_EQ(jstr(jobj(pin, "message"), "text"), "t m1");
+  EXPECT_EQ(jint(jobj(pin, "message"), "sender"), member_.user_id);
+
   auto summary = http_->call("conversation", {{"conv", conv_}}, member_.token).as_object();
   EXPECT_EQ(jstr(summary, "title"), "renamed");
   EXPECT_EQ(jobj(summary, "settings"),

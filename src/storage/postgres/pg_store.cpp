@@ -99,8 +99,9 @@ class pg_strategy final : public store_strategy {
   std::string bytewise(std::string_view expr) const override { return std::string(expr) + " COLLATE \"C\""; }
 };
 
-// PostgreSQL: every send of the group in four round trips whatever their number (savepoint,
-// conversation locks, checks, append), instead of four per send. Statements:
+// PostgreSQL: every send of the group in five round trips whatever their number (savepoint,
+// conversation locks, checks, moderation checks, append; a sixth when slow mode records post
+// times), instead of that many per send. Statements:
 //  1. the conversations' row locks, in ascending id (every writer, and open_event, which locks one
 //     conversation, takes them in that order, so writers on several nodes wait for each other
 //     instead of deadlocking), returning each one's last seq;
@@ -109,6 +110,8 @@ class pg_strategy final : public store_strategy {
 //     (unnest WITH ORDINALITY). Under the locks, no other writer can change these conversations'
 //     members before this transaction ends (membership changes lock the conversation first), so a
 //     member removed on another node meanwhile is refused here;
+//  2b. the moderation checks of the sends that passed (detail::check_post_moderation: post
+//     policy, mute, slow mode, under the same locks), recording slow-mode post times;
 //  3. the append, as data-modifying CTEs over the arrays: the conversations' last seq, the events,
 //     every member's head row (user_heads: moved up by the member's number of new events, its row
 //     locks taken in ascending user id, the input's order), their stream rows (consecutive
