@@ -137,6 +137,8 @@ task<change_ack> store::delete_message(id_t actor, id_t device, id_t conv, std::
     CONFAB_TRY(e3, query(c, "DELETE FROM reactions WHERE conv_id = $1 AND seq = $2", {conv, target}));
     // A deleted message mentions nobody any more: no unread mention, no entry in `mentions`.
     CONFAB_TRY(e5, query(c, "DELETE FROM mentions WHERE conv_id = $1 AND seq = $2", {conv, target}));
+    // Nor is it pinned (the deleted event tells clients; no unpinned event follows).
+    CONFAB_TRY(e6, query(c, "DELETE FROM pins WHERE conv_id = $1 AND seq = $2", {conv, target}));
     CONFAB_TRY(e4, query(c, "UPDATE events SET body = '', edited_ms = NULL, deleted = 1 WHERE conv_id = $1 AND seq = $2",
                          {conv, target}));
     ev.seq = o->seq;

@@ -187,10 +187,14 @@ task<std::vector<pin_record>> store::pins(id_t actor, id_t conv) {
                               " FROM events WHERE conv_id = $1 AND seq IN (SELECT seq FROM pins WHERE conv_id = $1)",
                           {conv}));
     std::map<std::int64_t, event> by_seq;
+    std::vector<event*> shown;
     for (auto& x : *evs) {
       CONFAB_TRY(ev, to_event(x));
-      by_seq.emplace(ev->seq, std::move(*ev));
+      shown.push_back(&by_seq.emplace(ev->seq, std::move(*ev)).first->second);
     }
+    // The pinned messages as they are now, for this reader (reactions, thread summaries).
+    CONFAB_TRY(ch, decorate_changes(c, actor, shown));
+    CONFAB_TRY(th, decorate_threads(c, actor, shown));
     std::vector<pin_record> out;
     for (auto& x : *ps) {
       auto e = by_seq.find(x.i64(0));
