@@ -92,6 +92,7 @@ struct reaction_count {
 struct thread_summary {
   std::int64_t replies = 0;
   std::int64_t last_ms = 0;            // time of the latest reply
+  std::int64_t last_seq = 0;           // seq of the latest reply: a client counts live replies above it only
   std::vector<id_t> participants;      // up to 3 most recent distinct repliers, most recent first
   bool following = false;              // the viewer follows the thread
   std::int64_t unread = 0;             // replies by others above the viewer's thread read pointer (following only)

@@ -318,8 +318,8 @@ void add_thread_fields(json::object& o, const event& ev) {
   if (ev.mention_here) o["mention_here"] = true;
   if (ev.thread) {
     const auto& t = *ev.thread;
-    o["thread"] = json::object{{"replies", t.replies},   {"last_ts", t.last_ms}, {"participants", id_array(t.participants)},
-                               {"following", t.following}, {"unread", t.unread}};
+    o["thread"] = json::object{{"replies", t.replies},     {"last_ts", t.last_ms},     {"last_seq", t.last_seq},
+                               {"participants", id_array(t.participants)}, {"following", t.following}, {"unread", t.unread}};
   }
 }
 }  // namespace

@@ -221,7 +221,7 @@ result<nothing> decorate_threads(connection& c, id_t viewer, std::vector<event*>
   auto r = c.query(
       "SELECT t.conv_id, t.root_seq, t.replies, t.last_ms, t.participants, COALESCE(f.following, 0), "
       "CASE WHEN f.following = 1 THEN (SELECT COUNT(*) FROM events e WHERE e.conv_id = t.conv_id AND e.thread_root = t.root_seq "
-      "AND e.seq > f.read_seq AND e.sender_id <> $1) ELSE 0 END "
+      "AND e.seq > f.read_seq AND e.sender_id <> $1) ELSE 0 END, t.last_seq "
       "FROM threads t JOIN members m ON m.conv_id = t.conv_id AND m.user_id = $1 AND m.left_seq IS NULL "
       "LEFT JOIN thread_users f ON f.user_id = $1 AND f.conv_id = t.conv_id AND f.root_seq = t.root_seq "
       "WHERE (t.conv_id, t.root_seq) IN (VALUES " + values + ")",
@@ -236,6 +236,7 @@ result<nothing> decorate_threads(connection& c, id_t viewer, std::vector<event*>
     s.participants = std::move(*parts);
     s.following = x.i64(5) != 0;
     s.unread = x.i64(6);
+    s.last_seq = x.i64(7);
     for (auto* e : evs)
       if (e->conv == x.i64(0) && e->seq == x.i64(1) && !e->thread_root) e->thread = s;
   }

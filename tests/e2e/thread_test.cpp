@@ -90,6 +90,7 @@ TEST_P(Threads, RepliesOverWebSocketAndTheRootsSummaryOverHttp) {
   auto rt = event_at(ana, g, root);
   auto th = jobj(rt, "thread");
   EXPECT_EQ(jint(th, "replies"), 1);
+  EXPECT_EQ(jint(th, "last_seq"), jint(r, "seq")) << "the latest reply the summary counts";
   EXPECT_EQ(dump(jarr(th, "participants")), "[" + std::to_string(ben.user_id) + "]");
   EXPECT_EQ(th.at("following").as_bool(), true);
   EXPECT_EQ(jint(th, "unread"), 1);
