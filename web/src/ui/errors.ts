@@ -16,12 +16,20 @@ export function errorText(e: unknown): string {
     case 'unavailable':
       return 'The server is busy or restarting. Try again in a moment.';
     case 'forbidden':
-      return 'You are not allowed to do that here.';
+      // The server says why (banned, muted until when, admins only, ...): keep that.
+      return e.message ? `Not allowed: ${readableTimes(e.message)}.` : 'You are not allowed to do that here.';
+    case 'slow_mode':
+      return capitalise(e.message) + (e.message.endsWith('.') ? '' : '.');
     case 'not_found':
       return capitalise(e.message) + '.';
     default:
       return capitalise(e.message) + (e.message.endsWith('.') ? '' : '.');
   }
+}
+
+/** "muted ... until 1764560000000" with the time as people read it. */
+function readableTimes(s: string): string {
+  return s.replace(/until (\d{12,})/g, (_, ms: string) => `until ${new Date(Number(ms)).toLocaleString()}`);
 }
 
 function capitalise(s: string): string {
