@@ -258,6 +258,27 @@ if r:
     out.append("| %d | %d | %s ms | **%s ms** | %s ms | %d | p99 < 5 ms |" % (x["messages"], x["pages"], ms(h, "p50_ms"), ms(h, "p99_ms"), ms(h, "max_ms"), x["wrong_pages"]))
 out.append("")
 
+# 8. mixed workload
+out.append("### 8. Conversations people live in: a mixed workload (20 groups of 5, every member sending)")
+out.append("")
+out.append("64 % messages, 20 % thread replies, 10 % reactions toggled, 5 % edits, 1 % deletes, each member a "
+           "closed loop with 2 operations outstanding. Checked: every device's final state of every message "
+           "(text, edited, deleted, reaction counts, thread reply count) equals every other device's and history's.")
+out.append("")
+out.append("| backend | operations/s | p50 ack | p99 ack | server CPU per operation | messages checked | state differences (devices / history) | violations |")
+out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+for backend in ("sqlite", "postgres"):
+    r = load("mixed_" + backend)
+    if not r:
+        continue
+    x = r["result"]
+    a = x["ack_latency"]
+    out.append("| %s | **%.0f** | %s ms | %s ms | %.0f µs | %d | %d / %d | %s |" % (
+        backend, x["operations_per_sec"], ms(a, "p50_ms"), ms(a, "p99_ms"), x["server_cpu_us_per_operation"],
+        x["messages_checked"], x["state_differences_between_devices"], x["state_differences_with_history"],
+        str(sum(x["violations"].get(k, 0) for k in ("duplicates", "gaps", "reorders", "send_errors")))))
+out.append("")
+
 # micro
 m = load("micro")
 if m:
