@@ -43,7 +43,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(f.error());
   }
   if (auto b = protocol::parse_body(in, 64 * 1024); !b) check(b.error());
-  for (auto k : {event_kind::created, event_kind::members_added, event_kind::member_removed, event_kind::role_changed}) {
+  for (auto k : {event_kind::created, event_kind::members_added, event_kind::member_removed, event_kind::role_changed,
+                 event_kind::reaction, event_kind::edited, event_kind::deleted, event_kind::settings_changed,
+                 event_kind::pinned, event_kind::member_muted, event_kind::member_banned}) {
     auto p = protocol::parse_payload(k, in);
     if (!p) {
       check(p.error());

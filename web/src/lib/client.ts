@@ -71,7 +71,7 @@ export class ChatClient {
   private readonly sync: SyncClient;
   private readonly timelines = new Map<number, Timeline>();
   private readonly listeners = new Set<() => void>();
-  private readonly typingSenders = new Map<number, TypingSender>();
+  private readonly typingSenders = new Map<string, TypingSender>();
   private readonly deliveredDue = new Map<number, number>();
   private deliveredTimer: unknown = null;
   private notifyQueued = false;
@@ -346,7 +346,7 @@ export class ChatClient {
       ...(thread ? { thread_root: thread.root, ...(thread.alsoInConversation ? { also_in_conversation: true } : {}) } : {}),
     };
     this.outbox.add(entry);
-    this.typingFor(conv, '');
+    this.typingFor(conv, '', thread?.root);
     this.changed();
     void this.flushOutbox();
     return entry;
@@ -598,16 +598,21 @@ export class ChatClient {
   }
 
   /** Tells the other members that I am typing (or stopped), throttled. */
-  typingFor(conv: number, text: string): void {
-    let ts = this.typingSenders.get(conv);
-    if (!ts) this.typingSenders.set(conv, (ts = new TypingSender()));
+  /** The composer of conv (or of root's thread in conv) now holds text: tells the server when I
+   *  start, keep on or stop typing there. */
+  typingFor(conv: number, text: string, thread?: number): void {
+    const key = thread === undefined ? `${conv}` : `${conv}:${thread}`;
+    let ts = this.typingSenders.get(key);
+    if (!ts) this.typingSenders.set(key, (ts = new TypingSender()));
     const frame = ts.input(text, this.now());
     if (!frame || this.sync.status !== 'live' || this.unsupported.has('typing')) return;
-    void this.optional('typing', () => this.sync.request('typing', { conv, active: frame.active }));
+    const body = { conv, active: frame.active, ...(frame.active && thread !== undefined ? { thread } : {}) };
+    void this.optional('typing', () => this.sync.request('typing', body));
   }
 
-  typingNames(conv: number): string[] {
-    return this.typing.names(conv, this.now());
+  /** Who is typing in conv's composer (or, with thread, in that thread's). */
+  typingNames(conv: number, thread?: number): string[] {
+    return this.typing.names(conv, this.now(), thread);
   }
 
   private async watchPresence(): Promise<void> {

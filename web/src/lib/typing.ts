@@ -7,10 +7,13 @@ export interface TypingFrame {
   username: string;
   active: boolean;
   expires_in_ms?: number;
+  /** Typing a reply in the thread of this root (absent: in the conversation). */
+  thread?: number;
 }
 
 export class TypingTracker {
-  private readonly byConv = new Map<number, Map<number, { name: string; until: number }>>();
+  // One state per user and conversation: typing in a thread replaces typing in the conversation.
+  private readonly byConv = new Map<number, Map<number, { name: string; until: number; thread?: number }>>();
 
   /** Applies a frame at time now; returns the time at which the state lapses (or null). */
   apply(f: TypingFrame, now: number): number | null {
@@ -21,7 +24,8 @@ export class TypingTracker {
     }
     if (!m) this.byConv.set(f.conv, (m = new Map()));
     const until = now + (f.expires_in_ms ?? 6000);
-    m.set(f.user_id, { name: f.username, until });
+    m.delete(f.user_id); // a change of place starts a new entry (the order is who started first)
+    m.set(f.user_id, { name: f.username, until, thread: f.thread });
     return until;
   }
 
@@ -34,14 +38,15 @@ export class TypingTracker {
     this.byConv.clear();
   }
 
-  /** Names typing in conv at time now, in the order they started. */
-  names(conv: number, now: number): string[] {
+  /** Names typing in conv (or, with thread, in that thread of conv) at time now, in the order
+   *  they started. */
+  names(conv: number, now: number, thread?: number): string[] {
     const m = this.byConv.get(conv);
     if (!m) return [];
     const out: string[] = [];
     for (const [u, s] of m) {
       if (s.until <= now) m.delete(u);
-      else out.push(s.name);
+      else if (s.thread === thread) out.push(s.name);
     }
     return out;
   }

@@ -217,7 +217,7 @@ export function Composer(props: {
             setText(v);
             if (error) setError('');
             if (props.note) props.setNote('');
-            c.typingFor(conv, v);
+            c.typingFor(conv, v, thread);
           }}
           onPaste={(e) => {
             if (e.clipboardData && e.clipboardData.files.length > 0) {

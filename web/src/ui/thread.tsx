@@ -3,6 +3,7 @@
 // also to the conversation). Threads are one level: replies have no thread of their own.
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ChatClient } from '../lib/client';
+import { typingText } from '../lib/timeline';
 import { ChatEvent } from '../lib/types';
 import { Composer } from './composer';
 import { errorText } from './errors';
@@ -104,6 +105,9 @@ export function ThreadPanel({ c, conv }: { c: ChatClient; conv: number }) {
         {c.pendingFor(conv, t.root).map((pm) => (
           <PendingBubble key={`p-${pm.entry.client_id}`} c={c} pm={pm} />
         ))}
+      </div>
+      <div class="typing" aria-live="polite" data-testid="thread-typing">
+        {typingText(c.typingNames(conv, t.root))}
       </div>
       {!readOnly && (
         <Composer

@@ -32,8 +32,11 @@ const direction = (p: Page, sel: string) => p.locator(sel).last().evaluate((e) =
 
 test('right-to-left text is laid out right to left, in messages and in the composer', async () => {
   await sendMessage(ana, 'שלום, מה שלומך?');
-  await bubble(ana, 'שלום, מה שלומך?').waitFor();
-  assert.equal(await bubble(ana, 'שלום, מה שלומך?').locator('.text').evaluate((e) => getComputedStyle(e).direction), 'rtl');
+  // The committed message (data-seq), not the pending bubble it replaces: an element removed while
+  // it is read has no computed style.
+  const sent = bubble(ana, 'שלום, מה שלומך?').and(ana.locator('.msg[data-seq]'));
+  await sent.waitFor();
+  assert.equal(await sent.locator('.text').evaluate((e) => getComputedStyle(e).direction), 'rtl');
   await box().fill('مرحبا بالعالم');
   assert.equal(await direction(ana, '.composer textarea'), 'rtl');
   await box().fill('hello');

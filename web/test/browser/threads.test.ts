@@ -82,6 +82,11 @@ test('a thread opens beside the conversation; replies stay out of the timeline; 
   await bubble(ana, 'Plan for Friday?').getByTestId('thread-line').click();
   const apanel = ana.getByRole('complementary', { name: 'Thread' });
   await apanel.locator('.msg .text', { hasText: 'I can do the slides' }).waitFor();
+  // Typing in the thread shows in bo's open thread, not in his conversation's typing line.
+  await apanel.getByLabel('Reply in thread').pressSequentially('Gre', { delay: 20 });
+  await textIs(bo.getByTestId('thread-typing'), 'ana is typing…', "bo's thread typing line");
+  assert.equal((await bo.getByTestId('typing').innerText()).trim(), '', 'not in the conversation');
+  await apanel.getByLabel('Reply in thread').fill('');
   await apanel.getByLabel('Also send to the conversation').check();
   await apanel.getByLabel('Reply in thread').fill('Great, I book the room');
   await apanel.getByLabel('Reply in thread').press('Enter');

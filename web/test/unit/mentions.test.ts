@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { complete, completions, hasWildcard, mentionParts, mentionQuery } from '../../src/lib/mentions';
 import { ConversationList, quiet } from '../../src/lib/conversations';
+import { TypingTracker } from '../../src/lib/typing';
 import { ChatEvent } from '../../src/lib/types';
 
 test('the @query at the caret is found, but not in an e-mail address or after the name ended', () => {
@@ -94,4 +95,18 @@ test('conversations set to notify none, or muted until later, do not count towar
   assert.equal(l.totalUnread(6000), 2 + 4 + 1, 'the mute has ended at 6000');
   assert.equal(quiet(l.get(3)!, 1000), true);
   assert.equal(quiet(l.get(3)!, 6000), false);
+});
+
+test('typing in a thread is shown in that thread only, and moving replaces the earlier place', () => {
+  const t = new TypingTracker();
+  t.apply({ conv: 1, user_id: 2, username: 'bo', active: true }, 0);
+  t.apply({ conv: 1, user_id: 3, username: 'cy', active: true, thread: 9 }, 0);
+  assert.deepEqual(t.names(1, 10), ['bo']);
+  assert.deepEqual(t.names(1, 10, 9), ['cy']);
+  assert.deepEqual(t.names(1, 10, 8), []);
+  t.apply({ conv: 1, user_id: 2, username: 'bo', active: true, thread: 9 }, 20); // bo moves into the thread
+  assert.deepEqual(t.names(1, 30), []);
+  assert.deepEqual(t.names(1, 30, 9), ['cy', 'bo']);
+  t.apply({ conv: 1, user_id: 3, username: 'cy', active: false }, 40);
+  assert.deepEqual(t.names(1, 50, 9), ['bo']);
 });
