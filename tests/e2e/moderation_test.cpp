@@ -216,6 +216,7 @@ TEST_P(Moderation, AuthorizationTable) {
   http_->call("pin", {{"conv", conv_}, {"seq", pinned}}, owner_.token);
   http_->call("remove_member", {{"conv", conv_}, {"user_id", removed.user_id}}, owner_.token);
   http_->call("ban_member", {{"conv", conv_}, {"user_id", banned.user_id}}, owner_.token);
+  const auto muted_own = send(muted, "mm");  // their own message, sent before the mute
   http_->call("mute_member", {{"conv", conv_}, {"user_id", muted.user_id}, {"duration_s", 3600}}, owner_.token);
   auto revoked = login(*http_, "mia", "old");
   http_->call("revoke_device", {{"device_id", revoked.device_id}}, member_.token);
@@ -235,6 +236,21 @@ TEST_P(Moderation, AuthorizationTable) {
       {"unban_member", {{"user_id", banned.user_id}}},
       {"set_notify", {{"level", "none"}}},
       {"send", {{"client_id", "nope"}, {"text", "x"}}},
+      // The other issue-11 operations: reactions, edits, deletes, threads.
+      {"react", {{"seq", loose}, {"emoji", "👍"}}},
+      {"unreact", {{"seq", loose}, {"emoji", "👍"}}},
+      {"edit", {{"seq", loose}, {"text", "changed"}}},
+      {"delete_message", {{"seq", loose}}},
+      {"follow_thread", {{"root", loose}}},
+      {"unfollow_thread", {{"root", loose}}},
+      {"read_thread", {{"root", loose}, {"seq", loose}}},
+      {"reply", {{"client_id", "nope-r"}, {"text", "x"}, {"thread_root", loose}}},
+  };
+  // Reads: a former (removed or banned) member may still read what came before their removal, so
+  // only strangers and revoked devices are refused.
+  const std::vector<op> reads = {
+      {"edit_history", {{"seq", loose}}},
+      {"thread", {{"root", loose}}},
   };
   struct row {
     const account* who;
@@ -247,6 +263,16 @@ TEST_P(Moderation, AuthorizationTable) {
     for (auto* who : {&stranger, &removed, &banned}) rows.push_back({who, o.name, "forbidden"});
     rows.push_back({&revoked, o.name, "unauthenticated"});
   }
+  for (auto& o : reads) {
+    rows.push_back({&stranger, o.name, "forbidden", o.body});
+    rows.push_back({&revoked, o.name, "unauthenticated", o.body});
+  }
+  // A member edits and deletes only their own messages (this one is the owner's).
+  for (auto name : {"edit", "delete_message"}) rows.push_back({&member_, name, "forbidden"});
+  // A muted member neither reacts, edits (even their own) nor replies in a thread.
+  rows.push_back({&muted, "react", "forbidden"});
+  rows.push_back({&muted, "edit", "forbidden", json::object{{"seq", muted_own}, {"text", "changed"}}});
+  rows.push_back({&muted, "reply", "forbidden"});
   // A member: no settings, pins (default policy: admins) or moderation.
   for (auto name : {"set_conversation", "pin", "unpin", "mute_member", "unmute_member", "ban_member", "unban_member"})
     rows.push_back({&member_, name, "forbidden"});
@@ -271,11 +297,13 @@ TEST_P(Moderation, AuthorizationTable) {
     b["conv"] = conv_;
     return b;
   };
+  // "reply" is a send with thread_root.
+  auto op_of = [](const row& r) { return r.op == "reply" ? std::string("send") : r.op; };
   const auto pins_before = http_->call("pins", {{"conv", conv_}}, owner_.token);
   const auto members_before = http_->call("members", {{"conv", conv_}}, owner_.token);
   for (auto& r : rows) {
     SCOPED_TRACE("http " + r.who->username + " " + r.op);
-    EXPECT_EQ(refused(r.op, body_of(r), *r.who), r.want);
+    EXPECT_EQ(refused(op_of(r), body_of(r), *r.who), r.want);
   }
   // Over WebSocket (a revoked device cannot say hello at all).
   std::map<std::string, std::unique_ptr<ws_client>> ws;
@@ -288,7 +316,7 @@ TEST_P(Moderation, AuthorizationTable) {
       c->hello(r.who->token);
     }
     const auto before = last_seq();
-    auto reply = c->call(r.op, body_of(r));
+    auto reply = c->call(op_of(r), body_of(r));
     EXPECT_EQ(jstr(reply, "type"), "error");
     if (reply.contains("error")) {
       EXPECT_EQ(jstr(jobj(reply, "error"), "code"), r.want);
@@ -306,6 +334,10 @@ TEST_P(Moderation, AuthorizationTable) {
   EXPECT_EQ(http_->call("pins", {{"conv", conv_}}, owner_.token), pins_before);
   EXPECT_EQ(http_->call("members", {{"conv", conv_}}, owner_.token), members_before);
   EXPECT_EQ(jstr(http_->call("conversation", {{"conv", conv_}}, member_.token), "notify"), "all");
+  // ... and the message every refused change aimed at: its text, no reaction, not deleted.
+  auto target = jarr(http_->call("history", {{"conv", conv_}, {"after", loose - 1}, {"limit", 1}}, owner_.token), "events").at(0).as_object();
+  EXPECT_EQ(jstr(target, "text"), "t u");
+  EXPECT_FALSE(target.contains("reactions") || target.contains("deleted") || target.contains("edited_ts") || target.contains("thread"));
   // The allowed side of the same table: a member reads pins and sets their level; admins moderate.
   EXPECT_EQ(jarr(http_->call("pins", {{"conv", conv_}}, member_.token), "pins").size(), 1u);
   http_->call("set_notify", {{"conv", conv_}, {"level", "mentions"}}, member_.token);
