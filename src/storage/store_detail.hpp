@@ -14,6 +14,7 @@
 #include "storage/store.hpp"
 #include "storage/strategy.hpp"
 
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -160,5 +161,20 @@ result<std::vector<std::optional<error>>> check_post_moderation(connection& c, s
                                                                 std::int64_t now_ms);
 // The same for one send: its refusal as the error.
 result<nothing> check_post_moderation(connection& c, const send_request& send, std::int64_t now_ms);
+// What the moderation of a send needs about one sender in one conversation.
+struct poster {
+  chat::post_settings settings;
+  chat::member_view view;
+  std::optional<std::int64_t> last_post_ms;
+  bool record = false;  // an accepted send moved last_post_ms
+};
+using poster_map = std::map<std::pair<id_t, id_t>, poster>;  // (conv, user) -> poster
+// Reads a poster from four cells at o: conv_settings.post_policy and slow_mode_s (NULL when the
+// conversation has no settings row), member_moderation.muted_until_ms and last_post_ms.
+result<poster> poster_cells(const row& r, std::size_t o, conv_role role);
+// check_post_moderation with the posters already read (a backend that reads them in its own
+// statement, under the same locks): judges the sends in order and records slow-mode post times.
+result<std::vector<std::optional<error>>> judge_posts(connection& c, std::span<const send_request* const> sends, poster_map& posters,
+                                                      std::int64_t now_ms);
 
 }  // namespace confab::storage::detail

@@ -13,17 +13,10 @@ namespace {
 
 using pair_key = std::pair<id_t, id_t>;  // (conv, user)
 
-struct poster {
-  chat::post_settings settings;
-  chat::member_view view;
-  std::optional<std::int64_t> last_post_ms;
-  bool record = false;  // an accepted send moved last_post_ms
-};
-
 // The settings, role, mute and last slow-mode post of each (conv, user), in one statement.
-result<std::map<pair_key, poster>> load_posters(connection& c, const std::vector<pair_key>& keys) {
+result<poster_map> load_posters(connection& c, const std::vector<pair_key>& keys) {
   std::string sql =
-      "SELECT v.column1, v.column2, st.post_policy, st.slow_mode_s, m.role, mm.muted_until_ms, mm.last_post_ms FROM (VALUES ";
+      "SELECT v.column1, v.column2, m.role, st.post_policy, st.slow_mode_s, mm.muted_until_ms, mm.last_post_ms FROM (VALUES ";
   std::vector<param> ps;
   for (std::size_t i = 0; i < keys.size(); ++i) {
     if (i) sql += ", ";
@@ -37,25 +30,16 @@ result<std::map<pair_key, poster>> load_posters(connection& c, const std::vector
   // Planned per call on PostgreSQL: the text differs with the number of pairs.
   auto r = c.query_planned(sql, ps);
   if (!r) return to_error(r.error());
-  std::map<pair_key, poster> out;
+  poster_map out;
   for (auto& x : *r) {
-    poster p;
-    if (!x.is_null(2)) {
-      auto policy = parse_policy(x.str(2));
-      if (!policy) return make_error(errc::internal, "stored post policy is unknown: " + x.str(2));
-      p.settings.post_policy = *policy;
-      p.settings.slow_mode_s = x.i64(3);
-    }
-    CONFAB_TRY(role, role_cell(x, 4));
-    p.view.role = *role;
-    p.view.muted_until_ms = x.opt_i64(5);
-    p.last_post_ms = x.opt_i64(6);
-    out.emplace(pair_key{x.i64(0), x.i64(1)}, p);
+    CONFAB_TRY(role, role_cell(x, 2));
+    CONFAB_TRY(p, poster_cells(x, 3, *role));
+    out.emplace(pair_key{x.i64(0), x.i64(1)}, *p);
   }
   return out;
 }
 
-result<nothing> record_posts(connection& c, const std::map<pair_key, poster>& posters, std::int64_t now_ms) {
+result<nothing> record_posts(connection& c, const poster_map& posters, std::int64_t now_ms) {
   std::string sql = "INSERT INTO member_moderation (conv_id, user_id, last_post_ms) VALUES ";
   std::vector<param> ps{now_ms};
   for (auto& [k, p] : posters) {
@@ -80,13 +64,32 @@ result<std::vector<std::optional<error>>> check_post_moderation(connection& c, s
   for (auto* s : sends) keys.emplace_back(s->conv, s->user);
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  std::vector<std::optional<error>> out(sends.size());
-  if (keys.empty()) return out;
+  if (keys.empty()) return std::vector<std::optional<error>>(sends.size());
   CONFAB_TRY(posters, load_posters(c, keys));
+  return judge_posts(c, sends, *posters, now_ms);
+}
+
+result<poster> poster_cells(const row& x, std::size_t o, conv_role role) {
+  poster p;
+  if (!x.is_null(o)) {
+    auto policy = parse_policy(x.str(o));
+    if (!policy) return make_error(errc::internal, "stored post policy is unknown: " + x.str(o));
+    p.settings.post_policy = *policy;
+    p.settings.slow_mode_s = x.i64(o + 1);
+  }
+  p.view.role = role;
+  p.view.muted_until_ms = x.opt_i64(o + 2);
+  p.last_post_ms = x.opt_i64(o + 3);
+  return p;
+}
+
+result<std::vector<std::optional<error>>> judge_posts(connection& c, std::span<const send_request* const> sends, poster_map& posters,
+                                                      std::int64_t now_ms) {
+  std::vector<std::optional<error>> out(sends.size());
   for (std::size_t i = 0; i < sends.size(); ++i) {
-    auto p = posters->find({sends[i]->conv, sends[i]->user});
+    auto p = posters.find({sends[i]->conv, sends[i]->user});
     // check_send found an active member under the same lock; a missing row is a bug.
-    if (p == posters->end()) return make_error(errc::internal, "a checked sender has no membership row");
+    if (p == posters.end()) return make_error(errc::internal, "a checked sender has no membership row");
     auto& who = p->second;
     if (auto ok = chat::may_post_under(who.settings, who.view, who.last_post_ms, now_ms); !ok) {
       out[i] = ok.error();
@@ -97,7 +100,7 @@ result<std::vector<std::optional<error>>> check_post_moderation(connection& c, s
       who.record = true;
     }
   }
-  CONFAB_TRY(rec, record_posts(c, *posters, now_ms));
+  CONFAB_TRY(rec, record_posts(c, posters, now_ms));
   return out;
 }
 

@@ -107,11 +107,13 @@ class pg_strategy final : public store_strategy {
 //     instead of deadlocking), returning each one's last seq;
 //  2. in a new statement, so under READ COMMITTED its snapshot includes every commit made by the
 //     writers it waited for: the duplicate and membership checks of every send, one row each
-//     (unnest WITH ORDINALITY). Under the locks, no other writer can change these conversations'
-//     members before this transaction ends (membership changes lock the conversation first), so a
-//     member removed on another node meanwhile is refused here;
-//  2b. the moderation checks of the sends that passed (detail::check_post_moderation: post
-//     policy, mute, slow mode, under the same locks), recording slow-mode post times;
+//     (unnest WITH ORDINALITY), with each sender's moderation rows (the conversation's settings,
+//     the member's mute and last slow-mode post). Under the locks, no other writer can change these
+//     conversations' members or settings before this transaction ends (those changes lock the
+//     conversation first), so a member removed on another node meanwhile is refused here;
+//  2b. the moderation checks of the sends that passed, on those rows (detail::judge_posts: post
+//     policy, mute, slow mode), recording slow-mode post times (a statement only when slow mode
+//     applies);
 //  3. the append, as data-modifying CTEs over the arrays: the conversations' last seq, the events,
 //     every member's head row (user_heads: moved up by the member's number of new events, its row
 //     locks taken in ascending user id, the input's order), their stream rows (consecutive
@@ -184,12 +186,15 @@ class pg_send_run {
     const param ps[] = {std::string_view(dev.str()), std::string_view(cli.str()), std::string_view(cnv.str()),
                         std::string_view(usr.str())};
     auto chk = c_.query_planned(
-        "SELECT x.i, d.conv_id, d.seq, d.ts_ms, cv.kind, cv.last_seq, m.role, m.left_seq "
+        "SELECT x.i, d.conv_id, d.seq, d.ts_ms, cv.kind, cv.last_seq, m.role, m.left_seq, "
+        "st.post_policy, st.slow_mode_s, mm.muted_until_ms, mm.last_post_ms "
         "FROM unnest(CAST($1 AS BIGINT[]), CAST($2 AS TEXT[]), CAST($3 AS BIGINT[]), CAST($4 AS BIGINT[])) "
         "WITH ORDINALITY AS x(device_id, client_id, conv_id, user_id, i) "
         "LEFT JOIN events d ON d.device_id = x.device_id AND d.client_id = x.client_id "
         "LEFT JOIN conversations cv ON cv.id = x.conv_id "
-        "LEFT JOIN members m ON m.conv_id = cv.id AND m.user_id = x.user_id ORDER BY x.i",
+        "LEFT JOIN members m ON m.conv_id = cv.id AND m.user_id = x.user_id "
+        "LEFT JOIN conv_settings st ON st.conv_id = cv.id "
+        "LEFT JOIN member_moderation mm ON mm.conv_id = cv.id AND mm.user_id = x.user_id ORDER BY x.i",
         ps);
     if (!chk) return fail_all(to_error(chk.error()));
     if (chk->size() != leaders_.size()) return fail_all(make_error(errc::internal, "send checks returned the wrong number of rows"));
@@ -198,8 +203,18 @@ class pg_send_run {
         items_[leaders_[k]]->res.emplace(std::move(*done));
       else if (!check_threads(leaders_[k]))  // issue 11, threads and mentions
         return false;
-      else if (!items_[leaders_[k]]->res)
+      else if (!items_[leaders_[k]]->res) {
         valid_.push_back(leaders_[k]);
+        // What moderation needs of this sender, read here under the same locks (no statement more).
+        const auto& rq = req(leaders_[k]);
+        if (!posters_.contains({rq.conv, rq.user})) {
+          auto role = role_cell((*chk)[k], 6);
+          if (!role) return fail_all(role.error());
+          auto p = poster_cells((*chk)[k], 8, *role);
+          if (!p) return fail_all(p.error());
+          posters_.emplace(std::pair{rq.conv, rq.user}, *p);
+        }
+      }
     }
     return true;
   }
@@ -233,7 +248,7 @@ class pg_send_run {
   bool moderate() {
     std::vector<const send_request*> rs;
     for (auto i : valid_) rs.push_back(&req(i));
-    auto verdicts = check_post_moderation(c_, rs, now_ms());
+    auto verdicts = judge_posts(c_, rs, posters_, now_ms());
     if (!verdicts) return fail_all(verdicts.error());
     std::vector<std::size_t> kept;
     for (std::size_t k = 0; k < valid_.size(); ++k) {
@@ -348,6 +363,7 @@ class pg_send_run {
   std::vector<std::size_t> lead_;     // per item: the item it repeats (itself if it leads)
   std::vector<std::size_t> leaders_;  // items that lead, in queue order
   std::vector<std::size_t> valid_;    // leaders that passed the checks, in queue order
+  poster_map posters_;  // (conv, user) -> what moderation needs, from check()
   std::map<id_t, std::int64_t> next_; // conv -> the next seq to hand out (ascending id)
 };
 
