@@ -169,13 +169,6 @@ namespace detail {
 
 // One query per page whatever its size: the (conv, seq) pairs are padded to a power of two by
 // repeating the last one, so a connection caches a handful of statements, not one per page size.
-result<nothing> decorate_changes(connection& c, id_t viewer, std::vector<event>& evs) {
-  std::vector<event*> ps;
-  ps.reserve(evs.size());
-  for (auto& e : evs) ps.push_back(&e);
-  return decorate_changes(c, viewer, ps);
-}
-
 result<nothing> decorate_changes(connection& c, id_t viewer, const std::vector<event*>& evs) {
   std::map<std::pair<id_t, std::int64_t>, event*> targets;
   for (auto* e : evs)
@@ -184,20 +177,16 @@ result<nothing> decorate_changes(connection& c, id_t viewer, const std::vector<e
       targets.emplace(std::pair{e->conv, e->seq}, e);
     }
   if (targets.empty()) return nothing{};
+  // Padded to a power of two with the last pair repeated, so that few statement texts exist.
+  std::vector<std::pair<id_t, std::int64_t>> keys;
+  for (auto& [k, e] : targets) keys.push_back(k);
   std::size_t n = 1;
-  while (n < targets.size()) n *= 2;
+  while (n < keys.size()) n *= 2;
+  keys.resize(n, keys.back());
   std::vector<param> ps{viewer};
   std::string sql =
       "SELECT conv_id, seq, emoji, COUNT(*), MAX(CASE WHEN user_id = $1 THEN 1 ELSE 0 END), MIN(event_seq) FROM reactions "
-      "WHERE (conv_id, seq) IN (VALUES ";
-  auto it = targets.begin();
-  for (std::size_t i = 0; i < n; ++i) {
-    if (i) sql += ", ";
-    sql += "(CAST($" + std::to_string(2 * i + 2) + " AS BIGINT), CAST($" + std::to_string(2 * i + 3) + " AS BIGINT))";
-    ps.push_back(it->first.first);
-    ps.push_back(it->first.second);
-    if (std::next(it) != targets.end()) ++it;
-  }
+      "WHERE (conv_id, seq) IN (VALUES " + pair_values(ps, keys);
   sql += ") GROUP BY conv_id, seq, emoji ORDER BY conv_id, seq, MIN(event_seq)";
   auto r = c.query(sql, ps);
   if (!r) return to_error(r.error());

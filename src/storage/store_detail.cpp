@@ -69,6 +69,44 @@ result<membership> require_active(connection& c, id_t conv, id_t user) {
 
 // Membership changes touch up to --max-group-members users; one statement each instead of one
 // per user keeps the single writer free for everyone else.
+std::string pair_values(std::vector<param>& ps, std::span<const std::pair<id_t, std::int64_t>> pairs) {
+  std::string s;
+  for (auto& [a, b] : pairs) {
+    if (!s.empty()) s += ", ";
+    const auto n = ps.size();
+    s += "(CAST($" + std::to_string(n + 1) + " AS BIGINT), CAST($" + std::to_string(n + 2) + " AS BIGINT))";
+    ps.emplace_back(a);
+    ps.emplace_back(b);
+  }
+  return s;
+}
+
+std::string event_cols_of(std::string_view alias) {
+  std::string out;
+  std::string_view cols = event_cols;
+  while (!cols.empty()) {
+    const auto comma = cols.find(',');
+    auto col = cols.substr(0, comma);
+    while (!col.empty() && col.front() == ' ') col.remove_prefix(1);
+    if (!out.empty()) out += ", ";
+    out.append(alias).append(".").append(col);
+    cols = comma == std::string_view::npos ? std::string_view{} : cols.substr(comma + 1);
+  }
+  return out;
+}
+
+result<nothing> decorate(connection& c, id_t viewer, const std::vector<event*>& evs) {
+  CONFAB_TRY(ch, decorate_changes(c, viewer, evs));
+  return decorate_threads(c, viewer, evs);
+}
+
+result<nothing> decorate(connection& c, id_t viewer, std::vector<event>& evs) {
+  std::vector<event*> ps;
+  ps.reserve(evs.size());
+  for (auto& e : evs) ps.push_back(&e);
+  return decorate(c, viewer, ps);
+}
+
 std::string placeholders(int first, std::size_t n) {
   std::string s = "(";
   for (std::size_t i = 0; i < n; ++i) {

@@ -36,6 +36,8 @@ inline constexpr std::string_view event_cols =
     // issue 11: a message's edit time and deleted flag (store_changes.cpp), then its thread and
     // mention fields (store_threads.cpp)
     ", edited_ms, deleted, thread_root, thread_flags, mentions";
+// event_cols with each column as alias.column, for a query that joins events under alias.
+std::string event_cols_of(std::string_view alias);
 // The one mapping from an events row (event_cols, from column o on) to an event; a stored kind or
 // payload this build cannot read is errc::internal.
 result<event> to_event(const row& r, std::size_t o = 0);
@@ -60,6 +62,9 @@ result<membership> require_active(connection& c, id_t conv, id_t user);
 
 // "($first, $first+1, ...)": a placeholder list for n values.
 std::string placeholders(int first, std::size_t n);
+// The rows of "(a, b) IN (VALUES ...)" for pairs: "(CAST($k AS BIGINT), CAST($k+1 AS BIGINT)), ...",
+// numbered on from ps's size, each pair's values appended to ps.
+std::string pair_values(std::vector<param>& ps, std::span<const std::pair<id_t, std::int64_t>> pairs);
 // not_found naming the first of users (sorted, unique, non-empty) that does not exist.
 result<nothing> require_users(connection& c, const std::vector<id_t>& users);
 // Inserts (or re-activates) users as members joining at joined_seq, in one statement.
@@ -102,11 +107,17 @@ std::optional<result<send_ack>> check_send(const send_request& req, const row& r
 // The message event a send appends (seq still 0).
 event message_event(const send_request& req, std::int64_t ts);
 
-// ---- i11-changes (store_changes.cpp)
+// ---- issue 11: what a viewer sees of messages now
 
-// Sets the reactions of the message events in evs as viewer sees them (count, and whether viewer
-// reacted), in one query. Call wherever events are read for a viewer (history, the stream).
-result<nothing> decorate_changes(connection& c, id_t viewer, std::vector<event>& evs);
+// Sets each message's state as viewer sees it now: its reactions (decorate_changes) and, on a
+// thread root, the thread's summary (decorate_threads); one query each. Call wherever events are
+// read for a viewer (history, the stream, thread pages, threads, mentions, pins).
+result<nothing> decorate(connection& c, id_t viewer, const std::vector<event*>& evs);
+result<nothing> decorate(connection& c, id_t viewer, std::vector<event>& evs);
+
+// ---- reactions, edits and deletes (store_changes.cpp)
+
+// The reactions of the message events in evs: count per emoji, and whether viewer reacted.
 result<nothing> decorate_changes(connection& c, id_t viewer, const std::vector<event*>& evs);
 // ---- threads and mentions (issue 11; store_threads.cpp)
 
@@ -132,8 +143,7 @@ result<nothing> check_thread_send(connection& c, send_request& req);
 result<nothing> apply_thread_send(connection& c, const send_request& req, std::int64_t seq, std::int64_t ts);
 // The current thread summary of every root among evs, for viewer: one query per call. Roots of
 // conversations where viewer is not an active member get none (it counts replies after a removal).
-result<nothing> decorate_threads(connection& c, id_t viewer, std::vector<event>& evs);
-result<nothing> decorate_threads(connection& c, id_t viewer, std::vector<event*>& evs);
+result<nothing> decorate_threads(connection& c, id_t viewer, const std::vector<event*>& evs);
 // The user's unread mentions in s.id (above s.read_seq).
 result<nothing> fill_unread_mentions(connection& c, id_t user, conversation_summary& s);
 // ---- moderation (store_moderation.cpp, store_moderation_send.cpp)

@@ -46,23 +46,29 @@ task<history_page> store::history(id_t user, id_t conv, std::optional<std::int64
       page.events.push_back(std::move(*ev));
     }
     if (descending) std::reverse(page.events.begin(), page.events.end());
-    CONFAB_TRY(ch, decorate_changes(c, user, page.events));  // issue 11: reactions
-    CONFAB_TRY(th, decorate_threads(c, user, page.events));  // issue 11: thread summaries
+    CONFAB_TRY(d, decorate(c, user, page.events));
     return page;
   });
 }
 
 // ---------------------------------------------------------------- the user stream
 
+namespace {
+// A page of the user's stream: positions with their events (event_cols from column 1 on).
+const std::string& stream_sql() {
+  static const std::string sql = "SELECT s.pos, " + event_cols_of("e") +
+                                 " FROM stream s JOIN events e ON e.conv_id = s.conv_id AND e.seq = s.seq "
+                                 "WHERE s.user_id = $1 AND s.pos > $2 ORDER BY s.pos LIMIT $3";
+  return sql;
+}
+}  // namespace
+
 task<stream_page> store::read_stream(id_t user, std::int64_t after_pos, int limit) {
   return ex_->read<stream_page>([=](connection& c) -> result<stream_page> {
     CONFAB_TRY(head, query(c, "SELECT COALESCE((SELECT MAX(pos) FROM stream WHERE user_id = $1), 0) FROM users WHERE id = $1", {user}));
     if (head->empty()) return make_error(errc::not_found, "no such user");
     CONFAB_TRY(r, query(c,
-                        "SELECT s.pos, e.conv_id, e.seq, e.kind, e.sender_id, e.device_id, e.client_id, e.ts_ms, e.body, "
-                        "e.content_type, e.reply_to, e.data, e.edited_ms, e.deleted, e.thread_root, e.thread_flags, e.mentions "
-                        "FROM stream s JOIN events e ON e.conv_id = s.conv_id AND e.seq = s.seq "
-                        "WHERE s.user_id = $1 AND s.pos > $2 ORDER BY s.pos LIMIT $3",
+                        stream_sql(),
                         {user, after_pos, std::int64_t{limit}}));
     stream_page page;
     page.head = (*head)[0].i64(0);
@@ -70,14 +76,10 @@ task<stream_page> store::read_stream(id_t user, std::int64_t after_pos, int limi
       CONFAB_TRY(ev, to_event(x, 1));
       page.items.push_back({x.i64(0), std::move(*ev)});
     }
-    {  // issue 11: the messages' reactions and thread summaries as this user sees them
-      std::vector<event> evs;
-      evs.reserve(page.items.size());
-      for (auto& it : page.items) evs.push_back(std::move(it.ev));
-      CONFAB_TRY(ch, decorate_changes(c, user, evs));
-      CONFAB_TRY(th, decorate_threads(c, user, evs));
-      for (std::size_t i = 0; i < evs.size(); ++i) page.items[i].ev = std::move(evs[i]);
-    }
+    std::vector<event*> evs;
+    evs.reserve(page.items.size());
+    for (auto& it : page.items) evs.push_back(&it.ev);
+    CONFAB_TRY(d, decorate(c, user, evs));
     return page;
   });
 }

@@ -193,8 +193,7 @@ task<std::vector<pin_record>> store::pins(id_t actor, id_t conv) {
       shown.push_back(&by_seq.emplace(ev->seq, std::move(*ev)).first->second);
     }
     // The pinned messages as they are now, for this reader (reactions, thread summaries).
-    CONFAB_TRY(ch, decorate_changes(c, actor, shown));
-    CONFAB_TRY(th, decorate_threads(c, actor, shown));
+    CONFAB_TRY(d, decorate(c, actor, shown));
     std::vector<pin_record> out;
     for (auto& x : *ps) {
       auto e = by_seq.find(x.i64(0));

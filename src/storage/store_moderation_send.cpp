@@ -18,13 +18,7 @@ result<poster_map> load_posters(connection& c, const std::vector<pair_key>& keys
   std::string sql =
       "SELECT v.column1, v.column2, m.role, st.post_policy, st.slow_mode_s, mm.muted_until_ms, mm.last_post_ms FROM (VALUES ";
   std::vector<param> ps;
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (i) sql += ", ";
-    sql += "(CAST($" + std::to_string(2 * i + 1) + " AS BIGINT), CAST($" + std::to_string(2 * i + 2) + " AS BIGINT))";
-    ps.push_back(keys[i].first);
-    ps.push_back(keys[i].second);
-  }
-  sql += ") AS v LEFT JOIN conv_settings st ON st.conv_id = v.column1 "
+  sql += pair_values(ps, keys) + ") AS v LEFT JOIN conv_settings st ON st.conv_id = v.column1 "
          "JOIN members m ON m.conv_id = v.column1 AND m.user_id = v.column2 "
          "LEFT JOIN member_moderation mm ON mm.conv_id = v.column1 AND mm.user_id = v.column2";
   // Planned per call on PostgreSQL: the text differs with the number of pairs.

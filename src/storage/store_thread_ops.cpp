@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 
 namespace confab::storage {
 using namespace detail;
@@ -50,25 +51,33 @@ result<std::vector<event>> events_at(connection& c, const std::vector<std::pair<
   std::vector<event> out;
   if (keys.empty()) return out;
   std::vector<param> ps;
-  std::string values;
-  for (auto& [conv, seq] : keys) {
-    if (!values.empty()) values += ", ";
-    const auto n = static_cast<int>(ps.size());
-    values += "(CAST($" + std::to_string(n + 1) + " AS BIGINT), CAST($" + std::to_string(n + 2) + " AS BIGINT))";
-    ps.emplace_back(conv);
-    ps.emplace_back(seq);
-  }
+  const std::string values = pair_values(ps, keys);
   auto r = c.query("SELECT " + std::string(event_cols) + " FROM events WHERE (conv_id, seq) IN (VALUES " + values + ")", ps);
   if (!r) return to_error(r.error());
-  std::vector<event> got;
+  std::map<std::pair<id_t, std::int64_t>, event> got;
   for (auto& x : *r) {
     CONFAB_TRY(ev, to_event(x));
-    got.push_back(std::move(*ev));
+    got.emplace(std::pair{ev->conv, ev->seq}, std::move(*ev));
   }
-  for (auto& [conv, seq] : keys)
-    for (auto& e : got)
-      if (e.conv == conv && e.seq == seq) out.push_back(e);
+  for (auto& k : keys)
+    if (auto it = got.find(k); it != got.end()) out.push_back(std::move(it->second));
   return out;
+}
+
+// A page of a list ordered newest first by (ms, conv, seq): r's rows are (conv, seq, ms), at most
+// limit + 1 of them (one more says there is a next page); the events as viewer sees them now.
+result<event_list_page> keyset_page(connection& c, id_t viewer, const rows& r, int limit) {
+  event_list_page page;
+  std::vector<std::pair<id_t, std::int64_t>> keys;
+  for (std::size_t i = 0; i < r.size() && static_cast<int>(i) < limit; ++i) keys.emplace_back(r[i].i64(0), r[i].i64(1));
+  if (static_cast<int>(r.size()) > limit) {
+    const auto& last = r[static_cast<std::size_t>(limit) - 1];
+    page.next = keyset_cursor{last.i64(2), last.i64(0), last.i64(1)};
+  }
+  CONFAB_TRY(evs, events_at(c, keys));
+  page.events = std::move(*evs);
+  CONFAB_TRY(d, decorate(c, viewer, page.events));
+  return page;
 }
 
 // The keyset condition "(ms, conv, seq) < cursor" over the given columns, placeholders from first.
@@ -115,12 +124,10 @@ task<thread_page> store::thread(id_t user, id_t conv, std::int64_t root, std::op
       page.replies.push_back(std::move(*ev));
     }
     if (!after) std::reverse(page.replies.begin(), page.replies.end());
-    std::vector<event*> roots{&page.root};
-    CONFAB_TRY(d, decorate_threads(c, user, roots));
-    // The root and the replies as they are now (reactions; edits and deletes are in the rows).
+    // The root and the replies as they are now (edits and deletes are in the rows).
     std::vector<event*> all{&page.root};
     for (auto& e : page.replies) all.push_back(&e);
-    CONFAB_TRY(ch, decorate_changes(c, user, all));
+    CONFAB_TRY(d, decorate(c, user, all));
     return page;
   });
 }
@@ -136,18 +143,7 @@ task<event_list_page> store::threads(id_t user, std::optional<keyset_cursor> bef
                             before_cursor("t.last_ms", "f.conv_id", "f.root_seq", 2) +
                             " ORDER BY t.last_ms DESC, f.conv_id DESC, f.root_seq DESC LIMIT $5",
                         {user, cur.ms, cur.conv, cur.seq, std::int64_t{limit} + 1}));
-    event_list_page page;
-    std::vector<std::pair<id_t, std::int64_t>> keys;
-    for (std::size_t i = 0; i < r->size() && static_cast<int>(i) < limit; ++i) keys.emplace_back((*r)[i].i64(0), (*r)[i].i64(1));
-    if (static_cast<int>(r->size()) > limit) {
-      const auto& last = (*r)[static_cast<std::size_t>(limit) - 1];
-      page.next = keyset_cursor{last.i64(2), last.i64(0), last.i64(1)};
-    }
-    CONFAB_TRY(evs, events_at(c, keys));
-    page.events = std::move(*evs);
-    CONFAB_TRY(d, decorate_threads(c, user, page.events));
-    CONFAB_TRY(ch, decorate_changes(c, user, page.events));
-    return page;
+    return keyset_page(c, user, *r, limit);
   });
 }
 
@@ -190,18 +186,7 @@ task<event_list_page> store::mentions(id_t user, std::optional<keyset_cursor> be
                             before_cursor("mn.ts_ms", "mn.conv_id", "mn.seq", 2) +
                             " ORDER BY mn.ts_ms DESC, mn.conv_id DESC, mn.seq DESC LIMIT $5",
                         {user, cur.ms, cur.conv, cur.seq, std::int64_t{limit} + 1}));
-    event_list_page page;
-    std::vector<std::pair<id_t, std::int64_t>> keys;
-    for (std::size_t i = 0; i < r->size() && static_cast<int>(i) < limit; ++i) keys.emplace_back((*r)[i].i64(0), (*r)[i].i64(1));
-    if (static_cast<int>(r->size()) > limit) {
-      const auto& last = (*r)[static_cast<std::size_t>(limit) - 1];
-      page.next = keyset_cursor{last.i64(2), last.i64(0), last.i64(1)};
-    }
-    CONFAB_TRY(evs, events_at(c, keys));
-    page.events = std::move(*evs);
-    CONFAB_TRY(d, decorate_threads(c, user, page.events));
-    CONFAB_TRY(ch, decorate_changes(c, user, page.events));
-    return page;
+    return keyset_page(c, user, *r, limit);
   });
 }
 

@@ -197,25 +197,13 @@ result<nothing> apply_thread_send(connection& c, const send_request& req, std::i
   return nothing{};
 }
 
-result<nothing> decorate_threads(connection& c, id_t viewer, std::vector<event>& evs) {
-  std::vector<event*> ps;
-  ps.reserve(evs.size());
-  for (auto& e : evs) ps.push_back(&e);
-  return decorate_threads(c, viewer, ps);
-}
-
-result<nothing> decorate_threads(connection& c, id_t viewer, std::vector<event*>& evs) {
+result<nothing> decorate_threads(connection& c, id_t viewer, const std::vector<event*>& evs) {
+  std::vector<std::pair<id_t, std::int64_t>> roots;
+  for (auto* e : evs)
+    if (e->kind == event_kind::message && !e->thread_root) roots.emplace_back(e->conv, e->seq);
+  if (roots.empty()) return nothing{};
   std::vector<param> ps{viewer};
-  std::string values;
-  for (auto* e : evs) {
-    if (e->kind != event_kind::message || e->thread_root) continue;
-    if (!values.empty()) values += ", ";
-    const auto n = static_cast<int>(ps.size());
-    values += "(CAST($" + std::to_string(n + 1) + " AS BIGINT), CAST($" + std::to_string(n + 2) + " AS BIGINT))";
-    ps.emplace_back(e->conv);
-    ps.emplace_back(e->seq);
-  }
-  if (values.empty()) return nothing{};
+  const std::string values = pair_values(ps, roots);
   // Unread is counted for followed threads only, over the thread's index (O(unread)). Active
   // members only: the summary counts replies a former member may not read.
   auto r = c.query(
