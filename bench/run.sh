@@ -33,8 +33,9 @@ cmake --preset release -DCONFAB_TESTS=OFF >/dev/null
 targets=(confabd confab-bench store_send_bench micro_bench)
 [[ $mode == peers ]] && targets=(confabd confab-bench)
 cmake --build build/release --target "${targets[@]}" -j "$(nproc)"
-# The relays of bench/peers/, from their lockfile (again only when it changed).
-if [[ $mode != quick ]] && ! cmp -s bench/peers/package-lock.json bench/peers/node_modules/.package-lock.json 2>/dev/null; then
+# The relays of bench/peers/, from their lockfile (again only when it changed: npm ci writes the
+# hidden lockfile last).
+if [[ $mode != quick && ! bench/peers/node_modules/.package-lock.json -nt bench/peers/package-lock.json ]]; then
   (cd bench/peers && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
