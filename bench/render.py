@@ -65,8 +65,8 @@ def side_by_side():
         return st["lost"] == 0 and not any(v.get(k, 0) for k in ("duplicates", "gaps", "reorders", "protocol_errors", "send_errors"))
 
     def best(r, key):
-        """(value, bounded) of the best clean step with p99 send->deliver < 50 ms; bounded is False
-        when that was the top step (the capacity may be higher than the steps went)."""
+        """(value, text) of the best clean step with p99 send->deliver < 50 ms; "≥" when that was the
+        top step (the capacity may be higher than the steps went)."""
         steps = r["result"]["steps"] if r else []
         ok = [st for st in steps if clean(st) and st["deliver_latency"].get("count") and st["deliver_latency"]["p99_ms"] < 50]
         if not ok:
@@ -81,31 +81,46 @@ def side_by_side():
         for st in (r["result"]["steps"] if r else []):
             if abs(st["target_rate"] - rate) < 0.5:
                 text = "%.1f" % st[key] + (" + %.1f in PostgreSQL" % st.get(aux_key, 0.0) if pg else "")
+                p99 = st["deliver_latency"].get("p99_ms", 0)
                 if st["sends_per_sec"] < 0.95 * rate:
                     text += " (overloaded: %.0f msgs/s achieved)" % st["sends_per_sec"]
+                elif p99 >= 50:
+                    text += " (at p99 %.0f ms)" % p99
                 return st[key] + (st.get(aux_key, 0.0) if pg else 0.0), text  # ratios count PostgreSQL's CPU too
         return None
 
-    figures = {}  # (row, server) -> (value, extra text)
+    reps = cfg.get("repeats", 1)
+
+    def median(vs):
+        """The median run's (value, text); runs without a value count as the lowest."""
+        vs = sorted((v for v in vs if v), key=lambda v: v[0] if v[0] is not None else float("-inf"))
+        return vs[(len(vs) - 1) // 2] if vs else None
+
+    figures = {}  # (row, server) -> (value, text), the median over the repeats
     total_viol = {}
     for srv, _ in servers:
-        i, f, c = load("side_idle_" + srv), load("side_fanout_" + srv), load("side_chat_" + srv)
-        if i:
-            x = i["result"]
-            figures[("idle", srv)] = (x.get("rss_marginal_per_connection_kib"), "%.2f (%.2f)" % (
-                x["rss_per_connection_kib"], x.get("rss_marginal_per_connection_kib", 0)))
-        pg = srv == "postgres"
-        for key, v in (("fan", best(f, "deliveries_per_sec")),
-                       ("fancpu", fixed(f, cfg["fan_fixed_rate"], "server_cpu_us_per_delivery", "aux_cpu_us_per_delivery", pg)),
-                       ("chat", best(c, "sends_per_sec")),
-                       ("chatcpu", fixed(c, cfg["chat_fixed_rate"], "server_cpu_us_per_send", "aux_cpu_us_per_send", pg))):
-            if v:
-                figures[(key, srv)] = v
-        n = 0
-        for r in (f, c):
-            for st in (r["result"]["steps"] if r else []):
-                n += int(viol(dict(st["violations"], lost=st["lost"])))
-        total_viol[srv] = n if (f or c) else None
+        runs = {"viol": [], "any": False}
+        for rep_ in range(1, reps + 1):
+            i, f, c = (load("side_%s_%s_r%d" % (scen, srv, rep_)) for scen in ("idle", "fanout", "chat"))
+            if i:
+                x = i["result"]
+                runs.setdefault("idle", []).append((x.get("rss_marginal_per_connection_kib"), "%.2f (%.2f)" % (
+                    x["rss_per_connection_kib"], x.get("rss_marginal_per_connection_kib", 0))))
+            pg = srv == "postgres"
+            for key, v in (("fan", best(f, "deliveries_per_sec")),
+                           ("fancpu", fixed(f, cfg["fan_fixed_rate"], "server_cpu_us_per_delivery", "aux_cpu_us_per_delivery", pg)),
+                           ("chat", best(c, "sends_per_sec")),
+                           ("chatcpu", fixed(c, cfg["chat_fixed_rate"], "server_cpu_us_per_send", "aux_cpu_us_per_send", pg))):
+                runs.setdefault(key, []).append(v)
+            for r in (f, c):
+                for st in (r["result"]["steps"] if r else []):
+                    runs["viol"].append(int(viol(dict(st["violations"], lost=st["lost"]))))
+                runs["any"] = runs["any"] or bool(r)
+        for key in ("idle", "fan", "fancpu", "chat", "chatcpu"):
+            m = median(runs.get(key, []))
+            if m:
+                figures[(key, srv)] = m
+        total_viol[srv] = sum(runs["viol"]) if runs["any"] else None
 
     rows = [("idle", "KiB per idle connection at %d (marginal %d→%d)" % (cfg["idle_connections"], cfg["idle_from"], cfg["idle_connections"])),
             ("fan", "fan-out deliveries/s at p99 < 50 ms (%d groups × 100, every member sending)" % cfg["fan_groups"]),
@@ -113,16 +128,19 @@ def side_by_side():
             ("chat", "1:1 msgs/s at p99 < 50 ms (%d pairs, both sides sending)" % cfg["chat_pairs"]),
             ("chatcpu", "1:1 server CPU µs per message at %d msgs/s" % cfg["chat_fixed_rate"])]
     o = []
-    o.append("Scale `%s`: %d idle connections, %d groups of 100, %d pairs, %s s per step; load average %s before the "
+    o.append("Scale `%s`: %d idle connections, %d groups of 100, %d pairs, %s s per step; %s; load average %s before the "
              "runs." % (cfg["scale"], cfg["idle_connections"], cfg["fan_groups"], cfg["chat_pairs"], cfg["step_seconds"],
+                        "medians of %d runs, each server started afresh for each" % reps if reps > 1 else "one run",
                         cfg.get("loadavg_before", "?")))
     o.append("")
     o.append("Measured %s on %s (%s CPUs), generator (%d threads) and server sharing the machine, "
              "one server at a time. Ratios are Confab's figure over the relay's (memory and CPU: lower is better; "
              "throughput: higher is better; Confab PostgreSQL's CPU ratios count PostgreSQL's CPU too); ≥: the top step stayed under 50 ms, so the capacity was not reached. "
-             "Reproduce: `bench/run.sh %s` (JSON in `%s/side_*.json`)." % (
+             "Reproduce: `%sbench/run.sh %s` (JSON in `%s/side_*.json`)." % (
                  machine.get("date", "?"), machine.get("cpu", "?"), machine.get("cpus", "?"),
-                 cfg.get("generator_threads", 1), machine.get("mode", "?"), os.path.relpath(res_dir, root)))
+                 cfg.get("generator_threads", 1),
+                 "SIDE_REPEATS=%d " % reps if machine.get("mode") == "peers" and reps > 1 else "", machine.get("mode", "?"),
+                 os.path.relpath(res_dir, root)))
     o.append("")
     o.append("| figure | " + " | ".join(n for _, n in servers) + " |")
     o.append("|---|" + "---:|" * len(servers))
@@ -144,16 +162,16 @@ def side_by_side():
                     text = "**%s** (%s)" % (text, ", ".join(rs))
             cells.append(text)
         o.append("| %s | %s |" % (label, " | ".join(cells)))
-    o.append("| violations (lost, duplicate, gap, reorder) | %s |" % " | ".join(
+    o.append("| violations (lost, duplicate, gap, reorder), all runs | %s |" % " | ".join(
         "–" if total_viol.get(srv) is None else str(total_viol[srv]) for srv, _ in servers))
     o.append("")
-    o.append("Every step (achieved rate, latency, server and generator CPU):")
+    o.append("Every step%s (achieved rate, latency, server and generator CPU):" % (" of the first run" if reps > 1 else ""))
     o.append("")
     o.append("| server | scenario | target msgs/s | achieved | deliveries/s | deliver p50 | p99 | server CPU µs/delivery | µs/message | generator µs/delivery | violations |")
     o.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for srv, name in servers:
         for scen, label in (("fanout", "fan-out"), ("chat", "1:1")):
-            r = load("side_%s_%s" % (scen, srv))
+            r = load("side_%s_%s_r1" % (scen, srv))
             for st in (r["result"]["steps"] if r else []):
                 d = st["deliver_latency"]
                 aux = " + %.1f" % st["aux_cpu_us_per_delivery"] if st.get("aux_cpu_s") else ""

@@ -90,8 +90,12 @@ bench() {  # bench RESULT_NAME ARGS...
 # 100 with every member sending, stepped, the first step at the fixed rate whose CPU per delivery is
 # compared; one-to-one pairs, both sides sending, stepped, the fixed-rate step likewise. One
 # generator process (a process may hold 20 000 files; the server holds as many in its own).
+# SIDE_REPEATS (default 3 in full, 1 in peers) runs the whole set that often, each server started
+# afresh every time (results side_<scenario>_<server>_r<k>); the table shows the medians.
 side_by_side() {
-  local idle_n idle_from fan_groups fan_rates chat_pairs chat_rates side_step scale
+  local idle_n idle_from fan_groups fan_rates chat_pairs chat_rates side_step scale reps
+  reps=${SIDE_REPEATS:-1}
+  [[ $mode == full ]] && reps=${SIDE_REPEATS:-3}
   # CPU is compared at fixed rates, steps of their own: 400 msgs/s into groups of 100 (40 000
   # deliveries/s) and 10 000 one-to-one msgs/s. The first, lower step warms the server up (Node's
   # JIT, allocator and caches on both sides) before the fixed-rate one.
@@ -106,16 +110,17 @@ side_by_side() {
   cat >"$out/side.json" <<JSON
 {"scale":"$scale","idle_from":$idle_from,"idle_connections":$idle_n,"fan_groups":$fan_groups,"fan_group_size":100,
  "fan_rates":[$fan_rates],"fan_fixed_rate":$fan_fixed,"chat_pairs":$chat_pairs,"chat_rates":[$chat_rates],
- "chat_fixed_rate":$chat_fixed,"step_seconds":$side_step,"generator_threads":2,"loadavg_before":"$(cut -d' ' -f1-3 /proc/loadavg)"}
+ "chat_fixed_rate":$chat_fixed,"step_seconds":$side_step,"generator_threads":2,"repeats":$reps,"loadavg_before":"$(cut -d' ' -f1-3 /proc/loadavg)"}
 JSON
-  local server proto aux
+  local server proto aux r
+  for r in $(seq "$reps"); do
   for server in ws socketio sqlite postgres; do
-    want "side_idle_$server" || want "side_fanout_$server" || want "side_chat_$server" || continue
+    want "side_idle_${server}_r$r" || want "side_fanout_${server}_r$r" || want "side_chat_${server}_r$r" || continue
     proto=(--protocol confab); aux=()
     case $server in
       ws) start_peer ws ws-relay.js; proto=(--protocol ws-relay) ;;
       socketio) start_peer socketio socketio-relay.js; proto=(--protocol socketio) ;;
-      sqlite) start_node side_sqlite --storage sqlite --sqlite-path "$work/side_sqlite/confab.db" ;;
+      sqlite) start_node side_sqlite --storage sqlite --sqlite-path "$work/side_sqlite_r$r/confab.db" ;;
       postgres)
         [[ -f $work/pg/dsn ]] || scripts/pg-test-server.sh start "$work/pg" >/dev/null
         PGOPTIONS="-c client_min_messages=warning" psql "$(cat "$work/pg/dsn")" -qc "DROP DATABASE IF EXISTS side" \
@@ -125,11 +130,12 @@ JSON
         aux=(--aux-pid "$(head -1 "$work/pg/data/postmaster.pid")") ;;
     esac
     local t=(--target "127.0.0.1:$port" --pid "$pid" "${aux[@]}" "${proto[@]}" --threads 2)
-    bench "side_idle_$server" idle "${t[@]}" --connections "$idle_n" --marginal-from "$idle_from" --duration 1 --sources 4
-    bench "side_fanout_$server" fanout "${t[@]}" --group-size 100 --groups "$fan_groups" --senders 100 \
+    bench "side_idle_${server}_r$r" idle "${t[@]}" --connections "$idle_n" --marginal-from "$idle_from" --duration 1 --sources 4
+    bench "side_fanout_${server}_r$r" fanout "${t[@]}" --group-size 100 --groups "$fan_groups" --senders 100 \
       --rates "$fan_rates" --duration "$side_step"
-    bench "side_chat_$server" chat "${t[@]}" --pairs "$chat_pairs" --rates "$chat_rates" --duration "$side_step" --sources 4
+    bench "side_chat_${server}_r$r" chat "${t[@]}" --pairs "$chat_pairs" --rates "$chat_rates" --duration "$side_step" --sources 4
     stop_node "$pid"
+  done
   done
 }
 
