@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Browser, Page } from 'playwright-core';
-import { expectAccessible, launch, newUserPage, register, Server, shot, textIs, until } from './harness';
+import { expectAccessible, launch, newUserPage, openConversation, register, Server, shot, textIs, until } from './harness';
 
 let server: Server;
 let browser: Browser;
@@ -22,6 +22,9 @@ before(async () => {
   bo = await server.api<Account>('register', { username: 'bo', password: 'password123' });
   const { conv } = await server.api<{ conv: number }>('create_direct', { username: 'ana' }, bo.token);
   for (let i = 1; i <= 30; i++) await server.api('send', { conv, client_id: `m${i}`, text: `message ${i}` }, bo.token);
+  const me = JSON.parse((await ana.evaluate(() => localStorage.getItem('confab.session'))) ?? '{}');
+  const group = await server.api<{ conv: number }>('create_group', { title: 'Crew', members: [me.user_id] }, bo.token);
+  await server.api('send', { conv: group.conv, client_id: 'g1', text: 'crew hello' }, bo.token);
 });
 
 after(async () => {
@@ -41,6 +44,13 @@ test('choosing a person puts the cursor in the composer', async () => {
   await ana.getByRole('dialog').getByRole('button', { name: 'bo', exact: true }).click();
   await ana.getByRole('heading', { name: 'bo', exact: true }).waitFor();
   await until('the composer to have focus', async () => (await active(ana)).label === 'Message' || JSON.stringify(await active(ana)));
+});
+
+test('opening a conversation from the list puts the cursor in its composer', async () => {
+  await openConversation(ana, 'Crew');
+  await until('the composer to have focus', async () => (await active(ana)).label === 'Message' || JSON.stringify(await active(ana)));
+  await openConversation(ana, 'bo');
+  await until('the composer to have focus again', async () => (await active(ana)).label === 'Message' || JSON.stringify(await active(ana)));
 });
 
 test('the message list is one tab stop, with arrow keys inside it', async () => {
@@ -81,6 +91,7 @@ test('a dialog keeps focus inside and gives it back to the button that opened it
     const a = await active(ana);
     assert.ok(a.inDialog, `Tab ${i} left the dialog: ${JSON.stringify(a)}`);
   }
+  await shot(ana, 'dialog-focus-kept');
   await ana.keyboard.press('Escape');
   await until('the dialog to close', async () => (await ana.getByRole('dialog').count()) === 0);
   assert.equal((await active(ana)).label, 'New group');
@@ -112,5 +123,15 @@ test('the page has a level-one heading and one main landmark; axe-core finds not
   await ana.keyboard.press('Escape');
   await ana.getByRole('button', { name: 'Sign out' }).click();
   await expectAccessible(ana, 'the sign-out confirmation');
+  await ana.keyboard.press('Escape');
+  await ana.locator('.side-head .me').click();
+  await ana.getByLabel('Display name').waitFor();
+  await expectAccessible(ana, 'the profile dialog');
+  await ana.keyboard.press('Escape');
+  await openConversation(ana, 'Crew');
+  await expectAccessible(ana, 'a group conversation');
+  await ana.getByRole('button', { name: 'Members' }).click();
+  await ana.getByRole('dialog').locator('li[data-user="bo"]').waitFor();
+  await expectAccessible(ana, 'the members dialog');
   await ana.keyboard.press('Escape');
 });

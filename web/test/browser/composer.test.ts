@@ -39,6 +39,7 @@ test('right-to-left text is laid out right to left, in messages and in the compo
   assert.equal(await sent.locator('.text').evaluate((e) => getComputedStyle(e).direction), 'rtl');
   await box().fill('مرحبا بالعالم');
   assert.equal(await direction(ana, '.composer textarea'), 'rtl');
+  await shot(ana, 'right-to-left');
   await box().fill('hello');
   assert.equal(await direction(ana, '.composer textarea'), 'ltr');
   await box().fill('');
@@ -54,6 +55,7 @@ test('each conversation keeps its own draft, across a reload', async () => {
   await ana.reload();
   await openConversation(ana, 'cy');
   assert.equal(await box().inputValue(), 'draft for cy');
+  await shot(ana, 'draft-after-reload');
   await openConversation(ana, 'bo');
   await box().press('Enter'); // sent: the draft is gone
   await bubble(ana, 'draft for bo').waitFor();
@@ -132,6 +134,7 @@ test('pasting or dropping a file says attachments are not supported yet', async 
     el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
   });
   await textIs(ana.getByTestId('composer-error'), 'Attachments are not supported yet: only text can be sent.', 'after a paste');
+  await shot(ana, 'file-pasted');
   await box().fill('typing clears it');
   await textIs(ana.getByTestId('composer-error'), '', 'after typing');
   const dropped = await ana.locator('.messages').evaluate((el) => {

@@ -39,11 +39,13 @@ const status = (p: Page) => p.locator('.banner').getAttribute('data-status');
 test('a silently cut network is noticed within seconds; presence is no longer shown as online', async () => {
   await textIs(ana.getByTestId('presence'), 'online', "bo's presence");
   await until('ana to be live', async () => (await status(ana)) === 'live');
+  assert.equal(await ana.locator('.conv-item .dot.online').count(), 1, 'a green dot in the list while live');
   relay.freeze(); // nothing arrives any more, nothing is closed
   await until('the banner to say offline', async () => (await status(ana)) === 'offline' || `${await status(ana)}`, 15000);
   await textIs(ana.locator('.banner'), /^Offline/, 'banner');
   assert.notEqual((await ana.getByTestId('presence').innerText()).trim(), 'online');
-  assert.equal(await ana.locator('.conv-head .dot.online').count(), 0, 'no green dot');
+  assert.equal(await ana.locator('.conv-head .dot.online').count(), 0, 'no green dot in the header');
+  assert.equal(await ana.locator('.conv-item .dot.online').count(), 0, 'no green dot in the list');
   await shot(ana, 'network-cut');
   relay.thaw();
   await ana.locator('.banner').getByRole('button', { name: 'Retry now' }).click();
@@ -54,6 +56,7 @@ test('a silently cut network is noticed within seconds; presence is no longer sh
 test("the browser's offline event is acted on at once", async () => {
   await ana.context().setOffline(true);
   await until('the banner to say offline', async () => (await status(ana)) === 'offline' || `${await status(ana)}`, 3000);
+  await shot(ana, 'browser-offline');
   await ana.context().setOffline(false);
   await until('ana to be live again', async () => (await status(ana)) === 'live' || `${await status(ana)}`);
 });
