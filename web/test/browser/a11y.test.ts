@@ -73,13 +73,47 @@ test('the message list is one tab stop, with arrow keys inside it', async () => 
   // Enter replies to the focused message.
   await ana.keyboard.press('Enter');
   await textIs(ana.locator('.replying'), /Replying to bo: message 30/, 'the reply bar');
-  // One Tab leaves the list.
+  // Tab goes through the focused message's buttons (no other message's), then leaves the list.
   await ana.locator('.messages').focus();
   await ana.keyboard.press('ArrowUp');
-  await ana.keyboard.press('Tab');
+  const visited: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    await ana.keyboard.press('Tab');
+    a = await active(ana);
+    if (!a.inList) break;
+    visited.push(`${a.tag} ${a.label}`);
+  }
+  assert.equal(a.inList, false, `Tab left the list: ${JSON.stringify(visited)}`);
+  assert.ok(visited.length >= 2, `the message's buttons are Tab stops: ${JSON.stringify(visited)}`);
+  for (const s of visited) assert.match(s, /^button .*message 30$/, 'only the focused message’s buttons');
+  // Back into the list from outside: the list itself, not a message's button.
+  await ana.keyboard.press('Shift+Tab');
   a = await active(ana);
-  assert.equal(a.inList, false, JSON.stringify(a));
+  assert.ok(a.inList && a.cls.includes('messages'), JSON.stringify(a));
+  await ana.keyboard.press('Tab');
+  assert.equal((await active(ana)).inList, false, 'one Tab from the list itself leaves it');
   await ana.keyboard.press('Escape'); // cancels the reply
+});
+
+test('a link in a message is reached by keyboard and opens with Enter', async () => {
+  const conv = Number(await ana.locator('.conv-item', { has: ana.locator('.conv-title', { hasText: /^bo$/ }) }).getAttribute('data-conv'));
+  const url = `${server.base}/healthz`;
+  await server.api('send', { conv, client_id: 'link1', text: `status page: ${url} (for you)` }, bo.token);
+  await openConversation(ana, 'bo');
+  await ana.locator('.msg[data-seq]', { hasText: 'status page' }).waitFor();
+  await ana.locator('.messages').focus();
+  await ana.keyboard.press('End');
+  assert.match((await active(ana)).label, /status page/, 'End: the newest message');
+  await ana.keyboard.press('Tab');
+  const a = await active(ana);
+  assert.equal(a.tag, 'a', JSON.stringify(a));
+  await shot(ana, 'keyboard-link-focus');
+  const opened = ana.context().waitForEvent('page');
+  await ana.keyboard.press('Enter');
+  const tab = await opened;
+  await tab.waitForLoadState();
+  assert.equal(tab.url(), url);
+  await tab.close();
 });
 
 test('a dialog keeps focus inside and gives it back to the button that opened it', async () => {
