@@ -81,7 +81,18 @@ export function ReactionPicker({ c, ev, close }: { c: ChatClient; ev: ChatEvent;
           e.preventDefault();
           e.stopPropagation();
           close();
+          return;
         }
+        // A menu's arrow keys (not the message list's): move between the reactions, wrapping.
+        const items = [...e.currentTarget.querySelectorAll<HTMLElement>('[role=menuitem]')];
+        const n = items.length;
+        const i = items.indexOf(document.activeElement as HTMLElement);
+        const forward = e.key === 'ArrowRight' || e.key === 'ArrowDown';
+        const back = e.key === 'ArrowLeft' || e.key === 'ArrowUp';
+        if (!n || !(forward || back || e.key === 'Home' || e.key === 'End')) return;
+        e.preventDefault();
+        e.stopPropagation();
+        items[e.key === 'Home' ? 0 : e.key === 'End' ? n - 1 : forward ? (i + 1) % n : (i - 1 + n) % n].focus();
       }}
     >
       {QUICK_REACTIONS.map((emoji, i) => (

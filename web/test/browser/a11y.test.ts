@@ -116,6 +116,27 @@ test('a link in a message is reached by keyboard and opens with Enter', async ()
   await tab.close();
 });
 
+test('the reaction picker works by keyboard', async () => {
+  await ana.locator('.messages').focus();
+  await ana.keyboard.press('End');
+  await ana.keyboard.press('Tab'); // its link
+  await ana.keyboard.press('Tab');
+  assert.match((await active(ana)).label, /^React to bo: status page/, 'Tab, Tab: the React button');
+  await ana.keyboard.press('Enter');
+  assert.equal((await active(ana)).label, 'React with 👍', 'the picker opens on its first reaction');
+  await ana.keyboard.press('ArrowRight');
+  assert.equal((await active(ana)).label, 'React with ❤️', 'ArrowRight: the next reaction');
+  await ana.keyboard.press('ArrowLeft');
+  await ana.keyboard.press('ArrowLeft');
+  assert.equal((await active(ana)).label, 'React with 👀', 'ArrowLeft wraps to the last');
+  await ana.keyboard.press('Home');
+  await ana.keyboard.press('ArrowDown');
+  await ana.keyboard.press('Enter');
+  const newest = ana.locator('.msg[data-seq]', { hasText: 'status page' });
+  await textIs(newest.locator('.reaction'), /^❤️\s*1$/, 'the reaction picked by keyboard');
+  await shot(ana, 'keyboard-reaction');
+});
+
 test('a dialog keeps focus inside and gives it back to the button that opened it', async () => {
   await ana.getByRole('button', { name: 'New group' }).focus();
   await ana.keyboard.press('Enter');
