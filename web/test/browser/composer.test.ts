@@ -78,6 +78,17 @@ test('the composer grows with its text up to a limit, then scrolls', async () =>
   await shot(ana, 'composer-grown');
   await box().fill('');
   await until('back to one line', async () => (await height()) <= one + 1);
+  // Editing a message of six lines (Up arrow in the empty composer) shows all of them too.
+  const sixLines = ['six 1', 'six 2', 'six 3', 'six 4', 'six 5', 'six 6'].join('\n');
+  await box().fill(sixLines);
+  await box().press('Enter');
+  await ana.locator('.msg.mine[data-seq]', { hasText: 'six 6' }).waitFor();
+  await box().press('ArrowUp');
+  await until('the edit to be loaded', async () => (await box().inputValue()) === sixLines);
+  await until('the box to grow for the edited text', async () => (await height()) > one * 2.5 || `${await height()}`);
+  assert.ok(await box().evaluate((e) => e.scrollHeight <= e.clientHeight + 2), 'all six lines are visible while editing');
+  await box().press('Escape'); // cancels the edit
+  await until('back to one line after the edit', async () => (await height()) <= one + 1 || `${await height()}`);
 });
 
 test('links are clickable and safe; hostile text stays text', async () => {
