@@ -35,6 +35,8 @@ export interface ClientEnv {
   visible?: () => boolean;
   /** Probe an idle connection with ping this often (see SyncOptions.pingEveryMs). */
   pingEveryMs?: number;
+  /** Give up a connection attempt without a hello reply after this long (SyncOptions). */
+  connectTimeoutMs?: number;
 }
 
 export type { PendingMessage } from './sender';
@@ -117,6 +119,7 @@ export class ChatClient {
       setTimeout: env.setTimeout,
       clearTimeout: env.clearTimeout,
       pingEveryMs: env.pingEveryMs,
+      connectTimeoutMs: env.connectTimeoutMs,
       handlers: {
         event: (ev) => this.onEvent(ev),
         ephemeral: (f) => this.onEphemeral(f),

@@ -44,6 +44,10 @@ export interface SyncOptions {
    *  reply within the same time recycles it (a dead socket is otherwise only noticed when a
    *  request times out). Off when unset. */
   pingEveryMs?: number;
+  /** A connection attempt whose hello has no reply after this long is closed and retried with
+   *  backoff: on a cut network the attempt can hang unanswered, with no error, indefinitely.
+   *  Off when unset. */
+  connectTimeoutMs?: number;
 }
 
 interface Pending {
@@ -167,6 +171,11 @@ export class SyncClient {
       return;
     }
     this.socket = s;
+    const limit = this.o.connectTimeoutMs;
+    if (limit)
+      this.setT(() => {
+        if (this.socket === s && this.status_ === 'connecting') this.recycle();
+      }, limit);
     s.onopen = () => {
       if (this.socket !== s) return;
       this.helloId = this.nextId++;

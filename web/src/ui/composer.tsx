@@ -121,13 +121,14 @@ export function Composer(props: {
     input.current?.focus();
   }
 
-  // Grows with its text up to COMPOSER_MAX_PX, then scrolls.
+  // Grows with what it shows (the draft, or the text being edited) up to COMPOSER_MAX_PX, then
+  // scrolls.
   useLayoutEffect(() => {
     const el = input.current;
     if (!el) return;
     el.style.height = 'auto';
     el.style.height = `${Math.min(el.scrollHeight + 2, COMPOSER_MAX_PX)}px`;
-  }, [text]);
+  }, [current]);
 
   // Opening a conversation puts the cursor in its composer.
   useEffect(() => input.current?.focus(), [conv]);

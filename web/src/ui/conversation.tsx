@@ -12,7 +12,7 @@ import { dialog } from './dialogs';
 import { errorText } from './errors';
 import { dayLabel, lastSeen } from './format';
 import { mayPin, mayPost, NotifyMenu } from './admin_ui';
-import { Message, PendingBubble, SystemNote } from './message';
+import { arrowTarget, Message, PendingBubble, SystemNote, useFocusedMessage } from './message';
 import { version } from './state';
 
 export function ConversationView({ c, conv }: { c: ChatClient; conv: number }) {
@@ -102,11 +102,6 @@ export function ConversationView({ c, conv }: { c: ChatClient; conv: number }) {
   );
 }
 
-/** Focusable message rows in the list, in order. */
-function messageRows(list: HTMLElement): HTMLElement[] {
-  return [...list.querySelectorAll<HTMLElement>('.msg[data-seq], .msg.pending')];
-}
-
 function MessageList(props: {
   c: ChatClient;
   conv: number;
@@ -130,6 +125,7 @@ function MessageList(props: {
   const loading = useRef(false);
   const [loadError, setLoadError] = useState('');
   const [below, setBelow] = useState<{ away: boolean; n: number }>({ away: false, n: 0 });
+  const { focused, listeners } = useFocusedMessage();
 
   const list: Row[] = tl ? rows(tl.events(), me, c.unreadAnchor.get(conv) ?? null) : [];
   const firstKey = list.find((r) => r.kind === 'event')?.key ?? '';
@@ -196,28 +192,24 @@ function MessageList(props: {
     else if (ref.current) ref.current.scrollTop = ref.current.scrollHeight;
   }
 
-  // One tab stop: arrow keys move between messages, Enter or R replies to the focused one.
+  // One tab stop: arrow keys move between messages, Enter or R replies to the focused one; Tab
+  // goes through the focused message's links and buttons, then out of the list.
   function onKeyDown(e: KeyboardEvent) {
     const el = ref.current;
     if (!el || e.altKey || e.ctrlKey || e.metaKey) return;
-    const items = messageRows(el);
     const current = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>('.msg');
-    const i = current ? items.indexOf(current) : -1;
-    let next: HTMLElement | undefined;
-    if (e.key === 'ArrowUp') next = i < 0 ? items[items.length - 1] : items[Math.max(0, i - 1)];
-    else if (e.key === 'ArrowDown') next = i < 0 ? items[items.length - 1] : items[Math.min(items.length - 1, i + 1)];
-    else if (e.key === 'Home') next = items[0];
-    else if (e.key === 'End') next = items[items.length - 1];
-    else if ((e.key === 'Enter' || e.key === 'r') && current?.dataset.seq && document.activeElement === current) {
+    if ((e.key === 'Enter' || e.key === 'r') && current?.dataset.seq && document.activeElement === current) {
       const ev = tl?.get(Number(current.dataset.seq));
       if (ev && ev.kind === 'message' && !s.left) {
         e.preventDefault();
         onReply(ev);
       }
       return;
-    } else return;
+    }
+    const next = arrowTarget(el, e.key);
+    if (!next) return;
     e.preventDefault();
-    next?.focus();
+    next.focus();
   }
 
   return (
@@ -229,6 +221,7 @@ function MessageList(props: {
         aria-label="Messages (arrow keys move between messages, Enter replies)"
         tabIndex={0}
         onKeyDown={onKeyDown}
+        {...listeners}
         onScroll={() => {
           record();
           const el = ref.current;
@@ -273,6 +266,7 @@ function MessageList(props: {
               canDelete={!s.left && !ev.deleted && (mine || s.role === 'owner' || s.role === 'admin')}
               onThread={props.onThread}
               canPin={mayPin(c, conv) && !ev.deleted}
+              active={focused === ev.seq}
             />
           );
         })}

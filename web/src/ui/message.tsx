@@ -1,6 +1,7 @@
 // One message as the lists show it (the conversation's timeline and a thread panel): sender,
 // quoted reply, text with links and mentions, reactions, time, "(edited)", delivery state, the
 // thread summary of a root, and its action buttons; plus unsent messages and system notes.
+import { useState } from 'preact/hooks';
 import { ChatClient, PendingMessage } from '../lib/client';
 import { initials } from '../lib/conversations';
 import { linkParts } from '../lib/links';
@@ -8,7 +9,7 @@ import { mentionParts } from '../lib/mentions';
 import { ApiError, ChatEvent } from '../lib/types';
 import { errorText } from './errors';
 import { timeOfDay } from './format';
-import { EditedLabel, MessageActionsBar, Reactions } from './message_parts';
+import { EditedLabel, MessageActionsBar, MessageFocus, Reactions, useTabStop } from './message_parts';
 import { version } from './state';
 
 function stateLabel(state: string | undefined, group: boolean, readBy: string[] | undefined): string {
@@ -22,6 +23,7 @@ function stateLabel(state: string | undefined, group: boolean, readBy: string[] 
  *  highlighted (mine more); everything else stays text. */
 export function MessageText({ text, ev, c }: { text: string; ev?: ChatEvent; c?: ChatClient }) {
   const parts = ev && c ? mentionParts(text, ev, c.session.user_id, (id) => c.usernameOf(id)) : [{ text }];
+  const tab = useTabStop();
   let key = 0;
   return (
     <div class="text" dir="auto">
@@ -33,7 +35,7 @@ export function MessageText({ text, ev, c }: { text: string; ev?: ChatEvent; c?:
         ) : (
           linkParts(m.text).map((p) =>
             p.href ? (
-              <a key={key++} href={p.href} target="_blank" rel="noopener noreferrer" tabIndex={-1}>
+              <a key={key++} href={p.href} target="_blank" rel="noopener noreferrer" tabIndex={tab}>
                 {p.text}
               </a>
             ) : (
@@ -44,6 +46,46 @@ export function MessageText({ text, ev, c }: { text: string; ev?: ChatEvent; c?:
       )}
     </div>
   );
+}
+
+/** Focusable message rows in a list, in order. */
+function messageRows(list: HTMLElement): HTMLElement[] {
+  return [...list.querySelectorAll<HTMLElement>('.msg[data-seq], .msg.pending')];
+}
+
+/** The message an arrow key (Up, Down, Home, End) moves the focus to inside list, or undefined
+ *  for other keys. From outside a message, Up and Down start at the newest. */
+export function arrowTarget(list: HTMLElement, key: string): HTMLElement | undefined {
+  const items = messageRows(list);
+  const current = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>('.msg');
+  const i = current ? items.indexOf(current) : -1;
+  if (key === 'ArrowUp') return i < 0 ? items[items.length - 1] : items[Math.max(0, i - 1)];
+  if (key === 'ArrowDown') return i < 0 ? items[items.length - 1] : items[Math.min(items.length - 1, i + 1)];
+  if (key === 'Home') return items[0];
+  if (key === 'End') return items[items.length - 1];
+  return undefined;
+}
+
+/** Which message of a list holds the focus (its seq), kept by the list's focusin/focusout, so
+ *  that message's controls are in the Tab order and no other's. */
+export function useFocusedMessage(): {
+  focused: number | null;
+  listeners: { onFocusIn: (e: FocusEvent) => void; onFocusOut: (e: FocusEvent) => void };
+} {
+  const [focused, setFocused] = useState<number | null>(null);
+  return {
+    focused,
+    listeners: {
+      onFocusIn: (e) => {
+        const m = (e.target as HTMLElement | null)?.closest<HTMLElement>('.msg[data-seq]');
+        setFocused(m ? Number(m.dataset.seq) : null);
+      },
+      onFocusOut: (e) => {
+        const list = e.currentTarget as HTMLElement;
+        if (!(e.relatedTarget instanceof Node && list.contains(e.relatedTarget))) setFocused(null);
+      },
+    },
+  };
 }
 
 export function Message(props: {
@@ -61,70 +103,74 @@ export function Message(props: {
   onThread?: (e: ChatEvent) => void;
   canDelete: boolean;
   canPin?: boolean;
+  /** The message (or a control in it) has keyboard focus: its controls join the Tab order. */
+  active?: boolean;
 }) {
   void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
   const { c, ev, group, mine, cont } = props;
   const name = c.nameOf(ev.sender);
   const showAvatar = group && !mine;
   return (
-    <div
-      class={`msg ${mine ? 'mine' : ''} ${cont ? 'cont' : ''} ${ev.deleted ? 'deleted' : ''}`}
-      data-seq={ev.seq}
-      data-state={mine ? props.state : undefined}
-      tabIndex={-1}
-      role="article"
-      aria-label={`${mine ? 'You' : name}, ${timeOfDay(ev.ts)}: ${ev.deleted ? 'message deleted' : (ev.text ?? '')}${ev.edited_ts ? ' (edited)' : ''}`}
-    >
-      {showAvatar &&
-        (cont ? (
-          <span class="avatar small spacer" aria-hidden="true" />
-        ) : (
-          <span class="avatar small" aria-hidden="true">
-            {initials(name)}
-          </span>
-        ))}
-      <div class="bubble">
-        {group && !mine && !cont && <div class="who">{name}</div>}
-        {ev.reply_to && (
-          <div class="quote" dir="auto">
-            {props.quoted?.deleted ? (
-              'Reply to a deleted message'
-            ) : props.quoted ? (
-              <>
-                <strong>{c.nameOf(props.quoted.sender)}</strong> {props.quoted.text}
-              </>
-            ) : (
-              'Reply to an earlier message'
-            )}
+    <MessageFocus.Provider value={!!props.active}>
+      <div
+        class={`msg ${mine ? 'mine' : ''} ${cont ? 'cont' : ''} ${ev.deleted ? 'deleted' : ''}`}
+        data-seq={ev.seq}
+        data-state={mine ? props.state : undefined}
+        tabIndex={-1}
+        role="article"
+        aria-label={`${mine ? 'You' : name}, ${timeOfDay(ev.ts)}: ${ev.deleted ? 'message deleted' : (ev.text ?? '')}${ev.edited_ts ? ' (edited)' : ''}`}
+      >
+        {showAvatar &&
+          (cont ? (
+            <span class="avatar small spacer" aria-hidden="true" />
+          ) : (
+            <span class="avatar small" aria-hidden="true">
+              {initials(name)}
+            </span>
+          ))}
+        <div class="bubble">
+          {group && !mine && !cont && <div class="who">{name}</div>}
+          {ev.reply_to && (
+            <div class="quote" dir="auto">
+              {props.quoted?.deleted ? (
+                'Reply to a deleted message'
+              ) : props.quoted ? (
+                <>
+                  <strong>{c.nameOf(props.quoted.sender)}</strong> {props.quoted.text}
+                </>
+              ) : (
+                'Reply to an earlier message'
+              )}
+            </div>
+          )}
+          {ev.deleted ? <div class="text tombstone">This message was deleted.</div> : <MessageText text={ev.text ?? ''} ev={ev} c={c} />}
+          {ev.also_in_conversation && ev.thread_root !== undefined && (
+            <button class="link in-thread" tabIndex={props.active ? 0 : -1} onClick={() => props.onThread?.({ ...ev, seq: ev.thread_root! })}>
+              Replied in a thread
+            </button>
+          )}
+          <Reactions c={c} ev={ev} readOnly={!props.onReply} />
+          <div class="meta">
+            <time dateTime={new Date(ev.ts).toISOString()} title={new Date(ev.ts).toLocaleString()}>
+              {timeOfDay(ev.ts)}
+            </time>
+            <EditedLabel ev={ev} />
+            {mine && <span class="state">{stateLabel(props.state, group, props.readBy)}</span>}
           </div>
-        )}
-        {ev.deleted ? <div class="text tombstone">This message was deleted.</div> : <MessageText text={ev.text ?? ''} ev={ev} c={c} />}
-        {ev.also_in_conversation && ev.thread_root !== undefined && (
-          <button class="link in-thread" tabIndex={-1} onClick={() => props.onThread?.({ ...ev, seq: ev.thread_root! })}>
-            Replied in a thread
-          </button>
-        )}
-        <Reactions c={c} ev={ev} readOnly={!props.onReply} />
-        <div class="meta">
-          <time dateTime={new Date(ev.ts).toISOString()} title={new Date(ev.ts).toLocaleString()}>
-            {timeOfDay(ev.ts)}
-          </time>
-          <EditedLabel ev={ev} />
-          {mine && <span class="state">{stateLabel(props.state, group, props.readBy)}</span>}
+          {ev.thread && ev.thread.replies > 0 && props.onThread && <ThreadLine c={c} ev={ev} open={() => props.onThread!(ev)} />}
         </div>
-        {ev.thread && ev.thread.replies > 0 && props.onThread && <ThreadLine c={c} ev={ev} open={() => props.onThread!(ev)} />}
+        <MessageActionsBar
+          c={c}
+          ev={ev}
+          name={name}
+          onReply={props.onReply}
+          onEdit={props.onEdit}
+          onThread={ev.thread_root === undefined ? props.onThread : undefined}
+          canDelete={props.canDelete}
+          canPin={props.canPin}
+        />
       </div>
-      <MessageActionsBar
-        c={c}
-        ev={ev}
-        name={name}
-        onReply={props.onReply}
-        onEdit={props.onEdit}
-        onThread={ev.thread_root === undefined ? props.onThread : undefined}
-        canDelete={props.canDelete}
-        canPin={props.canPin}
-      />
-    </div>
+    </MessageFocus.Provider>
   );
 }
 
@@ -188,8 +234,9 @@ export function SystemNote({ c, ev }: { c: ChatClient; ev: ChatEvent }) {
 function ThreadLine({ c, ev, open }: { c: ChatClient; ev: ChatEvent; open: () => void }) {
   const t = ev.thread!;
   const who = t.participants.map((u) => c.nameOf(u)).join(', ');
+  const tab = useTabStop();
   return (
-    <button class="thread-line link" tabIndex={-1} data-testid="thread-line" onClick={open}>
+    <button class="thread-line link" tabIndex={tab} data-testid="thread-line" onClick={open}>
       <strong>
         {t.replies} {t.replies === 1 ? 'reply' : 'replies'}
       </strong>

@@ -2,7 +2,8 @@
 // toggles), the action buttons (react, reply, edit, delete), the reaction picker, the "(edited)"
 // label that opens the edit history, and the two dialogs that go with them (delete asks first;
 // the edit history lists every earlier text).
-import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { createContext } from 'preact';
+import { useContext, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { QUICK_REACTIONS } from '../lib/actions';
 import { ChatClient } from '../lib/client';
 import { ChatEvent } from '../lib/types';
@@ -10,6 +11,16 @@ import { dialog } from './dialogs';
 import { errorText } from './errors';
 import { timeOfDay } from './format';
 import { version } from './state';
+
+/** Whether the message around a control holds the keyboard focus. A message list is one Tab stop
+ *  (arrow keys move between messages), so a message's links and buttons are in the Tab order only
+ *  while it, or one of them, has focus: Tab goes through them, then out of the list. */
+export const MessageFocus = createContext(false);
+
+/** The tabIndex for a control inside a message: 0 while the message has focus, else -1. */
+export function useTabStop(): number {
+  return useContext(MessageFocus) ? 0 : -1;
+}
 
 /** Runs an action; its error is shown by the message (set to '' on success). */
 async function attempt(run: () => Promise<void>, setError: (s: string) => void): Promise<void> {
@@ -24,6 +35,7 @@ async function attempt(run: () => Promise<void>, setError: (s: string) => void):
 export function Reactions({ c, ev, readOnly }: { c: ChatClient; ev: ChatEvent; readOnly: boolean }) {
   void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
   const [error, setError] = useState('');
+  const tab = useTabStop();
   if (!ev.reactions?.length && !error) return null;
   return (
     <div class="reactions" role="group" aria-label="Reactions">
@@ -31,7 +43,7 @@ export function Reactions({ c, ev, readOnly }: { c: ChatClient; ev: ChatEvent; r
         <button
           key={r.emoji}
           class={`reaction ${r.me ? 'me' : ''}`}
-          tabIndex={-1}
+          tabIndex={tab}
           aria-pressed={r.me}
           disabled={readOnly}
           aria-label={`${r.emoji} ${r.count}${r.me ? ', including you' : ''}`}
@@ -69,7 +81,18 @@ export function ReactionPicker({ c, ev, close }: { c: ChatClient; ev: ChatEvent;
           e.preventDefault();
           e.stopPropagation();
           close();
+          return;
         }
+        // A menu's arrow keys (not the message list's): move between the reactions, wrapping.
+        const items = [...e.currentTarget.querySelectorAll<HTMLElement>('[role=menuitem]')];
+        const n = items.length;
+        const i = items.indexOf(document.activeElement as HTMLElement);
+        const forward = e.key === 'ArrowRight' || e.key === 'ArrowDown';
+        const back = e.key === 'ArrowLeft' || e.key === 'ArrowUp';
+        if (!n || !(forward || back || e.key === 'Home' || e.key === 'End')) return;
+        e.preventDefault();
+        e.stopPropagation();
+        items[e.key === 'Home' ? 0 : e.key === 'End' ? n - 1 : forward ? (i + 1) % n : (i - 1 + n) % n].focus();
       }}
     >
       {QUICK_REACTIONS.map((emoji, i) => (
@@ -102,35 +125,36 @@ export function MessageActionsBar(props: {
   const [error, setError] = useState('');
   const pinned = c.admin.isPinned(ev.conv, ev.seq);
   const short = ev.text?.slice(0, 40) ?? '';
+  const tab = useTabStop();
   return (
     <div class="msg-actions">
       {props.onReply && (
         <>
-          <button class="act" tabIndex={-1} aria-label={`React to ${name}: ${short}`} aria-expanded={picking} onClick={() => setPicking(!picking)}>
+          <button class="act" tabIndex={tab} aria-label={`React to ${name}: ${short}`} aria-expanded={picking} onClick={() => setPicking(!picking)}>
             React
           </button>
-          <button class="act reply-btn" tabIndex={-1} aria-label={`Reply to ${name}: ${short}`} onClick={() => props.onReply!(ev)}>
+          <button class="act reply-btn" tabIndex={tab} aria-label={`Reply to ${name}: ${short}`} onClick={() => props.onReply!(ev)}>
             Reply
           </button>
         </>
       )}
       {props.onThread && props.onReply && (
-        <button class="act" tabIndex={-1} aria-label={`Reply in a thread to ${name}: ${short}`} onClick={() => props.onThread!(ev)}>
+        <button class="act" tabIndex={tab} aria-label={`Reply in a thread to ${name}: ${short}`} onClick={() => props.onThread!(ev)}>
           Thread
         </button>
       )}
       {props.onEdit && (
-        <button class="act" tabIndex={-1} aria-label={`Edit: ${short}`} onClick={() => props.onEdit!(ev)}>
+        <button class="act" tabIndex={tab} aria-label={`Edit: ${short}`} onClick={() => props.onEdit!(ev)}>
           Edit
         </button>
       )}
       {props.canDelete && (
-        <button class="act" tabIndex={-1} aria-label={`Delete: ${short}`} onClick={() => (dialog.value = { kind: 'delete', conv: ev.conv, seq: ev.seq })}>
+        <button class="act" tabIndex={tab} aria-label={`Delete: ${short}`} onClick={() => (dialog.value = { kind: 'delete', conv: ev.conv, seq: ev.seq })}>
           Delete
         </button>
       )}
       {props.canPin && (
-        <button class="act" tabIndex={-1} aria-label={`${pinned ? 'Unpin' : 'Pin'}: ${short}`} onClick={() => void attempt(() => c.admin.pin(ev.conv, ev.seq, !pinned), setError)}>
+        <button class="act" tabIndex={tab} aria-label={`${pinned ? 'Unpin' : 'Pin'}: ${short}`} onClick={() => void attempt(() => c.admin.pin(ev.conv, ev.seq, !pinned), setError)}>
           {pinned ? 'Unpin' : 'Pin'}
         </button>
       )}
@@ -145,11 +169,12 @@ export function MessageActionsBar(props: {
 }
 
 export function EditedLabel({ ev }: { ev: ChatEvent }) {
+  const tab = useTabStop();
   if (!ev.edited_ts || ev.deleted) return null;
   return (
     <button
       class="link edited"
-      tabIndex={-1}
+      tabIndex={tab}
       title={`Edited ${new Date(ev.edited_ts).toLocaleString()}: show earlier versions`}
       onClick={() => (dialog.value = { kind: 'edits', conv: ev.conv, seq: ev.seq })}
     >

@@ -21,6 +21,8 @@ export const shellNotice = signal('');
 const SESSION_KEY = 'confab.session';
 /** An idle connection is probed this often; a dead one is noticed within about twice this. */
 const PING_EVERY_MS = 3000;
+/** A connection attempt with no hello reply after this long is retried (a cut network can hold it). */
+const CONNECT_TIMEOUT_MS = 10000;
 
 export function savedSession(): Session | null {
   const s = readJSON<Session | null>(kv, SESSION_KEY, null);
@@ -37,6 +39,7 @@ export function startClient(s: Session): void {
     makeSocket: (url) => new WebSocket(url) as unknown as SocketLike,
     visible: () => document.visibilityState === 'visible',
     pingEveryMs: PING_EVERY_MS,
+    connectTimeoutMs: CONNECT_TIMEOUT_MS,
   });
   c.subscribe(() => {
     version.value++;

@@ -7,7 +7,7 @@ import { typingText } from '../lib/timeline';
 import { ChatEvent } from '../lib/types';
 import { Composer } from './composer';
 import { errorText } from './errors';
-import { Message, PendingBubble } from './message';
+import { arrowTarget, Message, PendingBubble, useFocusedMessage } from './message';
 import { version } from './state';
 
 export function ThreadPanel({ c, conv }: { c: ChatClient; conv: number }) {
@@ -23,6 +23,7 @@ export function ThreadPanel({ c, conv }: { c: ChatClient; conv: number }) {
   const replies = t.replies.events();
   const following = root?.thread?.following ?? false;
   const readOnly = !!s?.left;
+  const { focused, listeners } = useFocusedMessage();
 
   useLayoutEffect(() => {
     const el = list.current;
@@ -66,8 +67,15 @@ export function ThreadPanel({ c, conv }: { c: ChatClient; conv: number }) {
         class="messages thread-messages"
         ref={list}
         role="log"
-        aria-label="Thread replies"
+        aria-label="Thread replies (arrow keys move between messages)"
         tabIndex={0}
+        {...listeners}
+        onKeyDown={(e) => {
+          const next = list.current && !e.altKey && !e.ctrlKey && !e.metaKey ? arrowTarget(list.current, e.key) : undefined;
+          if (!next) return;
+          e.preventDefault();
+          next.focus();
+        }}
         onScroll={() => {
           const el = list.current;
           if (!el) return;
@@ -76,7 +84,7 @@ export function ThreadPanel({ c, conv }: { c: ChatClient; conv: number }) {
         }}
       >
         {root ? (
-          <Message c={c} ev={root} group={s?.kind === 'group'} cont={false} mine={root.sender === me} canDelete={false} />
+          <Message c={c} ev={root} group={s?.kind === 'group'} cont={false} mine={root.sender === me} canDelete={false} active={focused === root.seq} />
         ) : (
           <p class="muted">The thread's first message is not loaded.</p>
         )}
@@ -100,6 +108,7 @@ export function ThreadPanel({ c, conv }: { c: ChatClient; conv: number }) {
               onReply={readOnly || ev.deleted ? undefined : () => document.querySelector<HTMLElement>('.thread-panel textarea')?.focus()}
               onEdit={ev.sender === me && !readOnly && !ev.deleted ? setEditing : undefined}
               canDelete={canDelete(ev)}
+              active={focused === ev.seq}
             />
           ))}
         {c.pendingFor(conv, t.root).map((pm) => (

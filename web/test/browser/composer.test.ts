@@ -39,6 +39,7 @@ test('right-to-left text is laid out right to left, in messages and in the compo
   assert.equal(await sent.locator('.text').evaluate((e) => getComputedStyle(e).direction), 'rtl');
   await box().fill('مرحبا بالعالم');
   assert.equal(await direction(ana, '.composer textarea'), 'rtl');
+  await shot(ana, 'right-to-left');
   await box().fill('hello');
   assert.equal(await direction(ana, '.composer textarea'), 'ltr');
   await box().fill('');
@@ -54,6 +55,7 @@ test('each conversation keeps its own draft, across a reload', async () => {
   await ana.reload();
   await openConversation(ana, 'cy');
   assert.equal(await box().inputValue(), 'draft for cy');
+  await shot(ana, 'draft-after-reload');
   await openConversation(ana, 'bo');
   await box().press('Enter'); // sent: the draft is gone
   await bubble(ana, 'draft for bo').waitFor();
@@ -76,6 +78,17 @@ test('the composer grows with its text up to a limit, then scrolls', async () =>
   await shot(ana, 'composer-grown');
   await box().fill('');
   await until('back to one line', async () => (await height()) <= one + 1);
+  // Editing a message of six lines (Up arrow in the empty composer) shows all of them too.
+  const sixLines = ['six 1', 'six 2', 'six 3', 'six 4', 'six 5', 'six 6'].join('\n');
+  await box().fill(sixLines);
+  await box().press('Enter');
+  await ana.locator('.msg.mine[data-seq]', { hasText: 'six 6' }).waitFor();
+  await box().press('ArrowUp');
+  await until('the edit to be loaded', async () => (await box().inputValue()) === sixLines);
+  await until('the box to grow for the edited text', async () => (await height()) > one * 2.5 || `${await height()}`);
+  assert.ok(await box().evaluate((e) => e.scrollHeight <= e.clientHeight + 2), 'all six lines are visible while editing');
+  await box().press('Escape'); // cancels the edit
+  await until('back to one line after the edit', async () => (await height()) <= one + 1 || `${await height()}`);
 });
 
 test('links are clickable and safe; hostile text stays text', async () => {
@@ -132,6 +145,7 @@ test('pasting or dropping a file says attachments are not supported yet', async 
     el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
   });
   await textIs(ana.getByTestId('composer-error'), 'Attachments are not supported yet: only text can be sent.', 'after a paste');
+  await shot(ana, 'file-pasted');
   await box().fill('typing clears it');
   await textIs(ana.getByTestId('composer-error'), '', 'after typing');
   const dropped = await ana.locator('.messages').evaluate((el) => {

@@ -49,6 +49,7 @@ test('people search ignores case', async () => {
   await bo.getByRole('dialog').getByRole('button', { name: 'ana', exact: true }).waitFor();
   await bo.getByLabel('Find a person').fill('Cy');
   await bo.getByRole('dialog').getByRole('button', { name: 'cy', exact: true }).waitFor();
+  await shot(bo, 'people-search-any-case');
   await bo.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
 });
 

@@ -92,6 +92,17 @@ test('a thread opens beside the conversation; replies stay out of the timeline; 
   assert.equal(await bo.locator('.conv .messages .text', { hasText: 'I can do the slides' }).count(), 0);
   await textIs(bubble(ana, 'Plan for Friday?').getByTestId('thread-line').locator('strong'), '1 reply', "ana's root summary");
   await shot(bo, 'thread-panel');
+  // By keyboard: the panel's list is one Tab stop, arrow keys move between its messages, and Tab
+  // reaches the focused message's buttons.
+  const focusedLabel = () => bo.evaluate(() => `${document.activeElement?.tagName.toLowerCase()} ${document.activeElement?.getAttribute('aria-label') ?? ''}`);
+  await panel.locator('.thread-messages').focus();
+  await bo.keyboard.press('ArrowUp');
+  assert.match(await focusedLabel(), /^div You, .*I can do the slides$/, 'ArrowUp: the newest reply');
+  await bo.keyboard.press('Home');
+  assert.match(await focusedLabel(), /^div cy, .*Plan for Friday\?$/, 'Home: the root');
+  await bo.keyboard.press('ArrowDown');
+  await bo.keyboard.press('Tab');
+  assert.match(await focusedLabel(), /^button .*I can do the slides$/, "Tab: the reply's first button");
   // Ana opens it from the summary, replies and also sends to the conversation.
   await bubble(ana, 'Plan for Friday?').getByTestId('thread-line').click();
   const apanel = ana.getByRole('complementary', { name: 'Thread' });

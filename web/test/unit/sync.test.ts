@@ -9,7 +9,7 @@ function ev(conv: number, seq: number): ChatEvent {
   return { conv, seq, kind: 'message', sender: 2, device: 9, ts: 1, text: `m${seq}` };
 }
 
-function setup(kv = new MemoryKV(), pingEveryMs?: number) {
+function setup(kv = new MemoryKV(), pingEveryMs?: number, connectTimeoutMs?: number) {
   const clock = new ManualClock();
   const sockets: FakeSocket[] = [];
   const applied: [number, number, number][] = [];
@@ -29,6 +29,7 @@ function setup(kv = new MemoryKV(), pingEveryMs?: number) {
     clearTimeout: clock.clearTimeout,
     random: () => 0.5,
     pingEveryMs,
+    connectTimeoutMs,
     handlers: {
       event: (e, pos) => applied.push([pos, e.conv, e.seq]),
       status: (s) => statuses.push(s),
@@ -245,4 +246,29 @@ test('the browser reporting the network gone drops the socket at once', () => {
   t.sync.networkLost();
   assert.equal(t.sync.status, 'offline');
   assert.ok(s.closed);
+});
+
+test('a connection attempt that gets no hello reply is given up and retried', () => {
+  const t = setup(new MemoryKV(), undefined, 2000);
+  t.sync.start();
+  // The socket never opens (a cut network can hold the attempt open without an answer).
+  t.clock.advance(1999);
+  assert.equal(t.sync.status, 'connecting');
+  t.clock.advance(1);
+  assert.equal(t.sync.status, 'offline');
+  assert.ok(t.sockets[0].closed, 'the hung attempt is closed');
+  t.clock.advance(500);
+  assert.equal(t.sockets.length, 2, 'and retried after the backoff');
+  // Opened, but the hello is never answered: the same.
+  t.sockets[1].open();
+  t.clock.advance(2000);
+  assert.equal(t.sync.status, 'offline');
+  // An answered hello within the time: no timeout later, even while catching up.
+  t.clock.advance(1000);
+  const s = t.sockets[2];
+  s.open();
+  s.receive({ type: 'result', id: s.sent[0].id, data: { since: 0, head: 0 } });
+  t.clock.advance(5000);
+  assert.equal(t.sync.status, 'syncing');
+  assert.equal(s.closed, null);
 });
