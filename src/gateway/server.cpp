@@ -42,7 +42,8 @@ asio::ip::tcp::endpoint server::local_endpoint() const { return acceptor_.local_
 
 asio::awaitable<void> server::accept_loop() {
   for (;;) {
-    auto [ec, sock] = co_await acceptor_.async_accept(asio::make_strand(ioc_), asio::as_tuple(asio::use_awaitable));
+    asio::io_context& ctx = conn_ctxs_.empty() ? ioc_ : *conn_ctxs_[next_ctx_++ % conn_ctxs_.size()];
+    auto [ec, sock] = co_await acceptor_.async_accept(asio::make_strand(ctx), asio::as_tuple(asio::use_awaitable));
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
       // EMFILE and friends: back off briefly rather than spin.

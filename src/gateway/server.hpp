@@ -1,4 +1,5 @@
-// The gateway of one confabd node: listener, hub and API on one io_context.
+// The gateway of one confabd node: listener, hub and API on one io_context; the connections on it
+// or spread over several (set_connection_contexts).
 //
 // Lifetime: construct, start(), then run the io_context. shutdown() stops accepting, closes every
 // WebSocket with 1001, answers every request already read, and completes when that work is done;
@@ -16,6 +17,7 @@
 
 #include <atomic>
 #include <memory>
+#include <vector>
 
 namespace confab::gateway {
 
@@ -25,6 +27,11 @@ class server {
   server(boost::asio::io_context& ioc, storage::store& store, options opts, std::shared_ptr<broker::broker> broker,
          hub_options hopts = {});
 
+  // The io_contexts that accepted connections run on, each connection on the next one in turn
+  // (round robin), e.g. one io_context per network thread: a connection's handlers then never
+  // wake another network thread. Empty (the default): every connection runs on ioc. Call before
+  // start(); every context must outlive the connections on it.
+  void set_connection_contexts(std::vector<boost::asio::io_context*> ctxs) { conn_ctxs_ = std::move(ctxs); }
   // Binds and listens; errors (address in use ...) are returned, not thrown.
   boost::system::error_code start(const boost::asio::ip::tcp::endpoint& ep);
   boost::asio::ip::tcp::endpoint local_endpoint() const;
@@ -46,6 +53,8 @@ class server {
   std::shared_ptr<hub> hub_;
   api api_;
   boost::asio::ip::tcp::acceptor acceptor_;  // on its own strand; shutdown() posts there
+  std::vector<boost::asio::io_context*> conn_ctxs_;
+  std::size_t next_ctx_ = 0;  // on the acceptor's strand
   std::shared_ptr<std::atomic<std::size_t>> open_ = std::make_shared<std::atomic<std::size_t>>(0);
   std::shared_ptr<http_gates> gates_ = std::make_shared<http_gates>();
 };

@@ -152,8 +152,10 @@ void ws_session::on_read(beast::error_code ec) {
     return;
   }
   // One request at a time: the next read starts once this one is handled.
+  in_request_ = true;
   auto task = handle(std::move(text));
   asio::co_spawn(ws_.get_executor(), std::move(task), [self = shared_from_this(), exit = on_exit("reader")](std::exception_ptr e) {
+    self->in_request_ = false;
     if (e) {
       exit(e);
       return;
@@ -177,7 +179,18 @@ void ws_session::drain_inbox() {
     spin_guard lock(inbox_lock_);
     batch.swap(inbox_);
   }
+  // While a request is in flight (usually a send), its result is likely queued on the strand right
+  // behind this drain: the publisher posts a commit's results just after its events. Writing the
+  // events one strand turn later lets the sender's own copy and its ack leave in one write (one
+  // message with "batch", else one corked burst) instead of two (issue 18).
+  const bool hold = in_request_ && !writing_ && !flush_posted_;
+  if (hold) flush_posted_ = true;
   for (auto& [pos, ev] : batch) on_live(pos, ev);
+  if (hold)
+    asio::post(ws_.get_executor(), [self = shared_from_this()] {
+      self->flush_posted_ = false;
+      self->write_next();
+    });
 }
 
 void ws_session::resync() {
@@ -261,7 +274,7 @@ void ws_session::enqueue(out_frame f) {
     close_later(1008, "outbound queue overflow");
     return;
   }
-  if (!writing_) write_next();
+  if (!writing_ && !flush_posted_) write_next();
 }
 
 void ws_session::close_later(std::uint16_t code, std::string reason) {

@@ -122,6 +122,8 @@ class ws_session final : public session_base, public chat::session_port, public 
   bool close_sent_ = false;
   bool inflight_event_ = false;
   bool corked_ = false;             // TCP_CORK set: a burst of frames leaves in as few segments as possible     // inflight_ is an event: combined_ holds its head
+  bool in_request_ = false;         // a request is being handled (its result is still to come)
+  bool flush_posted_ = false;       // a write_next is posted: frames queued meanwhile wait for it
   std::atomic_flag inbox_lock_ = ATOMIC_FLAG_INIT;  // guards inbox_ (tiny critical sections)
   std::vector<std::pair<std::int64_t, frame>> inbox_;  // live events from other threads
   std::unique_ptr<std::pair<std::uint16_t, std::string>> closing_;

@@ -15,6 +15,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -23,6 +24,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include <unistd.h>
@@ -113,7 +115,14 @@ std::unique_ptr<storage::feed_runner> start_feeds(const server::config& cfg, asi
 // Runs the gateway until a signal stopped it; then releases the broker and the hub, and stops the
 // store before the io_context goes.
 int serve(const server::config& cfg, storage::store& store, storage::feed& feed) {
-  asio::io_context ioc;
+  // One io_context per network thread, each run by that thread alone (concurrency hint 1):
+  // a connection lives on one of them, so its reads, writes and strand hops never wake or
+  // contend with another network thread (on one shared io_context, those wake-ups cost more CPU
+  // than the rest of a one-to-one message's gateway work: docs/performance.md, issue 18). ioc
+  // also runs the listener, the hub, the broker and the signal handling.
+  asio::io_context ioc(1);
+  std::vector<std::unique_ptr<asio::io_context>> extra;
+  for (int i = 1; i < cfg.threads; ++i) extra.push_back(std::make_unique<asio::io_context>(1));
   std::shared_ptr<broker::broker> brk;
   if (cfg.broker == server::broker_kind::redis)
     brk = std::make_shared<broker::redis_broker>(ioc.get_executor(), cfg.redis);
@@ -122,6 +131,9 @@ int serve(const server::config& cfg, storage::store& store, storage::feed& feed)
   gateway::hub_options ho;
   ho.typing_ttl = cfg.typing_ttl;
   gateway::server srv(ioc, store, cfg.gw, brk, ho);
+  std::vector<asio::io_context*> conn_ctxs{&ioc};
+  for (auto& c : extra) conn_ctxs.push_back(c.get());
+  srv.set_connection_contexts(std::move(conn_ctxs));
   std::unique_ptr<server::feed_file_consumer> file;
   bool feeds_ok = true;
   auto feeds = start_feeds(cfg, ioc, feed, file, feeds_ok);
@@ -140,14 +152,25 @@ int serve(const server::config& cfg, storage::store& store, storage::feed& feed)
 
   asio::co_spawn(ioc, stop_on_signal(ioc, srv, feeds.get(), cfg.shutdown_grace), asio::detached);
   std::vector<std::thread> pool;
-  for (int i = 1; i < cfg.threads; ++i) pool.emplace_back([&] { ioc.run(); });
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> busy;  // idle until connections come
+  for (auto& c : extra) {
+    busy.push_back(asio::make_work_guard(*c));
+    pool.emplace_back([c = c.get()] { c->run(); });
+  }
   ioc.run();
   ioc.stop();
+  busy.clear();
+  for (auto& c : extra) c->stop();
   for (auto& t : pool) t.join();
   // Close the broker's connections and timers (their handlers hold it), then let those finish.
   srv.stop_hub();
   ioc.restart();
   for (int i = 0; i < 20 && ioc.poll() > 0; ++i) {
+  }
+  for (auto& c : extra) {
+    c->restart();
+    for (int i = 0; i < 20 && c->poll() > 0; ++i) {
+    }
   }
   // Commits every write storage already accepted, while the io_context that its jobs post their
   // results to still exists (their handlers are then destroyed with it, unrun).

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include <atomic>
+#include <deque>
 #include <fstream>
 #include <map>
 #include <set>
@@ -1188,6 +1189,71 @@ TEST_P(E2E, BatchedFramesKeepOrderAndContent) {
   // A non-boolean batch is refused.
   ws_client w2(srv.port());
   EXPECT_EQ(error_code(w2.call("hello", {{"token", b.token}, {"batch", "yes"}})), "invalid_field");
+}
+
+// On the sending connection, a message's own event is queued before the send's result (the
+// session holds live events for one strand turn while a request is in flight, so that the two
+// can leave in one write): with and without "batch", every send gets its event once, with the
+// seq of its result, and before the result unless a catch-up delivered it (hello's catch-up, or
+// the re-read when the user's channel goes live), which then ends with a synced frame.
+TEST_P(E2E, ASendersOwnEventComesBeforeItsResult) {
+  auto& srv = start(no_rate_limit);
+  http_client http(srv.port());
+  auto a = register_user(http, "alice"), b = register_user(http, "bob");
+  const auto conv = jint(http.call("create_direct", {{"user_id", b.user_id}}, a.token), "conv");
+  for (bool batch : {false, true}) {
+    SCOPED_TRACE(batch ? "batch" : "no batch");
+    ws_client w(srv.port());
+    std::deque<json::object> got;  // frames in arrival order, batches unwrapped
+    auto take = [&]() -> std::optional<json::object> {
+      while (got.empty()) {
+        auto f = w.next("", 10s);
+        if (!f) return std::nullopt;
+        if (frame_type(*f) == "batch") {
+          for (auto& x : jarr(*f, "frames")) got.push_back(x.as_object());
+        } else {
+          got.push_back(*f);
+        }
+      }
+      auto f = std::move(got.front());
+      got.pop_front();
+      return f;
+    };
+    w.send_op("hello", {{"token", a.token}, {"batch", batch}});
+    for (bool synced = false; !synced;) {
+      auto f = take();
+      ASSERT_TRUE(f) << "no synced frame";
+      synced = frame_type(*f) == "synced";
+    }
+    for (int i = 0; i < 40; ++i) {
+      const std::string cid = std::string(batch ? "b" : "p") + std::to_string(i);
+      const auto id = w.send_op("send", send_fields(conv, cid, "x"));
+      std::optional<std::int64_t> event_seq, result_seq;
+      bool event_late = false;
+      while (!event_seq || !result_seq) {
+        auto f = take();
+        ASSERT_TRUE(f) << "send " << i << ": no " << (result_seq ? "event" : "result");
+        const auto type = frame_type(*f);
+        if (type == "event") {
+          EXPECT_FALSE(event_seq) << "two events for send " << i;
+          EXPECT_EQ(jstr(ev(*f), "client_id"), cid);
+          event_seq = jint(ev(*f), "seq");
+          event_late = result_seq.has_value();
+        } else if (type == "result") {
+          ASSERT_EQ(jint(*f, "id"), id);
+          result_seq = jint(jobj(*f, "data"), "seq");
+        }  // else a synced frame of a re-read: skipped
+      }
+      EXPECT_EQ(*result_seq, *event_seq);
+      if (!event_late) continue;
+      // After its result: only a catch-up may have delivered it, and a catch-up ends with synced.
+      for (bool synced = false; !synced;) {
+        auto f = take();
+        ASSERT_TRUE(f) << "send " << i << ": its event came after its result, outside a catch-up";
+        synced = frame_type(*f) == "synced";
+      }
+    }
+  }
 }
 
 TEST_P(E2E, SigtermClosesWebSocketsWith1001AndExitsZero) {

@@ -583,6 +583,43 @@ TEST_F(storage_conformance, statements_beyond_the_prepared_statement_cache_still
   st_.reset();
 }
 
+// Transaction control (BEGIN, SAVEPOINT, RELEASE, ROLLBACK TO, COMMIT) runs several times per
+// batch; SQLite prepares each such text once and runs it again from its cache. Run again, a text
+// must behave as the first time: every statement of it in order, stopping at the first error.
+TEST_F(storage_conformance, transaction_control_texts_run_the_same_every_time) {
+  st_->stop();
+  auto conn = be_->factory()();
+  ASSERT_TRUE(conn);
+  auto& c = **conn;
+  ASSERT_TRUE(c.exec("CREATE TABLE tc_probe (v BIGINT NOT NULL)"));
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE(c.exec("BEGIN")) << round;
+    ASSERT_TRUE(c.exec("SAVEPOINT confab_job")) << round;
+    ASSERT_TRUE(storage::query(c, "INSERT INTO tc_probe (v) VALUES ($1)", {std::int64_t{round}}));
+    // Rolled back and closed: the row is gone, and the savepoint with it.
+    ASSERT_TRUE(c.exec("ROLLBACK TO SAVEPOINT confab_job; RELEASE SAVEPOINT confab_job; SAVEPOINT confab_job")) << round;
+    ASSERT_TRUE(storage::query(c, "INSERT INTO tc_probe (v) VALUES ($1)", {std::int64_t{100 + round}}));
+    ASSERT_TRUE(c.exec("RELEASE SAVEPOINT confab_job; SAVEPOINT confab_job")) << round;
+    ASSERT_TRUE(c.exec("RELEASE SAVEPOINT confab_job")) << round;
+    ASSERT_TRUE(c.exec("COMMIT")) << round;
+  }
+  auto rows = storage::query(c, "SELECT v FROM tc_probe ORDER BY v");
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 3u);
+  for (std::int64_t i = 0; i < 3; ++i) EXPECT_EQ((*rows)[static_cast<std::size_t>(i)].i64(0), 100 + i);
+  if (be_->name() == "sqlite") {
+    // A failing statement stops the text: the SAVEPOINT after it never runs (on PostgreSQL the
+    // failed statement aborts the whole transaction instead).
+    for (int round = 0; round < 2; ++round) {
+      ASSERT_TRUE(c.exec("BEGIN")) << round;
+      EXPECT_FALSE(c.exec("RELEASE SAVEPOINT no_such_savepoint; SAVEPOINT after_the_error")) << round;
+      EXPECT_FALSE(c.exec("RELEASE SAVEPOINT after_the_error")) << round;
+      ASSERT_TRUE(c.exec("ROLLBACK")) << round;
+    }
+  }
+  st_.reset();
+}
+
 TEST_F(storage_conformance, failed_write_in_a_batch_leaves_the_others_intact) {
   id_t a = user("alice"), b = user("bob"), e = user("eve");
   id_t conv = run(st_->create_direct(a, 1, b))->conv;

@@ -89,8 +89,22 @@ class sqlite_strategy final : public store_strategy {
   std::string bytewise(std::string_view expr) const override { return std::string(expr); }
 };
 
-// One send at a time, each in its own (nested) savepoint.
+// One send at a time, each in its own (nested) savepoint. A lone send needs none: the executor's
+// savepoint around the group is its own, and returning false rolls it back (two statements less
+// for the common case of a batch with one send).
 bool sqlite_strategy::run_sends(connection& c, std::span<send_item* const> items) const {
+  if (items.size() == 1) {
+    auto* it = items[0];
+    write_context ctx{c, {}};
+    it->res.emplace(send_one(ctx, it->req.req, it->req.sink));
+    if (c.retry_requested || c.broken) {
+      if (*it->res) it->res.emplace(make_error(errc::unavailable, "storage write interrupted"));
+      return false;
+    }
+    if (!*it->res) return false;
+    it->after_commit = std::move(ctx.after_commit);
+    return true;
+  }
   for (std::size_t i = 0; i < items.size(); ++i) {
     auto* it = items[i];
     if (auto r = c.exec("SAVEPOINT confab_send"); !r) {
