@@ -424,8 +424,42 @@ CREATE TABLE notify_levels (
 );
 )sql";
 
-// Issue 11: reactions, edits and deletes; threads and mentions; moderation.
-constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads, v_feed, v_changes, v_threads, v_moderation};
+
+// Issue 12, channels: a channel's directory row (its title stays in conversations) with its active
+// member count, kept by a trigger on members so that every path that adds or removes a member
+// (join_channel, add_members, remove_member, leave, ban) keeps it exact without knowing about it.
+// The trigger updates the channel's row under the conversation's lock, which every membership
+// change takes first (open_event), so counts from several nodes do not race.
+constexpr std::string_view v_channels = R"sql(
+CREATE TABLE channels (
+  conv_id BIGINT NOT NULL,
+  visibility TEXT NOT NULL,
+  topic TEXT NOT NULL DEFAULT '',
+  member_count BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (conv_id)
+);
+CREATE INDEX channels_directory ON channels(visibility, conv_id);
+CREATE INDEX events_wildcard ON events(conv_id, seq) WHERE thread_flags >= 2;
+CREATE FUNCTION channel_member_count() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF NEW.left_seq IS NULL THEN
+      UPDATE channels SET member_count = member_count + 1 WHERE conv_id = NEW.conv_id;
+    END IF;
+  ELSIF OLD.left_seq IS NULL AND NEW.left_seq IS NOT NULL THEN
+    UPDATE channels SET member_count = member_count - 1 WHERE conv_id = NEW.conv_id;
+  ELSIF OLD.left_seq IS NOT NULL AND NEW.left_seq IS NULL THEN
+    UPDATE channels SET member_count = member_count + 1 WHERE conv_id = NEW.conv_id;
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER channel_member_count AFTER INSERT OR UPDATE OF left_seq ON members
+FOR EACH ROW EXECUTE FUNCTION channel_member_count();
+)sql";
+
+// Issue 11: reactions, edits and deletes; threads and mentions; moderation. Issue 12: channels.
+constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads, v_feed, v_changes, v_threads, v_moderation, v_channels};
 
 
 }  // namespace
