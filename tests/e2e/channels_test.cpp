@@ -283,10 +283,12 @@ TEST_P(Channels, CreateBrowseJoinSendLeaveWithLiveFrames) {
   EXPECT_EQ(jint(joined, "seq"), 2);
   auto ev = a.next_event();
   EXPECT_EQ(jstr(jobj(ev, "event"), "kind"), "members_added");
-  // A message: one channel_event frame with conv and seq, no stream event.
+  // The join subscribed this node to the channel, so the session refills once and says synced
+  // (until then it drops channel frames: a client reads channel_heads at that synced).
+  ASSERT_TRUE(a.next("synced"));
+  // A message: one channel_event frame with conv and seq, no stream event. (The join's own frame,
+  // seq 2, may come first.)
   const auto s = send(owner_, general, "hello channel");
-  // The join's own frame (seq 2) may come first, or not at all: the join subscribed this node to
-  // the channel, and a session refilling after that drops channel frames until its synced.
   auto f = a.next("channel_event");
   if (f && jint(*f, "seq") < s) f = a.next("channel_event");
   ASSERT_TRUE(f);
