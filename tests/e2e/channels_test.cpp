@@ -454,8 +454,11 @@ std::string backend_name(const ::testing::TestParamInfo<std::string>& i) { retur
 INSTANTIATE_TEST_SUITE_P(Backends, Channels, ::testing::Values("sqlite", "postgres"), backend_name);
 
 // Three nodes on one PostgreSQL and a real Redis: senders on every node, six devices spread over
-// the nodes, one of them moving to another node mid-stream, and Redis restarted mid-stream:
-// every device has every event of each of its channels exactly once, in order.
+// the nodes, one of them moving to another node mid-stream, and Redis killed mid-stream and
+// restarted after the last message: every device has every event of each of its channels exactly
+// once, in order. (In the runs so far the nodes' retried publishes carried the outage's events
+// once Redis was back, so the devices did not need channel_heads here; ResumeAfterBeingOffline
+// is the test that fails without it.)
 class ChannelsCluster : public ::testing::Test {
  protected:
   void SetUp() override { dir_ = make_temp_dir("confab-channels-cluster-"); }
@@ -531,10 +534,10 @@ TEST_F(ChannelsCluster, ThreeNodesLiveDeliveryAndResumeLoseNothing) {
   ts = blast(120, 40);
   for (int i = 0; i < 5; ++i)
     for (auto& d : devs) d->pump(20ms);
+  for (auto& t : ts) t.join();
   start_redis();
-  for (auto& t : ts) t.join();
-  ts = blast(160, 20);
-  for (auto& t : ts) t.join();
+  // Nothing is sent after the restart: no later frame would reveal a lost tail; the outage's events
+  // come from the nodes' retried publishes or, if lost, from the synced that follows a reconnection.
 
   std::map<std::int64_t, std::int64_t> ends;
   for (auto c : chans) ends[c] = jint(h0.call("channel", {{"conv", c}}, readers[0].token), "last_seq");
