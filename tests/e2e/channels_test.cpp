@@ -8,6 +8,7 @@
 #include "e2e/harness.hpp"
 
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 
 #include <atomic>
 #include <map>
@@ -453,7 +454,8 @@ TEST_P(Channels, JoinAndLeaveRaceWithSends) {
 std::string backend_name(const ::testing::TestParamInfo<std::string>& i) { return i.param; }
 INSTANTIATE_TEST_SUITE_P(Backends, Channels, ::testing::Values("sqlite", "postgres"), backend_name);
 
-// Three nodes on one PostgreSQL and a real Redis: senders on every node, six devices spread over
+// Three nodes on one PostgreSQL and a real Redis, four channels of 20 015 members (20 000 made by
+// SQL): senders on every node, twelve devices spread over
 // the nodes, one of them moving to another node mid-stream, and Redis killed mid-stream and
 // restarted after the last message: every device has every event of each of its channels exactly
 // once, in order. (In the runs so far the nodes' retried publishes carried the outage's events
@@ -498,13 +500,30 @@ TEST_F(ChannelsCluster, ThreeNodesLiveDeliveryAndResumeLoseNothing) {
   http_client h0(nodes_[0]->port());
   std::vector<account> senders, readers;
   for (int i = 0; i < 3; ++i) senders.push_back(register_user(h0, "sender" + std::to_string(i)));
-  for (int i = 0; i < 6; ++i) readers.push_back(register_user(h0, "reader" + std::to_string(i)));
+  for (int i = 0; i < 12; ++i) readers.push_back(register_user(h0, "reader" + std::to_string(i)));
   std::vector<std::int64_t> chans;
   for (int i = 0; i < 4; ++i) {
     chans.push_back(jint(h0.call("create_channel", {{"title", "c" + std::to_string(i)}, {"visibility", "public"}}, senders[0].token), "conv"));
     for (auto& a : senders) if (&a != &senders[0]) h0.call("join_channel", {{"conv", chans.back()}}, a.token);
     for (auto& a : readers) h0.call("join_channel", {{"conv", chans.back()}}, a.token);
   }
+  // 20 000 more members in each channel, made by SQL (offline: they cost the live path nothing,
+  // and a message still writes one row).
+  {
+    PGconn* c = PQconnectdb(pg.dsn().c_str());
+    ASSERT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
+    std::string sql = "INSERT INTO users (username, password_hash, created_ms) SELECT 'bulk' || i, 'x', 0 FROM generate_series(1, 20000) i;";
+    for (auto ch : chans)
+      sql += "INSERT INTO members (conv_id, user_id, role, joined_seq) SELECT " + std::to_string(ch) +
+             ", id, 'member', 1 FROM users WHERE username LIKE 'bulk%';";
+    PGresult* r = PQexec(c, sql.c_str());
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    const std::string err = PQerrorMessage(c);
+    PQclear(r);
+    PQfinish(c);
+    ASSERT_TRUE(ok) << err;
+  }
+  EXPECT_EQ(jint(h0.call("channel", {{"conv", chans[0]}}, readers[0].token), "member_count"), 20000 + 3 + 12);
   std::vector<std::unique_ptr<device>> devs;
   for (std::size_t i = 0; i < readers.size(); ++i) devs.push_back(std::make_unique<device>(nodes_[i % 3]->port(), readers[i]));
 
