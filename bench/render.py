@@ -49,6 +49,161 @@ def throughput_plot(name, rows, title, xlabel, extra, alt):
 
 
 machine = load("machine") or {}
+
+
+def side_by_side():
+    """The side-by-side table of Confab and the relays of bench/peers/ (bench/run.sh side_by_side)."""
+    cfg = load("side")
+    if not cfg:
+        return None
+    servers = [("ws", "Node `ws` relay"), ("socketio", "socket.io"), ("sqlite", "Confab SQLite"),
+               ("postgres", "Confab PostgreSQL")]
+    peers = [s_ for s_ in servers if s_[0] in ("ws", "socketio")]
+
+    def clean(st):
+        v = st["violations"]
+        return st["lost"] == 0 and not any(v.get(k, 0) for k in ("duplicates", "gaps", "reorders", "protocol_errors", "send_errors"))
+
+    def best(r, key):
+        """(value, text) of the best clean step with p99 send->deliver < 50 ms; "≥" when that was the
+        top step (the capacity may be higher than the steps went)."""
+        steps = r["result"]["steps"] if r else []
+        ok = [st for st in steps if clean(st) and st["deliver_latency"].get("count") and st["deliver_latency"]["p99_ms"] < 50]
+        if not ok:
+            return (None, "< %.0f (no step)" % steps[0]["target_rate"]) if steps else None
+        b = max(ok, key=lambda st: st[key])
+        top = b is steps[-1] and len(steps) == len(cfg["fan_rates" if key == "deliveries_per_sec" else "chat_rates"])
+        return b[key], ("≥ %.0f" if top else "%.0f") % b[key]
+
+    def fixed(r, rate, key, aux_key, pg):
+        """(CPU figure, text) at the fixed-rate step; says so when the server fell short of the rate
+        (overloaded: its CPU per message then reflects bigger batches, not the fixed rate)."""
+        for st in (r["result"]["steps"] if r else []):
+            if abs(st["target_rate"] - rate) < 0.5:
+                text = "%.1f" % st[key] + (" + %.1f in PostgreSQL" % st.get(aux_key, 0.0) if pg else "")
+                p99 = st["deliver_latency"].get("p99_ms", 0)
+                if st["sends_per_sec"] < 0.95 * rate:
+                    text += " (overloaded: %.0f msgs/s achieved)" % st["sends_per_sec"]
+                elif p99 >= 50:
+                    text += " (at p99 %.0f ms)" % p99
+                return st[key] + (st.get(aux_key, 0.0) if pg else 0.0), text  # ratios count PostgreSQL's CPU too
+        return None
+
+    reps = cfg.get("repeats", 1)
+
+    def median(vs):
+        """The median run's (value, text); runs without a value count as the lowest."""
+        vs = sorted((v for v in vs if v), key=lambda v: v[0] if v[0] is not None else float("-inf"))
+        return vs[(len(vs) - 1) // 2] if vs else None
+
+    figures = {}  # (row, server) -> (value, text), the median over the repeats
+    total_viol = {}
+    for srv, _ in servers:
+        runs = {"viol": [], "any": False}
+        for rep_ in range(1, reps + 1):
+            i, f, c = (load("side_%s_%s_r%d" % (scen, srv, rep_)) for scen in ("idle", "fanout", "chat"))
+            if i:
+                x = i["result"]
+                runs.setdefault("idle", []).append((x.get("rss_marginal_per_connection_kib"), "%.2f (%.2f)" % (
+                    x["rss_per_connection_kib"], x.get("rss_marginal_per_connection_kib", 0))))
+            pg = srv == "postgres"
+            for key, v in (("fan", best(f, "deliveries_per_sec")),
+                           ("fancpu", fixed(f, cfg["fan_fixed_rate"], "server_cpu_us_per_delivery", "aux_cpu_us_per_delivery", pg)),
+                           ("chat", best(c, "sends_per_sec")),
+                           ("chatcpu", fixed(c, cfg["chat_fixed_rate"], "server_cpu_us_per_send", "aux_cpu_us_per_send", pg))):
+                runs.setdefault(key, []).append(v)
+            for r in (f, c):
+                for st in (r["result"]["steps"] if r else []):
+                    runs["viol"].append(int(viol(dict(st["violations"], lost=st["lost"]))))
+                runs["any"] = runs["any"] or bool(r)
+        for key in ("idle", "fan", "fancpu", "chat", "chatcpu"):
+            m = median(runs.get(key, []))
+            if m:
+                figures[(key, srv)] = m
+        total_viol[srv] = sum(runs["viol"]) if runs["any"] else None
+
+    rows = [("idle", "KiB per idle connection at %d (marginal %d→%d)" % (cfg["idle_connections"], cfg["idle_from"], cfg["idle_connections"])),
+            ("fan", "fan-out deliveries/s at p99 < 50 ms (%d groups × 100, every member sending)" % cfg["fan_groups"]),
+            ("fancpu", "fan-out server CPU µs per delivery at %d deliveries/s" % (cfg["fan_fixed_rate"] * cfg["fan_group_size"])),
+            ("chat", "1:1 msgs/s at p99 < 50 ms (%d pairs, both sides sending)" % cfg["chat_pairs"]),
+            ("chatcpu", "1:1 server CPU µs per message at %d msgs/s" % cfg["chat_fixed_rate"])]
+    o = []
+    o.append("Scale `%s`: %d idle connections, %d groups of 100, %d pairs, %s s per step; %s; load average %s before the "
+             "runs." % (cfg["scale"], cfg["idle_connections"], cfg["fan_groups"], cfg["chat_pairs"], cfg["step_seconds"],
+                        "medians of %d runs, each server started afresh for each" % reps if reps > 1 else "one run",
+                        cfg.get("loadavg_before", "?")))
+    o.append("")
+    o.append("Measured %s on %s (%s CPUs), generator (%d threads) and server sharing the machine, "
+             "one server at a time. Ratios are Confab's figure over the relay's (memory and CPU: lower is better; "
+             "throughput: higher is better; Confab PostgreSQL's CPU ratios count PostgreSQL's CPU too); ≥: the top step stayed under 50 ms, so the capacity was not reached. "
+             "Reproduce: `%sbench/run.sh %s` (JSON in `%s/side_*.json`)." % (
+                 machine.get("date", "?"), machine.get("cpu", "?"), machine.get("cpus", "?"),
+                 cfg.get("generator_threads", 1),
+                 "SIDE_REPEATS=%d " % reps if machine.get("mode") == "peers" and reps > 1 else "", machine.get("mode", "?"),
+                 os.path.relpath(res_dir, root)))
+    o.append("")
+    o.append("| figure | " + " | ".join(n for _, n in servers) + " |")
+    o.append("|---|" + "---:|" * len(servers))
+    for key, label in rows:
+        cells = []
+        for srv, _ in servers:
+            v = figures.get((key, srv))
+            if not v:
+                cells.append("–")
+                continue
+            text = v[1]
+            if srv in ("sqlite", "postgres") and v[0]:
+                rs = []
+                for p_, pn in peers:
+                    pv = figures.get((key, p_))
+                    if pv and pv[0]:
+                        rs.append("%.2g× %s" % (v[0] / pv[0], "ws" if p_ == "ws" else "socket.io"))
+                if rs:
+                    text = "**%s** (%s)" % (text, ", ".join(rs))
+            cells.append(text)
+        o.append("| %s | %s |" % (label, " | ".join(cells)))
+    o.append("| violations (lost, duplicate, gap, reorder), all runs | %s |" % " | ".join(
+        "–" if total_viol.get(srv) is None else str(total_viol[srv]) for srv, _ in servers))
+    o.append("")
+    o.append("Every step%s (achieved rate, latency, server and generator CPU):" % (" of the first run" if reps > 1 else ""))
+    o.append("")
+    o.append("| server | scenario | target msgs/s | achieved | deliveries/s | deliver p50 | p99 | server CPU µs/delivery | µs/message | generator µs/delivery | violations |")
+    o.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for srv, name in servers:
+        for scen, label in (("fanout", "fan-out"), ("chat", "1:1")):
+            r = load("side_%s_%s_r1" % (scen, srv))
+            for st in (r["result"]["steps"] if r else []):
+                d = st["deliver_latency"]
+                aux = " + %.1f" % st["aux_cpu_us_per_delivery"] if st.get("aux_cpu_s") else ""
+                auxm = " + %.1f" % st["aux_cpu_us_per_send"] if st.get("aux_cpu_s") else ""
+                o.append("| %s | %s | %.0f | %.0f | %.0f | %s | %s | %.1f%s | %.1f%s | %.1f | %s |" % (
+                    name, label, st["target_rate"], st["sends_per_sec"], st["deliveries_per_sec"], ms(d, "p50_ms"),
+                    ms(d, "p99_ms"), st["server_cpu_us_per_delivery"], aux, st.get("server_cpu_us_per_send", 0), auxm,
+                    st.get("generator_cpu_us_per_delivery", 0), viol(dict(st["violations"], lost=st["lost"]))))
+    o.append("")
+    return o
+
+
+def replace_block(text, name, lines):
+    begin, end = "<!-- %s:begin -->" % name, "<!-- %s:end -->" % name
+    block = begin + "\n" + "\n".join(lines) + "\n" + end
+    if begin in text:
+        return text[:text.index(begin)] + block + text[text.index(end) + len(end):]
+    return text + "\n" + block + "\n"
+
+
+doc = os.path.join(root, "docs", "performance.md")
+side = side_by_side()
+if machine.get("mode") == "peers":
+    # bench/run.sh peers: the side-by-side section only; the other results stay as they are.
+    with open(doc) as f:
+        text = f.read()
+    if side:
+        text = replace_block(text, "side", side)
+    with open(doc, "w") as f:
+        f.write(text)
+    sys.exit(0)
+
 out = []
 out.append("Measured on %s (%s CPUs, kernel %s), mode `%s`, %s. Generator and servers share the machine."
            % (machine.get("cpu", "?"), machine.get("cpus", "?"), machine.get("kernel", "?"),
@@ -291,14 +446,10 @@ if m:
         out.append("| `%s` | %.0f ns | %s |" % (b["name"], b["real_time"], "%.0f" % ips if ips else ""))
     out.append("")
 
-doc = os.path.join(root, "docs", "performance.md")
 with open(doc) as f:
     text = f.read()
-begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
-block = begin + "\n" + "\n".join(out) + "\n" + end
-if begin in text:
-    text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
-else:
-    text += "\n" + block + "\n"
+text = replace_block(text, "bench", out)
+if side:
+    text = replace_block(text, "side", side)
 with open(doc, "w") as f:
     f.write(text)

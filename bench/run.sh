@@ -4,7 +4,11 @@
 # and plots of docs/performance.md (bench/render.py, gnuplot).
 #
 #   bench/run.sh quick    about two minutes: small counts, short steps
-#   bench/run.sh full     the figures published in docs/performance.md (tens of minutes)
+#   bench/run.sh full     the figures published in docs/performance.md (tens of minutes), the
+#                         side-by-side comparison with the relays of bench/peers/ included
+#   bench/run.sh peers    only the side-by-side scenarios (Node ws relay, socket.io, Confab on
+#                         SQLite and on PostgreSQL) at a reduced scale, a few minutes; renders the
+#                         side-by-side section of docs/performance.md only
 #   bench/run.sh full 'persist_.*|store_.*'
 #                         re-runs only the results whose names match the (bash) regex and keeps
 #                         the others of that mode, then renders all of them
@@ -14,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-quick}
 only=${2:-}
-[[ $mode == quick || $mode == full ]] || { echo "usage: bench/run.sh quick|full [NAME_REGEX]" >&2; exit 2; }
+[[ $mode == quick || $mode == full || $mode == peers ]] || { echo "usage: bench/run.sh quick|full|peers [NAME_REGEX]" >&2; exit 2; }
 want() { [[ -z $only || $1 =~ ^($only)$ ]]; }
 
 scripts/install-deps.sh --test
@@ -26,7 +30,14 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 cmake --preset release -DCONFAB_TESTS=OFF >/dev/null
-cmake --build build/release --target confabd confab-bench store_send_bench micro_bench -j "$(nproc)"
+targets=(confabd confab-bench store_send_bench micro_bench)
+[[ $mode == peers ]] && targets=(confabd confab-bench)
+cmake --build build/release --target "${targets[@]}" -j "$(nproc)"
+# The relays of bench/peers/, from their lockfile (again only when it changed: npm ci writes the
+# hidden lockfile last).
+if [[ $mode != quick && ! bench/peers/node_modules/.package-lock.json -nt bench/peers/package-lock.json ]]; then
+  (cd bench/peers && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 bin=build/release
 out=bench/results/$mode
@@ -57,6 +68,15 @@ start_node() {
   port=$(cat "$work/$name.port")
 }
 stop_node() { kill "$1"; wait "$1" 2>/dev/null || true; }
+# start_peer NAME SCRIPT : starts a relay of bench/peers/ (node), sets $port and $pid
+start_peer() {
+  rm -f "$work/$1.port"
+  node "bench/peers/$2" "$work/$1.port" >"$work/$1.log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  for _ in $(seq 200); do [[ -s $work/$1.port ]] && break; sleep 0.05; done
+  port=$(cat "$work/$1.port")
+}
 bench() {  # bench RESULT_NAME ARGS...
   local name=$1; shift
   want "$name" || return 0
@@ -64,6 +84,69 @@ bench() {  # bench RESULT_NAME ARGS...
   "$bin/bench/confab-bench" "$@" --json "$out/$name.json" --max-seconds 900 >/dev/null 2>"$work/$name.err" || {
     echo "confab-bench $name failed (exit $?):"; tail -5 "$work/$name.err"; }
 }
+
+# --- side by side: the same scenarios against Confab (SQLite, PostgreSQL) and the in-memory relays
+# a user would pick instead (bench/peers/): idle memory, marginal between two counts; groups of
+# 100 with every member sending, stepped, the first step at the fixed rate whose CPU per delivery is
+# compared; one-to-one pairs, both sides sending, stepped, the fixed-rate step likewise. One
+# generator process (a process may hold 20 000 files; the server holds as many in its own).
+# SIDE_REPEATS (default 3 in full, 1 in peers) runs the whole set that often, each server started
+# afresh every time (results side_<scenario>_<server>_r<k>); the table shows the medians.
+side_by_side() {
+  local idle_n idle_from fan_groups fan_rates chat_pairs chat_rates side_step scale reps
+  reps=${SIDE_REPEATS:-1}
+  [[ $mode == full ]] && reps=${SIDE_REPEATS:-3}
+  # CPU is compared at fixed rates, steps of their own: 400 msgs/s into groups of 100 (40 000
+  # deliveries/s) and 10 000 one-to-one msgs/s. The first, lower step warms the server up (Node's
+  # JIT, allocator and caches on both sides) before the fixed-rate one.
+  local fan_fixed=400 chat_fixed=10000
+  if [[ $mode == full ]]; then
+    idle_from=5000; idle_n=19000; fan_groups=20; fan_rates=200,400,800,1200,1600,2000,2500,3000
+    chat_pairs=5000; chat_rates=2500,5000,10000,15000,20000,30000,40000,50000; side_step=8; scale=full
+  else
+    idle_from=1000; idle_n=4000; fan_groups=4; fan_rates=200,400,800,1200,1600,2400; chat_pairs=1000
+    chat_rates=2500,5000,10000,15000,20000,30000; side_step=3; scale=reduced
+  fi
+  cat >"$out/side.json" <<JSON
+{"scale":"$scale","idle_from":$idle_from,"idle_connections":$idle_n,"fan_groups":$fan_groups,"fan_group_size":100,
+ "fan_rates":[$fan_rates],"fan_fixed_rate":$fan_fixed,"chat_pairs":$chat_pairs,"chat_rates":[$chat_rates],
+ "chat_fixed_rate":$chat_fixed,"step_seconds":$side_step,"generator_threads":2,"repeats":$reps,"loadavg_before":"$(cut -d' ' -f1-3 /proc/loadavg)"}
+JSON
+  local server proto aux r
+  for r in $(seq "$reps"); do
+  for server in ws socketio sqlite postgres; do
+    want "side_idle_${server}_r$r" || want "side_fanout_${server}_r$r" || want "side_chat_${server}_r$r" || continue
+    proto=(--protocol confab); aux=()
+    case $server in
+      ws) start_peer ws ws-relay.js; proto=(--protocol ws-relay) ;;
+      socketio) start_peer socketio socketio-relay.js; proto=(--protocol socketio) ;;
+      sqlite) start_node side_sqlite --storage sqlite --sqlite-path "$work/side_sqlite_r$r/confab.db" ;;
+      postgres)
+        [[ -f $work/pg/dsn ]] || scripts/pg-test-server.sh start "$work/pg" >/dev/null
+        PGOPTIONS="-c client_min_messages=warning" psql "$(cat "$work/pg/dsn")" -qc "DROP DATABASE IF EXISTS side" \
+          -c "CREATE DATABASE side" >/dev/null
+        local dsn; dsn=$(cat "$work/pg/dsn")
+        start_node side_postgres --storage postgres --pg-dsn "${dsn%dbname=*}dbname=side"
+        aux=(--aux-pid "$(head -1 "$work/pg/data/postmaster.pid")") ;;
+    esac
+    local t=(--target "127.0.0.1:$port" --pid "$pid" "${aux[@]}" "${proto[@]}" --threads 2)
+    bench "side_idle_${server}_r$r" idle "${t[@]}" --connections "$idle_n" --marginal-from "$idle_from" --duration 1 --sources 4
+    bench "side_fanout_${server}_r$r" fanout "${t[@]}" --group-size 100 --groups "$fan_groups" --senders 100 \
+      --rates "$fan_rates" --duration "$side_step"
+    bench "side_chat_${server}_r$r" chat "${t[@]}" --pairs "$chat_pairs" --rates "$chat_rates" --duration "$side_step" --sources 4
+    stop_node "$pid"
+  done
+  done
+}
+
+if [[ $mode == peers ]]; then
+  side_by_side
+  { echo "{\"mode\":\"$mode\",\"date\":\"$(date -u +%F)\",\"cpus\":$(nproc),\"kernel\":\"$(uname -r)\",";
+    echo "\"cpu\":\"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')\"}"; } >"$out/machine.json"
+  python3 bench/render.py "$out"
+  echo "results in $out; the side-by-side section of docs/performance.md updated"
+  exit 0
+fi
 
 if [[ $mode == quick ]]; then
   idle_n=(5000); chat_rates=500,1000,2000; step=3; fan=(10 100); fan_groups=(10 2); fan_senders=(2 20); fan_rates=(500,1000 300,600); scale_rate=300; persist_s=4; persist_load=(64x4 256x4)
@@ -198,6 +281,10 @@ with open(p, "w") as f:
     json.dump(d, f)
 PY
 done
+
+# The scale-out nodes are not needed any more; the side-by-side runs want the machine to themselves.
+for p in "${node_pids[@]}"; do stop_node "$p"; done
+[[ $mode == full ]] && side_by_side
 
 # --- storage and micro-benchmarks
 # store_send_bench ARGS: senders, messages, members (one group); a fresh database each

@@ -20,7 +20,7 @@ done
 # over core/thread_annotations.hpp) and builds the fuzz targets. Built only; its tests are not run
 # a third time.
 echo "=== clang: configure and build (thread-safety analysis, fuzz targets)"
-if ! { cmake --preset clang -DCONFAB_TESTS=ON >/dev/null && cmake --build build/clang -j "$jobs" --target confabd relay_fuzz frame_fuzz emoji_fuzz mentions_fuzz; }; then
+if ! { cmake --preset clang -DCONFAB_TESTS=ON >/dev/null && cmake --build build/clang -j "$jobs" --target confabd relay_fuzz frame_fuzz emoji_fuzz mentions_fuzz tokenizer_fuzz query_fuzz; }; then
   status=1
 fi
 

@@ -23,6 +23,7 @@ server_usage usage(const options& o) {
     u.rss_kib += s.rss_kib;
     for (auto [tid, c] : thread_cpu(pid)) u.threads[{pid, tid}] = c;
   }
+  for (int pid : o.aux_pids) u.aux_cpu_s += tree_cpu(pid);
   return u;
 }
 

@@ -24,12 +24,14 @@ struct options {
   std::string scenario;
   std::vector<boost::asio::ip::tcp::endpoint> targets;
   std::vector<int> pids;
+  std::vector<int> aux_pids;  // --aux-pid: a helper process tree (PostgreSQL), its CPU reported apart
   int sources = 4, threads = 1;
   std::string json_out;
   int max_seconds = 600;
   // scenario parameters
   int connections = 1000, pairs = 500, group_size = 10, groups = 10, senders = 1, inflight = 8, pending = 5,
       messages = 20000, pages = 2000, devices = 1000;
+  int marginal_from = 0;  // idle: also sample the server after this many connections
   double rate = 100, duration = 10;
   std::vector<double> rates;
   bool rates_given = false;  // --rates was set: fanout steps through them instead of --rate
@@ -40,6 +42,7 @@ struct server_usage {
   double cpu_s = 0;
   long rss_kib = 0;
   std::map<std::pair<int, int>, double> threads;  // (pid, tid) -> CPU seconds
+  double aux_cpu_s = 0;                           // --aux-pid trees
 };
 server_usage usage(const options& o);
 // This process's CPU seconds (the generator shares the machine with the servers).

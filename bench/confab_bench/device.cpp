@@ -60,7 +60,10 @@ asio::awaitable<bool> device::open(tcp::endpoint server, asio::ip::address sourc
     ++st_.connect_failures;
     co_return false;
   }
-  auto [hec] = co_await ws_->async_handshake("127.0.0.1", "/v1/ws", tuple_awaitable);
+  const char* path = proto == protocol::confab     ? "/v1/ws"
+                     : proto == protocol::socketio ? "/socket.io/?EIO=4&transport=websocket"
+                                                   : "/";
+  auto [hec] = co_await ws_->async_handshake("127.0.0.1", path, tuple_awaitable);
   if (hec) {
     ++st_.connect_failures;
     co_return false;
@@ -68,10 +71,14 @@ asio::awaitable<bool> device::open(tcp::endpoint server, asio::ip::address sourc
   beast::get_lowest_layer(*ws_).expires_never();
   ws_->read_message_max(64 * 1024 * 1024);
   open_ = true;
-  if (since) check_.start_at(*since);
-  json::object hello{{"op", "hello"}, {"id", 0}, {"token", acct_.token}, {"batch", use_batch}};
-  if (since) hello["since"] = *since;
-  write(json::serialize(hello));
+  if (proto != protocol::confab) {
+    peer_start();
+  } else {
+    if (since) check_.start_at(*since);
+    json::object hello{{"op", "hello"}, {"id", 0}, {"token", acct_.token}, {"batch", use_batch}};
+    if (since) hello["since"] = *since;
+    write(json::serialize(hello));
+  }
   asio::co_spawn(ioc_, read_loop(), asio::detached);
   asio::steady_timer t(ioc_);
   for (int i = 0; i < 3000 && !hello_done_ && open_; ++i) {  // bounded: 30 s
@@ -101,6 +108,7 @@ asio::awaitable<void> device::read_loop() {
 }
 
 void device::on_frame(std::string_view text) {
+  if (proto != protocol::confab) return on_peer_frame(text);
   // Parse into a stack buffer: no heap allocation for ordinary frames.
   unsigned char scratch[8192];
   json::monotonic_resource mr(scratch, sizeof scratch);
@@ -167,6 +175,7 @@ void device::on_object(const json::object& o) {
 
 void device::send_message(std::int64_t conv) {
   if (!open_) return;
+  if (proto != protocol::confab) return peer_send(conv);
   const auto id = next_id_++;
   const auto t = now_ns();
   pending_.emplace(id, t);

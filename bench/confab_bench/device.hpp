@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace confab::bench {
 
@@ -42,13 +43,20 @@ struct thread_stats {
 struct account {
   std::int64_t user_id = 0;
   std::string token;
+  std::vector<std::int64_t> rooms;  // peer protocols only: the rooms joined at open (peer.hpp)
 };
+
+// Which server the devices talk to: confabd, or one of the in-memory relays of bench/peers/
+// through the peer adapter (peer.hpp, peer.cpp).
+enum class protocol { confab, ws_relay, socketio };
 
 class device : public std::enable_shared_from_this<device> {
  public:
   device(boost::asio::io_context& ioc, thread_stats& st, account a);
   // Ask the server to batch queued frames into one message (hello "batch":true). Default on.
   static inline bool use_batch = true;
+  // The server's protocol, for every device of the process. Default confab.
+  static inline protocol proto = protocol::confab;
 
   // Connects from source to server, upgrades, says hello (with since if given) and starts reading.
   // Completes once the hello result arrived (true) or anything failed (false).
@@ -77,6 +85,11 @@ class device : public std::enable_shared_from_this<device> {
   void on_object(const boost::json::object& o);
   void write(std::string frame);
   void write_next();
+  // The peer adapter (peer.cpp): the join after the upgrade, frames in, a message out.
+  void peer_start();
+  void on_peer_frame(std::string_view text);
+  void on_peer_object(std::string_view type, const boost::json::object& o);
+  void peer_send(std::int64_t room);
 
   boost::asio::io_context& ioc_;
   thread_stats& st_;
@@ -94,6 +107,7 @@ class device : public std::enable_shared_from_this<device> {
   std::uint64_t messages_ = 0;
   std::int64_t next_id_ = 1;
   std::unordered_map<std::int64_t, std::int64_t> pending_;   // request id -> send ns
+  std::unordered_map<std::int64_t, std::int64_t> peer_sent_;  // peer protocols: room -> messages sent into it
 };
 
 }  // namespace confab::bench

@@ -4,11 +4,14 @@
 //   confab-bench <scenario> --target 127.0.0.1:8080 [--target ...] [--pid N ...] [options]
 //
 // Scenarios: idle, chat, fanout, persist, writers, storm, history, check, mixed (see --help and docs/performance.md).
+// With --protocol ws-relay|socketio, idle, chat and fanout drive one of the in-memory relays of
+// bench/peers/ instead of confabd, through the peer adapter (peer.hpp), with the same measurement.
 // Loopback only: targets and source addresses must be in 127.0.0.0/8. Every run is bounded in
 // count and time (--max-seconds, default 600, ends the process with exit code 3). Prints one JSON
 // object (also written to --json); exit code 1 if any guarantee was violated.
 #include "common.hpp"
 #include "engine.hpp"
+#include "peer.hpp"
 #include "setup.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -88,15 +91,33 @@ void run_senders(fleet& f, const std::vector<sender>& ss, double rate_each, doub
   for (auto& x : fs) x.get();
 }
 
+// n accounts: registered users on confabd, names only on a peer (peer.hpp).
+std::vector<account> accounts_for(const options& o, int n) {
+  return device::proto == protocol::confab ? register_users(o.targets[0], run_tag(), n) : peer_accounts(n);
+}
+
 // --- scenarios
 
 json::object idle(engine& eng, const options& o) {
-  auto accts = register_users(o.targets[0], run_tag(), o.connections);
+  auto accts = accounts_for(o, o.connections);
   fleet f{eng, o, {}};
   f.add(accts);
   const auto before = usage(o);
-  const auto t0 = clk::now();
-  const auto ok = f.open(0, f.devs.size(), false);
+  // With --marginal-from N: N connections, a sample, then the rest; the memory between the two
+  // samples over the connections between them is the marginal cost, free of fixed costs (caches
+  // warmed by the first connections, thread stacks) that a figure from zero spreads over them.
+  const std::size_t first = o.marginal_from > 0 && o.marginal_from < o.connections ? static_cast<std::size_t>(o.marginal_from) : 0;
+  std::size_t ok_first = 0;
+  server_usage mid;
+  auto t0 = clk::now();
+  if (first) {
+    ok_first = f.open(0, first, false);
+    const double s = std::chrono::duration<double>(clk::now() - t0).count();
+    std::this_thread::sleep_for(2s);  // let allocations settle
+    mid = usage(o);
+    t0 = clk::now() - std::chrono::duration_cast<clk::duration>(std::chrono::duration<double>(s));
+  }
+  const auto ok = ok_first + f.open(first, f.devs.size(), false);
   const double secs = std::chrono::duration<double>(clk::now() - t0).count();
   std::this_thread::sleep_for(2s);  // let allocations settle
   const auto after = usage(o);
@@ -108,6 +129,12 @@ json::object idle(engine& eng, const options& o) {
                  {"server_rss_before_kib", before.rss_kib},
                  {"server_rss_after_kib", after.rss_kib},
                  {"rss_per_connection_kib", ok ? static_cast<double>(after.rss_kib - before.rss_kib) / static_cast<double>(ok) : 0.0}};
+  if (first) {
+    r["marginal_from"] = ok_first;
+    r["server_rss_at_marginal_from_kib"] = mid.rss_kib;
+    r["rss_marginal_per_connection_kib"] =
+        ok > ok_first ? static_cast<double>(after.rss_kib - mid.rss_kib) / static_cast<double>(ok - ok_first) : 0.0;
+  }
   std::this_thread::sleep_for(std::chrono::duration<double>(o.duration));  // held open
   f.drop_all();
   return r;
@@ -144,7 +171,9 @@ json::object measure_groups(fleet& f, const options& o, const std::vector<std::i
   for (int i = 0; i < 3000 && f.in_flight() > 0; ++i) std::this_thread::sleep_for(10ms);
   const double elapsed = std::chrono::duration<double>(clk::now() - t0).count();
   thread_stats st = f.eng.collect(false);
-  const std::uint64_t expected = st.acks * static_cast<std::uint64_t>(size);
+  // A relay's ack is the sender's own copy of the message, so a send without one is a lost delivery
+  // there; confabd acks separately, and what it acked must reach every member.
+  const std::uint64_t expected = (device::proto == protocol::confab ? st.acks : st.sends) * static_cast<std::uint64_t>(size);
   const auto deadline = clk::now() + 60s;
   while (st.deliveries < expected && clk::now() < deadline) {
     std::this_thread::sleep_for(50ms);
@@ -157,6 +186,8 @@ json::object measure_groups(fleet& f, const options& o, const std::vector<std::i
   const double gen_cpu = self_cpu_s() - gen_before;
   st_out = st;
   const double cpu = after.cpu_s - before.cpu_s;
+  const double aux = after.aux_cpu_s - before.aux_cpu_s;
+  auto per = [](double s, std::uint64_t n) { return n ? s * 1e6 / static_cast<double>(n) : 0.0; };
   return {{"target_rate", total_rate},
           {"seconds", seconds},
           {"sends", st.sends},
@@ -169,7 +200,11 @@ json::object measure_groups(fleet& f, const options& o, const std::vector<std::i
           {"ack_latency", st.ack.to_json()},
           {"deliver_latency", st.deliver.to_json()},
           {"server_cpu_s", cpu},
-          {"server_cpu_us_per_delivery", st.deliveries ? cpu * 1e6 / static_cast<double>(st.deliveries) : 0.0},
+          {"server_cpu_us_per_delivery", per(cpu, st.deliveries)},
+          {"server_cpu_us_per_send", per(cpu, st.acks)},
+          {"aux_cpu_s", aux},  // --aux-pid (PostgreSQL): 0 without
+          {"aux_cpu_us_per_delivery", per(aux, st.deliveries)},
+          {"aux_cpu_us_per_send", per(aux, st.acks)},
           {"server_busiest_thread_cpu_us_per_delivery",
            st.deliveries ? busiest_thread_cpu(before, after) * 1e6 / static_cast<double>(st.deliveries) : 0.0},
           {"generator_cpu_us_per_delivery", st.deliveries ? gen_cpu * 1e6 / static_cast<double>(st.deliveries) : 0.0},
@@ -179,8 +214,8 @@ json::object measure_groups(fleet& f, const options& o, const std::vector<std::i
 
 json::object groups_scenario(engine& eng, const options& o, int size, bool stepped) {
   const int groups = stepped ? o.pairs : o.groups;
-  auto accts = register_users(o.targets[0], run_tag(), groups * size);
-  auto convs = make_groups(o, accts, groups, size);
+  auto accts = accounts_for(o, groups * size);
+  auto convs = device::proto == protocol::confab ? make_groups(o, accts, groups, size) : peer_rooms(accts, groups, size);
   fleet f{eng, o, {}};
   f.add(accts);
   const auto ok = f.open(0, f.devs.size(), false);
@@ -422,7 +457,7 @@ json::object history(engine& eng, const options& o) {
 int main(int argc, char** argv) {
   options o;
   std::vector<std::string> targets;
-  std::string rates;
+  std::string rates, proto = "confab";
   po::options_description desc(
       "confab-bench <scenario> [options]\n\nScenarios:\n"
       "  idle     hold --connections authenticated WebSockets: connect rate, server memory per connection\n"
@@ -442,6 +477,11 @@ int main(int argc, char** argv) {
       ("scenario", po::value(&o.scenario), "scenario (or the first positional argument)")
       ("target", po::value(&targets)->composing(), "confabd (or haproxy) host:port in 127.0.0.0/8; repeat to spread devices")
       ("pid", po::value(&o.pids)->composing(), "server process id to sample from /proc (repeatable)")
+      ("aux-pid", po::value(&o.aux_pids)->composing(), "a helper process (e.g. the PostgreSQL postmaster): its and its children's CPU is reported apart (aux_cpu_*)")
+      ("protocol", po::value(&proto)->default_value(proto),
+       "confab, or a relay of bench/peers/: ws-relay, socketio (idle, chat and fanout only)")
+      ("marginal-from", po::value(&o.marginal_from)->default_value(o.marginal_from),
+       "idle: sample the server after this many connections too (rss_marginal_per_connection_kib)")
       ("sources", po::value(&o.sources)->default_value(o.sources), "local source addresses 127.0.0.1 .. 127.0.0.N")
       ("threads", po::value(&o.threads)->default_value(o.threads), "generator threads (one io_context each)")
       ("json", po::value(&o.json_out), "also write the result here")
@@ -475,6 +515,16 @@ int main(int argc, char** argv) {
     return o.scenario.empty() && !vm.count("help") ? 2 : 0;
   }
   device::use_batch = !vm.count("no-batch");
+  if (auto p = parse_protocol(proto)) {
+    device::proto = *p;
+  } else {
+    std::cerr << "confab-bench: --protocol must be confab, ws-relay or socketio, got " << proto << "\n";
+    return 2;
+  }
+  if (device::proto != protocol::confab && o.scenario != "idle" && o.scenario != "chat" && o.scenario != "fanout") {
+    std::cerr << "confab-bench: a relay (--protocol " << proto << ") runs idle, chat and fanout only\n";
+    return 2;
+  }
   for (auto& t : targets) {
     tcp::endpoint ep;
     if (!parse_endpoint(t, ep)) {
@@ -509,7 +559,7 @@ int main(int argc, char** argv) {
     std::_Exit(3);
   }).detach();
 
-  json::object result{{"scenario", o.scenario}, {"threads", o.threads}, {"batch", device::use_batch}, {"targets", targets.empty() ? json::array{"127.0.0.1:8080"} : json::array(targets.begin(), targets.end())}};
+  json::object result{{"scenario", o.scenario}, {"protocol", proto}, {"threads", o.threads}, {"batch", device::use_batch}, {"targets", targets.empty() ? json::array{"127.0.0.1:8080"} : json::array(targets.begin(), targets.end())}};
   bool bad = false;
   try {
     engine eng(o.threads);

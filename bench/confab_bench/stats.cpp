@@ -101,6 +101,40 @@ std::map<int, double> thread_cpu(int pid) {
   return out;
 }
 
+namespace {
+// Fields 4 (ppid) and 14..17 (utime, stime, cutime, cstime) of /proc/<pid>/stat, in seconds.
+bool stat_fields(const std::string& path, int& ppid, double& own, double& children) {
+  std::ifstream stat(path);
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  auto close = text.rfind(')');
+  if (close == std::string::npos) return false;
+  std::istringstream in(text.substr(close + 2));
+  std::string field;
+  unsigned long long v[18] = {};
+  for (int i = 3; i <= 17 && in >> field; ++i)
+    if (i == 4 || i >= 14) v[i] = std::stoull(field);
+  const double tck = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  ppid = static_cast<int>(v[4]);
+  own = static_cast<double>(v[14] + v[15]) / tck;
+  children = static_cast<double>(v[16] + v[17]) / tck;
+  return true;
+}
+}  // namespace
+
+double tree_cpu(int pid) {
+  int ppid = 0;
+  double own = 0, children = 0, total = 0;
+  if (pid <= 0 || !stat_fields("/proc/" + std::to_string(pid) + "/stat", ppid, own, children)) return 0;
+  total = own + children;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    const int p = std::atoi(e.path().filename().c_str());
+    if (p <= 0 || p == pid) continue;
+    if (stat_fields((e.path() / "stat").string(), ppid, own, children) && ppid == pid) total += own;
+  }
+  return total;
+}
+
 std::int64_t now_ns() {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);

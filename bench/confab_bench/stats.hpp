@@ -43,6 +43,9 @@ struct proc_sample {
 proc_sample sample_proc(int pid);
 // CPU seconds of each thread of pid (tid -> seconds), from /proc/<pid>/task/*/stat.
 std::map<int, double> thread_cpu(int pid);
+// CPU seconds of pid and its children: its own, its waited-for children's (cutime, cstime) and
+// every live child's (e.g. a PostgreSQL postmaster and its backends).
+double tree_cpu(int pid);
 
 std::int64_t now_ns();  // CLOCK_MONOTONIC: comparable across processes on one machine
 

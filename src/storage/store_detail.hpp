@@ -173,7 +173,8 @@ result<conversation_summary::settings_view> load_settings(connection& c, id_t co
 result<nothing> refuse_banned(connection& c, id_t conv, const std::vector<id_t>& users);
 // Fills a summary's description, settings, and the user's notification level and mute.
 result<nothing> fill_moderation(connection& c, id_t user, conversation_summary& s);
-// The moderation of sends that passed check_send (active members), under their conversations'
+// The moderation of sends that passed check_send (active members) into conversations marked
+// moderated (conversations.moderated; the others have the defaults), under their conversations'
 // locks: post policy, mute and slow mode (chat::may_post_under). Records the time of every
 // accepted send that slow mode limits. Returns per send (same order) nullopt (append it) or the
 // error that refuses it. Sends of one member in one conversation are judged in order.
@@ -181,20 +182,8 @@ result<std::vector<std::optional<error>>> check_post_moderation(connection& c, s
                                                                 std::int64_t now_ms);
 // The same for one send: its refusal as the error.
 result<nothing> check_post_moderation(connection& c, const send_request& send, std::int64_t now_ms);
-// What the moderation of a send needs about one sender in one conversation.
-struct poster {
-  chat::post_settings settings;
-  chat::member_view view;
-  std::optional<std::int64_t> last_post_ms;
-  bool record = false;  // an accepted send moved last_post_ms
-};
-using poster_map = std::map<std::pair<id_t, id_t>, poster>;  // (conv, user) -> poster
-// Reads a poster from four cells at o: conv_settings.post_policy and slow_mode_s (NULL when the
-// conversation has no settings row), member_moderation.muted_until_ms and last_post_ms.
-result<poster> poster_cells(const row& r, std::size_t o, conv_role role);
-// check_post_moderation with the posters already read (a backend that reads them in its own
-// statement, under the same locks): judges the sends in order and records slow-mode post times.
-result<std::vector<std::optional<error>>> judge_posts(connection& c, std::span<const send_request* const> sends, poster_map& posters,
-                                                      std::int64_t now_ms);
+// Marks a conversation moderated (it has settings or a mute): only sends into such
+// conversations read the moderation rows. Called under the conversation's row lock.
+result<nothing> mark_moderated(connection& c, id_t conv);
 
 }  // namespace confab::storage::detail

@@ -119,7 +119,7 @@ result<nothing> write_settings(connection& c, id_t conv, const settings_payload&
       "slow_mode_s = excluded.slow_mode_s",
       ps);
   if (!r) return to_error(r.error());
-  return nothing{};
+  return mark_moderated(c, conv);
 }
 
 // The message at seq, for a pin: not_found if there is none (seq below the event being opened),
@@ -221,6 +221,9 @@ task<std::int64_t> store::mute_member(id_t actor, id_t device, id_t conv, id_t u
                         "INSERT INTO member_moderation (conv_id, user_id, muted_until_ms) VALUES ($1, $2, $3) "
                         "ON CONFLICT (conv_id, user_id) DO UPDATE SET muted_until_ms = excluded.muted_until_ms",
                         {conv, user, until}));
+    if (until_ms) {
+      CONFAB_TRY(mk, mark_moderated(c, conv));
+    }
     ev.seq = o->seq;
     CONFAB_TRY(a, append_event(ctx, std::move(ev), sink));
     return o->seq;

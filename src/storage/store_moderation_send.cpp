@@ -1,5 +1,5 @@
-// Moderation on the send path (both backends' run_sends call it): the post policy, mutes and slow
-// mode, checked after the conversations' row locks, in the send's transaction, with the rules of
+// Moderation on the send path (both backends' run_sends call it for sends into conversations
+// marked moderated): the post policy, mutes and slow mode, checked after the conversations' row locks, in the send's transaction, with the rules of
 // chat/rules.hpp. Several nodes on one PostgreSQL therefore judge a member's sends in one order:
 // the slow-mode time a send records is read by the next send of that member only after the first
 // commits (the next one waits for the conversation's lock).
@@ -12,6 +12,17 @@ namespace confab::storage::detail {
 namespace {
 
 using pair_key = std::pair<id_t, id_t>;  // (conv, user)
+
+// What the moderation of a send needs about one sender in one conversation.
+struct poster {
+  chat::post_settings settings;
+  chat::member_view view;
+  std::optional<std::int64_t> last_post_ms;
+  bool record = false;  // an accepted send moved last_post_ms
+};
+using poster_map = std::map<pair_key, poster>;
+
+result<poster> poster_cells(const row& x, std::size_t o, conv_role role);
 
 // The settings, role, mute and last slow-mode post of each (conv, user), in one statement.
 result<poster_map> load_posters(connection& c, const std::vector<pair_key>& keys) {
@@ -50,19 +61,6 @@ result<nothing> record_posts(connection& c, const poster_map& posters, std::int6
   return nothing{};
 }
 
-}  // namespace
-
-result<std::vector<std::optional<error>>> check_post_moderation(connection& c, std::span<const send_request* const> sends,
-                                                                std::int64_t now_ms) {
-  std::vector<pair_key> keys;
-  for (auto* s : sends) keys.emplace_back(s->conv, s->user);
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  if (keys.empty()) return std::vector<std::optional<error>>(sends.size());
-  CONFAB_TRY(posters, load_posters(c, keys));
-  return judge_posts(c, sends, *posters, now_ms);
-}
-
 result<poster> poster_cells(const row& x, std::size_t o, conv_role role) {
   poster p;
   if (!x.is_null(o)) {
@@ -96,6 +94,24 @@ result<std::vector<std::optional<error>>> judge_posts(connection& c, std::span<c
   }
   CONFAB_TRY(rec, record_posts(c, posters, now_ms));
   return out;
+}
+
+}  // namespace
+
+result<nothing> mark_moderated(connection& c, id_t conv) {
+  CONFAB_TRY(r, query(c, "UPDATE conversations SET moderated = 1 WHERE id = $1 AND moderated = 0", {conv}));
+  return nothing{};
+}
+
+result<std::vector<std::optional<error>>> check_post_moderation(connection& c, std::span<const send_request* const> sends,
+                                                                std::int64_t now_ms) {
+  std::vector<pair_key> keys;
+  for (auto* s : sends) keys.emplace_back(s->conv, s->user);
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  if (keys.empty()) return std::vector<std::optional<error>>(sends.size());
+  CONFAB_TRY(posters, load_posters(c, keys));
+  return judge_posts(c, sends, *posters, now_ms);
 }
 
 result<nothing> check_post_moderation(connection& c, const send_request& send, std::int64_t now_ms) {

@@ -424,6 +424,13 @@ CREATE TABLE notify_levels (
 );
 )sql";
 
+// A conversation that has ever had settings or a mute is marked moderated: only sends into it
+// read the moderation rows (the send path's check of every other send costs nothing more).
+constexpr std::string_view v_moderated = R"sql(
+ALTER TABLE conversations ADD COLUMN moderated SMALLINT NOT NULL DEFAULT 0;
+UPDATE conversations SET moderated = 1 WHERE id IN (SELECT conv_id FROM conv_settings)
+  OR id IN (SELECT conv_id FROM member_moderation WHERE muted_until_ms IS NOT NULL);
+)sql";
 
 // Issue 12, channels: a channel's directory row (its title stays in conversations) with its active
 // member count, kept by a trigger on members so that every path that adds or removes a member
@@ -468,7 +475,7 @@ FOR EACH ROW EXECUTE FUNCTION channel_member_count();
 )sql";
 
 // Issue 11: reactions, edits and deletes; threads and mentions; moderation. Issue 12: channels.
-constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads, v_feed, v_changes, v_threads, v_moderation, v_channels};
+constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads, v_feed, v_changes, v_threads, v_moderation, v_moderated, v_channels};
 
 
 }  // namespace

@@ -101,21 +101,22 @@ class pg_strategy final : public store_strategy {
   std::string bytewise(std::string_view expr) const override { return std::string(expr) + " COLLATE \"C\""; }
 };
 
-// PostgreSQL: every send of the group in five round trips whatever their number (savepoint,
-// conversation locks, checks, moderation checks, append; a sixth when slow mode records post
-// times), instead of that many per send. Statements:
+// PostgreSQL: every send of the group in four round trips whatever their number (savepoint,
+// conversation locks, checks, append; one or two more when a conversation of the group is marked
+// moderated), instead of that many per send. Statements:
 //  1. the conversations' row locks, in ascending id (every writer, and open_event, which locks one
 //     conversation, takes them in that order, so writers on several nodes wait for each other
 //     instead of deadlocking), returning each one's last seq;
 //  2. in a new statement, so under READ COMMITTED its snapshot includes every commit made by the
 //     writers it waited for: the duplicate and membership checks of every send, one row each
-//     (unnest WITH ORDINALITY), with each sender's moderation rows (the conversation's settings,
-//     the member's mute and last slow-mode post). Under the locks, no other writer can change these
-//     conversations' members or settings before this transaction ends (those changes lock the
-//     conversation first), so a member removed on another node meanwhile is refused here;
-//  2b. the moderation checks of the sends that passed, on those rows (detail::judge_posts: post
-//     policy, mute, slow mode), recording slow-mode post times (a statement only when slow mode
-//     applies);
+//     (unnest WITH ORDINALITY), and whether its conversation is marked moderated (it has ever had
+//     settings or a mute). Under the locks, no other writer can change these conversations'
+//     members or settings before this transaction ends (those changes lock the conversation
+//     first), so a member removed on another node meanwhile is refused here;
+//  2b. only for sends into moderated conversations: their settings, mutes and last slow-mode
+//     posts read and judged (detail::check_post_moderation), recording slow-mode post times (a
+//     statement more only when slow mode applies). Joining those tables into statement 2 made
+//     every batch pay for planning a five-way join (docs/performance.md, issue 11's cost);
 //  3. the append, as data-modifying CTEs over the arrays: the conversations' last seq, the events,
 //     every member's head row (user_heads: moved up by the member's number of new events, its row
 //     locks taken in ascending user id, the input's order), their stream rows (consecutive
@@ -188,15 +189,12 @@ class pg_send_run {
     const param ps[] = {std::string_view(dev.str()), std::string_view(cli.str()), std::string_view(cnv.str()),
                         std::string_view(usr.str())};
     auto chk = c_.query_planned(
-        "SELECT x.i, d.conv_id, d.seq, d.ts_ms, cv.kind, cv.last_seq, m.role, m.left_seq, "
-        "st.post_policy, st.slow_mode_s, mm.muted_until_ms, mm.last_post_ms "
+        "SELECT x.i, d.conv_id, d.seq, d.ts_ms, cv.kind, cv.last_seq, m.role, m.left_seq, cv.moderated "
         "FROM unnest(CAST($1 AS BIGINT[]), CAST($2 AS TEXT[]), CAST($3 AS BIGINT[]), CAST($4 AS BIGINT[])) "
         "WITH ORDINALITY AS x(device_id, client_id, conv_id, user_id, i) "
         "LEFT JOIN events d ON d.device_id = x.device_id AND d.client_id = x.client_id "
         "LEFT JOIN conversations cv ON cv.id = x.conv_id "
-        "LEFT JOIN members m ON m.conv_id = cv.id AND m.user_id = x.user_id "
-        "LEFT JOIN conv_settings st ON st.conv_id = cv.id "
-        "LEFT JOIN member_moderation mm ON mm.conv_id = cv.id AND mm.user_id = x.user_id ORDER BY x.i",
+        "LEFT JOIN members m ON m.conv_id = cv.id AND m.user_id = x.user_id ORDER BY x.i",
         ps);
     if (!chk) return fail_all(to_error(chk.error()));
     if (chk->size() != leaders_.size()) return fail_all(make_error(errc::internal, "send checks returned the wrong number of rows"));
@@ -208,15 +206,7 @@ class pg_send_run {
       else if (!items_[leaders_[k]]->res) {
         valid_.push_back(leaders_[k]);
         if ((*chk)[k].str(4) == to_string(conv_kind::channel)) channel_.insert(leaders_[k]);  // issue 12
-        // What moderation needs of this sender, read here under the same locks (no statement more).
-        const auto& rq = req(leaders_[k]);
-        if (!posters_.contains({rq.conv, rq.user})) {
-          auto role = role_cell((*chk)[k], 6);
-          if (!role) return fail_all(role.error());
-          auto p = poster_cells((*chk)[k], 8, *role);
-          if (!p) return fail_all(p.error());
-          posters_.emplace(std::pair{rq.conv, rq.user}, *p);
-        }
+        if ((*chk)[k].i64(8) != 0) moderated_.push_back(leaders_[k]);
       }
     }
     return true;
@@ -246,19 +236,18 @@ class pg_send_run {
     return true;
   }
 
-  // 2b. Moderation (post policy, mute, slow mode) of the valid sends, under the same locks: the
-  // refused ones are answered and leave valid_.
+  // 2b. Moderation (post policy, mute, slow mode) of the valid sends into conversations marked
+  // moderated, under the same locks: the refused ones are answered and leave valid_. The others
+  // have the defaults (anyone posts, no mute, no slow mode) and cost no statement.
   bool moderate() {
+    if (moderated_.empty()) return true;
     std::vector<const send_request*> rs;
-    for (auto i : valid_) rs.push_back(&req(i));
-    auto verdicts = judge_posts(c_, rs, posters_, now_ms());
+    for (auto i : moderated_) rs.push_back(&req(i));
+    auto verdicts = check_post_moderation(c_, rs, now_ms());
     if (!verdicts) return fail_all(verdicts.error());
-    std::vector<std::size_t> kept;
-    for (std::size_t k = 0; k < valid_.size(); ++k) {
-      if (auto& refused = (*verdicts)[k]) items_[valid_[k]]->res.emplace(std::move(*refused));
-      else kept.push_back(valid_[k]);
-    }
-    valid_ = std::move(kept);
+    for (std::size_t k = 0; k < moderated_.size(); ++k)
+      if (auto& refused = (*verdicts)[k]) items_[moderated_[k]]->res.emplace(std::move(*refused));
+    std::erase_if(valid_, [&](std::size_t i) { return items_[i]->res.has_value(); });
     return true;
   }
 
@@ -268,6 +257,7 @@ class pg_send_run {
     pg_array a_conv, a_seq, a_sender, a_dev, a_cli, a_body, a_ctype, a_reply;
     pg_array a_root, a_flags, a_mentions;  // issue 11, threads and mentions
     std::vector<std::int64_t> seqs(items_.size(), 0);
+    std::vector<event> evs(items_.size());                            // the hooks' events
     std::map<std::pair<id_t, std::int64_t>, std::size_t> by_event;  // (conv, seq) -> item
     for (auto i : valid_) {
       const auto& rq = req(i);
@@ -283,12 +273,12 @@ class pg_send_run {
       a_body.add_text(rq.text);
       a_ctype.add_text(rq.content_type);
       a_reply.add(rq.reply_to);
-      {  // issue 11, threads and mentions
-        auto ev = message_event(rq, ts);
-        a_root.add(ev.thread_root);
-        a_flags.add(thread_flags(ev));
-        a_mentions.add_text(mentions_text(ev.mentions));
-      }
+      evs[i] = message_event(rq, ts);
+      evs[i].seq = seqs[i];
+      evs[i].channel = channel_.contains(i);  // issue 12: delivered live as a channel event
+      a_root.add(evs[i].thread_root);  // issue 11, threads and mentions
+      a_flags.add(thread_flags(evs[i]));
+      a_mentions.add_text(mentions_text(evs[i].mentions));
     }
     const param ps[] = {std::string_view(a_conv.str()), std::string_view(a_seq.str()),   std::string_view(a_sender.str()),
                         std::string_view(a_dev.str()),  std::string_view(a_cli.str()),   ts,
@@ -312,12 +302,7 @@ class pg_send_run {
       it->res.emplace(send_ack{req(i).conv, seqs[i], ts, false});
       if (auto* sink = it->req.sink) {
         std::sort(to[i].begin(), to[i].end(), [](auto& a, auto& b) { return a.user_id < b.user_id; });
-        it->after_commit = [sink, ev = message_event(req(i), ts), t = std::move(to[i]), s = seqs[i],
-                            ch = channel_.contains(i)]() mutable {
-          ev.seq = s;
-          ev.channel = ch;  // issue 12: delivered live as a channel event
-          sink->on_committed(ev, t);
-        };
+        it->after_commit = [sink, ev = std::move(evs[i]), t = std::move(to[i])]() { sink->on_committed(ev, t); };
       }
     }
     return true;
@@ -369,7 +354,7 @@ class pg_send_run {
   std::vector<std::size_t> lead_;     // per item: the item it repeats (itself if it leads)
   std::vector<std::size_t> leaders_;  // items that lead, in queue order
   std::vector<std::size_t> valid_;    // leaders that passed the checks, in queue order
-  poster_map posters_;  // (conv, user) -> what moderation needs, from check()
+  std::vector<std::size_t> moderated_;  // valid leaders whose conversation is marked moderated
   std::set<std::size_t> channel_;  // issue 12: valid sends to channels
   std::map<id_t, std::int64_t> next_; // conv -> the next seq to hand out (ascending id)
 };

@@ -339,6 +339,13 @@ CREATE TABLE notify_levels (
 ) WITHOUT ROWID;
 )sql";
 
+// A conversation that has ever had settings or a mute is marked moderated: only sends into it
+// read the moderation rows (the send path's check of every other send costs nothing more).
+constexpr std::string_view v_moderated = R"sql(
+ALTER TABLE conversations ADD COLUMN moderated INTEGER NOT NULL DEFAULT 0;
+UPDATE conversations SET moderated = 1 WHERE id IN (SELECT conv_id FROM conv_settings)
+  OR id IN (SELECT conv_id FROM member_moderation WHERE muted_until_ms IS NOT NULL);
+)sql";
 
 // Issue 12, channels: a channel's directory row (its title stays in conversations) with its active
 // member count, kept by triggers on members so that every path that adds or removes a member
@@ -367,7 +374,7 @@ END;
 )sql";
 
 // Issue 11: reactions, edits and deletes; threads and mentions; moderation. Issue 12: channels.
-constexpr std::string_view steps[] = {v1, v2, v_profiles, v_feed, v_changes, v_threads, v_moderation, v_channels};
+constexpr std::string_view steps[] = {v1, v2, v_profiles, v_feed, v_changes, v_threads, v_moderation, v_moderated, v_channels};
 
 
 }  // namespace

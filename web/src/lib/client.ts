@@ -714,6 +714,11 @@ export class ChatClient {
     return r.conv;
   }
 
+  /** One page of the messages that mention me, newest first (before: the previous page's next). */
+  async mentions(before?: string): Promise<{ mentions: ChatEvent[]; next: string | null }> {
+    return this.call('mentions', { limit: 20, ...(before ? { before } : {}) });
+  }
+
   async addMembers(conv: number, users: number[]): Promise<void> {
     await this.call('add_members', { conv, users });
     await this.loadMembers(conv);
