@@ -43,7 +43,7 @@ op_result move_pointer(const deps* d, const op_context& c, const pointer_req& r,
   auto mark = read ? d->store.mark_read(me, r.conv, r.seq.value) : d->store.mark_delivered(me, r.conv, r.seq.value);
   auto p = co_await std::move(mark);
   if (!p) co_return p.error();
-  d->live.receipt(r.conv, *p);
+  if (!p->channel) d->live.receipt(r.conv, *p);  // issue 12: a channel's members get no receipt frames
   co_return json::object{{"conv", r.conv}, {"read_seq", p->read_seq}, {"delivered_seq", p->delivered_seq}};
 }
 

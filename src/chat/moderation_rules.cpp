@@ -13,7 +13,7 @@ result<nothing> not_muted(const member_view& actor, std::int64_t now_ms) {
 
 result<nothing> may_change_settings(conv_kind kind, const member_view& actor) {
   if (!actor.active()) return forbidden("not a member of this conversation");
-  if (kind != conv_kind::group) return forbidden("a direct conversation has no settings");
+  if (kind == conv_kind::direct) return forbidden("a direct conversation has no settings");
   if (actor.role < conv_role::admin) return forbidden("only owners and admins change the settings");
   return nothing{};
 }
@@ -21,14 +21,14 @@ result<nothing> may_change_settings(conv_kind kind, const member_view& actor) {
 result<nothing> may_pin(conv_kind kind, const member_view& actor, conv_policy pin_policy, std::int64_t now_ms) {
   if (!actor.active()) return forbidden("not a member of this conversation");
   if (auto ok = not_muted(actor, now_ms); !ok) return ok;
-  if (kind == conv_kind::group && pin_policy == conv_policy::admins && actor.role < conv_role::admin)
+  if (kind != conv_kind::direct && pin_policy == conv_policy::admins && actor.role < conv_role::admin)
     return forbidden("only owners and admins pin in this conversation");
   return nothing{};
 }
 
 result<nothing> may_moderate(conv_kind kind, const member_view& actor, bool self, const member_view& target) {
   if (!actor.active()) return forbidden("not a member of this conversation");
-  if (kind != conv_kind::group) return forbidden("a direct conversation has no moderation");
+  if (kind == conv_kind::direct) return forbidden("a direct conversation has no moderation");
   if (actor.role < conv_role::admin) return forbidden("only owners and admins moderate");
   if (self) return make_error(errc::invalid_field, "cannot moderate yourself");
   if (target.role >= actor.role) return forbidden("not allowed to moderate a member of equal or higher rank");

@@ -12,14 +12,14 @@ result<nothing> may_post(const member_view& actor) {
 
 result<nothing> may_add_members(conv_kind kind, const member_view& actor) {
   if (!actor.active()) return forbidden("not a member of this conversation");
-  if (kind != conv_kind::group) return forbidden("members of a direct conversation cannot change");
+  if (kind == conv_kind::direct) return forbidden("members of a direct conversation cannot change");
   if (actor.role < conv_role::admin) return forbidden("only owners and admins add members");
   return nothing{};
 }
 
 result<nothing> may_remove(conv_kind kind, const member_view& actor, const member_view& target) {
   if (!actor.active()) return forbidden("not a member of this conversation");
-  if (kind != conv_kind::group) return forbidden("members of a direct conversation cannot change");
+  if (kind == conv_kind::direct) return forbidden("members of a direct conversation cannot change");
   if (!target.active()) return make_error(errc::not_found, "not a member");
   if (actor.role < conv_role::admin || target.role >= actor.role) return forbidden("not allowed to remove this member");
   return nothing{};
@@ -27,7 +27,7 @@ result<nothing> may_remove(conv_kind kind, const member_view& actor, const membe
 
 result<nothing> may_leave(conv_kind kind, const member_view& actor, std::int64_t active_members) {
   if (!actor.active()) return forbidden("not a member of this conversation");
-  if (kind != conv_kind::group) return forbidden("members of a direct conversation cannot change");
+  if (kind == conv_kind::direct) return forbidden("members of a direct conversation cannot change");
   if (actor.role == conv_role::owner && active_members > 1)
     return forbidden("the owner must transfer ownership before leaving");
   return nothing{};
@@ -35,7 +35,7 @@ result<nothing> may_leave(conv_kind kind, const member_view& actor, std::int64_t
 
 result<nothing> may_set_role(conv_kind kind, const member_view& actor, bool self, const member_view& target) {
   if (!actor.active()) return forbidden("not a member of this conversation");
-  if (kind != conv_kind::group) return forbidden("a direct conversation has no roles");
+  if (kind == conv_kind::direct) return forbidden("a direct conversation has no roles");
   if (actor.role != conv_role::owner) return forbidden("only the owner changes roles");
   if (self) return make_error(errc::invalid_field, "the owner cannot change their own role");
   if (!target.active()) return make_error(errc::not_found, "not a member");
@@ -91,7 +91,7 @@ result<nothing> may_edit(const member_view& actor, id_t actor_id, const message_
 result<nothing> may_delete(conv_kind kind, const member_view& actor, id_t actor_id, const message_view* target) {
   if (auto ok = check_target(actor, target); !ok) return ok;
   if (target->sender == actor_id) return nothing{};
-  if (kind == conv_kind::group && actor.role >= conv_role::admin) return nothing{};
+  if (kind != conv_kind::direct && actor.role >= conv_role::admin) return nothing{};
   return make_error(errc::forbidden, "only the sender, or an owner or admin of a group, deletes a message");
 }
 

@@ -25,6 +25,7 @@ service::service(deps d) : d_(d), features_(std::make_unique<features>(d_)) {
   add_thread_ops(table_, d_);  // issue 11, threads and mentions
   add_moderation_ops(table_, d_);    // moderation
   add_notification_ops(table_, d_);  // moderation
+  add_channel_ops(table_, d_);       // issue 12, channels
 }
 
 service::~service() = default;

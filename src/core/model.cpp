@@ -12,7 +12,7 @@ constexpr std::array<std::string_view, 16> event_kind_names{
     // issue 11: reactions, edits and deletes; settings, pins, mutes and bans
     "reaction", "edited", "deleted",
     "settings_changed", "pinned", "unpinned", "member_muted", "member_unmuted", "member_banned", "member_unbanned"};
-constexpr std::array<std::string_view, 2> conv_kind_names{"direct", "group"};
+constexpr std::array<std::string_view, 3> conv_kind_names{"direct", "group", "channel"};
 constexpr std::array<std::string_view, 4> role_names{"", "member", "admin", "owner"};
 constexpr std::array<std::string_view, 2> policy_names{"everyone", "admins"};
 

@@ -21,7 +21,7 @@ enum class event_kind : std::uint8_t {
   settings_changed, pinned, unpinned, member_muted, member_unmuted, member_banned, member_unbanned,
 };
 // Conversation kinds; stored and sent as "direct" / "group".
-enum class conv_kind : std::uint8_t { direct, group };
+enum class conv_kind : std::uint8_t { direct, group, channel };  // channel: issue 12 (docs/protocol.md 6.4)
 // Roles in a conversation, in ascending rank (none: not a member). Stored and sent as
 // "member" / "admin" / "owner". What each role may do is in chat/rules.hpp.
 enum class conv_role : std::uint8_t { none, member, admin, owner };
@@ -157,6 +157,10 @@ struct event {
   bool mention_all = false, mention_here = false;
   std::optional<thread_summary> thread;     // a root with replies: its summary for the reader (not stored)
   // --- end threads
+  // issue 12: the event belongs to a channel (not on the wire, not stored in events): it was written
+  // without stream rows except for the users it adds or removes, and is delivered live to the
+  // channel's online members as a channel_event (set by storage at append time).
+  bool channel = false;
 };
 
 // Who a membership event adds to and removes from the conversation's active members.
@@ -232,6 +236,13 @@ struct conversation_summary {
   std::string notify = "all";                       // "all" | "mentions" | "none"
   std::optional<std::int64_t> muted_until;          // notifications muted until (only if in the future)
   std::optional<std::int64_t> member_muted_until;   // this user may not post until (only if in the future)
+  // issue 12: a channel's directory fields (kind == channel only)
+  struct channel_view {
+    std::string topic;
+    bool is_public = false;
+    std::int64_t member_count = 0;
+  };
+  std::optional<channel_view> channel;
 };
 
 struct send_request {
@@ -267,6 +278,7 @@ struct receipt_record {
   std::string username;
   std::int64_t delivered_seq = 0;
   std::int64_t read_seq = 0;
+  bool channel = false;  // issue 12: a channel's pointers, which are not broadcast to the members
 };
 
 // A user to deliver a committed event to, with that user's new stream position.

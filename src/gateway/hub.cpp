@@ -13,6 +13,18 @@ namespace confab::gateway {
 namespace asio = boost::asio;
 namespace relay = protocol::relay;
 
+namespace {
+// issue 12: {"type":"channel_event","conv":C,"seq":S,"event":<event JSON>} (docs/protocol.md
+// section 10, Channels), spliced around the event's JSON as it was written once.
+std::shared_ptr<const std::string> channel_event_frame(id_t conv, std::int64_t seq, const std::string& event_json) {
+  std::string f = "{\"type\":\"channel_event\",\"conv\":" + std::to_string(conv) + ",\"seq\":" + std::to_string(seq) + ",\"event\":";
+  f.reserve(f.size() + event_json.size() + 1);
+  f += event_json;
+  f += '}';
+  return std::make_shared<const std::string>(std::move(f));
+}
+}  // namespace
+
 hub::hub(asio::any_io_executor ex, storage::store& store, std::shared_ptr<broker::broker> b, hub_options o)
     : ex_(ex),
       strand_(asio::make_strand(ex)),
@@ -110,10 +122,17 @@ void hub::disconnect_device(id_t user, id_t device, std::uint16_t code, const st
 
 void hub::route(event_kind kind, id_t conv, id_t sender, const std::vector<id_t>& added,
                 const std::vector<id_t>& removed, std::span<const recipient> to,
-                const std::shared_ptr<const std::string>& text) {
+                const std::shared_ptr<const std::string>& text, std::int64_t channel_seq) {
   auto targets = sessions_.of_recipients(to);
   interest_.apply(conv, added, removed);
   for (auto& [s, pos] : targets) s->deliver(pos, text);
+  if (channel_seq > 0) {
+    // issue 12: one frame for every local member's sessions (the interest's users of conv, kept
+    // from the membership events above), built once.
+    framed out;
+    sessions_.add_frames(interest_.locals(conv), channel_event_frame(conv, channel_seq, *text), out);
+    for (auto& [s, f] : out) s->deliver_channel(f);
+  }
   if (kind != event_kind::message) return;
   if (auto name = typing_.stop(conv, sender, false)) {
     // After the event itself: the strand runs it once the deliveries above are queued.
@@ -130,7 +149,8 @@ void hub::on_committed(const event& ev, std::span<const recipient> to) {
     n.added = std::move(added);
     n.removed = std::move(removed);
     auto text = std::make_shared<const std::string>(protocol::event_json(ev));
-    route(ev.kind, ev.conv, ev.sender, n.added, n.removed, to, text);
+    n.channel_seq = ev.channel ? ev.seq : 0;  // issue 12
+    route(ev.kind, ev.conv, ev.sender, n.added, n.removed, to, text, n.channel_seq);
     if (link_.alone()) return;
     n.conv = ev.conv;
     n.kind = ev.kind;
@@ -267,7 +287,8 @@ void hub::on_reset() {
 
 void hub::on_note(const relay::note& n) {
   if (auto* e = std::get_if<relay::event_note>(&n)) {
-    route(e->kind, e->conv, e->sender, e->added, e->removed, e->to, std::make_shared<const std::string>(e->event_json));
+    route(e->kind, e->conv, e->sender, e->added, e->removed, e->to, std::make_shared<const std::string>(e->event_json),
+          e->channel_seq);
   } else if (auto* t = std::get_if<relay::typing_note>(&n)) {
     if (t->active) {
       typing_.remote_start(t->conv, t->user, t->username, t->thread);

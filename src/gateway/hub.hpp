@@ -103,9 +103,11 @@ class hub final : public storage::event_sink, public std::enable_shared_from_thi
  private:
   // Delivers a committed event to this node's sessions and updates interest from its membership
   // changes; a message ends its sender's typing.
+  // channel_seq (issue 12): the seq of a channel's event, which also goes to every local member's
+  // sessions as a channel_event frame; 0 for other events.
   void route(event_kind kind, id_t conv, id_t sender, const std::vector<id_t>& added,
              const std::vector<id_t>& removed, std::span<const recipient> to,
-             const std::shared_ptr<const std::string>& text);
+             const std::shared_ptr<const std::string>& text, std::int64_t channel_seq = 0);
   // The sessions of conv's local users except except_user, each with frame.
   framed to_conv(id_t conv, id_t except_user, const std::shared_ptr<const std::string>& frame) const;
   void show_typing_stop(id_t conv, id_t user, const std::string& username);

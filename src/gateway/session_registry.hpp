@@ -27,6 +27,11 @@ class session_base {
   virtual void deliver(std::int64_t pos, std::shared_ptr<const std::string> event_json) = 0;
   // An ephemeral frame (typing, receipt, presence): sent if the session can, else dropped.
   virtual void deliver_ephemeral(std::shared_ptr<const std::string> frame) = 0;
+  // issue 12: a channel_event frame (docs/protocol.md section 10, Channels). Unlike an ephemeral
+  // frame it is not dropped to spare a slow client (the outbox bound closes the connection
+  // instead); a session drops it only while it catches up, which ends with a synced frame after
+  // which the client re-reads the channels' heads. Thread-safe, non-blocking.
+  virtual void deliver_channel(std::shared_ptr<const std::string> frame) { deliver_ephemeral(std::move(frame)); }
   // Closes the WebSocket with code and reason after the frames already queued. Thread-safe.
   virtual void kick(std::uint16_t code, std::string reason) = 0;
   // Re-reads this user's stream from storage past what was delivered (something may have been

@@ -230,6 +230,15 @@ void ws_session::deliver_ephemeral(std::shared_ptr<const std::string> text) {
   });
 }
 
+// issue 12: while catching up (syncing_) the frame is dropped: the catch-up ends with synced, and
+// the client then reads the channels' heads, which cover it (docs/protocol.md section 10).
+void ws_session::deliver_channel(std::shared_ptr<const std::string> text) {
+  asio::dispatch(ws_.get_executor(), [self = shared_from_this(), f = std::move(text)]() mutable {
+    if (!self->who_ || self->closing_ || self->syncing_) return;
+    self->enqueue(std::move(f));
+  });
+}
+
 void ws_session::kick(std::uint16_t code, std::string reason) {
   // post, not dispatch: a result the current request is about to queue (logout) goes out first.
   asio::post(ws_.get_executor(), [self = shared_from_this(), code, r = std::move(reason)]() mutable {

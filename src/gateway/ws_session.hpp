@@ -53,6 +53,7 @@ class ws_session final : public session_base, public chat::session_port, public 
 
   void deliver(std::int64_t pos, std::shared_ptr<const std::string> event_json) override;
   void deliver_ephemeral(std::shared_ptr<const std::string> text) override;
+  void deliver_channel(std::shared_ptr<const std::string> text) override;  // issue 12
   void kick(std::uint16_t code, std::string reason) override;
   void resync() override;
   void recheck_device() override;

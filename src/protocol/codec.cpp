@@ -141,7 +141,7 @@ struct payload_to_json {
   json::object operator()(std::monostate) const { return {}; }
   json::object operator()(const created_payload& p) const {
     json::object o{{"kind", to_string(p.kind)}, {"members", id_array(p.members)}};
-    if (p.kind == conv_kind::group) o["title"] = p.title;
+    if (p.kind != conv_kind::direct) o["title"] = p.title;  // groups and channels
     if (p.owner) o["owner"] = *p.owner;
     return o;
   }
@@ -389,6 +389,10 @@ json::object to_json(const conversation_summary& s) {
     o["members"] = std::move(ms);
   }
   detail::add_moderation_fields(s, o);  // moderation
+  if (s.channel)  // issue 12
+    o["channel"] = json::object{{"topic", s.channel->topic},
+                                {"visibility", s.channel->is_public ? "public" : "private"},
+                                {"member_count", s.channel->member_count}};
   return o;
 }
 

@@ -2,6 +2,8 @@
 //
 // A relay payload is one header line of space-separated words, a newline, and a body:
 //   E <node> <conv> <kind> <sender> <added csv|-> <removed csv|-> <user:pos,...|->   body: event JSON
+//   C <node> <conv> <kind> <sender> <added csv|-> <removed csv|-> <user:pos,...|-> <seq>   body: event JSON
+//     (issue 12: an event of a channel; its seq, for the channel_event frame of every member online)
 //   T <node> <conv> <user> <0|1> <username> [<thread root seq>]                     body: empty
 //   R <node> <conv>                                                                body: receipt frame JSON
 //   P <node> <user> <0|1> <last_seen_ms|->                                         body: empty
@@ -41,6 +43,7 @@ struct event_note {
   std::vector<id_t> added, removed;  // members the event adds / removes
   std::vector<recipient> to;
   std::string event_json;  // the event as protocol::event_json wrote it
+  std::int64_t channel_seq = 0;  // issue 12: a channel's event (C): its seq; 0 for other events (E)
   bool operator==(const event_note& o) const;
 };
 

@@ -112,6 +112,35 @@ struct notify_record {
   std::optional<std::int64_t> muted_until;  // absent: not muted
 };
 
+// ---- channels (issue 12; store_channels.cpp)
+// A channel as the directory shows it to one user.
+struct channel_record {
+  id_t conv = 0;
+  std::string title;
+  std::string topic;
+  bool is_public = false;
+  std::int64_t member_count = 0;  // active members
+  std::int64_t last_seq = 0;
+  std::int64_t last_ms = 0;
+  bool joined = false;  // the user is an active member
+};
+// A keyset cursor into the directory (title byte order, then id).
+struct directory_cursor {
+  std::string title;
+  id_t conv = 0;
+};
+// One of a user's channels, to resume from (docs/protocol.md section 10, Channels).
+struct channel_head {
+  id_t conv = 0;
+  std::int64_t last_seq = 0;
+  std::int64_t read_seq = 0;
+  std::int64_t joined_seq = 0;
+};
+struct member_page {
+  std::vector<member_record> members;  // ascending user id
+  std::int64_t member_count = 0;
+};
+
 // Arguments are taken by reference and copied before the call returns: the returned awaitable owns
 // everything it needs. (No by-value parameters: GCC 12 mis-destroys non-trivial temporaries
 // created inside a co_await expression.)
@@ -249,6 +278,24 @@ class store {
   task<std::int64_t> ban_member(id_t actor, id_t device, id_t conv, id_t user, bool ban);
   // Stores the user's notification level in conv (already validated); active members only.
   task<notify_record> set_notify(id_t user, id_t conv, const notify_record& level);
+
+  // --- channels (issue 12; store_channels.cpp): conversations of kind channel, whose events are
+  // written once to the conversation's log (no stream row per member; only the users an event
+  // adds or removes get one). Same roles, rules and moderation as groups.
+  // A new channel with actor as owner and only member (title and topic already validated).
+  task<id_t> create_channel(id_t actor, id_t device, const std::string& title, const std::string& topic, bool is_public);
+  // Public channels whose title or topic contains query (ASCII case folded; "" matches all),
+  // after the cursor, by title then id; at most limit.
+  task<std::vector<channel_record>> channel_directory(id_t user, const std::string& query, const directory_cursor& after, int limit);
+  // One channel: not_found unless it is a channel that is public or has user as an active member.
+  task<channel_record> channel(id_t user, id_t conv);
+  // Joins a public channel (members_added by the joiner); returns the event's seq. not_found (no
+  // such public channel), conflict (already a member), forbidden (banned).
+  task<std::int64_t> join_channel(id_t actor, id_t device, id_t conv);
+  // The user's active channel memberships with conv > after_conv, ascending; at most limit.
+  task<std::vector<channel_head>> channel_heads(id_t user, id_t after_conv, int limit);
+  // A page of a channel's active members (user id > after_user); active members only.
+  task<member_page> channel_members(id_t user, id_t conv, id_t after_user, int limit);
 
  private:
   std::unique_ptr<executor> ex_;

@@ -157,6 +157,8 @@ task<std::int64_t> store::set_role(id_t actor, id_t device, id_t conv, id_t user
 task<std::vector<member_record>> store::members(id_t actor, id_t conv) {
   return ex_->read<std::vector<member_record>>([=](connection& c) -> result<std::vector<member_record>> {
     CONFAB_TRY(m, require_active(c, conv, actor));
+    if (m->kind == conv_kind::channel)  // issue 12: too many to list at once
+      return make_error(errc::invalid_field, "a channel's members are listed page by page: use channel_members");
     CONFAB_TRY(r, query(c,
                         "SELECT m.user_id, u.username, m.role, m.joined_seq FROM members m JOIN users u ON u.id = m.user_id "
                         "WHERE m.conv_id = $1 AND m.left_seq IS NULL ORDER BY m.user_id",
@@ -181,12 +183,16 @@ result<nothing> fill_summary(connection& c, id_t user, conversation_summary& s) 
     CONFAB_TRY(ev, to_event((*last)[0]));
     s.last_message = std::move(*ev);
   }
-  CONFAB_TRY(unread, query(c,
-                           "SELECT COUNT(*) FROM events WHERE conv_id = $1 AND seq > $2 AND kind = 'message' AND sender_id <> $3" +
-                               std::string(shown_in_conversation),
-                           {s.id, s.read_seq, user}));
-  s.unread = (*unread)[0].i64(0);
-  CONFAB_TRY(um, fill_unread_mentions(c, user, s));  // issue 11, threads and mentions
+  if (s.kind == conv_kind::channel) {  // issue 12: capped counts, wildcard mentions stored once
+    CONFAB_TRY(ch, fill_channel_summary(c, user, s));
+  } else {
+    CONFAB_TRY(unread, query(c,
+                             "SELECT COUNT(*) FROM events WHERE conv_id = $1 AND seq > $2 AND kind = 'message' AND sender_id <> $3" +
+                                 std::string(shown_in_conversation),
+                             {s.id, s.read_seq, user}));
+    s.unread = (*unread)[0].i64(0);
+    CONFAB_TRY(um, fill_unread_mentions(c, user, s));  // issue 11, threads and mentions
+  }
   if (s.kind == conv_kind::direct) {
     CONFAB_TRY(ms, query(c,
                          "SELECT m.user_id, u.username, m.role, m.joined_seq FROM members m JOIN users u ON u.id = m.user_id "

@@ -142,12 +142,45 @@ result<nothing> upsert_members(connection& c, id_t conv, const std::vector<id_t>
   return nothing{};
 }
 
+namespace {
+// issue 12: the kind of the conversation this storage thread last opened. Every append_event runs
+// in the same job right after the open_event of its conversation, and a conversation's kind never
+// changes, so append_event learns whether it appends to a channel without another statement.
+struct last_opened {
+  id_t conv = 0;
+  conv_kind kind = conv_kind::group;
+};
+thread_local last_opened opened_here;
+}  // namespace
+
 result<opened> open_event(connection& c, id_t conv, std::int64_t ts_ms) {
   CONFAB_TRY(r, query(c, "UPDATE conversations SET last_seq = last_seq + 1, last_ms = $2 WHERE id = $1 RETURNING kind, last_seq",
                       {conv, ts_ms}));
   if (r->empty()) return make_error(errc::not_found, "no such conversation");
   CONFAB_TRY(kind, kind_cell((*r)[0], 0));
+  opened_here = {conv, *kind};
   return opened{*kind, (*r)[0].i64(1)};
+}
+
+result<bool> is_channel(connection& c, id_t conv) {
+  if (opened_here.conv == conv) return opened_here.kind == conv_kind::channel;
+  CONFAB_TRY(r, query(c, "SELECT kind FROM conversations WHERE id = $1", {conv}));
+  if (r->empty()) return make_error(errc::not_found, "no such conversation");
+  return (*r)[0].str(0) == to_string(conv_kind::channel);
+}
+
+std::optional<std::string> stream_filter(const event& ev) {
+  if (!ev.channel) return std::string{};
+  auto d = membership_change(ev);
+  std::vector<id_t> who = std::move(d.added);
+  who.insert(who.end(), d.removed.begin(), d.removed.end());
+  if (who.empty()) return std::nullopt;
+  std::string s = " AND m.user_id IN (";
+  for (std::size_t i = 0; i < who.size(); ++i) {
+    if (i) s += ", ";
+    s += std::to_string(who[i]);  // ids are integers: nothing to quote
+  }
+  return s + ")";
 }
 
 void announce(write_context& ctx, event_sink* sink, event ev, std::vector<recipient> to) {
@@ -164,6 +197,8 @@ result<nothing> append_event(write_context& ctx, event ev, event_sink* sink, std
   std::vector<recipient> to;
   const auto* s = ctx.db.strategy();
   if (!s) return make_error(errc::internal, "storage connection without a store strategy");
+  CONFAB_TRY(channel, is_channel(ctx.db, ev.conv));  // issue 12: no stream rows but the joiners' and leavers'
+  ev.channel = *channel;
   auto r = s->append_event(ctx.db, ev, to, reader);
   if (!r) return r;
   announce(ctx, sink, std::move(ev), std::move(to));

@@ -85,9 +85,16 @@ struct opened {
 result<opened> open_event(connection& c, id_t conv, std::int64_t ts_ms);
 
 // Appends ev (ev.seq from open_event) to its conversation and to the stream of every active member
-// with that member's next stream position, and arranges for the sink to see it after commit. If
+// (in a channel: of the members it adds or removes, stream_filter; ev.channel is set) with that member's next stream position, and arranges for the sink to see it after commit. If
 // reader is set, that member's read pointer moves up to the new seq.
 result<nothing> append_event(write_context& ctx, event ev, event_sink* sink, std::optional<id_t> reader = std::nullopt);
+
+// issue 12: whether conv is a channel (free right after open_event of conv on this thread).
+result<bool> is_channel(connection& c, id_t conv);
+// The condition on members m ("" for a conversation that is not a channel) that selects whose
+// streams get ev: in a channel only the users ev adds or removes (membership_change); nullopt
+// when that is nobody (a message, a reaction ...: the channel's log alone holds it).
+std::optional<std::string> stream_filter(const event& ev);
 
 // open_event + append_event, for events that need no rule checked under the lock (a new conversation).
 result<std::int64_t> commit_event(write_context& ctx, event ev, event_sink* sink);
@@ -144,6 +151,9 @@ result<nothing> apply_thread_send(connection& c, const send_request& req, std::i
 // The current thread summary of every root among evs, for viewer: one query per call. Roots of
 // conversations where viewer is not an active member get none (it counts replies after a removal).
 result<nothing> decorate_threads(connection& c, id_t viewer, const std::vector<event*>& evs);
+// issue 12: a channel's capped unread and unread-mention counts and its directory fields
+// (store_channels.cpp).
+result<nothing> fill_channel_summary(connection& c, id_t user, conversation_summary& s);
 // The user's unread mentions in s.id (above s.read_seq).
 result<nothing> fill_unread_mentions(connection& c, id_t user, conversation_summary& s);
 // ---- moderation (store_moderation.cpp, store_moderation_send.cpp)

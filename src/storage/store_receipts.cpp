@@ -28,7 +28,9 @@ result<receipt_record> advance_receipt(connection& c, id_t conv, id_t user, std:
                              "WHERE conv_id = $1 AND user_id = $2 AND (read_seq < $3 OR delivered_seq < $3)"
                            : "UPDATE members SET delivered_seq = $3 WHERE conv_id = $1 AND user_id = $2 AND delivered_seq < $3",
                       {conv, user, target}));
-  return load_receipt(c, conv, user);
+  auto r = load_receipt(c, conv, user);
+  if (r) r->channel = m->kind == conv_kind::channel;  // issue 12
+  return r;
 }
 
 }  // namespace
@@ -46,6 +48,8 @@ task<receipt_record> store::mark_read(id_t user, id_t conv, std::int64_t seq) {
 task<std::vector<receipt_record>> store::receipts(id_t user, id_t conv) {
   return ex_->read<std::vector<receipt_record>>([=](connection& c) -> result<std::vector<receipt_record>> {
     CONFAB_TRY(m, require_active(c, conv, user));
+    if (m->kind == conv_kind::channel)  // issue 12: no receipts among a channel's members
+      return make_error(errc::invalid_field, "a channel has no receipts");
     CONFAB_TRY(r, query(c,
                         "SELECT m.user_id, u.username, m.delivered_seq, m.read_seq FROM members m "
                         "JOIN users u ON u.id = m.user_id WHERE m.conv_id = $1 AND m.left_seq IS NULL ORDER BY m.user_id",

@@ -77,6 +77,17 @@ result<nothing> check_wildcard(connection& c, const send_request& req) {
 // Who gets a mention row: every active member for @all, else the named members and (for @here)
 // the online ones; never the sender.
 result<nothing> write_mention_rows(connection& c, const send_request& req, std::int64_t seq, std::int64_t ts) {
+  if (req.mention_all || req.mention_here) {
+    // issue 12: in a channel a wildcard is stored once, with the message (thread_flags), and
+    // counted per member from there; only the members named with @username get rows.
+    CONFAB_TRY(channel, is_channel(c, req.conv));
+    if (*channel) {
+      send_request named = req;
+      named.mention_all = named.mention_here = false;
+      named.online.clear();
+      return write_mention_rows(c, named, seq, ts);
+    }
+  }
   std::vector<param> ps{req.conv, seq, ts, req.user};
   std::string sql =
       "INSERT INTO mentions (user_id, conv_id, seq, ts_ms) SELECT user_id, CAST($1 AS BIGINT), CAST($2 AS BIGINT), "

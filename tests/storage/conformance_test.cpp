@@ -555,6 +555,9 @@ TEST_F(storage_conformance, streams_continue_after_the_upgrade_to_head_rows) {
     // moderation: its tables come after v3 too
     ASSERT_TRUE((*conn)->exec("DROP TABLE conv_settings; DROP TABLE member_moderation; DROP TABLE pins; DROP TABLE notify_levels"));
     ASSERT_TRUE((*conn)->exec("ALTER TABLE conversations DROP COLUMN moderated"));
+    // issue 12: and channels (its wildcard index went with thread_flags above)
+    ASSERT_TRUE((*conn)->exec("DROP TRIGGER channel_member_count ON members; DROP FUNCTION channel_member_count(); "
+                              "DROP TRIGGER channel_members_inserted ON members; DROP FUNCTION channel_members_inserted(); DROP TABLE channels"));
   }
   st_ = be_->open();
   st_->set_sink(&sink_);

@@ -215,7 +215,9 @@ TEST(schema, primary_keys_lead_with_their_distribution_key) {
                                                    {"reactions", "conv_id"}, {"edit_history", "conv_id"},
                                                    {"threads", "conv_id"}, {"thread_users", "user_id"}, {"mentions", "user_id"},
                                                    {"conv_settings", "conv_id"}, {"member_moderation", "conv_id"},
-                                                   {"pins", "conv_id"}, {"notify_levels", "user_id"}};
+                                                   {"pins", "conv_id"}, {"notify_levels", "user_id"},
+                                                   // issue 12
+                                                   {"channels", "conv_id"}};
   for (auto& [t, tb] : pg) {
     if (t == "schema_version") continue;  // one row, no key
     auto k = lead.find(t);

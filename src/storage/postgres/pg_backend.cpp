@@ -432,8 +432,50 @@ UPDATE conversations SET moderated = 1 WHERE id IN (SELECT conv_id FROM conv_set
   OR id IN (SELECT conv_id FROM member_moderation WHERE muted_until_ms IS NOT NULL);
 )sql";
 
-// Issue 11: reactions, edits and deletes; threads and mentions; moderation.
-constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads, v_feed, v_changes, v_threads, v_moderation, v_moderated};
+// Issue 12, channels: a channel's directory row (its title stays in conversations) with its active
+// member count, kept by a trigger on members so that every path that adds or removes a member
+// (join_channel, add_members, remove_member, leave, ban) keeps it exact without knowing about it.
+// The triggers update the channel's row under the conversation's lock, which every membership
+// change takes first (open_event), so counts from several nodes do not race. Inserts are counted
+// once per statement (a transition table): a row trigger would update the one channels row once per
+// new member, and each update walks the row's chain of versions made by the statement so far
+// (100 000 members added by one statement took longer than the 30 s statement timeout).
+constexpr std::string_view v_channels = R"sql(
+CREATE TABLE channels (
+  conv_id BIGINT NOT NULL,
+  visibility TEXT NOT NULL,
+  topic TEXT NOT NULL DEFAULT '',
+  member_count BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (conv_id)
+);
+CREATE INDEX channels_directory ON channels(visibility, conv_id);
+CREATE INDEX events_wildcard ON events(conv_id, seq) WHERE thread_flags >= 2;
+CREATE FUNCTION channel_members_inserted() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  UPDATE channels c SET member_count = c.member_count + x.n
+  FROM (SELECT conv_id, COUNT(*) AS n FROM added WHERE left_seq IS NULL GROUP BY conv_id) x
+  WHERE c.conv_id = x.conv_id;
+  RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER channel_members_inserted AFTER INSERT ON members REFERENCING NEW TABLE AS added
+FOR EACH STATEMENT EXECUTE FUNCTION channel_members_inserted();
+CREATE FUNCTION channel_member_count() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF OLD.left_seq IS NULL AND NEW.left_seq IS NOT NULL THEN
+    UPDATE channels SET member_count = member_count - 1 WHERE conv_id = NEW.conv_id;
+  ELSIF OLD.left_seq IS NOT NULL AND NEW.left_seq IS NULL THEN
+    UPDATE channels SET member_count = member_count + 1 WHERE conv_id = NEW.conv_id;
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER channel_member_count AFTER UPDATE OF left_seq ON members
+FOR EACH ROW EXECUTE FUNCTION channel_member_count();
+)sql";
+
+// Issue 11: reactions, edits and deletes; threads and mentions; moderation. Issue 12: channels.
+constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads, v_feed, v_changes, v_threads, v_moderation, v_moderated, v_channels};
 
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 namespace confab::storage::postgres {
 using namespace detail;
@@ -60,6 +61,7 @@ result<nothing> append_pg(connection& c, const event& ev, std::vector<recipient>
   // issue 11, threads and mentions: thread_root, thread_flags, mentions
   param root = ev.thread_root ? param{*ev.thread_root} : param{};
   const std::string mentioned = mentions_text(ev.mentions);
+  const std::string only = stream_filter(ev).value_or(" AND FALSE");  // issue 12: channels
   const param ps[] = {ev.conv, ev.seq, to_string(ev.kind), ev.sender, ev.device, client, ev.ts_ms,
                       std::string_view(ev.text), std::string_view(ev.content_type), reply, std::string_view(data), rd,
                       ev.edited_ms ? param{*ev.edited_ms} : param{}, std::int64_t{ev.deleted ? 1 : 0},
@@ -70,7 +72,7 @@ result<nothing> append_pg(connection& c, const event& ev, std::vector<recipient>
       "CAST($7 AS BIGINT), CAST($8 AS TEXT), CAST($9 AS TEXT), CAST($10 AS BIGINT), CAST($11 AS TEXT), "
       "CAST($13 AS BIGINT), CAST($14 AS SMALLINT), CAST($15 AS BIGINT), CAST($16 AS BIGINT), CAST($17 AS TEXT)) RETURNING seq), "
       "h AS (INSERT INTO user_heads AS u (user_id, head) SELECT m.user_id, 1 FROM members m "
-      "WHERE m.conv_id = CAST($1 AS BIGINT) AND m.left_seq IS NULL ORDER BY m.user_id "
+      "WHERE m.conv_id = CAST($1 AS BIGINT) AND m.left_seq IS NULL" + only + " ORDER BY m.user_id "
       "ON CONFLICT (user_id) DO UPDATE SET head = u.head + 1 RETURNING u.user_id, u.head), "
       "s AS (INSERT INTO stream (user_id, pos, conv_id, seq) SELECT user_id, head, CAST($1 AS BIGINT), CAST($2 AS BIGINT) FROM h "
       "RETURNING user_id, pos), "
@@ -203,6 +205,7 @@ class pg_send_run {
         return false;
       else if (!items_[leaders_[k]]->res) {
         valid_.push_back(leaders_[k]);
+        if ((*chk)[k].str(4) == to_string(conv_kind::channel)) channel_.insert(leaders_[k]);  // issue 12
         if ((*chk)[k].i64(8) != 0) moderated_.push_back(leaders_[k]);
       }
     }
@@ -272,6 +275,7 @@ class pg_send_run {
       a_reply.add(rq.reply_to);
       evs[i] = message_event(rq, ts);
       evs[i].seq = seqs[i];
+      evs[i].channel = channel_.contains(i);  // issue 12: delivered live as a channel event
       a_root.add(evs[i].thread_root);  // issue 11, threads and mentions
       a_flags.add(thread_flags(evs[i]));
       a_mentions.add_text(mentions_text(evs[i].mentions));
@@ -316,7 +320,8 @@ class pg_send_run {
         "e AS (INSERT INTO events (" + std::string(event_cols) + ") "
         "SELECT conv_id, seq, '" + std::string(to_string(event_kind::message)) + "', sender_id, device_id, client_id, "
         "CAST($6 AS BIGINT), body, content_type, reply_to, '', NULL, 0, thread_root, thread_flags, mentions FROM x), "
-        "d AS (SELECT m.user_id, x.i, x.conv_id, x.seq FROM x JOIN members m ON m.conv_id = x.conv_id AND m.left_seq IS NULL), "
+        "d AS (SELECT m.user_id, x.i, x.conv_id, x.seq FROM x JOIN members m ON m.conv_id = x.conv_id AND m.left_seq IS NULL "
+        "WHERE NOT EXISTS (SELECT 1 FROM channels ch WHERE ch.conv_id = x.conv_id)), "  // issue 12: channels write no stream rows
         "h AS (INSERT INTO user_heads AS u (user_id, head) SELECT user_id, COUNT(*) FROM d GROUP BY user_id ORDER BY user_id "
         "ON CONFLICT (user_id) DO UPDATE SET head = u.head + excluded.head RETURNING u.user_id, u.head), "
         "s AS (INSERT INTO stream (user_id, pos, conv_id, seq) "
@@ -350,6 +355,7 @@ class pg_send_run {
   std::vector<std::size_t> leaders_;  // items that lead, in queue order
   std::vector<std::size_t> valid_;    // leaders that passed the checks, in queue order
   std::vector<std::size_t> moderated_;  // valid leaders whose conversation is marked moderated
+  std::set<std::size_t> channel_;  // issue 12: valid sends to channels
   std::map<id_t, std::int64_t> next_; // conv -> the next seq to hand out (ascending id)
 };
 

@@ -394,8 +394,34 @@ UPDATE conversations SET moderated = 1 WHERE id IN (SELECT conv_id FROM conv_set
   OR id IN (SELECT conv_id FROM member_moderation WHERE muted_until_ms IS NOT NULL);
 )sql";
 
-// Issue 11: reactions, edits and deletes; threads and mentions; moderation.
-constexpr std::string_view steps[] = {v1, v2, v_profiles, v_feed, v_changes, v_threads, v_moderation, v_moderated};
+// Issue 12, channels: a channel's directory row (its title stays in conversations) with its active
+// member count, kept by triggers on members so that every path that adds or removes a member
+// (join_channel, add_members, remove_member, leave, ban) keeps it exact without knowing about it.
+constexpr std::string_view v_channels = R"sql(
+CREATE TABLE channels (
+  conv_id INTEGER NOT NULL,
+  visibility TEXT NOT NULL,
+  topic TEXT NOT NULL DEFAULT '',
+  member_count INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (conv_id)
+) WITHOUT ROWID;
+CREATE INDEX channels_directory ON channels(visibility, conv_id);
+CREATE INDEX events_wildcard ON events(conv_id, seq) WHERE thread_flags >= 2;
+CREATE TRIGGER channel_member_in AFTER INSERT ON members WHEN NEW.left_seq IS NULL BEGIN
+  UPDATE channels SET member_count = member_count + 1 WHERE conv_id = NEW.conv_id;
+END;
+CREATE TRIGGER channel_member_left AFTER UPDATE OF left_seq ON members
+WHEN OLD.left_seq IS NULL AND NEW.left_seq IS NOT NULL BEGIN
+  UPDATE channels SET member_count = member_count - 1 WHERE conv_id = NEW.conv_id;
+END;
+CREATE TRIGGER channel_member_back AFTER UPDATE OF left_seq ON members
+WHEN OLD.left_seq IS NOT NULL AND NEW.left_seq IS NULL BEGIN
+  UPDATE channels SET member_count = member_count + 1 WHERE conv_id = NEW.conv_id;
+END;
+)sql";
+
+// Issue 11: reactions, edits and deletes; threads and mentions; moderation. Issue 12: channels.
+constexpr std::string_view steps[] = {v1, v2, v_profiles, v_feed, v_changes, v_threads, v_moderation, v_moderated, v_channels};
 
 
 }  // namespace

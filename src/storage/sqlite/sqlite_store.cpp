@@ -31,14 +31,16 @@ result<nothing> append_sqlite(connection& c, const event& ev, std::vector<recipi
                        ps);
       !r)
     return to_error(r.error());
-  CONFAB_TRY(up, query(c,
-                       "INSERT INTO stream (user_id, pos, conv_id, seq) SELECT m.user_id, "
-                       "COALESCE((SELECT MAX(s.pos) FROM stream s WHERE s.user_id = m.user_id), 0) + 1, "
-                       "CAST($1 AS BIGINT), CAST($2 AS BIGINT) FROM members m "
-                       "WHERE m.conv_id = CAST($1 AS BIGINT) AND m.left_seq IS NULL RETURNING user_id, pos",
-                       {ev.conv, ev.seq}));
-  to.reserve(up->size());
-  for (auto& r : *up) to.push_back({r.i64(0), r.i64(1)});
+  if (auto only = stream_filter(ev)) {  // issue 12: a channel's messages write no stream row
+    CONFAB_TRY(up, query(c,
+                         "INSERT INTO stream (user_id, pos, conv_id, seq) SELECT m.user_id, "
+                         "COALESCE((SELECT MAX(s.pos) FROM stream s WHERE s.user_id = m.user_id), 0) + 1, "
+                         "CAST($1 AS BIGINT), CAST($2 AS BIGINT) FROM members m "
+                         "WHERE m.conv_id = CAST($1 AS BIGINT) AND m.left_seq IS NULL" + *only + " RETURNING user_id, pos",
+                         {ev.conv, ev.seq}));
+    to.reserve(up->size());
+    for (auto& r : *up) to.push_back({r.i64(0), r.i64(1)});
+  }
   if (reader) {
     CONFAB_TRY(rd, query(c, "UPDATE members SET read_seq = $3, delivered_seq = $3 WHERE conv_id = $1 AND user_id = $2 AND read_seq < $3",
                          {ev.conv, *reader, ev.seq}));

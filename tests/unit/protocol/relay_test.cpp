@@ -129,3 +129,20 @@ TEST(relay, huge_counts_are_refused_without_unbounded_memory) {
   big.replace(0, 5, "X n1\n");
   EXPECT_EQ(code_of(big), errc::too_large);
 }
+
+// issue 12: a channel's event (C) carries its seq after the E fields; its absence, a bad seq or an
+// extra word is refused.
+TEST(relay, channel_events_carry_their_seq) {
+  event_note n{"n1", 21, event_kind::message, 3, {}, {}, {}, R"({"seq":5})"};
+  n.channel_seq = 5;
+  EXPECT_EQ(encode(n), "C n1 21 message 3 - - - 5\n{\"seq\":5}");
+  EXPECT_EQ(round_trip(n), note{n});
+  event_note join{"n1", 21, event_kind::members_added, 4, {4}, {}, {{4, 9}}, "{}"};
+  join.channel_seq = 6;
+  EXPECT_EQ(round_trip(join), note{join});
+  EXPECT_EQ(code_of("C n1 21 message 3 - - -\n{}"), errc::malformed);        // no seq
+  EXPECT_EQ(code_of("C n1 21 message 3 - - - 0\n{}"), errc::invalid_field);  // seqs start at 1
+  EXPECT_EQ(code_of("C n1 21 message 3 - - - x\n{}"), errc::invalid_field);
+  EXPECT_EQ(code_of("C n1 21 message 3 - - - 5 6\n{}"), errc::malformed);
+  EXPECT_EQ(code_of("E n1 21 message 3 - - - 5\n{}"), errc::malformed);  // E has no seq word
+}
