@@ -788,6 +788,11 @@ export class ChatClient {
     return r.conv;
   }
 
+  /** One page of the messages that mention me, newest first (before: the previous page's next). */
+  async mentions(before?: string): Promise<{ mentions: ChatEvent[]; next: string | null }> {
+    return this.call('mentions', { limit: 20, ...(before ? { before } : {}) });
+  }
+
   // ------------------------------------------------------------------ channels (protocol 6.4)
 
   async createChannel(title: string, topic: string, visibility: 'public' | 'private'): Promise<number> {

@@ -130,6 +130,7 @@ function Shell({ c }: { c: ChatClient }) {
           <button onClick={() => (dialog.value = { kind: 'group' })}>New group</button>
           <button onClick={() => (dialog.value = { kind: 'channels' })}>Channels</button>
           <button onClick={() => (dialog.value = { kind: 'threads' })}>Threads</button>
+          <button onClick={() => (dialog.value = { kind: 'mentions' })}>Mentions</button>
         </div>
         <ConversationList c={c} />
       </aside>

@@ -13,6 +13,7 @@ import { DeleteMessage, EditHistory } from './message_parts';
 import { endSession, version } from './state';
 import { ThreadsList } from './thread';
 import { ChannelDirectory, NewChannel } from './channels_ui';
+import { MentionsList } from './mentions_list';
 
 export type DialogState =
   | null
@@ -27,6 +28,7 @@ export type DialogState =
   | { kind: 'delete'; conv: number; seq: number }
   | { kind: 'edits'; conv: number; seq: number }
   | { kind: 'threads' }
+  | { kind: 'mentions' }
   | { kind: 'pins'; conv: number }
   | { kind: 'settings'; conv: number };
 
@@ -44,6 +46,7 @@ const TITLES: Record<NonNullable<DialogState>['kind'], string> = {
   delete: 'Delete message',
   edits: 'Edit history',
   threads: 'Threads you follow',
+  mentions: 'Mentions of you',
   pins: 'Pinned messages',
   settings: 'Group settings',
 };
@@ -87,6 +90,9 @@ export function Dialogs({ c }: { c: ChatClient }) {
       break;
     case 'threads':
       body = <ThreadsList c={c} close={close} />;
+      break;
+    case 'mentions':
+      body = <MentionsList c={c} close={close} />;
       break;
     case 'pins':
       body = <PinsList c={c} conv={d.conv} close={close} />;

@@ -65,6 +65,20 @@ test('@ autocompletes members; the mention is highlighted and counted until read
   assert.equal(await bubble(ana, 'ask @nobody').locator('.mention').count(), 0);
 });
 
+test('Mentions lists the messages that mention me, newest first, and opens their conversation', async () => {
+  await server.api('send', { conv, client_id: 'c2', text: '@bo can you book the table?' }, cy.token);
+  await bo.getByRole('button', { name: 'Mentions', exact: true }).click();
+  const rows = bo.getByRole('dialog').locator('.mentions-list li');
+  await until('two mentions listed', async () => (await rows.count()) === 2 || String(await rows.count()));
+  const texts = await rows.allInnerTexts();
+  assert.match(texts[0], /^Team: cy @bo can you book the table\?/, 'newest first');
+  assert.match(texts[1], /^Team: ana thoughts @bo \?/);
+  await shot(bo, 'mentions-list');
+  await rows.first().getByRole('button').click();
+  await bo.getByRole('heading', { name: 'Team', exact: true }).waitFor();
+  await bubble(bo, '@bo can you book the table?').waitFor();
+});
+
 test('a thread opens beside the conversation; replies stay out of the timeline; the root summary follows', async () => {
   const root = bubble(bo, 'Plan for Friday?');
   await root.hover();
