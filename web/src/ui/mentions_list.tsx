@@ -2,6 +2,7 @@
 // opens its conversation, or its thread for a thread reply.
 import { useLayoutEffect, useState } from 'preact/hooks';
 import { ChatClient } from '../lib/client';
+import { displayTitle } from '../lib/conversations';
 import { ChatEvent } from '../lib/types';
 import { errorText } from './errors';
 import { listTime } from './format';
@@ -37,7 +38,7 @@ export function MentionsList({ c, close }: { c: ChatClient; close: () => void })
       <ul class="results mentions-list" role="list">
         {(list ?? []).map((m) => {
           const s = c.convs.get(m.conv);
-          const where = s ? (s.kind === 'direct' ? c.nameOf(m.sender) : s.kind === 'channel' ? `# ${s.title}` : s.title) : `Conversation ${m.conv}`;
+          const where = s ? (s.kind === 'direct' ? c.nameOf(m.sender) : displayTitle(s, c.session.user_id)) : `Conversation ${m.conv}`;
           return (
             <li key={`${m.conv}-${m.seq}`} data-conv={m.conv} data-seq={m.seq}>
               <button onClick={() => go(m)}>
