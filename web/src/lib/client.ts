@@ -12,13 +12,14 @@ import { SocketLike, Status, SyncClient } from './sync';
 import { MessageActions } from './actions';
 import { ConversationAdmin, Notify } from './admin';
 import { Threads } from './threads';
+import { ChannelCursors, ChannelHead } from './channels';
 import { isChange } from './changes';
 import { checkText } from './limits';
 import { firstPage, HistoryCall, pageNewer, pageOlder, Timeline } from './timeline';
 export { HISTORY_PAGE } from './timeline';
 import { TypingFrame, TypingSender, TypingTracker } from './typing';
 import { addPendingLogout } from './signout';
-import { ApiError, ChatEvent, Device, Member, PresenceState, ReceiptState, Session, Summary, UserBrief } from './types';
+import { ApiError, ChannelInfo, ChatEvent, Device, Member, PresenceState, ReceiptState, Session, Summary, UserBrief } from './types';
 
 export { MAX_TEXT_BYTES } from './limits';
 
@@ -46,6 +47,9 @@ export class ChatClient {
   readonly names: Names;
   private readonly sender: Sender;
   readonly members = new Map<number, Member[]>();
+  /** Channels: the member count of the last page read, and the cursor of the next page. */
+  readonly memberCount = new Map<number, number>();
+  private readonly membersNext = new Map<number, number | null>();
   readonly receipts = new Map<number, Map<number, ReceiptState>>();
   readonly presence = new Map<number, PresenceState>();
   readonly typing = new TypingTracker();
@@ -56,6 +60,10 @@ export class ChatClient {
   readonly admin = new ConversationAdmin((op, body) => this.call(op, body));
   /** The open thread and the threads I follow (threads.ts). */
   readonly threads: Threads;
+  /** A cursor per channel I am in (channels.ts; protocol section 10, "Channels"). */
+  readonly channels: ChannelCursors;
+  /** No stored cursor at start (or it was reset): channels start at their heads. */
+  private freshChannels: boolean;
   status: Status = 'stopped';
   retryInMs = 0;
   /** Set once the conversation list has loaded (from the server, or from this browser's copy). */
@@ -121,7 +129,7 @@ export class ChatClient {
       pingEveryMs: env.pingEveryMs,
       connectTimeoutMs: env.connectTimeoutMs,
       handlers: {
-        event: (ev) => this.onEvent(ev),
+        event: (ev) => this.onStreamEvent(ev),
         ephemeral: (f) => this.onEphemeral(f),
         status: (s, d) => {
           this.status = s;
@@ -131,13 +139,23 @@ export class ChatClient {
         },
         synced: (_pos, first) => {
           if (first) void this.onLive();
+          void this.resumeChannels();
         },
         cursorReset: () => {
           this.timelines.clear();
+          this.channels.reset();
+          this.freshChannels = true;
           void this.loadConversations();
         },
       },
     });
+    this.channels = new ChannelCursors(env.kv, session.device_id, {
+      history: (q) => this.call('history', q),
+      heads: (q) => this.call<{ heads: ChannelHead[]; next: { after_conv: number } | null }>('channel_heads', q),
+      apply: (ev) => this.onEvent(ev),
+      setTimeout: (fn, ms) => this.setT(fn, ms),
+    });
+    this.freshChannels = this.sync.pos < 0;
   }
 
   // ------------------------------------------------------------------ subscription
@@ -260,11 +278,39 @@ export class ChatClient {
     }
     void this.flushOutbox();
     void this.watchPresence();
-    if (this.openConv !== null) void this.loadReceipts(this.openConv);
+    if (this.openConv !== null && this.convs.get(this.openConv)?.kind !== 'channel') void this.loadReceipts(this.openConv);
     this.scheduleRead();
   }
 
   // ------------------------------------------------------------------ stream events
+
+  /** A stream event: besides applying it, the ones that add me to or remove me from a channel
+   *  start or stop its cursor (channel events themselves come through channel_event frames). */
+  private onStreamEvent(ev: ChatEvent): void {
+    const known = this.convs.get(ev.conv)?.kind;
+    this.onEvent(ev);
+    const me = this.session.user_id;
+    const d = (ev.data ?? {}) as { kind?: string; users?: number[]; user?: number };
+    const joined = (ev.kind === 'created' && d.kind === 'channel') || (ev.kind === 'members_added' && d.users?.includes(me));
+    const left = (ev.kind === 'member_removed' || ev.kind === 'member_left' || ev.kind === 'member_banned') && d.user === me;
+    if (joined && (known === 'channel' || d.kind === 'channel')) this.channels.track(ev.conv, ev.seq);
+    else if (joined && known === undefined) {
+      // A channel joined on another device: its summary says whether it is a channel.
+      void this.fetchSummary(ev.conv).then(() => {
+        if (this.convs.get(ev.conv)?.kind === 'channel') this.channels.track(ev.conv, ev.seq);
+      });
+    } else if (left && known === 'channel') this.channels.untrack(ev.conv);
+  }
+
+  private async resumeChannels(): Promise<void> {
+    if (this.unsupported.has('channel_heads')) return;
+    try {
+      await this.channels.resume(this.freshChannels);
+      this.freshChannels = false;
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'unknown_op') this.unsupported.add('channel_heads');
+    }
+  }
 
   private onEvent(ev: ChatEvent): void {
     const change = this.convs.apply(ev);
@@ -307,7 +353,9 @@ export class ChatClient {
   }
 
   private onEphemeral(f: Record<string, unknown>): void {
-    if (f.type === 'receipt') {
+    if (f.type === 'channel_event') {
+      this.channels.onFrame(f.conv as number, f.seq as number, f.event as ChatEvent);
+    } else if (f.type === 'receipt') {
       const conv = f.conv as number;
       const m = this.receipts.get(conv);
       if (m) {
@@ -500,8 +548,10 @@ export class ChatClient {
       this.changed();
     }
     if (!s?.left) {
-      if (s?.kind === 'group' || !this.members.has(conv)) this.loadMembers(conv).catch(() => {});
-      void this.loadReceipts(conv);
+      if (s?.kind === 'channel') {
+        /* a channel's members are paged on demand (channel_members) */
+      } else if (s?.kind === 'group' || !this.members.has(conv)) this.loadMembers(conv).catch(() => {});
+      if (s?.kind !== 'channel') void this.loadReceipts(conv); // a channel sends no receipts
       void this.optional('pins', () => this.admin.loadPins(conv)).then(() => this.changed());
     }
     this.scheduleRead();
@@ -537,12 +587,36 @@ export class ChatClient {
     return n;
   }
 
+  /** A channel's members: the first page (channel_members), replacing what was loaded. */
   async loadMembers(conv: number): Promise<Member[]> {
+    if (this.convs.get(conv)?.kind === 'channel') {
+      const r = await this.channelMembers(conv);
+      this.members.set(conv, r.members);
+      this.memberCount.set(conv, r.member_count);
+      this.membersNext.set(conv, r.next?.after_user ?? null);
+      this.changed();
+      return r.members;
+    }
     const r = await this.call<{ members: Member[] }>('members', { conv });
     this.members.set(conv, r.members);
     for (const m of r.members) this.learnUser(m);
     this.changed();
     return r.members;
+  }
+
+  /** The next page of a channel's members, after the ones loaded. */
+  async loadMoreMembers(conv: number): Promise<void> {
+    const after = this.membersNext.get(conv);
+    if (after === undefined || after === null) return;
+    const r = await this.channelMembers(conv, after);
+    this.members.set(conv, [...(this.members.get(conv) ?? []), ...r.members]);
+    this.memberCount.set(conv, r.member_count);
+    this.membersNext.set(conv, r.next?.after_user ?? null);
+    this.changed();
+  }
+
+  hasMoreMembers(conv: number): boolean {
+    return (this.membersNext.get(conv) ?? null) !== null;
   }
 
   async loadReceipts(conv: number): Promise<void> {
@@ -722,6 +796,38 @@ export class ChatClient {
     return this.call('mentions', { limit: 20, ...(before ? { before } : {}) });
   }
 
+  // ------------------------------------------------------------------ channels (protocol 6.4)
+
+  async createChannel(title: string, topic: string, visibility: 'public' | 'private'): Promise<number> {
+    const r = await this.call<{ conv: number }>('create_channel', { title, topic, visibility });
+    await this.fetchSummary(r.conv);
+    return r.conv;
+  }
+
+  /** One page of the public channel directory, by title. */
+  async browseChannels(
+    query: string,
+    after?: { after_title: string; after_conv: number },
+  ): Promise<{ channels: ChannelInfo[]; next: { after_title: string; after_conv: number } | null }> {
+    return this.call('channels', { limit: 50, ...(query ? { query } : {}), ...(after ?? {}) });
+  }
+
+  async joinChannel(conv: number): Promise<void> {
+    await this.call('join_channel', { conv });
+    await this.fetchSummary(conv);
+  }
+
+  /** One page of a channel's members (by user id) and its member count. */
+  async channelMembers(conv: number, afterUser?: number): Promise<{ members: Member[]; member_count: number; next: { after_user: number } | null }> {
+    const r = await this.call<{ members: Member[]; member_count: number; next: { after_user: number } | null }>('channel_members', {
+      conv,
+      limit: 50,
+      ...(afterUser !== undefined ? { after_user: afterUser } : {}),
+    });
+    for (const m of r.members) this.learnUser(m);
+    return r;
+  }
+
   async addMembers(conv: number, users: number[]): Promise<void> {
     await this.call('add_members', { conv, users });
     await this.loadMembers(conv);
@@ -782,6 +888,7 @@ export class ChatClient {
     // The device is gone: its cursor, unsent messages, drafts and saved list are of no further
     // use (and their text should not stay behind in the browser).
     this.env.kv.remove(`confab.d${this.session.device_id}.pos`);
+    this.channels.reset();
     this.local.clear();
     this.outbox.clear();
     return revoked;

@@ -132,6 +132,7 @@ export function initials(name: string): string {
 /** The title a person sees: the group's title, or the other member's name for a direct chat. */
 export function displayTitle(s: Summary, me: number): string {
   if (s.kind === 'group') return s.title;
+  if (s.kind === 'channel') return `# ${s.title}`;
   const other = s.members?.find((m) => m.user_id !== me);
   return other ? shownName(other) : 'Direct chat';
 }

@@ -57,8 +57,10 @@ export interface Member {
 
 export interface Summary {
   conv: number;
-  kind: 'direct' | 'group';
+  kind: 'direct' | 'group' | 'channel';
   title: string;
+  /** Channels only (protocol section 6.4). */
+  channel?: { topic: string; visibility: 'public' | 'private'; member_count: number };
   last_seq: number;
   last_ts: number;
   read_seq: number;
@@ -146,4 +148,16 @@ export class ApiError extends Error {
 /** The connection dropped before the reply arrived; the request may or may not have taken effect. */
 export function connectionLost(): ApiError {
   return new ApiError('disconnected', 'the connection was lost', true);
+}
+
+/** A channel as the directory lists it (`channels`, `channel`). */
+export interface ChannelInfo {
+  conv: number;
+  title: string;
+  topic: string;
+  visibility: 'public' | 'private';
+  member_count: number;
+  last_seq: number;
+  last_ts: number;
+  joined: boolean;
 }

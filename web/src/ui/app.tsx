@@ -8,7 +8,7 @@ import { ConversationView } from './conversation';
 import { Dialogs, dialog } from './dialogs';
 import { ThreadPanel } from './thread';
 import { errorText } from './errors';
-import { listTime } from './format';
+import { countText, listTime } from './format';
 import { client, http, shellNotice, signInNotice, startClient, version } from './state';
 
 export function App() {
@@ -128,6 +128,7 @@ function Shell({ c }: { c: ChatClient }) {
             New chat
           </button>
           <button onClick={() => (dialog.value = { kind: 'group' })}>New group</button>
+          <button onClick={() => (dialog.value = { kind: 'channels' })}>Channels</button>
           <button onClick={() => (dialog.value = { kind: 'threads' })}>Threads</button>
           <button onClick={() => (dialog.value = { kind: 'mentions' })}>Mentions</button>
         </div>
@@ -212,9 +213,9 @@ function ConversationItem({ c, s }: { c: ChatClient; s: Summary }) {
   let preview = '';
   if (s.left) preview = 'You are no longer a member';
   else if (last) {
-    const who = last.sender === me ? 'You: ' : s.kind === 'group' ? `${c.nameOf(last.sender)}: ` : '';
+    const who = last.sender === me ? 'You: ' : s.kind !== 'direct' ? `${c.nameOf(last.sender)}: ` : '';
     preview = who + (last.text ?? '');
-  } else preview = s.kind === 'group' ? 'Group created' : 'No messages yet';
+  } else preview = s.kind === 'group' ? 'Group created' : s.kind === 'channel' ? s.channel?.topic || 'Channel created' : 'No messages yet';
   const selected = c.openConv === s.conv;
   return (
     <li>
@@ -238,13 +239,13 @@ function ConversationItem({ c, s }: { c: ChatClient; s: Summary }) {
               {preview}
             </span>
             {(s.unread_mentions ?? 0) > 0 && (
-              <span class="badge mention-badge" data-testid="mention-badge" aria-label={`${s.unread_mentions} unread mentions`}>
-                @{s.unread_mentions}
+              <span class="badge mention-badge" data-testid="mention-badge" aria-label={`${countText(s.unread_mentions ?? 0)} unread mentions`}>
+                @{countText(s.unread_mentions ?? 0)}
               </span>
             )}
             {s.unread > 0 && (
-              <span class="badge" aria-label={`${s.unread} unread`}>
-                {s.unread}
+              <span class="badge" aria-label={`${countText(s.unread)} unread`}>
+                {countText(s.unread)}
               </span>
             )}
           </span>

@@ -82,7 +82,7 @@ export function Composer(props: {
   const people = (c.members.get(conv) ?? [])
     .filter((m) => m.user_id !== c.session.user_id)
     .map((m) => ({ username: m.username, shown: shownName(m) }));
-  const found = q && q.start !== dismissed ? completions(q.prefix, people, s?.kind === 'group') : [];
+  const found = q && q.start !== dismissed ? completions(q.prefix, people, s?.kind === 'group' || s?.kind === 'channel') : [];
   function pick(username: string) {
     if (!q) return;
     const r = complete(current, q.start, caret, username);
@@ -95,7 +95,7 @@ export function Composer(props: {
 
   // @all / @here in a group above its wildcard limit reaches many people: ask first.
   const [confirmWide, setConfirmWide] = useState(false);
-  const size = c.members.get(conv)?.length ?? 0;
+  const size = s?.kind === 'channel' ? (c.memberCount.get(conv) ?? s.channel?.member_count ?? 0) : (c.members.get(conv)?.length ?? 0);
   const wideLimit = s?.settings?.wildcard_limit ?? 15;
 
   function submit(e?: Event, confirmed = false) {
@@ -104,7 +104,7 @@ export function Composer(props: {
       void saveEdit();
       return;
     }
-    if (!confirmed && s?.kind === 'group' && size > wideLimit && hasWildcard(text)) {
+    if (!confirmed && (s?.kind === 'group' || s?.kind === 'channel') && size > wideLimit && hasWildcard(text)) {
       setConfirmWide(true);
       return;
     }

@@ -28,7 +28,13 @@ export function ConversationView({ c, conv }: { c: ChatClient; conv: number }) {
   const [editing, setEditing] = useState<ChatEvent | null>(null);
   const [fileNote, setFileNote] = useState('');
   let subtitle = '';
-  if (s.kind === 'group') {
+  if (s.kind === 'channel') {
+    const n = c.memberCount.get(conv) ?? s.channel?.member_count;
+    const about = [s.channel?.visibility === 'private' ? 'Private channel' : 'Public channel', n !== undefined ? `${n} members` : '', s.channel?.topic ?? '']
+      .filter(Boolean)
+      .join(' · ');
+    subtitle = s.left ? 'You are no longer a member' : about;
+  } else if (s.kind === 'group') {
     const n = c.members.get(conv)?.length;
     subtitle = s.left ? 'You are no longer a member' : n ? `${n} members` : 'Group';
   } else if (p) subtitle = !live ? 'not known while disconnected' : p.online ? 'online' : lastSeen(p.last_seen_ts);
@@ -65,8 +71,8 @@ export function ConversationView({ c, conv }: { c: ChatClient; conv: number }) {
         </span>
         <NotifyMenu c={c} conv={conv} />
         <button onClick={() => (dialog.value = { kind: 'pins', conv })}>Pins</button>
-        {s.kind === 'group' && <button onClick={() => (dialog.value = { kind: 'settings', conv })}>Settings</button>}
-        {s.kind === 'group' && !s.left && (
+        {s.kind !== 'direct' && <button onClick={() => (dialog.value = { kind: 'settings', conv })}>Settings</button>}
+        {s.kind !== 'direct' && !s.left && (
           <button onClick={() => (dialog.value = { kind: 'members', conv })}>Members</button>
         )}
       </header>
@@ -255,7 +261,7 @@ function MessageList(props: {
               key={r.key}
               c={c}
               ev={ev}
-              group={s.kind === 'group'}
+              group={s.kind !== 'direct'}
               cont={r.cont}
               mine={mine}
               state={d?.state}

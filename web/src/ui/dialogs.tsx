@@ -1,4 +1,4 @@
-// Modal panels: start a direct chat, create a group, manage a group's members, list devices, the
+// Modal panels: start a direct chat, create a group, browse and create channels, manage a group's members, list devices, the
 // profile, and sign-out. Focus moves into a dialog, Tab stays inside it, and closing it returns
 // focus to what opened it. Destructive actions ask first.
 import { signal } from '@preact/signals';
@@ -12,12 +12,15 @@ import { PinsList, SettingsForm } from './admin_ui';
 import { DeleteMessage, EditHistory } from './message_parts';
 import { endSession, version } from './state';
 import { ThreadsList } from './thread';
+import { ChannelDirectory, NewChannel } from './channels_ui';
 import { MentionsList } from './mentions_list';
 
 export type DialogState =
   | null
   | { kind: 'direct' }
   | { kind: 'group' }
+  | { kind: 'channels' }
+  | { kind: 'channel_new' }
   | { kind: 'members'; conv: number }
   | { kind: 'devices' }
   | { kind: 'profile' }
@@ -34,6 +37,8 @@ export const dialog = signal<DialogState>(null);
 const TITLES: Record<NonNullable<DialogState>['kind'], string> = {
   direct: 'New chat',
   group: 'New group',
+  channels: 'Channels',
+  channel_new: 'New channel',
   members: 'Members',
   devices: 'Your devices',
   profile: 'Your profile',
@@ -58,6 +63,12 @@ export function Dialogs({ c }: { c: ChatClient }) {
       break;
     case 'group':
       body = <NewGroup c={c} close={close} />;
+      break;
+    case 'channels':
+      body = <ChannelDirectory c={c} close={close} create={() => (dialog.value = { kind: 'channel_new' })} />;
+      break;
+    case 'channel_new':
+      body = <NewChannel c={c} close={close} />;
       break;
     case 'members':
       body = <Members c={c} conv={d.conv} close={close} />;
@@ -331,7 +342,13 @@ function Members({ c, conv, close }: { c: ChatClient; conv: number; close: () =>
   const me = c.session.user_id;
   const myRole = members.find((m) => m.user_id === me)?.role ?? c.convs.get(conv)?.role ?? 'member';
   const canAdd = myRole === 'owner' || myRole === 'admin';
-  const title = c.convs.get(conv)?.title ?? 'this group';
+  const s = c.convs.get(conv);
+  const title = s?.title ?? 'this group';
+  const channel = s?.kind === 'channel';
+  const what = channel ? 'channel' : 'group';
+  useEffect(() => {
+    if (channel) c.loadMembers(conv).catch((e) => setError(errorText(e))); // paged on demand
+  }, [conv]);
   async function act(f: () => Promise<void>) {
     setError('');
     try {
@@ -343,13 +360,18 @@ function Members({ c, conv, close }: { c: ChatClient; conv: number; close: () =>
   function askLeave() {
     setError('');
     if (myRole === 'owner' && members.some((m) => m.user_id !== me)) {
-      setError('You own this group. Make another member the owner first (set their role to owner), then leave.');
+      setError(`You own this ${what}. Make another member the owner first (set their role to owner), then leave.`);
       return;
     }
     setAsking({ kind: 'leave' });
   }
   return (
     <div>
+      {channel && (
+        <p class="muted" data-testid="member-count">
+          {c.memberCount.get(conv) ?? s?.channel?.member_count ?? members.length} members
+        </p>
+      )}
       <ul class="members" role="list">
         {members.map((m) => (
           <li key={m.user_id} data-user={m.username}>
@@ -397,6 +419,9 @@ function Members({ c, conv, close }: { c: ChatClient; conv: number; close: () =>
           </li>
         ))}
       </ul>
+      {channel && c.hasMoreMembers(conv) && (
+        <button onClick={() => void act(() => c.loadMoreMembers(conv))}>Show more members</button>
+      )}
       {asking?.kind === 'ban' && (
         <Confirm
           text={`Ban ${shownName(asking.m)} from “${title}”?`}
@@ -440,8 +465,12 @@ function Members({ c, conv, close }: { c: ChatClient; conv: number; close: () =>
       {asking?.kind === 'leave' ? (
         <Confirm
           text={`Leave “${title}”?`}
-          detail="You will stop receiving its messages. Someone will have to add you again to rejoin."
-          confirmLabel="Leave group"
+          detail={
+            channel && s?.channel?.visibility === 'public'
+              ? 'You will stop receiving its messages. You can join again from the channel directory.'
+              : 'You will stop receiving its messages. Someone will have to add you again to rejoin.'
+          }
+          confirmLabel={`Leave ${what}`}
           onCancel={() => setAsking(null)}
           onConfirm={() => {
             setAsking(null);
@@ -453,7 +482,7 @@ function Members({ c, conv, close }: { c: ChatClient; conv: number; close: () =>
         />
       ) : (
         <button class="danger" onClick={askLeave}>
-          Leave group
+          Leave {what}
         </button>
       )}
     </div>

@@ -38,3 +38,8 @@ export function ago(ts: number, now = Date.now()): string {
   if (min < 24 * 60) return `${Math.round(min / 60)} h ago`;
   return listTime(ts, now);
 }
+
+/** An unread count as shown: a channel's counts stop at 1000 (protocol section 3), shown "999+". */
+export function countText(n: number): string {
+  return n > 999 ? '999+' : String(n);
+}

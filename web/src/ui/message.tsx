@@ -206,7 +206,12 @@ export function SystemNote({ c, ev }: { c: ChatClient; ev: ChatEvent }) {
   let text = '';
   switch (ev.kind) {
     case 'created':
-      text = d.kind === 'group' ? `${by} created the group “${d.title}”` : `${by} started the conversation`;
+      text =
+        d.kind === 'group'
+          ? `${by} created the group “${d.title}”`
+          : d.kind === 'channel'
+            ? `${by} created the channel “${d.title}”`
+            : `${by} started the conversation`;
       break;
     case 'members_added':
       text = `${by} added ${((d.users as number[]) ?? []).map((u) => c.nameOf(u)).join(', ')}`;

@@ -84,7 +84,7 @@ export function ThreadPanel({ c, conv }: { c: ChatClient; conv: number }) {
         }}
       >
         {root ? (
-          <Message c={c} ev={root} group={s?.kind === 'group'} cont={false} mine={root.sender === me} canDelete={false} active={focused === root.seq} />
+          <Message c={c} ev={root} group={s?.kind !== undefined && s.kind !== 'direct'} cont={false} mine={root.sender === me} canDelete={false} active={focused === root.seq} />
         ) : (
           <p class="muted">The thread's first message is not loaded.</p>
         )}
@@ -102,7 +102,7 @@ export function ThreadPanel({ c, conv }: { c: ChatClient; conv: number }) {
               key={ev.seq}
               c={c}
               ev={ev}
-              group={s?.kind === 'group'}
+              group={s?.kind !== undefined && s.kind !== 'direct'}
               cont={false}
               mine={ev.sender === me}
               onReply={readOnly || ev.deleted ? undefined : () => document.querySelector<HTMLElement>('.thread-panel textarea')?.focus()}
@@ -162,7 +162,7 @@ export function ThreadsList({ c, close }: { c: ChatClient; close: () => void }) 
                   void c.openThread(root.conv, root.seq);
                 }}
               >
-                <strong>{s ? (s.kind === 'group' ? s.title : c.nameOf(root.sender)) : `Conversation ${root.conv}`}</strong>
+                <strong>{s ? (s.kind !== 'direct' ? s.title : c.nameOf(root.sender)) : `Conversation ${root.conv}`}</strong>
                 {': '}
                 <span dir="auto">{root.deleted ? 'deleted message' : (root.text ?? '').slice(0, 80)}</span>{' '}
                 <span class="muted">
