@@ -64,6 +64,12 @@ struct nothing {};
 
 inline error make_error(errc c, std::string msg) { return error{c, std::move(msg)}; }
 
+// Declares var = (expr), a result<T>, and returns its error from the enclosing function (whose
+// result holds an error) when it failed. (Storage has CONFAB_TRY, which also converts db errors.)
+#define CONFAB_TRY_RESULT(var, expr) \
+  auto var = (expr);                 \
+  if (!var) return var.error()
+
 }  // namespace confab
 
 namespace boost::system {

@@ -6,10 +6,6 @@
 #include <chrono>
 #include <charconv>
 
-#define SEARCH_TRY(var, expr) \
-  auto var = (expr);          \
-  if (!var) return var.error()
-
 namespace confab::search {
 namespace {
 
@@ -66,7 +62,7 @@ class parser {
       skip_spaces();
       if (i_ >= s_.size()) break;
       if (++items_ > max_items) return bad("more than " + std::to_string(max_items) + " items", at(i_));
-      SEARCH_TRY(r, item());
+      CONFAB_TRY_RESULT(r, item());
     }
     if (q_.include.empty() && !filtered_) {
       if (!q_.exclude.empty()) return make_error(errc::invalid_field, "query: only exclusions; add a word or a filter to search for");
@@ -111,7 +107,7 @@ class parser {
     if (exclude) ++i_;
     if (i_ >= s_.size()) return bad("a '-' without a word after it", at(start));
     if (s_[i_] == '"') {
-      SEARCH_TRY(text, quoted());
+      CONFAB_TRY_RESULT(text, quoted());
       return add(*text, false, exclude, start);
     }
     if (s_.substr(i_, 4) == "in:\"") {  // in:"a title with spaces"
@@ -119,7 +115,7 @@ class parser {
       i_ += 3;
       return filter("in", {}, start);
     }
-    SEARCH_TRY(w, bare());
+    CONFAB_TRY_RESULT(w, bare());
     std::string_view word = *w;
     if (word.empty()) return bad("a '-' without a word after it", at(start));
     if (auto colon = word.find(':'); colon != std::string_view::npos && colon > 0 && is_filter_name(word.substr(0, colon))) {
@@ -156,7 +152,7 @@ class parser {
     filtered_ = true;
     const std::size_t v = start + name.size() + 1;  // where the value starts
     if (name == "in" && value.empty() && i_ < s_.size() && s_[i_] == '"') {  // in:"a title"
-      SEARCH_TRY(t, quoted());
+      CONFAB_TRY_RESULT(t, quoted());
       value = *t;
       if (value.empty()) return bad("an empty conversation name", at(v));
     }
@@ -205,7 +201,7 @@ class parser {
 }  // namespace
 
 result<phrase> query_phrase(std::string_view text, bool prefix) {
-  SEARCH_TRY(toks, tokenize(text));
+  CONFAB_TRY_RESULT(toks, tokenize(text));
   phrase p;
   p.prefix = prefix;
   const auto& t = *toks;

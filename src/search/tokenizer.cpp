@@ -10,11 +10,6 @@
 
 #include <memory>
 
-// Propagates a failed result<T> (storage has its own; search does not depend on storage).
-#define SEARCH_TRY(var, expr) \
-  auto var = (expr);          \
-  if (!var) return var.error()
-
 namespace confab::search {
 namespace {
 
@@ -44,7 +39,9 @@ bool strips_marks(UScriptCode s) {
 }
 
 result<icu::UnicodeString> fold(const icu::UnicodeString& in) {
-  SEARCH_TRY(n, get_normalizers());
+  static const result<normalizers> norms = get_normalizers();  // ICU's instances live as long as the process
+  const auto& n = norms;
+  if (!n) return n.error();
   UErrorCode st = U_ZERO_ERROR;
   const icu::UnicodeString folded = n->nfkc_cf->normalize(in, st);
   const icu::UnicodeString d = n->nfd->normalize(folded, st);
@@ -123,7 +120,7 @@ class cutter {
       const UChar32 c = u_.char32At(i);
       const bool now = joins_previous(c) ? cjk : is_cjk(c);
       if (now != cjk) {
-        SEARCH_TRY(r, cjk ? cjk_run(run, i) : word(run, i));
+        CONFAB_TRY_RESULT(r, cjk ? cjk_run(run, i) : word(run, i));
         run = i;
         cjk = now;
       }
@@ -133,14 +130,14 @@ class cutter {
   }
 
   result<std::vector<token>> finish() {
-    SEARCH_TRY(f, flush_cjk());
+    CONFAB_TRY_RESULT(f, flush_cjk());
     return std::move(out_);
   }
 
  private:
   result<nothing> word(int32_t b, int32_t e) {
-    SEARCH_TRY(f, flush_cjk());
-    SEARCH_TRY(t, fold(icu::UnicodeString(u_, b, e - b)));
+    CONFAB_TRY_RESULT(f, flush_cjk());
+    CONFAB_TRY_RESULT(t, fold(icu::UnicodeString(u_, b, e - b)));
     if (t->isEmpty()) return nothing{};
     add(utf8_cut(*t), b, e, false);
     ++pos_;
@@ -150,7 +147,7 @@ class cutter {
   // CJK characters accumulate while they are contiguous, across ICU's word boundaries.
   result<nothing> cjk_run(int32_t b, int32_t e) {
     if (!chars_.empty() && chars_.back().second != b) {
-      SEARCH_TRY(f, flush_cjk());
+      CONFAB_TRY_RESULT(f, flush_cjk());
     }
     for (int32_t i = b; i < e;) {
       int32_t j = i + U16_LENGTH(u_.char32At(i));
@@ -165,7 +162,7 @@ class cutter {
   result<nothing> flush_cjk() {
     std::vector<std::string> folded;
     for (auto [b, e] : chars_) {
-      SEARCH_TRY(t, fold(icu::UnicodeString(u_, b, e - b)));
+      CONFAB_TRY_RESULT(t, fold(icu::UnicodeString(u_, b, e - b)));
       folded.push_back(utf8_cut(*t));
     }
     for (std::size_t i = 0; i < chars_.size(); ++i) {
@@ -212,12 +209,12 @@ result<std::vector<token>> tokenize(std::string_view text) {
   if (!valid_utf8(text)) return make_error(errc::invalid_field, "text is not valid UTF-8");
   if (text.size() > 0xFFFFFFF) return make_error(errc::invalid_field, "text is too long to index");
   const auto u = icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
-  SEARCH_TRY(it, word_breaks());
+  CONFAB_TRY_RESULT(it, word_breaks());
   (*it)->setText(u);
   cutter cut(u, byte_offsets(text));
   int32_t b = (*it)->first();
   for (int32_t e = (*it)->next(); e != icu::BreakIterator::DONE; b = e, e = (*it)->next()) {
-    SEARCH_TRY(s, cut.segment(b, e, (*it)->getRuleStatus()));
+    CONFAB_TRY_RESULT(s, cut.segment(b, e, (*it)->getRuleStatus()));
   }
   return cut.finish();
 }
@@ -225,7 +222,7 @@ result<std::vector<token>> tokenize(std::string_view text) {
 result<std::string> normalize_word(std::string_view word) {
   if (!valid_utf8(word)) return make_error(errc::invalid_field, "text is not valid UTF-8");
   const auto u = icu::UnicodeString::fromUTF8(icu::StringPiece(word.data(), static_cast<int32_t>(word.size())));
-  SEARCH_TRY(t, fold(u));
+  CONFAB_TRY_RESULT(t, fold(u));
   return utf8_cut(*t);
 }
 

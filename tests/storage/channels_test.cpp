@@ -20,42 +20,15 @@ namespace confab::testing {
 namespace {
 namespace asio = boost::asio;
 
-struct recording_sink final : storage::event_sink {
-  std::mutex mu;
-  std::vector<std::pair<event, std::vector<recipient>>> seen;
-  void on_committed(const event& ev, std::span<const recipient> to) override {
-    std::lock_guard l(mu);
-    seen.emplace_back(ev, std::vector<recipient>(to.begin(), to.end()));
-  }
-};
-
-class storage_channels : public ::testing::Test {
+class storage_channels : public store_test {
  protected:
   void SetUp() override {
-    be_ = make_backend();
-    st_ = be_->open();
-    st_->set_sink(&sink_);
+    store_test::SetUp();
     owner_ = user("owner");
     ana_ = user("ana");
     ben_ = user("ben");
   }
-  void TearDown() override {
-    if (st_) st_->stop();
-  }
 
-  template <class T>
-  T run(asio::awaitable<T> a) {
-    auto fut = asio::co_spawn(ioc_, std::move(a), asio::use_future);
-    ioc_.restart();
-    ioc_.run();
-    return fut.get();
-  }
-
-  id_t user(const std::string& name) {
-    auto r = run(st_->create_user(name, "hash"));
-    EXPECT_TRUE(r) << name;
-    return r ? *r : 0;
-  }
   id_t channel(const std::string& title, bool pub, const std::string& topic = "") {
     auto c = run(st_->create_channel(owner_, owner_, title, topic, pub));
     EXPECT_TRUE(c) << (c ? "" : c.error().message);
@@ -94,10 +67,6 @@ class storage_channels : public ::testing::Test {
     return s ? *s : conversation_summary{};
   }
 
-  std::unique_ptr<backend> be_;
-  std::unique_ptr<storage::store> st_;
-  recording_sink sink_;
-  asio::io_context ioc_;
   int cid_ = 0;
   id_t owner_ = 0, ana_ = 0, ben_ = 0;
 };

@@ -18,40 +18,8 @@ namespace confab::testing {
 namespace {
 namespace asio = boost::asio;
 
-// Records what the store publishes after each commit.
-struct recording_sink final : storage::event_sink {
-  std::mutex mu;
-  std::vector<std::pair<event, std::vector<recipient>>> seen;
-  void on_committed(const event& ev, std::span<const recipient> to) override {
-    std::lock_guard l(mu);
-    seen.emplace_back(ev, std::vector<recipient>(to.begin(), to.end()));
-  }
-};
-
-class storage_conformance : public ::testing::Test {
+class storage_conformance : public store_test {
  protected:
-  void SetUp() override {
-    be_ = make_backend();
-    st_ = be_->open();
-    st_->set_sink(&sink_);
-  }
-  void TearDown() override {
-    if (st_) st_->stop();
-  }
-
-  template <class T>
-  T run(asio::awaitable<T> a) {
-    auto fut = asio::co_spawn(ioc_, std::move(a), asio::use_future);
-    ioc_.restart();
-    ioc_.run();
-    return fut.get();
-  }
-
-  id_t user(const std::string& name) {
-    auto r = run(st_->create_user(name, "hash"));
-    EXPECT_TRUE(r) << name;
-    return r ? *r : 0;
-  }
   id_t device(id_t u, const std::string& token_hash) {
     auto r = run(st_->create_device(u, "test", token_hash));
     EXPECT_TRUE(r);
@@ -70,11 +38,6 @@ class storage_conformance : public ::testing::Test {
     EXPECT_TRUE(r);
     return r ? r->items : std::vector<stream_item>{};
   }
-
-  asio::io_context ioc_;
-  std::unique_ptr<backend> be_;
-  std::unique_ptr<storage::store> st_;
-  recording_sink sink_;
 };
 
 TEST_F(storage_conformance, username_is_unique) {
@@ -559,8 +522,7 @@ TEST_F(storage_conformance, streams_continue_after_the_upgrade_to_head_rows) {
     ASSERT_TRUE((*conn)->exec("DROP TRIGGER channel_member_count ON members; DROP FUNCTION channel_member_count(); "
                               "DROP TRIGGER channel_members_inserted ON members; DROP FUNCTION channel_members_inserted(); DROP TABLE channels"));
   }
-  st_ = be_->open();
-  st_->set_sink(&sink_);
+  reopen();
   must_send(a, da, conv, "post");
   for (id_t u : {a, b}) {
     auto items = stream(u);

@@ -18,21 +18,10 @@ namespace confab::testing {
 namespace {
 namespace asio = boost::asio;
 
-struct recording_sink final : storage::event_sink {
-  std::mutex mu;
-  std::vector<event> seen;
-  void on_committed(const event& ev, std::span<const recipient>) override {
-    std::lock_guard l(mu);
-    seen.push_back(ev);
-  }
-};
-
-class storage_moderation : public ::testing::Test {
+class storage_moderation : public store_test {
  protected:
   void SetUp() override {
-    be_ = make_backend();
-    st_ = be_->open();
-    st_->set_sink(&sink_);
+    store_test::SetUp();
     o_ = user("owner");
     a_ = user("admin");
     m_ = user("member");
@@ -40,18 +29,7 @@ class storage_moderation : public ::testing::Test {
     g_ = *run(st_->create_group(o_, 1, "team", {a_, m_}));
     ASSERT_TRUE(run(st_->set_role(o_, 1, g_, a_, conv_role::admin)));
   }
-  void TearDown() override {
-    if (st_) st_->stop();
-  }
 
-  template <class T>
-  T run(asio::awaitable<T> a) {
-    auto fut = asio::co_spawn(ioc_, std::move(a), asio::use_future);
-    ioc_.restart();
-    ioc_.run();
-    return fut.get();
-  }
-  id_t user(const std::string& name) { return *run(st_->create_user(name, "hash")); }
   result<send_ack> send(id_t u, id_t conv, const std::string& cid) {
     return run(st_->send({u, u * 10, conv, cid, "text " + cid, "text/plain", std::nullopt}));
   }
@@ -68,10 +46,6 @@ class storage_moderation : public ::testing::Test {
   }
   std::vector<stream_item> stream(id_t u) { return run(st_->read_stream(u, 0, 1000))->items; }
 
-  asio::io_context ioc_;
-  std::unique_ptr<backend> be_;
-  std::unique_ptr<storage::store> st_;
-  recording_sink sink_;
   id_t o_ = 0, a_ = 0, m_ = 0, x_ = 0, g_ = 0;
 };
 
@@ -247,8 +221,7 @@ TEST_F(storage_moderation, the_upgrade_marks_conversations_that_already_had_sett
                                     "DROP TABLE channels; DROP INDEX events_wildcard"));
     ASSERT_TRUE((*conn)->exec("ALTER TABLE conversations DROP COLUMN moderated; UPDATE schema_version SET version = version - 2"));
   }
-  st_ = be_->open();
-  st_->set_sink(&sink_);
+  reopen();
   EXPECT_EQ(refused(st_->send({m_, 30, muted, "m1", "x", "text/plain", std::nullopt}), muted), errc::forbidden);
   ASSERT_TRUE(send(m_, slow, "s1"));
   EXPECT_EQ(refused(st_->send({m_, 30, slow, "s2", "x", "text/plain", std::nullopt}), slow), errc::slow_mode);
@@ -326,7 +299,7 @@ TEST_F(storage_moderation, a_ban_removes_the_member_and_prevents_re_adding_until
   EXPECT_EQ(ev.seq, *seq);
   EXPECT_EQ(membership_change(ev).removed, std::vector<id_t>{m_});
   ASSERT_EQ(sink_.seen.size(), 1u);
-  EXPECT_EQ(sink_.seen[0].kind, event_kind::member_banned);
+  EXPECT_EQ(sink_.seen[0].first.kind, event_kind::member_banned);
   ASSERT_TRUE(send(o_, g_, "o2"));
   EXPECT_EQ(stream(m_).back().ev.seq, *seq);
   EXPECT_EQ(run(st_->send({m_, 30, g_, "m1", "x", "text/plain", std::nullopt})).error().code, errc::forbidden);

@@ -14,30 +14,8 @@ namespace confab::testing {
 namespace {
 namespace asio = boost::asio;
 
-class storage_threads : public ::testing::Test {
+class storage_threads : public store_test {
  protected:
-  void SetUp() override {
-    be_ = make_backend();
-    st_ = be_->open();
-  }
-  void TearDown() override {
-    if (st_) st_->stop();
-  }
-
-  template <class T>
-  T run(asio::awaitable<T> a) {
-    auto fut = asio::co_spawn(ioc_, std::move(a), asio::use_future);
-    ioc_.restart();
-    ioc_.run();
-    return fut.get();
-  }
-
-  id_t user(const std::string& name) {
-    auto r = run(st_->create_user(name, "hash"));
-    EXPECT_TRUE(r) << name;
-    return r ? *r : 0;
-  }
-
   // A send as chat/messages.cpp builds it (mention tokens given already parsed).
   send_request req(id_t u, id_t conv, const std::string& text, std::optional<std::int64_t> root = std::nullopt) {
     send_request r{u, u, conv, "c" + std::to_string(++cid_), text, "text/plain", std::nullopt};
@@ -63,9 +41,6 @@ class storage_threads : public ::testing::Test {
     return s ? s->last_seq : -1;
   }
 
-  asio::io_context ioc_;
-  std::unique_ptr<backend> be_;
-  std::unique_ptr<storage::store> st_;
   int cid_ = 0;
 };
 

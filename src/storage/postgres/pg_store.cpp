@@ -20,6 +20,7 @@ class pg_array {
   void add(std::int64_t v) { sep() += std::to_string(v); }
   void add(std::optional<std::int64_t> v) { v ? add(*v) : add_null(); }
   void add_null() { sep() += "NULL"; }
+  void add_bool(bool v) { sep() += v ? "t" : "f"; }
   void add_text(std::string_view v) {
     auto& s = sep();
     s += '"';
@@ -256,6 +257,7 @@ class pg_send_run {
     const auto ts = now_ms();
     pg_array a_conv, a_seq, a_sender, a_dev, a_cli, a_body, a_ctype, a_reply;
     pg_array a_root, a_flags, a_mentions;  // issue 11, threads and mentions
+    pg_array a_channel;                    // issue 12
     std::vector<std::int64_t> seqs(items_.size(), 0);
     std::vector<event> evs(items_.size());                            // the hooks' events
     std::map<std::pair<id_t, std::int64_t>, std::size_t> by_event;  // (conv, seq) -> item
@@ -279,11 +281,13 @@ class pg_send_run {
       a_root.add(evs[i].thread_root);  // issue 11, threads and mentions
       a_flags.add(thread_flags(evs[i]));
       a_mentions.add_text(mentions_text(evs[i].mentions));
+      a_channel.add_bool(evs[i].channel);
     }
     const param ps[] = {std::string_view(a_conv.str()), std::string_view(a_seq.str()),   std::string_view(a_sender.str()),
                         std::string_view(a_dev.str()),  std::string_view(a_cli.str()),   ts,
                         std::string_view(a_body.str()), std::string_view(a_ctype.str()), std::string_view(a_reply.str()),
-                        std::string_view(a_root.str()), std::string_view(a_flags.str()), std::string_view(a_mentions.str())};
+                        std::string_view(a_root.str()), std::string_view(a_flags.str()), std::string_view(a_mentions.str()),
+                        std::string_view(a_channel.str())};
     auto ap = c_.query_planned(append_sql(), ps);
     if (!ap) {
       // A unique key here is (device, client_id): another node committed the same send meanwhile
@@ -312,16 +316,17 @@ class pg_send_run {
     static const std::string sql =
         "WITH x AS (SELECT * FROM unnest(CAST($1 AS BIGINT[]), CAST($2 AS BIGINT[]), CAST($3 AS BIGINT[]), "
         "CAST($4 AS BIGINT[]), CAST($5 AS TEXT[]), CAST($7 AS TEXT[]), CAST($8 AS TEXT[]), CAST($9 AS BIGINT[]), "
-        "CAST($10 AS BIGINT[]), CAST($11 AS BIGINT[]), CAST($12 AS TEXT[])) "
+        "CAST($10 AS BIGINT[]), CAST($11 AS BIGINT[]), CAST($12 AS TEXT[]), CAST($13 AS BOOLEAN[])) "
         "WITH ORDINALITY AS t(conv_id, seq, sender_id, device_id, client_id, body, content_type, reply_to, "
-        "thread_root, thread_flags, mentions, i)), "
+        "thread_root, thread_flags, mentions, channel, i)), "
         "cv AS (UPDATE conversations c SET last_seq = y.seq, last_ms = CAST($6 AS BIGINT) "
         "FROM (SELECT conv_id, MAX(seq) AS seq FROM x GROUP BY conv_id) y WHERE c.id = y.conv_id), "
         "e AS (INSERT INTO events (" + std::string(event_cols) + ") "
         "SELECT conv_id, seq, '" + std::string(to_string(event_kind::message)) + "', sender_id, device_id, client_id, "
         "CAST($6 AS BIGINT), body, content_type, reply_to, '', NULL, 0, thread_root, thread_flags, mentions FROM x), "
+        // issue 12: a channel's messages write no stream rows (x.channel: the kind read by the checks)
         "d AS (SELECT m.user_id, x.i, x.conv_id, x.seq FROM x JOIN members m ON m.conv_id = x.conv_id AND m.left_seq IS NULL "
-        "WHERE NOT EXISTS (SELECT 1 FROM channels ch WHERE ch.conv_id = x.conv_id)), "  // issue 12: channels write no stream rows
+        "WHERE NOT x.channel), "
         "h AS (INSERT INTO user_heads AS u (user_id, head) SELECT user_id, COUNT(*) FROM d GROUP BY user_id ORDER BY user_id "
         "ON CONFLICT (user_id) DO UPDATE SET head = u.head + excluded.head RETURNING u.user_id, u.head), "
         "s AS (INSERT INTO stream (user_id, pos, conv_id, seq) "

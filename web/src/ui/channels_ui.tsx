@@ -3,6 +3,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ChatClient } from '../lib/client';
 import { ChannelInfo } from '../lib/types';
+import { useCreateForm } from './create_form';
 import { errorText } from './errors';
 import { version } from './state';
 
@@ -100,28 +101,13 @@ export function ChannelDirectory({ c, close, create }: { c: ChatClient; close: (
 
 export function NewChannel({ c, close }: { c: ChatClient; close: () => void }) {
   void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
-  const [title, setTitle] = useState('');
   const [topic, setTopic] = useState('');
   const [visibility, setVisibility] = useState<'public' | 'private'>('public');
-  const [error, setError] = useState('');
-  const titleInput = useRef<HTMLInputElement>(null);
-  useLayoutEffect(() => titleInput.current?.focus(), []);
-  async function create(e: Event) {
-    e.preventDefault();
-    if (!title.trim()) {
-      setError('Give the channel a name.');
-      return;
-    }
-    try {
-      const conv = await c.createChannel(title.trim(), topic.trim(), visibility);
-      close();
-      await c.open(conv);
-    } catch (err) {
-      setError(errorText(err));
-    }
-  }
+  const { title, setTitle, error, titleInput, submit } = useCreateForm(c, close, 'Give the channel a name.', (t) =>
+    c.createChannel(t, topic.trim(), visibility),
+  );
   return (
-    <form onSubmit={create}>
+    <form onSubmit={submit}>
       <label>
         Name
         <input ref={titleInput} name="title" value={title} maxLength={200} onInput={(e) => setTitle((e.target as HTMLInputElement).value)} />

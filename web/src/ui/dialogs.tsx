@@ -13,6 +13,7 @@ import { DeleteMessage, EditHistory } from './message_parts';
 import { endSession, version } from './state';
 import { ThreadsList } from './thread';
 import { ChannelDirectory, NewChannel } from './channels_ui';
+import { useCreateForm } from './create_form';
 import { MentionsList } from './mentions_list';
 
 export type DialogState =
@@ -286,27 +287,12 @@ function NewDirect({ c, close }: { c: ChatClient; close: () => void }) {
 
 function NewGroup({ c, close }: { c: ChatClient; close: () => void }) {
   void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
-  const [title, setTitle] = useState('');
   const [members, setMembers] = useState<UserBrief[]>([]);
-  const [error, setError] = useState('');
-  const titleInput = useRef<HTMLInputElement>(null);
-  useLayoutEffect(() => titleInput.current?.focus(), []);
-  async function create(e: Event) {
-    e.preventDefault();
-    if (!title.trim()) {
-      setError('Give the group a title.');
-      return;
-    }
-    try {
-      const conv = await c.createGroup(title.trim(), members.map((m) => m.user_id));
-      close();
-      await c.open(conv);
-    } catch (err) {
-      setError(errorText(err));
-    }
-  }
+  const { title, setTitle, error, titleInput, submit } = useCreateForm(c, close, 'Give the group a title.', (t) =>
+    c.createGroup(t, members.map((m) => m.user_id)),
+  );
   return (
-    <form onSubmit={create}>
+    <form onSubmit={submit}>
       <label>
         Title
         <input ref={titleInput} name="title" value={title} maxLength={200} onInput={(e) => setTitle((e.target as HTMLInputElement).value)} />

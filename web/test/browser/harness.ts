@@ -252,3 +252,28 @@ export async function textIs(loc: import('playwright-core').Locator, want: strin
     return (typeof want === 'string' ? t === want : want.test(t)) || `"${t}"`;
   });
 }
+
+/**
+ * Resizes the page and waits until its layout is still: the message list keeps its place to the
+ * bottom after a resize, and a click dispatched while it scrolls lands its press and its release
+ * on different elements (no click at all).
+ */
+export async function resize(page: Page, size: { width: number; height: number }): Promise<void> {
+  await page.setViewportSize(size);
+  let last = '';
+  let same = 0;
+  await until(`the layout at ${size.width}×${size.height} to settle`, async () => {
+    const now = await page.evaluate(
+      () =>
+        new Promise<string>((done) =>
+          requestAnimationFrame(() => {
+            const list = document.querySelector('.conv .messages');
+            done(`${window.innerWidth} ${list?.scrollTop} ${list?.scrollHeight} ${list?.clientHeight}`);
+          }),
+        ),
+    );
+    same = now === last && now.startsWith(`${size.width} `) ? same + 1 : 0;
+    last = now;
+    return same >= 2 || now;
+  });
+}

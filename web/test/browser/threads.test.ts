@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Browser, Page } from 'playwright-core';
-import { bubble, launch, newUserPage, openConversation, register, sendMessage, Server, shot, textIs, until } from './harness';
+import { bubble, launch, newUserPage, openConversation, register, resize, sendMessage, Server, shot, textIs, until } from './harness';
 
 let server: Server;
 let browser: Browser;
@@ -142,7 +142,7 @@ test('the threads list shows followed threads with unread replies; following can
 });
 
 test('on a phone the thread is its own screen', async () => {
-  await bo.setViewportSize({ width: 390, height: 800 });
+  await resize(bo, { width: 390, height: 800 });
   await bubble(bo, 'Plan for Friday?').getByTestId('thread-line').click();
   const panel = bo.getByRole('complementary', { name: 'Thread' });
   await panel.waitFor();
@@ -150,6 +150,6 @@ test('on a phone the thread is its own screen', async () => {
   await shot(bo, 'thread-phone');
   await bo.getByRole('button', { name: 'Close thread' }).click();
   await bo.locator('.conv').waitFor();
-  await bo.setViewportSize({ width: 1100, height: 720 });
+  await resize(bo, { width: 1100, height: 720 });
   assert.deepEqual(errors, [], 'no uncaught errors');
 });
