@@ -92,6 +92,8 @@ void add_moderation_ops(op_table& t, const deps& d);
 void add_notification_ops(op_table& t, const deps& d);
 // issue 12: channels (channels.cpp)
 void add_channel_ops(op_table& t, const deps& d);
+// issue 13: search (search.cpp)
+void add_search_ops(op_table& t, const deps& d);
 // Sets each summary's settings.wildcard_limit that the conversation left unset to lim's default.
 void fill_setting_defaults(boost::json::array& summaries, const limits& lim);
 

@@ -275,6 +275,9 @@ void declare(option_table& t, config& c, std::string& redis) {
   t.text("feed-file", c.feed_file,
          "run the built-in feed consumer 'file': append every committed event to this file as a JSON line, "
          "exactly once per event across restarts and crashes (storage/feed.hpp)");
+  t.flag("no-search-index", c.no_search_index,
+         "do not run the built-in feed consumer 'search', which keeps the index the search operation reads "
+         "(searches then find only what was indexed before)");
   t.integer("feed-poll-ms", c.feed_poll, 10, 60000, "how often a caught-up feed consumer looks for new events");
   t.choice("broker", c.broker, {{"inproc", broker_kind::inproc}, {"redis", broker_kind::redis}},
            "how nodes talk: inproc (a single node) or redis (many nodes)");

@@ -37,6 +37,7 @@ struct config {
   std::string port_file;  // if set, the bound port is written here once listening
   std::chrono::milliseconds shutdown_grace{5000};
   std::string feed_file;  // if set, the built-in "file" feed consumer appends every event here
+  bool no_search_index = false;  // issue 13: the built-in feed consumer "search" keeps the search index
   std::chrono::milliseconds feed_poll{500};  // how often a caught-up feed consumer reads again
   gateway::options gw;
 };

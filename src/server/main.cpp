@@ -64,11 +64,20 @@ void write_port_file(const std::string& path, unsigned short port) {
   if (fec) log::warn("cannot write --port-file", "\"error\":" + log::quote(fec.message()));
 }
 
+// The built-in feed consumers: "file" (--feed-file) and "search" (unless --no-search-index).
+struct feeds {
+  std::unique_ptr<server::feed_file_consumer> file;
+  std::vector<std::unique_ptr<storage::feed_runner>> runners;
+  // Each finishes (handles and commits) a batch in hand.
+  asio::awaitable<void> stop() {
+    for (auto& r : runners) co_await r->stop();
+  }
+};
+
 // On SIGINT/SIGTERM: the server's shutdown (answer the requests already read, close the
 // WebSockets), bounded by --shutdown-grace-ms; then the io_context stops. No polling: the
 // shutdown completes when its gates are empty, the deadline when it expires; the first stops.
-asio::awaitable<void> stop_on_signal(asio::io_context& ioc, gateway::server& srv, storage::feed_runner* feeds,
-                                    std::chrono::milliseconds grace) {
+asio::awaitable<void> stop_on_signal(asio::io_context& ioc, gateway::server& srv, feeds& fs, std::chrono::milliseconds grace) {
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   auto [ec, sig] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
   if (ec) co_return;
@@ -80,36 +89,38 @@ asio::awaitable<void> stop_on_signal(asio::io_context& ioc, gateway::server& srv
     ioc.stop();
   });
   co_await srv.shutdown();
-  if (feeds) co_await feeds->stop();  // finishes (handles and commits) a batch in hand
+  co_await fs.stop();
   deadline->cancel();
   ioc.stop();
 }
 
-// The built-in feed consumers (--feed-file): nullptr when none is configured or it cannot start
-// (ok is then false, logged).
-std::unique_ptr<storage::feed_runner> start_feeds(const server::config& cfg, asio::io_context& ioc, storage::feed& feed,
-                                                  std::unique_ptr<server::feed_file_consumer>& file, bool& ok) {
-  ok = true;
-  if (cfg.feed_file.empty()) return nullptr;
+// Starts the configured feed consumers; false (logged) when one cannot start.
+bool start_feeds(const server::config& cfg, asio::io_context& ioc, storage::feed& feed, storage::store& store, feeds& fs) {
+  storage::feed_runner::options o;
+  o.poll = cfg.feed_poll;
+  if (!cfg.no_search_index) {
+    auto runner = std::make_unique<storage::feed_runner>(
+        ioc.get_executor(), feed, "search", [&store](const storage::feed_batch& b) { return store.index_for_search(b.events); }, o);
+    runner->start();
+    fs.runners.push_back(std::move(runner));
+  }
+  if (cfg.feed_file.empty()) return true;
   auto opened = server::feed_file_consumer::open(cfg.feed_file);
   if (!opened) {
     log::error("cannot start the feed consumer 'file'", "\"error\":" + log::quote(opened.error().message));
-    ok = false;
-    return nullptr;
+    return false;
   }
-  file = std::move(*opened);
-  storage::feed_runner::options o;
-  o.poll = cfg.feed_poll;
+  fs.file = std::move(*opened);
   // Test hook (tests/e2e/feed_test.cpp): die like SIGKILL after handling a batch, before its
   // cursor is committed.
   if (const char* v = std::getenv("CONFABD_TEST_FEED_EXIT_AFTER_HANDLE"); v && std::string_view(v) == "1")
     o.after_handle = [] { ::_exit(137); };
-  auto* consumer = file.get();
+  auto* consumer = fs.file.get();
   auto runner = std::make_unique<storage::feed_runner>(
-      ioc.get_executor(), feed, "file",
-      [consumer](const storage::feed_batch& b) { return consumer->handle(b); }, std::move(o));
+      ioc.get_executor(), feed, "file", [consumer](const storage::feed_batch& b) { return consumer->handle(b); }, std::move(o));
   runner->start();
-  return runner;
+  fs.runners.push_back(std::move(runner));
+  return true;
 }
 
 // Runs the gateway until a signal stopped it; then releases the broker and the hub, and stops the
@@ -134,10 +145,8 @@ int serve(const server::config& cfg, storage::store& store, storage::feed& feed)
   std::vector<asio::io_context*> conn_ctxs{&ioc};
   for (auto& c : extra) conn_ctxs.push_back(c.get());
   srv.set_connection_contexts(std::move(conn_ctxs));
-  std::unique_ptr<server::feed_file_consumer> file;
-  bool feeds_ok = true;
-  auto feeds = start_feeds(cfg, ioc, feed, file, feeds_ok);
-  if (!feeds_ok) return 1;
+  feeds fs;
+  if (!start_feeds(cfg, ioc, feed, store, fs)) return 1;
   if (auto ec = srv.start(cfg.endpoint)) {
     log::error("cannot listen", "\"address\":" + log::quote(cfg.listen) + ",\"error\":" + log::quote(ec.message()));
     return 1;
@@ -150,7 +159,7 @@ int serve(const server::config& cfg, storage::store& store, storage::feed& feed)
                              "\",\"node\":\"" + brk->node_id() + "\"");
   if (!cfg.port_file.empty()) write_port_file(cfg.port_file, port);
 
-  asio::co_spawn(ioc, stop_on_signal(ioc, srv, feeds.get(), cfg.shutdown_grace), asio::detached);
+  asio::co_spawn(ioc, stop_on_signal(ioc, srv, fs, cfg.shutdown_grace), asio::detached);
   std::vector<std::thread> pool;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> busy;  // idle until connections come
   for (auto& c : extra) {

@@ -19,6 +19,7 @@
 
 #include "core/error.hpp"
 #include "core/model.hpp"
+#include "search/query.hpp"
 #include "storage/executor.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -256,6 +257,19 @@ class store {
   // Messages that mention user (by name, @all or @here), newest first, within history's reach.
   task<event_list_page> mentions(id_t user, std::optional<keyset_cursor> before, int limit);
   // --- end threads
+
+  // --- search (issue 13; store_search.cpp). The index is fed from the event feed: put each
+  // committed event through index_for_search, in each conversation's order. Idempotent (an event
+  // indexed twice changes nothing), so the feed's at-least-once delivery is enough.
+  // A text/plain message is indexed with its current text; an edit re-indexes its target's
+  // current text, a delete (or a message found deleted) removes it. Other events change nothing.
+  task<nothing> index_for_search(std::vector<event> evs);
+  // Messages matching q, newest first, within history's reach of every conversation user is (or
+  // was) a member of, optionally only in conv. from:/in: name users and conversations: one that
+  // does not exist (or, for in:, that user is not in) is errc::not_found naming it.
+  // limit 1..100.
+  task<event_list_page> search(id_t user, const search::query& q, std::optional<id_t> conv,
+                               std::optional<keyset_cursor> before, int limit);
 
   // --- the user stream (delivery and catch-up)
   task<stream_page> read_stream(id_t user, std::int64_t after_pos, int limit);

@@ -186,4 +186,12 @@ result<nothing> check_post_moderation(connection& c, const send_request& send, s
 // conversations read the moderation rows. Called under the conversation's row lock.
 result<nothing> mark_moderated(connection& c, id_t conv);
 
+// Events by (conv, seq), in the order of keys (those that exist); one statement.
+result<std::vector<event>> events_at(connection& c, const std::vector<std::pair<id_t, std::int64_t>>& keys);
+// A page of a list ordered newest first by (ms, conv, seq): r's rows are (conv, seq, ms), at most
+// limit + 1 of them (one more says there is a next page); the events as viewer sees them now.
+result<event_list_page> keyset_page(connection& c, id_t viewer, const rows& r, int limit);
+// The keyset condition "(ms, conv, seq) < cursor" over the given columns, placeholders from first.
+std::string before_cursor(std::string_view ms, std::string_view conv, std::string_view seq, int first);
+
 }  // namespace confab::storage::detail

@@ -46,7 +46,9 @@ result<thread_state> load_state(connection& c, id_t user, id_t conv, std::int64_
   return st;
 }
 
-// Events by (conv, seq), in the order of keys; one statement.
+}  // namespace
+
+namespace detail {
 result<std::vector<event>> events_at(connection& c, const std::vector<std::pair<id_t, std::int64_t>>& keys) {
   std::vector<event> out;
   if (keys.empty()) return out;
@@ -64,8 +66,6 @@ result<std::vector<event>> events_at(connection& c, const std::vector<std::pair<
   return out;
 }
 
-// A page of a list ordered newest first by (ms, conv, seq): r's rows are (conv, seq, ms), at most
-// limit + 1 of them (one more says there is a next page); the events as viewer sees them now.
 result<event_list_page> keyset_page(connection& c, id_t viewer, const rows& r, int limit) {
   event_list_page page;
   std::vector<std::pair<id_t, std::int64_t>> keys;
@@ -80,15 +80,13 @@ result<event_list_page> keyset_page(connection& c, id_t viewer, const rows& r, i
   return page;
 }
 
-// The keyset condition "(ms, conv, seq) < cursor" over the given columns, placeholders from first.
 std::string before_cursor(std::string_view ms, std::string_view conv, std::string_view seq, int first) {
   const auto a = "$" + std::to_string(first), b = "$" + std::to_string(first + 1), s = "$" + std::to_string(first + 2);
   const std::string m(ms), cv(conv), sq(seq);
   return "(" + m + " < " + a + " OR (" + m + " = " + a + " AND (" + cv + " < " + b + " OR (" + cv + " = " + b + " AND " + sq + " < " +
          s + "))))";
 }
-
-}  // namespace
+}  // namespace detail
 
 task<thread_page> store::thread(id_t user, id_t conv, std::int64_t root, std::optional<std::int64_t> before,
                                 std::optional<std::int64_t> after, int limit) {

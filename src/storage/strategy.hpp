@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/model.hpp"
 #include "storage/db.hpp"
+#include "search/query.hpp"
 #include "storage/executor.hpp"
 
 #include <optional>
@@ -28,6 +29,22 @@ struct pending_send {
   event_sink* sink = nullptr;
 };
 using send_item = write_group<pending_send, send_ack>::item;
+
+// A message as the search index holds it (flags: search_flag_*).
+struct search_doc {
+  id_t conv = 0;
+  std::int64_t seq = 0;
+  id_t sender = 0;
+  std::int64_t ts_ms = 0;
+  std::int64_t flags = 0;
+  std::string_view text;
+};
+inline constexpr std::int64_t search_flag_link = 1, search_flag_mention = 2, search_flag_thread = 4;
+struct search_match {
+  std::string from;
+  std::string where;
+  std::string arg;
+};
 
 class store_strategy {
  public:
@@ -50,6 +67,16 @@ class store_strategy {
   // expr (a text expression) as one that compares and orders byte-wise (prefix ranges in
   // find_users; the matching index is built with the same expression).
   virtual std::string bytewise(std::string_view expr) const = 0;
+
+  // ---- search (issue 13; store_search.cpp)
+  // Puts d's terms (search::tokenize of d.text) and filters in the search index, replacing what
+  // it held for (d.conv, d.seq).
+  virtual result<nothing> search_put(connection& c, const search_doc& d) const = 0;
+  // Removes (conv, seq) from the search index (nothing if absent).
+  virtual result<nothing> search_remove(connection& c, id_t conv, std::int64_t seq) const = 0;
+  // How a search finds q's words: a FROM clause naming search_docs as d, a condition using
+  // placeholder $param, and that placeholder's value (q has a phrase to include or to exclude).
+  virtual search_match match(const search::query& q, int param) const = 0;
 };
 
 }  // namespace confab::storage

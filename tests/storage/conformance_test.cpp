@@ -521,6 +521,8 @@ TEST_F(storage_conformance, streams_continue_after_the_upgrade_to_head_rows) {
     // issue 12: and channels (its wildcard index went with thread_flags above)
     ASSERT_TRUE((*conn)->exec("DROP TRIGGER channel_member_count ON members; DROP FUNCTION channel_member_count(); "
                               "DROP TRIGGER channel_members_inserted ON members; DROP FUNCTION channel_members_inserted(); DROP TABLE channels"));
+    // issue 13: and the search index
+    ASSERT_TRUE((*conn)->exec("DROP TABLE search_docs"));
   }
   reopen();
   must_send(a, da, conv, "post");

@@ -475,7 +475,33 @@ FOR EACH ROW EXECUTE FUNCTION channel_member_count();
 )sql";
 
 // Issue 11: reactions, edits and deletes; threads and mentions; moderation. Issue 12: channels.
-constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads, v_feed, v_changes, v_threads, v_moderation, v_moderated, v_channels};
+// Issue 13, search: one row per findable message with its filters and its terms as a tsvector
+// built from Confab's tokenizer (the same terms and positions as SQLite's FTS5 table), split by
+// hash of conversation so that no one table and GIN index holds everything (docs/scaling.md).
+// Filled by the "search" feed consumer; flags: 1 has a link, 2 mentions someone, 4 thread reply.
+constexpr std::string_view v_search = R"sql(
+CREATE TABLE search_docs (
+  conv_id BIGINT NOT NULL,
+  seq BIGINT NOT NULL,
+  sender_id BIGINT NOT NULL,
+  ts_ms BIGINT NOT NULL,
+  flags INT NOT NULL,
+  body TSVECTOR NOT NULL,
+  PRIMARY KEY (conv_id, seq)
+) PARTITION BY HASH (conv_id);
+CREATE TABLE search_docs_0 PARTITION OF search_docs FOR VALUES WITH (MODULUS 8, REMAINDER 0);
+CREATE TABLE search_docs_1 PARTITION OF search_docs FOR VALUES WITH (MODULUS 8, REMAINDER 1);
+CREATE TABLE search_docs_2 PARTITION OF search_docs FOR VALUES WITH (MODULUS 8, REMAINDER 2);
+CREATE TABLE search_docs_3 PARTITION OF search_docs FOR VALUES WITH (MODULUS 8, REMAINDER 3);
+CREATE TABLE search_docs_4 PARTITION OF search_docs FOR VALUES WITH (MODULUS 8, REMAINDER 4);
+CREATE TABLE search_docs_5 PARTITION OF search_docs FOR VALUES WITH (MODULUS 8, REMAINDER 5);
+CREATE TABLE search_docs_6 PARTITION OF search_docs FOR VALUES WITH (MODULUS 8, REMAINDER 6);
+CREATE TABLE search_docs_7 PARTITION OF search_docs FOR VALUES WITH (MODULUS 8, REMAINDER 7);
+CREATE INDEX search_docs_body ON search_docs USING GIN (body);
+CREATE INDEX search_docs_time ON search_docs(ts_ms, conv_id, seq);
+)sql";
+
+constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads, v_feed, v_changes, v_threads, v_moderation, v_moderated, v_channels, v_search};
 
 
 }  // namespace

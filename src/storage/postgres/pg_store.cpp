@@ -1,5 +1,6 @@
 // PostgreSQL's way of writing (store_strategy): the event append with per-user head rows, and
 // sends run set-based over arrays.
+#include "storage/postgres/pg_search.hpp"
 #include "storage/postgres/pg_store.hpp"
 
 #include "core/time.hpp"
@@ -100,6 +101,9 @@ class pg_strategy final : public store_strategy {
   bool run_sends(connection& c, std::span<send_item* const> items) const override;
   // PostgreSQL compares in byte order only under the "C" collation, whatever the database's default.
   std::string bytewise(std::string_view expr) const override { return std::string(expr) + " COLLATE \"C\""; }
+  result<nothing> search_put(connection& c, const search_doc& d) const override { return postgres::search_put(c, d); }
+  result<nothing> search_remove(connection& c, id_t conv, std::int64_t seq) const override { return postgres::search_remove(c, conv, seq); }
+  search_match match(const search::query& q, int param) const override { return postgres::match(q, param); }
 };
 
 // PostgreSQL: every send of the group in four round trips whatever their number (savepoint,

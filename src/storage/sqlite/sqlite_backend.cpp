@@ -1,4 +1,5 @@
 #include "storage/sqlite/sqlite_backend.hpp"
+#include "storage/sqlite/fts_tokenizer.hpp"
 
 #include "storage/sqlite/sqlite_store.hpp"
 
@@ -420,8 +421,27 @@ WHEN OLD.left_seq IS NOT NULL AND NEW.left_seq IS NULL BEGIN
 END;
 )sql";
 
+
+// Issue 13, search: one row per findable message (its filters) and its terms in an FTS5 table
+// cut by Confab's tokenizer (fts_tokenizer.hpp), keyed by the row's doc. Filled by the "search"
+// feed consumer; flags: 1 has a link, 2 mentions someone, 4 is a thread reply.
+constexpr std::string_view v_search = R"sql(
+CREATE TABLE search_docs (
+  doc INTEGER PRIMARY KEY,
+  conv_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  sender_id INTEGER NOT NULL,
+  ts_ms INTEGER NOT NULL,
+  flags INTEGER NOT NULL,
+  UNIQUE (conv_id, seq)
+);
+CREATE INDEX search_docs_time ON search_docs(ts_ms, conv_id, seq);
+CREATE VIRTUAL TABLE search_fts USING fts5(body, tokenize = 'confab');
+)sql";
+
 // Issue 11: reactions, edits and deletes; threads and mentions; moderation. Issue 12: channels.
-constexpr std::string_view steps[] = {v1, v2, v_profiles, v_feed, v_changes, v_threads, v_moderation, v_moderated, v_channels};
+// Issue 13: search.
+constexpr std::string_view steps[] = {v1, v2, v_profiles, v_feed, v_changes, v_threads, v_moderation, v_moderated, v_channels, v_search};
 
 
 }  // namespace
@@ -438,6 +458,7 @@ connection_factory make_factory(std::string path) {
     }
     sqlite3_busy_timeout(db, 5000);
     auto c = std::make_unique<sqlite_connection>(db);
+    if (std::string why; !register_confab_tokenizer(db, why)) return db_error{errc::unavailable, "cannot open " + path + ": " + why, false};
     // secure_delete (i11-changes): freed space is zeroed, so a message deleted for everyone leaves
     // no copy of its text in the file (Debian builds SQLite with it on; this keeps it on anywhere).
     for (auto pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY",

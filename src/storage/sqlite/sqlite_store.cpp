@@ -1,6 +1,7 @@
 // SQLite's way of writing (store_strategy): separate statements, stream positions from MAX(pos),
 // sends one by one. SQLite has one writer: the batch transaction holds the database's write lock
 // from BEGIN IMMEDIATE, so nothing another writer does can fall between a check and a write.
+#include "storage/sqlite/sqlite_search.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
 #include "core/time.hpp"
@@ -89,6 +90,9 @@ class sqlite_strategy final : public store_strategy {
   bool run_sends(connection& c, std::span<send_item* const> items) const override;
   // SQLite's default collation (BINARY) is byte order.
   std::string bytewise(std::string_view expr) const override { return std::string(expr); }
+  result<nothing> search_put(connection& c, const search_doc& d) const override { return sqlite::search_put(c, d); }
+  result<nothing> search_remove(connection& c, id_t conv, std::int64_t seq) const override { return sqlite::search_remove(c, conv, seq); }
+  search_match match(const search::query& q, int param) const override { return sqlite::match(q, param); }
 };
 
 // One send at a time, each in its own (nested) savepoint. A lone send needs none: the executor's

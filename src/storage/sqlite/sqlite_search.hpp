@@ -1,0 +1,13 @@
+// SQLite's search index (storage/strategy.hpp, "search"; the tables are schema step v_search).
+// Threads and errors as the strategy's.
+#pragma once
+
+#include "storage/strategy.hpp"
+
+namespace confab::storage::sqlite {
+
+result<nothing> search_put(connection& c, const search_doc& d);
+result<nothing> search_remove(connection& c, id_t conv, std::int64_t seq);
+search_match match(const search::query& q, int param);
+
+}  // namespace confab::storage::sqlite

@@ -1,0 +1,103 @@
+// The search index (issue 13): kept from the event feed, read by the search operation. What the
+// backends do their own way (FTS5 on SQLite, a tsvector on PostgreSQL) is in their strategies.
+#include "storage/store_detail.hpp"
+
+#include <boost/algorithm/string/predicate.hpp>
+
+#include <limits>
+
+namespace confab::storage {
+using namespace detail;
+namespace {
+
+constexpr std::int64_t max_i64 = std::numeric_limits<std::int64_t>::max();
+
+bool has_link(std::string_view text) {
+  return boost::algorithm::icontains(text, "http://") || boost::algorithm::icontains(text, "https://") ||
+         boost::algorithm::icontains(text, "mailto:");
+}
+
+// Puts a message event (as stored now) in the index, or takes it out once deleted.
+result<nothing> index_message(connection& c, const event& ev) {
+  const auto* s = c.strategy();
+  if (ev.deleted || !(ev.content_type.empty() || ev.content_type == "text/plain")) return s->search_remove(c, ev.conv, ev.seq);
+  std::int64_t flags = 0;
+  if (has_link(ev.text)) flags |= search_flag_link;
+  if (!ev.mentions.empty() || ev.mention_all || ev.mention_here) flags |= search_flag_mention;
+  if (ev.thread_root) flags |= search_flag_thread;
+  return s->search_put(c, search_doc{ev.conv, ev.seq, ev.sender, ev.ts_ms, flags, ev.text});
+}
+
+// An edit: its target's state now (text, or deleted since), read again.
+result<nothing> index_target(connection& c, id_t conv, std::int64_t target) {
+  CONFAB_TRY(evs, events_at(c, {{conv, target}}));
+  if (evs->empty() || evs->front().kind != event_kind::message) return nothing{};
+  return index_message(c, evs->front());
+}
+
+// Ids for the names of from: (users) and in: (conversations user is or was in).
+result<std::string> id_list(connection& c, const std::vector<std::string>& names, std::string_view sql, id_t user,
+                            std::string_view what) {
+  std::string out;
+  for (const auto& n : names) {
+    CONFAB_TRY(r, query(c, sql, {std::string_view(n), user}));
+    if (r->empty()) return make_error(errc::not_found, std::string(what) + n);
+    for (auto& row : *r) out += (out.empty() ? "" : ", ") + std::to_string(row.i64(0));
+  }
+  return out;
+}
+
+}  // namespace
+
+task<nothing> store::index_for_search(std::vector<event> evs) {
+  return ex_->write<nothing>([evs = std::move(evs)](write_context& ctx) -> result<nothing> {
+    connection& c = ctx.db;
+    for (const auto& ev : evs) {
+      if (ev.kind == event_kind::message) {
+        CONFAB_TRY(m, index_message(c, ev));
+      } else if (const auto* e = std::get_if<edited_payload>(&ev.payload)) {
+        CONFAB_TRY(t, index_target(c, ev.conv, e->target));
+      } else if (const auto* d = std::get_if<deleted_payload>(&ev.payload)) {
+        CONFAB_TRY(rm, c.strategy()->search_remove(c, ev.conv, d->target));
+      }
+    }
+    return nothing{};
+  });
+}
+
+task<event_list_page> store::search(id_t user, const search::query& q, std::optional<id_t> conv,
+                                    std::optional<keyset_cursor> before, int limit) {
+  return ex_->read<event_list_page>([=](connection& c) -> result<event_list_page> {
+    if (limit < 1 || limit > 100) return make_error(errc::invalid_field, "limit must be 1..100");
+    const bool filtered = !q.from_users.empty() || !q.in_conversations.empty() || q.since_ms || q.until_ms || q.has_link ||
+                          q.has_mention || q.mentions_me || q.is_thread || q.is_pinned;
+    if (q.include.empty() && !filtered) return make_error(errc::invalid_field, "query: nothing to look for");
+    CONFAB_TRY(from, id_list(c, q.from_users, "SELECT id FROM users WHERE lower(username) = lower($1) AND $2 = $2", user,
+                             "from: no user named "));
+    CONFAB_TRY(in, id_list(c, q.in_conversations,
+                           "SELECT c.id FROM conversations c JOIN members m ON m.conv_id = c.id AND m.user_id = $2 WHERE c.title = $1",
+                           user, "in: you are in no conversation named "));
+    const keyset_cursor cur = before.value_or(keyset_cursor{max_i64, max_i64, max_i64});
+    // Filters alone (has:link) list every message that passes them: no word to match.
+    const auto m = q.include.empty() && q.exclude.empty() ? search_match{"search_docs d", "$6 = $6", ""} : c.strategy()->match(q, 6);
+    std::string sql = "SELECT d.conv_id, d.seq, d.ts_ms FROM " + m.from +
+                      " JOIN members m ON m.conv_id = d.conv_id AND m.user_id = $1 WHERE " + m.where +
+                      " AND (m.left_seq IS NULL OR d.seq <= m.left_seq) AND " + before_cursor("d.ts_ms", "d.conv_id", "d.seq", 2) +
+                      " AND d.ts_ms >= $7 AND d.ts_ms < $8";
+    if (conv) sql += " AND d.conv_id = " + std::to_string(*conv);
+    if (!from->empty()) sql += " AND d.sender_id IN (" + *from + ")";
+    if (!in->empty()) sql += " AND d.conv_id IN (" + *in + ")";
+    if (q.has_link) sql += " AND (d.flags & 1) <> 0";
+    if (q.has_mention) sql += " AND (d.flags & 2) <> 0";
+    if (q.is_thread) sql += " AND (d.flags & 4) <> 0";
+    if (q.mentions_me) sql += " AND EXISTS (SELECT 1 FROM mentions mn WHERE mn.user_id = $1 AND mn.conv_id = d.conv_id AND mn.seq = d.seq)";
+    if (q.is_pinned) sql += " AND EXISTS (SELECT 1 FROM pins p WHERE p.conv_id = d.conv_id AND p.seq = d.seq)";
+    sql += " ORDER BY d.ts_ms DESC, d.conv_id DESC, d.seq DESC LIMIT $5";
+    CONFAB_TRY(r, query(c, sql,
+                        {user, cur.ms, cur.conv, cur.seq, std::int64_t{limit} + 1, std::string_view(m.arg),
+                         q.since_ms.value_or(std::numeric_limits<std::int64_t>::min()), q.until_ms.value_or(max_i64)}));
+    return keyset_page(c, user, *r, limit);
+  });
+}
+
+}  // namespace confab::storage
