@@ -796,6 +796,11 @@ export class ChatClient {
     return this.call('mentions', { limit: 20, ...(before ? { before } : {}) });
   }
 
+  /** One page of the messages matching query q (protocol 6.5), newest first, with highlights. */
+  async search(q: string, before?: string): Promise<{ results: (ChatEvent & { highlights: [number, number][] })[]; next: string | null }> {
+    return this.call('search', { q, limit: 20, ...(before ? { before } : {}) });
+  }
+
   // ------------------------------------------------------------------ channels (protocol 6.4)
 
   async createChannel(title: string, topic: string, visibility: 'public' | 'private'): Promise<number> {

@@ -1,6 +1,6 @@
 // The application shell: sign-in, the conversation list and the open conversation.
 
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { displayTitle, initials, otherMember } from '../lib/conversations';
 import { ChatClient } from '../lib/client';
 import { Session, Summary } from '../lib/types';
@@ -103,6 +103,19 @@ function deviceName(): string {
 function Shell({ c }: { c: ChatClient }) {
   void version.value; // @preact/signals skips re-rendering unchanged props: subscribe here
 
+  useEffect(() => {
+    // Search opens with Ctrl+K anywhere, or "/" when not typing in a field.
+    function key(e: KeyboardEvent) {
+      const t = e.target as HTMLElement | null;
+      const typing = !!t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName));
+      if ((e.key === 'k' && (e.ctrlKey || e.metaKey)) || (e.key === '/' && !typing && !e.ctrlKey && !e.metaKey && !e.altKey)) {
+        e.preventDefault();
+        dialog.value = { kind: 'search' };
+      }
+    }
+    document.addEventListener('keydown', key);
+    return () => document.removeEventListener('keydown', key);
+  }, []);
   const open = c.openConv;
   const unread = c.convs.totalUnread();
   document.title = unread ? `(${unread}) Confab` : 'Confab';
@@ -131,6 +144,9 @@ function Shell({ c }: { c: ChatClient }) {
           <button onClick={() => (dialog.value = { kind: 'channels' })}>Channels</button>
           <button onClick={() => (dialog.value = { kind: 'threads' })}>Threads</button>
           <button onClick={() => (dialog.value = { kind: 'mentions' })}>Mentions</button>
+          <button onClick={() => (dialog.value = { kind: 'search' })} aria-keyshortcuts="/ Control+K">
+            Search
+          </button>
         </div>
         <ConversationList c={c} />
       </aside>

@@ -14,6 +14,7 @@ import { endSession, version } from './state';
 import { ThreadsList } from './thread';
 import { ChannelDirectory, NewChannel } from './channels_ui';
 import { useCreateForm } from './create_form';
+import { SearchPanel } from './search_panel';
 import { MentionsList } from './mentions_list';
 
 export type DialogState =
@@ -30,6 +31,7 @@ export type DialogState =
   | { kind: 'edits'; conv: number; seq: number }
   | { kind: 'threads' }
   | { kind: 'mentions' }
+  | { kind: 'search' }
   | { kind: 'pins'; conv: number }
   | { kind: 'settings'; conv: number };
 
@@ -48,6 +50,7 @@ const TITLES: Record<NonNullable<DialogState>['kind'], string> = {
   edits: 'Edit history',
   threads: 'Threads you follow',
   mentions: 'Mentions of you',
+  search: 'Search messages',
   pins: 'Pinned messages',
   settings: 'Group settings',
 };
@@ -94,6 +97,9 @@ export function Dialogs({ c }: { c: ChatClient }) {
       break;
     case 'mentions':
       body = <MentionsList c={c} close={close} />;
+      break;
+    case 'search':
+      body = <SearchPanel c={c} close={close} />;
       break;
     case 'pins':
       body = <PinsList c={c} conv={d.conv} close={close} />;

@@ -1,0 +1,88 @@
+// Search in the browser (protocol 6.5): Ctrl+K and "/" open it, words in any script are found
+// with the matched words marked (as text: hostile text stays text), filters narrow, a malformed
+// query says what is wrong and where, and a result opens its conversation.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Browser, Page } from 'playwright-core';
+import { bubble, expectAccessible, launch, newUserPage, register, Server, shot, textIs, until } from './harness';
+
+let server: Server;
+let browser: Browser;
+let ana: Page;
+const errors: string[] = [];
+
+before(async () => {
+  server = new Server();
+  await server.start();
+  browser = await launch();
+  ana = (await newUserPage(browser, server)).page;
+  ana.on('pageerror', (e) => errors.push(e.message));
+  await register(ana, 'ana');
+  const bo = await server.api<{ token: string; user_id: number }>('register', { username: 'bo', password: 'password123' });
+  const anaId = JSON.parse((await ana.evaluate(() => localStorage.getItem('confab.session'))) ?? '{}').user_id as number;
+  const conv = (await server.api<{ conv: number }>('create_group', { title: 'Trip', members: [anaId] }, bo.token)).conv;
+  let n = 0;
+  for (const text of ['我们明天在北京见面', 'Café near the station?', 'tickets at https://example.org/t', '<img src=x onerror=alert(1)> café'])
+    await server.api('send', { conv, client_id: `s${++n}`, text }, bo.token);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.dispose();
+});
+
+async function search(q: string): Promise<void> {
+  const box = ana.getByLabel('Search for', { exact: true });
+  await box.fill(q);
+  await box.press('Enter');
+}
+
+test('Ctrl+K opens search; words in any script are found with the matched words marked', async () => {
+  await ana.keyboard.press('Control+k');
+  const panel = ana.getByRole('dialog', { name: 'Search messages' });
+  await panel.waitFor();
+  // The index follows the event feed: the last message sent is findable once the rest are.
+  await until('the messages to be indexed', async () => {
+    await search('onerror');
+    return (await panel.locator('.search-results li').count()) === 1;
+  });
+  await search('北京');
+  const hit = panel.locator('.search-results li');
+  await textIs(hit.locator('mark'), '北京', 'the marked word');
+  assert.match(await hit.innerText(), /我们明天在北京见面/);
+  await search('cafe');
+  await until('two results for cafe', async () => (await hit.count()) === 2);
+  assert.deepEqual(await hit.locator('mark').allInnerTexts(), ['café', 'Café'], 'newest first, accents folded');
+  // Hostile text is shown as text, never as markup.
+  assert.equal(await panel.locator('.search-results img').count(), 0, 'no element from the text');
+  assert.match(await hit.first().innerText(), /<img src=x onerror=alert\(1\)>/);
+  await expectAccessible(ana, 'the search dialog');
+  await shot(ana, 'search-results');
+});
+
+test('filters narrow the results; a malformed query says what is wrong and where', async () => {
+  const panel = ana.getByRole('dialog', { name: 'Search messages' });
+  await search('has:link');
+  await textIs(panel.locator('.search-results li mark'), '', 'a filter alone marks no word');
+  assert.equal(await panel.locator('.search-results li').count(), 1);
+  assert.match(await panel.locator('.search-results li').innerText(), /tickets at/);
+  await search('station -near');
+  await textIs(panel.locator('p.muted', { hasText: 'Nothing found' }), 'Nothing found for station -near.', 'the empty result');
+  await search('cafe foo:bar');
+  await textIs(panel.getByRole('alert'), /unknown filter "foo:" at character 6/, 'the error');
+  await search('x from:@nobody');
+  await textIs(panel.getByRole('alert'), /no user named nobody/, 'the error for an unknown person');
+});
+
+test('"/" opens search too, and a result opens its conversation', async () => {
+  await ana.keyboard.press('Escape');
+  await ana.getByRole('dialog').waitFor({ state: 'detached' });
+  await ana.keyboard.press('/');
+  const panel = ana.getByRole('dialog', { name: 'Search messages' });
+  await panel.waitFor();
+  await search('北京');
+  await panel.locator('.search-results li button').click();
+  await ana.getByRole('heading', { name: 'Trip', exact: true }).waitFor();
+  await bubble(ana, '我们明天在北京见面').waitFor();
+  assert.deepEqual(errors, [], 'no uncaught errors');
+});
