@@ -32,7 +32,8 @@ void add_search_ops(op_table& t, const deps& dref) {
     if (!q) co_return q.error();
     auto cur = parse_cursor(r.before);
     if (!cur) co_return cur.error();
-    auto page = co_await d->store.search(c.who->user_id, *q, r.conv, *cur, r.limit ? static_cast<int>(r.limit->value) : 20);
+    auto page = co_await d->store.search(c.who->user_id, *q, r.conv, *cur, r.limit ? static_cast<int>(r.limit->value) : 20,
+                                         d->lim.search_time_limit);
     if (!page) co_return page.error();
     json::object o = list_json("results", *page);
     auto& results = o["results"].as_array();

@@ -18,6 +18,7 @@
 #include <boost/json/array.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -48,6 +49,7 @@ struct limits {
   std::int64_t edit_window_ms = 0;              // 0: messages can be edited at any time
   // @all/@here above this many members: owners and admins only (conversations that set no limit)
   std::int64_t wildcard_mention_limit = 15;
+  std::chrono::milliseconds search_time_limit{2000};  // issue 13: the search statement's limit
 };
 
 struct deps {

@@ -39,6 +39,7 @@ namespace {
 chat::limits chat_limits(const options& o) {
   chat::limits l{o.max_text_bytes, o.max_group_members, o.argon2};
   l.wildcard_mention_limit = o.wildcard_mention_limit;
+  l.search_time_limit = o.search_time_limit;
   l.max_reactions_per_message = static_cast<std::int64_t>(o.max_reactions_per_message);
   l.edit_window_ms = std::chrono::duration_cast<std::chrono::milliseconds>(o.edit_window).count();
   return l;

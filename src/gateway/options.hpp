@@ -29,6 +29,7 @@ struct options {
   std::chrono::seconds edit_window{0};         // how long after sending a message may be edited (0: always)
   // @all/@here: above this many members, owners and admins only (conversations that set no limit)
   std::int64_t wildcard_mention_limit = 15;
+  std::chrono::milliseconds search_time_limit{2000};  // issue 13: a search statement gives up after this
 };
 
 }  // namespace confab::gateway

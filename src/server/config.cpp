@@ -309,6 +309,8 @@ void declare(option_table& t, config& c, std::string& redis) {
             "seconds after sending during which a message may be edited (0: no limit)");
   t.integer("wildcard-mention-limit", c.gw.wildcard_mention_limit, 0, 100000,
             "conversations with more members than this allow @all/@here to owners and admins only, unless their settings say otherwise");
+  t.integer("search-time-limit-ms", c.gw.search_time_limit, 10, 600000,
+            "a search that runs longer than this in the database is stopped and gets error limit_reached");
 }
 
 // Checks that involve several options; appends one message per problem.

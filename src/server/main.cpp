@@ -94,13 +94,18 @@ asio::awaitable<void> stop_on_signal(asio::io_context& ioc, gateway::server& srv
   ioc.stop();
 }
 
-// Starts the configured feed consumers; false (logged) when one cannot start.
-bool start_feeds(const server::config& cfg, asio::io_context& ioc, storage::feed& feed, storage::store& store, feeds& fs) {
+// Starts the configured feed consumers; false (logged) when one cannot start. "search" is shared
+// by every node (one index): it runs under a lease, on one node at a time (feed.hpp); "file" is
+// this node's own.
+bool start_feeds(const server::config& cfg, asio::io_context& ioc, storage::feed& feed, storage::store& store,
+                 const std::string& node, feeds& fs) {
   storage::feed_runner::options o;
   o.poll = cfg.feed_poll;
   if (!cfg.no_search_index) {
+    auto so = o;
+    so.lease_holder = node;
     auto runner = std::make_unique<storage::feed_runner>(
-        ioc.get_executor(), feed, "search", [&store](const storage::feed_batch& b) { return store.index_for_search(b.events); }, o);
+        ioc.get_executor(), feed, "search", [&store](const storage::feed_batch& b) { return store.index_for_search(b.events); }, so);
     runner->start();
     fs.runners.push_back(std::move(runner));
   }
@@ -146,7 +151,7 @@ int serve(const server::config& cfg, storage::store& store, storage::feed& feed)
   for (auto& c : extra) conn_ctxs.push_back(c.get());
   srv.set_connection_contexts(std::move(conn_ctxs));
   feeds fs;
-  if (!start_feeds(cfg, ioc, feed, store, fs)) return 1;
+  if (!start_feeds(cfg, ioc, feed, store, brk->node_id(), fs)) return 1;
   if (auto ec = srv.start(cfg.endpoint)) {
     log::error("cannot listen", "\"address\":" + log::quote(cfg.listen) + ",\"error\":" + log::quote(ec.message()));
     return 1;

@@ -12,6 +12,7 @@
 
 #include "core/error.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -71,6 +72,14 @@ class connection {
   // plan depends on their arguments' size (arrays) and on tables that grow fast: a generic plan
   // made while a table was nearly empty keeps scanning it whole until the next ANALYZE.
   virtual db_result<rows> query_planned(std::string_view sql, std::span<const param> params) { return query(sql, params); }
+  // The same as query, but the database gives up once it has run for limit: errc::limit_reached
+  // (for statements whose cost the caller's input decides, such as a search). Not in a
+  // transaction that must go on after a failure.
+  // (Both drivers bound it; a connection that cannot runs it unbounded.)
+  virtual db_result<rows> query_within(std::string_view sql, std::span<const param> params, std::chrono::milliseconds limit) {
+    (void)limit;
+    return query(sql, params);
+  }
   // Runs parameterless SQL, possibly several statements (DDL, BEGIN, COMMIT ...).
   virtual db_result<void> exec(std::string_view sql) = 0;
   // The statement that opens a write batch (SQLite: BEGIN IMMEDIATE, the write lock up front).

@@ -8,6 +8,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "core/time.hpp"
+
 #include <limits>
 
 namespace confab::storage {
@@ -92,6 +94,35 @@ task<nothing> feed::commit(const std::string& consumer, const std::vector<feed_p
   });
 }
 
+task<bool> feed::claim(const std::string& consumer, const std::string& holder, std::chrono::milliseconds ttl) {
+  return ex_.write<bool>([consumer, holder, ttl](write_context& ctx) -> result<bool> {
+    if (consumer.empty() || holder.empty()) return make_error(errc::invalid_field, "a feed lease needs a consumer and a holder");
+    if (ttl.count() < 1) return make_error(errc::invalid_field, "a feed lease lasts at least 1 ms");
+    const std::int64_t now = now_ms();
+    // One statement: no row (the guard's lock taken elsewhere, or another's unexpired lease)
+    // means not held.
+    auto r = query(ctx.db,
+                   "INSERT INTO feed_leases (consumer, holder, until_ms) "
+                   "SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS BIGINT) WHERE " + ctx.db.strategy()->lease_guard(1) + " "
+                   "ON CONFLICT (consumer) DO UPDATE SET holder = excluded.holder, until_ms = excluded.until_ms "
+                   "WHERE feed_leases.holder = excluded.holder OR feed_leases.until_ms < CAST($4 AS BIGINT) "
+                   "RETURNING holder",
+                   {std::string_view(consumer), std::string_view(holder), now + ttl.count(), now});
+    if (!r) return to_error(r.error());
+    return !r->empty();
+  });
+}
+
+task<nothing> feed::release(const std::string& consumer, const std::string& holder) {
+  return ex_.write<nothing>([consumer, holder](write_context& ctx) -> result<nothing> {
+    auto r = query(ctx.db,
+                   "UPDATE feed_leases SET until_ms = 0 WHERE consumer = $1 AND holder = $2 AND " + ctx.db.strategy()->lease_guard(1),
+                   {std::string_view(consumer), std::string_view(holder)});
+    if (!r) return to_error(r.error());
+    return nothing{};
+  });
+}
+
 task<std::vector<feed_position>> feed::cursor(const std::string& consumer) {
   return ex_.read<std::vector<feed_position>>([consumer](connection& c) -> result<std::vector<feed_position>> {
     auto r = query(c, "SELECT conv_id, seq FROM feed_cursors WHERE consumer = $1 ORDER BY conv_id",
@@ -141,10 +172,26 @@ asio::awaitable<void> feed_runner::pause(std::chrono::milliseconds d) {
   co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
 }
 
+asio::awaitable<bool> feed_runner::hold_lease() {
+  if (opts_.lease_holder.empty()) co_return true;
+  const std::string who = "\"consumer\":" + log::quote(consumer_) + ",\"holder\":" + log::quote(opts_.lease_holder);
+  auto held = co_await feed_.claim(consumer_, opts_.lease_holder, opts_.lease);
+  if (!held) {
+    log::warn("feed lease claim failed", who + ",\"error\":" + log::quote(held.error().message));
+    co_await pause(opts_.retry);
+    co_return false;
+  }
+  if (*held != holding_) log::info(*held ? "feed lease taken" : "feed lease held by another node", who);
+  holding_ = *held;
+  if (!*held) co_await pause(opts_.poll);
+  co_return *held;
+}
+
 asio::awaitable<void> feed_runner::loop() {
   const std::string who = "\"consumer\":" + log::quote(consumer_);
   id_t next_conv = 0;
   while (!stopping_) {
+    if (!co_await hold_lease()) continue;
     auto batch = co_await feed_.read(consumer_, opts_.batch, next_conv);
     if (!batch) {
       log::warn("feed read failed", who + ",\"error\":" + log::quote(batch.error().message));
@@ -177,6 +224,11 @@ asio::awaitable<void> feed_runner::loop() {
       continue;
     }
     next_conv = batch->next_conv;
+  }
+  if (holding_) {
+    if (auto r = co_await feed_.release(consumer_, opts_.lease_holder); !r)
+      log::warn("feed lease release failed; it expires on its own",
+                who + ",\"error\":" + log::quote(r.error().message));
   }
 }
 

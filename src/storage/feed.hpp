@@ -22,6 +22,15 @@
 // effect: nothing is skipped (the cursor never passes an unhandled event) and a repeat changes
 // nothing. A handler that is not idempotent sees a repeat after such a crash.
 //
+// Leases: a consumer that every node runs under one name (the "search" index) runs on one node at
+// a time. Its runner claims the lease (feed_leases: holder, until when) before each read and
+// renews it with each claim; while another node holds an unexpired lease it only waits and tries
+// again. A node that dies stops renewing, and another takes over once the lease has expired; a
+// node that stops cleanly releases it. Leases are an economy, not the exactness above: two
+// holders at once (a node paused past its lease) repeat work, which an idempotent handler
+// absorbs. Without one, every node indexes every event, and their cursor and index writes,
+// group-committed with sends, lock rows in orders that deadlock with other nodes' batches.
+//
 // Cost: a read scans the conversations table once (joined to the consumer's cursors by key), so
 // one idle poll costs O(conversations); the events themselves are read by key.
 //
@@ -75,6 +84,14 @@ class feed {
   // The consumer's stored cursor, ascending by conversation (for tests and operators).
   task<std::vector<feed_position>> cursor(const std::string& consumer);
 
+  // Takes consumer's lease for holder, or renews it, until now + ttl: true if holder holds it
+  // after the call, false while another holder's lease runs (or another node is claiming it in
+  // the same instant: the claim never waits for one). Completes after COMMIT. Errors as for read
+  // (invalid_field also for an empty holder or a ttl under 1 ms).
+  task<bool> claim(const std::string& consumer, const std::string& holder, std::chrono::milliseconds ttl);
+  // Gives up holder's lease (nothing if holder does not hold it): another node may take it at once.
+  task<nothing> release(const std::string& consumer, const std::string& holder);
+
  private:
   executor& ex_;
 };
@@ -92,6 +109,10 @@ class feed_runner {
     std::chrono::milliseconds retry{1000};
     // Test hook: runs after the handler succeeded and before the cursor commit.
     std::function<void()> after_handle;
+    // Not empty: run only while holding the consumer's lease as this holder (a node id), claimed
+    // for lease at a time. Empty: run always (a consumer of this node's own).
+    std::string lease_holder;
+    std::chrono::milliseconds lease{10000};
   };
 
   feed_runner(boost::asio::any_io_executor ex, feed& f, std::string consumer, handler h, options o);
@@ -109,6 +130,8 @@ class feed_runner {
  private:
   boost::asio::awaitable<void> loop();
   boost::asio::awaitable<void> pause(std::chrono::milliseconds d);
+  // With a lease_holder: claims the lease; false (after a pause) when this node must not run now.
+  boost::asio::awaitable<bool> hold_lease();
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   feed& feed_;
@@ -117,6 +140,7 @@ class feed_runner {
   options opts_;
   boost::asio::steady_timer timer_;  // on strand_
   bool stopping_ = false;            // on strand_
+  bool holding_ = false;             // on strand_: the last claim succeeded
   gate running_;                     // entered while the loop runs
 };
 

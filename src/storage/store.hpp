@@ -24,6 +24,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <memory>
 #include <span>
 #include <string>
@@ -267,9 +268,10 @@ class store {
   // Messages matching q, newest first, within history's reach of every conversation user is (or
   // was) a member of, optionally only in conv. from:/in: name users and conversations: one that
   // does not exist (or, for in:, that user is not in) is errc::not_found naming it.
-  // limit 1..100.
+  // limit 1..100. The matching statement runs at most time_limit: errc::limit_reached after.
   task<event_list_page> search(id_t user, const search::query& q, std::optional<id_t> conv,
-                               std::optional<keyset_cursor> before, int limit);
+                               std::optional<keyset_cursor> before, int limit,
+                               std::chrono::milliseconds time_limit = std::chrono::milliseconds(2000));
 
   // --- the user stream (delivery and catch-up)
   task<stream_page> read_stream(id_t user, std::int64_t after_pos, int limit);

@@ -66,7 +66,7 @@ task<nothing> store::index_for_search(std::vector<event> evs) {
 }
 
 task<event_list_page> store::search(id_t user, const search::query& q, std::optional<id_t> conv,
-                                    std::optional<keyset_cursor> before, int limit) {
+                                    std::optional<keyset_cursor> before, int limit, std::chrono::milliseconds time_limit) {
   return ex_->read<event_list_page>([=](connection& c) -> result<event_list_page> {
     if (limit < 1 || limit > 100) return make_error(errc::invalid_field, "limit must be 1..100");
     const bool filtered = !q.from_users.empty() || !q.in_conversations.empty() || q.since_ms || q.until_ms || q.has_link ||
@@ -93,9 +93,12 @@ task<event_list_page> store::search(id_t user, const search::query& q, std::opti
     if (q.mentions_me) sql += " AND EXISTS (SELECT 1 FROM mentions mn WHERE mn.user_id = $1 AND mn.conv_id = d.conv_id AND mn.seq = d.seq)";
     if (q.is_pinned) sql += " AND EXISTS (SELECT 1 FROM pins p WHERE p.conv_id = d.conv_id AND p.seq = d.seq)";
     sql += " ORDER BY d.ts_ms DESC, d.conv_id DESC, d.seq DESC LIMIT $5";
-    CONFAB_TRY(r, query(c, sql,
-                        {user, cur.ms, cur.conv, cur.seq, std::int64_t{limit} + 1, std::string_view(m.arg),
-                         q.since_ms.value_or(std::numeric_limits<std::int64_t>::min()), q.until_ms.value_or(max_i64)}));
+    const param ps[] = {user, cur.ms, cur.conv, cur.seq, std::int64_t{limit} + 1, std::string_view(m.arg),
+                        q.since_ms.value_or(std::numeric_limits<std::int64_t>::min()), q.until_ms.value_or(max_i64)};
+    auto r = c.query_within(sql, ps, time_limit);
+    if (!r && r.error().code == errc::limit_reached)
+      return make_error(errc::limit_reached, "query: the search " + r.error().message + "; add words or filters to narrow it");
+    if (!r) return to_error(r.error());
     return keyset_page(c, user, *r, limit);
   });
 }

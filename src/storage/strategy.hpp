@@ -77,6 +77,14 @@ class store_strategy {
   // How a search finds q's words: a FROM clause naming search_docs as d, a condition using
   // placeholder $param, and that placeholder's value (q has a phrase to include or to exclude).
   virtual search_match match(const search::query& q, int param) const = 0;
+
+  // ---- feed leases (feed.cpp)
+  // An SQL condition that takes, without waiting, a lock held until the end of the transaction
+  // on the feed lease named by placeholder $param, and is false when another transaction holds
+  // it. A lease's writes go behind it, so they never wait on the lease row: they are group-
+  // committed with sends that hold conversation locks, and a wait there could close a cycle
+  // with another node's batch (a deadlock). SQLite has one writer: always true.
+  virtual std::string lease_guard(int param) const = 0;
 };
 
 }  // namespace confab::storage

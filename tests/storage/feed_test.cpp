@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <thread>
 
@@ -104,6 +105,73 @@ TEST_F(feed_test, bad_arguments_are_typed_errors) {
   EXPECT_EQ(run(feed_->read("x", 0)).error().code, errc::invalid_field);
   EXPECT_EQ(run(feed_->read("x", 10001)).error().code, errc::invalid_field);
   EXPECT_EQ(run(feed_->commit("", {{direct_, 1}})).error().code, errc::invalid_field);
+}
+
+// A lease has one holder at a time: another's claim fails until the holder's lease has expired
+// or been released; the holder renews its own.
+TEST_F(feed_test, a_lease_has_one_holder_until_it_expires_or_is_released) {
+  using namespace std::chrono_literals;
+  auto other = be_->open();  // a second node on the same database
+  storage::feed feed2(*be_->executor());  // the executor of the store opened last: other's
+  EXPECT_TRUE(*run(feed_->claim("search", "node-a", 60s)));
+  EXPECT_FALSE(*run(feed2.claim("search", "node-b", 60s)));
+  EXPECT_TRUE(*run(feed_->claim("search", "node-a", 60s))) << "the holder renews";
+  EXPECT_TRUE(*run(feed2.claim("file", "node-b", 60s))) << "leases are per consumer";
+  ASSERT_TRUE(run(feed2.release("search", "node-b")));  // not its lease: nothing changes
+  EXPECT_FALSE(*run(feed2.claim("search", "node-b", 60s)));
+  ASSERT_TRUE(run(feed_->release("search", "node-a")));
+  EXPECT_TRUE(*run(feed2.claim("search", "node-b", 50ms))) << "released: taken at once";
+  EXPECT_FALSE(*run(feed_->claim("search", "node-a", 60s)));
+  std::this_thread::sleep_for(100ms);  // past node-b's 50 ms lease
+  EXPECT_TRUE(*run(feed_->claim("search", "node-a", 60s))) << "expired: taken over";
+  EXPECT_EQ(run(feed_->claim("search", "", 60s)).error().code, errc::invalid_field);
+  EXPECT_EQ(run(feed_->claim("search", "node-a", 0ms)).error().code, errc::invalid_field);
+  other->stop();
+}
+
+// Two runners of one consumer on two nodes: only the lease holder handles batches; when it stops
+// (releasing the lease) the other takes over and handles what came after, each event once.
+TEST_F(feed_test, runners_sharing_a_consumer_take_turns_by_lease) {
+  using namespace std::chrono_literals;
+  auto other = be_->open();
+  storage::feed feed2(*be_->executor());  // the executor of the store opened last: other's
+  asio::io_context ioc;
+  std::map<std::string, std::vector<std::pair<id_t, std::int64_t>>> handled;
+  auto runner = [&](storage::feed& f, std::string node) {
+    storage::feed_runner::options o;
+    o.poll = 20ms;
+    o.lease_holder = node;
+    return std::make_unique<storage::feed_runner>(
+        ioc.get_executor(), f, "shared",
+        [&handled, node, this](const storage::feed_batch& b) -> asio::awaitable<result<nothing>> {
+          for (auto& k : keys(b)) handled[node].push_back(k);
+          co_return nothing{};
+        },
+        o);
+  };
+  auto ra = runner(*feed_, "node-a");
+  ASSERT_TRUE(*run(feed_->claim("shared", "node-a", 60s)));  // node-a holds it first
+  auto rb = runner(feed2, "node-b");
+  ra->start();
+  rb->start();
+  auto run_until = [&](auto done) {
+    for (int i = 0; i < 500 && !done(); ++i) ioc.run_for(10ms);  // bounded: 5 s
+  };
+  send(*st_, direct_, "m1");
+  run_until([&] { return handled["node-a"].size() == 3; });  // two "created" events and m1
+  EXPECT_EQ(handled["node-a"].size(), 3u);
+  EXPECT_EQ(handled["node-b"].size(), 0u) << "not the holder";
+  bool a_stopped = false, b_stopped = false;
+  asio::co_spawn(ioc, ra->stop(), [&](std::exception_ptr) { a_stopped = true; });
+  run_until([&] { return a_stopped; });
+  send(*st_, direct_, "m2");
+  run_until([&] { return handled["node-b"].size() == 1; });
+  EXPECT_EQ(handled["node-b"], (std::vector<std::pair<id_t, std::int64_t>>{{direct_, 3}}));
+  EXPECT_EQ(handled["node-a"].size(), 3u) << "the stopped node handled nothing more";
+  asio::co_spawn(ioc, rb->stop(), [&](std::exception_ptr) { b_stopped = true; });
+  run_until([&] { return b_stopped; });
+  ASSERT_TRUE(b_stopped);
+  other->stop();
 }
 
 // Two stores on one database (two nodes, two writer connections) commit into the same

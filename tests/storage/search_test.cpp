@@ -194,5 +194,29 @@ TEST_F(search_test, BadRequestsGetTypedErrors) {
   EXPECT_EQ(run(st_->search(ana_, parsed("x"), std::nullopt, std::nullopt, 101)).error().code, errc::invalid_field);
 }
 
+// The search statement's time limit (--search-time-limit-ms) is the connection's query_within:
+// a statement past it stops with limit_reached, and the connection then runs statements unbounded
+// again. (A billion-row count: far past 50 ms on any machine.)
+TEST_F(search_test, AStatementPastItsTimeLimitStopsWithLimitReached) {
+  using namespace std::chrono_literals;
+  const bool pg = be_->name() == "postgres";
+  auto r = run(be_->executor()->read<std::string>([pg](storage::connection& c) -> result<std::string> {
+    auto slow = c.query_within("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 1000000000) "
+                               "SELECT count(*) FROM n", {}, 50ms);
+    if (slow) return make_error(errc::internal, "the slow statement finished");
+    if (slow.error().code != errc::limit_reached) return make_error(errc::internal, "wrong error: " + slow.error().message);
+    auto quick = c.query_within("SELECT 1", {}, 1000ms);
+    if (!quick) return make_error(errc::internal, "after the limit: " + quick.error().message);
+    if (pg) {
+      auto t = c.query("SHOW statement_timeout", {});
+      if (!t) return make_error(errc::internal, t.error().message);
+      return (*t)[0].str(0);
+    }
+    return std::string("0");
+  }));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(*r, "0") << "the limit is reset after the statement";
+}
+
 }  // namespace
 }  // namespace confab::testing

@@ -8,6 +8,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstring>
@@ -174,6 +175,17 @@ class pg_connection final : public connection {
   static db_error rolled_back() {
     return db_error{errc::internal,
                     "postgres: COMMIT did not commit: a statement of the transaction had failed, so the server rolled it back", false};
+  }
+
+  db_result<rows> query_within(std::string_view sql, std::span<const param> params, std::chrono::milliseconds limit) override {
+    // Reads run outside transactions: the setting holds for this statement and is reset after.
+    if (auto set = exec("SET statement_timeout = " + std::to_string(std::max<std::int64_t>(1, limit.count()))); !set)
+      return set.error();
+    auto r = query_planned(sql, params);
+    const bool canceled = !r && r.error().message.find("SQLSTATE 57014") != std::string::npos;
+    if (auto reset = exec("SET statement_timeout = 0"); !reset && r) return reset.error();
+    if (canceled) return db_error{errc::limit_reached, "took longer than " + std::to_string(limit.count()) + " ms", false};
+    return r;
   }
 
   db_error fail(const PGresult* res, ExecStatusType st) {
@@ -479,6 +491,8 @@ FOR EACH ROW EXECUTE FUNCTION channel_member_count();
 // built from Confab's tokenizer (the same terms and positions as SQLite's FTS5 table), split by
 // hash of conversation so that no one table and GIN index holds everything (docs/scaling.md).
 // Filled by the "search" feed consumer; flags: 1 has a link, 2 mentions someone, 4 thread reply.
+// Feed leases: a consumer that every node runs under one name (the search index) is run by one
+// node at a time, the lease's holder until until_ms (feed.hpp).
 constexpr std::string_view v_search = R"sql(
 CREATE TABLE search_docs (
   conv_id BIGINT NOT NULL,
@@ -499,6 +513,11 @@ CREATE TABLE search_docs_6 PARTITION OF search_docs FOR VALUES WITH (MODULUS 8, 
 CREATE TABLE search_docs_7 PARTITION OF search_docs FOR VALUES WITH (MODULUS 8, REMAINDER 7);
 CREATE INDEX search_docs_body ON search_docs USING GIN (body);
 CREATE INDEX search_docs_time ON search_docs(ts_ms, conv_id, seq);
+CREATE TABLE feed_leases (
+  consumer TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  until_ms BIGINT NOT NULL
+);
 )sql";
 
 constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads, v_feed, v_changes, v_threads, v_moderation, v_moderated, v_channels, v_search};

@@ -103,6 +103,9 @@ class pg_strategy final : public store_strategy {
   std::string bytewise(std::string_view expr) const override { return std::string(expr) + " COLLATE \"C\""; }
   result<nothing> search_put(connection& c, const search_doc& d) const override { return postgres::search_put(c, d); }
   result<nothing> search_remove(connection& c, id_t conv, std::int64_t seq) const override { return postgres::search_remove(c, conv, seq); }
+  std::string lease_guard(int param) const override {
+    return "pg_try_advisory_xact_lock(hashtext('confab.feed_lease'), hashtext(CAST($" + std::to_string(param) + " AS TEXT)))";
+  }
   search_match match(const search::query& q, int param) const override { return postgres::match(q, param); }
 };
 

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <cctype>
+#include <chrono>
 #include <unordered_map>
 #include <vector>
 
@@ -165,6 +166,27 @@ class sqlite_connection final : public connection {
       sqlite3_reset(st);
     }
     return {};
+  }
+
+  db_result<rows> query_within(std::string_view sql, std::span<const param> params, std::chrono::milliseconds limit) override {
+    // SQLite calls the progress handler every 1000 virtual machine steps; past the deadline it
+    // interrupts the statement.
+    struct deadline {
+      std::chrono::steady_clock::time_point at;
+      bool hit = false;
+    } d{std::chrono::steady_clock::now() + limit};
+    sqlite3_progress_handler(
+        db_, 1000,
+        [](void* p) -> int {
+          auto* dl = static_cast<deadline*>(p);
+          dl->hit = dl->hit || std::chrono::steady_clock::now() > dl->at;
+          return dl->hit ? 1 : 0;
+        },
+        &d);
+    auto r = query(sql, params);
+    sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+    if (!r && d.hit) return db_error{errc::limit_reached, "took longer than " + std::to_string(limit.count()) + " ms", false};
+    return r;
   }
 
   db_error fail() {
@@ -425,6 +447,8 @@ END;
 // Issue 13, search: one row per findable message (its filters) and its terms in an FTS5 table
 // cut by Confab's tokenizer (fts_tokenizer.hpp), keyed by the row's doc. Filled by the "search"
 // feed consumer; flags: 1 has a link, 2 mentions someone, 4 is a thread reply.
+// Feed leases: a consumer that every node runs under one name (the search index) is run by one
+// node at a time, the lease's holder until until_ms (feed.hpp).
 constexpr std::string_view v_search = R"sql(
 CREATE TABLE search_docs (
   doc INTEGER PRIMARY KEY,
@@ -437,6 +461,11 @@ CREATE TABLE search_docs (
 );
 CREATE INDEX search_docs_time ON search_docs(ts_ms, conv_id, seq);
 CREATE VIRTUAL TABLE search_fts USING fts5(body, tokenize = 'confab');
+CREATE TABLE feed_leases (
+  consumer TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  until_ms INTEGER NOT NULL
+);
 )sql";
 
 // Issue 11: reactions, edits and deletes; threads and mentions; moderation. Issue 12: channels.
