@@ -5,6 +5,7 @@
 
 #include <boost/json/array.hpp>
 
+#include <algorithm>
 #include <limits>
 
 namespace confab::chat {
@@ -31,8 +32,26 @@ struct history_req {
   std::optional<std::int64_t> before;
   std::optional<std::int64_t> after;
   std::optional<int_range<1, 100>> limit;
+  // issue 13 (jump to a search result): the page around this seq, it included
+  std::optional<int_range<1, std::numeric_limits<std::int64_t>::max()>> around;
 };
-BOOST_DESCRIBE_STRUCT(history_req, (), (conv, before, after, limit))
+BOOST_DESCRIBE_STRUCT(history_req, (), (conv, before, after, limit, around))
+
+// The page around seq: the older half with seq itself (history below seq + 1), then the newer
+// half (above seq). Two reads: a message committed between them only lengthens the newer half,
+// which is still seq order.
+boost::asio::awaitable<result<json::object>> history_around(const deps* d, id_t user, id_t conv, std::int64_t seq, int limit) {
+  auto older = co_await d->store.history(user, conv, seq + 1, std::nullopt, limit - limit / 2);
+  if (!older) co_return older.error();
+  auto newer = co_await d->store.history(user, conv, std::nullopt, seq, std::max(1, limit / 2));
+  if (!newer) co_return newer.error();
+  json::array evs;
+  for (auto& e : older->events) evs.push_back(protocol::event_object(e));
+  const bool more_after = limit / 2 ? newer->has_more : !newer->events.empty();
+  if (limit / 2)
+    for (auto& e : newer->events) evs.push_back(protocol::event_object(e));
+  co_return json::object{{"events", std::move(evs)}, {"has_more_before", older->has_more}, {"has_more_after", more_after}};
+}
 
 // issue 11, threads and mentions: a send's thread fields and @mentions (tokenized here, resolved by
 // storage under the conversation's lock); for @here, who of the members is online now, asked
@@ -82,6 +101,12 @@ void add_message_ops(op_table& t, const deps& dref) {
   t.add<history_req>("history", authed, [d](const op_context& c, const history_req& r) -> op_result {
     if (r.before && r.after) co_return make_error(errc::invalid_field, "give before or after, not both");
     const int limit = r.limit ? static_cast<int>(r.limit->value) : 50;
+    if (r.around) {
+      if (r.before || r.after) co_return make_error(errc::invalid_field, "give around alone, without before or after");
+      auto page = co_await history_around(d, c.who->user_id, r.conv, r.around->value, limit);
+      if (!page) co_return page.error();
+      co_return std::move(*page);
+    }
     auto page = co_await d->store.history(c.who->user_id, r.conv, r.before, r.after, limit);
     if (!page) co_return page.error();
     json::array evs;

@@ -127,6 +127,47 @@ TEST_P(Search, BadQueriesGetTypedErrors) {
   EXPECT_EQ(http_->post("search", {{"q", "x"}}).error_code(), "unauthenticated");
 }
 
+// Jump to a result: history around its seq, the result in the middle, both directions' has_more;
+// a former member's page stops at their removal.
+TEST_P(Search, HistoryAroundASeqOpensAResultInContext) {
+  auto ana = register_user(*http_, "ana");
+  auto bo = register_user(*http_, "bo");
+  auto conv = jint(http_->call("create_group", {{"title", "T"}, {"members", json::array{bo.user_id}}}, ana.token), "conv");
+  for (int i = 1; i <= 20; ++i)
+    http_->call("send", {{"conv", conv}, {"client_id", "m" + std::to_string(i)}, {"text", "m" + std::to_string(i)}}, ana.token);
+  // seq 1 is the group's creation; message mN is seq N + 1.
+  auto seqs = [](const json::value& page) {
+    std::vector<std::int64_t> out;
+    for (auto& e : jarr(page, "events")) out.push_back(jint(e, "seq"));
+    return out;
+  };
+  auto jbool = [](const json::value& v, const char* k) { return v.as_object().at(k).as_bool(); };
+  auto mid = http_->call("history", {{"conv", conv}, {"around", 11}, {"limit", 5}}, bo.token);
+  EXPECT_EQ(seqs(mid), (std::vector<std::int64_t>{9, 10, 11, 12, 13}));
+  EXPECT_TRUE(jbool(mid, "has_more_before"));
+  EXPECT_TRUE(jbool(mid, "has_more_after"));
+  auto top = http_->call("history", {{"conv", conv}, {"around", 2}, {"limit", 6}}, bo.token);
+  EXPECT_EQ(seqs(top), (std::vector<std::int64_t>{1, 2, 3, 4, 5}));
+  EXPECT_FALSE(jbool(top, "has_more_before"));
+  EXPECT_TRUE(jbool(top, "has_more_after"));
+  auto end = http_->call("history", {{"conv", conv}, {"around", 21}, {"limit", 4}}, bo.token);
+  EXPECT_EQ(seqs(end), (std::vector<std::int64_t>{20, 21}));
+  EXPECT_FALSE(jbool(end, "has_more_after"));
+  auto one = http_->call("history", {{"conv", conv}, {"around", 11}, {"limit", 1}}, bo.token);
+  EXPECT_EQ(seqs(one), (std::vector<std::int64_t>{11}));
+  EXPECT_TRUE(jbool(one, "has_more_after"));
+  // Removed at seq 22: bo's page around 21 stops there, though ana sends on.
+  http_->call("remove_member", {{"conv", conv}, {"user_id", bo.user_id}}, ana.token);
+  http_->call("send", {{"conv", conv}, {"client_id", "late"}, {"text", "late"}}, ana.token);
+  auto former = http_->call("history", {{"conv", conv}, {"around", 21}, {"limit", 10}}, bo.token);
+  EXPECT_EQ(seqs(former).back(), 22);
+  EXPECT_FALSE(jbool(former, "has_more_after"));
+  EXPECT_EQ(http_->post("history", {{"conv", conv}, {"around", 5}, {"before", 9}}, bo.token).error_code(), "invalid_field");
+  EXPECT_EQ(http_->post("history", {{"conv", conv}, {"around", 0}}, bo.token).error_code(), "invalid_field");
+  auto cy = register_user(*http_, "cy");
+  EXPECT_EQ(http_->post("history", {{"conv", conv}, {"around", 5}}, cy.token).error_code(), "forbidden");
+}
+
 std::string backend_name(const ::testing::TestParamInfo<std::string>& i) { return i.param; }
 INSTANTIATE_TEST_SUITE_P(Backends, Search, ::testing::Values("sqlite", "postgres"), backend_name);
 
