@@ -248,7 +248,9 @@ export async function until(what: string, check: () => Promise<boolean | string>
 /** Waits until the locator's text equals (or matches) want. */
 export async function textIs(loc: import('playwright-core').Locator, want: string | RegExp, what = 'text'): Promise<void> {
   await until(`${what} to be ${want}`, async () => {
-    const t = ((await loc.count()) ? await loc.first().innerText() : '').trim();
+    // allInnerTexts does not wait: an element that goes between a count and a read (a list
+    // re-rendered) would otherwise hold the read until its timeout.
+    const t = ((await loc.allInnerTexts())[0] ?? '').trim();
     return (typeof want === 'string' ? t === want : want.test(t)) || `"${t}"`;
   });
 }
