@@ -15,7 +15,7 @@ import { Threads } from './threads';
 import { ChannelCursors, ChannelHead } from './channels';
 import { isChange } from './changes';
 import { checkText } from './limits';
-import { firstPage, HistoryCall, pageNewer, pageOlder, Timeline } from './timeline';
+import { firstPage, HistoryCall, pageAround, pageNewer, pageOlder, Timeline } from './timeline';
 export { HISTORY_PAGE } from './timeline';
 import { TypingFrame, TypingSender, TypingTracker } from './typing';
 import { addPendingLogout } from './signout';
@@ -558,6 +558,23 @@ export class ChatClient {
   }
 
   private readonly history: HistoryCall = (q) => this.call('history', q);
+
+  /** The message each conversation view should bring into view and mark once (openAt). */
+  readonly focusSeq = new Map<number, number>();
+
+  /** Opens conv at message seq (a search result, a mention): the page around it, unless the
+   *  timeline held already has it; the view scrolls to it and marks it. */
+  async openAt(conv: number, seq: number): Promise<void> {
+    if (this.timelines.get(conv)?.get(seq) === undefined) {
+      try {
+        this.timelines.set(conv, await pageAround((q) => this.call('history', q), conv, seq, this.session.user_id));
+      } catch (e) {
+        this.notice = e instanceof ApiError ? `Could not load messages: ${e.message}` : String(e);
+      }
+    }
+    this.focusSeq.set(conv, seq);
+    await this.open(conv);
+  }
 
   /** Loads history below the newest event held, when the latest is not loaded yet (opened at
    *  the first unread). Resolves to how many were added. */

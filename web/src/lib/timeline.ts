@@ -120,6 +120,23 @@ export async function firstPage(history: HistoryCall, conv: number, lastSeq: num
   return tl;
 }
 
+export type HistoryAroundCall = (q: { conv: number; around: number; limit: number }) => Promise<{
+  events: ChatEvent[];
+  has_more_before: boolean;
+  has_more_after: boolean;
+}>;
+
+/** A conversation opened at one message (a search result, a mention): the page around seq, older
+ *  and newer pages following on demand as for a timeline opened at its first unread. */
+export async function pageAround(history: HistoryAroundCall, conv: number, seq: number, me = 0): Promise<Timeline> {
+  const tl = new Timeline(conv, me);
+  const r = await history({ conv, around: seq, limit: HISTORY_PAGE });
+  tl.add(r.events);
+  tl.hasMoreBefore = r.has_more_before;
+  tl.loadedLatest = !r.has_more_after;
+  return tl;
+}
+
 /** Adds the page above the oldest event held. Resolves to how many were added. */
 export async function pageOlder(history: HistoryCall, tl: Timeline): Promise<number> {
   const oldest = tl.oldestSeq();

@@ -130,8 +130,11 @@ export function Composer(props: {
     el.style.height = `${Math.min(el.scrollHeight + 2, COMPOSER_MAX_PX)}px`;
   }, [current]);
 
-  // Opening a conversation puts the cursor in its composer.
-  useEffect(() => input.current?.focus(), [conv]);
+  // Opening a conversation puts the cursor in its composer, unless it was opened at a message
+  // (a search result, a mention): that message keeps the focus, for the arrow keys.
+  useEffect(() => {
+    if (!(document.activeElement as HTMLElement | null)?.closest('.msg.found')) input.current?.focus();
+  }, [conv]);
 
   useLayoutEffect(() => {
     if (replyTo) input.current?.focus();

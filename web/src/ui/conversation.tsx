@@ -173,7 +173,18 @@ function MessageList(props: {
     if (!el) return;
     const prev = snap.current;
     const marker = el.querySelector<HTMLElement>('.unread-marker');
-    if (toBottom.current && tl?.loadedLatest) {
+    const focus = c.focusSeq.get(conv);
+    const found = focus === undefined ? null : el.querySelector<HTMLElement>(`.msg[data-seq="${focus}"]`);
+    if (found) {
+      // Opened at a message (openAt): in the middle of the view, marked for a moment, focused.
+      c.focusSeq.delete(conv);
+      positioned.current = true;
+      toBottom.current = false;
+      el.scrollTop = found.offsetTop - Math.max(0, (el.clientHeight - found.offsetHeight) / 2);
+      found.classList.add('found');
+      setTimeout(() => found.classList.remove('found'), 3000);
+      found.focus({ preventScroll: true });
+    } else if (toBottom.current && tl?.loadedLatest) {
       toBottom.current = false;
       el.scrollTop = el.scrollHeight;
     } else if (!positioned.current && tl && firstKey) {

@@ -26,7 +26,7 @@ export function MentionsList({ c, close }: { c: ChatClient; close: () => void })
   function go(m: ChatEvent) {
     close();
     if (m.thread_root !== undefined) void c.open(m.conv).then(() => c.openThread(m.conv, m.thread_root as number));
-    else void c.open(m.conv);
+    else void c.openAt(m.conv, m.seq);
   }
   return (
     <div>

@@ -35,7 +35,7 @@ export function SearchPanel({ c, close }: { c: ChatClient; close: () => void }) 
   function go(m: Result) {
     close();
     if (m.thread_root !== undefined) void c.open(m.conv).then(() => c.openThread(m.conv, m.thread_root as number));
-    else void c.open(m.conv);
+    else void c.openAt(m.conv, m.seq);
   }
   return (
     <div class="search-panel">

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { Browser, BrowserContext, chromium, Locator, Page } from 'playwright-core';
 
 const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const binary = process.env.CONFAB_BINARY ?? resolve(webDir, '..', 'build', 'release', 'src', 'server', 'confabd');
@@ -138,6 +138,14 @@ export async function sendMessage(page: Page, text: string): Promise<void> {
   const box = page.getByLabel('Message', { exact: true });
   await box.fill(text);
   await box.press('Enter');
+}
+
+/** Whether loc's first element is wholly inside the message list's visible area. */
+export async function inView(page: Page, loc: Locator): Promise<boolean> {
+  if ((await loc.count()) === 0) return false;
+  const box = await loc.first().boundingBox();
+  const view = await page.locator('.messages').boundingBox();
+  return !!box && !!view && box.y >= view.y - 1 && box.y + box.height <= view.y + view.height + 1;
 }
 
 /** The message bubble with exactly this text. */

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Browser, Page } from 'playwright-core';
-import { bubble, expectAccessible, launch, newUserPage, register, Server, shot, textIs, until } from './harness';
+import { bubble, expectAccessible, inView, launch, newUserPage, register, Server, shot, textIs, until } from './harness';
 
 let server: Server;
 let browser: Browser;
@@ -84,5 +84,38 @@ test('"/" opens search too, and a result opens its conversation', async () => {
   await panel.locator('.search-results li button').click();
   await ana.getByRole('heading', { name: 'Trip', exact: true }).waitFor();
   await bubble(ana, '我们明天在北京见面').waitFor();
+  assert.deepEqual(errors, [], 'no uncaught errors');
+});
+
+test('a result far back in a long conversation opens there, marked, with newer pages below', async () => {
+  const bo = await server.api<{ token: string }>('login', { username: 'bo', password: 'password123' });
+  const anaId = JSON.parse((await ana.evaluate(() => localStorage.getItem('confab.session'))) ?? '{}').user_id as number;
+  const conv = (await server.api<{ conv: number }>('create_group', { title: 'Long', members: [anaId] }, bo.token)).conv;
+  for (let i = 1; i <= 160; i++) await server.api('send', { conv, client_id: `l${i}`, text: i === 20 ? 'the needle is here' : `hay ${i}` }, bo.token);
+  await ana.keyboard.press('Control+k');
+  const panel = ana.getByRole('dialog', { name: 'Search messages' });
+  await until('the last message to be indexed', async () => {
+    await search('160');
+    return (await panel.locator('.search-results li').count()) === 1;
+  });
+  await search('needle');
+  await panel.locator('.search-results li button').click();
+  await ana.getByRole('heading', { name: 'Long', exact: true }).waitFor();
+  const found = bubble(ana, 'the needle is here');
+  await until('the result to be in view', async () => inView(ana, found));
+  assert.equal(await found.evaluate((el) => el === document.activeElement), true, 'the result has the focus');
+  assert.equal(await found.evaluate((el) => el.classList.contains('found')), true, 'the result is marked');
+  assert.equal(await bubble(ana, 'hay 160').count(), 0, 'the newest page is not loaded');
+  await shot(ana, 'search-jump-to-message');
+  // Scrolling down pages the newer messages in, in order, up to the latest.
+  await until('the latest to be loaded by scrolling down', async () => {
+    await ana.locator('.messages').evaluate((el) => (el.scrollTop = el.scrollHeight));
+    return (await bubble(ana, 'hay 160').count()) === 1;
+  });
+  const texts = await ana.locator('.messages .msg .text').allInnerTexts();
+  const hay = texts.filter((t) => t.startsWith('hay ')).map((t) => Number(t.slice(4)));
+  assert.deepEqual(hay, [...hay].sort((a, b) => a - b), 'in order');
+  assert.equal(new Set(hay).size, hay.length, 'no duplicates');
+  assert.equal(hay[hay.length - 1], 160);
   assert.deepEqual(errors, [], 'no uncaught errors');
 });

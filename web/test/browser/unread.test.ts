@@ -2,8 +2,8 @@
 // unread, with a button to jump to the latest.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Browser, Locator, Page } from 'playwright-core';
-import { bubble, launch, newUserPage, register, Server, shot, textIs, until } from './harness';
+import { Browser, Page } from 'playwright-core';
+import { bubble, inView, launch, newUserPage, register, Server, shot, textIs, until } from './harness';
 
 let server: Server;
 let browser: Browser;
@@ -35,13 +35,6 @@ async function send(from: Account, conv: number, text: string): Promise<number> 
 }
 
 /** Whether the element is inside the message list's visible area. */
-async function inView(page: Page, loc: Locator): Promise<boolean> {
-  if ((await loc.count()) === 0) return false;
-  const box = await loc.first().boundingBox();
-  const view = await page.locator('.messages').boundingBox();
-  return !!box && !!view && box.y >= view.y - 1 && box.y + box.height <= view.y + view.height + 1;
-}
-
 test('delivery receipts do not clear the unread badge, the tab title count or the marker', async () => {
   const { conv } = await server.api<{ conv: number }>('create_direct', { username: 'ana' }, bo.token);
   let last = 0;
