@@ -278,6 +278,10 @@ void declare(option_table& t, config& c, std::string& redis) {
   t.flag("no-search-index", c.no_search_index,
          "do not run the built-in feed consumer 'search', which keeps the index the search operation reads "
          "(searches then find only what was indexed before)");
+  t.flag("reindex", c.reindex,
+         "rebuild the search index from the stored messages, online (running nodes hand the index over and take it "
+         "back after), showing progress and an ETA, then exit; an interrupted rebuild resumes at the next --reindex");
+  t.integer("reindex-batch", c.reindex_batch, 1, 10000, "events the rebuild of --reindex indexes per transaction");
   t.integer("feed-poll-ms", c.feed_poll, 10, 60000, "how often a caught-up feed consumer looks for new events");
   t.choice("broker", c.broker, {{"inproc", broker_kind::inproc}, {"redis", broker_kind::redis}},
            "how nodes talk: inproc (a single node) or redis (many nodes)");

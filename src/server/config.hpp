@@ -38,6 +38,8 @@ struct config {
   std::chrono::milliseconds shutdown_grace{5000};
   std::string feed_file;  // if set, the built-in "file" feed consumer appends every event here
   bool no_search_index = false;  // issue 13: the built-in feed consumer "search" keeps the search index
+  bool reindex = false;          // issue 13: rebuild the search index and exit (server/reindex.hpp)
+  int reindex_batch = 500;       // events per rebuild transaction
   std::chrono::milliseconds feed_poll{500};  // how often a caught-up feed consumer reads again
   gateway::options gw;
 };

@@ -6,6 +6,7 @@
 #include "gateway/server.hpp"
 #include "server/config.hpp"
 #include "server/feed_file.hpp"
+#include "server/reindex.hpp"
 #include "storage/feed.hpp"
 #include "storage/migrate.hpp"
 #include "storage/postgres/pg_backend.hpp"
@@ -210,7 +211,7 @@ int main(int argc, char** argv) {
   if (!ex) return 1;
   storage::feed feed(*ex);  // the store owns the executor and outlives the feed's use of it
   storage::store store(std::move(ex));
-  const int code = serve(cfg, store, feed);
+  const int code = cfg.reindex ? server::reindex(store, feed, cfg.reindex_batch) : serve(cfg, store, feed);
   store.stop();  // (done by serve after a normal run; here for its early returns)
   if (code == 0) log::info("stopped");
   return code;

@@ -1,14 +1,14 @@
 #include "storage/feed.hpp"
 
 #include "core/log.hpp"
+#include "core/time.hpp"
 #include "storage/event_row.hpp"
+#include "storage/store_detail.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
-#include "core/time.hpp"
 
 #include <limits>
 
@@ -94,32 +94,93 @@ task<nothing> feed::commit(const std::string& consumer, const std::vector<feed_p
   });
 }
 
-task<bool> feed::claim(const std::string& consumer, const std::string& holder, std::chrono::milliseconds ttl) {
-  return ex_.write<bool>([consumer, holder, ttl](write_context& ctx) -> result<bool> {
+namespace {
+
+// The guard of feed.hpp's leases, as a statement: true if this transaction may touch the lease row
+// of $1 (no other transaction is claiming it now).
+result<bool> lease_guarded(connection& c, const std::string& consumer) {
+  auto g = query(c, "SELECT 1 WHERE " + c.strategy()->lease_guard(1), {std::string_view(consumer)});
+  if (!g) return to_error(g.error());
+  return !g->empty();
+}
+
+}  // namespace
+
+task<bool> feed::claim(const std::string& consumer, const std::string& holder, std::chrono::milliseconds ttl, bool want) {
+  return ex_.write<bool>([consumer, holder, ttl, want](write_context& ctx) -> result<bool> {
     if (consumer.empty() || holder.empty()) return make_error(errc::invalid_field, "a feed lease needs a consumer and a holder");
     if (ttl.count() < 1) return make_error(errc::invalid_field, "a feed lease lasts at least 1 ms");
-    const std::int64_t now = now_ms();
-    // One statement: no row (the guard's lock taken elsewhere, or another's unexpired lease)
-    // means not held.
-    auto r = query(ctx.db,
-                   "INSERT INTO feed_leases (consumer, holder, until_ms) "
-                   "SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS BIGINT) WHERE " + ctx.db.strategy()->lease_guard(1) + " "
-                   "ON CONFLICT (consumer) DO UPDATE SET holder = excluded.holder, until_ms = excluded.until_ms "
-                   "WHERE feed_leases.holder = excluded.holder OR feed_leases.until_ms < CAST($4 AS BIGINT) "
-                   "RETURNING holder",
-                   {std::string_view(consumer), std::string_view(holder), now + ttl.count(), now});
-    if (!r) return to_error(r.error());
-    return !r->empty();
+    connection& c = ctx.db;
+    CONFAB_TRY(guarded, lease_guarded(c, consumer));
+    if (!*guarded) return false;
+    const std::int64_t now = now_ms(), until = now + ttl.count();
+    CONFAB_TRY(row, query(c, "SELECT holder, until_ms, wanted_by FROM feed_leases WHERE consumer = $1", {std::string_view(consumer)}));
+    auto set = [&](std::string_view to, std::int64_t to_until, std::string_view wanted) -> result<nothing> {
+      auto w = query(c,
+                     "INSERT INTO feed_leases (consumer, holder, until_ms, wanted_by) VALUES ($1, $2, $3, $4) "
+                     "ON CONFLICT (consumer) DO UPDATE SET holder = excluded.holder, until_ms = excluded.until_ms, "
+                     "wanted_by = excluded.wanted_by",
+                     {std::string_view(consumer), to, to_until, wanted});
+      if (!w) return to_error(w.error());
+      return nothing{};
+    };
+    if (row->empty()) {
+      CONFAB_TRY(w, set(holder, until, ""));
+      return true;
+    }
+    const std::string cur = (*row)[0].str(0), wanted = (*row)[0].str(2);
+    const bool expired = (*row)[0].i64(1) < now;
+    const bool other_wants = !wanted.empty() && wanted != holder;
+    if (cur == holder && other_wants) {  // hand over to the one that asked (a reindex)
+      CONFAB_TRY(w, set(wanted, until, ""));
+      return false;
+    }
+    if (cur == holder || (expired && !other_wants)) {
+      CONFAB_TRY(w, set(holder, until, ""));
+      return true;
+    }
+    if (want && wanted != holder) {  // ask the holder to hand it over at its next claim
+      CONFAB_TRY(w, set(cur, (*row)[0].i64(1), holder));
+    }
+    return false;
   });
 }
 
-task<nothing> feed::release(const std::string& consumer, const std::string& holder) {
-  return ex_.write<nothing>([consumer, holder](write_context& ctx) -> result<nothing> {
-    auto r = query(ctx.db,
-                   "UPDATE feed_leases SET until_ms = 0 WHERE consumer = $1 AND holder = $2 AND " + ctx.db.strategy()->lease_guard(1),
+task<bool> feed::release(const std::string& consumer, const std::string& holder) {
+  return ex_.write<bool>([consumer, holder](write_context& ctx) -> result<bool> {
+    CONFAB_TRY(guarded, lease_guarded(ctx.db, consumer));
+    if (!*guarded) return false;  // another node is claiming it now
+    auto r = query(ctx.db, "UPDATE feed_leases SET until_ms = 0 WHERE consumer = $1 AND holder = $2",
                    {std::string_view(consumer), std::string_view(holder)});
     if (!r) return to_error(r.error());
+    return true;
+  });
+}
+
+asio::awaitable<result<bool>> release_lease(feed& f, const std::string& consumer, const std::string& holder) {
+  asio::steady_timer t(co_await asio::this_coro::executor);
+  for (int i = 0; i < 50; ++i) {
+    auto r = co_await f.release(consumer, holder);
+    if (!r || *r) co_return r;
+    t.expires_after(std::chrono::milliseconds(20));
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  co_return false;
+}
+
+task<nothing> feed::reset(const std::string& consumer) {
+  return ex_.write<nothing>([consumer](write_context& ctx) -> result<nothing> {
+    auto r = query(ctx.db, "DELETE FROM feed_cursors WHERE consumer = $1", {std::string_view(consumer)});
+    if (!r) return to_error(r.error());
     return nothing{};
+  });
+}
+
+task<feed_progress> feed::progress(const std::string& consumer) {
+  return ex_.read<feed_progress>([consumer](connection& c) -> result<feed_progress> {
+    CONFAB_TRY(t, query(c, "SELECT COALESCE(SUM(last_seq), 0) FROM conversations", {}));
+    CONFAB_TRY(d, query(c, "SELECT COALESCE(SUM(seq), 0), COUNT(*) FROM feed_cursors WHERE consumer = $1", {std::string_view(consumer)}));
+    return feed_progress{(*d)[0].i64(0), (*t)[0].i64(0), (*d)[0].i64(1) > 0};
   });
 }
 
@@ -187,48 +248,48 @@ asio::awaitable<bool> feed_runner::hold_lease() {
   co_return *held;
 }
 
+asio::awaitable<result<feed_step>> run_feed_step(feed& f, const std::string& consumer, int limit, id_t after_conv,
+                                       const feed_runner::handler& h, const std::function<void()>& after_handle) {
+  auto batch = co_await f.read(consumer, limit, after_conv);
+  if (!batch) co_return make_error(batch.error().code, "feed read failed: " + batch.error().message);
+  if (batch->events.empty()) co_return feed_step{};
+  result<nothing> handled = nothing{};
+  try {
+    handled = co_await h(*batch);
+  } catch (const std::exception& e) {
+    handled = make_error(errc::internal, e.what());
+  }
+  if (!handled)
+    co_return make_error(handled.error().code, "feed handler failed; the batch will be read again: " + handled.error().message);
+  if (after_handle) after_handle();
+  auto committed = co_await f.commit(consumer, batch->reached);
+  if (!committed)
+    co_return make_error(committed.error().code,
+                         "feed cursor commit failed; the batch will be delivered again: " + committed.error().message);
+  co_return feed_step{static_cast<std::int64_t>(batch->events.size()), batch->next_conv};
+}
+
 asio::awaitable<void> feed_runner::loop() {
   const std::string who = "\"consumer\":" + log::quote(consumer_);
   id_t next_conv = 0;
   while (!stopping_) {
     if (!co_await hold_lease()) continue;
-    auto batch = co_await feed_.read(consumer_, opts_.batch, next_conv);
-    if (!batch) {
-      log::warn("feed read failed", who + ",\"error\":" + log::quote(batch.error().message));
+    auto s = co_await run_feed_step(feed_, consumer_, opts_.batch, next_conv, handler_, opts_.after_handle);
+    if (!s) {
+      log::warn("feed step failed", who + ",\"error\":" + log::quote(s.error().message));
       co_await pause(opts_.retry);
-      continue;
-    }
-    if (batch->events.empty()) {
+    } else if (s->events == 0) {
       next_conv = 0;
       co_await pause(opts_.poll);
-      continue;
+    } else {
+      next_conv = s->next_conv;
     }
-    result<nothing> handled = nothing{};
-    try {
-      handled = co_await handler_(*batch);
-    } catch (const std::exception& e) {
-      handled = make_error(errc::internal, e.what());
-    }
-    if (!handled) {
-      log::warn("feed handler failed; the batch will be read again",
-                who + ",\"error\":" + log::quote(handled.error().message));
-      co_await pause(opts_.retry);
-      continue;
-    }
-    if (opts_.after_handle) opts_.after_handle();
-    auto committed = co_await feed_.commit(consumer_, batch->reached);
-    if (!committed) {
-      log::warn("feed cursor commit failed; the batch will be delivered again",
-                who + ",\"error\":" + log::quote(committed.error().message));
-      co_await pause(opts_.retry);
-      continue;
-    }
-    next_conv = batch->next_conv;
   }
   if (holding_) {
-    if (auto r = co_await feed_.release(consumer_, opts_.lease_holder); !r)
+    auto r = co_await release_lease(feed_, consumer_, opts_.lease_holder);
+    if (!r || !*r)
       log::warn("feed lease release failed; it expires on its own",
-                who + ",\"error\":" + log::quote(r.error().message));
+                who + ",\"error\":" + log::quote(r ? "other nodes were claiming it at every try" : r.error().message));
   }
 }
 

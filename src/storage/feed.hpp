@@ -66,6 +66,12 @@ struct feed_batch {
   id_t next_conv = 0;                    // where the next read should start (round robin)
 };
 
+struct feed_progress {
+  std::int64_t done = 0;
+  std::int64_t total = 0;
+  bool started = false;
+};
+
 class feed {
  public:
   // ex must outlive the feed (confabd: the store's executor).
@@ -86,11 +92,22 @@ class feed {
 
   // Takes consumer's lease for holder, or renews it, until now + ttl: true if holder holds it
   // after the call, false while another holder's lease runs (or another node is claiming it in
-  // the same instant: the claim never waits for one). Completes after COMMIT. Errors as for read
-  // (invalid_field also for an empty holder or a ttl under 1 ms).
-  task<bool> claim(const std::string& consumer, const std::string& holder, std::chrono::milliseconds ttl);
+  // the same instant: the claim never waits for one). With want, a holder that is refused asks
+  // for the lease: the current holder hands it over at its next claim (which returns false), and
+  // no one else takes it meanwhile, even expired (a reindex uses this to take the index over from
+  // running nodes). Completes after COMMIT. Errors as for read (invalid_field also for an empty
+  // holder or a ttl under 1 ms).
+  task<bool> claim(const std::string& consumer, const std::string& holder, std::chrono::milliseconds ttl, bool want = false);
   // Gives up holder's lease (nothing if holder does not hold it): another node may take it at once.
-  task<nothing> release(const std::string& consumer, const std::string& holder);
+  // false when another node was claiming it in the same instant (the release never waits for
+  // one): call again (release_lease does).
+  task<bool> release(const std::string& consumer, const std::string& holder);
+
+  // Forgets consumer's cursor: its next read starts from the first event again.
+  task<nothing> reset(const std::string& consumer);
+  // How far consumer has come: events handled (its cursor's seqs summed: seqs have no gaps) of
+  // every event committed (every conversation's last seq summed), and whether it has a cursor.
+  task<feed_progress> progress(const std::string& consumer);
 
  private:
   executor& ex_;
@@ -143,5 +160,21 @@ class feed_runner {
   bool holding_ = false;             // on strand_: the last claim succeeded
   gate running_;                     // entered while the loop runs
 };
+
+// One turn of a consumer: read up to limit events after after_conv, hand them to h, run
+// after_handle (if set), commit the cursor. How many events it handled (0: caught up) and where
+// the next read starts. Errors name the stage that failed (read, handler, commit) and its cause;
+// the cursor has then not moved past anything unhandled. Used by feed_runner and by the search
+// reindex, which interleaves two consumers' turns on one coroutine.
+// feed::release until it is done (at most about a second: 50 tries, 20 ms apart). false if every
+// try met a concurrent claim: the lease then expires on its own.
+boost::asio::awaitable<result<bool>> release_lease(feed& f, const std::string& consumer, const std::string& holder);
+
+struct feed_step {
+  std::int64_t events = 0;
+  id_t next_conv = 0;
+};
+boost::asio::awaitable<result<feed_step>> run_feed_step(feed& f, const std::string& consumer, int limit, id_t after_conv,
+                                              const feed_runner::handler& h, const std::function<void()>& after_handle = {});
 
 }  // namespace confab::storage

@@ -12,6 +12,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <libpq-fe.h>
+#include <sqlite3.h>
 
 #include <fcntl.h>
 #include <signal.h>
@@ -205,6 +206,24 @@ void pg_exec(const std::string& dsn, const std::string& sql) {
 }
 
 }  // namespace
+
+void pg_database::exec(const std::string& sql) const { pg_exec(dsn_, sql); }
+
+void sqlite_exec(const std::filesystem::path& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    fail("cannot open " + path.string() + ": " + msg);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  std::string msg = err ? err : "";
+  sqlite3_free(err);
+  sqlite3_close(db);
+  if (rc != SQLITE_OK) fail("SQLite: " + sql + ": " + msg);
+}
 
 pg_database::pg_database() {
   const char* file = std::getenv("CONFAB_TEST_PG_DSN_FILE");

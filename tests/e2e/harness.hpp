@@ -60,6 +60,9 @@ std::string tail_file(const std::filesystem::path& p, std::size_t n);
 
 // A throwaway database on the test PostgreSQL server: CREATE DATABASE e2e_<random> over the DSN
 // read from the file named by CONFAB_TEST_PG_DSN_FILE, DROP DATABASE on destruction.
+// Runs sql (no result rows) on the SQLite database at path, or fails the test.
+void sqlite_exec(const std::filesystem::path& path, const std::string& sql);
+
 class pg_database {
  public:
   // Throws with a clear message when the variable, the file or the server is missing.
@@ -69,6 +72,7 @@ class pg_database {
   pg_database& operator=(const pg_database&) = delete;
 
   const std::string& dsn() const { return dsn_; }  // libpq DSN of the new database
+  void exec(const std::string& sql) const;         // runs sql (no result rows) or fails the test
   const std::string& name() const { return name_; }
 
  private:

@@ -6,7 +6,10 @@
 #include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <thread>
+
+#include <sys/wait.h>
 
 namespace e2e {
 namespace {
@@ -166,6 +169,46 @@ TEST_P(Search, HistoryAroundASeqOpensAResultInContext) {
   EXPECT_EQ(http_->post("history", {{"conv", conv}, {"around", 0}}, bo.token).error_code(), "invalid_field");
   auto cy = register_user(*http_, "cy");
   EXPECT_EQ(http_->post("history", {{"conv", conv}, {"around", 5}}, cy.token).error_code(), "forbidden");
+}
+
+// confabd --reindex, run beside the server (online): it puts every message back in an index that
+// lost its documents, resumes after a crash from where its cursor stopped, starts over once it
+// had finished, and hands the index back to the server, which keeps indexing new messages.
+TEST_P(Search, ReindexRebuildsOnlineAndResumesAfterACrash) {
+  auto ana = register_user(*http_, "ana");
+  auto conv = jint(http_->call("create_group", {{"title", "R"}, {"members", json::array{}}}, ana.token), "conv");
+  for (int i = 1; i <= 120; ++i)
+    http_->call("send", {{"conv", conv}, {"client_id", "r" + std::to_string(i)}, {"text", "n" + std::to_string(i) + " common"}}, ana.token);
+  expect_found("n120", ana.token, {"n120 common"});
+  // The index loses its documents (the terms' rows stay: a rebuild replaces them by key).
+  if (GetParam() == "postgres") pg_->exec("DELETE FROM search_docs");
+  else sqlite_exec(dir_ / "confab.db", "DELETE FROM search_docs");
+  EXPECT_EQ(texts("n5", ana.token), std::vector<std::string>{});
+
+  const auto out = dir_ / "reindex.txt";
+  auto reindex = [&](const std::string& env) {
+    std::string cmd = env + " '" + std::string(CONFAB_BINARY) + "'";
+    for (const auto& a : args_) cmd += " '" + a + "'";
+    cmd += " --reindex --reindex-batch 50 2>'" + out.string() + "' >/dev/null";
+    const int st = std::system(cmd.c_str());
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  };
+  // Killed after its first batch of 50 (the group's creation and 49 messages, n1..n49).
+  EXPECT_EQ(reindex("CONFABD_TEST_REINDEX_EXIT_AFTER=1"), 137) << tail_file(out, 20);
+  EXPECT_EQ(texts("n49", ana.token), std::vector<std::string>{"n49 common"});
+  EXPECT_EQ(texts("n50", ana.token), std::vector<std::string>{});
+  EXPECT_EQ(reindex(""), 0) << tail_file(out, 20);
+  const auto log = tail_file(out, 20);
+  EXPECT_NE(log.find("resuming an interrupted rebuild"), std::string::npos) << log;
+  EXPECT_NE(log.find("121/121 events"), std::string::npos) << log;
+  for (const char* q : {"n1", "n50", "n120"}) EXPECT_EQ(texts(q, ana.token).size(), 1u) << q;
+  EXPECT_EQ(texts("common", ana.token).size(), 20u);  // a page
+  // Finished: the next one starts over.
+  EXPECT_EQ(reindex(""), 0) << tail_file(out, 20);
+  EXPECT_NE(tail_file(out, 20).find("rebuilding the search index"), std::string::npos) << tail_file(out, 20);
+  // The server took the index back.
+  http_->call("send", {{"conv", conv}, {"client_id", "after"}, {"text", "afterwards"}}, ana.token);
+  expect_found("afterwards", ana.token, {"afterwards"});
 }
 
 std::string backend_name(const ::testing::TestParamInfo<std::string>& i) { return i.param; }

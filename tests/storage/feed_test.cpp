@@ -129,6 +129,43 @@ TEST_F(feed_test, a_lease_has_one_holder_until_it_expires_or_is_released) {
   other->stop();
 }
 
+// A claim with want asks the holder for the lease: the holder hands it over at its next claim,
+// and no third node takes it meanwhile, even expired.
+TEST_F(feed_test, a_wanted_lease_is_handed_over_at_the_holders_next_claim) {
+  using namespace std::chrono_literals;
+  EXPECT_TRUE(*run(feed_->claim("search", "node-a", 60s)));
+  EXPECT_FALSE(*run(feed_->claim("search", "reindex", 60s, true)));
+  EXPECT_FALSE(*run(feed_->claim("search", "node-b", 60s))) << "a's lease runs";
+  EXPECT_FALSE(*run(feed_->claim("search", "node-a", 60s))) << "a hands it over";
+  EXPECT_TRUE(*run(feed_->claim("search", "reindex", 60s, true)));
+  EXPECT_FALSE(*run(feed_->claim("search", "node-a", 60s)));
+  ASSERT_TRUE(run(feed_->release("search", "reindex")));
+  EXPECT_TRUE(*run(feed_->claim("search", "node-a", 50ms))) << "released: a node takes it back";
+  EXPECT_FALSE(*run(feed_->claim("search", "reindex", 60s, true)));
+  std::this_thread::sleep_for(100ms);  // a's lease expires without a's next claim (a died)
+  EXPECT_FALSE(*run(feed_->claim("search", "node-b", 60s))) << "kept for the one that asked";
+  EXPECT_TRUE(*run(feed_->claim("search", "reindex", 60s, true)));
+}
+
+// Progress: events handled of events committed; reset forgets the cursor.
+TEST_F(feed_test, progress_counts_handled_events_and_reset_starts_over) {
+  send(*st_, direct_, "m1");
+  auto p = run(feed_->progress("c"));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->total, 3);  // two "created" events and m1
+  EXPECT_EQ(p->done, 0);
+  EXPECT_FALSE(p->started);
+  auto b = run(feed_->read("c", 2));
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(run(feed_->commit("c", b->reached)));
+  p = run(feed_->progress("c"));
+  EXPECT_EQ(p->done, 2);
+  EXPECT_TRUE(p->started);
+  ASSERT_TRUE(run(feed_->reset("c")));
+  EXPECT_EQ(run(feed_->progress("c"))->done, 0);
+  EXPECT_EQ(run(feed_->read("c", 10))->events.size(), 3u) << "read from the start again";
+}
+
 // Two runners of one consumer on two nodes: only the lease holder handles batches; when it stops
 // (releasing the lease) the other takes over and handles what came after, each event once.
 TEST_F(feed_test, runners_sharing_a_consumer_take_turns_by_lease) {

@@ -492,7 +492,7 @@ FOR EACH ROW EXECUTE FUNCTION channel_member_count();
 // hash of conversation so that no one table and GIN index holds everything (docs/scaling.md).
 // Filled by the "search" feed consumer; flags: 1 has a link, 2 mentions someone, 4 thread reply.
 // Feed leases: a consumer that every node runs under one name (the search index) is run by one
-// node at a time, the lease's holder until until_ms (feed.hpp).
+// node at a time, the lease's holder until until_ms; wanted_by: who asked for it (feed.hpp).
 constexpr std::string_view v_search = R"sql(
 CREATE TABLE search_docs (
   conv_id BIGINT NOT NULL,
@@ -516,7 +516,8 @@ CREATE INDEX search_docs_time ON search_docs(ts_ms, conv_id, seq);
 CREATE TABLE feed_leases (
   consumer TEXT PRIMARY KEY,
   holder TEXT NOT NULL,
-  until_ms BIGINT NOT NULL
+  until_ms BIGINT NOT NULL,
+  wanted_by TEXT NOT NULL DEFAULT ''
 );
 )sql";
 

@@ -448,7 +448,7 @@ END;
 // cut by Confab's tokenizer (fts_tokenizer.hpp), keyed by the row's doc. Filled by the "search"
 // feed consumer; flags: 1 has a link, 2 mentions someone, 4 is a thread reply.
 // Feed leases: a consumer that every node runs under one name (the search index) is run by one
-// node at a time, the lease's holder until until_ms (feed.hpp).
+// node at a time, the lease's holder until until_ms; wanted_by: who asked for it (feed.hpp).
 constexpr std::string_view v_search = R"sql(
 CREATE TABLE search_docs (
   doc INTEGER PRIMARY KEY,
@@ -464,7 +464,8 @@ CREATE VIRTUAL TABLE search_fts USING fts5(body, tokenize = 'confab');
 CREATE TABLE feed_leases (
   consumer TEXT PRIMARY KEY,
   holder TEXT NOT NULL,
-  until_ms INTEGER NOT NULL
+  until_ms INTEGER NOT NULL,
+  wanted_by TEXT NOT NULL DEFAULT ''
 );
 )sql";
 

@@ -93,7 +93,8 @@ class sqlite_strategy final : public store_strategy {
   result<nothing> search_put(connection& c, const search_doc& d) const override { return sqlite::search_put(c, d); }
   result<nothing> search_remove(connection& c, id_t conv, std::int64_t seq) const override { return sqlite::search_remove(c, conv, seq); }
   search_match match(const search::query& q, int param) const override { return sqlite::match(q, param); }
-  std::string lease_guard(int) const override { return "1"; }
+  // One writer: nothing to take (the placeholder is used, as every bound one must be).
+  std::string lease_guard(int param) const override { return "$" + std::to_string(param) + " IS NOT NULL"; }
 };
 
 // One send at a time, each in its own (nested) savepoint. A lone send needs none: the executor's
