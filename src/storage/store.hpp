@@ -88,6 +88,14 @@ struct thread_page {
   std::vector<event> replies;  // ascending seq
   bool has_more = false;       // more replies beyond this page in the direction asked
 };
+// How a search orders and pages its results (issue 13): newest first, paged by the keyset cursor;
+// or by relevance, best first (ties newest first), paged by offset: a relevance page is not
+// stable while messages arrive, and goes at most max_relevance_offset deep.
+struct search_order {
+  bool relevance = false;
+  int offset = 0;  // relevance: results to skip, 0..max_relevance_offset
+  static constexpr int max_relevance_offset = 1000;
+};
 struct event_list_page {
   std::vector<event> events;          // newest first
   std::optional<keyset_cursor> next;  // where the next page starts (nullopt: none)
@@ -269,9 +277,11 @@ class store {
   // was) a member of, optionally only in conv. from:/in: name users and conversations: one that
   // does not exist (or, for in:, that user is not in) is errc::not_found naming it.
   // limit 1..100. The matching statement runs at most time_limit: errc::limit_reached after.
+  // order: newest first after before, or by relevance from order.offset (before is then ignored;
+  // the page's next is set when more follow); offset outside 0..1000 is errc::invalid_field.
   task<event_list_page> search(id_t user, const search::query& q, std::optional<id_t> conv,
                                std::optional<keyset_cursor> before, int limit,
-                               std::chrono::milliseconds time_limit = std::chrono::milliseconds(2000));
+                               std::chrono::milliseconds time_limit = std::chrono::milliseconds(2000), search_order order = {});
 
   // --- the user stream (delivery and catch-up)
   task<stream_page> read_stream(id_t user, std::int64_t after_pos, int limit);

@@ -66,9 +66,12 @@ task<nothing> store::index_for_search(std::vector<event> evs) {
 }
 
 task<event_list_page> store::search(id_t user, const search::query& q, std::optional<id_t> conv,
-                                    std::optional<keyset_cursor> before, int limit, std::chrono::milliseconds time_limit) {
+                                    std::optional<keyset_cursor> before, int limit, std::chrono::milliseconds time_limit,
+                                    search_order order) {
   return ex_->read<event_list_page>([=](connection& c) -> result<event_list_page> {
     if (limit < 1 || limit > 100) return make_error(errc::invalid_field, "limit must be 1..100");
+    if (order.offset < 0 || order.offset > search_order::max_relevance_offset)
+      return make_error(errc::invalid_field, "a relevance page starts at most 1000 results deep");
     const bool filtered = !q.from_users.empty() || !q.in_conversations.empty() || q.since_ms || q.until_ms || q.has_link ||
                           q.has_mention || q.mentions_me || q.is_thread || q.is_pinned;
     if (q.include.empty() && !filtered) return make_error(errc::invalid_field, "query: nothing to look for");
@@ -77,7 +80,8 @@ task<event_list_page> store::search(id_t user, const search::query& q, std::opti
     CONFAB_TRY(in, id_list(c, q.in_conversations,
                            "SELECT c.id FROM conversations c JOIN members m ON m.conv_id = c.id AND m.user_id = $2 WHERE c.title = $1",
                            user, "in: you are in no conversation named "));
-    const keyset_cursor cur = before.value_or(keyset_cursor{max_i64, max_i64, max_i64});
+    const keyset_cursor cur = order.relevance ? keyset_cursor{max_i64, max_i64, max_i64}
+                                              : before.value_or(keyset_cursor{max_i64, max_i64, max_i64});
     // Filters alone (has:link) list every message that passes them: no word to match.
     const auto m = q.include.empty() && q.exclude.empty() ? search_match{"search_docs d", "$6 = $6", ""} : c.strategy()->match(q, 6);
     std::string sql = "SELECT d.conv_id, d.seq, d.ts_ms FROM " + m.from +
@@ -92,7 +96,10 @@ task<event_list_page> store::search(id_t user, const search::query& q, std::opti
     if (q.is_thread) sql += " AND (d.flags & 4) <> 0";
     if (q.mentions_me) sql += " AND EXISTS (SELECT 1 FROM mentions mn WHERE mn.user_id = $1 AND mn.conv_id = d.conv_id AND mn.seq = d.seq)";
     if (q.is_pinned) sql += " AND EXISTS (SELECT 1 FROM pins p WHERE p.conv_id = d.conv_id AND p.seq = d.seq)";
-    sql += " ORDER BY d.ts_ms DESC, d.conv_id DESC, d.seq DESC LIMIT $5";
+    sql += " ORDER BY ";
+    if (order.relevance && !m.rank.empty()) sql += m.rank + " DESC, ";
+    sql += "d.ts_ms DESC, d.conv_id DESC, d.seq DESC LIMIT $5";
+    if (order.relevance) sql += " OFFSET " + std::to_string(order.offset);
     const param ps[] = {user, cur.ms, cur.conv, cur.seq, std::int64_t{limit} + 1, std::string_view(m.arg),
                         q.since_ms.value_or(std::numeric_limits<std::int64_t>::min()), q.until_ms.value_or(max_i64)};
     auto r = c.query_within(sql, ps, time_limit);

@@ -44,6 +44,7 @@ struct search_match {
   std::string from;
   std::string where;
   std::string arg;
+  std::string rank;  // how well d matches, higher is better (empty: no words to rank by)
 };
 
 class store_strategy {
@@ -75,7 +76,9 @@ class store_strategy {
   // Removes (conv, seq) from the search index (nothing if absent).
   virtual result<nothing> search_remove(connection& c, id_t conv, std::int64_t seq) const = 0;
   // How a search finds q's words: a FROM clause naming search_docs as d, a condition using
-  // placeholder $param, and that placeholder's value (q has a phrase to include or to exclude).
+  // placeholder $param, that placeholder's value (q has a phrase to include or to exclude), and
+  // a rank expression for sorting by relevance (term frequency weighed by the backend's own
+  // measure: BM25 on SQLite, ts_rank on PostgreSQL; empty for exclusions alone).
   virtual search_match match(const search::query& q, int param) const = 0;
 
   // ---- feed leases (feed.cpp)

@@ -94,6 +94,16 @@ TEST_P(Search, SentMessagesAreFoundWithHighlightsAndFollowEditsAndDeletes) {
   EXPECT_EQ(boost::json::serialize(hit.at("highlights")), "[[0,5]]");  // "Café" is 5 bytes
   EXPECT_EQ(boost::json::serialize(jarr(search("北京", bo.token), "results").at(0).at("highlights")), "[[9,15]]");
   EXPECT_EQ(texts("cafe", cy.token), std::vector<std::string>{});  // not in the conversation
+  // By relevance: one page of one, then the next by its offset cursor.
+  send("e", "noon noon noon");
+  expect_found("noon", bo.token, {"noon noon noon", "Café at noon?"});
+  auto best = http_->call("search", {{"q", "noon"}, {"sort", "relevance"}, {"limit", 1}}, bo.token);
+  ASSERT_EQ(jarr(best, "results").size(), 1u);
+  EXPECT_EQ(jstr(jarr(best, "results").at(0), "text"), "noon noon noon");
+  EXPECT_EQ(jstr(best, "next"), "r1");
+  auto second = http_->call("search", {{"q", "noon"}, {"sort", "relevance"}, {"limit", 1}, {"before", "r1"}}, bo.token);
+  EXPECT_EQ(jstr(jarr(second, "results").at(0), "text"), "Café at noon?");
+  EXPECT_TRUE(second.as_object().at("next").is_null());
 
   http_->call("edit", {{"conv", conv}, {"seq", s2}, {"text", "Tea at noon?"}}, ana.token);
   http_->call("delete_message", {{"conv", conv}, {"seq", s1}}, ana.token);
@@ -122,6 +132,10 @@ TEST_P(Search, BadQueriesGetTypedErrors) {
   EXPECT_EQ(error_of({{"q", "x from:@nobody"}}, ana.token), "not_found");
   EXPECT_EQ(error_of({{"q", "x"}, {"limit", 0}}, ana.token), "invalid_field");
   EXPECT_EQ(error_of({{"q", "x"}, {"before", "not-a-cursor"}}, ana.token), "invalid_field");
+  EXPECT_EQ(error_of({{"q", "x"}, {"sort", "best"}}, ana.token), "invalid_field");
+  EXPECT_EQ(error_of({{"q", "x"}, {"sort", "relevance"}, {"before", "1.2.3"}}, ana.token), "invalid_field");
+  EXPECT_EQ(error_of({{"q", "x"}, {"sort", "relevance"}, {"before", "r1001"}}, ana.token), "invalid_field");
+  EXPECT_EQ(error_of({{"q", "x"}, {"before", "r20"}}, ana.token), "invalid_field");
   std::string many;
   for (int i = 0; i < 1000; ++i) many += "w ";
   EXPECT_EQ(error_of({{"q", many.substr(0, 1024)}}, ana.token), "invalid_field");  // too many items

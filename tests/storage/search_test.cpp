@@ -188,6 +188,42 @@ TEST_F(search_test, PagesGoNewestFirstWithACursor) {
   EXPECT_EQ(seen.size(), 25u);
 }
 
+// Relevance: a message that says the word again and again comes before newer ones that say it
+// once, on both backends (BM25 and ts_rank both weigh term frequency); pages go by offset.
+TEST_F(search_test, RelevanceRanksTheBestMatchFirstAndPagesByOffset) {
+  send(ana_, d_ana_, team_, "kiwi kiwi kiwi kiwi");
+  send(ana_, d_ana_, team_, "a kiwi among many other words of a longer message");
+  send(ana_, d_ana_, team_, "one kiwi here with some other words");
+  index_all();
+  auto ranked = [&](int offset, int limit) {
+    auto p = run(st_->search(bo_, parsed("kiwi"), std::nullopt, std::nullopt, limit, std::chrono::milliseconds(2000),
+                             storage::search_order{true, offset}));
+    EXPECT_TRUE(p);
+    texts out;
+    if (p)
+      for (auto& e : p->events) out.push_back(e.text);
+    return std::pair{out, p && p->next.has_value()};
+  };
+  EXPECT_EQ(find(bo_, "kiwi").front(), "one kiwi here with some other words") << "newest first by default";
+  auto [first, more] = ranked(0, 1);
+  EXPECT_EQ(first, texts{"kiwi kiwi kiwi kiwi"});
+  EXPECT_TRUE(more);
+  auto [rest, more2] = ranked(1, 10);
+  EXPECT_EQ(rest.size(), 2u);
+  EXPECT_FALSE(more2);
+  EXPECT_EQ(std::count(rest.begin(), rest.end(), "kiwi kiwi kiwi kiwi"), 0) << "no repeat across pages";
+  // Filters alone have no words to rank: newest first, by offset.
+  auto p = run(st_->search(bo_, parsed("in:Team"), std::nullopt, std::nullopt, 100, std::chrono::milliseconds(2000),
+                           storage::search_order{true, 0}));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->events.front().text, "one kiwi here with some other words");
+  EXPECT_EQ(run(st_->search(bo_, parsed("kiwi"), std::nullopt, std::nullopt, 10, std::chrono::milliseconds(2000),
+                            storage::search_order{true, 1001}))
+                .error()
+                .code,
+            errc::invalid_field);
+}
+
 TEST_F(search_test, BadRequestsGetTypedErrors) {
   EXPECT_EQ(run(st_->search(ana_, search::query{}, std::nullopt, std::nullopt, 10)).error().code, errc::invalid_field);
   EXPECT_EQ(run(st_->search(ana_, parsed("x"), std::nullopt, std::nullopt, 0)).error().code, errc::invalid_field);

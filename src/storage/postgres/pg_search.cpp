@@ -71,7 +71,7 @@ search_match match(const search::query& q, int param) {
   }
   for (std::size_t i = 0; i < q.include.size(); ++i) expr += (i ? " & " : "") + tsquery_phrase(q.include[i]);
   for (const auto& e : q.exclude) expr += " & !" + tsquery_phrase(e);
-  return {"search_docs d", "d.body @@ CAST(" + p + " AS TSQUERY)", std::move(expr)};
+  return {"search_docs d", "d.body @@ CAST(" + p + " AS TSQUERY)", std::move(expr), "ts_rank(d.body, CAST(" + p + " AS TSQUERY))"};
 }
 
 }  // namespace confab::storage::postgres

@@ -38,7 +38,7 @@ search_match match(const search::query& q, int param) {
   for (std::size_t i = 0; i < q.include.size(); ++i) expr += (i ? " AND " : "") + fts_phrase(q.include[i]);
   expr += ")";
   if (!q.exclude.empty()) expr += " NOT " + any_of(q.exclude);
-  return {"search_docs d JOIN search_fts f ON f.rowid = d.doc", "search_fts MATCH " + p, std::move(expr)};
+  return {"search_docs d JOIN search_fts f ON f.rowid = d.doc", "search_fts MATCH " + p, std::move(expr), "-bm25(search_fts)"};
 }
 
 }  // namespace confab::storage::sqlite

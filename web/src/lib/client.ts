@@ -814,8 +814,12 @@ export class ChatClient {
   }
 
   /** One page of the messages matching query q (protocol 6.5), newest first, with highlights. */
-  async search(q: string, before?: string): Promise<{ results: (ChatEvent & { highlights: [number, number][] })[]; next: string | null }> {
-    return this.call('search', { q, limit: 20, ...(before ? { before } : {}) });
+  async search(
+    q: string,
+    before?: string,
+    sort: 'newest' | 'relevance' = 'newest',
+  ): Promise<{ results: (ChatEvent & { highlights: [number, number][] })[]; next: string | null }> {
+    return this.call('search', { q, limit: 20, sort, ...(before ? { before } : {}) });
   }
 
   // ------------------------------------------------------------------ channels (protocol 6.4)

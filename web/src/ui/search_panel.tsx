@@ -1,5 +1,5 @@
 // Search (protocol section 6.5): a query box with the query language's filters as hints, results
-// newest first with the matched words marked (the server's byte ranges, rendered as text), paged;
+// newest first or best match first with the matched words marked (the server's byte ranges, rendered as text), paged;
 // a result opens its conversation (or its thread) at that message. Opened with the Search button,
 // "/" or Ctrl+K.
 import { useState } from 'preact/hooks';
@@ -18,12 +18,13 @@ export function SearchPanel({ c, close }: { c: ChatClient; close: () => void }) 
   const [q, setQ] = useState('');
   const [ran, setRan] = useState('');
   const [list, setList] = useState<Result[] | null>(null);
+  const [sort, setSort] = useState<'newest' | 'relevance'>('newest');
   const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState('');
-  async function run(query: string, before?: string) {
+  async function run(query: string, before?: string, order = sort) {
     setError('');
     try {
-      const r = await c.search(query, before);
+      const r = await c.search(query, before, order);
       setRan(query);
       setList((old) => [...(before ? (old ?? []) : []), ...r.results]);
       setNext(r.next);
@@ -56,6 +57,18 @@ export function SearchPanel({ c, close }: { c: ChatClient; close: () => void }) 
           dir="auto"
         />
         <button type="submit">Search</button>
+        <select
+          aria-label="Sort results"
+          value={sort}
+          onChange={(e) => {
+            const v = (e.target as HTMLSelectElement).value as 'newest' | 'relevance';
+            setSort(v);
+            if (ran) void run(ran, undefined, v);
+          }}
+        >
+          <option value="newest">Newest first</option>
+          <option value="relevance">Best match first</option>
+        </select>
       </form>
       <p class="muted small">
         Filters: from:@user · in:#conversation · before:/after:/on:YYYY-MM-DD · has:link · has:mention · mentions:me · is:thread · is:pinned ·
@@ -85,7 +98,7 @@ export function SearchPanel({ c, close }: { c: ChatClient; close: () => void }) 
           );
         })}
       </ul>
-      {next && <button onClick={() => void run(ran, next)}>Show older results</button>}
+      {next && <button onClick={() => void run(ran, next)}>{sort === 'newest' ? 'Show older results' : 'Show more results'}</button>}
     </div>
   );
 }

@@ -74,6 +74,24 @@ test('filters narrow the results; a malformed query says what is wrong and where
   await textIs(panel.getByRole('alert'), /no user named nobody/, 'the error for an unknown person');
 });
 
+test('results can be sorted by best match', async () => {
+  const panel = ana.getByRole('dialog', { name: 'Search messages' });
+  const bo = await server.api<{ token: string }>('login', { username: 'bo', password: 'password123' });
+  const anaId = JSON.parse((await ana.evaluate(() => localStorage.getItem('confab.session'))) ?? '{}').user_id as number;
+  const conv = (await server.api<{ conv: number }>('create_group', { title: 'Fruit', members: [anaId] }, bo.token)).conv;
+  await server.api('send', { conv, client_id: 'k1', text: 'kiwi kiwi kiwi kiwi' }, bo.token);
+  await server.api('send', { conv, client_id: 'k2', text: 'one kiwi among many other words' }, bo.token);
+  const hit = panel.locator('.search-results li .snippet');
+  await until('both to be indexed', async () => {
+    await search('kiwi');
+    return (await hit.count()) === 2;
+  });
+  assert.equal((await hit.allInnerTexts())[0], 'one kiwi among many other words', 'newest first');
+  await panel.getByLabel('Sort results').selectOption('relevance');
+  await until('the best match to come first', async () => (await hit.allInnerTexts())[0] === 'kiwi kiwi kiwi kiwi');
+  await panel.getByLabel('Sort results').selectOption('newest');
+});
+
 test('"/" opens search too, and a result opens its conversation', async () => {
   await ana.keyboard.press('Escape');
   await ana.getByRole('dialog').waitFor({ state: 'detached' });
