@@ -522,7 +522,7 @@ TEST_F(storage_conformance, streams_continue_after_the_upgrade_to_head_rows) {
     ASSERT_TRUE((*conn)->exec("DROP TRIGGER channel_member_count ON members; DROP FUNCTION channel_member_count(); "
                               "DROP TRIGGER channel_members_inserted ON members; DROP FUNCTION channel_members_inserted(); DROP TABLE channels"));
     // issue 13: and the search index
-    ASSERT_TRUE((*conn)->exec("DROP TABLE search_docs"));
+    ASSERT_TRUE((*conn)->exec("DROP TABLE search_docs; DROP TABLE feed_leases"));
   }
   reopen();
   must_send(a, da, conv, "post");

@@ -220,7 +220,7 @@ TEST_F(storage_moderation, the_upgrade_marks_conversations_that_already_had_sett
                                   : "DROP TRIGGER channel_member_in; DROP TRIGGER channel_member_left; DROP TRIGGER channel_member_back; "
                                     "DROP TABLE channels; DROP INDEX events_wildcard"));
     // issue 13: and v_search after it
-    ASSERT_TRUE((*conn)->exec(be_->name() == "postgres" ? "DROP TABLE search_docs" : "DROP TABLE search_fts; DROP TABLE search_docs"));
+    ASSERT_TRUE((*conn)->exec(be_->name() == "postgres" ? "DROP TABLE search_docs; DROP TABLE feed_leases" : "DROP TABLE search_fts; DROP TABLE search_docs; DROP TABLE feed_leases"));
     ASSERT_TRUE((*conn)->exec("ALTER TABLE conversations DROP COLUMN moderated; UPDATE schema_version SET version = version - 3"));
   }
   reopen();
