@@ -92,6 +92,49 @@ test('results can be sorted by best match', async () => {
   await panel.getByLabel('Sort results').selectOption('newest');
 });
 
+test('from: and in: complete people and conversations from the keyboard; chips toggle filters; arrows reach results', async () => {
+  const panel = ana.getByRole('dialog', { name: 'Search messages' });
+  const box = ana.getByLabel('Search for', { exact: true });
+  await box.fill('');
+  await panel.getByRole('button', { name: 'From…' }).click();
+  await box.pressSequentially('b');
+  const options = panel.locator('#search-filter-options[aria-label="People"] [role=option]');
+  await textIs(options.first(), '@bo', 'the first person');
+  assert.equal(await box.getAttribute('aria-expanded'), 'true');
+  await box.press('Enter'); // takes the active option, does not search yet
+  assert.equal(await box.inputValue(), 'from:@bo ');
+  await box.pressSequentially('in:#Tr');
+  await textIs(panel.locator('#search-filter-options[aria-label="Conversations"] [role=option]'), 'Trip', 'the conversation');
+  await box.press('Tab');
+  assert.equal(await box.inputValue(), 'from:@bo in:#Trip ');
+  const link = panel.getByRole('button', { name: 'Has a link' });
+  await link.click();
+  assert.equal(await link.getAttribute('aria-pressed'), 'true');
+  assert.equal(await box.inputValue(), 'from:@bo in:#Trip has:link');
+  await box.press('Enter');
+  const hit = panel.locator('.search-results li');
+  await until('the one link bo sent in Trip', async () => (await hit.allInnerTexts()).length === 1 && /tickets at/.test((await hit.allInnerTexts())[0]));
+  await expectAccessible(ana, 'the search dialog with filters');
+  await shot(ana, 'search-filters');
+  // Escape closes a completion list, not the dialog.
+  await box.fill('from:@');
+  await box.press('End');
+  await box.pressSequentially('a');
+  await options.first().waitFor();
+  await box.press('Escape');
+  await until('the list to close', async () => (await panel.locator('#search-filter-options').count()) === 0);
+  assert.equal(await panel.isVisible(), true, 'the dialog stays');
+  // The arrow keys go from the box into the results and between them.
+  await search('cafe');
+  await until('two results', async () => (await hit.count()) === 2);
+  await box.press('ArrowDown');
+  assert.equal(await hit.nth(0).locator('button').evaluate((el) => el === document.activeElement), true);
+  await ana.keyboard.press('ArrowDown');
+  assert.equal(await hit.nth(1).locator('button').evaluate((el) => el === document.activeElement), true);
+  await ana.keyboard.press('ArrowUp');
+  assert.equal(await hit.nth(0).locator('button').evaluate((el) => el === document.activeElement), true);
+});
+
 test('"/" opens search too, and a result opens its conversation', async () => {
   await ana.keyboard.press('Escape');
   await ana.getByRole('dialog').waitFor({ state: 'detached' });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pieces, snippet } from '../../src/lib/search';
+import { completeFilter, filterCompletions, filterQuery, hasFilter, latestOnly, pieces, snippet, toggleFilter } from '../../src/lib/search';
 
 test('highlights are byte ranges of UTF-8: accents, CJK and emoji are cut where the server meant', () => {
   assert.deepEqual(pieces('Café au lait', [[0, 5]]), [
@@ -38,4 +38,50 @@ test('a snippet starts shortly before the first hit and is cut to length', () =>
   assert.equal(s[0].text.startsWith('…'), true);
   assert.equal(s[1].text, 'needle');
   assert.equal(s.map((p) => p.text).join('').length <= 50 + 32, true);
+});
+
+test('the from:/in: filter at the caret is found; elsewhere, or inside quotes, nothing', () => {
+  assert.deepEqual(filterQuery('cafe from:@an', 13), { start: 5, kind: 'from', prefix: 'an' });
+  assert.deepEqual(filterQuery('in:#tr', 6), { start: 0, kind: 'in', prefix: 'tr' });
+  assert.deepEqual(filterQuery('FROM:bo', 7), { start: 0, kind: 'from', prefix: 'bo' });
+  assert.equal(filterQuery('cafe from:@an', 4), null);
+  assert.equal(filterQuery('in:"a b', 7), null);
+  assert.equal(filterQuery('information', 11), null);
+});
+
+test('completions: people by username or shown name, conversations by title, quoted when they hold spaces', () => {
+  const people = [
+    { username: 'ana', shown: 'Ana Lima' },
+    { username: 'bo', shown: 'bo' },
+  ];
+  assert.deepEqual(filterCompletions('from', 'AN', people, []), [{ insert: 'from:@ana', label: 'Ana Lima (@ana)' }]);
+  assert.deepEqual(filterCompletions('from', 'lim', people, []), []);
+  assert.deepEqual(filterCompletions('from', 'ana l', people, []), [{ insert: 'from:@ana', label: 'Ana Lima (@ana)' }]);
+  assert.deepEqual(filterCompletions('in', 't', people, ['Trip', 'Team plans', 'Trip']), [
+    { insert: 'in:"Team plans"', label: 'Team plans' },
+    { insert: 'in:#Trip', label: 'Trip' },
+  ]);
+  assert.deepEqual(completeFilter('cafe from:@an x', 5, 13, 'from:@ana'), { text: 'cafe from:@ana x', caret: 15 });
+});
+
+test('chips toggle a filter token in the query', () => {
+  assert.equal(toggleFilter('cafe', 'has:link'), 'cafe has:link');
+  assert.equal(toggleFilter('cafe  has:link from:@bo', 'has:link'), 'cafe from:@bo');
+  assert.equal(hasFilter('x HAS:LINK', 'has:link'), true);
+  assert.equal(hasFilter('x', 'has:link'), false);
+});
+
+test('only the latest search answer counts, even when an earlier one arrives after it', async () => {
+  const pending: ((v: string) => void)[] = [];
+  const call = latestOnly((q: string) => new Promise<string>((resolve) => pending.push((v) => resolve(`${q}:${v}`))));
+  const first = call('newest');
+  const second = call('relevance');
+  pending[1]('ok'); // the later request answers first
+  assert.deepEqual(await second, { stale: false, value: 'relevance:ok' });
+  pending[0]('late');
+  assert.deepEqual(await first, { stale: true });
+  const failing = latestOnly(async () => {
+    throw new Error('boom');
+  });
+  await assert.rejects(failing(), /boom/);
 });
