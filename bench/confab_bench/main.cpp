@@ -23,6 +23,7 @@
 #include <boost/program_options.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <sys/resource.h>
 #include <map>
@@ -30,6 +31,7 @@
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <thread>
 
 namespace asio = boost::asio;
 namespace json = boost::json;
@@ -452,6 +454,72 @@ json::object history(engine& eng, const options& o) {
   return {{"messages", o.messages}, {"pages", o.pages}, {"page_latency", h.to_json()}, {"wrong_pages", bad}, {"violated", bad > 0}};
 }
 
+json::object search_lag(engine& eng, const options& o) {
+  // Issue 13: how long after its send a message is findable, under load. 32 devices of one user
+  // send into a group at --rate messages/s in total (WebSocket) for the whole run, while the
+  // other member sends --pages probes over HTTP, one at a time at random moments, each with a word
+  // of its own, and searches for it every 10 ms until it is found (at most 10 s): lag = first
+  // found - send acked.
+  auto accts = register_users(o.targets[0], run_tag(), 2);
+  auto convs = make_groups(o, accts, 1, 2);
+  fleet f{eng, o, {}};
+  std::vector<account> writers{accts[0]};
+  const auto name = post(o.targets[0], "me", {}, accts[0].token).at("username").as_string();
+  for (int i = 1; i < 32; ++i) {
+    auto r = post(o.targets[0], "login", {{"username", name}, {"password", "bench-password"}, {"device_name", "w" + std::to_string(i)}});
+    writers.push_back({accts[0].user_id, std::string(r.at("token").as_string())});
+  }
+  f.add(writers);
+  f.open(0, f.devs.size(), false);
+  eng.record_latency(false);
+  std::atomic<bool> done{false};
+  std::atomic<std::int64_t> sent{0}, skipped{0};
+  std::thread load([&] {  // paced: the messages due by now, round robin over the devices
+    const auto start = now_ns();
+    std::int64_t posted = 0;
+    std::size_t d = 0;
+    while (!done) {
+      const auto want = static_cast<std::int64_t>(o.rate * static_cast<double>(now_ns() - start) / 1e9);
+      for (; posted < want; ++posted, d = (d + 1) % f.devs.size())
+        eng.run_on(f.thread_of(d), [&, d] {
+          if (f.devs[d]->in_flight() >= 64) {
+            ++skipped;  // the server is behind: the load is past saturation
+            return;
+          }
+          f.devs[d]->send_message(convs[0]);
+          ++sent;
+        });
+      std::this_thread::sleep_for(2ms);
+    }
+  });
+  histogram h;
+  int missing = 0;
+  const std::string tag = "lag" + run_tag();
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < o.pages; ++i) {
+    // A random pause first: a probe sent right after the previous one was found would fall just
+    // after the indexer's read every time, and measure its poll interval, not a random moment.
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 700));
+    const std::string word = tag + "x" + std::to_string(i);
+    post(o.targets[0], "send", {{"conv", convs[0]}, {"client_id", word}, {"text", "probe " + word}}, accts[1].token);
+    const auto acked = now_ns();
+    bool found = false;
+    while (!found && now_ns() - acked < 10'000'000'000) {
+      auto r = post(o.targets[0], "search", {{"q", word}, {"limit", 1}}, accts[1].token);
+      found = !r.at("results").as_array().empty();
+      if (!found) std::this_thread::sleep_for(10ms);
+    }
+    if (found) h.record((now_ns() - acked) / 1000);
+    else ++missing;
+  }
+  done = true;
+  load.join();
+  for (int i = 0; i < 6000 && f.in_flight() > 0; ++i) std::this_thread::sleep_for(10ms);
+  f.drop_all();
+  return {{"rate", o.rate}, {"load_messages", sent.load()}, {"load_skipped", skipped.load()}, {"probes", o.pages}, {"lag", h.to_json()},
+          {"not_found_in_10s", missing}, {"violated", missing > 0}};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -469,6 +537,7 @@ int main(int argc, char** argv) {
       "           --groups groups whose members overlap (each sender in two): durable sends/s\n"
       "  storm    --devices in groups of --group-size drop, --pending messages each arrive, all reconnect\n"
       "  history  a conversation of --messages messages, then --pages reads at random depths\n"
+      "  search_lag  --rate messages/s into a group while --pages probes each wait until search finds them\n"
       "  check    a small fanout and storm; exit 1 on any loss, duplicate or reorder\n"
       "  mixed    --groups groups of --group-size, every member a closed-loop sender (--inflight each) for\n"
       "           --duration s: 64 % messages, 20 % thread replies, 10 % reactions, 5 % edits, 1 % deletes;\n"
@@ -571,6 +640,7 @@ int main(int argc, char** argv) {
     else if (o.scenario == "writers") r = writers(eng, o);
     else if (o.scenario == "storm") r = storm(eng, o);
     else if (o.scenario == "history") r = history(eng, o);
+    else if (o.scenario == "search_lag") r = search_lag(eng, o);
     else if (o.scenario == "mixed") r = mixed(eng, o);
     else if (o.scenario == "check") {
       options small = o;
