@@ -129,7 +129,10 @@ asio::awaitable<int> run(run_state& st) {
     auto held = co_await st.feed.claim(live, st.me, lease_ttl, true);  // renew
     if (!held || !*held) {
       out.note(held ? "the search index's lease was lost; taking it again" : "lease renewal failed: " + held.error().message);
-      if (!co_await take_lease(st, out)) break;
+      if (!co_await take_lease(st, out)) {
+        if (!st.stopping) co_return 1;  // said why
+        break;
+      }
       continue;
     }
     auto l = co_await storage::run_feed_step(st.feed, live, st.batch, live_next, index);
