@@ -54,7 +54,7 @@ class progress_line {
     const double frac = total_ > 0 ? static_cast<double>(done_) / static_cast<double>(total_) : 1;
     std::string bar(30, '.');
     for (int i = 0; i < static_cast<int>(frac * 30); ++i) bar[i] = '#';
-    const std::string eta = rate > 0 ? duration_text(static_cast<double>(total_ - done_) / rate) : "?";
+    const std::string eta = done_ >= total_ ? duration_text(0) : rate > 0 ? duration_text(static_cast<double>(total_ - done_) / rate) : "?";
     std::fprintf(stderr, "%s[%s] %3d%% %lld/%lld events, %.0f/s, ETA %s%s", tty_ ? "\r" : "", bar.c_str(),
                  static_cast<int>(frac * 100), static_cast<long long>(done_), static_cast<long long>(total_), rate, eta.c_str(),
                  tty_ ? "\x1b[K" : "\n");
@@ -155,7 +155,8 @@ asio::awaitable<int> run(run_state& st) {
       }
       (void)co_await storage::release_lease(st.feed, live, st.me);
       char buf[128];
-      std::snprintf(buf, sizeof buf, "done: %lld events in %s", static_cast<long long>(out.done()), duration_text(out.seconds()).c_str());
+      std::snprintf(buf, sizeof buf, "done: %lld events indexed by this run in %s", static_cast<long long>(out.done()),
+                    duration_text(out.seconds()).c_str());
       out.note(buf);
       co_return 0;
     }
