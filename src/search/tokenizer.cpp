@@ -110,7 +110,9 @@ class cutter {
   // One segment of ICU's word breaks, [b, e) in UTF-16 units.
   result<nothing> segment(int32_t b, int32_t e, int32_t status) {
     if (status < UBRK_WORD_NONE_LIMIT) {  // spaces, punctuation, symbols: only emoji are terms
-      if (u_hasBinaryProperty(u_.char32At(b), UCHAR_EXTENDED_PICTOGRAPHIC)) return word(b, e);
+      // (flags are pairs of regional indicators, which are not pictographic)
+      const UChar32 c = u_.char32At(b);
+      if (u_hasBinaryProperty(c, UCHAR_EXTENDED_PICTOGRAPHIC) || u_hasBinaryProperty(c, UCHAR_REGIONAL_INDICATOR)) return word(b, e);
       return nothing{};
     }
     // Split the word into runs of CJK and other characters.

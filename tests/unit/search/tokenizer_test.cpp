@@ -82,6 +82,8 @@ TEST(search_tokenizer, emoji_are_terms_without_variation_selectors) {
   EXPECT_EQ(terms("❤️"), terms("❤"));
   auto family = terms("👩‍👩‍👧");  // one ZWJ sequence, one term
   EXPECT_EQ(family.size(), 1u);
+  // Flags: a pair of regional indicators, one term each (search_bench found them dropped).
+  EXPECT_EQ(terms("hello 🇩🇪 world 🇯🇵🇹🇭"), (v{"hello", "🇩🇪", "world", "🇯🇵", "🇹🇭"}));
 }
 
 TEST(search_tokenizer, offsets_point_at_the_source_bytes_for_highlighting) {
