@@ -8,6 +8,7 @@
 // Members are created in bulk by SQL (one statement each for users and members). Messages are
 // sent through store::send one after another (each its own commit). Bounded: exactly the counts
 // given. Prints one JSON line per (kind, members).
+#include "run_awaitable.hpp"
 #include "storage/db.hpp"
 #include "storage/migrate.hpp"
 #include "storage/postgres/pg_backend.hpp"
@@ -31,13 +32,7 @@ using clk = std::chrono::steady_clock;
 
 namespace {
 
-template <class T>
-T run(asio::io_context& ioc, asio::awaitable<T> a) {
-  auto f = asio::co_spawn(ioc, std::move(a), asio::use_future);
-  ioc.restart();
-  ioc.run();
-  return f.get();
-}
+using bench::run;
 
 struct counts {
   std::int64_t stream = 0, events = 0, mentions = 0;

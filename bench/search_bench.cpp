@@ -18,6 +18,7 @@
 // each searched over all of a member's conversations and paged to the end; what the generator put
 // in those conversations is the expected set. Prints one JSON line per measurement; asserts no
 // time.
+#include "run_awaitable.hpp"
 #include "search/query.hpp"
 #include "search_words.hpp"
 #include "storage/db.hpp"
@@ -56,13 +57,7 @@ constexpr int index_batch = 500;
 constexpr int text_languages = 8;  // languages[0..7]; languages[8] is emoji
 constexpr int emoji = 8;
 
-template <class T>
-T run(asio::io_context& ioc, asio::awaitable<T> a) {
-  auto f = asio::co_spawn(ioc, std::move(a), asio::use_future);
-  ioc.restart();
-  ioc.run();
-  return f.get();
-}
+using bench::run;
 
 void exec(storage::connection& c, const std::string& sql) {
   if (auto r = c.exec(sql); !r) throw std::runtime_error(sql.substr(0, 80) + ": " + r.error().message);

@@ -6,6 +6,7 @@
 //   store_send_bench postgres DSN [senders] [messages] [members]
 //
 // Bounded: it sends exactly `messages` messages and exits. Prints one JSON line of results.
+#include "run_awaitable.hpp"
 #include "storage/migrate.hpp"
 #include "storage/postgres/pg_backend.hpp"
 #include "storage/sqlite/sqlite_backend.hpp"
@@ -42,13 +43,7 @@ asio::awaitable<void> sender(storage::store& st, confab::id_t user, confab::id_t
   }
 }
 
-template <class T>
-T run(asio::io_context& ioc, asio::awaitable<T> a) {
-  auto f = asio::co_spawn(ioc, std::move(a), asio::use_future);
-  ioc.restart();
-  ioc.run();
-  return f.get();
-}
+using bench::run;
 
 }  // namespace
 

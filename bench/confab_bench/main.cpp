@@ -404,6 +404,20 @@ json::object storm(engine& eng, const options& o) {
           {"violated", violated(st) || !all || st.deliveries != expected}};
 }
 
+// The first user's 32 devices (a connection handles its requests one at a time; many connections
+// fill a commit batch), added to f and connected, without latency recording.
+void open_writers(engine& eng, const options& o, const account& a, fleet& f) {
+  std::vector<account> writers{a};
+  const auto name = post(o.targets[0], "me", {}, a.token).at("username").as_string();
+  for (int i = 1; i < 32; ++i) {
+    auto r = post(o.targets[0], "login", {{"username", name}, {"password", "bench-password"}, {"device_name", "w" + std::to_string(i)}});
+    writers.push_back({a.user_id, std::string(r.at("token").as_string())});
+  }
+  f.add(writers);
+  f.open(0, f.devs.size(), false);
+  eng.record_latency(false);
+}
+
 json::object history(engine& eng, const options& o) {
   // One direct conversation filled with --messages messages, sent over 32 devices of its first
   // user (a connection handles its requests one at a time; many connections fill a commit
@@ -411,15 +425,7 @@ json::object history(engine& eng, const options& o) {
   auto accts = register_users(o.targets[0], run_tag(), 2);
   auto convs = make_groups(o, accts, 1, 2);
   fleet f{eng, o, {}};
-  std::vector<account> writers{accts[0]};
-  const auto name = post(o.targets[0], "me", {}, accts[0].token).at("username").as_string();
-  for (int i = 1; i < 32; ++i) {
-    auto r = post(o.targets[0], "login", {{"username", name}, {"password", "bench-password"}, {"device_name", "w" + std::to_string(i)}});
-    writers.push_back({accts[0].user_id, std::string(r.at("token").as_string())});
-  }
-  f.add(writers);
-  f.open(0, f.devs.size(), false);
-  eng.record_latency(false);
+  open_writers(eng, o, accts[0], f);
   std::int64_t sent = 0;
   while (sent < o.messages) {
     for (std::size_t d = 0; d < f.devs.size(); ++d)
@@ -463,15 +469,7 @@ json::object search_lag(engine& eng, const options& o) {
   auto accts = register_users(o.targets[0], run_tag(), 2);
   auto convs = make_groups(o, accts, 1, 2);
   fleet f{eng, o, {}};
-  std::vector<account> writers{accts[0]};
-  const auto name = post(o.targets[0], "me", {}, accts[0].token).at("username").as_string();
-  for (int i = 1; i < 32; ++i) {
-    auto r = post(o.targets[0], "login", {{"username", name}, {"password", "bench-password"}, {"device_name", "w" + std::to_string(i)}});
-    writers.push_back({accts[0].user_id, std::string(r.at("token").as_string())});
-  }
-  f.add(writers);
-  f.open(0, f.devs.size(), false);
-  eng.record_latency(false);
+  open_writers(eng, o, accts[0], f);
   std::atomic<bool> done{false};
   std::atomic<std::int64_t> sent{0}, skipped{0};
   std::thread load([&] {  // paced: the messages due by now, round robin over the devices

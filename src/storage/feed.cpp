@@ -235,6 +235,9 @@ asio::awaitable<void> feed_runner::pause(std::chrono::milliseconds d) {
 
 asio::awaitable<bool> feed_runner::hold_lease() {
   if (opts_.lease_holder.empty()) co_return true;
+  // Held and renewed less than a quarter of a lease ago: no claim (a write) before every batch.
+  const auto now = std::chrono::steady_clock::now();
+  if (holding_ && now < claimed_at_ + opts_.lease / 4) co_return true;
   const std::string who = "\"consumer\":" + log::quote(consumer_) + ",\"holder\":" + log::quote(opts_.lease_holder);
   auto held = co_await feed_.claim(consumer_, opts_.lease_holder, opts_.lease);
   if (!held) {
@@ -244,6 +247,7 @@ asio::awaitable<bool> feed_runner::hold_lease() {
   }
   if (*held != holding_) log::info(*held ? "feed lease taken" : "feed lease held by another node", who);
   holding_ = *held;
+  claimed_at_ = now;
   if (!*held) co_await pause(opts_.poll);
   co_return *held;
 }

@@ -23,9 +23,9 @@
 // nothing. A handler that is not idempotent sees a repeat after such a crash.
 //
 // Leases: a consumer that every node runs under one name (the "search" index) runs on one node at
-// a time. Its runner claims the lease (feed_leases: holder, until when) before each read and
-// renews it with each claim; while another node holds an unexpired lease it only waits and tries
-// again. A node that dies stops renewing, and another takes over once the lease has expired; a
+// a time. Its runner claims the lease (feed_leases: holder, until when) before reading and renews
+// it once a quarter of it has run (not before every batch: a claim is a write); while another
+// node holds an unexpired lease it only waits and tries again at each poll. A node that dies stops renewing, and another takes over once the lease has expired; a
 // node that stops cleanly releases it. Leases are an economy, not the exactness above: two
 // holders at once (a node paused past its lease) repeat work, which an idempotent handler
 // absorbs. Without one, every node indexes every event, and their cursor and index writes,
@@ -158,6 +158,7 @@ class feed_runner {
   boost::asio::steady_timer timer_;  // on strand_
   bool stopping_ = false;            // on strand_
   bool holding_ = false;             // on strand_: the last claim succeeded
+  std::chrono::steady_clock::time_point claimed_at_{};  // on strand_: when it was made
   gate running_;                     // entered while the loop runs
 };
 
