@@ -76,11 +76,16 @@ std::string utf8_cut(const icu::UnicodeString& s) {
   return out;
 }
 
+// Scripts indexed by characters and overlapping pairs of them rather than by words: CJK, and the
+// scripts written without spaces whose words ICU finds by dictionary (Thai, Lao, Khmer, Myanmar),
+// because ICU cuts the same word differently depending on its neighbours (a word typed alone
+// would not match the word inside a sentence).
 bool is_cjk(UChar32 c) {
   if (c == 0x30FC || c == 0xFF70 || c == 0x3005) return true;  // prolonged sound marks, iteration mark
   UErrorCode st = U_ZERO_ERROR;
   const UScriptCode s = uscript_getScript(c, &st);
-  return s == USCRIPT_HAN || s == USCRIPT_HIRAGANA || s == USCRIPT_KATAKANA || s == USCRIPT_HANGUL;
+  return s == USCRIPT_HAN || s == USCRIPT_HIRAGANA || s == USCRIPT_KATAKANA || s == USCRIPT_HANGUL ||
+         s == USCRIPT_THAI || s == USCRIPT_LAO || s == USCRIPT_KHMER || s == USCRIPT_MYANMAR;
 }
 
 // A code point that belongs to the character before it (voicing marks, half-width ones).

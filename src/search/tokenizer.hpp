@@ -3,18 +3,18 @@
 // messages on either.
 //
 // What a term is:
-//  - Words come from ICU's word break rules (root locale), which split scripts written without
-//    spaces (Thai, Lao, Khmer, Myanmar) with ICU's dictionaries. Spaces and punctuation are not
-//    terms. Emoji are terms (the emoji itself, without variation selectors).
+//  - Words come from ICU's word break rules (root locale). Spaces and punctuation are not terms.
+//    Emoji are terms (the emoji itself, without variation selectors, flags included).
 //  - Each word is normalised: Unicode NFKC with case folding (so "ＡＢＣ", "ABC" and "abc" are one
 //    term, and "Straße" is "strasse"), then diacritics removed from Latin, Greek, Cyrillic, Arabic
 //    and Hebrew letters ("café" is "cafe", "ё" is "е", Arabic vowel marks go); marks that other
 //    scripts need (Thai, Devanagari, kana voicing) stay.
-//  - Runs of Han, Hiragana, Katakana and Hangul characters (across ICU's word boundaries, which
-//    guess at CJK words) become every character (a unigram) and every overlapping pair of
-//    characters (a bigram, colocated with the unigram of its first character), so that one- and
-//    two-character words are found inside a sentence, and a longer word is found as a phrase of
-//    its bigrams.
+//  - Runs of Han, Hiragana, Katakana and Hangul characters, and of the scripts written without
+//    spaces (Thai, Lao, Khmer, Myanmar), across ICU's word boundaries (which guess at such words,
+//    and cut the same word differently depending on its neighbours), become every character (a
+//    unigram; a character keeps its combining marks) and every overlapping pair of characters (a
+//    bigram, colocated with the unigram of its first character), so that one- and two-character
+//    words are found inside a sentence, and a longer word is found as a phrase of its bigrams.
 //  - A term longer than max_term_bytes is cut there (on a character boundary); a text yields at
 //    most max_tokens tokens (the rest of a longer text is not indexed).
 //
