@@ -4,7 +4,11 @@
 
 #include <boost/algorithm/string/predicate.hpp>
 
+#include <deque>
 #include <limits>
+#include <map>
+#include <optional>
+#include <vector>
 
 namespace confab::storage {
 using namespace detail;
@@ -17,23 +21,45 @@ bool has_link(std::string_view text) {
          boost::algorithm::icontains(text, "mailto:");
 }
 
-// Puts a message event (as stored now) in the index, or takes it out once deleted.
-result<nothing> index_message(connection& c, const event& ev) {
-  const auto* s = c.strategy();
-  if (ev.deleted || !(ev.content_type.empty() || ev.content_type == "text/plain")) return s->search_remove(c, ev.conv, ev.seq);
-  std::int64_t flags = 0;
-  if (has_link(ev.text)) flags |= search_flag_link;
-  if (!ev.mentions.empty() || ev.mention_all || ev.mention_here) flags |= search_flag_mention;
-  if (ev.thread_root) flags |= search_flag_thread;
-  return s->search_put(c, search_doc{ev.conv, ev.seq, ev.sender, ev.ts_ms, flags, ev.text});
-}
+// What a batch of feed events leaves in the index: for each message it touches, its last state
+// (a document to put, or none: take it out), written in two statements. Documents point into
+// the events they came from, which the batch keeps.
+class index_batch {
+ public:
+  // A message event (as stored now): put, or taken out once deleted or not plain text.
+  void message(const event& ev) {
+    const message_key k{ev.conv, ev.seq};
+    if (ev.deleted || !(ev.content_type.empty() || ev.content_type == "text/plain")) {
+      last_[k] = std::nullopt;
+      return;
+    }
+    std::int64_t flags = 0;
+    if (has_link(ev.text)) flags |= search_flag_link;
+    if (!ev.mentions.empty() || ev.mention_all || ev.mention_here) flags |= search_flag_mention;
+    if (ev.thread_root) flags |= search_flag_thread;
+    last_[k] = search_doc{ev.conv, ev.seq, ev.sender, ev.ts_ms, flags, ev.text};
+  }
+  void remove(id_t conv, std::int64_t seq) { last_[message_key{conv, seq}] = std::nullopt; }
+  // An edit: its target's state now (text, or deleted since), read again.
+  result<nothing> edited(connection& c, id_t conv, std::int64_t target) {
+    CONFAB_TRY(evs, events_at(c, {{conv, target}}));
+    if (evs->empty() || evs->front().kind != event_kind::message) return nothing{};
+    read_.push_back(std::move(evs->front()));
+    message(read_.back());
+    return nothing{};
+  }
+  result<nothing> write(connection& c) const {
+    std::vector<search_doc> put;
+    std::vector<message_key> gone;
+    for (const auto& [k, d] : last_) d ? put.push_back(*d) : gone.push_back(k);
+    CONFAB_TRY(p, c.strategy()->search_put(c, put));
+    return c.strategy()->search_remove(c, gone);
+  }
 
-// An edit: its target's state now (text, or deleted since), read again.
-result<nothing> index_target(connection& c, id_t conv, std::int64_t target) {
-  CONFAB_TRY(evs, events_at(c, {{conv, target}}));
-  if (evs->empty() || evs->front().kind != event_kind::message) return nothing{};
-  return index_message(c, evs->front());
-}
+ private:
+  std::map<message_key, std::optional<search_doc>> last_;  // in key order: rows locked in one order on every node
+  std::deque<event> read_;                                 // edited messages read again (stable addresses)
+};
 
 // Ids for the names of from: (users) and in: (conversations user is or was in).
 result<std::string> id_list(connection& c, const std::vector<std::string>& names, std::string_view sql, id_t user,
@@ -52,16 +78,17 @@ result<std::string> id_list(connection& c, const std::vector<std::string>& names
 task<nothing> store::index_for_search(std::vector<event> evs) {
   return ex_->write<nothing>([evs = std::move(evs)](write_context& ctx) -> result<nothing> {
     connection& c = ctx.db;
+    index_batch b;
     for (const auto& ev : evs) {
       if (ev.kind == event_kind::message) {
-        CONFAB_TRY(m, index_message(c, ev));
+        b.message(ev);
       } else if (const auto* e = std::get_if<edited_payload>(&ev.payload)) {
-        CONFAB_TRY(t, index_target(c, ev.conv, e->target));
+        CONFAB_TRY(t, b.edited(c, ev.conv, e->target));
       } else if (const auto* d = std::get_if<deleted_payload>(&ev.payload)) {
-        CONFAB_TRY(rm, c.strategy()->search_remove(c, ev.conv, d->target));
+        b.remove(ev.conv, d->target);
       }
     }
-    return nothing{};
+    return b.write(c);
   });
 }
 

@@ -39,6 +39,11 @@ struct search_doc {
   std::int64_t flags = 0;
   std::string_view text;
 };
+struct message_key {
+  id_t conv = 0;
+  std::int64_t seq = 0;
+  auto operator<=>(const message_key&) const = default;
+};
 inline constexpr std::int64_t search_flag_link = 1, search_flag_mention = 2, search_flag_thread = 4;
 struct search_match {
   std::string from;
@@ -70,11 +75,11 @@ class store_strategy {
   virtual std::string bytewise(std::string_view expr) const = 0;
 
   // ---- search (issue 13; store_search.cpp)
-  // Puts d's terms (search::tokenize of d.text) and filters in the search index, replacing what
-  // it held for (d.conv, d.seq).
-  virtual result<nothing> search_put(connection& c, const search_doc& d) const = 0;
-  // Removes (conv, seq) from the search index (nothing if absent).
-  virtual result<nothing> search_remove(connection& c, id_t conv, std::int64_t seq) const = 0;
+  // Puts each doc's terms (search::tokenize of its text) and filters in the search index,
+  // replacing what it held for (conv, seq). The docs' keys are distinct.
+  virtual result<nothing> search_put(connection& c, std::span<const search_doc> ds) const = 0;
+  // Removes each (conv, seq) from the search index (nothing where absent).
+  virtual result<nothing> search_remove(connection& c, std::span<const message_key> ks) const = 0;
   // How a search finds q's words: a FROM clause naming search_docs as d, a condition using
   // placeholder $param, that placeholder's value (q has a phrase to include or to exclude), and
   // a rank expression for sorting by relevance (term frequency weighed by the backend's own

@@ -130,6 +130,24 @@ TEST_F(search_test, AnEditIsFoundByItsNewTextOnlyAndADeleteIsNotFound) {
   EXPECT_EQ(find(bo_, "map"), texts{});
 }
 
+// A batch is written in two statements (PostgreSQL: arrays): what each message is after the whole
+// batch counts, whatever the order of its events, and any text survives the array literal.
+TEST_F(search_test, ABatchLeavesEachMessageAsItsLastEventMadeIt) {
+  const auto a = send(ana_, d_ana_, team_, "first draft of the plan");
+  const auto b = send(ana_, d_ana_, team_, "throwaway words here");
+  const std::string odd = R"(quote " backslash \ brace {x,y} 'apostrophe' NULL)";
+  send(ana_, d_ana_, team_, odd);
+  ASSERT_TRUE(run(st_->edit_message(ana_, d_ana_, team_, a, "final plan", 0)));
+  ASSERT_TRUE(run(st_->delete_message(ana_, d_ana_, team_, b)));
+  index_all();  // one feed batch: three messages, an edit and a delete
+  EXPECT_EQ(find(bo_, "plan"), texts{"final plan"}) << be_->name();
+  EXPECT_EQ(find(bo_, "draft"), texts{}) << be_->name();
+  EXPECT_EQ(find(bo_, "throwaway"), texts{}) << be_->name();
+  EXPECT_EQ(find(bo_, "backslash brace"), texts{odd}) << be_->name();
+  EXPECT_EQ(find(bo_, "apostrophe"), texts{odd}) << be_->name();
+  EXPECT_EQ(find(bo_, "null"), texts{odd}) << be_->name();
+}
+
 TEST_F(search_test, IndexingTwiceChangesNothing) {
   send(ana_, d_ana_, team_, "once only");
   index_all();

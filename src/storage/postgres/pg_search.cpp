@@ -1,6 +1,7 @@
 #include "storage/postgres/pg_search.hpp"
 
 #include "search/tokenizer.hpp"
+#include "storage/postgres/pg_array.hpp"
 #include "storage/store_detail.hpp"
 
 #include <algorithm>
@@ -47,18 +48,40 @@ std::string tsvector_of(std::string_view text) {
   return out;
 }
 
-result<nothing> search_put(connection& c, const search_doc& d) {
-  const auto tsv = tsvector_of(d.text);
+// A batch in one statement each (a round trip per message cost the writer's connection as much
+// as the sends it serves).
+result<nothing> search_put(connection& c, std::span<const search_doc> ds) {
+  if (ds.empty()) return nothing{};
+  pg_array conv, seq, sender, ts, flags, body;
+  for (const auto& d : ds) {
+    conv.add(d.conv);
+    seq.add(d.seq);
+    sender.add(d.sender);
+    ts.add(d.ts_ms);
+    flags.add(d.flags);
+    body.add_text(tsvector_of(d.text));
+  }
   CONFAB_TRY(r, query(c,
                       "INSERT INTO search_docs (conv_id, seq, sender_id, ts_ms, flags, body) "
-                      "VALUES ($1, $2, $3, $4, $5, CAST($6 AS TSVECTOR)) "
+                      "SELECT c, s, u, t, f, CAST(b AS TSVECTOR) FROM unnest(CAST($1 AS BIGINT[]), CAST($2 AS BIGINT[]), "
+                      "CAST($3 AS BIGINT[]), CAST($4 AS BIGINT[]), CAST($5 AS BIGINT[]), CAST($6 AS TEXT[])) AS x(c, s, u, t, f, b) "
                       "ON CONFLICT (conv_id, seq) DO UPDATE SET flags = excluded.flags, body = excluded.body",
-                      {d.conv, d.seq, d.sender, d.ts_ms, d.flags, std::string_view(tsv)}));
+                      {std::string_view(conv.str()), std::string_view(seq.str()), std::string_view(sender.str()),
+                       std::string_view(ts.str()), std::string_view(flags.str()), std::string_view(body.str())}));
   return nothing{};
 }
 
-result<nothing> search_remove(connection& c, id_t conv, std::int64_t seq) {
-  CONFAB_TRY(r, query(c, "DELETE FROM search_docs WHERE conv_id = $1 AND seq = $2", {conv, seq}));
+result<nothing> search_remove(connection& c, std::span<const message_key> ks) {
+  if (ks.empty()) return nothing{};
+  pg_array conv, seq;
+  for (const auto& k : ks) {
+    conv.add(k.conv);
+    seq.add(k.seq);
+  }
+  CONFAB_TRY(r, query(c,
+                      "DELETE FROM search_docs d USING unnest(CAST($1 AS BIGINT[]), CAST($2 AS BIGINT[])) AS x(c, s) "
+                      "WHERE d.conv_id = x.c AND d.seq = x.s",
+                      {std::string_view(conv.str()), std::string_view(seq.str())}));
   return nothing{};
 }
 

@@ -10,8 +10,8 @@
 
 namespace confab::storage::postgres {
 
-result<nothing> search_put(connection& c, const search_doc& d);
-result<nothing> search_remove(connection& c, id_t conv, std::int64_t seq);
+result<nothing> search_put(connection& c, std::span<const search_doc> ds);
+result<nothing> search_remove(connection& c, std::span<const message_key> ks);
 search_match match(const search::query& q, int param);
 
 // The tsvector literal of text's terms (exposed for tests); PostgreSQL keeps positions up to

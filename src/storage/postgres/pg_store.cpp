@@ -1,5 +1,6 @@
 // PostgreSQL's way of writing (store_strategy): the event append with per-user head rows, and
 // sends run set-based over arrays.
+#include "storage/postgres/pg_array.hpp"
 #include "storage/postgres/pg_search.hpp"
 #include "storage/postgres/pg_store.hpp"
 
@@ -14,39 +15,6 @@
 namespace confab::storage::postgres {
 using namespace detail;
 namespace {
-
-// A PostgreSQL array literal, built element by element: {1,NULL,"a \"b\""}.
-class pg_array {
- public:
-  void add(std::int64_t v) { sep() += std::to_string(v); }
-  void add(std::optional<std::int64_t> v) { v ? add(*v) : add_null(); }
-  void add_null() { sep() += "NULL"; }
-  void add_bool(bool v) { sep() += v ? "t" : "f"; }
-  void add_text(std::string_view v) {
-    auto& s = sep();
-    s += '"';
-    for (char ch : v) {
-      if (ch == '"' || ch == '\\') s += '\\';
-      s += ch;
-    }
-    s += '"';
-  }
-  const std::string& str() {
-    if (!closed_) {
-      s_ += '}';
-      closed_ = true;
-    }
-    return s_;
-  }
-
- private:
-  std::string& sep() {
-    if (s_.size() > 1) s_ += ',';
-    return s_;
-  }
-  std::string s_ = "{";
-  bool closed_ = false;
-};
 
 // PostgreSQL: the event, each active member's stream row and the reader's pointers in one
 // statement (one round trip). Stream positions come from the members' head rows (user_heads),
@@ -101,8 +69,8 @@ class pg_strategy final : public store_strategy {
   bool run_sends(connection& c, std::span<send_item* const> items) const override;
   // PostgreSQL compares in byte order only under the "C" collation, whatever the database's default.
   std::string bytewise(std::string_view expr) const override { return std::string(expr) + " COLLATE \"C\""; }
-  result<nothing> search_put(connection& c, const search_doc& d) const override { return postgres::search_put(c, d); }
-  result<nothing> search_remove(connection& c, id_t conv, std::int64_t seq) const override { return postgres::search_remove(c, conv, seq); }
+  result<nothing> search_put(connection& c, std::span<const search_doc> ds) const override { return postgres::search_put(c, ds); }
+  result<nothing> search_remove(connection& c, std::span<const message_key> ks) const override { return postgres::search_remove(c, ks); }
   std::string lease_guard(int param) const override {
     return "pg_try_advisory_xact_lock(hashtext('confab.feed_lease'), hashtext(CAST($" + std::to_string(param) + " AS TEXT)))";
   }

@@ -8,20 +8,26 @@
 namespace confab::storage::sqlite {
 using namespace detail;
 
-result<nothing> search_put(connection& c, const search_doc& d) {
-  CONFAB_TRY(r, query(c,
-                      "INSERT INTO search_docs (conv_id, seq, sender_id, ts_ms, flags) VALUES ($1, $2, $3, $4, $5) "
-                      "ON CONFLICT (conv_id, seq) DO UPDATE SET flags = excluded.flags RETURNING doc",
-                      {d.conv, d.seq, d.sender, d.ts_ms, d.flags}));
-  const std::int64_t doc = (*r)[0].i64(0);
-  CONFAB_TRY(del, query(c, "DELETE FROM search_fts WHERE rowid = $1", {doc}));
-  CONFAB_TRY(ins, query(c, "INSERT INTO search_fts (rowid, body) VALUES ($1, $2)", {doc, d.text}));
+// SQLite runs in this process: a statement per row costs no round trip.
+result<nothing> search_put(connection& c, std::span<const search_doc> ds) {
+  for (const auto& d : ds) {
+    CONFAB_TRY(r, query(c,
+                        "INSERT INTO search_docs (conv_id, seq, sender_id, ts_ms, flags) VALUES ($1, $2, $3, $4, $5) "
+                        "ON CONFLICT (conv_id, seq) DO UPDATE SET flags = excluded.flags RETURNING doc",
+                        {d.conv, d.seq, d.sender, d.ts_ms, d.flags}));
+    const std::int64_t doc = (*r)[0].i64(0);
+    CONFAB_TRY(del, query(c, "DELETE FROM search_fts WHERE rowid = $1", {doc}));
+    CONFAB_TRY(ins, query(c, "INSERT INTO search_fts (rowid, body) VALUES ($1, $2)", {doc, d.text}));
+  }
   return nothing{};
 }
 
-result<nothing> search_remove(connection& c, id_t conv, std::int64_t seq) {
-  CONFAB_TRY(del, query(c, "DELETE FROM search_fts WHERE rowid = (SELECT doc FROM search_docs WHERE conv_id = $1 AND seq = $2)", {conv, seq}));
-  CONFAB_TRY(rm, query(c, "DELETE FROM search_docs WHERE conv_id = $1 AND seq = $2", {conv, seq}));
+result<nothing> search_remove(connection& c, std::span<const message_key> ks) {
+  for (const auto& k : ks) {
+    CONFAB_TRY(del, query(c, "DELETE FROM search_fts WHERE rowid = (SELECT doc FROM search_docs WHERE conv_id = $1 AND seq = $2)",
+                          {k.conv, k.seq}));
+    CONFAB_TRY(rm, query(c, "DELETE FROM search_docs WHERE conv_id = $1 AND seq = $2", {k.conv, k.seq}));
+  }
   return nothing{};
 }
 

@@ -90,8 +90,8 @@ class sqlite_strategy final : public store_strategy {
   bool run_sends(connection& c, std::span<send_item* const> items) const override;
   // SQLite's default collation (BINARY) is byte order.
   std::string bytewise(std::string_view expr) const override { return std::string(expr); }
-  result<nothing> search_put(connection& c, const search_doc& d) const override { return sqlite::search_put(c, d); }
-  result<nothing> search_remove(connection& c, id_t conv, std::int64_t seq) const override { return sqlite::search_remove(c, conv, seq); }
+  result<nothing> search_put(connection& c, std::span<const search_doc> ds) const override { return sqlite::search_put(c, ds); }
+  result<nothing> search_remove(connection& c, std::span<const message_key> ks) const override { return sqlite::search_remove(c, ks); }
   search_match match(const search::query& q, int param) const override { return sqlite::match(q, param); }
   // One writer: nothing to take (the placeholder is used, as every bound one must be).
   std::string lease_guard(int param) const override { return "$" + std::to_string(param) + " IS NOT NULL"; }
