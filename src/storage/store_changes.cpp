@@ -185,9 +185,9 @@ result<nothing> decorate_changes(connection& c, id_t viewer, const std::vector<e
   keys.resize(n, keys.back());
   std::vector<param> ps{viewer};
   std::string sql =
-      "SELECT conv_id, seq, emoji, COUNT(*), MAX(CASE WHEN user_id = $1 THEN 1 ELSE 0 END), MIN(event_seq) FROM reactions "
-      "WHERE (conv_id, seq) IN (VALUES " + pair_values(ps, keys);
-  sql += ") GROUP BY conv_id, seq, emoji ORDER BY conv_id, seq, MIN(event_seq)";
+      "SELECT r.conv_id, r.seq, r.emoji, COUNT(*), MAX(CASE WHEN r.user_id = $1 THEN 1 ELSE 0 END), MIN(r.event_seq) FROM " +
+      pair_table(ps, keys) + " k JOIN reactions r ON r.conv_id = k.column1 AND r.seq = k.column2";
+  sql += " GROUP BY r.conv_id, r.seq, r.emoji ORDER BY r.conv_id, r.seq, MIN(r.event_seq)";
   auto r = c.query(sql, ps);
   if (!r) return to_error(r.error());
   for (auto& x : *r) {

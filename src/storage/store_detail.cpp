@@ -81,6 +81,10 @@ std::string pair_values(std::vector<param>& ps, std::span<const std::pair<id_t, 
   return s;
 }
 
+std::string pair_table(std::vector<param>& ps, std::span<const std::pair<id_t, std::int64_t>> pairs) {
+  return "(SELECT DISTINCT column1, column2 FROM (VALUES " + pair_values(ps, pairs) + ") AS pairs)";
+}
+
 std::string event_cols_of(std::string_view alias) {
   std::string out;
   std::string_view cols = event_cols;

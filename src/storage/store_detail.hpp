@@ -65,6 +65,9 @@ std::string placeholders(int first, std::size_t n);
 // The rows of "(a, b) IN (VALUES ...)" for pairs: "(CAST($k AS BIGINT), CAST($k+1 AS BIGINT)), ...",
 // numbered on from ps's size, each pair's values appended to ps.
 std::string pair_values(std::vector<param>& ps, std::span<const std::pair<id_t, std::int64_t>> pairs);
+// A derived table of the distinct pairs, columns column1 and column2, to JOIN a table on by its
+// key: "(a, b) IN (VALUES ...)" with more than one pair makes SQLite scan the whole table.
+std::string pair_table(std::vector<param>& ps, std::span<const std::pair<id_t, std::int64_t>> pairs);
 // not_found naming the first of users (sorted, unique, non-empty) that does not exist.
 result<nothing> require_users(connection& c, const std::vector<id_t>& users);
 // Inserts (or re-activates) users as members joining at joined_seq, in one statement.

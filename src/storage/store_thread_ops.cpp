@@ -53,8 +53,8 @@ result<std::vector<event>> events_at(connection& c, const std::vector<std::pair<
   std::vector<event> out;
   if (keys.empty()) return out;
   std::vector<param> ps;
-  const std::string values = pair_values(ps, keys);
-  auto r = c.query("SELECT " + std::string(event_cols) + " FROM events WHERE (conv_id, seq) IN (VALUES " + values + ")", ps);
+  const std::string keyed = pair_table(ps, keys);
+  auto r = c.query("SELECT " + event_cols_of("e") + " FROM events e JOIN " + keyed + " k ON e.conv_id = k.column1 AND e.seq = k.column2", ps);
   if (!r) return to_error(r.error());
   std::map<std::pair<id_t, std::int64_t>, event> got;
   for (auto& x : *r) {

@@ -214,16 +214,16 @@ result<nothing> decorate_threads(connection& c, id_t viewer, const std::vector<e
     if (e->kind == event_kind::message && !e->thread_root) roots.emplace_back(e->conv, e->seq);
   if (roots.empty()) return nothing{};
   std::vector<param> ps{viewer};
-  const std::string values = pair_values(ps, roots);
+  const std::string keyed = pair_table(ps, roots);
   // Unread is counted for followed threads only, over the thread's index (O(unread)). Active
   // members only: the summary counts replies a former member may not read.
   auto r = c.query(
       "SELECT t.conv_id, t.root_seq, t.replies, t.last_ms, t.participants, COALESCE(f.following, 0), "
       "CASE WHEN f.following = 1 THEN (SELECT COUNT(*) FROM events e WHERE e.conv_id = t.conv_id AND e.thread_root = t.root_seq "
       "AND e.seq > f.read_seq AND e.sender_id <> $1) ELSE 0 END, t.last_seq "
-      "FROM threads t JOIN members m ON m.conv_id = t.conv_id AND m.user_id = $1 AND m.left_seq IS NULL "
-      "LEFT JOIN thread_users f ON f.user_id = $1 AND f.conv_id = t.conv_id AND f.root_seq = t.root_seq "
-      "WHERE (t.conv_id, t.root_seq) IN (VALUES " + values + ")",
+      "FROM " + keyed + " k JOIN threads t ON t.conv_id = k.column1 AND t.root_seq = k.column2 "
+      "JOIN members m ON m.conv_id = t.conv_id AND m.user_id = $1 AND m.left_seq IS NULL "
+      "LEFT JOIN thread_users f ON f.user_id = $1 AND f.conv_id = t.conv_id AND f.root_seq = t.root_seq",
       ps);
   if (!r) return to_error(r.error());
   for (auto& x : *r) {
