@@ -179,7 +179,7 @@ struct resume_state {
           else if (auto it = cursor.find(conv); it != cursor.end() && head > it->second) fill(conv);
         }
         if (const auto& next = d.at("next"); next.is_object()) heads(next.at("after_conv").to_number<std::int64_t>());
-        else t_heads = now_ns();
+        else if (!t_heads) t_heads = now_ns();  // the first pass (a later `synced` runs another)
       }
       done_one();
     });
