@@ -434,6 +434,44 @@ for backend in ("sqlite", "postgres"):
         str(sum(x["violations"].get(k, 0) for k in ("duplicates", "gaps", "reorders", "send_errors")))))
 out.append("")
 
+# 9. channels (issue 12)
+chans = [(b, load("channel_" + b)) for b in ("sqlite", "postgres")]
+resumes = [(b, load("channel_resume_" + b)) for b in ("sqlite", "postgres")]
+if any(r for _, r in chans + resumes):
+    out.append("### 9. Channels (issue 12, one node)")
+    out.append("")
+    out.append("Fan-out: one channel; members beyond the connected ones made in bulk by SQL; several connected members "
+               "send at a fixed total rate. Deliver = the `channel_event` frame reaching each connected member (the "
+               "senders included). Violations: duplicates, gaps, reorders, lost deliveries, devices behind at the end.")
+    out.append("")
+    out.append("| backend | members | connected | senders | msgs/s | deliveries/s | ack p50 | ack p99 | deliver p50 | deliver p99 | max | server CPU µs/delivery | violations | target |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for backend, r in chans:
+        if not r:
+            continue
+        x = r["result"]
+        a, d = x["ack_latency"], x["deliver_latency"]
+        v = int(viol(x["violations"])) + x["lost"] + x["devices_behind_at_end"]
+        out.append("| %s | %d | %d | %d | %.0f | %.0f | %s | **%s** | %s | **%s** | %s | %.1f | %d | ack p99 < 50 ms, deliver p99 < 100 ms |" % (
+            backend, x["members"], x["connected"], x["senders"], x["sends_per_sec"], x["deliveries_per_sec"], ms(a, "p50_ms"),
+            ms(a, "p99_ms"), ms(d, "p50_ms"), ms(d, "p99_ms"), ms(d, "max_ms"), x["server_cpu_us_per_delivery"], v))
+    out.append("")
+    out.append("Resume: a device in many channels reconnects after some of them moved; connect → caught up (hello, "
+               "`synced`, `channel_heads`, one `history` fill per moved channel, pipelined).")
+    out.append("")
+    out.append("| backend | channels | moved × messages | reconnects | caught up p50 | p99 | max | connect → synced p50 | requests per resume | missed / applied | wrong rounds | target |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for backend, r in resumes:
+        if not r:
+            continue
+        x = r["result"]
+        c = x["caught_up"]
+        out.append("| %s | %d | %d × %d | %d | %s ms | **%s ms** | %s ms | %s ms | %.0f | %d / %d | %d | < 200 ms |" % (
+            backend, x["channels"], x["moved_per_round"], x["messages_per_moved_channel"], x["rounds"], ms(c, "p50_ms"),
+            ms(c, "p99_ms"), ms(c, "max_ms"), ms(x["connect_to_synced"], "p50_ms"), x["requests_per_resume"],
+            x["missed_messages"], x["applied_messages"], x["wrong_rounds"] + x["timeouts"]))
+    out.append("")
+
 # micro
 m = load("micro")
 if m:

@@ -151,19 +151,24 @@ fi
 if [[ $mode == quick ]]; then
   idle_n=(5000); chat_rates=500,1000,2000; step=3; fan=(10 100); fan_groups=(10 2); fan_senders=(2 20); fan_rates=(500,1000 300,600); scale_rate=300; persist_s=4; persist_load=(64x4 256x4)
   storm_n=2000; hist_n=20000; hist_pages=500
+  chan=(--members 10000 --connections 500 --senders 5 --rate 50 --duration 5); resume=(--channels 200 --moved 20 --pending 3 --rounds 10)
 else
   idle_n=(5000 19000); chat_rates=500,1000,2000,4000,8000; step=8; fan=(10 100 1000); fan_groups=(100 2 1); fan_senders=(2 50 20)
   fan_rates=(2000,4000,6000,8000,10000 600,1000,1400,1800,2200 60,100,140,180,220); scale_rate=600; persist_s=15
   persist_load=(64x4 128x4 256x4 512x4); storm_n=10000; hist_n=1000000; hist_pages=5000
+  chan=(--members 100000 --connections 2000 --senders 10 --rate 50 --duration 30)
+  resume=(--channels 1000 --moved 50 --pending 3 --rounds 50)
 fi
 
 # --- SQLite, one node
 for backend in sqlite postgres; do
   if [[ $backend == sqlite ]]; then
     storage=(--storage sqlite --sqlite-path "$work/sqlite/confab.db")
+    db=sqlite:$work/sqlite/confab.db
   else
     scripts/pg-test-server.sh start "$work/pg" >/dev/null
     storage=(--storage postgres --pg-dsn "$(cat "$work/pg/dsn")")
+    db=postgres:$(cat "$work/pg/dsn")
   fi
   start_node "$backend" "${storage[@]}"
   if [[ $backend == sqlite ]]; then
@@ -227,6 +232,10 @@ PY
   # member at once; every device's final state of every message must equal history's.
   bench "mixed_${backend}" mixed --target "127.0.0.1:$port" --pid "$pid" --groups 20 --group-size 5 --inflight 2 \
     --duration "$persist_s"
+  # issue 12: a channel of many members (those without a device made in bulk in the node's database),
+  # a fixed message rate from several of the connected ones; then a device in many channels resuming.
+  bench "channel_${backend}" channel --target "127.0.0.1:$port" --pid "$pid" --db "$db" --threads 2 --sources 4 "${chan[@]}"
+  bench "channel_resume_${backend}" channel_resume --target "127.0.0.1:$port" --pid "$pid" "${resume[@]}"
   stop_node "$pid"
 done
 

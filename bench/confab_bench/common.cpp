@@ -2,7 +2,10 @@
 
 #include <sys/resource.h>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include <algorithm>
@@ -105,6 +108,94 @@ std::uint64_t fleet::in_flight() {
       for (std::size_t i = t; i < devs.size(); i += eng.threads()) n += devs[i]->in_flight();
     });
   return n;
+}
+
+void run_senders(fleet& f, const std::vector<sender>& ss, double rate_each, double seconds) {
+  const auto stop = clk::now() + std::chrono::duration_cast<clk::duration>(std::chrono::duration<double>(seconds));
+  const auto interval = std::chrono::duration_cast<clk::duration>(std::chrono::duration<double>(1.0 / rate_each));
+  std::vector<std::future<void>> fs;
+  for (std::size_t k = 0; k < ss.size(); ++k) {
+    auto d = f.devs[ss[k].dev];
+    const auto conv = ss[k].conv;
+    auto& ioc = f.eng.ctx(f.thread_of(ss[k].dev));
+    // Stagger the senders across one interval so their sends do not all coincide.
+    const auto offset = interval * static_cast<long>(k) / static_cast<long>(std::max<std::size_t>(ss.size(), 1));
+    fs.push_back(asio::co_spawn(
+        ioc,
+        [](std::shared_ptr<device> dv, std::int64_t c, clk::time_point end, clk::duration every, clk::duration off,
+           asio::io_context& io) -> asio::awaitable<void> {
+          asio::steady_timer t(io);
+          auto next = clk::now() + off;
+          while (next < end) {
+            t.expires_at(next);
+            co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+            // Catch up after a stall without bursting: at most 4 sends per wake-up.
+            for (int i = 0; i < 4 && next <= clk::now() && next < end; ++i) {
+              dv->send_message(c);
+              next += every;
+            }
+          }
+        }(d, conv, stop, interval, offset, ioc),
+        asio::use_future));
+  }
+  for (auto& x : fs) x.get();
+}
+
+// Runs senders over groups at total `rate` for `seconds`, then waits for every member to have
+// every acked message. Returns the measured window's stats as JSON.
+json::object measure_groups(fleet& f, const options& o, const std::vector<std::int64_t>& convs, int size, int senders_per_group,
+                            double total_rate, double seconds, thread_stats& st_out) {
+  std::vector<sender> ss;
+  for (std::size_t g = 0; g < convs.size(); ++g)
+    for (int k = 0; k < senders_per_group; ++k) ss.push_back({g * static_cast<std::size_t>(size) + static_cast<std::size_t>(k), convs[g]});
+  f.eng.collect(true);
+  const auto before = usage(o);
+  const double gen_before = self_cpu_s();
+  const auto t0 = clk::now();
+  run_senders(f, ss, total_rate / static_cast<double>(ss.size()), seconds);
+  // Drain: every ack back, then every member (the sender included) has every acked message.
+  for (int i = 0; i < 3000 && f.in_flight() > 0; ++i) std::this_thread::sleep_for(10ms);
+  const double elapsed = std::chrono::duration<double>(clk::now() - t0).count();
+  thread_stats st = f.eng.collect(false);
+  // A relay's ack is the sender's own copy of the message, so a send without one is a lost delivery
+  // there; confabd acks separately, and what it acked must reach every member.
+  const std::uint64_t expected = (device::proto == protocol::confab ? st.acks : st.sends) * static_cast<std::uint64_t>(size);
+  const auto deadline = clk::now() + 60s;
+  while (st.deliveries < expected && clk::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+    st = f.eng.collect(false);
+  }
+  std::this_thread::sleep_for(300ms);
+  st = f.eng.collect(false);
+  const double total_elapsed = std::chrono::duration<double>(clk::now() - t0).count();
+  const auto after = usage(o);
+  const double gen_cpu = self_cpu_s() - gen_before;
+  st_out = st;
+  const double cpu = after.cpu_s - before.cpu_s;
+  const double aux = after.aux_cpu_s - before.aux_cpu_s;
+  auto per = [](double s, std::uint64_t n) { return n ? s * 1e6 / static_cast<double>(n) : 0.0; };
+  return {{"target_rate", total_rate},
+          {"seconds", seconds},
+          {"sends", st.sends},
+          {"acks", st.acks},
+          {"sends_per_sec", static_cast<double>(st.acks) / elapsed},
+          {"deliveries", st.deliveries},
+          {"deliveries_expected", expected},
+          {"lost", st.deliveries < expected ? expected - st.deliveries : 0},
+          {"deliveries_per_sec", static_cast<double>(st.deliveries) / total_elapsed},
+          {"ack_latency", st.ack.to_json()},
+          {"deliver_latency", st.deliver.to_json()},
+          {"server_cpu_s", cpu},
+          {"server_cpu_us_per_delivery", per(cpu, st.deliveries)},
+          {"server_cpu_us_per_send", per(cpu, st.acks)},
+          {"aux_cpu_s", aux},  // --aux-pid (PostgreSQL): 0 without
+          {"aux_cpu_us_per_delivery", per(aux, st.deliveries)},
+          {"aux_cpu_us_per_send", per(aux, st.acks)},
+          {"server_busiest_thread_cpu_us_per_delivery",
+           st.deliveries ? busiest_thread_cpu(before, after) * 1e6 / static_cast<double>(st.deliveries) : 0.0},
+          {"generator_cpu_us_per_delivery", st.deliveries ? gen_cpu * 1e6 / static_cast<double>(st.deliveries) : 0.0},
+          {"server_rss_kib", after.rss_kib},
+          {"violations", violations(st)}};
 }
 
 }  // namespace confab::bench

@@ -32,6 +32,9 @@ struct options {
   int connections = 1000, pairs = 500, group_size = 10, groups = 10, senders = 1, inflight = 8, pending = 5,
       messages = 20000, pages = 2000, devices = 1000;
   int marginal_from = 0;  // idle: also sample the server after this many connections
+  // issue 12, channel and channel_resume (channel.cpp)
+  int members = 100000, channels = 1000, moved = 50, rounds = 50;
+  std::string db;  // sqlite:PATH or postgres:DSN: the server's database, for members made in bulk
   double rate = 100, duration = 10;
   std::vector<double> rates;
   bool rates_given = false;  // --rates was set: fanout steps through them instead of --rate
@@ -67,10 +70,28 @@ struct fleet {
   std::uint64_t in_flight();
 };
 
+// Senders: device index + conversation; each sends at `rate_each` messages/s (open loop) for
+// `seconds`.
+struct sender {
+  std::size_t dev;
+  std::int64_t conv;
+};
+void run_senders(fleet& f, const std::vector<sender>& ss, double rate_each, double seconds);
+// Runs senders_per_group senders (devices g * size + k) over each group at `total_rate` for
+// `seconds`, then waits for every member (devices of f, size per group) to have every acked
+// message. Returns the measured window's figures as JSON; st_out gets its statistics.
+boost::json::object measure_groups(fleet& f, const options& o, const std::vector<std::int64_t>& convs, int size,
+                                   int senders_per_group, double total_rate, double seconds, thread_stats& st_out);
+
 boost::json::object violations(const thread_stats& s);
 // The mixed workload (mixed.cpp): messages, thread replies, reactions, edits and deletes, with
 // every device's final state of every message compared with the others' and with history.
 boost::json::object mixed(engine& eng, const options& o);
 bool violated(const thread_stats& s);
+// issue 12 (channel.cpp): a channel of --members members, --connections of them connected, --rate
+// messages/s from --senders of them; and a device in --channels channels, --moved of which move
+// by --pending messages while it is offline, resuming --rounds times.
+boost::json::object channel(engine& eng, const options& o);
+boost::json::object channel_resume(engine& eng, const options& o);
 
 }  // namespace confab::bench

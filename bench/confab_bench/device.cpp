@@ -46,6 +46,7 @@ asio::awaitable<bool> device::open(tcp::endpoint server, asio::ip::address sourc
   out_.clear();
   writing_ = false;
   pending_.clear();
+  requests_.clear();
   auto& sock = beast::get_lowest_layer(*ws_).socket();
   boost::system::error_code ec;
   sock.open(tcp::v4(), ec);
@@ -139,23 +140,24 @@ void device::on_object(const json::object& o) {
                          e.at("seq").to_number<std::int64_t>(), st_.checks))
       return;
     if (on_event) on_event(e);
-    if (e.at("kind").get_string() == "message") {
-      ++messages_;
-      ++st_.deliveries;
-      const auto& body = e.at("text").get_string();
-      std::int64_t sent = 0;
-      if (st_.record_latency && body.size() > 2 && body[0] == 'b' && body[1] == ':' &&
-          std::from_chars(body.data() + 2, body.data() + body.size(), sent).ec == std::errc{})
-        st_.deliver.record((now_ns() - sent) / 1000);
-    }
+    count_message(e);
     return;
   }
+  if (t == "channel_event") return on_channel_frame(o);
   if (t == "result" || t == "error") {
     const auto id = o.at("id").is_int64() ? o.at("id").get_int64() : -1;
     if (id == 0) {
       hello_done_ = true;
       hello_ok_ = t == "result";
       if (hello_ok_) check_.start_at(o.at("data").at("since").to_number<std::int64_t>());
+      return;
+    }
+    if (auto r = requests_.find(id); r != requests_.end()) {
+      auto done = std::move(r->second);
+      requests_.erase(r);
+      const auto& data = o.at(t == "result" ? "data" : "error");
+      static const json::object none;
+      done(t == "result", data.is_object() ? data.get_object() : none);
       return;
     }
     auto it = pending_.find(id);
@@ -169,8 +171,54 @@ void device::on_object(const json::object& o) {
     pending_.erase(it);
     return;
   }
-  if (t == "synced") synced_ = true;
+  if (t == "synced") {
+    synced_ = true;
+    if (on_synced) on_synced();
+  }
   // typing / receipt / presence: not used by the benchmark
+}
+
+// A message event (stream or channel): a delivery, with its latency if the text is "b:<send ns>".
+void device::count_message(const json::object& e) {
+  if (e.at("kind").get_string() != "message") return;
+  ++messages_;
+  ++st_.deliveries;
+  const auto& body = e.at("text").get_string();
+  std::int64_t sent = 0;
+  if (st_.record_latency && body.size() > 2 && body[0] == 'b' && body[1] == ':' &&
+      std::from_chars(body.data() + 2, body.data() + body.size(), sent).ec == std::errc{})
+    st_.deliver.record((now_ns() - sent) / 1000);
+}
+
+void device::on_channel_frame(const json::object& o) {
+  const auto conv = o.at("conv").to_number<std::int64_t>();
+  const auto seq = o.at("seq").to_number<std::int64_t>();
+  const auto& e = o.at("event").get_object();
+  if (on_channel_event) return on_channel_event(conv, seq, e);
+  auto it = channels_.find(conv);
+  if (it == channels_.end()) return;
+  if (seq <= it->second) {
+    ++(seq == it->second ? st_.checks.duplicates : st_.checks.reorders);
+    return;
+  }
+  if (seq != it->second + 1) ++st_.checks.gaps;
+  it->second = seq;
+  count_message(e);
+}
+
+void device::request(std::string_view op, std::string_view fields, reply_handler done) {
+  if (!open_) return;
+  const auto id = next_id_++;
+  requests_.emplace(id, std::move(done));
+  std::string f;
+  f.reserve(64 + fields.size());
+  f += R"({"op":")";
+  f += op;
+  f += R"(","id":)";
+  f += std::to_string(id);
+  f += fields;
+  f += '}';
+  write(std::move(f));
 }
 
 void device::send_message(std::int64_t conv) {

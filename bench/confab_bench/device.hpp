@@ -69,6 +69,22 @@ class device : public std::enable_shared_from_this<device> {
   void send_op(std::string_view op, std::string_view fields);
   // Called with every event of the stream that passed the check (not duplicates), if set.
   std::function<void(const boost::json::object&)> on_event;
+  // issue 12: a request whose reply is handed to done (ok = a result, data = its data or the
+  // error object), not recorded as a send. Fields as in send_op.
+  using reply_handler = std::function<void(bool ok, const boost::json::object& data)>;
+  void request(std::string_view op, std::string_view fields, reply_handler done);
+  // Called at every `synced` frame, if set.
+  std::function<void()> on_synced;
+  // issue 12, channels: channel_event frames. With on_channel_event set, every frame goes there
+  // (the caller keeps the cursors: channel.cpp's resume); without, the device checks each tracked
+  // channel itself: seq must be cursor + 1 (equal: a duplicate, lower: a reorder, higher: a gap),
+  // and each message is a delivery with its latency. Frames of untracked channels are ignored.
+  std::function<void(std::int64_t conv, std::int64_t seq, const boost::json::object& event)> on_channel_event;
+  void track_channel(std::int64_t conv, std::int64_t cursor) { channels_[conv] = cursor; }
+  std::int64_t channel_cursor(std::int64_t conv) const {
+    auto it = channels_.find(conv);
+    return it == channels_.end() ? -1 : it->second;
+  }
   // Drops the TCP connection (no close handshake): the device's cursor survives for a resume.
   void drop();
 
@@ -83,6 +99,8 @@ class device : public std::enable_shared_from_this<device> {
   boost::asio::awaitable<void> read_loop();
   void on_frame(std::string_view text);
   void on_object(const boost::json::object& o);
+  void on_channel_frame(const boost::json::object& o);
+  void count_message(const boost::json::object& e);
   void write(std::string frame);
   void write_next();
   // The peer adapter (peer.cpp): the join after the upgrade, frames in, a message out.
@@ -107,6 +125,8 @@ class device : public std::enable_shared_from_this<device> {
   std::uint64_t messages_ = 0;
   std::int64_t next_id_ = 1;
   std::unordered_map<std::int64_t, std::int64_t> pending_;   // request id -> send ns
+  std::unordered_map<std::int64_t, reply_handler> requests_;  // request id -> its reply's handler
+  std::unordered_map<std::int64_t, std::int64_t> channels_;   // tracked channel -> cursor (issue 12)
   std::unordered_map<std::int64_t, std::int64_t> peer_sent_;  // peer protocols: room -> messages sent into it
 };
 

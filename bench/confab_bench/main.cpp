@@ -3,7 +3,8 @@
 //
 //   confab-bench <scenario> --target 127.0.0.1:8080 [--target ...] [--pid N ...] [options]
 //
-// Scenarios: idle, chat, fanout, persist, writers, storm, history, check, mixed (see --help and docs/performance.md).
+// Scenarios: idle, chat, fanout, persist, writers, storm, history, check, mixed, channel,
+// channel_resume (see --help and docs/performance.md).
 // With --protocol ws-relay|socketio, idle, chat and fanout drive one of the in-memory relays of
 // bench/peers/ instead of confabd, through the peer adapter (peer.hpp), with the same measurement.
 // Loopback only: targets and source addresses must be in 127.0.0.0/8. Every run is bounded in
@@ -54,43 +55,6 @@ bool parse_endpoint(const std::string& s, tcp::endpoint& ep) {
   if (!addr.is_v4() || addr.to_v4().to_bytes()[0] != 127) return false;  // loopback only
   ep = {addr, static_cast<unsigned short>(port)};
   return true;
-}
-
-// Senders: device index + conversation; each sends at `rate` messages/s (open loop) until stop.
-struct sender {
-  std::size_t dev;
-  std::int64_t conv;
-};
-
-void run_senders(fleet& f, const std::vector<sender>& ss, double rate_each, double seconds) {
-  const auto stop = clk::now() + std::chrono::duration_cast<clk::duration>(std::chrono::duration<double>(seconds));
-  const auto interval = std::chrono::duration_cast<clk::duration>(std::chrono::duration<double>(1.0 / rate_each));
-  std::vector<std::future<void>> fs;
-  for (std::size_t k = 0; k < ss.size(); ++k) {
-    auto d = f.devs[ss[k].dev];
-    const auto conv = ss[k].conv;
-    auto& ioc = f.eng.ctx(f.thread_of(ss[k].dev));
-    // Stagger the senders across one interval so their sends do not all coincide.
-    const auto offset = interval * static_cast<long>(k) / static_cast<long>(std::max<std::size_t>(ss.size(), 1));
-    fs.push_back(asio::co_spawn(
-        ioc,
-        [](std::shared_ptr<device> dv, std::int64_t c, clk::time_point end, clk::duration every, clk::duration off,
-           asio::io_context& io) -> asio::awaitable<void> {
-          asio::steady_timer t(io);
-          auto next = clk::now() + off;
-          while (next < end) {
-            t.expires_at(next);
-            co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
-            // Catch up after a stall without bursting: at most 4 sends per wake-up.
-            for (int i = 0; i < 4 && next <= clk::now() && next < end; ++i) {
-              dv->send_message(c);
-              next += every;
-            }
-          }
-        }(d, conv, stop, interval, offset, ioc),
-        asio::use_future));
-  }
-  for (auto& x : fs) x.get();
 }
 
 // n accounts: registered users on confabd, names only on a peer (peer.hpp).
@@ -155,63 +119,6 @@ std::vector<std::int64_t> make_groups(const options& o, const std::vector<accoun
       convs.push_back(post(o.targets[0], "create_group", {{"title", "bench"}, {"members", members}}, owner.token).at("conv").as_int64());
   }
   return convs;
-}
-
-// Runs senders over groups at total `rate` for `seconds`, then waits for every member to have
-// every acked message. Returns the measured window's stats as JSON.
-json::object measure_groups(fleet& f, const options& o, const std::vector<std::int64_t>& convs, int size, int senders_per_group,
-                            double total_rate, double seconds, thread_stats& st_out) {
-  std::vector<sender> ss;
-  for (std::size_t g = 0; g < convs.size(); ++g)
-    for (int k = 0; k < senders_per_group; ++k) ss.push_back({g * static_cast<std::size_t>(size) + static_cast<std::size_t>(k), convs[g]});
-  f.eng.collect(true);
-  const auto before = usage(o);
-  const double gen_before = self_cpu_s();
-  const auto t0 = clk::now();
-  run_senders(f, ss, total_rate / static_cast<double>(ss.size()), seconds);
-  // Drain: every ack back, then every member (the sender included) has every acked message.
-  for (int i = 0; i < 3000 && f.in_flight() > 0; ++i) std::this_thread::sleep_for(10ms);
-  const double elapsed = std::chrono::duration<double>(clk::now() - t0).count();
-  thread_stats st = f.eng.collect(false);
-  // A relay's ack is the sender's own copy of the message, so a send without one is a lost delivery
-  // there; confabd acks separately, and what it acked must reach every member.
-  const std::uint64_t expected = (device::proto == protocol::confab ? st.acks : st.sends) * static_cast<std::uint64_t>(size);
-  const auto deadline = clk::now() + 60s;
-  while (st.deliveries < expected && clk::now() < deadline) {
-    std::this_thread::sleep_for(50ms);
-    st = f.eng.collect(false);
-  }
-  std::this_thread::sleep_for(300ms);
-  st = f.eng.collect(false);
-  const double total_elapsed = std::chrono::duration<double>(clk::now() - t0).count();
-  const auto after = usage(o);
-  const double gen_cpu = self_cpu_s() - gen_before;
-  st_out = st;
-  const double cpu = after.cpu_s - before.cpu_s;
-  const double aux = after.aux_cpu_s - before.aux_cpu_s;
-  auto per = [](double s, std::uint64_t n) { return n ? s * 1e6 / static_cast<double>(n) : 0.0; };
-  return {{"target_rate", total_rate},
-          {"seconds", seconds},
-          {"sends", st.sends},
-          {"acks", st.acks},
-          {"sends_per_sec", static_cast<double>(st.acks) / elapsed},
-          {"deliveries", st.deliveries},
-          {"deliveries_expected", expected},
-          {"lost", st.deliveries < expected ? expected - st.deliveries : 0},
-          {"deliveries_per_sec", static_cast<double>(st.deliveries) / total_elapsed},
-          {"ack_latency", st.ack.to_json()},
-          {"deliver_latency", st.deliver.to_json()},
-          {"server_cpu_s", cpu},
-          {"server_cpu_us_per_delivery", per(cpu, st.deliveries)},
-          {"server_cpu_us_per_send", per(cpu, st.acks)},
-          {"aux_cpu_s", aux},  // --aux-pid (PostgreSQL): 0 without
-          {"aux_cpu_us_per_delivery", per(aux, st.deliveries)},
-          {"aux_cpu_us_per_send", per(aux, st.acks)},
-          {"server_busiest_thread_cpu_us_per_delivery",
-           st.deliveries ? busiest_thread_cpu(before, after) * 1e6 / static_cast<double>(st.deliveries) : 0.0},
-          {"generator_cpu_us_per_delivery", st.deliveries ? gen_cpu * 1e6 / static_cast<double>(st.deliveries) : 0.0},
-          {"server_rss_kib", after.rss_kib},
-          {"violations", violations(st)}};
 }
 
 json::object groups_scenario(engine& eng, const options& o, int size, bool stepped) {
@@ -539,7 +446,11 @@ int main(int argc, char** argv) {
       "  check    a small fanout and storm; exit 1 on any loss, duplicate or reorder\n"
       "  mixed    --groups groups of --group-size, every member a closed-loop sender (--inflight each) for\n"
       "           --duration s: 64 % messages, 20 % thread replies, 10 % reactions, 5 % edits, 1 % deletes;\n"
-      "           exit 1 unless every device ends with the same state of every message as history\n\nOptions");
+      "           exit 1 unless every device ends with the same state of every message as history\n"
+      "  channel  a channel of --members members (beyond --connections made in bulk in --db), --connections\n"
+      "           connected, --senders of them sending --rate messages/s in total for --duration s\n"
+      "  channel_resume  a device in --channels channels reconnects --rounds times, --moved channels having\n"
+      "           moved by --pending messages each while it was offline: time to caught up\n\nOptions");
   desc.add_options()("help,h", "this help")
       ("scenario", po::value(&o.scenario), "scenario (or the first positional argument)")
       ("target", po::value(&targets)->composing(), "confabd (or haproxy) host:port in 127.0.0.0/8; repeat to spread devices")
@@ -566,7 +477,12 @@ int main(int argc, char** argv) {
       ("devices", po::value(&o.devices)->default_value(o.devices), "storm: devices")
       ("pending", po::value(&o.pending)->default_value(o.pending), "storm: messages each device misses")
       ("messages", po::value(&o.messages)->default_value(o.messages), "history: conversation length")
-      ("pages", po::value(&o.pages)->default_value(o.pages), "history: page reads");
+      ("pages", po::value(&o.pages)->default_value(o.pages), "history: page reads")
+      ("members", po::value(&o.members)->default_value(o.members), "channel: members in all")
+      ("db", po::value(&o.db), "channel: the server's database, sqlite:PATH or postgres:DSN, for members made in bulk")
+      ("channels", po::value(&o.channels)->default_value(o.channels), "channel_resume: the device's channels")
+      ("moved", po::value(&o.moved)->default_value(o.moved), "channel_resume: channels that move while it is offline")
+      ("rounds", po::value(&o.rounds)->default_value(o.rounds), "channel_resume: reconnects measured");
   po::positional_options_description pos;
   pos.add("scenario", 1);
   po::variables_map vm;
@@ -640,6 +556,8 @@ int main(int argc, char** argv) {
     else if (o.scenario == "history") r = history(eng, o);
     else if (o.scenario == "search_lag") r = search_lag(eng, o);
     else if (o.scenario == "mixed") r = mixed(eng, o);
+    else if (o.scenario == "channel") r = channel(eng, o);
+    else if (o.scenario == "channel_resume") r = channel_resume(eng, o);
     else if (o.scenario == "check") {
       options small = o;
       small.groups = 3, small.group_size = 10, small.senders = 3, small.rate = 300, small.duration = 2;
