@@ -107,6 +107,13 @@ side_by_side() {
     idle_from=1000; idle_n=4000; fan_groups=4; fan_rates=200,400,800,1200,1600,2400; chat_pairs=1000
     chat_rates=2500,5000,10000,15000,20000,30000; side_step=3; scale=reduced
   fi
+  # A run of other results only (bench/run.sh full 'persist_.*') leaves the side-by-side table alone:
+  # without side.json, render.py keeps the section as it is.
+  local any=0 s r0 sc
+  for r0 in $(seq "$reps"); do for s in ws socketio sqlite postgres; do for sc in idle fanout chat; do
+    want "side_${sc}_${s}_r$r0" && any=1
+  done; done; done
+  [[ $any == 1 ]] || return 0
   cat >"$out/side.json" <<JSON
 {"scale":"$scale","idle_from":$idle_from,"idle_connections":$idle_n,"fan_groups":$fan_groups,"fan_group_size":100,
  "fan_rates":[$fan_rates],"fan_fixed_rate":$fan_fixed,"chat_pairs":$chat_pairs,"chat_rates":[$chat_rates],
