@@ -41,26 +41,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Runs fn(0 .. n-1) over `threads` threads (set-up requests over HTTP); rethrows the first error.
-void in_parallel(int n, int threads, const std::function<void(int)>& fn) {
-  std::atomic<int> next{0};
-  std::string error;
-  std::mutex mu;
-  std::vector<std::thread> ts;
-  for (int t = 0; t < threads; ++t)
-    ts.emplace_back([&] {
-      try {
-        for (int i = next++; i < n; i = next++) fn(i);
-      } catch (const std::exception& e) {
-        std::lock_guard l(mu);
-        error = e.what();
-        next = n;
-      }
-    });
-  for (auto& t : ts) t.join();
-  if (!error.empty()) throw std::runtime_error(error);
-}
-
 // Waits (bounded) until every device of f has had its `synced`.
 bool all_synced(fleet& f, std::chrono::seconds limit) {
   const auto deadline = clk::now() + limit;

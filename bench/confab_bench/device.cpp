@@ -206,10 +206,9 @@ void device::on_channel_frame(const json::object& o) {
   count_message(e);
 }
 
-void device::request(std::string_view op, std::string_view fields, reply_handler done) {
-  if (!open_) return;
-  const auto id = next_id_++;
-  requests_.emplace(id, std::move(done));
+namespace {
+// {"op":"<op>","id":<id><fields>} (fields: ",\"key\":value..." or empty).
+std::string op_frame(std::string_view op, std::int64_t id, std::string_view fields) {
   std::string f;
   f.reserve(64 + fields.size());
   f += R"({"op":")";
@@ -218,7 +217,15 @@ void device::request(std::string_view op, std::string_view fields, reply_handler
   f += std::to_string(id);
   f += fields;
   f += '}';
-  write(std::move(f));
+  return f;
+}
+}  // namespace
+
+void device::request(std::string_view op, std::string_view fields, reply_handler done) {
+  if (!open_) return;
+  const auto id = next_id_++;
+  requests_.emplace(id, std::move(done));
+  write(op_frame(op, id, fields));
 }
 
 void device::send_message(std::int64_t conv) {
@@ -249,15 +256,7 @@ void device::send_op(std::string_view op, std::string_view fields) {
   const auto id = next_id_++;
   pending_.emplace(id, now_ns());
   ++st_.sends;
-  std::string f;
-  f.reserve(64 + fields.size());
-  f += R"({"op":")";
-  f += op;
-  f += R"(","id":)";
-  f += std::to_string(id);
-  f += fields;
-  f += '}';
-  write(std::move(f));
+  write(op_frame(op, id, fields));
 }
 
 void device::write(std::string frame) {

@@ -7,6 +7,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <atomic>
+#include <mutex>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -44,9 +45,7 @@ json::object post(const asio::ip::tcp::endpoint& server, const std::string& op, 
   }
 }
 
-std::vector<account> register_users(const asio::ip::tcp::endpoint& server, const std::string& prefix, int n,
-                                    int threads) {
-  std::vector<account> out(static_cast<std::size_t>(n));
+void in_parallel(int n, int threads, const std::function<void(int)>& fn) {
   std::atomic<int> next{0};
   std::string error;
   std::mutex mu;
@@ -54,10 +53,7 @@ std::vector<account> register_users(const asio::ip::tcp::endpoint& server, const
   for (int t = 0; t < threads; ++t)
     ts.emplace_back([&] {
       try {
-        for (int i = next++; i < n; i = next++) {
-          auto r = post(server, "register", {{"username", prefix + std::to_string(i)}, {"password", "bench-password"}});
-          out[static_cast<std::size_t>(i)] = {r.at("user_id").as_int64(), std::string(r.at("token").as_string())};
-        }
+        for (int i = next++; i < n; i = next++) fn(i);
       } catch (const std::exception& e) {
         std::lock_guard l(mu);
         error = e.what();
@@ -65,7 +61,20 @@ std::vector<account> register_users(const asio::ip::tcp::endpoint& server, const
       }
     });
   for (auto& t : ts) t.join();
-  if (!error.empty()) throw std::runtime_error("register: " + error);
+  if (!error.empty()) throw std::runtime_error(error);
+}
+
+std::vector<account> register_users(const asio::ip::tcp::endpoint& server, const std::string& prefix, int n,
+                                    int threads) {
+  std::vector<account> out(static_cast<std::size_t>(n));
+  try {
+    in_parallel(n, threads, [&](int i) {
+      auto r = post(server, "register", {{"username", prefix + std::to_string(i)}, {"password", "bench-password"}});
+      out[static_cast<std::size_t>(i)] = {r.at("user_id").as_int64(), std::string(r.at("token").as_string())};
+    });
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("register: ") + e.what());
+  }
   return out;
 }
 
