@@ -62,8 +62,9 @@ result<membership> require_active(connection& c, id_t conv, id_t user);
 
 // "($first, $first+1, ...)": a placeholder list for n values.
 std::string placeholders(int first, std::size_t n);
-// The rows of "(a, b) IN (VALUES ...)" for pairs: "(CAST($k AS BIGINT), CAST($k+1 AS BIGINT)), ...",
-// numbered on from ps's size, each pair's values appended to ps.
+// The rows of a VALUES list for pairs: "(CAST($k AS BIGINT), CAST($k+1 AS BIGINT)), ...", numbered
+// on from ps's size, each pair's values appended to ps. To read a table by such keys, join it on
+// pair_table (below), not "(a, b) IN (VALUES ...)".
 std::string pair_values(std::vector<param>& ps, std::span<const std::pair<id_t, std::int64_t>> pairs);
 // A derived table of the distinct pairs, columns column1 and column2, to JOIN a table on by its
 // key: "(a, b) IN (VALUES ...)" with more than one pair makes SQLite scan the whole table.

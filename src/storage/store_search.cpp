@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 namespace confab::storage {
@@ -22,8 +23,8 @@ bool has_link(std::string_view text) {
 }
 
 // What a batch of feed events leaves in the index: for each message it touches, its last state
-// (a document to put, or none: take it out), written in two statements. Documents point into
-// the events they came from, which the batch keeps.
+// (a document to put, or none: take it out), written by the strategy in a few statements whatever
+// the batch's size. Documents point into the events they came from, which the batch keeps.
 class index_batch {
  public:
   // A message event (as stored now): put, or taken out once deleted or not plain text.
@@ -40,12 +41,18 @@ class index_batch {
     last_[k] = search_doc{ev.conv, ev.seq, ev.sender, ev.ts_ms, flags, ev.text};
   }
   void remove(id_t conv, std::int64_t seq) { last_[message_key{conv, seq}] = std::nullopt; }
-  // An edit: its target's state now (text, or deleted since), read again.
-  result<nothing> edited(connection& c, id_t conv, std::int64_t target) {
-    CONFAB_TRY(evs, events_at(c, {{conv, target}}));
-    if (evs->empty() || evs->front().kind != event_kind::message) return nothing{};
-    read_.push_back(std::move(evs->front()));
-    message(read_.back());
+  // An edit: its target is read again (text, or deleted since) by read_edited.
+  void edited(id_t conv, std::int64_t target) { edited_.insert({conv, target}); }
+  // The edited targets' states now, in one read. Newer than any copy in the batch (the feed read
+  // them before), so they override: a target deleted since reads as deleted.
+  result<nothing> read_edited(connection& c) {
+    if (edited_.empty()) return nothing{};
+    CONFAB_TRY(evs, events_at(c, {edited_.begin(), edited_.end()}));
+    for (auto& ev : *evs) {
+      if (ev.kind != event_kind::message) continue;
+      read_.push_back(std::move(ev));
+      message(read_.back());
+    }
     return nothing{};
   }
   result<nothing> write(connection& c) const {
@@ -58,6 +65,7 @@ class index_batch {
 
  private:
   std::map<message_key, std::optional<search_doc>> last_;  // in key order: rows locked in one order on every node
+  std::set<std::pair<id_t, std::int64_t>> edited_;         // edits' targets, distinct
   std::deque<event> read_;                                 // edited messages read again (stable addresses)
 };
 
@@ -83,11 +91,12 @@ task<nothing> store::index_for_search(std::vector<event> evs) {
       if (ev.kind == event_kind::message) {
         b.message(ev);
       } else if (const auto* e = std::get_if<edited_payload>(&ev.payload)) {
-        CONFAB_TRY(t, b.edited(c, ev.conv, e->target));
+        b.edited(ev.conv, e->target);
       } else if (const auto* d = std::get_if<deleted_payload>(&ev.payload)) {
         b.remove(ev.conv, d->target);
       }
     }
+    CONFAB_TRY(rd, b.read_edited(c));
     return b.write(c);
   });
 }
