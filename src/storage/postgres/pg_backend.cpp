@@ -521,7 +521,15 @@ CREATE TABLE feed_leases (
 );
 )sql";
 
-constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads, v_feed, v_changes, v_threads, v_moderation, v_moderated, v_channels, v_search};
+// The index's terms are qualified by conversation (pg_search.hpp): the documents indexed before
+// are dropped, and the "search" consumer, its cursor forgotten, indexes every message again from
+// the feed's first event (online: searches find what is re-indexed so far, docs/operations.md).
+constexpr std::string_view v_search_conv = R"sql(
+TRUNCATE search_docs;
+DELETE FROM feed_cursors WHERE consumer IN ('search', 'search.rebuild');
+)sql";
+
+constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads, v_feed, v_changes, v_threads, v_moderation, v_moderated, v_channels, v_search, v_search_conv};
 
 
 }  // namespace
