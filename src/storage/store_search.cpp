@@ -162,7 +162,7 @@ task<event_list_page> store::search(id_t user, const search::query& q, std::opti
     if (order.relevance) sql += " OFFSET " + std::to_string(order.offset);
     const param ps[] = {user, cur.ms, cur.conv, cur.seq, std::int64_t{limit} + 1, std::string_view(m.arg),
                         q.since_ms.value_or(std::numeric_limits<std::int64_t>::min()), q.until_ms.value_or(max_i64)};
-    auto r = c.query_within(sql, ps, time_limit);
+    auto r = c.query_within(sql, ps, time_limit, m.bitmap_only);
     if (!r && r.error().code == errc::limit_reached)
       return make_error(errc::limit_reached, "query: the search " + r.error().message + "; add words or filters to narrow it");
     if (!r) return to_error(r.error());

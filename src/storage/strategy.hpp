@@ -50,6 +50,7 @@ struct search_match {
   std::string where;
   std::string arg;
   std::string rank;  // how well d matches, higher is better (empty: no words to rank by)
+  bool bitmap_only = false;  // run with connection::query_within's bitmap_only
 };
 
 class store_strategy {

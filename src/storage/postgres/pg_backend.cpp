@@ -20,6 +20,7 @@ namespace {
 constexpr Oid int8_oid = 20, int2_oid = 21, int4_oid = 23;  // likewise
 constexpr Oid bool_oid = 16;             // pg_type.h is a server header; the OID is stable
 constexpr std::size_t max_cached = 512;  // prepared statements per connection; beyond: unnamed
+constexpr std::int64_t default_statement_timeout_ms = 30000;  // every statement's bound (query_within sets its own)
 
 struct result_deleter {
   void operator()(PGresult* r) const { PQclear(r); }
@@ -177,13 +178,18 @@ class pg_connection final : public connection {
                     "postgres: COMMIT did not commit: a statement of the transaction had failed, so the server rolled it back", false};
   }
 
-  db_result<rows> query_within(std::string_view sql, std::span<const param> params, std::chrono::milliseconds limit) override {
-    // Reads run outside transactions: the setting holds for this statement and is reset after.
-    if (auto set = exec("SET statement_timeout = " + std::to_string(std::max<std::int64_t>(1, limit.count()))); !set)
-      return set.error();
+  db_result<rows> query_within(std::string_view sql, std::span<const param> params, std::chrono::milliseconds limit,
+                               bool bitmap_only) override {
+    // Reads run outside transactions: the settings hold for this statement and are put back
+    // after, in the same round trips as the time limit.
+    std::string set = "SET statement_timeout = " + std::to_string(std::max<std::int64_t>(1, limit.count()));
+    if (bitmap_only) set += "; SET enable_seqscan = off; SET enable_indexscan = off";
+    if (auto s = exec(set); !s) return s.error();
     auto r = query_planned(sql, params);
     const bool canceled = !r && r.error().message.find("SQLSTATE 57014") != std::string::npos;
-    if (auto reset = exec("SET statement_timeout = 0"); !reset && r) return reset.error();
+    std::string back = "SET statement_timeout = " + std::to_string(default_statement_timeout_ms);
+    if (bitmap_only) back += "; RESET enable_seqscan; RESET enable_indexscan";
+    if (auto reset = exec(back); !reset && r) return reset.error();
     if (canceled) return db_error{errc::limit_reached, "took longer than " + std::to_string(limit.count()) + " ms", false};
     return r;
   }
@@ -550,7 +556,11 @@ connection_factory make_factory(std::string dsn) {
     auto c = std::make_unique<pg_connection>(pc);
     // An ack means durable: whatever the cluster's default, this session waits for the WAL flush.
     // A statement that hangs (a lock held elsewhere) must not stall the single writer forever.
-    if (auto r = c->exec("SET client_min_messages = warning; SET client_encoding = 'UTF8'; SET synchronous_commit = on; SET statement_timeout = 30000"); !r)
+    // No JIT: Confab's statements are short, and compiling one whose estimated cost passed
+    // jit_above_cost took ~90 ms, longer than the search it was for (docs/performance.md).
+    if (auto r = c->exec("SET client_min_messages = warning; SET client_encoding = 'UTF8'; SET synchronous_commit = on; "
+                         "SET jit = off; SET statement_timeout = " + std::to_string(default_statement_timeout_ms));
+        !r)
       return r.error();
     return std::unique_ptr<connection>(std::move(c));
   };

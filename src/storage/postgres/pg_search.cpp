@@ -114,7 +114,12 @@ search_match match(const search::query& q, int param, std::span<const id_t> conv
     expr += ')';
   }
   if (q.include.empty()) return {"search_docs d", "NOT (d.body @@ CAST(" + p + " AS TSQUERY))", std::move(expr)};
-  return {"search_docs d", "d.body @@ CAST(" + p + " AS TSQUERY)", std::move(expr), "ts_rank(d.body, CAST(" + p + " AS TSQUERY))"};
+  // Each qualified term is too rare for ANALYZE's list of common elements, so the planner takes
+  // 0.5 % of the rows for each alternative: 63 % for 200 conversations, and walked the time
+  // index filtering every row instead (seconds at 1M messages). The terms are exact: the GIN
+  // index's bitmap is the plan.
+  return {"search_docs d", "d.body @@ CAST(" + p + " AS TSQUERY)", std::move(expr), "ts_rank(d.body, CAST(" + p + " AS TSQUERY))",
+          true};
 }
 
 }  // namespace confab::storage::postgres
