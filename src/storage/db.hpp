@@ -75,14 +75,9 @@ class connection {
   // The same as query, but the database gives up once it has run for limit: errc::limit_reached
   // (for statements whose cost the caller's input decides, such as a search). Not in a
   // transaction that must go on after a failure.
-  // (Both drivers bound it; a connection that cannot runs it unbounded.) bitmap_only: the
-  // statement's indexed condition is selective where the planner cannot see it, so for this
-  // statement only, PostgreSQL leaves sequential and plain index scans aside (bitmap scans of an
-  // index remain); SQLite ignores it.
-  virtual db_result<rows> query_within(std::string_view sql, std::span<const param> params, std::chrono::milliseconds limit,
-                                       bool bitmap_only = false) {
+  // (Both drivers bound it; a connection that cannot runs it unbounded.)
+  virtual db_result<rows> query_within(std::string_view sql, std::span<const param> params, std::chrono::milliseconds limit) {
     (void)limit;
-    (void)bitmap_only;
     return query(sql, params);
   }
   // Runs parameterless SQL, possibly several statements (DDL, BEGIN, COMMIT ...).

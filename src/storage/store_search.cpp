@@ -70,33 +70,14 @@ class index_batch {
 };
 
 // Ids for the names of from: (users) and in: (conversations user is or was in).
-result<std::vector<id_t>> id_list(connection& c, const std::vector<std::string>& names, std::string_view sql, id_t user,
-                                  std::string_view what) {
-  std::vector<id_t> out;
+result<std::string> id_list(connection& c, const std::vector<std::string>& names, std::string_view sql, id_t user,
+                            std::string_view what) {
+  std::string out;
   for (const auto& n : names) {
     CONFAB_TRY(r, query(c, sql, {std::string_view(n), user}));
     if (r->empty()) return make_error(errc::not_found, std::string(what) + n);
-    for (auto& row : *r) out.push_back(row.i64(0));
+    for (auto& row : *r) out += (out.empty() ? "" : ", ") + std::to_string(row.i64(0));
   }
-  return out;
-}
-
-std::string csv(const std::vector<id_t>& ids) {
-  std::string out;
-  for (auto id : ids) out += (out.empty() ? "" : ", ") + std::to_string(id);
-  return out;
-}
-
-// The conversations a search may return documents from, for the backend's match (the query's
-// membership join remains the rule): the one asked for, else the in: ones, else every
-// conversation user is or was in.
-result<std::vector<id_t>> search_scope(connection& c, id_t user, std::optional<id_t> conv, const std::vector<id_t>& in) {
-  if (conv) return std::vector<id_t>{*conv};
-  if (!in.empty()) return in;
-  CONFAB_TRY(r, query(c, "SELECT conv_id FROM members WHERE user_id = $1 ORDER BY conv_id", {user}));
-  std::vector<id_t> out;
-  out.reserve(r->size());
-  for (auto& row : *r) out.push_back(row.i64(0));
   return out;
 }
 
@@ -138,19 +119,14 @@ task<event_list_page> store::search(id_t user, const search::query& q, std::opti
     const keyset_cursor cur = order.relevance ? keyset_cursor{max_i64, max_i64, max_i64}
                                               : before.value_or(keyset_cursor{max_i64, max_i64, max_i64});
     // Filters alone (has:link) list every message that passes them: no word to match.
-    search_match m{"search_docs d", "$6 = $6", ""};
-    if (!q.include.empty() || !q.exclude.empty()) {
-      CONFAB_TRY(scope, search_scope(c, user, conv, *in));
-      if (scope->empty()) return event_list_page{};  // in no conversation: nothing to find
-      m = c.strategy()->match(q, 6, *scope);
-    }
+    const auto m = q.include.empty() && q.exclude.empty() ? search_match{"search_docs d", "$6 = $6", ""} : c.strategy()->match(q, 6);
     std::string sql = "SELECT d.conv_id, d.seq, d.ts_ms FROM " + m.from +
                       " JOIN members m ON m.conv_id = d.conv_id AND m.user_id = $1 WHERE " + m.where +
                       " AND (m.left_seq IS NULL OR d.seq <= m.left_seq) AND " + before_cursor("d.ts_ms", "d.conv_id", "d.seq", 2) +
                       " AND d.ts_ms >= $7 AND d.ts_ms < $8";
     if (conv) sql += " AND d.conv_id = " + std::to_string(*conv);
-    if (!from->empty()) sql += " AND d.sender_id IN (" + csv(*from) + ")";
-    if (!in->empty()) sql += " AND d.conv_id IN (" + csv(*in) + ")";
+    if (!from->empty()) sql += " AND d.sender_id IN (" + *from + ")";
+    if (!in->empty()) sql += " AND d.conv_id IN (" + *in + ")";
     if (q.has_link) sql += " AND (d.flags & 1) <> 0";
     if (q.has_mention) sql += " AND (d.flags & 2) <> 0";
     if (q.is_thread) sql += " AND (d.flags & 4) <> 0";
@@ -162,7 +138,7 @@ task<event_list_page> store::search(id_t user, const search::query& q, std::opti
     if (order.relevance) sql += " OFFSET " + std::to_string(order.offset);
     const param ps[] = {user, cur.ms, cur.conv, cur.seq, std::int64_t{limit} + 1, std::string_view(m.arg),
                         q.since_ms.value_or(std::numeric_limits<std::int64_t>::min()), q.until_ms.value_or(max_i64)};
-    auto r = c.query_within(sql, ps, time_limit, m.bitmap_only);
+    auto r = c.query_within(sql, ps, time_limit);
     if (!r && r.error().code == errc::limit_reached)
       return make_error(errc::limit_reached, "query: the search " + r.error().message + "; add words or filters to narrow it");
     if (!r) return to_error(r.error());

@@ -50,7 +50,6 @@ struct search_match {
   std::string where;
   std::string arg;
   std::string rank;  // how well d matches, higher is better (empty: no words to rank by)
-  bool bitmap_only = false;  // run with connection::query_within's bitmap_only
 };
 
 class store_strategy {
@@ -84,11 +83,8 @@ class store_strategy {
   // How a search finds q's words: a FROM clause naming search_docs as d, a condition using
   // placeholder $param, that placeholder's value (q has a phrase to include or to exclude), and
   // a rank expression for sorting by relevance (term frequency weighed by the backend's own
-  // measure: BM25 on SQLite, ts_rank on PostgreSQL; empty for exclusions alone). convs (not
-  // empty) are the conversations the search may return documents from: the caller still checks
-  // membership; a backend may use them to read only those conversations' entries (PostgreSQL
-  // does), or ignore them (SQLite).
-  virtual search_match match(const search::query& q, int param, std::span<const id_t> convs) const = 0;
+  // measure: BM25 on SQLite, ts_rank on PostgreSQL; empty for exclusions alone).
+  virtual search_match match(const search::query& q, int param) const = 0;
 
   // ---- feed leases (feed.cpp)
   // An SQL condition that takes, without waiting, a lock held until the end of the transaction

@@ -175,54 +175,6 @@ TEST_F(search_test, OnlyWhereTheUserMayReadHistory) {
   EXPECT_EQ(find(ana_, "unicorn", other_), texts{"unicorn in the other room"});
 }
 
-// PostgreSQL qualifies each term by its conversation (pg_search.hpp), so that a search over a
-// user's conversations reads only their entries of the GIN index: a document matches its own
-// conversation's term and no other's, whatever the membership join would later keep.
-TEST_F(search_test, PostgresTermsAreQualifiedByTheirConversation) {
-  if (be_->name() != "postgres") GTEST_SKIP() << "PostgreSQL's index layout";
-  send(cy_, d_cy_, other_, "unicorn in the other room");
-  send(ana_, d_ana_, team_, "unicorn in the team");
-  index_all();
-  auto count = [&](id_t conv, id_t qualifier) {
-    const std::string term = "'" + std::to_string(qualifier) + ":unicorn'";
-    auto r = run(be_->executor()->read<std::int64_t>([&](storage::connection& c) -> result<std::int64_t> {
-      auto n = storage::query(c, "SELECT count(*) FROM search_docs WHERE conv_id = $1 AND body @@ CAST($2 AS TSQUERY)",
-                              {conv, std::string_view(term)});
-      if (!n) return make_error(errc::internal, n.error().message);
-      return (*n)[0].i64(0);
-    }));
-    EXPECT_TRUE(r) << r.error().message;
-    return r ? *r : -1;
-  };
-  EXPECT_EQ(count(team_, team_), 1);
-  EXPECT_EQ(count(other_, other_), 1);
-  EXPECT_EQ(count(team_, other_), 0);
-  EXPECT_EQ(count(other_, team_), 0);
-}
-
-// The schema step that qualified the terms drops the documents indexed before and forgets the
-// "search" consumer's cursor: the consumer indexes every message again from the feed.
-TEST_F(search_test, PostgresUpgradeToQualifiedTermsReindexesFromTheFeed) {
-  if (be_->name() != "postgres") GTEST_SKIP() << "a PostgreSQL schema step";
-  send(ana_, d_ana_, team_, "unicorn before the upgrade");
-  index_all();
-  ASSERT_EQ(find(ana_, "unicorn"), texts{"unicorn before the upgrade"});
-  st_->stop();
-  {
-    auto conn = be_->factory()();
-    ASSERT_TRUE(conn);
-    ASSERT_TRUE((*conn)->exec("UPDATE schema_version SET version = version - 1"));  // before v_search_conv
-  }
-  reopen();
-  EXPECT_EQ(find(ana_, "unicorn"), texts{}) << "the old documents are dropped";
-  storage::feed f(*be_->executor());
-  auto cur = run(f.cursor("search"));
-  ASSERT_TRUE(cur);
-  EXPECT_TRUE(cur->empty()) << "the consumer starts from the feed's first event";
-  index_all();
-  EXPECT_EQ(find(ana_, "unicorn"), texts{"unicorn before the upgrade"});
-}
-
 TEST_F(search_test, FiltersNarrowWhatIsFound) {
   const auto root = send(ana_, d_ana_, team_, "release plan");
   send(bo_, d_bo_, team_, "release notes at https://example.org/notes");

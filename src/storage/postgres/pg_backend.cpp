@@ -178,18 +178,15 @@ class pg_connection final : public connection {
                     "postgres: COMMIT did not commit: a statement of the transaction had failed, so the server rolled it back", false};
   }
 
-  db_result<rows> query_within(std::string_view sql, std::span<const param> params, std::chrono::milliseconds limit,
-                               bool bitmap_only) override {
-    // Reads run outside transactions: the settings hold for this statement and are put back
-    // after, in the same round trips as the time limit.
-    std::string set = "SET statement_timeout = " + std::to_string(std::max<std::int64_t>(1, limit.count()));
-    if (bitmap_only) set += "; SET enable_seqscan = off; SET enable_indexscan = off";
-    if (auto s = exec(set); !s) return s.error();
+  db_result<rows> query_within(std::string_view sql, std::span<const param> params, std::chrono::milliseconds limit) override {
+    // Reads run outside transactions: the setting holds for this statement and is reset after.
+    if (auto set = exec("SET statement_timeout = " + std::to_string(std::max<std::int64_t>(1, limit.count()))); !set)
+      return set.error();
     auto r = query_planned(sql, params);
     const bool canceled = !r && r.error().message.find("SQLSTATE 57014") != std::string::npos;
-    std::string back = "SET statement_timeout = " + std::to_string(default_statement_timeout_ms);
-    if (bitmap_only) back += "; RESET enable_seqscan; RESET enable_indexscan";
-    if (auto reset = exec(back); !reset && r) return reset.error();
+    // Back to the connection's own bound (make_factory), not to none.
+    if (auto reset = exec("SET statement_timeout = " + std::to_string(default_statement_timeout_ms)); !reset && r)
+      return reset.error();
     if (canceled) return db_error{errc::limit_reached, "took longer than " + std::to_string(limit.count()) + " ms", false};
     return r;
   }
@@ -527,15 +524,7 @@ CREATE TABLE feed_leases (
 );
 )sql";
 
-// The index's terms are qualified by conversation (pg_search.hpp): the documents indexed before
-// are dropped, and the "search" consumer, its cursor forgotten, indexes every message again from
-// the feed's first event (online: searches find what is re-indexed so far, docs/operations.md).
-constexpr std::string_view v_search_conv = R"sql(
-TRUNCATE search_docs;
-DELETE FROM feed_cursors WHERE consumer IN ('search', 'search.rebuild');
-)sql";
-
-constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads, v_feed, v_changes, v_threads, v_moderation, v_moderated, v_channels, v_search, v_search_conv};
+constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads, v_feed, v_changes, v_threads, v_moderation, v_moderated, v_channels, v_search};
 
 
 }  // namespace

@@ -74,9 +74,7 @@ class pg_strategy final : public store_strategy {
   std::string lease_guard(int param) const override {
     return "pg_try_advisory_xact_lock(hashtext('confab.feed_lease'), hashtext(CAST($" + std::to_string(param) + " AS TEXT)))";
   }
-  search_match match(const search::query& q, int param, std::span<const id_t> convs) const override {
-    return postgres::match(q, param, convs);
-  }
+  search_match match(const search::query& q, int param) const override { return postgres::match(q, param); }
 };
 
 // PostgreSQL: every send of the group in four round trips whatever their number (savepoint,

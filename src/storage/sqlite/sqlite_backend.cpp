@@ -168,8 +168,7 @@ class sqlite_connection final : public connection {
     return {};
   }
 
-  db_result<rows> query_within(std::string_view sql, std::span<const param> params, std::chrono::milliseconds limit,
-                               bool /*bitmap_only*/) override {
+  db_result<rows> query_within(std::string_view sql, std::span<const param> params, std::chrono::milliseconds limit) override {
     // SQLite calls the progress handler every 1000 virtual machine steps; past the deadline it
     // interrupts the statement.
     struct deadline {

@@ -92,7 +92,7 @@ class sqlite_strategy final : public store_strategy {
   std::string bytewise(std::string_view expr) const override { return std::string(expr); }
   result<nothing> search_put(connection& c, std::span<const search_doc> ds) const override { return sqlite::search_put(c, ds); }
   result<nothing> search_remove(connection& c, std::span<const message_key> ks) const override { return sqlite::search_remove(c, ks); }
-  search_match match(const search::query& q, int param, std::span<const id_t>) const override { return sqlite::match(q, param); }
+  search_match match(const search::query& q, int param) const override { return sqlite::match(q, param); }
   // One writer: nothing to take (the placeholder is used, as every bound one must be).
   std::string lease_guard(int param) const override { return "$" + std::to_string(param) + " IS NOT NULL"; }
 };
