@@ -78,16 +78,20 @@ asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor) {
 
 }  // namespace
 
+boost::system::error_code bind_and_listen(asio::ip::tcp::acceptor& acceptor, const asio::ip::tcp::endpoint& ep) {
+  boost::system::error_code ec;
+  acceptor.open(ep.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  return ec;
+}
+
 metrics_listener::metrics_listener(asio::io_context& ioc) : acceptor_(asio::make_strand(ioc)) {}
 
 boost::system::error_code metrics_listener::start(const asio::ip::tcp::endpoint& ep) {
   metrics::node();  // every metric is registered before the first scrape
-  boost::system::error_code ec;
-  acceptor_.open(ep.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(ep, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return ec;
+  if (auto ec = bind_and_listen(acceptor_, ep)) return ec;
   asio::co_spawn(acceptor_.get_executor(), accept_loop(acceptor_), asio::detached);
   return {};
 }

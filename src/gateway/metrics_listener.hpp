@@ -17,6 +17,9 @@
 
 namespace confab::gateway {
 
+// Opens acceptor on ep (address reuse on) and listens: the API listener and this one bind alike.
+boost::system::error_code bind_and_listen(boost::asio::ip::tcp::acceptor& acceptor, const boost::asio::ip::tcp::endpoint& ep);
+
 class metrics_listener {
  public:
   explicit metrics_listener(boost::asio::io_context& ioc);

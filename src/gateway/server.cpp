@@ -3,6 +3,7 @@
 #include "core/log.hpp"
 #include "core/node_metrics.hpp"
 #include "gateway/http_session.hpp"
+#include "gateway/metrics_listener.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -32,12 +33,7 @@ server::server(asio::io_context& ioc, storage::store& store, options opts, std::
 }
 
 boost::system::error_code server::start(const asio::ip::tcp::endpoint& ep) {
-  boost::system::error_code ec;
-  acceptor_.open(ep.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(ep, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return ec;
+  if (auto ec = bind_and_listen(acceptor_, ep)) return ec;
   hub_->start();
   asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
   return {};
