@@ -85,7 +85,7 @@ node_metrics make(registry& r) {
       r.counters("confab_operations_total", "API operations run, by operation and result (ok or the error code).", {"op", "result"}),
       r.histograms("confab_send_commit_seconds", "Time from a send's arrival to its committed acknowledgement, in seconds.", lat).get(),
       r.histograms("confab_live_delivery_seconds",
-                   "Time from a commit on this node to its event being queued on a recipient session here, in seconds.", lat)
+                   "Time from a commit on this node to its event reaching a recipient session here, in seconds.", lat)
           .get(),
       r.histograms("confab_catch_up_seconds", "Time a WebSocket session takes to catch up from storage until synced, in seconds.", lat)
           .get(),
