@@ -128,10 +128,13 @@ class Metrics : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(wait_tcp(metrics_port_)) << "the metrics listener is not listening";
   }
   void TearDown() override {
+    if (ws_ && !ws_->closed()) ws_->close();  // else shutdown waits the grace out for the session
     if (srv_) {
       const bool was_running = srv_->running();
       const int status = srv_->stop();
-      if (was_running) EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+      if (was_running) {
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+      }
       if (HasFailure()) std::cerr << "---- confabd log\n" << tail_file(srv_->log_path(), 30);
     }
     std::error_code ec;
@@ -236,7 +239,7 @@ TEST_P(Metrics, PromtoolAcceptsTheOutput) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Metrics, ::testing::Values("sqlite", "postgres"),
-                         [](const auto& info) { return info.param; });
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 // --------------------------------------------------------------------------- Prometheus and Grafana
 
@@ -329,7 +332,7 @@ TEST_P(Prometheus, EveryMetricOfTheGrafanaDashboardExists) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Sqlite, Prometheus, ::testing::Values("sqlite"), [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Sqlite, Prometheus, ::testing::Values("sqlite"), [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 }  // namespace
 }  // namespace e2e
