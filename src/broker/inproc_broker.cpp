@@ -1,5 +1,7 @@
 #include "broker/inproc_broker.hpp"
 
+#include "core/node_metrics.hpp"
+
 #include <boost/asio/post.hpp>
 
 #include <random>
@@ -60,6 +62,7 @@ void inproc_bus::publish(const std::string& channel, const std::string& payload,
       h = m->h;
     }
     asio::post(m->strand, [h = std::move(h), shared] {
+      metrics::node().broker_received.inc();
       if (h->on_message) h->on_message(shared->first, shared->second);
     });
   }
@@ -105,7 +108,10 @@ void inproc_broker::stop() {
   me_->started = false;
 }
 
-void inproc_broker::publish(std::string channel, std::string payload) { bus_->publish(channel, payload, me_.get()); }
+void inproc_broker::publish(std::string channel, std::string payload) {
+  metrics::node().broker_published.inc();
+  bus_->publish(channel, payload, me_.get());
+}
 
 void inproc_broker::subscribe(std::vector<std::string> channels, std::function<void()> ready) {
   {

@@ -1,6 +1,7 @@
 #include "broker/redis_broker.hpp"
 
 #include "core/log.hpp"
+#include "core/node_metrics.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -102,6 +103,7 @@ void redis_broker::connect_cmd(const std::string& addr) {
   n.cmd = std::make_shared<redis_connection>(strand_, n.host, n.port);
   auto self = shared_from_this();
   n.cmd->set_on_closed([self, addr] {
+    metrics::node().broker_disconnects.labels({"command"}).inc();
     log::warn("redis connection lost", "\"address\":" + log::quote(addr));
     self->schedule_reconnect(addr, false);
     if (self->cluster_) self->refresh_topology();
@@ -117,6 +119,7 @@ void redis_broker::connect_cmd(const std::string& addr) {
     nn.cmd_backoff = 100ms;
     nn.cmd_ping.reset();
     if (nn.cmd_was_up) {
+      metrics::node().broker_reconnects.labels({"command"}).inc();
       self->heartbeat();       // before anyone could reap this node
       self->schedule_reset();  // Redis may have lost presence keys: re-announce
     } else if (!self->registered_) {
@@ -147,6 +150,7 @@ void redis_broker::connect_sub(const std::string& addr) {
       },
       [self, addr](const redisReply& r) { self->on_push(addr, r); });
   n.sub->set_on_closed([self, addr] {
+    metrics::node().broker_disconnects.labels({"subscriber"}).inc();
     log::warn("redis subscriber connection lost", "\"address\":" + log::quote(addr));
     for (auto& [ch, st] : self->channels_)
       if (st.node == addr) {
@@ -167,6 +171,7 @@ void redis_broker::connect_sub(const std::string& addr) {
     }
     nn.sub_backoff = 100ms;
     nn.sub_ping.reset();
+    if (nn.sub_was_up) metrics::node().broker_reconnects.labels({"subscriber"}).inc();
     nn.sub_was_up = true;
     if (!self->topology_known_) return;
     for (auto& [ch, st] : self->channels_)
@@ -388,6 +393,7 @@ void redis_broker::unsubscribe(std::vector<std::string> channels) {
 
 void redis_broker::on_push(const std::string& addr, const redisReply& r) {
   if (is_array_of(r, "smessage", 3)) {
+    metrics::node().broker_received.inc();
     if (h_.on_message)
       h_.on_message(std::string_view(r.element[1]->str, r.element[1]->len),
                     std::string_view(r.element[2]->str, r.element[2]->len));
@@ -475,6 +481,7 @@ void redis_broker::run(std::string key, std::vector<std::string> args, int tries
 }
 
 void redis_broker::publish(std::string channel, std::string payload) {
+  metrics::node().broker_published.inc();
   asio::post(strand_, [self = shared_from_this(), channel = std::move(channel), payload = std::move(payload)]() mutable {
     if (self->stopped_) return;
     if (self->failed_.contains(channel)) {  // behind the channel's earlier ones, in order
@@ -494,6 +501,7 @@ void redis_broker::publish(std::string channel, std::string payload) {
 
 void redis_broker::try_publish(const std::string& channel, std::string payload) {
   auto keep = [this, channel](std::string p) {
+    metrics::node().broker_publish_failures.inc();
     if (!failed_.contains(channel) && failed_.size() >= max_failed_channels) return;  // bounded: dropped
     if (failed_bytes_ + p.size() > max_failed_bytes) return;
     auto& q = failed_[channel];

@@ -1,5 +1,12 @@
 #include "gateway/api.hpp"
 
+#include "core/node_metrics.hpp"
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <unordered_map>
+
 namespace confab::gateway {
 namespace asio = boost::asio;
 namespace json = boost::json;
@@ -46,13 +53,50 @@ chat::limits chat_limits(const options& o) {
 }
 }  // namespace
 
+// Per operation, its counter for each result, looked up in the family once and then kept (the
+// operation table is fixed once the service is built, so the map is never written after that).
+struct api::op_stats {
+  static constexpr std::size_t max_codes = 64;
+  struct row {
+    std::string name;
+    std::array<std::atomic<metrics::counter*>, max_codes> by_result{};
+  };
+  explicit op_stats(const chat::op_table& t) {
+    for (const auto& n : t.names()) {
+      auto r = std::make_unique<row>();
+      r->name = n;
+      metrics::node().operations.labels({n, "ok"});  // every operation is listed from start-up
+      rows.emplace(t.find(n), std::move(r));
+    }
+    unknown.name = "unknown";
+  }
+  void count(const chat::operation* op, errc code) {
+    auto it = op ? rows.find(op) : rows.end();
+    row& r = it == rows.end() ? unknown : *it->second;
+    const auto i = static_cast<std::size_t>(code);
+    if (i >= max_codes) {
+      metrics::node().operations.labels({r.name, error_name(code)}).inc();
+      return;
+    }
+    auto* c = r.by_result[i].load(std::memory_order_acquire);
+    if (!c) {
+      c = &metrics::node().operations.labels({r.name, code == errc::ok ? std::string_view("ok") : error_name(code)});
+      r.by_result[i].store(c, std::memory_order_release);
+    }
+    c->inc();
+  }
+  std::unordered_map<const chat::operation*, std::unique_ptr<row>> rows;
+  row unknown;
+};
+
 api::api(storage::store& store, hub& hub, const options& opts, asio::thread_pool& blocking)
     : store_(store),
       opts_(opts),
       live_(std::make_unique<hub_live>(hub)),
       service_(std::make_unique<chat::service>(
           chat::deps{store, *live_, blocking, chat_limits(opts)})),
-      limiter_(opts.rate_per_sec, opts.rate_burst) {}
+      limiter_(opts.rate_per_sec, opts.rate_burst),
+      stats_(std::make_unique<op_stats>(service_->ops())) {}
 
 api::~api() = default;
 
@@ -64,6 +108,16 @@ error unknown(std::string_view op) { return make_error(errc::unknown_op, "unknow
 
 asio::awaitable<result<json::value>> api::call(std::string_view name, const json::object& args, const chat::op_context& ctx) {
   const chat::operation* op = service_->ops().find(name);
+  const auto start = std::chrono::steady_clock::now();
+  auto r = co_await dispatch(op, name, args, ctx);
+  stats_->count(op, r ? errc::ok : r.error().code);
+  if (r && op && op->name == "send")
+    metrics::node().send_commit.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  co_return r;
+}
+
+asio::awaitable<result<json::value>> api::dispatch(const chat::operation* op, std::string_view name, const json::object& args,
+                                                   const chat::op_context& ctx) {
   const bool ws = ctx.via == chat::transport::ws;
   if (ws && !ctx.who && !(op && op->policy.before_hello))
     co_return make_error(errc::unauthenticated, "send hello with a token first");
@@ -87,7 +141,10 @@ asio::awaitable<result<json::value>> api::call_http(std::string_view name, const
   std::optional<principal> who;
   if (!op || op->policy.needs_auth) {
     auto p = co_await authenticate(bearer);
-    if (!p) co_return p.error();
+    if (!p) {
+      stats_->count(op, p.error().code);
+      co_return p.error();
+    }
     who = std::move(*p);
     ctx.who = &*who;
   }

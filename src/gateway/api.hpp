@@ -4,7 +4,9 @@
 // call() enforces what the operation table (chat/operation.hpp) declares for the operation: that
 // it exists and is allowed on this transport, authentication, and the device's rate limit; then
 // the operation decodes its typed request and runs. It runs on the caller's executor and suspends
-// on storage and on the blocking pool (Argon2id).
+// on storage and on the blocking pool (Argon2id). Every call is counted in confab_operations_total
+// by operation (an operation the table does not know counts as "unknown") and result ("ok" or the
+// error code); a send that succeeded is also timed in confab_send_commit_seconds.
 #pragma once
 
 #include "chat/service.hpp"
@@ -45,11 +47,15 @@ class api {
 
  private:
   class hub_live;
+  struct op_stats;  // the operations' counters (core/node_metrics.hpp)
+  boost::asio::awaitable<result<boost::json::value>> dispatch(const chat::operation* op, std::string_view name,
+                                                              const boost::json::object& args, const chat::op_context& ctx);
   storage::store& store_;
   const options& opts_;
   std::unique_ptr<hub_live> live_;
   std::unique_ptr<chat::service> service_;
   rate_limiter limiter_;
+  std::unique_ptr<op_stats> stats_;
 };
 
 }  // namespace confab::gateway

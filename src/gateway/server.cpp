@@ -1,7 +1,9 @@
 #include "gateway/server.hpp"
 
 #include "core/log.hpp"
+#include "core/node_metrics.hpp"
 #include "gateway/http_session.hpp"
+#include "gateway/metrics_listener.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -24,15 +26,14 @@ server::server(asio::io_context& ioc, storage::store& store, options opts, std::
       api_(store, *hub_, opts_, blocking_),
       acceptor_(asio::make_strand(ioc)) {
   store.set_sink(hub_.get());
+  auto& m = metrics::node();
+  metric_sources_.push_back(m.connections.add({}, [open = open_] { return static_cast<double>(open->load()); }));
+  metric_sources_.push_back(m.websocket_sessions.add({}, [g = gates_] { return static_cast<double>(g->websockets.count()); }));
+  metric_sources_.push_back(m.sessions.add({}, [h = hub_] { return static_cast<double>(h->session_count()); }));
 }
 
 boost::system::error_code server::start(const asio::ip::tcp::endpoint& ep) {
-  boost::system::error_code ec;
-  acceptor_.open(ep.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(ep, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return ec;
+  if (auto ec = bind_and_listen(acceptor_, ep)) return ec;
   hub_->start();
   asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
   return {};
@@ -55,6 +56,7 @@ asio::awaitable<void> server::accept_loop() {
     if (open_->load() >= opts_.max_connections) {
       boost::system::error_code ignored;
       sock.close(ignored);  // over the connection limit: refuse rather than exhaust file descriptors
+      metrics::node().connections_refused.inc();
       log::warn("connection refused: limit reached", "\"limit\":" + std::to_string(opts_.max_connections));
       continue;
     }

@@ -10,6 +10,7 @@
 #include "gateway/http_session.hpp"
 #include "gateway/hub.hpp"
 #include "gateway/options.hpp"
+#include "core/metrics.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -57,6 +58,9 @@ class server {
   std::size_t next_ctx_ = 0;  // on the acceptor's strand
   std::shared_ptr<std::atomic<std::size_t>> open_ = std::make_shared<std::atomic<std::size_t>>(0);
   std::shared_ptr<http_gates> gates_ = std::make_shared<http_gates>();
+  // confab_connections, confab_websocket_sessions, confab_sessions read from this server on scrape
+  // (declared last: removed before what they read is destroyed).
+  std::vector<metrics::callback_family::handle> metric_sources_;
 };
 
 }  // namespace confab::gateway

@@ -1,7 +1,9 @@
 #include "gateway/ws_session.hpp"
 
 #include "core/log.hpp"
+#include "core/node_metrics.hpp"
 #include "protocol/codec.hpp"
+#include "storage/executor.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -56,6 +58,7 @@ ws_session::ws_session(beast::tcp_stream&& stream, api& api, std::shared_ptr<hub
 ws_session::~ws_session() {
   if (!watched_.empty()) hub_->unwatch(this, watched_);
   if (attached_) hub_->detach(who_->user_id, who_->device_id, this);
+  metrics::node().outbox_bytes.sub(static_cast<double>(outbox_bytes_));
 }
 
 auto ws_session::on_exit(const char* what) {
@@ -175,10 +178,14 @@ void ws_session::end_reading() {
 
 void ws_session::drain_inbox() {
   std::vector<std::pair<std::int64_t, frame>> batch;
+  std::chrono::steady_clock::time_point committed;
   {
     spin_guard lock(inbox_lock_);
     batch.swap(inbox_);
+    committed = inbox_committed_;
   }
+  if (committed != std::chrono::steady_clock::time_point{})
+    metrics::node().live_delivery.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - committed).count(), batch.size());
   // While a request is in flight (usually a send), its result is likely queued on the strand right
   // behind this drain: the publisher posts a commit's results just after its events. Writing the
   // events one strand turn later lets the sender's own copy and its ack leave in one write (one
@@ -216,6 +223,7 @@ void ws_session::deliver(std::int64_t pos, std::shared_ptr<const std::string> ev
   {
     spin_guard lock(inbox_lock_);
     first = inbox_.empty();
+    if (first) inbox_committed_ = storage::executor::committed_at();
     inbox_.emplace_back(pos, std::move(event_json));
   }
   // One drain per burst: events that arrive before it runs ride along, in order.
@@ -272,6 +280,7 @@ void ws_session::enqueue(frame f) {
 void ws_session::enqueue(out_frame f) {
   if (closing_) return;
   outbox_bytes_ += f.size();
+  metrics::node().outbox_bytes.add(static_cast<double>(f.size()));
   outbox_.push_back(std::move(f));
   // One frame always fits (an event may be larger than a small bound); more than that over the
   // bound means the client is not keeping up. The frame being written is not counted: the socket
@@ -279,6 +288,7 @@ void ws_session::enqueue(out_frame f) {
   // every event was cut off when the next event was queued before the last write's completion
   // handler ran, which a busy io thread makes likely).
   if (outbox_bytes_ - inflight_bytes_ > api_.opts().max_outbox_bytes && outbox_.size() - out_head_ > 1) {
+    metrics::node().slow_consumer_disconnects.inc();
     log::warn("slow consumer disconnected", "\"device\":" + std::to_string(who_ ? who_->device_id : 0));
     close_later(1008, "outbound queue overflow");
     return;
@@ -291,6 +301,7 @@ void ws_session::close_later(std::uint16_t code, std::string reason) {
   if (code == 1008 && reason == "outbound queue overflow") {
     outbox_.clear();  // memory bound: the client resumes from its cursor
     out_head_ = 0;
+    metrics::node().outbox_bytes.sub(static_cast<double>(outbox_bytes_ - inflight_bytes_));
     outbox_bytes_ = inflight_bytes_;
   }
   closing_ = std::make_unique<std::pair<std::uint16_t, std::string>>(code, std::move(reason));
@@ -420,6 +431,7 @@ asio::awaitable<void> ws_session::catch_up() {
   auto self = shared_from_this();
   if (!wake_catch_up_) wake_catch_up_ = std::make_unique<asio::steady_timer>(ws_.get_executor());
   int empty_reads = 0;
+  const auto started = std::chrono::steady_clock::now();
   while (!closing_) {
     // Backpressure: read the next page only when the client has taken most of the last one.
     while (!closing_ && outbox_bytes_ > api_.opts().max_outbox_bytes / 2) {
@@ -467,6 +479,7 @@ asio::awaitable<void> ws_session::catch_up() {
   }
   syncing_ = false;
   wake_catch_up_.reset();  // live: no timer while idle
+  metrics::node().catch_up.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   enqueue(json::serialize(json::object{{"type", "synced"}, {"pos", pos_}}));
 }
 
@@ -536,6 +549,7 @@ void ws_session::cork(bool on) {
 
 void ws_session::on_written(beast::error_code ec) {
   writing_ = false;
+  metrics::node().outbox_bytes.sub(static_cast<double>(inflight_bytes_));
   outbox_bytes_ -= inflight_bytes_;
   inflight_bytes_ = 0;
   inflight_.reset();
@@ -543,6 +557,7 @@ void ws_session::on_written(beast::error_code ec) {
   if (ec) {
     outbox_.clear();
     out_head_ = 0;
+    metrics::node().outbox_bytes.sub(static_cast<double>(outbox_bytes_));
     outbox_bytes_ = 0;
     if (!closing_) closing_ = std::make_unique<std::pair<std::uint16_t, std::string>>(1006, "");
     close_sent_ = true;  // the socket failed: no close frame

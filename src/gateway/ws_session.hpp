@@ -127,6 +127,7 @@ class ws_session final : public session_base, public chat::session_port, public 
   bool flush_posted_ = false;       // a write_next is posted: frames queued meanwhile wait for it
   std::atomic_flag inbox_lock_ = ATOMIC_FLAG_INIT;  // guards inbox_ (tiny critical sections)
   std::vector<std::pair<std::int64_t, frame>> inbox_;  // live events from other threads
+  std::chrono::steady_clock::time_point inbox_committed_;  // under inbox_lock_: the first event's commit (or zero)
   std::unique_ptr<std::pair<std::uint16_t, std::string>> closing_;
   std::optional<principal> who_;
   bool attached_ = false;

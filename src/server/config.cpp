@@ -251,6 +251,22 @@ void declare(option_table& t, config& c, std::string& redis) {
           return std::string{};
         },
         [&c] { return c.listen; });
+  t.add("metrics-listen", "",
+        "serve GET /metrics (Prometheus text format) on this separate host:port, for the monitoring network only; "
+        "empty (the default): not served. The API listener never serves it",
+        [&c](const std::string& v) {
+          if (v.empty()) {
+            c.metrics_listen.clear();
+            c.metrics_endpoint.reset();
+            return std::string{};
+          }
+          auto ep = to_endpoint(v);
+          if (!ep) return "--metrics-listen must be host:port with an IP address or localhost (got '" + v + "')";
+          c.metrics_listen = v;
+          c.metrics_endpoint = *ep;
+          return std::string{};
+        },
+        [&c] { return c.metrics_listen; });
   t.choice("storage", c.storage, {{"sqlite", storage_kind::sqlite}, {"postgres", storage_kind::postgres}},
            "storage backend: sqlite (embedded) or postgres");
   t.text("sqlite-path", c.sqlite_path, "SQLite database file (its folder is created)", true);

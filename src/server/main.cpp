@@ -3,6 +3,7 @@
 #include "broker/inproc_broker.hpp"
 #include "broker/redis_broker.hpp"
 #include "core/log.hpp"
+#include "gateway/metrics_listener.hpp"
 #include "gateway/server.hpp"
 #include "server/config.hpp"
 #include "server/feed_file.hpp"
@@ -156,6 +157,15 @@ int serve(const server::config& cfg, storage::store& store, storage::feed& feed)
   if (auto ec = srv.start(cfg.endpoint)) {
     log::error("cannot listen", "\"address\":" + log::quote(cfg.listen) + ",\"error\":" + log::quote(ec.message()));
     return 1;
+  }
+  gateway::metrics_listener metrics_http(ioc);
+  if (cfg.metrics_endpoint) {
+    if (auto ec = metrics_http.start(*cfg.metrics_endpoint)) {
+      log::error("cannot listen for metrics", "\"address\":" + log::quote(cfg.metrics_listen) + ",\"error\":" + log::quote(ec.message()));
+      return 1;
+    }
+    log::info("serving /metrics", "\"address\":\"" + metrics_http.local_endpoint().address().to_string() + "\",\"port\":" +
+                                      std::to_string(metrics_http.local_endpoint().port()));
   }
   const auto port = srv.local_endpoint().port();
   const char* storage_name = cfg.storage == server::storage_kind::sqlite ? "sqlite" : "postgres";

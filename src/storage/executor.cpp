@@ -1,6 +1,7 @@
 #include "storage/executor.hpp"
 
 #include "core/log.hpp"
+#include "core/node_metrics.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
@@ -8,6 +9,15 @@
 #include <future>
 
 namespace confab::storage {
+
+namespace {
+thread_local std::chrono::steady_clock::time_point publishing_committed{};
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+}  // namespace
+
+std::chrono::steady_clock::time_point executor::committed_at() noexcept { return publishing_committed; }
 
 executor::executor(connection_factory factory, options opts) : factory_(std::move(factory)), opts_(opts) {
   publisher_ = std::thread([this] { publisher_loop(); });
@@ -145,6 +155,7 @@ void executor::writer_loop() {
     }
     if (!ok) {
       for (auto& j : batch) j->fail(make_error(errc::unavailable, "storage connection failed: " + why));
+      metrics::node().batch_failures.inc();
       hand_off(batch, false);
       continue;
     }
@@ -177,6 +188,8 @@ void executor::gather_groups(std::vector<std::unique_ptr<job>>& batch) {
 void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
                          std::vector<std::unique_ptr<job>>& batch) {
   const std::string begin(conn->begin_write());
+  const auto started = std::chrono::steady_clock::now();
+  auto& m = metrics::node();
   std::string failure;
   for (int attempt = 0; attempt < 5; ++attempt) {
     conn->retry_requested = false;
@@ -236,9 +249,14 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
     }
     if (!aborted) {
       // COMMIT on its own, so the driver can check that it really committed.
+      const auto commit_start = std::chrono::steady_clock::now();
       auto r = conn->exec("COMMIT");
       if (r) {
-        hand_off(batch, false);
+        const auto committed = std::chrono::steady_clock::now();
+        m.commit_seconds.observe(std::chrono::duration<double>(committed - commit_start).count());
+        m.batch_seconds.observe(seconds_since(started));
+        m.batch_writes.observe(static_cast<double>(batch.size()));
+        hand_off(batch, false, committed);
         return;
       }
       failure = r.error().message;
@@ -250,6 +268,7 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
         log::error("storage commit failed; outcome unknown",
                    "\"error\":" + boost::json::serialize(boost::json::string(failure)));
         for (auto& j : batch) j->fail(make_error(errc::unavailable, "storage commit failed: " + failure));
+        m.batch_failures.inc();
         hand_off(batch, true);
         return;
       }
@@ -268,23 +287,25 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
   }
   log::warn("storage batch failed", "\"error\":" + boost::json::serialize(boost::json::string(failure.empty() ? "retries exhausted" : failure)));
   for (auto& j : batch) j->fail(make_error(errc::unavailable, "storage write failed: " + failure));
+  m.batch_failures.inc();
   hand_off(batch, false);
 }
 
 // Operators see conflicts between writers (deadlocks, serialization failures, keys taken by
 // another node) and lost connections, each of which costs a whole batch, with the database's text.
 void executor::log_rerun(int attempt, const std::string& error) {
+  metrics::node().batch_reruns.inc();
   log::warn("storage batch re-run", "\"attempt\":" + std::to_string(attempt + 1) + ",\"error\":" +
                                         boost::json::serialize(boost::json::string(error.empty() ? "unknown error" : error)));
 }
 
-void executor::hand_off(std::vector<std::unique_ptr<job>>& batch, bool uncertain) {
+void executor::hand_off(std::vector<std::unique_ptr<job>>& batch, bool uncertain, std::chrono::steady_clock::time_point committed) {
   {
     std::unique_lock lock(mu_);
     // Bounded: a publisher that falls behind holds the writer back instead of queueing batches
     // (and their results) without limit.
     pub_space_cv_.wait(lock, [&] { return published_.size() < max_published; });
-    published_.push_back({std::move(batch), uncertain});
+    published_.push_back({std::move(batch), uncertain, committed});
   }
   pub_cv_.notify_one();
 }
@@ -302,8 +323,10 @@ void executor::publisher_loop() {
     pub_space_cv_.notify_one();
     // Hooks (live events) in batch order, then the results: a sender's ack never overtakes the
     // event it produced, and batches are published in commit order.
+    publishing_committed = fin.committed;
     for (auto& j : fin.batch)
       if (j->after_commit) j->after_commit();
+    publishing_committed = {};
     for (auto& j : fin.batch) j->complete();
     if (fin.uncertain && on_uncertain_commit_) on_uncertain_commit_();
   }

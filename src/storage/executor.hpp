@@ -15,6 +15,7 @@
 // Errors: a job's own error is returned as is. A COMMIT that fails fails every job of the batch
 // with errc::unavailable; its outcome may be unknown (connection lost during COMMIT), so the batch
 // is never re-run and on_uncertain_commit runs.
+// Metrics (core/node_metrics.hpp): writes per batch, batch and COMMIT time, re-runs, failed batches.
 // Grouped writes (write_grouped): the queued writes of one write_group in a batch run as one unit,
 // one call and one savepoint, at the place of the group's first write (the writes between keep
 // their order; all of a batch's writes are concurrent, so any order is a valid one); a group that
@@ -34,6 +35,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -123,6 +125,10 @@ class executor {
   // Called on the publisher thread after a COMMIT whose outcome is unknown (the connection failed
   // during it): events may have been committed without their after_commit hooks. Set before use.
   void set_on_uncertain_commit(std::function<void()> fn) { on_uncertain_commit_ = std::move(fn); }
+
+  // On the publisher thread while a batch's after_commit hooks run: when that batch's COMMIT
+  // completed (the live-delivery latency starts there). Elsewhere: a default time_point (zero).
+  static std::chrono::steady_clock::time_point committed_at() noexcept;
 
   // Runs fn on the writer thread outside any batch (migrations at start-up). Blocking.
   db_result<void> run_exclusive(const std::function<db_result<void>(connection&)>& fn);
@@ -248,7 +254,8 @@ class executor {
   void writer_loop();
   void publisher_loop();
   // Queues a finished batch (results set) for the publisher; waits while it is far behind.
-  void hand_off(std::vector<std::unique_ptr<job>>& batch, bool uncertain);
+  void hand_off(std::vector<std::unique_ptr<job>>& batch, bool uncertain,
+                std::chrono::steady_clock::time_point committed = {});
   void run_batch(connection*& conn, std::unique_ptr<connection>& owner, std::vector<std::unique_ptr<job>>& batch);
   bool ensure(std::unique_ptr<connection>& c, std::string& why);
   static void log_rerun(int attempt, const std::string& error);
@@ -264,6 +271,7 @@ class executor {
   struct finished {
     std::vector<std::unique_ptr<job>> batch;
     bool uncertain = false;  // the COMMIT's outcome is unknown: on_uncertain_commit after it
+    std::chrono::steady_clock::time_point committed;  // when COMMIT completed (zero: not committed)
   };
   static constexpr std::size_t max_published = 8;
   std::deque<finished> published_;  // batches waiting for the publisher, in commit order

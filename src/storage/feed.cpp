@@ -1,6 +1,7 @@
 #include "storage/feed.hpp"
 
 #include "core/log.hpp"
+#include "core/node_metrics.hpp"
 #include "core/time.hpp"
 #include "storage/event_row.hpp"
 #include "storage/store_detail.hpp"
@@ -275,17 +276,31 @@ asio::awaitable<result<feed_step>> run_feed_step(feed& f, const std::string& con
 
 asio::awaitable<void> feed_runner::loop() {
   const std::string who = "\"consumer\":" + log::quote(consumer_);
+  auto& m = metrics::node();
+  auto& handled = m.feed_events.labels({consumer_});
+  auto& failed = m.feed_errors.labels({consumer_});
+  auto& lag = m.feed_lag.labels({consumer_});
+  // The lag is read off each batch before it is handled: how old its oldest event is.
+  const handler measured = [this, &lag](const feed_batch& b) {
+    std::int64_t oldest = std::numeric_limits<std::int64_t>::max();
+    for (const auto& e : b.events) oldest = std::min(oldest, e.ts_ms);
+    if (!b.events.empty()) lag.set(static_cast<double>(std::max<std::int64_t>(0, now_ms() - oldest)) / 1000.0);
+    return handler_(b);
+  };
   id_t next_conv = 0;
   while (!stopping_) {
     if (!co_await hold_lease()) continue;
-    auto s = co_await run_feed_step(feed_, consumer_, opts_.batch, next_conv, handler_, opts_.after_handle);
+    auto s = co_await run_feed_step(feed_, consumer_, opts_.batch, next_conv, measured, opts_.after_handle);
     if (!s) {
+      failed.inc();
       log::warn("feed step failed", who + ",\"error\":" + log::quote(s.error().message));
       co_await pause(opts_.retry);
     } else if (s->events == 0) {
+      lag.set(0);
       next_conv = 0;
       co_await pause(opts_.poll);
     } else {
+      handled.inc(static_cast<std::uint64_t>(s->events));
       next_conv = s->next_conv;
     }
   }

@@ -186,3 +186,18 @@ TEST(config, reaction_limit_and_edit_window) {
   EXPECT_EQ(r.cfg->gw.max_reactions_per_message, 5u);
   EXPECT_EQ(r.cfg->gw.edit_window, std::chrono::seconds(900));
 }
+
+// Issue 17: /metrics is served only when --metrics-listen names an address (default: not at all).
+TEST(config, metrics_listen) {
+  auto d = run({});
+  ASSERT_TRUE(d.cfg) << joined(d.errors);
+  EXPECT_FALSE(d.cfg->metrics_endpoint);
+  auto r = run({"--metrics-listen", "127.0.0.1:9100"});
+  ASSERT_TRUE(r.cfg) << joined(r.errors);
+  ASSERT_TRUE(r.cfg->metrics_endpoint);
+  EXPECT_EQ(r.cfg->metrics_endpoint->port(), 9100);
+  EXPECT_EQ(r.cfg->metrics_listen, "127.0.0.1:9100");
+  auto bad = run({"--metrics-listen", "nowhere"});
+  EXPECT_FALSE(bad.cfg);
+  EXPECT_EQ(joined(bad.errors), "--metrics-listen must be host:port with an IP address or localhost (got 'nowhere')\n");
+}
