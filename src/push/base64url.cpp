@@ -1,0 +1,32 @@
+#include "push/base64url.hpp"
+
+#include <sodium.h>
+
+namespace confab::push {
+
+std::string base64url_encode(std::span<const std::uint8_t> data) {
+  constexpr int variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+  std::string out(sodium_base64_ENCODED_LEN(data.size(), variant), '\0');
+  sodium_bin2base64(out.data(), out.size(), data.data(), data.size(), variant);
+  out.resize(out.size() - 1);  // the NUL
+  return out;
+}
+
+std::string base64url_encode(std::string_view data) {
+  return base64url_encode(std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
+}
+
+std::optional<std::vector<std::uint8_t>> base64url_decode(std::string_view text) {
+  for (int i = 0; i < 2 && !text.empty() && text.back() == '='; ++i) text.remove_suffix(1);
+  std::vector<std::uint8_t> out(text.size() * 3 / 4 + 1);
+  size_t len = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr, &len, &end,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+      end != text.data() + text.size())
+    return std::nullopt;
+  out.resize(len);
+  return out;
+}
+
+}  // namespace confab::push
