@@ -13,6 +13,7 @@ namespace confab::push {
 namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 // One WHATWG IPv4 number: decimal, octal with a leading 0, hex with 0x. nullopt if not a number
 // or above 2^32 - 1.
@@ -47,12 +48,15 @@ std::vector<std::string_view> split_dots(std::string_view host) {
   return parts;
 }
 
-// True when the host's last label is a number, which makes it an IPv4 host to a WHATWG parser.
+// True when the host's last label is a number (digits, or 0x and hex digits, whatever its value),
+// which makes the host an IPv4 address or nothing to a WHATWG URL parser.
 bool ends_in_number(std::vector<std::string_view> parts) {
   if (parts.size() > 1 && parts.back().empty()) parts.pop_back();
-  const auto last = parts.back();
+  auto last = parts.back();
   if (!last.empty() && std::all_of(last.begin(), last.end(), is_digit)) return true;
-  return ipv4_number(last).has_value() && last.size() >= 2 && (last[1] == 'x' || last[1] == 'X');
+  if (last.size() < 2 || last[0] != '0' || (last[1] != 'x' && last[1] != 'X')) return false;
+  last.remove_prefix(2);
+  return std::all_of(last.begin(), last.end(), is_hex);
 }
 
 std::optional<std::uint32_t> parse_ipv4(std::vector<std::string_view> parts) {

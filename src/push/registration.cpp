@@ -117,7 +117,7 @@ result<push_target> parse_target(const boost::json::value& v, const endpoint_pol
   return bad("kind", "must be \"fcm\", \"apns\" or \"webpush\"");
 }
 
-result<push_target> parse_target(std::string_view json_text, const endpoint_policy& policy) {
+result<push_target> parse_target_json(std::string_view json_text, const endpoint_policy& policy) {
   if (json_text.size() > max_registration_bytes)
     return make_error(errc::too_large, "registration: larger than " + std::to_string(max_registration_bytes) + " bytes");
   boost::system::error_code ec;

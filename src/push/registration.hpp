@@ -76,7 +76,7 @@ result<std::string> check_endpoint(std::string_view endpoint, const endpoint_pol
 //   {"kind":"webpush","endpoint":"https://...","keys":{"p256dh":"...","auth":"..."}}
 // Unknown members are ignored (a newer client may send more).
 result<push_target> parse_target(const boost::json::value& v, const endpoint_policy& policy);
-result<push_target> parse_target(std::string_view json_text, const endpoint_policy& policy);
+result<push_target> parse_target_json(std::string_view json_text, const endpoint_policy& policy);
 
 std::string_view to_string(apns_environment e);
 
