@@ -8,6 +8,8 @@ scripts/install-deps.sh --test
 
 jobs=$(nproc)
 status=0
+# The npm packages of the push stand-ins (tests/push-standins), which ctest's push_standins_test uses.
+(cd tests/push-standins && npm ci --no-audit --no-fund --loglevel=error) || status=1
 for preset in release asan; do
   echo "=== $preset: configure and build"
   cmake --preset "$preset" -DCONFAB_TESTS=ON >/dev/null
@@ -20,7 +22,7 @@ done
 # over core/thread_annotations.hpp) and builds the fuzz targets. Built only; its tests are not run
 # a third time.
 echo "=== clang: configure and build (thread-safety analysis, fuzz targets)"
-if ! { cmake --preset clang -DCONFAB_TESTS=ON >/dev/null && cmake --build build/clang -j "$jobs" --target confabd relay_fuzz frame_fuzz emoji_fuzz mentions_fuzz tokenizer_fuzz query_fuzz; }; then
+if ! { cmake --preset clang -DCONFAB_TESTS=ON >/dev/null && cmake --build build/clang -j "$jobs" --target confabd relay_fuzz frame_fuzz emoji_fuzz mentions_fuzz tokenizer_fuzz query_fuzz push_fuzz; }; then
   status=1
 fi
 
