@@ -33,6 +33,13 @@ bool valid_dns_name(std::string_view h) {
   return true;
 }
 
+// The characters RFC 3986 allows in a URI (unreserved, reserved and '%'). Checked before parsing:
+// Boost.URL 1.81 accepts some invalid characters in rootless paths (boostorg/url#665, fixed later).
+bool uri_char(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("-._~:/?#[]@!$&'()*+,;=%").find(c) != std::string_view::npos;
+}
+
 bool is_localhost_name(std::string_view h) {
   return h == "localhost" || (h.size() > 10 && h.substr(h.size() - 10) == ".localhost");
 }
@@ -52,6 +59,10 @@ result<std::string> checked_port(const boost::urls::url_view& u) {
 result<std::string> check_endpoint(std::string_view endpoint, const endpoint_policy& policy) {
   if (endpoint.empty()) return bad("empty");
   if (endpoint.size() > policy.max_endpoint_bytes) return bad("longer than " + std::to_string(policy.max_endpoint_bytes) + " bytes");
+  if (!std::all_of(endpoint.begin(), endpoint.end(), uri_char)) return bad("characters outside those of a URL");
+  // Only "http(s)://authority..." reaches the parser: Boost.URL 1.81's rootless-path rule is the faulty one.
+  const std::string head = lower(endpoint.substr(0, 8));
+  if (head != "https://" && head.substr(0, 7) != "http://") return bad("must be an https URL");
   auto parsed = boost::urls::parse_absolute_uri(boost::core::string_view(endpoint.data(), endpoint.size()));
   if (!parsed) return bad("not a valid absolute URL");
   const boost::urls::url_view& u = *parsed;

@@ -115,6 +115,9 @@ TEST(PushRegistration, RefusesBadAuth) {
   bad(base64url_encode(std::string(32, 'a')));
   bad("AAAAAAAAAAAAAAAAAAAAA*");
   bad("AAAAAAAAAAAAAAAAAAAAAB");  // 22 characters, but non-zero trailing bits
+  bad("AAAAAAAAAAAAAAAAAA\x9f\xa4\xce\x90");  // libsodium alone would decode these bytes
+  bad("AAAAAAAAAAAAAAAAAAAAAA==="); // too much padding
+  bad("AAAAAAAAAAAAAAAAAAAA+/");   // standard base64, not base64url
 }
 
 TEST(PushRegistration, RefusesEndpointsThatAreNotPublicHttps) {
@@ -156,6 +159,10 @@ TEST(PushRegistration, RefusesEndpointsThatAreNotPublicHttps) {
       "https://exa mple.com/x",
       "https://example.com/a b",
       "https://example.com/\x01",
+      "https://example.com/a\\b",
+      "https://example.com/<script>",
+      "https://example.com/\xc3\xa9",
+      "h:\x04",
   };
   for (const char* e : bad) expect_field_error(parse_webpush(e, p256dh(), auth16(), {}), "endpoint");
   expect_field_error(parse_webpush("https://example.com/" + std::string(2048, 'a'), p256dh(), auth16(), {}), "endpoint");
