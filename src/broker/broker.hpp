@@ -60,6 +60,10 @@ class broker {
   // Whether each user is online on some live node (same order as users).
   virtual void presence_query(std::vector<std::int64_t> users, std::function<void(std::vector<bool>)> cb) = 0;
 
+  // issue 17: the ids of the nodes registered as alive, this one included, sorted (a node that
+  // died may be listed until its presence entry expires). Empty if the broker cannot tell now.
+  virtual void live_nodes(std::function<void(std::vector<std::string>)> cb) = 0;
+
   // True when no other node can exist (a single in-process broker): publishing can be skipped.
   virtual bool alone() const = 0;
   // A short unique name of this node (in payload headers, so a node can skip its own messages).

@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <random>
 
 namespace confab::broker {
@@ -20,8 +21,9 @@ std::string make_node_id() {
 
 // One broker's side of the bus: its strand, its subscriptions and its handlers.
 struct inproc_bus::member {
-  explicit member(asio::any_io_executor ex) : strand(asio::make_strand(ex)) {}
+  member(asio::any_io_executor ex, std::string node) : strand(asio::make_strand(ex)), id(std::move(node)) {}
   asio::strand<asio::any_io_executor> strand;
+  const std::string id;
   mutex mu;
   std::set<std::string> channels GUARDED_BY(mu);
   std::shared_ptr<const handlers> h GUARDED_BY(mu);  // set by start
@@ -85,13 +87,25 @@ bool inproc_bus::leave(std::int64_t user, const std::string& node) {
   return true;
 }
 
+std::vector<std::string> inproc_bus::ids() {
+  std::vector<std::string> out;
+  {
+    lock_guard lock(mu_);
+    for (auto& w : members_)
+      if (auto m = w.lock()) out.push_back(m->id);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 bool inproc_bus::online(std::int64_t user) {
   lock_guard lock(mu_);
   return presence_.contains(user);
 }
 
 inproc_broker::inproc_broker(asio::any_io_executor ex, std::shared_ptr<inproc_bus> bus)
-    : bus_(std::move(bus)), me_(std::make_shared<inproc_bus::member>(ex)), id_(make_node_id()) {
+    : bus_(std::move(bus)), id_(make_node_id()) {
+  me_ = std::make_shared<inproc_bus::member>(ex, id_);
   bus_->add(me_);
 }
 
@@ -141,6 +155,10 @@ void inproc_broker::presence_query(std::vector<std::int64_t> users, std::functio
   out.reserve(users.size());
   for (auto u : users) out.push_back(bus_->online(u));
   asio::post(me_->strand, [cb = std::move(cb), out = std::move(out)]() mutable { cb(std::move(out)); });
+}
+
+void inproc_broker::live_nodes(std::function<void(std::vector<std::string>)> cb) {
+  asio::post(me_->strand, [cb = std::move(cb), ids = bus_->ids()]() mutable { cb(std::move(ids)); });
 }
 
 }  // namespace confab::broker

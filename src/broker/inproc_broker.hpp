@@ -27,6 +27,7 @@ class inproc_bus {
   bool join(std::int64_t user, const std::string& node) EXCLUDES(mu_);   // true: became online
   bool leave(std::int64_t user, const std::string& node) EXCLUDES(mu_);  // true: became offline
   bool online(std::int64_t user) EXCLUDES(mu_);
+  std::vector<std::string> ids() EXCLUDES(mu_);  // of the members alive, sorted
 
  private:
   mutex mu_;
@@ -47,6 +48,7 @@ class inproc_broker final : public broker {
   void presence_join(std::int64_t user, std::function<void(bool)> cb) override;
   void presence_leave(std::int64_t user, std::function<void(bool)> cb) override;
   void presence_query(std::vector<std::int64_t> users, std::function<void(std::vector<bool>)> cb) override;
+  void live_nodes(std::function<void(std::vector<std::string>)> cb) override;
   const std::string& node_id() const override { return id_; }
   bool alone() const override { return bus_->size() == 1; }
 

@@ -6,6 +6,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 namespace confab::broker {
@@ -105,6 +106,19 @@ void redis_broker::presence_query(std::vector<std::int64_t> users, std::function
         st->out[i] = r && r->type == REDIS_REPLY_INTEGER && r->integer > 0;
         if (--st->left == 0) st->cb(std::move(st->out));
       });
+  });
+}
+
+void redis_broker::live_nodes(std::function<void(std::vector<std::string>)> cb) {
+  asio::post(strand_, [self = shared_from_this(), cb = std::move(cb)]() mutable {
+    self->run(nodes_key, {"SMEMBERS", nodes_key}, 1, [cb = std::move(cb)](const redisReply* r) {
+      std::vector<std::string> out;
+      if (r && r->type == REDIS_REPLY_ARRAY)
+        for (std::size_t i = 0; i < r->elements; ++i)
+          if (auto id = reply_string(r->element[i]); !id.empty()) out.push_back(std::move(id));
+      std::sort(out.begin(), out.end());
+      cb(std::move(out));
+    });
   });
 }
 

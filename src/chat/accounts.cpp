@@ -107,6 +107,23 @@ op_result accounts::login(const std::string& username, const std::string& passwo
   co_return co_await issue_device(rec->id, rec->username, dev_name);
 }
 
+boost::asio::awaitable<result<json::array>> devices_json(storage::store& store, id_t user) {
+  auto devs = co_await store.list_devices(user);
+  if (!devs) co_return devs.error();
+  auto act = co_await store.device_activity(user);
+  if (!act) co_return act.error();
+  json::array out;
+  for (auto& dv : *devs) {
+    auto o = protocol::to_json(dv);
+    std::optional<std::int64_t> last;
+    for (auto& [id, ms] : *act)
+      if (id == dv.id) last = ms;
+    o["last_active_ms"] = last.value_or(dv.created_ms);  // a device is active when created
+    out.push_back(std::move(o));
+  }
+  co_return out;
+}
+
 void add_account_ops(op_table& t, accounts& a) {
   constexpr op_policy open{.needs_auth = false, .rate_cost = 0};
   constexpr op_policy authed{};
@@ -145,20 +162,9 @@ void add_account_ops(op_table& t, accounts& a) {
     co_return json::object{{"users", std::move(out)}};
   });
   t.add<protocol::no_fields>("devices", authed, [&a](const op_context& c, const protocol::no_fields&) -> op_result {
-    auto devs = co_await a.d.store.list_devices(c.who->user_id);
-    if (!devs) co_return devs.error();
-    auto act = co_await a.d.store.device_activity(c.who->user_id);
-    if (!act) co_return act.error();
-    json::array out;
-    for (auto& dv : *devs) {
-      auto o = protocol::to_json(dv);
-      std::optional<std::int64_t> last;
-      for (auto& [id, ms] : *act)
-        if (id == dv.id) last = ms;
-      o["last_active_ms"] = last.value_or(dv.created_ms);  // a device is active when created
-      out.push_back(std::move(o));
-    }
-    co_return json::object{{"devices", std::move(out)}, {"current", c.who->device_id}};
+    auto out = co_await devices_json(a.d.store, c.who->user_id);
+    if (!out) co_return out.error();
+    co_return json::object{{"devices", std::move(*out)}, {"current", c.who->device_id}};
   });
   auto revoke = [&a](id_t user, id_t device) -> op_result {
     auto r = co_await a.d.store.revoke_device(user, device);

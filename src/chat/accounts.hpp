@@ -25,6 +25,9 @@ class accounts {
   std::string dummy_hash_;  // verified for unknown usernames, so timing does not reveal which exist
 };
 
+// The user's devices as the devices operation lists them (revoked ones too, with last_active_ms).
+boost::asio::awaitable<result<boost::json::array>> devices_json(storage::store& store, id_t user);
+
 // A username's rules: 1 to 32 characters from A-Z a-z 0-9 _ . -
 result<nothing> check_username(std::string_view s, std::string_view field = "username");
 

@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace confab::chat {
 
@@ -39,6 +40,11 @@ class live_port {
   virtual std::optional<bool> local_member(id_t user, id_t conv) const = 0;
   // issue 11, threads and mentions: whether each user is online on some node now (same order).
   virtual boost::asio::awaitable<std::vector<bool>> online(const std::vector<id_t>& users) = 0;
+  // issue 17: asks every node a cluster query (gateway/cluster_query.hpp; kinds "node",
+  // "user_sessions", "disconnect_device"). The result: {"nodes":[{"node":id, ...its answer}],
+  // "missing":[ids of nodes listed alive that did not answer in time]}, this node first.
+  virtual boost::asio::awaitable<result<boost::json::object>> cluster(std::string kind, boost::json::object args) = 0;
+  virtual std::string node_id() const = 0;
 };
 
 struct limits {
@@ -50,6 +56,10 @@ struct limits {
   // @all/@here above this many members: owners and admins only (conversations that set no limit)
   std::int64_t wildcard_mention_limit = 15;
   std::chrono::milliseconds search_time_limit{2000};  // issue 13: the search statement's limit
+  // issue 17: the usernames of the server administrators (admin.cpp), and the node's effective
+  // configuration as config-file lines, secrets redacted (admin_server).
+  std::vector<std::string> admins;
+  std::string effective_config;
 };
 
 struct deps {
@@ -96,6 +106,8 @@ void add_notification_ops(op_table& t, const deps& d);
 void add_channel_ops(op_table& t, const deps& d);
 // issue 13: search (search.cpp)
 void add_search_ops(op_table& t, const deps& d);
+// issue 17: the server administrators' operations (admin.cpp)
+void add_admin_ops(op_table& t, const deps& d);
 // Sets each summary's settings.wildcard_limit that the conversation left unset to lim's default.
 void fill_setting_defaults(boost::json::array& summaries, const limits& lim);
 

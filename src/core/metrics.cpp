@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace confab::metrics {
@@ -281,6 +282,28 @@ std::string registry::render() const {
 registry& global() {
   static registry r;
   return r;
+}
+
+std::map<std::string, double> totals(std::string_view text) {
+  std::map<std::string, double> out;
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    const auto name_end = line.find_first_of("{ ");
+    const auto last_space = line.rfind(' ');
+    if (line.empty() || line[0] == '#' || name_end == 0 || name_end == std::string_view::npos ||
+        last_space == std::string_view::npos || last_space < name_end)
+      continue;
+    const std::string name(line.substr(0, name_end));
+    if (name.ends_with("_bucket")) continue;
+    const std::string value(line.substr(last_space + 1));
+    char* end = nullptr;
+    const double v = std::strtod(value.c_str(), &end);
+    if (value.empty() || end != value.c_str() + value.size()) continue;
+    out[name] += v;
+  }
+  return out;
 }
 
 }  // namespace confab::metrics

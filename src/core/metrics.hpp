@@ -179,4 +179,9 @@ std::string escape_label_value(std::string_view v);
 // A sample value as the text format writes it: shortest round-trip decimal, +Inf, -Inf, NaN.
 std::string format_value(double v);
 
+// issue 17: each metric's samples of an exposition (render()'s output) summed over their label
+// sets, by sample name (histograms give name_sum and name_count; their _bucket lines are left out).
+// Lines that do not parse are skipped. Pure; for the admin view of a node's load.
+std::map<std::string, double> totals(std::string_view exposition);
+
 }  // namespace confab::metrics

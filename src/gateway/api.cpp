@@ -37,8 +37,32 @@ class api::hub_live final : public chat::live_port {
         },
         asio::use_awaitable);
   }
+  // issue 17. A plain function for the same reason as online().
+  asio::awaitable<result<json::object>> cluster(std::string kind, json::object args) override {
+    return asio::async_initiate<const asio::use_awaitable_t<>&, void(result<json::object>)>(
+        [this, kind = std::move(kind), args = std::move(args)](auto handler) mutable {
+          auto ex = asio::get_associated_executor(handler);
+          auto h = std::make_shared<decltype(handler)>(std::move(handler));
+          hub_.ask(std::move(kind), std::move(args), [h, ex](result<cluster_query::answers> r) mutable {
+            asio::post(ex, [h, r = to_json(std::move(r))]() mutable { std::move(*h)(std::move(r)); });
+          });
+        },
+        asio::use_awaitable);
+  }
+  std::string node_id() const override { return hub_.node_id(); }
 
  private:
+  static result<json::object> to_json(result<cluster_query::answers> r) {
+    if (!r) return r.error();
+    json::array nodes, missing;
+    for (auto& [node, body] : r->by_node) {
+      json::object o{{"node", node}};
+      for (auto& [k, v] : body) o[k] = std::move(v);
+      nodes.push_back(std::move(o));
+    }
+    for (auto& m : r->missing) missing.push_back(json::string(m));
+    return json::object{{"nodes", std::move(nodes)}, {"missing", std::move(missing)}};
+  }
   hub& hub_;
 };
 
@@ -49,6 +73,8 @@ chat::limits chat_limits(const options& o) {
   l.search_time_limit = o.search_time_limit;
   l.max_reactions_per_message = static_cast<std::int64_t>(o.max_reactions_per_message);
   l.edit_window_ms = std::chrono::duration_cast<std::chrono::milliseconds>(o.edit_window).count();
+  l.admins = o.admins;
+  l.effective_config = o.effective_config;
   return l;
 }
 }  // namespace

@@ -1,6 +1,7 @@
 #include "gateway/hub.hpp"
 
 #include "core/log.hpp"
+#include "core/time.hpp"
 #include "protocol/codec.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -32,6 +33,8 @@ hub::hub(asio::any_io_executor ex, storage::store& store, std::shared_ptr<broker
       opts_(o),
       clock_(o.clock ? *o.clock : real_clock::instance()),
       link_(ex, std::move(b)),
+      cluster_(std::make_shared<cluster_query>(ex, link_, std::chrono::milliseconds(2000))),
+      started_ms_(now_ms()),
       interest_(link_),
       typing_(clock_, o.typing_ttl, o.typing_throttle),
       presence_(link_),
@@ -41,6 +44,7 @@ hub::hub(asio::any_io_executor ex, storage::store& store, std::shared_ptr<broker
 hub::~hub() = default;
 
 void hub::start() {
+  add_admin_responders();
   std::weak_ptr<hub> w = weak_from_this();
   interest_.set_on_live([w](id_t user) {
     if (auto h = w.lock())
@@ -304,7 +308,15 @@ void hub::on_note(const relay::note& n) {
     for (auto& s : sessions_.all()) s->resync();
   } else if (auto* k = std::get_if<relay::kick_note>(&n)) {
     kick_local(k->device, 4001, "device revoked");
+  } else if (auto* q = std::get_if<relay::query_note>(&n)) {
+    cluster_->on_query(*q);
+  } else if (auto* a = std::get_if<relay::answer_note>(&n)) {
+    cluster_->on_answer(*a);
   }
+}
+
+void hub::ask(std::string kind, boost::json::object args, std::function<void(result<cluster_query::answers>)> cb) {
+  cluster_->ask(std::move(kind), std::move(args), std::move(cb));
 }
 
 }  // namespace confab::gateway

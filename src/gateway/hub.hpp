@@ -28,6 +28,7 @@
 #include "core/clock.hpp"
 #include "core/model.hpp"
 #include "core/thread_annotations.hpp"
+#include "gateway/cluster_query.hpp"
 #include "gateway/ephemeral.hpp"
 #include "gateway/interest.hpp"
 #include "gateway/node_link.hpp"
@@ -100,6 +101,11 @@ class hub final : public storage::event_sink, public std::enable_shared_from_thi
 
   const std::string& node_id() const { return link_.node_id(); }
 
+  // issue 17: asks every node (this one included) a cluster query (cluster_query.hpp). The kinds
+  // every node answers (admin_queries.cpp): "node" (its status and load), "user_sessions"
+  // ({"user"}: its sessions of that user), "disconnect_device" ({"device"}: closes them, 4002).
+  void ask(std::string kind, boost::json::object args, std::function<void(result<cluster_query::answers>)> cb);
+
  private:
   // Delivers a committed event to this node's sessions and updates interest from its membership
   // changes; a message ends its sender's typing.
@@ -123,6 +129,7 @@ class hub final : public storage::event_sink, public std::enable_shared_from_thi
   void queue_presence(id_t user, presence_watch::state st);
   void flush_presence();
   void sweep_typing();
+  void add_admin_responders();  // admin_queries.cpp
 
   boost::asio::any_io_executor ex_;
   boost::asio::strand<boost::asio::any_io_executor> strand_;  // the timers
@@ -130,6 +137,8 @@ class hub final : public storage::event_sink, public std::enable_shared_from_thi
   hub_options opts_;
   const confab::clock& clock_;
   node_link link_;
+  std::shared_ptr<cluster_query> cluster_;
+  std::int64_t started_ms_;
   session_registry sessions_;
   interest interest_;
   typing_tracker typing_;

@@ -14,6 +14,7 @@ std::string conv_channel(id_t conv) { return "c:" + std::to_string(conv); }
 std::string user_channel(id_t user) { return "u:" + std::to_string(user); }
 std::string presence_channel(id_t user) { return "p:" + std::to_string(user); }
 const std::string all_channel = "confab:all";
+std::string node_channel(const std::string& node) { return "n:" + node; }
 
 std::vector<std::string> channels(const std::vector<id_t>& ids, std::string (*name)(id_t)) {
   std::vector<std::string> out;
@@ -42,7 +43,7 @@ void node_link::start(link_handlers h) {
   bh.on_orphaned_offline = std::move(h.on_orphaned_offline);
   bh.on_presence_lost = std::move(h.on_presence_lost);
   broker_->start(std::move(bh));
-  broker_->subscribe({all_channel}, nullptr);
+  broker_->subscribe({all_channel, node_channel(node_id())}, nullptr);
 }
 
 void node_link::stop() { broker_->stop(); }
@@ -127,6 +128,18 @@ void node_link::publish_resync() { broker_->publish(all_channel, relay::encode(r
 
 void node_link::publish_kick(id_t user, id_t device) {
   broker_->publish(user_channel(user), relay::encode(relay::kick_note{node_id(), device}));
+}
+
+void node_link::publish_query(relay::query_note n) {
+  if (broker_->alone()) return;
+  n.node = node_id();
+  broker_->publish(all_channel, relay::encode(n));
+}
+
+void node_link::publish_answer(relay::answer_note n) {
+  n.node = node_id();
+  auto ch = node_channel(n.to);
+  broker_->publish(std::move(ch), relay::encode(n));
 }
 
 void node_link::presence_query(std::vector<id_t> users, std::function<void(std::vector<bool>)> cb) {

@@ -2,7 +2,8 @@
 // (protocol/relay.hpp) this node publishes and receives.
 //
 // Channels: c:<conv> (events, typing and receipts of a conversation), u:<user> (events that add or
-// remove the user, device kicks), p:<user> (the user's presence), confab:all (re-read storage).
+// remove the user, device kicks), p:<user> (the user's presence), confab:all (re-read storage;
+// cluster queries), n:<node> (answers to this node's cluster queries).
 //
 // Threads and locks: thread-safe. The ordered operations (subscriptions and presence joins and
 // leaves) only queue work on the link's strand, which calls the broker in the order they were
@@ -61,6 +62,11 @@ class node_link {
   void publish_resync();
   void publish_kick(id_t user, id_t device);
   void presence_query(std::vector<id_t> users, std::function<void(std::vector<bool>)> cb);
+  // issue 17: cluster queries (gateway/cluster_query.hpp): a query goes to every node on
+  // confab:all, an answer to the asking node's own channel.
+  void publish_query(protocol::relay::query_note n);
+  void publish_answer(protocol::relay::answer_note n);
+  void live_nodes(std::function<void(std::vector<std::string>)> cb) { broker_->live_nodes(std::move(cb)); }
 
   bool alone() const { return broker_->alone(); }
   const std::string& node_id() const { return broker_->node_id(); }

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace confab::gateway {
 
@@ -30,6 +31,10 @@ struct options {
   // @all/@here: above this many members, owners and admins only (conversations that set no limit)
   std::int64_t wildcard_mention_limit = 15;
   std::chrono::milliseconds search_time_limit{2000};  // issue 13: a search statement gives up after this
+  // issue 17: usernames of the server administrators (--admin), and the effective configuration as
+  // config-file lines with secrets redacted (what --check-config prints), for admin_server.
+  std::vector<std::string> admins;
+  std::string effective_config;
 };
 
 }  // namespace confab::gateway

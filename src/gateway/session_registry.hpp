@@ -8,8 +8,11 @@
 #include "core/model.hpp"
 #include "core/thread_annotations.hpp"
 
+#include <boost/json/object.hpp>
+
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -40,6 +43,9 @@ class session_base {
   // Checks storage that the device is not revoked (a kick from another node may have been lost);
   // closes with 4001 if it is. Thread-safe.
   virtual void recheck_device() {}
+  // issue 17: the session for the admin view (user, device, remote address, connected since,
+  // bytes queued), given to done once, on any thread. Thread-safe.
+  virtual void describe(std::function<void(boost::json::object)> done) { done({}); }
 };
 
 using session_ptr = std::shared_ptr<session_base>;

@@ -2,6 +2,7 @@
 
 #include "core/log.hpp"
 #include "core/node_metrics.hpp"
+#include "core/time.hpp"
 #include "protocol/codec.hpp"
 #include "storage/executor.hpp"
 
@@ -53,7 +54,8 @@ ws_session::ws_session(beast::tcp_stream&& stream, api& api, std::shared_ptr<hub
     : ws_(stream.release_socket()),
       api_(api),
       hub_(std::move(hub)),
-      slot_(std::move(slot)) {}
+      slot_(std::move(slot)),
+      connected_ms_(now_ms()) {}
 
 ws_session::~ws_session() {
   if (!watched_.empty()) hub_->unwatch(this, watched_);
@@ -215,6 +217,24 @@ void ws_session::recheck_device() {
       auto active = co_await s->api_.store().device_active(s->who_->device_id);
       if (active && !*active) s->close_later(4001, "device revoked");
     }(self), asio::detached);
+  });
+}
+
+void ws_session::describe(std::function<void(json::object)> done) {
+  asio::dispatch(ws_.get_executor(), [self = shared_from_this(), done = std::move(done)] {
+    json::object o;
+    if (self->who_) {
+      o["user"] = self->who_->user_id;
+      o["device"] = self->who_->device_id;
+    }
+    beast::error_code ec;
+    auto ep = self->ws_.next_layer().remote_endpoint(ec);
+    if (!ec) o["remote"] = ep.address().to_string() + ":" + std::to_string(ep.port());
+    o["connected_at_ms"] = self->connected_ms_;
+    o["outbox_bytes"] = self->outbox_bytes_;
+    o["catching_up"] = self->syncing_;
+    o["closing"] = self->closing_ != nullptr;
+    done(std::move(o));
   });
 }
 

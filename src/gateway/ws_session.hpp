@@ -57,6 +57,7 @@ class ws_session final : public session_base, public chat::session_port, public 
   void kick(std::uint16_t code, std::string reason) override;
   void resync() override;
   void recheck_device() override;
+  void describe(std::function<void(boost::json::object)> done) override;  // issue 17
 
  private:
   using frame = std::shared_ptr<const std::string>;
@@ -130,6 +131,7 @@ class ws_session final : public session_base, public chat::session_port, public 
   std::chrono::steady_clock::time_point inbox_committed_;  // under inbox_lock_: the first event's commit (or zero)
   std::unique_ptr<std::pair<std::uint16_t, std::string>> closing_;
   std::optional<principal> who_;
+  std::int64_t connected_ms_;  // issue 17: when the connection was accepted (admin view)
   bool attached_ = false;
   int failed_hellos_ = 0;
   // Runs after the reply to the current request is queued (hello: start catch-up, or close).

@@ -102,6 +102,10 @@ std::vector<std::string_view> words(std::string_view line, std::size_t max) {
 
 using word_list = std::vector<std::string_view>;
 
+bool query_kind(std::string_view k) {
+  return !k.empty() && k.size() <= 32 && std::all_of(k.begin(), k.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
+}
+
 result<note> decode_event(const word_list& w, std::string_view body) {
   event_note n{std::string(w[1])};
   auto conv = number(w[2], 1, "conversation");
@@ -187,6 +191,14 @@ std::string encode(const resync_note& n) { return "X " + n.node + '\n'; }
 
 std::string encode(const kick_note& n) { return "K " + n.node + ' ' + std::to_string(n.device) + '\n'; }
 
+std::string encode(const query_note& n) {
+  return "Q " + n.node + ' ' + std::to_string(n.id) + ' ' + n.kind + '\n' + n.args;
+}
+
+std::string encode(const answer_note& n) {
+  return "A " + n.node + ' ' + n.to + ' ' + std::to_string(n.id) + '\n' + n.body;
+}
+
 std::string encode(const note& n) {
   return std::visit([](const auto& x) { return encode(x); }, n);
 }
@@ -242,6 +254,21 @@ result<note> decode(std::string_view payload) {
         auto device = number(w[2], 1, "device");
         if (!device) return device.error();
         return note{kick_note{std::string(w[1]), *device}};
+      }
+      break;
+    case 'Q':  // issue 17: a cluster query
+      if (count(4)) {
+        auto id = number(w[2], 1, "query id");
+        if (!id) return id.error();
+        if (!query_kind(w[3])) return bad(errc::invalid_field, "bad query kind");
+        return note{query_note{std::string(w[1]), *id, std::string(w[3]), std::string(body)}};
+      }
+      break;
+    case 'A':
+      if (count(4) && !w[2].empty()) {
+        auto id = number(w[3], 1, "query id");
+        if (!id) return id.error();
+        return note{answer_note{std::string(w[1]), std::string(w[2]), *id, std::string(body)}};
       }
       break;
     default:

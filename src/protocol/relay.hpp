@@ -9,6 +9,10 @@
 //   P <node> <user> <0|1> <last_seen_ms|->                                         body: empty
 //   X <node>                                                                       body: empty
 //   K <node> <device>                                                              body: empty
+//   Q <node> <query id> <kind>                                                     body: arguments (JSON)
+//   A <node> <to node> <query id>                                                  body: answer (JSON)
+//     (issue 17: a cluster query from an admin operation, on confab:all, and each node's answer,
+//     on the asking node's own channel n:<node>; <kind> is a word of a-z and _)
 // <node> names the sender (broker::node_id), so a node can skip its own messages. Numbers are
 // decimal; ids and positions are positive, last_seen is not negative; <kind> is an event kind's
 // name (to_string(event_kind)).
@@ -88,7 +92,25 @@ struct kick_note {
   bool operator==(const kick_note&) const = default;
 };
 
-using note = std::variant<event_note, typing_note, receipt_note, presence_note, resync_note, kick_note>;
+// A cluster query (Q): every node answers it with what it knows locally (gateway/cluster_query.hpp).
+struct query_note {
+  std::string node;
+  std::int64_t id = 0;  // positive, unique per asking node
+  std::string kind;     // 1..32 of a-z and _
+  std::string args;     // JSON (not parsed here)
+  bool operator==(const query_note&) const = default;
+};
+
+// One node's answer (A) to query id of node to.
+struct answer_note {
+  std::string node;
+  std::string to;
+  std::int64_t id = 0;
+  std::string body;  // JSON (not parsed here)
+  bool operator==(const answer_note&) const = default;
+};
+
+using note = std::variant<event_note, typing_note, receipt_note, presence_note, resync_note, kick_note, query_note, answer_note>;
 
 std::string encode(const event_note& n);
 std::string encode(const typing_note& n);
@@ -96,6 +118,8 @@ std::string encode(const receipt_note& n);
 std::string encode(const presence_note& n);
 std::string encode(const resync_note& n);
 std::string encode(const kick_note& n);
+std::string encode(const query_note& n);
+std::string encode(const answer_note& n);
 std::string encode(const note& n);
 
 // The note a payload carries, or a typed error (see the file comment).

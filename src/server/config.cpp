@@ -1,5 +1,7 @@
 #include "server/config.hpp"
 
+#include "chat/accounts.hpp"
+
 #include <boost/asio/ip/address.hpp>
 #include <boost/program_options.hpp>
 
@@ -240,6 +242,21 @@ void parse_seeds(const std::string& text, std::vector<std::pair<std::string, std
   }
 }
 
+// "alice,bob" into usernames (chat's username rules); a message if one is not.
+std::string parse_admins(const std::string& text, std::vector<std::string>& out) {
+  out.clear();
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    std::string_view name = rest.substr(0, comma);
+    if (!chat::check_username(name)) return "--admin: '" + std::string(name) + "' is not a username (1 to 32 of A-Z a-z 0-9 _ . -)";
+    out.emplace_back(name);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return {};
+}
+
 // Declares every option of confabd against c (whose initial values are the defaults).
 void declare(option_table& t, config& c, std::string& redis) {
   t.add("listen", c.listen, "HTTP + WebSocket listen address host:port (port 0 = any free port)",
@@ -331,6 +348,16 @@ void declare(option_table& t, config& c, std::string& redis) {
             "conversations with more members than this allow @all/@here to owners and admins only, unless their settings say otherwise");
   t.integer("search-time-limit-ms", c.gw.search_time_limit, 10, 600000,
             "a search that runs longer than this in the database is stopped and gets error limit_reached");
+  // issue 17
+  t.add("admin", "",
+        "server administrators: a comma-separated list of usernames, who may use the admin_* operations "
+        "(give every node the same list)",
+        [&c](const std::string& v) { return parse_admins(v, c.gw.admins); },
+        [&c] {
+          std::string out;
+          for (const auto& a : c.gw.admins) out += (out.empty() ? "" : ",") + a;
+          return out;
+        });
 }
 
 // Checks that involve several options; appends one message per problem.
@@ -399,8 +426,9 @@ parse_result parse(int argc, char** argv) {
     out.exit_code = 2;
     return out;
   }
+  c.gw.effective_config = table.describe();
   if (vm.count("check-config")) {
-    out.output = table.describe();
+    out.output = c.gw.effective_config;
     return out;
   }
   out.cfg = std::move(c);

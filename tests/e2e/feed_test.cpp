@@ -41,15 +41,6 @@ std::vector<std::pair<std::int64_t, std::int64_t>> feed_lines(const std::filesys
 }
 
 // Polls (bounded) until pred() holds.
-bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 30s) {
-  const auto end = steady::now() + timeout;
-  while (steady::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
-}
-
 class Feed : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {

@@ -143,6 +143,15 @@ std::string dump(const json::value& v) {
   return s;
 }
 
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return pred();
+}
+
 std::string tail_file(const std::filesystem::path& p, std::size_t n) {
   std::ifstream f(p);
   if (!f) return {};

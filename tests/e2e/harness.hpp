@@ -55,6 +55,8 @@ const json::array& jarr(const json::value& v, std::string_view key);
 std::string dump(const json::value& v);
 // The last n lines of a file ("" if unreadable).
 std::string tail_file(const std::filesystem::path& p, std::size_t n);
+// Polls pred every 20 ms until it holds (true) or timeout passes (pred's last answer).
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 // --------------------------------------------------------------------------- PostgreSQL
 

@@ -95,15 +95,6 @@ std::pair<int, std::string> run(const std::string& cmd) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
-bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 30s) {
-  const auto end = steady::now() + timeout;
-  while (steady::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return pred();
-}
-
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream f(p);
   std::stringstream s;

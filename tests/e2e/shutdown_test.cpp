@@ -56,15 +56,6 @@ std::string read_all(const std::filesystem::path& p) {
 }
 
 // Polls (bounded) until pred() holds.
-bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 20s) {
-  const auto end = steady::now() + timeout;
-  while (steady::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
-}
-
 const std::string held_body = R"({"username":"held","password":")" + test_password + R"("})";
 
 // A register that confabd has read and is executing, held by a lock on the users table until

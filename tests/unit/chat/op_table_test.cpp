@@ -25,6 +25,10 @@ class no_live final : public chat::live_port {
   boost::asio::awaitable<std::vector<bool>> online(const std::vector<id_t>& users) override {
     co_return std::vector<bool>(users.size(), false);
   }
+  boost::asio::awaitable<result<boost::json::object>> cluster(std::string, boost::json::object) override {
+    co_return boost::json::object{};
+  }
+  std::string node_id() const override { return "test"; }
 };
 
 struct documented_op {

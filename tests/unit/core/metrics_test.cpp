@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -135,3 +137,29 @@ TEST(Metrics, NodeMetricsRegisterOnceWithProcessMetrics) {
 
 }  // namespace
 }  // namespace confab::metrics
+
+// issue 17: the admin view's load figures, summed from a node's own exposition.
+TEST(metrics_totals, sums_each_name_over_its_label_sets) {
+  const auto t = confab::metrics::totals(
+      "# HELP confab_operations_total Operations.\n"
+      "# TYPE confab_operations_total counter\n"
+      "confab_operations_total{op=\"send\",result=\"ok\"} 3\n"
+      "confab_operations_total{op=\"a b\",result=\"x \\\" y\"} 4\n"
+      "confab_sessions 2\n"
+      "confab_lat_seconds_bucket{le=\"0.1\"} 9\n"
+      "confab_lat_seconds_sum 0.5\n"
+      "confab_lat_seconds_count 9\n"
+      "confab_broken{op=\"x\"} notanumber\n"
+      "{nolabel} 1\n"
+      "lonely\n"
+      "confab_inf +Inf");
+  EXPECT_EQ(t.at("confab_operations_total"), 7);
+  EXPECT_EQ(t.at("confab_sessions"), 2);
+  EXPECT_EQ(t.at("confab_lat_seconds_sum"), 0.5);
+  EXPECT_EQ(t.at("confab_lat_seconds_count"), 9);
+  EXPECT_TRUE(std::isinf(t.at("confab_inf")));
+  EXPECT_FALSE(t.contains("confab_lat_seconds_bucket"));
+  EXPECT_FALSE(t.contains("confab_broken"));
+  EXPECT_FALSE(t.contains("lonely"));
+  EXPECT_EQ(t.size(), 5u);
+}

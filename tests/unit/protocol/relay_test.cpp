@@ -39,6 +39,10 @@ TEST(relay, every_note_round_trips) {
       presence_note{"n4", 3, false, 0},
       resync_note{"n5"},
       kick_note{"n6", 42},
+      query_note{"n7", 1, "node", "{}"},                          // issue 17: cluster queries
+      query_note{"n7", 99, "user_sessions", R"({"user":5})"},
+      answer_note{"n8", "n7", 99, R"({"sessions":[]})"},
+      answer_note{"n8", "n7", 1, ""},
   };
   for (const auto& n : notes) EXPECT_EQ(round_trip(n), n) << encode(n);
 }
@@ -108,6 +112,14 @@ TEST(relay, wrong_types_are_invalid_fields) {
   EXPECT_EQ(code_of("K n1 0x10\n"), errc::invalid_field);
   EXPECT_EQ(code_of("R n1 +7\n{}"), errc::invalid_field);
   EXPECT_EQ(code_of("Q n1\n"), errc::malformed);
+  EXPECT_EQ(code_of("Q n1 0 node\n{}"), errc::invalid_field);      // query id 0
+  EXPECT_EQ(code_of("Q n1 3 Node\n{}"), errc::invalid_field);      // kind: a-z and _ only
+  EXPECT_EQ(code_of("Q n1 3 n0de\n{}"), errc::invalid_field);
+  EXPECT_EQ(code_of("Q n1 3 " + std::string(33, 'a') + "\n{}"), errc::invalid_field);
+  EXPECT_EQ(code_of("Q n1 3\n{}"), errc::malformed);
+  EXPECT_EQ(code_of("A n1 n2 x\n{}"), errc::invalid_field);
+  EXPECT_EQ(code_of("A n1  3\n{}"), errc::malformed);  // empty target node
+  EXPECT_EQ(code_of("A n1 n2\n{}"), errc::malformed);
   EXPECT_EQ(code_of("EE n1 7\n"), errc::malformed);
   EXPECT_EQ(code_of("E  7 message 3 - - -\n{}"), errc::malformed);  // empty node id
   EXPECT_EQ(code_of("E n1 7  3 - - -\n{}"), errc::invalid_field);  // empty kind

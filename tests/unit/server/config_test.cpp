@@ -201,3 +201,21 @@ TEST(config, metrics_listen) {
   EXPECT_FALSE(bad.cfg);
   EXPECT_EQ(joined(bad.errors), "--metrics-listen must be host:port with an IP address or localhost (got 'nowhere')\n");
 }
+
+// Issue 17: server administrators by username; the effective configuration kept for admin_server.
+TEST(config, admins) {
+  auto d = run({});
+  ASSERT_TRUE(d.cfg) << joined(d.errors);
+  EXPECT_TRUE(d.cfg->gw.admins.empty());
+  auto r = run({"--admin", "root,ops.team", "--storage", "postgres", "--pg-dsn", "host=h password=s3cret"});
+  ASSERT_TRUE(r.cfg) << joined(r.errors);
+  EXPECT_EQ(r.cfg->gw.admins, (std::vector<std::string>{"root", "ops.team"}));
+  EXPECT_NE(r.cfg->gw.effective_config.find("admin = root,ops.team\n"), std::string::npos);
+  EXPECT_NE(r.cfg->gw.effective_config.find("pg-dsn = host=h password=***\n"), std::string::npos);
+  EXPECT_EQ(r.cfg->gw.effective_config.find("s3cret"), std::string::npos);
+  for (const std::string& bad : std::vector<std::string>{"root,,x", "a b", ",root", std::string(33, 'a')}) {
+    auto b = run({"--admin", bad});
+    EXPECT_FALSE(b.cfg) << bad;
+    EXPECT_NE(joined(b.errors).find("--admin: '"), std::string::npos) << bad;
+  }
+}

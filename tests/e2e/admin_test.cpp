@@ -1,0 +1,236 @@
+// issue 17: server administration. One node per backend: the authorization matrix of every admin
+// operation (over HTTP and WebSocket), the configuration with its secrets redacted, bad input.
+// Two nodes over PostgreSQL and a real Redis: a user's sessions on both nodes, disconnecting and
+// revoking a device on another node, and a node killed with SIGKILL named as not answering.
+#include "e2e/harness.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace e2e {
+namespace {
+
+const std::vector<std::string> fast = {"--argon2-ops", "1", "--argon2-mem-kib", "8", "--admin", "root,ops.team"};
+const std::vector<std::string> admin_ops = {"admin_nodes", "admin_server", "admin_user", "admin_disconnect"};
+
+std::vector<std::string> backend_args(const std::string& backend, const std::filesystem::path& dir, const pg_database* pg) {
+  if (backend == "postgres") return {"--storage", "postgres", "--pg-dsn", pg->dsn() + " password=hunter2-secret"};
+  return {"--storage", "sqlite", "--sqlite-path", (dir / "confab.db").string()};
+}
+
+class Admin : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    dir_ = make_temp_dir("confab-admin-");
+    if (GetParam() == "postgres") pg_ = std::make_unique<pg_database>();
+    auto a = fast;
+    for (auto& x : backend_args(GetParam(), dir_, pg_.get())) a.push_back(x);
+    srv_ = std::make_unique<server_process>(dir_);
+    srv_->start(a);
+    http_ = std::make_unique<http_client>(srv_->port());
+    root_ = register_user(*http_, "root");
+    bob_ = register_user(*http_, "bob");
+  }
+  void TearDown() override {
+    if (srv_ && HasFailure()) std::cerr << "---- confabd log\n" << tail_file(srv_->log_path(), 30);
+  }
+  // Arguments that name a real target, so that only the caller's role decides.
+  json::object args_of(const std::string& op) const {
+    if (op == "admin_user") return {{"username", "bob"}};
+    if (op == "admin_disconnect") return {{"username", "bob"}, {"device_id", bob_.device_id}};
+    return {};
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<pg_database> pg_;
+  std::unique_ptr<server_process> srv_;
+  std::unique_ptr<http_client> http_;
+  account root_, bob_;
+};
+
+TEST_P(Admin, OnlyAdministratorsMayUseEveryAdminOperation) {
+  ws_client bob_ws(srv_->port());
+  bob_ws.hello(bob_.token, 0);
+  ws_client root_ws(srv_->port());
+  root_ws.hello(root_.token, 0);
+  for (const auto& op : admin_ops) {
+    SCOPED_TRACE(op);
+    EXPECT_EQ(http_->post(op, args_of(op), bob_.token).error_code(), "forbidden");
+    EXPECT_EQ(http_->post(op, args_of(op)).error_code(), "unauthenticated");
+    EXPECT_EQ(jstr(jobj(bob_ws.call(op, args_of(op)), "error"), "code"), "forbidden");
+  }
+  EXPECT_FALSE(bob_ws.wait_close(200ms)) << "a refused admin_disconnect closed the session";
+  // An administrator named second in the list counts too.
+  auto ops = register_user(*http_, "ops.team");
+  for (const auto& op : {"admin_nodes", "admin_server", "admin_user"}) {
+    SCOPED_TRACE(op);
+    EXPECT_EQ(http_->post(op, args_of(op), ops.token).status, 200u);
+    EXPECT_EQ(jstr(root_ws.call(op, args_of(op)), "type"), "result");
+  }
+  // Last: it closes bob's session.
+  EXPECT_EQ(jint(root_ws.call_ok("admin_disconnect", args_of("admin_disconnect")), "closed"), 1);
+}
+
+TEST_P(Admin, NodesServerAndUserDescribeThisNode) {
+  ws_client bob_ws(srv_->port());
+  bob_ws.hello(bob_.token, 0);
+  auto server = http_->call("admin_server", {}, root_.token);
+  const auto node = jstr(server, "node");
+  EXPECT_EQ(jstr(server, "version"), "0.1.0");
+  EXPECT_EQ(jstr(jobj(server, "config"), "admin"), "root,ops.team");
+  EXPECT_EQ(jstr(jobj(server, "config"), "storage"), GetParam());
+
+  auto nodes = http_->call("admin_nodes", {}, root_.token);
+  ASSERT_EQ(jarr(nodes, "nodes").size(), 1u);
+  EXPECT_TRUE(jarr(nodes, "missing").empty());
+  const auto& self = jarr(nodes, "nodes")[0].as_object();
+  EXPECT_EQ(jstr(self, "node"), node);
+  EXPECT_EQ(jint(self, "sessions"), 1);
+  EXPECT_EQ(jint(jobj(self, "metrics"), "confab_sessions"), 1);
+  EXPECT_GE(jint(jobj(self, "metrics"), "confab_operations_total"), 3);  // register twice, admin_server
+
+  auto user = http_->call("admin_user", {{"username", "bob"}}, root_.token);
+  EXPECT_EQ(jint(jobj(user, "user"), "id"), bob_.user_id);
+  ASSERT_EQ(jarr(user, "devices").size(), 1u);
+  EXPECT_EQ(jint(jarr(user, "devices")[0], "device_id"), bob_.device_id);
+  ASSERT_EQ(jarr(user, "sessions").size(), 1u);
+  const auto& s = jarr(user, "sessions")[0].as_object();
+  EXPECT_EQ(jstr(s, "node"), node);
+  EXPECT_EQ(jint(s, "device"), bob_.device_id);
+  EXPECT_EQ(jint(s, "user"), bob_.user_id);
+  EXPECT_EQ(jstr(s, "remote").rfind("127.0.0.1:", 0), 0u);
+}
+
+TEST_P(Admin, TheConfigurationHidesSecrets) {
+  const auto body = http_->post("admin_server", {}, root_.token).body;
+  EXPECT_EQ(body.find("hunter2"), std::string::npos);
+  if (GetParam() == "postgres") {
+    auto server = http_->call("admin_server", {}, root_.token);
+    EXPECT_NE(jstr(jobj(server, "config"), "pg-dsn").find("password=***"), std::string::npos);
+  }
+}
+
+TEST_P(Admin, DisconnectAndRevoke) {
+  ws_client a(srv_->port());
+  a.hello(bob_.token, 0);
+  auto r = http_->call("admin_disconnect", {{"username", "bob"}, {"device_id", bob_.device_id}}, root_.token);
+  EXPECT_EQ(jint(r, "closed"), 1);
+  EXPECT_EQ(a.wait_close(), 4002);
+  // Not revoked: the token still works.
+  ws_client b(srv_->port());
+  b.hello(bob_.token, 0);
+  r = http_->call("admin_disconnect", {{"username", "bob"}, {"device_id", bob_.device_id}, {"revoke", true}}, root_.token);
+  EXPECT_TRUE(r.as_object().at("revoked").as_bool());
+  EXPECT_EQ(b.wait_close(), 4001);
+  EXPECT_EQ(http_->post("me", {}, bob_.token).error_code(), "unauthenticated");
+}
+
+TEST_P(Admin, BadInputGetsTypedErrors) {
+  auto code = [&](std::string_view op, const json::object& args) { return http_->post(op, args, root_.token).error_code(); };
+  EXPECT_EQ(code("admin_user", {}), "missing_field");
+  EXPECT_EQ(code("admin_user", {{"username", 5}}), "invalid_field");
+  EXPECT_EQ(code("admin_user", {{"username", "no such"}}), "invalid_field");
+  EXPECT_EQ(code("admin_user", {{"username", "nobody"}}), "not_found");
+  EXPECT_EQ(code("admin_disconnect", {{"username", "bob"}}), "missing_field");
+  EXPECT_EQ(code("admin_disconnect", {{"username", "bob"}, {"device_id", 0}}), "invalid_field");
+  EXPECT_EQ(code("admin_disconnect", {{"username", "bob"}, {"device_id", "1"}}), "invalid_field");
+  EXPECT_EQ(code("admin_disconnect", {{"username", "bob"}, {"device_id", bob_.device_id}, {"revoke", "yes"}}), "invalid_field");
+  // Another user's device is not bob's: nothing happens to it.
+  EXPECT_EQ(code("admin_disconnect", {{"username", "bob"}, {"device_id", root_.device_id}}), "not_found");
+  EXPECT_EQ(code("admin_disconnect", {{"username", "bob"}, {"device_id", root_.device_id}, {"revoke", true}}), "not_found");
+  EXPECT_EQ(http_->post("me", {}, root_.token).status, 200u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Admin, ::testing::Values("sqlite", "postgres"),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
+
+// Two nodes on one PostgreSQL database and one Redis.
+class AdminCluster : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = make_temp_dir("confab-admin-cluster-");
+    redis_ = std::make_unique<redis_server>(dir_);
+    for (int i = 0; i < 2; ++i) {
+      auto a = fast;
+      for (auto& x : backend_args("postgres", dir_, &pg_)) a.push_back(x);
+      for (const std::string& x : {std::string("--broker"), std::string("redis"), std::string("--redis"), redis_->address(),
+                                   std::string("--presence-ttl-ms"), std::string("3000")})
+        a.push_back(x);
+      nodes_.push_back(std::make_unique<server_process>(dir_ / ("n" + std::to_string(i))));
+      std::filesystem::create_directories(dir_ / ("n" + std::to_string(i)));
+      nodes_.back()->start(a);
+    }
+    http_a_ = std::make_unique<http_client>(nodes_[0]->port());
+    root_ = register_user(*http_a_, "root");
+    bob_ = register_user(*http_a_, "bob");
+    // Both nodes registered in Redis.
+    ASSERT_TRUE(eventually([&] { return jarr(http_a_->call("admin_nodes", {}, root_.token), "nodes").size() == 2; }));
+  }
+  void TearDown() override {
+    if (HasFailure())
+      for (auto& n : nodes_) std::cerr << "---- confabd log\n" << tail_file(n->log_path(), 30);
+  }
+  std::string node_id(int i) const {
+    return jstr(http_client(nodes_[i]->port()).call("admin_server", {}, root_.token), "node");
+  }
+
+  std::filesystem::path dir_;
+  pg_database pg_;
+  std::unique_ptr<redis_server> redis_;
+  std::vector<std::unique_ptr<server_process>> nodes_;
+  std::unique_ptr<http_client> http_a_;
+  account root_, bob_;
+};
+
+TEST_F(AdminCluster, SessionsOnEveryNodeAreListedAndClosed) {
+  const auto a_id = node_id(0), b_id = node_id(1);
+  ASSERT_NE(a_id, b_id);
+  ws_client on_a(nodes_[0]->port()), on_b(nodes_[1]->port());
+  on_a.hello(bob_.token, 0);
+  on_b.hello(bob_.token, 0);
+
+  auto nodes = http_a_->call("admin_nodes", {}, root_.token);
+  std::set<std::string> ids;
+  for (auto& n : jarr(nodes, "nodes")) {
+    ids.insert(jstr(n, "node"));
+    EXPECT_EQ(jint(n, "sessions"), 1) << dump(n);
+  }
+  EXPECT_EQ(ids, (std::set<std::string>{a_id, b_id}));
+  EXPECT_EQ(jstr(jarr(nodes, "nodes")[0], "node"), a_id);  // the asking node first
+  EXPECT_TRUE(jarr(nodes, "missing").empty());
+
+  auto user = http_a_->call("admin_user", {{"username", "bob"}}, root_.token);
+  std::set<std::string> where;
+  for (auto& s : jarr(user, "sessions")) {
+    where.insert(jstr(s, "node"));
+    EXPECT_EQ(jint(s, "device"), bob_.device_id);
+  }
+  EXPECT_EQ(where, (std::set<std::string>{a_id, b_id}));
+
+  // Asked on node A, the session on node B closes too.
+  auto r = http_a_->call("admin_disconnect", {{"username", "bob"}, {"device_id", bob_.device_id}}, root_.token);
+  EXPECT_EQ(jint(r, "closed"), 2);
+  EXPECT_EQ(on_a.wait_close(), 4002);
+  EXPECT_EQ(on_b.wait_close(), 4002);
+
+  ws_client again(nodes_[1]->port());
+  again.hello(bob_.token, 0);
+  http_a_->call("admin_disconnect", {{"username", "bob"}, {"device_id", bob_.device_id}, {"revoke", true}}, root_.token);
+  EXPECT_EQ(again.wait_close(), 4001);
+}
+
+TEST_F(AdminCluster, AKilledNodeIsNamedAsNotAnswering) {
+  const auto b_id = node_id(1);
+  nodes_[1]->kill9();
+  // Its presence entry outlives it by up to the presence TTL: it is listed, and does not answer.
+  auto nodes = http_a_->call("admin_nodes", {}, root_.token);
+  EXPECT_EQ(jarr(nodes, "nodes").size(), 1u);
+  ASSERT_EQ(jarr(nodes, "missing").size(), 1u) << dump(nodes);
+  EXPECT_EQ(jarr(nodes, "missing")[0].as_string(), b_id);
+  // Once reaped, it is no longer listed.
+  ASSERT_TRUE(eventually([&] { return jarr(http_a_->call("admin_nodes", {}, root_.token), "missing").empty(); }));
+}
+
+}  // namespace
+}  // namespace e2e
