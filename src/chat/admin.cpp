@@ -6,6 +6,7 @@
 #include "chat/service.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace confab::chat {
 namespace json = boost::json;
@@ -23,6 +24,13 @@ struct admin_disconnect_req {
   std::optional<bool> revoke;
 };
 BOOST_DESCRIBE_STRUCT(admin_disconnect_req, (), (username, device_id, revoke))
+
+struct admin_trace_req {
+  std::optional<protocol::int_range<1, std::numeric_limits<std::int64_t>::max()>> trace_id;
+  std::optional<protocol::int_range<1, std::numeric_limits<std::int64_t>::max()>> conv;
+  std::optional<protocol::int_range<1, std::numeric_limits<std::int64_t>::max()>> seq;
+};
+BOOST_DESCRIBE_STRUCT(admin_trace_req, (), (trace_id, conv, seq))
 
 bool is_admin(const limits& lim, const principal& who) {
   return std::find(lim.admins.begin(), lim.admins.end(), who.username) != lim.admins.end();
@@ -73,6 +81,60 @@ boost::asio::awaitable<result<json::object>> sessions_of(const deps& d, id_t use
   co_return out;
 }
 
+// The hops of every node's answer, each with its node, in time order (ties: the answers' order).
+json::array merged_hops(const json::object& answers, std::int64_t& trace) {
+  std::vector<json::object> hops;
+  for (auto& n : answers.at("nodes").as_array()) {
+    const auto& node = n.as_object();
+    if (const auto* t = node.if_contains("trace_id"); t && t->is_int64() && t->as_int64() > 0) trace = t->as_int64();
+    const auto* list = node.if_contains("hops");
+    if (!list || !list->is_array()) continue;
+    for (const auto& h : list->as_array()) {
+      auto o = h.as_object();
+      o["node"] = node.at("node");
+      hops.push_back(std::move(o));
+    }
+  }
+  std::stable_sort(hops.begin(), hops.end(), [](const json::object& a, const json::object& b) {
+    return a.at("at_us").to_number<std::int64_t>() < b.at("at_us").to_number<std::int64_t>();
+  });
+  json::array out;
+  for (auto& h : hops) out.push_back(std::move(h));
+  return out;
+}
+
+// A Mermaid sequence diagram of the hops: one participant per node, a note per hop with the time
+// since the previous hop, an arrow where the message moves to another node.
+std::string mermaid(const json::array& hops) {
+  std::string out = "sequenceDiagram\n";
+  std::vector<std::string> nodes;
+  for (const auto& h : hops) {
+    std::string n(h.at("node").as_string());
+    if (std::find(nodes.begin(), nodes.end(), n) == nodes.end()) nodes.push_back(n);
+  }
+  for (std::size_t i = 0; i < nodes.size(); ++i) out += "  participant N" + std::to_string(i) + " as node " + nodes[i] + "\n";
+  auto index = [&](const json::value& h) {
+    return std::find(nodes.begin(), nodes.end(), std::string(h.at("node").as_string())) - nodes.begin();
+  };
+  std::int64_t prev_at = 0;
+  std::ptrdiff_t prev_node = -1;
+  for (const auto& h : hops) {
+    const auto at = h.at("at_us").to_number<std::int64_t>();
+    const auto node = index(h);
+    const double ms = prev_node < 0 ? 0 : static_cast<double>(at - prev_at) / 1000.0;
+    char dur[32];
+    std::snprintf(dur, sizeof dur, "+%.3f ms", ms);
+    const std::string kind(h.at("hop").as_string());
+    if (prev_node >= 0 && node != prev_node)
+      out += "  N" + std::to_string(prev_node) + "->>N" + std::to_string(node) + ": " + kind + " " + dur + "\n";
+    else
+      out += "  Note over N" + std::to_string(node) + ": " + kind + " " + dur + "\n";
+    prev_at = at;
+    prev_node = node;
+  }
+  return out;
+}
+
 }  // namespace
 
 void add_admin_ops(op_table& t, const deps& dref) {
@@ -88,6 +150,30 @@ void add_admin_ops(op_table& t, const deps& dref) {
     if (!is_admin(d->lim, *c.who)) co_return not_admin();
     co_return json::object{{"version", CONFAB_VERSION}, {"node", d->live.node_id()},
                            {"config", config_object(d->lim.effective_config)}};
+  });
+  t.add<admin_trace_req>("admin_trace", authed, [d](const op_context& c, const admin_trace_req& r) -> op_result {
+    if (!is_admin(d->lim, *c.who)) co_return not_admin();
+    json::object args;
+    if (r.trace_id) {
+      args["trace_id"] = r.trace_id->value;
+    } else if (r.conv && r.seq) {
+      args["conv"] = r.conv->value;
+      args["seq"] = r.seq->value;
+    } else {
+      co_return make_error(errc::missing_field, "give trace_id, or conv and seq");
+    }
+    auto q = co_await d->live.cluster("trace", std::move(args));
+    if (!q) co_return q.error();
+    std::int64_t trace = r.trace_id ? r.trace_id->value : 0;
+    auto hops = merged_hops(*q, trace);
+    if (hops.empty()) co_return make_error(errc::not_found, "no node holds hops of this message (not traced, or forgotten)");
+    json::object out;
+    out["trace_id"] = trace;
+    out["total_us"] = hops.back().at("at_us").to_number<std::int64_t>() - hops.front().at("at_us").to_number<std::int64_t>();
+    out["mermaid"] = mermaid(hops);
+    out["hops"] = std::move(hops);
+    out["missing"] = std::move(q->at("missing"));
+    co_return out;
   });
   t.add<admin_user_req>("admin_user", authed, [d](const op_context& c, const admin_user_req& r) -> op_result {
     if (!is_admin(d->lim, *c.who)) co_return not_admin();

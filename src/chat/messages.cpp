@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <random>
 
 namespace confab::chat {
 namespace json = boost::json;
@@ -24,8 +25,16 @@ struct send_req {
   // issue 11, threads and mentions
   std::optional<int_range<1, std::numeric_limits<std::int64_t>::max()>> thread_root;
   std::optional<bool> also_in_conversation;
+  std::optional<bool> trace;  // issue 17: record this message's hops (admin_trace)
 };
-BOOST_DESCRIBE_STRUCT(send_req, (), (conv, client_id, text, content_type, reply_to, thread_root, also_in_conversation))
+BOOST_DESCRIBE_STRUCT(send_req, (), (conv, client_id, text, content_type, reply_to, thread_root, also_in_conversation, trace))
+
+// issue 17: whether a send is traced without asking (a share p of them).
+bool sampled(double p) {
+  if (p <= 0) return false;
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0, 1)(rng) < p;
+}
 
 struct history_req {
   std::int64_t conv;
@@ -91,12 +100,28 @@ void add_message_ops(op_table& t, const deps& dref) {
     if (r.text.size() > d->lim.max_text_bytes)
       co_return make_error(errc::text_too_long, "text of " + std::to_string(r.text.size()) + " bytes exceeds the limit of " +
                                                     std::to_string(d->lim.max_text_bytes));
+    std::int64_t trace = 0;  // issue 17
+    if (r.trace.value_or(false) || sampled(d->lim.trace_sample)) {
+      trace = d->live.trace_begin(c.who->device_id, r.client_id.value);
+      json::object a{{"user", c.who->user_id}, {"device", c.who->device_id}, {"client_id", r.client_id.value}};
+      a["via"] = c.via == transport::ws ? "websocket" : "http";
+      d->live.trace_hop(trace, "received", std::move(a));
+    }
     send_request req{c.who->user_id, c.who->device_id, r.conv, r.client_id.value, r.text,
                      r.content_type ? r.content_type->value : "text/plain", r.reply_to};
     if (auto th = co_await add_thread_fields(d, r, req); !th) co_return th.error();  // issue 11
     auto ack = co_await d->store.send(req);
     if (!ack) co_return ack.error();
-    co_return json::object{{"conv", ack->conv}, {"seq", ack->seq}, {"ts", ack->ts_ms}, {"duplicate", ack->duplicate}};
+    json::object out{{"conv", ack->conv}, {"seq", ack->seq}, {"ts", ack->ts_ms}, {"duplicate", ack->duplicate}};
+    if (trace) {
+      json::object a;
+      a["conv"] = ack->conv;
+      a["seq"] = ack->seq;
+      a["duplicate"] = ack->duplicate;
+      d->live.trace_hop(trace, "acked", std::move(a));
+      out["trace_id"] = trace;
+    }
+    co_return out;
   });
   t.add<history_req>("history", authed, [d](const op_context& c, const history_req& r) -> op_result {
     if (r.before && r.after) co_return make_error(errc::invalid_field, "give before or after, not both");

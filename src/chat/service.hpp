@@ -45,6 +45,10 @@ class live_port {
   // "missing":[ids of nodes listed alive that did not answer in time]}, this node first.
   virtual boost::asio::awaitable<result<boost::json::object>> cluster(std::string kind, boost::json::object args) = 0;
   virtual std::string node_id() const = 0;
+  // issue 17: message traces (gateway/trace.hpp). trace_begin: a send by device with client_id is
+  // traced; its trace id. trace_hop: records a hop of that trace on this node, now.
+  virtual std::int64_t trace_begin(id_t device, const std::string& client_id) = 0;
+  virtual void trace_hop(std::int64_t trace, std::string kind, boost::json::object attrs) = 0;
 };
 
 struct limits {
@@ -60,6 +64,7 @@ struct limits {
   // configuration as config-file lines, secrets redacted (admin_server).
   std::vector<std::string> admins;
   std::string effective_config;
+  double trace_sample = 0;  // issue 17: the share of sends traced without asking (0..1)
 };
 
 struct deps {

@@ -73,6 +73,16 @@ void hub::add_admin_responders() {
     if (!h || user == 0) return done({{"error", h ? "bad arguments" : "stopping"}});
     describe_all(h->sessions_.of_user(user), [done](json::array a) { done({{"sessions", std::move(a)}}); });
   });
+  // issue 17: the hops of one traced message on this node, by trace id or by (conv, seq).
+  cluster_->on("trace", [w](const json::object& args, cluster_query::done_fn done) {
+    auto h = w.lock();
+    if (!h) return done({{"error", "stopping"}});
+    std::int64_t trace = id_arg(args, "trace_id");
+    if (trace == 0) trace = h->traces_.of(id_arg(args, "conv"), id_arg(args, "seq"));
+    json::object o{{"trace_id", trace}};
+    o["hops"] = trace ? h->traces_.hops(trace) : json::array{};
+    done(std::move(o));
+  });
   cluster_->on("disconnect_device", [w](const json::object& args, cluster_query::done_fn done) {
     auto h = w.lock();
     const auto device = id_arg(args, "device");

@@ -50,6 +50,10 @@ class api::hub_live final : public chat::live_port {
         asio::use_awaitable);
   }
   std::string node_id() const override { return hub_.node_id(); }
+  std::int64_t trace_begin(id_t device, const std::string& client_id) override { return hub_.traces().begin(device, client_id); }
+  void trace_hop(std::int64_t trace, std::string kind, json::object attrs) override {
+    hub_.traces().hop(trace, std::move(kind), std::move(attrs));
+  }
 
  private:
   static result<json::object> to_json(result<cluster_query::answers> r) {
@@ -75,6 +79,7 @@ chat::limits chat_limits(const options& o) {
   l.edit_window_ms = std::chrono::duration_cast<std::chrono::milliseconds>(o.edit_window).count();
   l.admins = o.admins;
   l.effective_config = o.effective_config;
+  l.trace_sample = o.trace_sample;
   return l;
 }
 }  // namespace

@@ -7,6 +7,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/json/parse.hpp>
 
 #include <algorithm>
 
@@ -126,10 +127,12 @@ void hub::disconnect_device(id_t user, id_t device, std::uint16_t code, const st
 
 void hub::route(event_kind kind, id_t conv, id_t sender, const std::vector<id_t>& added,
                 const std::vector<id_t>& removed, std::span<const recipient> to,
-                const std::shared_ptr<const std::string>& text, std::int64_t channel_seq) {
+                const std::shared_ptr<const std::string>& text, std::int64_t channel_seq, std::int64_t trace) {
   auto targets = sessions_.of_recipients(to);
   interest_.apply(conv, added, removed);
   for (auto& [s, pos] : targets) s->deliver(pos, text);
+  if (trace)  // issue 17: after the hand-offs, so that tracing does not delay them
+    for (auto& [s, pos] : targets) traces_.hop(trace, "queued", {{"device", s->device_id()}, {"pos", pos}});
   if (channel_seq > 0) {
     // issue 12: one frame for every local member's sessions (the interest's users of conv, kept
     // from the membership events above), built once.
@@ -154,14 +157,19 @@ void hub::on_committed(const event& ev, std::span<const recipient> to) {
     n.removed = std::move(removed);
     auto text = std::make_shared<const std::string>(protocol::event_json(ev));
     n.channel_seq = ev.channel ? ev.seq : 0;  // issue 12
-    route(ev.kind, ev.conv, ev.sender, n.added, n.removed, to, text, n.channel_seq);
+    if (traces_.active() && ev.kind == event_kind::message && !ev.client_id.empty())  // issue 17
+      n.trace = traces_.claim(ev.device, ev.client_id, ev.conv, ev.seq);
+    if (n.trace) trace_commit(n.trace, ev, to.size());
+    route(ev.kind, ev.conv, ev.sender, n.added, n.removed, to, text, n.channel_seq, n.trace);
     if (link_.alone()) return;
     n.conv = ev.conv;
     n.kind = ev.kind;
     n.sender = ev.sender;
     n.to.assign(to.begin(), to.end());
     n.event_json = *text;
+    const auto trace = n.trace;
     link_.publish_event(std::move(n));
+    if (trace) traces_.hop(trace, "published", {{"channel", "c:" + std::to_string(ev.conv)}});
   } catch (const std::exception&) {
     // Out of memory: the event is committed, so sessions repair the gap from storage.
     resync_everywhere();
@@ -209,6 +217,7 @@ void hub::sweep_typing() {
 }
 
 void hub::receipt(id_t conv, const receipt_record& r) {
+  if (traces_.active()) trace_receipt(conv, r);  // issue 17
   auto frame = receipt_frame(conv, r);
   send_all(to_conv(conv, 0, frame));
   link_.publish_receipt({{}, conv, *frame});
@@ -291,8 +300,15 @@ void hub::on_reset() {
 
 void hub::on_note(const relay::note& n) {
   if (auto* e = std::get_if<relay::event_note>(&n)) {
+    if (e->trace) {  // issue 17
+      boost::system::error_code ec;
+      auto v = boost::json::parse(e->event_json, ec);
+      const auto* seq = !ec && v.is_object() ? v.as_object().if_contains("seq") : nullptr;
+      if (seq && seq->is_int64()) traces_.adopt(e->trace, e->conv, seq->as_int64());
+      traces_.hop(e->trace, "broker_received", {{"from", e->node}});
+    }
     route(e->kind, e->conv, e->sender, e->added, e->removed, e->to, std::make_shared<const std::string>(e->event_json),
-          e->channel_seq);
+          e->channel_seq, e->trace);
   } else if (auto* t = std::get_if<relay::typing_note>(&n)) {
     if (t->active) {
       typing_.remote_start(t->conv, t->user, t->username, t->thread);

@@ -33,6 +33,7 @@
 #include "gateway/interest.hpp"
 #include "gateway/node_link.hpp"
 #include "gateway/session_registry.hpp"
+#include "gateway/trace.hpp"
 #include "storage/store.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -105,6 +106,8 @@ class hub final : public storage::event_sink, public std::enable_shared_from_thi
   // every node answers (admin_queries.cpp): "node" (its status and load), "user_sessions"
   // ({"user"}: its sessions of that user), "disconnect_device" ({"device"}: closes them, 4002).
   void ask(std::string kind, boost::json::object args, std::function<void(result<cluster_query::answers>)> cb);
+  // issue 17: the node's message traces (trace.hpp).
+  trace_recorder& traces() { return traces_; }
 
  private:
   // Delivers a committed event to this node's sessions and updates interest from its membership
@@ -113,7 +116,9 @@ class hub final : public storage::event_sink, public std::enable_shared_from_thi
   // sessions as a channel_event frame; 0 for other events.
   void route(event_kind kind, id_t conv, id_t sender, const std::vector<id_t>& added,
              const std::vector<id_t>& removed, std::span<const recipient> to,
-             const std::shared_ptr<const std::string>& text, std::int64_t channel_seq = 0);
+             const std::shared_ptr<const std::string>& text, std::int64_t channel_seq = 0, std::int64_t trace = 0);
+  void trace_commit(std::int64_t trace, const event& ev, std::size_t recipients);  // issue 17
+  void trace_receipt(id_t conv, const receipt_record& r);                        // issue 17
   // The sessions of conv's local users except except_user, each with frame.
   framed to_conv(id_t conv, id_t except_user, const std::shared_ptr<const std::string>& frame) const;
   void show_typing_stop(id_t conv, id_t user, const std::string& username);
@@ -138,6 +143,7 @@ class hub final : public storage::event_sink, public std::enable_shared_from_thi
   const confab::clock& clock_;
   node_link link_;
   std::shared_ptr<cluster_query> cluster_;
+  trace_recorder traces_;
   std::int64_t started_ms_;
   session_registry sessions_;
   interest interest_;

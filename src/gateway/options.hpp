@@ -35,6 +35,7 @@ struct options {
   // config-file lines with secrets redacted (what --check-config prints), for admin_server.
   std::vector<std::string> admins;
   std::string effective_config;
+  double trace_sample = 0.0001;  // issue 17: the share of sends traced without asking
 };
 
 }  // namespace confab::gateway

@@ -46,6 +46,8 @@ class session_base {
   // issue 17: the session for the admin view (user, device, remote address, connected since,
   // bytes queued), given to done once, on any thread. Thread-safe.
   virtual void describe(std::function<void(boost::json::object)> done) { done({}); }
+  // issue 17: the session's device (0 before hello). Thread-safe once attached to the hub.
+  virtual id_t device_id() const { return 0; }
 };
 
 using session_ptr = std::shared_ptr<session_base>;

@@ -58,6 +58,8 @@ class ws_session final : public session_base, public chat::session_port, public 
   void resync() override;
   void recheck_device() override;
   void describe(std::function<void(boost::json::object)> done) override;  // issue 17
+  // Set by hello before the session is attached, never changed after: safe to read once attached.
+  id_t device_id() const override { return who_ ? who_->device_id : 0; }
 
  private:
   using frame = std::shared_ptr<const std::string>;

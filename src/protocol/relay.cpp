@@ -164,7 +164,7 @@ result<note> decode_presence(const word_list& w) {
 
 bool event_note::operator==(const event_note& o) const {
   return node == o.node && conv == o.conv && kind == o.kind && sender == o.sender && added == o.added &&
-         removed == o.removed && event_json == o.event_json && channel_seq == o.channel_seq &&
+         removed == o.removed && event_json == o.event_json && channel_seq == o.channel_seq && trace == o.trace &&
          std::equal(to.begin(), to.end(), o.to.begin(), o.to.end(),
                     [](const recipient& a, const recipient& b) { return a.user_id == b.user_id && a.pos == b.pos; });
 }
@@ -172,7 +172,8 @@ bool event_note::operator==(const event_note& o) const {
 std::string encode(const event_note& n) {
   return (n.channel_seq > 0 ? "C " : "E ") + n.node + ' ' + std::to_string(n.conv) + ' ' + std::string(to_string(n.kind)) + ' ' +
          std::to_string(n.sender) + ' ' + ids_word(n.added) + ' ' + ids_word(n.removed) + ' ' + recipients_word(n.to) +
-         (n.channel_seq > 0 ? ' ' + std::to_string(n.channel_seq) : std::string()) + '\n' + n.event_json;
+         (n.channel_seq > 0 ? ' ' + std::to_string(n.channel_seq) : std::string()) +
+         (n.trace > 0 ? " t" + std::to_string(n.trace) : std::string()) + '\n' + n.event_json;
 }
 
 std::string encode(const typing_note& n) {
@@ -216,23 +217,31 @@ result<note> decode(std::string_view payload) {
   auto nl = payload.find('\n');
   if (nl == std::string_view::npos) return bad(errc::malformed, "no header line");
   const auto body = payload.substr(nl + 1);
-  const auto w = words(payload.substr(0, nl), 9);
+  const auto w = words(payload.substr(0, nl), 10);
   if (w.size() < 2 || w[0].size() != 1 || w[1].empty()) return bad(errc::malformed, "bad header");
   auto count = [&](std::size_t n) { return w.size() == n; };
   auto empty_body = [&] { return body.empty(); };
   switch (w[0][0]) {
     case 'E':
-      if (count(8)) return decode_event(w, body);
-      break;
-    case 'C':  // issue 12: a channel's event, with its seq
-      if (count(9)) {
+    case 'C': {  // issue 12: C is a channel's event, with its seq
+      const std::size_t base = w[0][0] == 'E' ? 8 : 9;
+      const bool traced = count(base + 1) && w[base].starts_with('t');  // issue 17
+      if (!count(base) && !traced) break;
+      auto n = decode_event(w, body);
+      if (!n) return n;
+      auto& ev = std::get<event_note>(*n);
+      if (base == 9) {
         auto seq = number(w[8], 1, "seq");
         if (!seq) return seq.error();
-        auto n = decode_event(w, body);
-        if (n) std::get<event_note>(*n).channel_seq = *seq;
-        return n;
+        ev.channel_seq = *seq;
       }
-      break;
+      if (traced) {
+        auto id = number(w[base].substr(1), 1, "trace id");
+        if (!id) return id.error();
+        ev.trace = *id;
+      }
+      return n;
+    }
     case 'T':
       if ((count(6) || count(7)) && empty_body() && !w[5].empty()) return decode_typing(w);
       break;

@@ -4,6 +4,8 @@
 //   E <node> <conv> <kind> <sender> <added csv|-> <removed csv|-> <user:pos,...|->   body: event JSON
 //   C <node> <conv> <kind> <sender> <added csv|-> <removed csv|-> <user:pos,...|-> <seq>   body: event JSON
 //     (issue 12: an event of a channel; its seq, for the channel_event frame of every member online)
+//   Either may end with one more word t<trace id> (issue 17: a traced message; the id is decimal,
+//   positive): receivers record its hops.
 //   T <node> <conv> <user> <0|1> <username> [<thread root seq>]                     body: empty
 //   R <node> <conv>                                                                body: receipt frame JSON
 //   P <node> <user> <0|1> <last_seen_ms|->                                         body: empty
@@ -48,6 +50,7 @@ struct event_note {
   std::vector<recipient> to;
   std::string event_json;  // the event as protocol::event_json wrote it
   std::int64_t channel_seq = 0;  // issue 12: a channel's event (C): its seq; 0 for other events (E)
+  std::int64_t trace = 0;        // issue 17: the trace id of a traced message; 0: not traced
   bool operator==(const event_note& o) const;
 };
 

@@ -349,6 +349,16 @@ void declare(option_table& t, config& c, std::string& redis) {
   t.integer("search-time-limit-ms", c.gw.search_time_limit, 10, 600000,
             "a search that runs longer than this in the database is stopped and gets error limit_reached");
   // issue 17
+  t.add("trace-sample", "0.0001",
+        "the share of sends traced without asking (0 to 1; a send with \"trace\":true is always traced); "
+        "admins read traces with admin_trace",
+        [&c](const std::string& v) {
+          auto x = to_real(v);
+          if (!x || !(*x >= 0 && *x <= 1)) return "--trace-sample must be a number from 0 to 1 (got '" + v + "')";
+          c.gw.trace_sample = *x;
+          return std::string{};
+        },
+        [&c] { return std::to_string(c.gw.trace_sample); });
   t.add("admin", "",
         "server administrators: a comma-separated list of usernames, who may use the admin_* operations "
         "(give every node the same list)",

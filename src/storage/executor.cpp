@@ -11,13 +11,15 @@
 namespace confab::storage {
 
 namespace {
-thread_local std::chrono::steady_clock::time_point publishing_committed{};
+thread_local const executor::batch_info* publishing{};
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 }  // namespace
 
-std::chrono::steady_clock::time_point executor::committed_at() noexcept { return publishing_committed; }
+std::chrono::steady_clock::time_point executor::committed_at() noexcept { return publishing ? publishing->committed : std::chrono::steady_clock::time_point{}; }
+
+const executor::batch_info* executor::publishing_batch() noexcept { return publishing; }
 
 executor::executor(connection_factory factory, options opts) : factory_(std::move(factory)), opts_(opts) {
   publisher_ = std::thread([this] { publisher_loop(); });
@@ -156,7 +158,7 @@ void executor::writer_loop() {
     if (!ok) {
       for (auto& j : batch) j->fail(make_error(errc::unavailable, "storage connection failed: " + why));
       metrics::node().batch_failures.inc();
-      hand_off(batch, false);
+      hand_off(batch, false, batch_info{});
       continue;
     }
     run_batch(conn, owner, batch);
@@ -256,7 +258,7 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
         m.commit_seconds.observe(std::chrono::duration<double>(committed - commit_start).count());
         m.batch_seconds.observe(seconds_since(started));
         m.batch_writes.observe(static_cast<double>(batch.size()));
-        hand_off(batch, false, committed);
+        hand_off(batch, false, batch_info{++batches_, batch.size(), started, commit_start, committed});
         return;
       }
       failure = r.error().message;
@@ -269,7 +271,7 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
                    "\"error\":" + boost::json::serialize(boost::json::string(failure)));
         for (auto& j : batch) j->fail(make_error(errc::unavailable, "storage commit failed: " + failure));
         m.batch_failures.inc();
-        hand_off(batch, true);
+        hand_off(batch, true, batch_info{});
         return;
       }
       restart = true;  // serialization failure at commit: nothing was committed
@@ -288,7 +290,7 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
   log::warn("storage batch failed", "\"error\":" + boost::json::serialize(boost::json::string(failure.empty() ? "retries exhausted" : failure)));
   for (auto& j : batch) j->fail(make_error(errc::unavailable, "storage write failed: " + failure));
   m.batch_failures.inc();
-  hand_off(batch, false);
+  hand_off(batch, false, batch_info{});
 }
 
 // Operators see conflicts between writers (deadlocks, serialization failures, keys taken by
@@ -299,13 +301,13 @@ void executor::log_rerun(int attempt, const std::string& error) {
                                         boost::json::serialize(boost::json::string(error.empty() ? "unknown error" : error)));
 }
 
-void executor::hand_off(std::vector<std::unique_ptr<job>>& batch, bool uncertain, std::chrono::steady_clock::time_point committed) {
+void executor::hand_off(std::vector<std::unique_ptr<job>>& batch, bool uncertain, const batch_info& info) {
   {
     std::unique_lock lock(mu_);
     // Bounded: a publisher that falls behind holds the writer back instead of queueing batches
     // (and their results) without limit.
     pub_space_cv_.wait(lock, [&] { return published_.size() < max_published; });
-    published_.push_back({std::move(batch), uncertain, committed});
+    published_.push_back({std::move(batch), uncertain, info});
   }
   pub_cv_.notify_one();
 }
@@ -323,10 +325,10 @@ void executor::publisher_loop() {
     pub_space_cv_.notify_one();
     // Hooks (live events) in batch order, then the results: a sender's ack never overtakes the
     // event it produced, and batches are published in commit order.
-    publishing_committed = fin.committed;
+    publishing = &fin.info;
     for (auto& j : fin.batch)
       if (j->after_commit) j->after_commit();
-    publishing_committed = {};
+    publishing = nullptr;
     for (auto& j : fin.batch) j->complete();
     if (fin.uncertain && on_uncertain_commit_) on_uncertain_commit_();
   }

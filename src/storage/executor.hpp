@@ -36,6 +36,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -129,6 +130,13 @@ class executor {
   // On the publisher thread while a batch's after_commit hooks run: when that batch's COMMIT
   // completed (the live-delivery latency starts there). Elsewhere: a default time_point (zero).
   static std::chrono::steady_clock::time_point committed_at() noexcept;
+  // issue 17 (message traces): the batch whose hooks run, on the publisher thread; null elsewhere.
+  struct batch_info {
+    std::uint64_t id = 0;  // this executor's batches, counted from 1
+    std::size_t writes = 0;
+    std::chrono::steady_clock::time_point started, commit_started, committed;
+  };
+  static const batch_info* publishing_batch() noexcept;
 
   // Runs fn on the writer thread outside any batch (migrations at start-up). Blocking.
   db_result<void> run_exclusive(const std::function<db_result<void>(connection&)>& fn);
@@ -254,8 +262,7 @@ class executor {
   void writer_loop();
   void publisher_loop();
   // Queues a finished batch (results set) for the publisher; waits while it is far behind.
-  void hand_off(std::vector<std::unique_ptr<job>>& batch, bool uncertain,
-                std::chrono::steady_clock::time_point committed = {});
+  void hand_off(std::vector<std::unique_ptr<job>>& batch, bool uncertain, const batch_info& info);
   void run_batch(connection*& conn, std::unique_ptr<connection>& owner, std::vector<std::unique_ptr<job>>& batch);
   bool ensure(std::unique_ptr<connection>& c, std::string& why);
   static void log_rerun(int attempt, const std::string& error);
@@ -271,8 +278,9 @@ class executor {
   struct finished {
     std::vector<std::unique_ptr<job>> batch;
     bool uncertain = false;  // the COMMIT's outcome is unknown: on_uncertain_commit after it
-    std::chrono::steady_clock::time_point committed;  // when COMMIT completed (zero: not committed)
+    batch_info info;  // info.committed: when COMMIT completed (zero: not committed)
   };
+  std::uint64_t batches_ = 0;  // writer thread
   static constexpr std::size_t max_published = 8;
   std::deque<finished> published_;  // batches waiting for the publisher, in commit order
   std::condition_variable pub_cv_, pub_space_cv_;

@@ -11,8 +11,9 @@
 namespace e2e {
 namespace {
 
-const std::vector<std::string> fast = {"--argon2-ops", "1", "--argon2-mem-kib", "8", "--admin", "root,ops.team"};
-const std::vector<std::string> admin_ops = {"admin_nodes", "admin_server", "admin_user", "admin_disconnect"};
+// No sampled traces: a test traces what it asks for.
+const std::vector<std::string> fast = {"--argon2-ops", "1", "--argon2-mem-kib", "8", "--admin", "root,ops.team", "--trace-sample", "0"};
+const std::vector<std::string> admin_ops = {"admin_nodes", "admin_server", "admin_user", "admin_disconnect", "admin_trace"};
 
 std::vector<std::string> backend_args(const std::string& backend, const std::filesystem::path& dir, const pg_database* pg) {
   if (backend == "postgres") return {"--storage", "postgres", "--pg-dsn", pg->dsn() + " password=hunter2-secret"};
@@ -39,6 +40,7 @@ class Admin : public ::testing::TestWithParam<std::string> {
   json::object args_of(const std::string& op) const {
     if (op == "admin_user") return {{"username", "bob"}};
     if (op == "admin_disconnect") return {{"username", "bob"}, {"device_id", bob_.device_id}};
+    if (op == "admin_trace") return {{"trace_id", 12345}};
     return {};
   }
 
@@ -68,6 +70,8 @@ TEST_P(Admin, OnlyAdministratorsMayUseEveryAdminOperation) {
     EXPECT_EQ(http_->post(op, args_of(op), ops.token).status, 200u);
     EXPECT_EQ(jstr(root_ws.call(op, args_of(op)), "type"), "result");
   }
+  // Past the role check, a trace nobody holds is not_found.
+  EXPECT_EQ(http_->post("admin_trace", args_of("admin_trace"), ops.token).error_code(), "not_found");
   // Last: it closes bob's session.
   EXPECT_EQ(jint(root_ws.call_ok("admin_disconnect", args_of("admin_disconnect")), "closed"), 1);
 }
@@ -140,6 +144,32 @@ TEST_P(Admin, BadInputGetsTypedErrors) {
   EXPECT_EQ(code("admin_disconnect", {{"username", "bob"}, {"device_id", root_.device_id}}), "not_found");
   EXPECT_EQ(code("admin_disconnect", {{"username", "bob"}, {"device_id", root_.device_id}, {"revoke", true}}), "not_found");
   EXPECT_EQ(http_->post("me", {}, root_.token).status, 200u);
+  EXPECT_EQ(code("admin_trace", {}), "missing_field");
+  EXPECT_EQ(code("admin_trace", {{"conv", 1}}), "missing_field");
+  EXPECT_EQ(code("admin_trace", {{"trace_id", 0}}), "invalid_field");
+  EXPECT_EQ(code("admin_trace", {{"conv", 1}, {"seq", "1"}}), "invalid_field");
+}
+
+// A plain send is not traced (--trace-sample 0); with --trace-sample 1 every send is.
+TEST_P(Admin, SendsAreTracedWhenAskedOrSampled) {
+  auto conv = jint(http_->call("create_direct", {{"username", "bob"}}, root_.token), "conv");
+  auto plain = http_->call("send", {{"conv", conv}, {"client_id", "p1"}, {"text", "hi"}}, root_.token);
+  EXPECT_FALSE(plain.as_object().contains("trace_id"));
+  EXPECT_EQ(http_->post("admin_trace", {{"conv", conv}, {"seq", jint(plain, "seq")}}, root_.token).error_code(), "not_found");
+  auto asked = http_->call("send", {{"conv", conv}, {"client_id", "p2"}, {"text", "hi"}, {"trace", true}}, root_.token);
+  const auto id = jint(asked, "trace_id");
+  auto t = http_->call("admin_trace", {{"conv", conv}, {"seq", jint(asked, "seq")}}, root_.token);
+  EXPECT_EQ(jint(t, "trace_id"), id);
+
+  srv_->stop();
+  auto a = fast;
+  a.back() = "1";  // --trace-sample 1
+  for (auto& x : backend_args(GetParam(), dir_, pg_.get())) a.push_back(x);
+  srv_->start(a);
+  http_client h(srv_->port());
+  auto sampled = h.call("send", {{"conv", conv}, {"client_id", "p3"}, {"text", "hi"}}, root_.token);
+  EXPECT_GT(jint(sampled, "trace_id"), 0);
+  EXPECT_EQ(jint(h.call("admin_trace", {{"trace_id", jint(sampled, "trace_id")}}, root_.token), "trace_id"), jint(sampled, "trace_id"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Admin, ::testing::Values("sqlite", "postgres"),
@@ -218,6 +248,83 @@ TEST_F(AdminCluster, SessionsOnEveryNodeAreListedAndClosed) {
   again.hello(bob_.token, 0);
   http_a_->call("admin_disconnect", {{"username", "bob"}, {"device_id", bob_.device_id}, {"revoke", true}}, root_.token);
   EXPECT_EQ(again.wait_close(), 4001);
+}
+
+// The names of the hops, in the order admin_trace returns them, each with its node.
+std::vector<std::pair<std::string, std::string>> hop_list(const json::value& t) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto& h : jarr(t, "hops")) out.emplace_back(jstr(h, "hop"), jstr(h, "node"));
+  return out;
+}
+
+const json::object* find_hop(const json::value& t, std::string_view hop) {
+  for (auto& h : jarr(t, "hops"))
+    if (jstr(h, "hop") == hop) return &h.as_object();
+  return nullptr;
+}
+
+TEST_F(AdminCluster, ATracedSendShowsItsHopsOnEveryNode) {
+  const auto a_id = node_id(0), b_id = node_id(1);
+  auto alice = register_user(*http_a_, "alice");
+  const auto conv = jint(http_a_->call("create_direct", {{"username", "bob"}}, alice.token), "conv");
+  ws_client bob(nodes_[1]->port());
+  bob.hello(bob_.token, 0);
+  bob.until_synced();
+
+  const auto t0 = std::chrono::steady_clock::now();
+  auto sent = http_a_->call("send", {{"conv", conv}, {"client_id", "traced-1"}, {"text", "where does the time go"}, {"trace", true}},
+                            alice.token);
+  auto ev = bob.next_event();
+  const auto client_us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+  const auto trace = jint(sent, "trace_id");
+  const auto seq = jint(sent, "seq");
+  ASSERT_GT(trace, 0);
+  bob.call_ok("delivered", {{"conv", conv}, {"seq", seq}});
+  bob.call_ok("read", {{"conv", conv}, {"seq", seq}});
+
+  // Asked on node B by conversation and seq: node A's hops before the commit come too.
+  auto t = http_client(nodes_[1]->port()).call("admin_trace", {{"conv", conv}, {"seq", seq}}, root_.token);
+  EXPECT_EQ(jint(t, "trace_id"), trace);
+  EXPECT_TRUE(jarr(t, "missing").empty());
+  const auto hops = hop_list(t);
+  auto at = [&](std::string_view hop, const std::string& node) {
+    for (std::size_t i = 0; i < hops.size(); ++i)
+      if (hops[i].first == hop && hops[i].second == node) return static_cast<int>(i);
+    ADD_FAILURE() << "no hop " << hop << " on node " << node << " in " << dump(t);
+    return -1;
+  };
+  const int received = at("received", a_id), committed = at("committed", a_id), published = at("published", a_id),
+            relayed = at("broker_received", b_id), queued = at("queued", b_id), acked = at("acked", a_id),
+            delivered = at("delivered", b_id), read = at("read", b_id);
+  EXPECT_LT(received, committed);
+  EXPECT_LT(committed, published);
+  EXPECT_LT(published, relayed);
+  EXPECT_LT(relayed, queued);
+  EXPECT_LT(committed, acked);
+  EXPECT_LT(queued, delivered);
+  EXPECT_LT(delivered, read);
+  // The details each hop carries.
+  const auto* q = find_hop(t, "queued");
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(jint(*q, "device"), bob_.device_id);
+  EXPECT_EQ(jint(*q, "pos"), jint(ev, "pos"));
+  const auto* c = find_hop(t, "committed");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(jint(*c, "seq"), seq);
+  EXPECT_GE(jint(*c, "batch_writes"), 1);
+  EXPECT_GE(jint(*c, "batch_us"), jint(*c, "commit_us"));
+  EXPECT_EQ(jint(*find_hop(t, "received"), "device"), alice.device_id);
+  EXPECT_EQ(jint(*find_hop(t, "delivered"), "user"), bob_.user_id);
+  // The server's span from receipt to bob's session lies inside what the clients measured.
+  const auto span = jint(*q, "at_us") - jint(*find_hop(t, "received"), "at_us");
+  EXPECT_GE(span, 0);
+  EXPECT_LE(span, client_us);
+  const auto diagram = jstr(t, "mermaid");
+  EXPECT_EQ(diagram.rfind("sequenceDiagram\n", 0), 0u);
+  EXPECT_NE(diagram.find("->>"), std::string::npos);  // the message crossed nodes
+  // By trace id, through node A: the same hops.
+  auto by_id = http_a_->call("admin_trace", {{"trace_id", trace}}, root_.token);
+  EXPECT_EQ(hop_list(by_id).size(), hops.size());
 }
 
 TEST_F(AdminCluster, AKilledNodeIsNamedAsNotAnswering) {

@@ -39,6 +39,17 @@ TEST(relay, every_note_round_trips) {
       presence_note{"n4", 3, false, 0},
       resync_note{"n5"},
       kick_note{"n6", 42},
+      [] {  // issue 17: a traced message, plain and in a channel
+        event_note e{"n1", 7, event_kind::message, 3, {}, {}, {{3, 10}}, "{}"};
+        e.trace = 123456789012345;
+        return e;
+      }(),
+      [] {
+        event_note e{"n1", 7, event_kind::message, 3, {}, {}, {}, "{}"};
+        e.channel_seq = 9;
+        e.trace = 5;
+        return e;
+      }(),
       query_note{"n7", 1, "node", "{}"},                          // issue 17: cluster queries
       query_note{"n7", 99, "user_sessions", R"({"user":5})"},
       answer_note{"n8", "n7", 99, R"({"sessions":[]})"},
@@ -112,6 +123,11 @@ TEST(relay, wrong_types_are_invalid_fields) {
   EXPECT_EQ(code_of("K n1 0x10\n"), errc::invalid_field);
   EXPECT_EQ(code_of("R n1 +7\n{}"), errc::invalid_field);
   EXPECT_EQ(code_of("Q n1\n"), errc::malformed);
+  EXPECT_EQ(code_of("E n1 7 message 3 - - - t0\n{}"), errc::invalid_field);   // trace id 0
+  EXPECT_EQ(code_of("E n1 7 message 3 - - - tx\n{}"), errc::invalid_field);
+  EXPECT_EQ(code_of("E n1 7 message 3 - - - 5\n{}"), errc::malformed);       // not a trace word
+  EXPECT_EQ(code_of("C n1 7 message 3 - - - 4 t1 t2\n{}"), errc::malformed);
+  EXPECT_EQ(encode(std::get<event_note>(*decode("C n1 7 message 3 - - - 4 t12\n{}"))), "C n1 7 message 3 - - - 4 t12\n{}");
   EXPECT_EQ(code_of("Q n1 0 node\n{}"), errc::invalid_field);      // query id 0
   EXPECT_EQ(code_of("Q n1 3 Node\n{}"), errc::invalid_field);      // kind: a-z and _ only
   EXPECT_EQ(code_of("Q n1 3 n0de\n{}"), errc::invalid_field);
