@@ -99,15 +99,28 @@ asio::awaitable<void> stop_on_signal(asio::io_context& ioc, gateway::server& srv
 // Starts the configured feed consumers; false (logged) when one cannot start. "search" is shared
 // by every node (one index): it runs under a lease, on one node at a time (feed.hpp); "file" is
 // this node's own.
+// The search consumer's handler: indexes the batch, then records an "indexed" hop for each
+// message this node knows to be traced (issue 17). A plain function: the coroutine's arguments
+// live in its frame.
+asio::awaitable<result<nothing>> index_batch(storage::store& store, gateway::trace_recorder& traces, const storage::feed_batch& b) {
+  auto r = co_await store.index_for_search(b.events);
+  if (r && traces.active())
+    for (const auto& ev : b.events)
+      if (auto t = ev.kind == event_kind::message ? traces.of(ev.conv, ev.seq) : 0)
+        traces.hop(t, "indexed", {{"conv", ev.conv}, {"seq", ev.seq}, {"batch_events", b.events.size()}});
+  co_return r;
+}
+
 bool start_feeds(const server::config& cfg, asio::io_context& ioc, storage::feed& feed, storage::store& store,
-                 const std::string& node, feeds& fs) {
+                 const std::string& node, gateway::trace_recorder& traces, feeds& fs) {
   storage::feed_runner::options o;
   o.poll = cfg.feed_poll;
   if (!cfg.no_search_index) {
     auto so = o;
     so.lease_holder = node;
     auto runner = std::make_unique<storage::feed_runner>(
-        ioc.get_executor(), feed, "search", [&store](const storage::feed_batch& b) { return store.index_for_search(b.events); }, so);
+        ioc.get_executor(), feed, "search", [&store, &traces](const storage::feed_batch& b) { return index_batch(store, traces, b); },
+        so);
     runner->start();
     fs.runners.push_back(std::move(runner));
   }
@@ -153,7 +166,7 @@ int serve(const server::config& cfg, storage::store& store, storage::feed& feed)
   for (auto& c : extra) conn_ctxs.push_back(c.get());
   srv.set_connection_contexts(std::move(conn_ctxs));
   feeds fs;
-  if (!start_feeds(cfg, ioc, feed, store, brk->node_id(), fs)) return 1;
+  if (!start_feeds(cfg, ioc, feed, store, brk->node_id(), srv.the_hub().traces(), fs)) return 1;
   if (auto ec = srv.start(cfg.endpoint)) {
     log::error("cannot listen", "\"address\":" + log::quote(cfg.listen) + ",\"error\":" + log::quote(ec.message()));
     return 1;

@@ -160,6 +160,13 @@ TEST_P(Admin, SendsAreTracedWhenAskedOrSampled) {
   const auto id = jint(asked, "trace_id");
   auto t = http_->call("admin_trace", {{"conv", conv}, {"seq", jint(asked, "seq")}}, root_.token);
   EXPECT_EQ(jint(t, "trace_id"), id);
+  // The search index's consumer records when it indexed the message.
+  EXPECT_TRUE(eventually([&] {
+    const auto now = http_->call("admin_trace", {{"trace_id", id}}, root_.token);
+    for (auto& h : jarr(now, "hops"))
+      if (jstr(h, "hop") == "indexed") return jint(h, "seq") == jint(asked, "seq");
+    return false;
+  }));
 
   srv_->stop();
   auto a = fast;
