@@ -332,6 +332,13 @@ TEST_F(AdminCluster, ATracedSendShowsItsHopsOnEveryNode) {
   // By trace id, through node A: the same hops.
   auto by_id = http_a_->call("admin_trace", {{"trace_id", trace}}, root_.token);
   EXPECT_EQ(hop_list(by_id).size(), hops.size());
+  // The broker counters moved on both sides of Redis.
+  auto nodes = http_a_->call("admin_nodes", {}, root_.token);
+  for (auto& n : jarr(nodes, "nodes")) {
+    const auto& m = jobj(n, "metrics");
+    if (jstr(n, "node") == a_id) EXPECT_GE(jint(m, "confab_broker_published_total"), 1) << dump(m);
+    if (jstr(n, "node") == b_id) EXPECT_GE(jint(m, "confab_broker_received_total"), 1) << dump(m);
+  }
 }
 
 TEST_F(AdminCluster, AKilledNodeIsNamedAsNotAnswering) {
