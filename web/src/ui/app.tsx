@@ -7,10 +7,10 @@ import { Session, Summary } from '../lib/types';
 import { ConversationView } from './conversation';
 import { Dialogs, dialog } from './dialogs';
 import { ThreadPanel } from './thread';
-import { AdminView, adminOpen } from './server_admin_ui';
+import { AdminView } from './server_admin_ui';
 import { errorText } from './errors';
 import { countText, listTime } from './format';
-import { client, http, shellNotice, signInNotice, startClient, version } from './state';
+import { adminOpen, client, http, shellNotice, signInNotice, startClient, version } from './state';
 
 export function App() {
   const c = client.value;

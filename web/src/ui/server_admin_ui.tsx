@@ -1,7 +1,6 @@
 // The Administration view, for server administrators only (docs/protocol.md section 6.6): the
 // live topology (admin_nodes once a second while the view is open and the tab visible), a user's
 // devices and sessions with Disconnect and Revoke, and the server's version and configuration.
-import { signal } from '@preact/signals';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ChatClient } from '../lib/client';
 import { AdminUser, ServerInfo } from '../lib/server_admin';
@@ -28,9 +27,6 @@ import { Confirm } from './dialogs';
 import { errorText } from './errors';
 import { ago, listTime } from './format';
 import { version } from './state';
-
-/** Whether the Administration view is shown in place of the conversation. */
-export const adminOpen = signal(false);
 
 const POLL_MS = 1000;
 

@@ -170,15 +170,31 @@ test('an unknown or malformed username is said plainly', async () => {
   await shot(root, 'admin-not-found');
 });
 
-test('opening a conversation puts the view away; the entry brings it back', async () => {
-  await server.api('create_direct', { username: 'root' }, (await server.api<{ token: string }>('register', { username: 'dee', password: 'password123' })).token);
+test('opening a conversation puts the view away; the entry brings it back; what arrives behind it stays unread until closed', async () => {
+  const dee = await server.api<{ token: string }>('register', { username: 'dee', password: 'password123' });
+  const { conv } = await server.api<{ conv: number }>('create_direct', { username: 'root' }, dee.token);
   await root.locator('.conv-item').first().click();
   await root.getByRole('heading', { name: 'dee', exact: true }).waitFor();
   assert.equal(await root.locator('.admin-view').count(), 0);
   await adminButton(root).click();
   await root.locator('.admin-view').waitFor();
+  // The conversation is still the open one, but covered: a message in it is not read yet.
+  const reads: string[] = [];
+  root.on('request', (r) => {
+    if (r.url().endsWith('/v1/read')) reads.push(r.postData() ?? '');
+  });
+  await server.api('send', { conv, client_id: 'd1', text: 'are you there?' }, dee.token);
+  const badge = root.locator('.conv-item .badge');
+  await textIs(badge, '1', 'the unread count while the view is shown');
+  // Two more topology polls (a read would have gone out within a third of a second): none sent.
+  const polls = root.locator('section[aria-labelledby="topology-title"]');
+  const seen = Number(await polls.getAttribute('data-polls'));
+  await until('two more polls', async () => Number(await polls.getAttribute('data-polls')) >= seen + 2);
+  assert.deepEqual(reads, [], 'nothing marked read while the view covers the conversation');
+  await textIs(badge, '1', 'still unread');
   await root.getByRole('button', { name: 'Close administration' }).click();
   assert.equal(await root.locator('.admin-view').count(), 0);
-  // The conversation is back, with the cursor in its composer.
+  // The conversation is back, with the cursor in its composer, and now read.
   await until('the composer to have focus', async () => (await root.evaluate(() => document.activeElement?.getAttribute('aria-label'))) === 'Message');
+  await until('the message to be read', async () => (await badge.count()) === 0);
 });
