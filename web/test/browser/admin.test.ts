@@ -198,3 +198,72 @@ test('opening a conversation puts the view away; the entry brings it back; what 
   await until('the composer to have focus', async () => (await root.evaluate(() => document.activeElement?.getAttribute('aria-label'))) === 'Message');
   await until('the message to be read', async () => (await badge.count()) === 0);
 });
+
+test('a cluster is drawn as it is: three nodes, one stopping and one not answering, Redis and PostgreSQL', async () => {
+  // Answers as three nodes behind haproxy would give them (one confabd cannot), each poll's
+  // counters higher than the last.
+  const started = Date.now() - 3_600_000;
+  const node = (id: string, k: number, extra: Record<string, unknown> = {}) => ({
+    node: id,
+    version: '0.1.0',
+    started_at_ms: started,
+    sessions: 40,
+    users: 31,
+    stopping: false,
+    metrics: {
+      confab_operations_total: 1000 + 50 * k,
+      confab_send_commit_seconds_count: 100 + 5 * k,
+      confab_live_delivery_seconds_count: 500 + 20 * k,
+      confab_broker_published_total: 90 + 5 * k,
+      confab_broker_received_total: 300 + 15 * k,
+      process_cpu_seconds_total: 12 + 0.1 * k,
+      process_resident_memory_bytes: 64 * 1024 * 1024,
+      confab_outbox_bytes: 0,
+      confab_connections: 41,
+    },
+    ...extra,
+  });
+  let k = 0;
+  await root.route('**/v1/admin_nodes', (route) =>
+    route.fulfill({
+      contentType: 'application/json',
+      body: JSON.stringify({
+        nodes: [node('aaaa1111bbbb2222', k), node('cccc3333dddd4444', k, { stopping: true, sessions: 3, users: 3 })],
+        missing: ['eeee5555ffff6666'],
+      }),
+    }).then(() => void k++),
+  );
+  await root.route('**/v1/admin_server', (route) =>
+    route.fulfill({
+      contentType: 'application/json',
+      body: JSON.stringify({
+        version: '0.1.0',
+        node: 'aaaa1111bbbb2222',
+        config: { storage: 'postgres', 'pg-dsn': 'host=db1 port=5432 dbname=confab user=confab password=***', broker: 'redis', redis: '10.0.0.9:6379,10.0.0.10:6379' },
+      }),
+    }),
+  );
+  await adminButton(root).click();
+  const nodes = root.locator('svg.topology g.node');
+  await until('three nodes drawn', async () => (await nodes.count()) === 3 || `${await nodes.count()}`);
+  assert.deepEqual(
+    await nodes.evaluateAll((gs) => gs.map((g) => `${g.getAttribute('data-node')} ${g.getAttribute('data-health')}`)),
+    ['aaaa1111bbbb2222 answering', 'cccc3333dddd4444 stopping', 'eeee5555ffff6666 missing'],
+  );
+  await svgTextIs(nodes.nth(2).locator('text.health'), '○ not answering', 'the missing node');
+  await svgTextIs(nodes.nth(0).locator('text.title'), 'Node aaaa1111', 'a short id');
+  await svgTextIs(root.locator('svg.topology g.clients'), /43 sessions/, 'sessions over the nodes that answer');
+  await svgTextIs(root.locator('svg.topology g.broker text.title'), 'Broker: Redis', 'the broker');
+  await svgTextIs(root.locator('svg.topology g.broker'), /10\.0\.0\.9:6379/, 'its seed');
+  await svgTextIs(root.locator('svg.topology g.database text.title'), 'Database: PostgreSQL', 'the database');
+  await svgTextIs(root.locator('svg.topology g.database'), /db1:5432\/confab/, 'where it is');
+  assert.doesNotMatch((await root.locator('section[aria-labelledby="topology-title"]').textContent()) ?? '', /password|\*\*\*/, 'the diagram names no credentials');
+  await textIs(root.locator('.config-table tr', { has: root.locator('code', { hasText: /^--pg-dsn$/ }) }).locator('td'), 'host=db1 port=5432 dbname=confab user=confab password=***', 'the redacted DSN');
+  await textIs(root.locator('.nodes-table tbody tr').nth(2).locator('td.health'), 'not answering', 'the table too');
+  // Two answers a poll apart: rates (50 operations and 5 sends per poll).
+  await svgTextIs(nodes.nth(0).locator('text.rates'), /^\d+(\.\d)? ops\/s · \d+(\.\d)? sends\/s$/, 'rates');
+  await shot(root, 'admin-cluster');
+  await expectAccessible(root, 'the cluster topology');
+  await root.unroute('**/v1/admin_nodes');
+  await root.unroute('**/v1/admin_server');
+});
