@@ -11,6 +11,7 @@ import { PendingMessage, Sender } from './sender';
 import { SocketLike, Status, SyncClient } from './sync';
 import { MessageActions } from './actions';
 import { ConversationAdmin, Notify } from './admin';
+import { ServerAdmin } from './server_admin';
 import { Threads } from './threads';
 import { ChannelCursors, ChannelHead } from './channels';
 import { isChange } from './changes';
@@ -58,6 +59,11 @@ export class ChatClient {
   readonly actions = new MessageActions((op, body) => this.call(op, body));
   /** Settings, pins, moderation, my notification level (admin.ts). */
   readonly admin = new ConversationAdmin((op, body) => this.call(op, body));
+  /** Whether I am a server administrator, and the admin_* calls (server_admin.ts). */
+  readonly server = new ServerAdmin(
+    (op, body) => this.call(op, body),
+    () => this.changed(),
+  );
   /** The open thread and the threads I follow (threads.ts). */
   readonly threads: Threads;
   /** A cursor per channel I am in (channels.ts; protocol section 10, "Channels"). */
@@ -135,6 +141,7 @@ export class ChatClient {
           this.status = s;
           this.retryInMs = d?.retryInMs ?? 0;
           if (s !== 'live') this.typing.clearAll();
+          else if (this.server.role === 'unknown') void this.server.check(); // the first check could not reach the server
           this.changed();
         },
         synced: (_pos, first) => {
@@ -181,6 +188,7 @@ export class ChatClient {
     this.sync.start();
     void this.loadConversations();
     void this.loadProfile();
+    void this.server.check();
   }
 
   stop(): void {

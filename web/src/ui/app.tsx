@@ -7,9 +7,10 @@ import { Session, Summary } from '../lib/types';
 import { ConversationView } from './conversation';
 import { Dialogs, dialog } from './dialogs';
 import { ThreadPanel } from './thread';
+import { AdminView } from './server_admin_ui';
 import { errorText } from './errors';
 import { countText, listTime } from './format';
-import { client, http, shellNotice, signInNotice, startClient, version } from './state';
+import { adminOpen, client, http, shellNotice, signInNotice, startClient, version } from './state';
 
 export function App() {
   const c = client.value;
@@ -114,13 +115,26 @@ function Shell({ c }: { c: ChatClient }) {
       }
     }
     document.addEventListener('keydown', key);
-    return () => document.removeEventListener('keydown', key);
+    return () => {
+      document.removeEventListener('keydown', key);
+      adminOpen.value = false; // signed out: the next session starts with its conversations
+    };
   }, []);
   const open = c.openConv;
+  // The Administration view is for server administrators only (admin_server answered them);
+  // opening a conversation (from the list, search, mentions...) puts it away.
+  const isServerAdmin = c.server.role === 'admin';
+  const adminShown = isServerAdmin && adminOpen.value;
+  useEffect(() => {
+    adminOpen.value = false;
+  }, [open]);
   const unread = c.convs.totalUnread();
   document.title = unread ? `(${unread}) Confab` : 'Confab';
   return (
-    <div class={`shell ${open !== null ? 'has-open' : ''} ${open !== null && c.threads.open?.conv === open ? 'has-thread' : ''}`}>
+    <div
+      class={`shell ${open !== null || adminShown ? 'has-open' : ''} ${!adminShown && open !== null && c.threads.open?.conv === open ? 'has-thread' : ''}`}
+      data-server-admin={c.server.role}
+    >
       <Banner c={c} />
       <aside class="sidebar" aria-label="Conversations">
         <h1 class="sr-only">Confab</h1>
@@ -147,11 +161,18 @@ function Shell({ c }: { c: ChatClient }) {
           <button onClick={() => (dialog.value = { kind: 'search' })} aria-keyshortcuts="/ Control+K">
             Search
           </button>
+          {isServerAdmin && (
+            <button aria-pressed={adminShown} onClick={() => (adminOpen.value = !adminOpen.value)}>
+              Administration
+            </button>
+          )}
         </div>
         <ConversationList c={c} />
       </aside>
       <main class="main">
-        {open !== null && c.convs.get(open) ? (
+        {adminShown ? (
+          <AdminView c={c} close={() => (adminOpen.value = false)} />
+        ) : open !== null && c.convs.get(open) ? (
           <>
             <ConversationView key={open} c={c} conv={open} />
             {c.threads.open?.conv === open && <ThreadPanel key={`t-${c.threads.open.root}`} c={c} conv={open} />}
@@ -239,7 +260,10 @@ function ConversationItem({ c, s }: { c: ChatClient; s: Summary }) {
         class={`conv-item ${selected ? 'selected' : ''}`}
         aria-current={selected ? 'true' : undefined}
         data-conv={s.conv}
-        onClick={() => void c.open(s.conv)}
+        onClick={() => {
+          adminOpen.value = false;
+          void c.open(s.conv);
+        }}
       >
         <span class="avatar" aria-hidden="true">
           {initials(title)}

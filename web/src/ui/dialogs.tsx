@@ -175,7 +175,7 @@ function DialogFrame({ title, close, children }: { title: string; close: () => v
 }
 
 /** "Are you sure?" in place, with the safe choice focused. */
-function Confirm(props: { text: string; detail?: string; confirmLabel: string; onConfirm: () => void; onCancel: () => void }) {
+export function Confirm(props: { text: string; detail?: string; confirmLabel: string; onConfirm: () => void; onCancel: () => void }) {
   const cancel = useRef<HTMLButtonElement>(null);
   useLayoutEffect(() => cancel.current?.focus(), []);
   return (

@@ -1,6 +1,6 @@
 // Glue between the plain client modules and Preact: one signal that changes whenever the client
 // does, the session persisted in localStorage, and the browser's network events.
-import { signal } from '@preact/signals';
+import { effect, signal } from '@preact/signals';
 import { HttpApi } from '../lib/api';
 import { ChatClient } from '../lib/client';
 import { browserKV, readJSON } from '../lib/kv';
@@ -17,6 +17,8 @@ export const client = signal<ChatClient | null>(null);
 export const signInNotice = signal('');
 /** A short message about something the person tried that is not possible (e.g. dropping a file). */
 export const shellNotice = signal('');
+/** The Administration view (server_admin_ui.tsx) is shown in place of the open conversation. */
+export const adminOpen = signal(false);
 
 const SESSION_KEY = 'confab.session';
 /** An idle connection is probed this often; a dead one is noticed within about twice this. */
@@ -37,7 +39,8 @@ export function startClient(s: Session): void {
     wsUrl,
     kv,
     makeSocket: (url) => new WebSocket(url) as unknown as SocketLike,
-    visible: () => document.visibilityState === 'visible',
+    // The open conversation is seen (and read) only while the page is shown and not covered.
+    visible: () => document.visibilityState === 'visible' && !adminOpen.value,
     pingEveryMs: PING_EVERY_MS,
     connectTimeoutMs: CONNECT_TIMEOUT_MS,
   });
@@ -74,6 +77,10 @@ window.addEventListener('online', () => {
   flushPendingLogouts();
 });
 window.addEventListener('offline', () => client.value?.networkLost());
+// Back from the Administration view: what arrived meanwhile in the open conversation is seen now.
+effect(() => {
+  if (!adminOpen.value) client.peek()?.scheduleRead();
+});
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible') client.value?.scheduleRead();
 });

@@ -24,6 +24,9 @@ export class Server {
   private starts = 0;
   log = '';
 
+  /** extraArgs go to confabd after the harness's own (e.g. ['--admin', 'root']). */
+  constructor(private readonly extraArgs: string[] = []) {}
+
   async start(): Promise<void> {
     if (!existsSync(binary)) throw new Error(`confabd not found at ${binary} (build it, or set CONFAB_BINARY)`);
     if (!existsSync(join(webRoot, 'index.html'))) throw new Error(`no built client at ${webRoot} (npm run build)`);
@@ -40,6 +43,7 @@ export class Server {
       '--rate-burst', '2000',
       '--shutdown-grace-ms', '500',
       '--log-level', 'warn',
+      ...this.extraArgs,
     ];
     const p = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = p;

@@ -1,0 +1,110 @@
+// Server administration (docs/protocol.md section 6.6): whether the signed-in user is a server
+// administrator, and the admin_* calls. The client only decides what to show: the server refuses
+// every admin_* operation (forbidden) to anyone not named by its --admin flag.
+import { Call } from './actions';
+import { ApiError, Device } from './types';
+
+/** One node's status and load, as admin_nodes reports it. */
+export interface NodeStatus {
+  node: string;
+  version: string;
+  started_at_ms: number;
+  /** Authenticated WebSocket sessions. */
+  sessions: number;
+  /** Distinct users among them. */
+  users: number;
+  stopping: boolean;
+  /** Each metric summed over its labels; a histogram as its _sum and _count. */
+  metrics: Record<string, number>;
+}
+
+export interface NodesReply {
+  nodes: NodeStatus[];
+  /** Nodes the broker lists as alive that did not answer in time. */
+  missing: string[];
+}
+
+export interface ServerInfo {
+  version: string;
+  node: string;
+  /** Every option by its flag name, its effective value as text (secrets redacted by the server). */
+  config: Record<string, string>;
+}
+
+export interface AdminSession {
+  node: string;
+  user: number;
+  device: number;
+  /** The peer the node sees (the load balancer's address behind one). */
+  remote: string;
+  connected_at_ms: number;
+  outbox_bytes: number;
+  catching_up: boolean;
+  closing: boolean;
+}
+
+export interface AdminUser {
+  user: { id: number; username: string };
+  devices: Device[];
+  sessions: AdminSession[];
+  missing: string[];
+}
+
+export interface DisconnectResult {
+  revoked: boolean;
+  /** Sessions closed on the nodes that answered (not given when revoking). */
+  closed?: number;
+  missing?: string[];
+}
+
+/** unknown until admin_server has answered (or failed for good). */
+export type AdminRole = 'unknown' | 'admin' | 'not_admin';
+
+export class ServerAdmin {
+  role: AdminRole = 'unknown';
+  /** admin_server's answer from the check, for the view to start with. */
+  info: ServerInfo | null = null;
+  private checking = false;
+
+  constructor(
+    private readonly call: Call,
+    private readonly changed: () => void,
+  ) {}
+
+  /**
+   * Asks admin_server once. `forbidden` (or any other final error, e.g. a server without the
+   * operation) means not an administrator; a failure that may pass (no network, busy, rate
+   * limited) leaves the role unknown, and the next check() asks again.
+   */
+  async check(): Promise<void> {
+    if (this.role !== 'unknown' || this.checking) return;
+    this.checking = true;
+    try {
+      this.info = await this.call<ServerInfo>('admin_server', {});
+      this.role = 'admin';
+    } catch (e) {
+      if (!(e instanceof ApiError) || !e.retryable) this.role = 'not_admin';
+    } finally {
+      this.checking = false;
+      this.changed();
+    }
+  }
+
+  async server(): Promise<ServerInfo> {
+    this.info = await this.call<ServerInfo>('admin_server', {});
+    return this.info;
+  }
+
+  nodes(): Promise<NodesReply> {
+    return this.call<NodesReply>('admin_nodes', {});
+  }
+
+  user(username: string): Promise<AdminUser> {
+    return this.call<AdminUser>('admin_user', { username });
+  }
+
+  /** Closes the device's sessions on every node; with revoke, also signs the device out. */
+  disconnect(username: string, deviceId: number, revoke: boolean): Promise<DisconnectResult> {
+    return this.call<DisconnectResult>('admin_disconnect', { username, device_id: deviceId, ...(revoke ? { revoke: true } : {}) });
+  }
+}

@@ -1,0 +1,269 @@
+// The Administration view: only server administrators (confabd --admin) are offered it; the live
+// topology shows the node, its sessions and, from the second poll on, its rates; a user's
+// devices and sessions can be looked up, a device disconnected (it reconnects) or revoked (it is
+// signed out); unknown and malformed usernames get a clear message.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Browser, Locator, Page } from 'playwright-core';
+import { expectAccessible, launch, newUserPage, register, resize, Server, shot, textIs, until } from './harness';
+
+let server: Server;
+let browser: Browser;
+let root: Page; // a server administrator
+let cy: Page; // not one
+
+before(async () => {
+  server = new Server(['--admin', 'root']);
+  await server.start();
+  browser = await launch();
+  root = (await newUserPage(browser, server)).page;
+  await register(root, 'root');
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.dispose();
+});
+
+/** textIs for SVG text (which has no innerText). */
+async function svgTextIs(loc: Locator, want: string | RegExp, what: string): Promise<void> {
+  await until(`${what} to be ${want}`, async () => {
+    const t = ((await loc.allTextContents())[0] ?? '').trim();
+    return (typeof want === 'string' ? t === want : want.test(t)) || `"${t}"`;
+  });
+}
+
+const status = (p: Page) => p.locator('.banner').getAttribute('data-status');
+const adminButton = (p: Page) => p.getByRole('button', { name: 'Administration', exact: true });
+
+test('an administrator opens Administration: the topology shows the node, its sessions and, after two polls, its rates', async () => {
+  // The second admin_nodes answer is held until the first one has been looked at.
+  let release = () => {};
+  const held = new Promise<void>((r) => (release = r));
+  let asked = 0;
+  await root.route('**/v1/admin_nodes', async (route) => {
+    if (++asked === 2) await held;
+    await route.continue();
+  });
+  await adminButton(root).click();
+  await root.getByRole('heading', { name: 'Administration', level: 2 }).waitFor();
+  const focused = await root.evaluate(() => document.activeElement?.textContent);
+  assert.equal(focused, 'Administration', 'focus moves to the view');
+  const nodes = root.locator('svg.topology g.node');
+  await until('one node drawn', async () => (await nodes.count()) === 1 || `${await nodes.count()}`);
+  const node = nodes.first();
+  assert.equal(await node.getAttribute('data-health'), 'answering');
+  // The administrator's own page is the node's one session.
+  await svgTextIs(node.locator('text.sessions'), '1 session · 1 user', 'the node’s sessions');
+  await svgTextIs(root.locator('svg.topology g.clients'), /1 session/, 'the clients’ side');
+  // Rates come from two consecutive answers: none after the first.
+  const section = root.locator('section[aria-labelledby="topology-title"]');
+  assert.equal(await section.getAttribute('data-polls'), '1');
+  await svgTextIs(node.locator('text.rates'), '— ops/s · — sends/s', 'no rates yet');
+  await svgTextIs(node.locator('text.load'), /^CPU — · memory \d+(\.\d)? MiB$/, 'no CPU yet');
+  release();
+  await until('two polls', async () => Number(await section.getAttribute('data-polls')) >= 2);
+  await svgTextIs(node.locator('text.rates'), /^\d+(\.\d)?k? ops\/s · \d+(\.\d)? sends\/s$/, 'the node’s rates');
+  await svgTextIs(node.locator('text.load'), /^CPU \d+(\.\d)? % · memory \d+(\.\d)? MiB$/, 'CPU and memory');
+  await svgTextIs(root.locator('svg.topology g.broker text.title'), 'Broker: in-process', 'the broker');
+  await svgTextIs(root.locator('svg.topology g.database text.title'), 'Database: SQLite', 'the database');
+  // The same figures in the table.
+  const row = root.locator('.nodes-table tbody tr');
+  assert.equal(await row.count(), 1);
+  await textIs(row.locator('td.health'), 'answering', 'health in the table');
+  await textIs(row.locator('td').nth(3), '1', 'sessions in the table');
+  await textIs(row.locator('td').nth(7), /^\d+(\.\d)?k?$/, 'ops/s in the table');
+  // The server section: version and configuration.
+  await textIs(root.getByTestId('server-version'), /^\d+\.\d+\.\d+/, 'the version');
+  await textIs(root.locator('.config-table tr', { has: root.locator('code', { hasText: /^--admin$/ }) }).locator('td'), 'root', 'the admin option');
+  await root.unroute('**/v1/admin_nodes');
+  await shot(root, 'admin-topology');
+  await expectAccessible(root, 'the administration view');
+  // On a phone the view takes the screen; the diagram scrolls sideways.
+  await resize(root, { width: 390, height: 800 });
+  await shot(root, 'admin-topology-phone');
+  await expectAccessible(root, 'the administration view on a phone');
+  await resize(root, { width: 1100, height: 720 });
+});
+
+test('someone who is not a server administrator is not offered Administration', async () => {
+  cy = (await newUserPage(browser, server)).page;
+  await register(cy, 'cy');
+  await root.locator('.shell[data-server-admin="admin"]').waitFor();
+  await cy.locator('.shell[data-server-admin="not_admin"]').waitFor(); // admin_server answered forbidden
+  assert.equal(await adminButton(cy).count(), 0);
+  await until('cy to be live', async () => (await status(cy)) === 'live');
+  // ...and the topology counts cy's session too.
+  await svgTextIs(root.locator('svg.topology g.node text.sessions'), '2 sessions · 2 users', 'the node’s sessions');
+});
+
+/** Records every state cy's banner shows from now on ("offline" may last a moment only). */
+async function recordBanner(p: Page): Promise<void> {
+  await p.evaluate(() => {
+    const w = window as unknown as { __banner: string[] };
+    w.__banner = [];
+    const b = document.querySelector<HTMLElement>('.banner')!;
+    new MutationObserver(() => {
+      const v = `${b.getAttribute('data-status')}`;
+      if (w.__banner[w.__banner.length - 1] !== v) w.__banner.push(v);
+    }).observe(b, { attributes: true, childList: true, subtree: true, characterData: true });
+  });
+}
+const banners = (p: Page) => p.evaluate(() => (window as unknown as { __banner: string[] }).__banner);
+
+test('looking up a user lists their devices and live sessions; Disconnect closes the session and the client reconnects', async () => {
+  const lookup = root.locator('section[aria-labelledby="lookup-title"]');
+  await lookup.getByLabel('Username').fill('cy');
+  await lookup.getByRole('button', { name: 'Look up' }).click();
+  const devices = lookup.locator('.devices-table tbody tr');
+  const sessions = lookup.locator('.sessions-table tbody tr[data-session-device]');
+  await until('cy’s device', async () => (await devices.count()) === 1 || `${await devices.count()}`);
+  await textIs(devices.first().locator('th'), /^Chrome on Linux #\d+$/, 'the device');
+  await textIs(devices.first().locator('td.status'), 'signed in', 'the device’s status');
+  await until('cy’s session', async () => (await sessions.count()) === 1 || `${await sessions.count()}`);
+  const cells = await sessions.first().locator('td').allInnerTexts();
+  assert.match(cells[1], /^Chrome on Linux #\d+$/, 'the session’s device');
+  assert.match(cells[2], /^127\.0\.0\.1:\d+$/, 'the session’s remote');
+  assert.equal(cells[4], '0 B', 'nothing queued');
+  await lookup.locator('.sessions-table').scrollIntoViewIfNeeded();
+  await shot(root, 'admin-user');
+
+  await recordBanner(cy);
+  await devices.first().getByRole('button', { name: /^Disconnect Chrome on Linux #\d+$/ }).click();
+  await textIs(lookup.getByTestId('lookup-outcome'), /^Disconnected “Chrome on Linux” of cy: 1 session closed\./, 'the outcome');
+  // cy's client saw its connection closed and connected again.
+  await until('cy to lose the connection and come back', async () => {
+    const seen = await banners(cy);
+    return (seen.some((s) => s !== 'live') && (await status(cy)) === 'live') || seen.join(' → ');
+  });
+  await lookup.getByRole('button', { name: 'Look up' }).click();
+  await until('cy’s new session', async () => (await sessions.count()) === 1 || `${await sessions.count()}`);
+});
+
+test('Revoke asks first, then signs the device out', async () => {
+  const lookup = root.locator('section[aria-labelledby="lookup-title"]');
+  const device = lookup.locator('.devices-table tbody tr').first();
+  await device.getByRole('button', { name: /^Revoke Chrome on Linux #\d+$/ }).click();
+  const confirm = lookup.getByTestId('confirm');
+  await textIs(confirm.locator('strong'), /^Revoke “Chrome on Linux” \(#\d+\) of cy\?$/, 'the confirmation');
+  await shot(root, 'admin-revoke-confirm');
+  await confirm.getByRole('button', { name: 'Cancel' }).click();
+  assert.equal(await confirm.count(), 0);
+  await textIs(device.locator('td.status'), 'signed in', 'not revoked on Cancel');
+  await device.getByRole('button', { name: /^Revoke Chrome on Linux #\d+$/ }).click();
+  await confirm.getByRole('button', { name: 'Revoke', exact: true }).click();
+  await textIs(lookup.getByTestId('lookup-outcome'), /^Revoked “Chrome on Linux” of cy/, 'the outcome');
+  await textIs(device.locator('td.status'), /^revoked /, 'the device revoked');
+  assert.equal(await device.getByRole('button').count(), 0, 'no actions on a revoked device');
+  await textIs(cy.locator('.notice'), 'This device was signed out. Sign in again to continue.', 'cy is signed out');
+});
+
+test('an unknown or malformed username is said plainly', async () => {
+  const lookup = root.locator('section[aria-labelledby="lookup-title"]');
+  await lookup.getByLabel('Username').fill('nobody');
+  await lookup.getByRole('button', { name: 'Look up' }).click();
+  await textIs(lookup.getByTestId('lookup-error'), 'No user is called “nobody”.', 'not found');
+  assert.equal(await lookup.locator('.lookup-result').count(), 0);
+  await lookup.getByLabel('Username').fill('b b!');
+  await lookup.getByRole('button', { name: 'Look up' }).click();
+  await textIs(lookup.getByTestId('lookup-error'), /^“b b!” is not a valid username: a username may contain only/, 'invalid');
+  await shot(root, 'admin-not-found');
+});
+
+test('opening a conversation puts the view away; the entry brings it back; what arrives behind it stays unread until closed', async () => {
+  const dee = await server.api<{ token: string }>('register', { username: 'dee', password: 'password123' });
+  const { conv } = await server.api<{ conv: number }>('create_direct', { username: 'root' }, dee.token);
+  await root.locator('.conv-item').first().click();
+  await root.getByRole('heading', { name: 'dee', exact: true }).waitFor();
+  assert.equal(await root.locator('.admin-view').count(), 0);
+  await adminButton(root).click();
+  await root.locator('.admin-view').waitFor();
+  // The conversation is still the open one, but covered: a message in it is not read yet.
+  const reads: string[] = [];
+  root.on('request', (r) => {
+    if (r.url().endsWith('/v1/read')) reads.push(r.postData() ?? '');
+  });
+  await server.api('send', { conv, client_id: 'd1', text: 'are you there?' }, dee.token);
+  const badge = root.locator('.conv-item .badge');
+  await textIs(badge, '1', 'the unread count while the view is shown');
+  // Two more topology polls (a read would have gone out within a third of a second): none sent.
+  const polls = root.locator('section[aria-labelledby="topology-title"]');
+  const seen = Number(await polls.getAttribute('data-polls'));
+  await until('two more polls', async () => Number(await polls.getAttribute('data-polls')) >= seen + 2);
+  assert.deepEqual(reads, [], 'nothing marked read while the view covers the conversation');
+  await textIs(badge, '1', 'still unread');
+  await root.getByRole('button', { name: 'Close administration' }).click();
+  assert.equal(await root.locator('.admin-view').count(), 0);
+  // The conversation is back, with the cursor in its composer, and now read.
+  await until('the composer to have focus', async () => (await root.evaluate(() => document.activeElement?.getAttribute('aria-label'))) === 'Message');
+  await until('the message to be read', async () => (await badge.count()) === 0);
+});
+
+test('a cluster is drawn as it is: three nodes, one stopping and one not answering, Redis and PostgreSQL', async () => {
+  // Answers as three nodes behind haproxy would give them (one confabd cannot), each poll's
+  // counters higher than the last.
+  const started = Date.now() - 3_600_000;
+  const node = (id: string, k: number, extra: Record<string, unknown> = {}) => ({
+    node: id,
+    version: '0.1.0',
+    started_at_ms: started,
+    sessions: 40,
+    users: 31,
+    stopping: false,
+    metrics: {
+      confab_operations_total: 1000 + 50 * k,
+      confab_send_commit_seconds_count: 100 + 5 * k,
+      confab_live_delivery_seconds_count: 500 + 20 * k,
+      confab_broker_published_total: 90 + 5 * k,
+      confab_broker_received_total: 300 + 15 * k,
+      process_cpu_seconds_total: 12 + 0.1 * k,
+      process_resident_memory_bytes: 64 * 1024 * 1024,
+      confab_outbox_bytes: 0,
+      confab_connections: 41,
+    },
+    ...extra,
+  });
+  let k = 0;
+  await root.route('**/v1/admin_nodes', (route) =>
+    route.fulfill({
+      contentType: 'application/json',
+      body: JSON.stringify({
+        nodes: [node('aaaa1111bbbb2222', k), node('cccc3333dddd4444', k, { stopping: true, sessions: 3, users: 3 })],
+        missing: ['eeee5555ffff6666'],
+      }),
+    }).then(() => void k++),
+  );
+  await root.route('**/v1/admin_server', (route) =>
+    route.fulfill({
+      contentType: 'application/json',
+      body: JSON.stringify({
+        version: '0.1.0',
+        node: 'aaaa1111bbbb2222',
+        config: { storage: 'postgres', 'pg-dsn': 'host=db1 port=5432 dbname=confab user=confab password=***', broker: 'redis', redis: '10.0.0.9:6379,10.0.0.10:6379' },
+      }),
+    }),
+  );
+  await adminButton(root).click();
+  const nodes = root.locator('svg.topology g.node');
+  await until('three nodes drawn', async () => (await nodes.count()) === 3 || `${await nodes.count()}`);
+  assert.deepEqual(
+    await nodes.evaluateAll((gs) => gs.map((g) => `${g.getAttribute('data-node')} ${g.getAttribute('data-health')}`)),
+    ['aaaa1111bbbb2222 answering', 'cccc3333dddd4444 stopping', 'eeee5555ffff6666 missing'],
+  );
+  await svgTextIs(nodes.nth(2).locator('text.health'), '○ not answering', 'the missing node');
+  await svgTextIs(nodes.nth(0).locator('text.title'), 'Node aaaa1111', 'a short id');
+  await svgTextIs(root.locator('svg.topology g.clients'), /43 sessions/, 'sessions over the nodes that answer');
+  await svgTextIs(root.locator('svg.topology g.broker text.title'), 'Broker: Redis', 'the broker');
+  await svgTextIs(root.locator('svg.topology g.broker'), /10\.0\.0\.9:6379/, 'its seed');
+  await svgTextIs(root.locator('svg.topology g.database text.title'), 'Database: PostgreSQL', 'the database');
+  await svgTextIs(root.locator('svg.topology g.database'), /db1:5432\/confab/, 'where it is');
+  assert.doesNotMatch((await root.locator('section[aria-labelledby="topology-title"]').textContent()) ?? '', /password|\*\*\*/, 'the diagram names no credentials');
+  await textIs(root.locator('.config-table tr', { has: root.locator('code', { hasText: /^--pg-dsn$/ }) }).locator('td'), 'host=db1 port=5432 dbname=confab user=confab password=***', 'the redacted DSN');
+  await textIs(root.locator('.nodes-table tbody tr').nth(2).locator('td.health'), 'not answering', 'the table too');
+  // Two answers a poll apart: rates (50 operations and 5 sends per poll).
+  await svgTextIs(nodes.nth(0).locator('text.rates'), /^\d+(\.\d)? ops\/s · \d+(\.\d)? sends\/s$/, 'rates');
+  await shot(root, 'admin-cluster');
+  await expectAccessible(root, 'the cluster topology');
+  await root.unroute('**/v1/admin_nodes');
+  await root.unroute('**/v1/admin_server');
+});
