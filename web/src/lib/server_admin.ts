@@ -57,6 +57,42 @@ export interface DisconnectResult {
   missing?: string[];
 }
 
+/** One hop of a traced message (docs/protocol.md, admin_trace): its name, node and wall time. */
+export interface TraceHop {
+  hop: string;
+  node: string;
+  at_us: number;
+  [attr: string]: unknown;
+}
+
+export interface TraceReply {
+  trace_id: number;
+  total_us: number;
+  hops: TraceHop[];
+  /** A Mermaid sequence diagram of the hops. */
+  mermaid: string;
+  missing: string[];
+}
+
+/** What admin_trace looks up: a trace id, or a message by conversation and seq. */
+export type TraceKey = { trace_id: number } | { conv: number; seq: number };
+
+/** "12345" → a trace id; "7:12" or "7 12" → conversation 7, seq 12; anything else → null. */
+export function parseTraceKey(text: string): TraceKey | null {
+  const t = text.trim();
+  const pair = /^(\d+)\s*[:\s]\s*(\d+)$/.exec(t);
+  if (pair) {
+    const conv = Number(pair[1]);
+    const seq = Number(pair[2]);
+    return conv >= 1 && seq >= 1 && Number.isSafeInteger(conv) && Number.isSafeInteger(seq) ? { conv, seq } : null;
+  }
+  if (/^\d+$/.test(t)) {
+    const id = Number(t);
+    return id >= 1 && Number.isSafeInteger(id) ? { trace_id: id } : null;
+  }
+  return null;
+}
+
 /** unknown until admin_server has answered (or failed for good). */
 export type AdminRole = 'unknown' | 'admin' | 'not_admin';
 
@@ -101,6 +137,10 @@ export class ServerAdmin {
 
   user(username: string): Promise<AdminUser> {
     return this.call<AdminUser>('admin_user', { username });
+  }
+
+  trace(key: TraceKey): Promise<TraceReply> {
+    return this.call<TraceReply>('admin_trace', key);
   }
 
   /** Closes the device's sessions on every node; with revoke, also signs the device out. */

@@ -3,7 +3,7 @@
 // devices and sessions with Disconnect and Revoke, and the server's version and configuration.
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ChatClient } from '../lib/client';
-import { AdminUser, ServerInfo } from '../lib/server_admin';
+import { AdminUser, parseTraceKey, ServerInfo, TraceReply } from '../lib/server_admin';
 import {
   brokerOf,
   formatBytes,
@@ -68,6 +68,7 @@ export function AdminView({ c, close }: { c: ChatClient; close: () => void }) {
       </header>
       <TopologySection c={c} info={info} />
       <UserLookup c={c} />
+      <TraceSection c={c} />
       <ServerSection info={info} error={infoError} />
     </section>
   );
@@ -534,6 +535,93 @@ function lookupError(e: unknown, username: string): string {
   if (e instanceof ApiError && e.code === 'not_found') return `No user is called “${username}”.`;
   if (e instanceof ApiError && e.code === 'invalid_field') return `“${username}” is not a valid username: ${e.message.replace(/^field username /, 'a username ')}.`;
   return errorText(e);
+}
+
+// ------------------------------------------------------------------ message trace
+
+function TraceSection({ c }: { c: ChatClient }) {
+  const [text, setText] = useState('');
+  const [found, setFound] = useState<TraceReply | null>(null);
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    const key = parseTraceKey(text);
+    setFound(null);
+    if (!key) {
+      setError('Enter a trace id, or a conversation and seq as 7:12.');
+      return;
+    }
+    setError('');
+    setBusy(true);
+    try {
+      setFound(await c.server.trace(key));
+    } catch (err) {
+      setError(err instanceof ApiError && err.code === 'not_found' ? 'No node holds a trace of this message (it was not traced, or it is forgotten).' : errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const start = found?.hops[0]?.at_us ?? 0;
+  return (
+    <section class="admin-section" aria-labelledby="trace-title">
+      <h3 id="trace-title">Message trace</h3>
+      <form class="lookup-form" role="search" aria-label="Trace a message" onSubmit={submit}>
+        <label>
+          Trace id, or conversation:seq
+          <input name="admin-trace" value={text} maxLength={40} autocomplete="off" spellcheck={false} onInput={(e) => setText((e.target as HTMLInputElement).value)} />
+        </label>
+        <button class="primary" type="submit" disabled={busy}>
+          Trace
+        </button>
+      </form>
+      <p class="error" role="alert" data-testid="trace-error">
+        {error}
+      </p>
+      {found && (
+        <div class="trace-result" data-trace={found.trace_id}>
+          <p>
+            Trace {found.trace_id}: {found.hops.length} hops in {(found.total_us / 1000).toFixed(3)} ms
+            {found.missing.length > 0 && <> (not answering: {found.missing.map(shortNode).join(', ')})</>}
+          </p>
+          <div class="table-wrap" role="region" aria-labelledby="trace-caption" tabIndex={0}>
+            <table class="admin-table trace-table">
+              <caption id="trace-caption">Hops, oldest first (times from the first hop, each node's clock)</caption>
+              <thead>
+                <tr>
+                  <th scope="col">At (ms)</th>
+                  <th scope="col">Hop</th>
+                  <th scope="col">Node</th>
+                  <th scope="col">Details</th>
+                </tr>
+              </thead>
+              <tbody>
+                {found.hops.map((h, i) => (
+                  <tr key={i} data-hop={h.hop}>
+                    <td>{((h.at_us - start) / 1000).toFixed(3)}</td>
+                    <th scope="row">{h.hop}</th>
+                    <td>{shortNode(h.node)}</td>
+                    <td>
+                      {Object.entries(h)
+                        .filter(([k]) => k !== 'hop' && k !== 'node' && k !== 'at_us')
+                        .map(([k, v]) => `${k} ${String(v)}`)
+                        .join(' · ')}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <details>
+            <summary>Mermaid sequence diagram</summary>
+            <pre class="mermaid-source" data-testid="trace-mermaid">{found.mermaid}</pre>
+          </details>
+        </div>
+      )}
+    </section>
+  );
 }
 
 // ------------------------------------------------------------------ server

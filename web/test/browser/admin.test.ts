@@ -170,6 +170,33 @@ test('an unknown or malformed username is said plainly', async () => {
   await shot(root, 'admin-not-found');
 });
 
+test('a traced message is shown hop by hop, by trace id or by conversation and seq', async () => {
+  const tracy = await server.api<{ token: string }>('register', { username: 'tracy', password: 'password123' });
+  await server.api('register', { username: 'trent', password: 'password123' });
+  // Between two other users: the administrator reads any message's trace, and root's own list stays as the next test expects.
+  const conv = (await server.api<{ conv: number }>('create_direct', { username: 'trent' }, tracy.token)).conv;
+  const sent = await server.api<{ seq: number; trace_id: number }>('send', { conv, client_id: 't1', text: 'follow me', trace: true }, tracy.token);
+  assert.ok(sent.trace_id > 0, 'the send was traced');
+  const section = root.locator('section[aria-labelledby="trace-title"]');
+  const field = section.getByLabel('Trace id, or conversation:seq');
+  for (const key of [String(sent.trace_id), `${conv}:${sent.seq}`]) {
+    await field.fill(key);
+    await section.getByRole('button', { name: 'Trace' }).click();
+    const result = section.locator(`.trace-result[data-trace="${sent.trace_id}"]`);
+    await result.waitFor();
+    for (const hop of ['received', 'committed', 'acked']) await result.locator(`tr[data-hop="${hop}"]`).waitFor();
+    assert.match((await section.getByTestId('trace-mermaid').textContent()) ?? '', /^sequenceDiagram\n/);
+  }
+  await shot(root, 'admin-trace');
+  await field.fill('not a key');
+  await section.getByRole('button', { name: 'Trace' }).click();
+  await textIs(section.getByTestId('trace-error'), 'Enter a trace id, or a conversation and seq as 7:12.', 'malformed');
+  await field.fill('123456789');
+  await section.getByRole('button', { name: 'Trace' }).click();
+  await textIs(section.getByTestId('trace-error'), /^No node holds a trace of this message/, 'not found');
+  assert.equal(await section.locator('.trace-result').count(), 0);
+});
+
 test('opening a conversation puts the view away; the entry brings it back; what arrives behind it stays unread until closed', async () => {
   const dee = await server.api<{ token: string }>('register', { username: 'dee', password: 'password123' });
   const { conv } = await server.api<{ conv: number }>('create_direct', { username: 'root' }, dee.token);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ServerAdmin, NodeStatus } from '../../src/lib/server_admin';
+import { ServerAdmin, NodeStatus, parseTraceKey } from '../../src/lib/server_admin';
 import {
   brokerOf,
   formatBytes,
@@ -215,4 +215,12 @@ test('administrator or not: admin_server answers, forbidden, or a failure that m
   }, () => {});
   await no.check();
   assert.equal(no.role, 'not_admin');
+});
+
+test('a trace key is a trace id or conversation:seq, and nothing else', () => {
+  assert.deepEqual(parseTraceKey(' 12345 '), { trace_id: 12345 });
+  assert.deepEqual(parseTraceKey('7:12'), { conv: 7, seq: 12 });
+  assert.deepEqual(parseTraceKey('7 12'), { conv: 7, seq: 12 });
+  for (const bad of ['', 'abc', '0', '7:0', '0:3', '-5', '1.5', '7:12:3', '99999999999999999999'])
+    assert.equal(parseTraceKey(bad), null, bad);
 });
