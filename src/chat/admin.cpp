@@ -1,5 +1,5 @@
-// issue 17: the server administrators' operations. An administrator is a user whose username the
-// node's configuration names (--admin); every operation here refuses anyone else with forbidden.
+// issue 17: the server administrators' operations. They are declared admin_only: the gateway
+// refuses them with forbidden to anyone whose username the node's --admin does not name.
 // What they read from the nodes comes from cluster queries (live_port::cluster), answered by every
 // node (gateway/admin_queries.cpp). docs/protocol.md section 6 ("Server administration").
 #include "chat/accounts.hpp"
@@ -32,12 +32,6 @@ struct admin_trace_req {
 };
 BOOST_DESCRIBE_STRUCT(admin_trace_req, (), (trace_id, conv, seq))
 
-bool is_admin(const limits& lim, const principal& who) {
-  return std::find(lim.admins.begin(), lim.admins.end(), who.username) != lim.admins.end();
-}
-
-error not_admin() { return make_error(errc::forbidden, "server administrators only"); }
-
 // The config-file lines "name = value" as an object (values as written).
 json::object config_object(const std::string& text) {
   json::object out;
@@ -58,6 +52,22 @@ boost::asio::awaitable<result<user_record>> named_user(const deps& d, const std:
   co_return co_await d.store.find_user(username);
 }
 
+// The items of list field of every node's answer, each tagged with its node ({"node": id, ...}).
+std::vector<json::object> from_nodes(const json::object& answers, std::string_view field) {
+  std::vector<json::object> out;
+  for (auto& n : answers.at("nodes").as_array()) {
+    const auto& node = n.as_object();
+    const auto* list = node.if_contains(field);
+    if (!list || !list->is_array()) continue;
+    for (const auto& item : list->as_array()) {
+      auto o = item.as_object();
+      o["node"] = node.at("node");
+      out.push_back(std::move(o));
+    }
+  }
+  return out;
+}
+
 // Every node's sessions of user, each tagged with its node: {"sessions":[...], "missing":[...]}.
 boost::asio::awaitable<result<json::object>> sessions_of(const deps& d, id_t user) {
   json::object args;  // not a braced temporary inside co_await (GCC 12)
@@ -65,16 +75,7 @@ boost::asio::awaitable<result<json::object>> sessions_of(const deps& d, id_t use
   auto r = co_await d.live.cluster("user_sessions", std::move(args));
   if (!r) co_return r.error();
   json::array sessions;
-  for (auto& n : r->at("nodes").as_array()) {
-    auto& node = n.as_object();
-    auto* list = node.if_contains("sessions");
-    if (!list || !list->is_array()) continue;
-    for (auto& s : list->as_array()) {
-      auto o = s.as_object();
-      o["node"] = node.at("node");
-      sessions.push_back(std::move(o));
-    }
-  }
+  for (auto& s : from_nodes(*r, "sessions")) sessions.push_back(std::move(s));
   json::object out;
   out["sessions"] = std::move(sessions);
   out["missing"] = std::move(r->at("missing"));
@@ -83,18 +84,9 @@ boost::asio::awaitable<result<json::object>> sessions_of(const deps& d, id_t use
 
 // The hops of every node's answer, each with its node, in time order (ties: the answers' order).
 json::array merged_hops(const json::object& answers, std::int64_t& trace) {
-  std::vector<json::object> hops;
-  for (auto& n : answers.at("nodes").as_array()) {
-    const auto& node = n.as_object();
-    if (const auto* t = node.if_contains("trace_id"); t && t->is_int64() && t->as_int64() > 0) trace = t->as_int64();
-    const auto* list = node.if_contains("hops");
-    if (!list || !list->is_array()) continue;
-    for (const auto& h : list->as_array()) {
-      auto o = h.as_object();
-      o["node"] = node.at("node");
-      hops.push_back(std::move(o));
-    }
-  }
+  for (auto& n : answers.at("nodes").as_array())
+    if (const auto* t = n.as_object().if_contains("trace_id"); t && t->is_int64() && t->as_int64() > 0) trace = t->as_int64();
+  auto hops = from_nodes(answers, "hops");
   std::stable_sort(hops.begin(), hops.end(), [](const json::object& a, const json::object& b) {
     return a.at("at_us").to_number<std::int64_t>() < b.at("at_us").to_number<std::int64_t>();
   });
@@ -139,20 +131,17 @@ std::string mermaid(const json::array& hops) {
 
 void add_admin_ops(op_table& t, const deps& dref) {
   const deps* d = &dref;
-  constexpr op_policy authed{};
-  t.add<protocol::no_fields>("admin_nodes", authed, [d](const op_context& c, const protocol::no_fields&) -> op_result {
-    if (!is_admin(d->lim, *c.who)) co_return not_admin();
+  constexpr op_policy admin{.admin_only = true};
+  t.add<protocol::no_fields>("admin_nodes", admin, [d](const op_context&, const protocol::no_fields&) -> op_result {
     auto r = co_await d->live.cluster("node", json::object{});
     if (!r) co_return r.error();
     co_return std::move(*r);
   });
-  t.add<protocol::no_fields>("admin_server", authed, [d](const op_context& c, const protocol::no_fields&) -> op_result {
-    if (!is_admin(d->lim, *c.who)) co_return not_admin();
+  t.add<protocol::no_fields>("admin_server", admin, [d](const op_context&, const protocol::no_fields&) -> op_result {
     co_return json::object{{"version", CONFAB_VERSION}, {"node", d->live.node_id()},
                            {"config", config_object(d->lim.effective_config)}};
   });
-  t.add<admin_trace_req>("admin_trace", authed, [d](const op_context& c, const admin_trace_req& r) -> op_result {
-    if (!is_admin(d->lim, *c.who)) co_return not_admin();
+  t.add<admin_trace_req>("admin_trace", admin, [d](const op_context&, const admin_trace_req& r) -> op_result {
     json::object args;
     if (r.trace_id) {
       args["trace_id"] = r.trace_id->value;
@@ -175,8 +164,7 @@ void add_admin_ops(op_table& t, const deps& dref) {
     out["missing"] = std::move(q->at("missing"));
     co_return out;
   });
-  t.add<admin_user_req>("admin_user", authed, [d](const op_context& c, const admin_user_req& r) -> op_result {
-    if (!is_admin(d->lim, *c.who)) co_return not_admin();
+  t.add<admin_user_req>("admin_user", admin, [d](const op_context&, const admin_user_req& r) -> op_result {
     auto u = co_await named_user(*d, r.username);
     if (!u) co_return u.error();
     auto devs = co_await devices_json(d->store, u->id);
@@ -190,8 +178,7 @@ void add_admin_ops(op_table& t, const deps& dref) {
     out["missing"] = std::move(live->at("missing"));
     co_return out;
   });
-  t.add<admin_disconnect_req>("admin_disconnect", authed, [d](const op_context& c, const admin_disconnect_req& r) -> op_result {
-    if (!is_admin(d->lim, *c.who)) co_return not_admin();
+  t.add<admin_disconnect_req>("admin_disconnect", admin, [d](const op_context&, const admin_disconnect_req& r) -> op_result {
     auto u = co_await named_user(*d, r.username);
     if (!u) co_return u.error();
     const id_t device = r.device_id.value;

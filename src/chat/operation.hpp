@@ -58,6 +58,7 @@ struct op_policy {
   bool http = true;
   bool ws = true;
   bool before_hello = false;  // WebSocket: allowed before hello (hello, ping)
+  bool admin_only = false;    // issue 17: server administrators only (--admin); forbidden to anyone else
 };
 
 struct operation {

@@ -60,9 +60,8 @@ struct limits {
   // @all/@here above this many members: owners and admins only (conversations that set no limit)
   std::int64_t wildcard_mention_limit = 15;
   std::chrono::milliseconds search_time_limit{2000};  // issue 13: the search statement's limit
-  // issue 17: the usernames of the server administrators (admin.cpp), and the node's effective
-  // configuration as config-file lines, secrets redacted (admin_server).
-  std::vector<std::string> admins;
+  // issue 17: the node's effective configuration as config-file lines, secrets redacted
+  // (admin_server). Who is an administrator is the gateway's check (op_policy::admin_only).
   std::string effective_config;
   double trace_sample = 0;  // issue 17: the share of sends traced without asking (0..1)
 };

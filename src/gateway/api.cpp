@@ -2,6 +2,7 @@
 
 #include "core/node_metrics.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -10,6 +11,23 @@
 namespace confab::gateway {
 namespace asio = boost::asio;
 namespace json = boost::json;
+
+namespace {
+// Awaits a callback-style call: start(done) must call done(T) once, on any thread; the awaiting
+// coroutine resumes on its own executor. Not a coroutine itself: the initiation's lambda must not
+// be a temporary inside a co_await expression (GCC 12 destroys such temporaries twice).
+template <class T, class Start>
+asio::awaitable<T> from_callback(Start start) {
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(T)>(
+      [start = std::move(start)](auto handler) mutable {
+        auto ex = asio::get_associated_executor(handler);
+        // std::function needs a copyable target: share the move-only completion handler.
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        start([h, ex](T r) mutable { asio::post(ex, [h, r = std::move(r)]() mutable { std::move(*h)(std::move(r)); }); });
+      },
+      asio::use_awaitable);
+}
+}  // namespace
 
 // The hub, as the chat operations see it.
 class api::hub_live final : public chat::live_port {
@@ -23,31 +41,16 @@ class api::hub_live final : public chat::live_port {
     hub_.disconnect_device(user, device, code, reason);
   }
   std::optional<bool> local_member(id_t user, id_t conv) const override { return hub_.local_member(user, conv); }
-  // issue 11, threads and mentions. Not a coroutine: the initiation's lambda must not be a
-  // temporary inside a co_await expression (GCC 12 destroys such temporaries twice).
+  // issue 11, threads and mentions.
   asio::awaitable<std::vector<bool>> online(const std::vector<id_t>& users) override {
-    return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::vector<bool>)>(
-        [this, who = users](auto handler) mutable {
-          auto ex = asio::get_associated_executor(handler);
-          // std::function needs a copyable target: share the move-only completion handler.
-          auto h = std::make_shared<decltype(handler)>(std::move(handler));
-          hub_.presence_query(std::move(who), [h, ex](std::vector<bool> r) mutable {
-            asio::post(ex, [h, r = std::move(r)]() mutable { std::move(*h)(std::move(r)); });
-          });
-        },
-        asio::use_awaitable);
+    return from_callback<std::vector<bool>>(
+        [this, who = users](auto done) mutable { hub_.presence_query(std::move(who), std::move(done)); });
   }
-  // issue 17. A plain function for the same reason as online().
+  // issue 17.
   asio::awaitable<result<json::object>> cluster(std::string kind, json::object args) override {
-    return asio::async_initiate<const asio::use_awaitable_t<>&, void(result<json::object>)>(
-        [this, kind = std::move(kind), args = std::move(args)](auto handler) mutable {
-          auto ex = asio::get_associated_executor(handler);
-          auto h = std::make_shared<decltype(handler)>(std::move(handler));
-          hub_.ask(std::move(kind), std::move(args), [h, ex](result<cluster_query::answers> r) mutable {
-            asio::post(ex, [h, r = to_json(std::move(r))]() mutable { std::move(*h)(std::move(r)); });
-          });
-        },
-        asio::use_awaitable);
+    return from_callback<result<json::object>>([this, kind = std::move(kind), args = std::move(args)](auto done) mutable {
+      hub_.ask(std::move(kind), std::move(args), [done](result<cluster_query::answers> r) mutable { done(to_json(std::move(r))); });
+    });
   }
   std::string node_id() const override { return hub_.node_id(); }
   std::int64_t trace_begin(id_t device, const std::string& client_id) override { return hub_.traces().begin(device, client_id); }
@@ -77,7 +80,6 @@ chat::limits chat_limits(const options& o) {
   l.search_time_limit = o.search_time_limit;
   l.max_reactions_per_message = static_cast<std::int64_t>(o.max_reactions_per_message);
   l.edit_window_ms = std::chrono::duration_cast<std::chrono::milliseconds>(o.edit_window).count();
-  l.admins = o.admins;
   l.effective_config = o.effective_config;
   l.trace_sample = o.trace_sample;
   return l;
@@ -162,6 +164,8 @@ asio::awaitable<result<json::value>> api::dispatch(const chat::operation* op, st
   for (int i = 0; i < cost; ++i)
     if (!limiter_.allow(ctx.who->device_id)) co_return make_error(errc::rate_limited, "too many requests from this device");
   if (!op || !(ws ? op->policy.ws : op->policy.http)) co_return unknown(name);
+  if (op->policy.admin_only && std::find(opts_.admins.begin(), opts_.admins.end(), ctx.who->username) == opts_.admins.end())
+    co_return make_error(errc::forbidden, "server administrators only");
   co_return co_await op->run(ctx, args);
 }
 
