@@ -1,6 +1,7 @@
 // The store: construction, accounts and devices. The other features live in store_*.cpp (one file
 // each), the shared helpers and the event append in store_detail.cpp, sends in send_group.cpp.
 #include "storage/store.hpp"
+#include "storage/push_store.hpp"
 
 #include "core/time.hpp"
 #include "storage/send_group.hpp"
@@ -9,7 +10,8 @@
 namespace confab::storage {
 using namespace detail;
 
-store::store(std::unique_ptr<executor> ex) : ex_(std::move(ex)), sends_(std::make_unique<send_group>()) {
+store::store(std::unique_ptr<executor> ex)
+    : ex_(std::move(ex)), sends_(std::make_unique<send_group>()), push_(std::make_unique<push_store>(*ex_)) {
   ex_->set_on_uncertain_commit([this] {
     if (sink_) sink_->on_uncertain();
   });
@@ -108,6 +110,7 @@ task<nothing> store::revoke_device(id_t user, id_t device) {
     if (r->empty()) return make_error(errc::not_found, "no such device");
     if (!(*r)[0].is_null(0)) return nothing{};  // already revoked: idempotent
     CONFAB_TRY(u, query(ctx.db, "UPDATE devices SET revoked_ms = $3 WHERE id = $1 AND user_id = $2", {device, user, now_ms()}));
+    CONFAB_TRY(p, query(ctx.db, "DELETE FROM push_targets WHERE device_id = $1", {device}));  // issue 15
     return nothing{};
   });
 }

@@ -156,6 +156,8 @@ struct member_page {
 // created inside a co_await expression.)
 class send_group;
 
+class push_store;
+
 class store {
  public:
   // Takes ownership of the executor. sink may be null and may be set later, before traffic.
@@ -202,9 +204,10 @@ class store {
 
   // --- receipts and presence (scale-out)
   // delivered/read pointers are monotonic and clamped to the conversation's last seq; reading
-  // also raises delivered. Both return the stored pointers after the call.
-  task<receipt_record> mark_delivered(id_t user, id_t conv, std::int64_t seq);
-  task<receipt_record> mark_read(id_t user, id_t conv, std::int64_t seq);
+  // also raises delivered. Both return the stored pointers after the call. The device's own
+  // delivered pointer moves too, and a read queues clear pushes (push_store.hpp, issue 15).
+  task<receipt_record> mark_delivered(id_t user, id_t device, id_t conv, std::int64_t seq);
+  task<receipt_record> mark_read(id_t user, id_t device, id_t conv, std::int64_t seq);
   task<std::vector<receipt_record>> receipts(id_t user, id_t conv);  // active members; forbidden unless one
   task<bool> is_member(id_t user, id_t conv);                          // active member?
   task<std::vector<id_t>> conversation_ids(id_t user);                 // active memberships
@@ -323,10 +326,14 @@ class store {
   // A page of a channel's active members (user id > after_user); active members only.
   task<member_page> channel_members(id_t user, id_t conv, id_t after_user, int limit);
 
+ // Issue 15: push targets and the push queue, on this store's executor (push_store.hpp).
+  push_store& push() { return *push_; }
+
  private:
   std::unique_ptr<executor> ex_;
   event_sink* sink_ = nullptr;
   std::unique_ptr<send_group> sends_;  // runs queued sends together (set-based on PostgreSQL)
+  std::unique_ptr<push_store> push_;
 };
 
 }  // namespace confab::storage

@@ -1,4 +1,5 @@
 // The store's receipts, membership queries for the hub, and last seen.
+#include "storage/push_store.hpp"
 #include "storage/store_detail.hpp"
 
 #include <algorithm>
@@ -19,7 +20,8 @@ result<receipt_record> load_receipt(connection& c, id_t conv, id_t user) {
 
 // Moves a member's delivered pointer, or read pointer and with it the delivered one (reading implies
 // delivery), up to seq clamped to the conversation's last seq; never back. Returns both after.
-result<receipt_record> advance_receipt(connection& c, id_t conv, id_t user, std::int64_t seq, bool read) {
+// Issue 15: the device's own delivered pointer moves too, and a read queues the clear pushes.
+result<receipt_record> advance_receipt(connection& c, id_t conv, id_t user, id_t device, std::int64_t seq, bool read) {
   CONFAB_TRY(m, require_active(c, conv, user));
   const std::int64_t target = std::min(seq, m->last_seq);
   CONFAB_TRY(u, query(c,
@@ -28,6 +30,10 @@ result<receipt_record> advance_receipt(connection& c, id_t conv, id_t user, std:
                              "WHERE conv_id = $1 AND user_id = $2 AND (read_seq < $3 OR delivered_seq < $3)"
                            : "UPDATE members SET delivered_seq = $3 WHERE conv_id = $1 AND user_id = $2 AND delivered_seq < $3",
                       {conv, user, target}));
+  CONFAB_TRY(d, device_delivered(c, device, conv, target));
+  if (read) {
+    CONFAB_TRY(cl, clear_on_read(c, user, device, conv, target));
+  }
   auto r = load_receipt(c, conv, user);
   if (r) r->channel = m->kind == conv_kind::channel;  // issue 12
   return r;
@@ -35,14 +41,14 @@ result<receipt_record> advance_receipt(connection& c, id_t conv, id_t user, std:
 
 }  // namespace
 
-task<receipt_record> store::mark_delivered(id_t user, id_t conv, std::int64_t seq) {
+task<receipt_record> store::mark_delivered(id_t user, id_t device, id_t conv, std::int64_t seq) {
   return ex_->write<receipt_record>(
-      [=](write_context& ctx) -> result<receipt_record> { return advance_receipt(ctx.db, conv, user, seq, false); });
+      [=](write_context& ctx) -> result<receipt_record> { return advance_receipt(ctx.db, conv, user, device, seq, false); });
 }
 
-task<receipt_record> store::mark_read(id_t user, id_t conv, std::int64_t seq) {
+task<receipt_record> store::mark_read(id_t user, id_t device, id_t conv, std::int64_t seq) {
   return ex_->write<receipt_record>(
-      [=](write_context& ctx) -> result<receipt_record> { return advance_receipt(ctx.db, conv, user, seq, true); });
+      [=](write_context& ctx) -> result<receipt_record> { return advance_receipt(ctx.db, conv, user, device, seq, true); });
 }
 
 task<std::vector<receipt_record>> store::receipts(id_t user, id_t conv) {

@@ -257,7 +257,7 @@ TEST_F(storage_channels, unread_is_capped_at_1000_and_exact_below) {
        ", 0, 'x', 'text/plain', '', 0, 0, '' FROM k");
   exec("UPDATE conversations SET last_seq = 1007 WHERE id = " + std::to_string(ch));
   EXPECT_EQ(summary(ana_, ch).unread, 1000);
-  ASSERT_TRUE(run(st_->mark_read(ana_, ch, 1000)));
+  ASSERT_TRUE(run(st_->mark_read(ana_, 0, ch, 1000)));
   EXPECT_EQ(summary(ana_, ch).unread, 7);
 }
 

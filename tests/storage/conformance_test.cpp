@@ -204,7 +204,7 @@ TEST_F(storage_conformance, membership_is_checked_on_send_and_read) {
   EXPECT_EQ(try_send(e, 3, conv, "x").error().code, errc::forbidden);
   EXPECT_EQ(try_send(a, 1, 424242, "y").error().code, errc::not_found);
   EXPECT_EQ(run(st_->history(e, conv, std::nullopt, std::nullopt, 10)).error().code, errc::forbidden);
-  EXPECT_EQ(run(st_->mark_read(e, conv, 1)).error().code, errc::forbidden);
+  EXPECT_EQ(run(st_->mark_read(e, 0, conv, 1)).error().code, errc::forbidden);
   EXPECT_EQ(run(st_->members(e, conv)).error().code, errc::forbidden);
   auto bad_reply = run(st_->send({a, 1, conv, "r", "x", "text/plain", std::int64_t{99}}));
   EXPECT_EQ(bad_reply.error().code, errc::invalid_field);
@@ -378,9 +378,9 @@ TEST_F(storage_conformance, read_pointer_is_monotonic_and_drives_unread) {
   ASSERT_TRUE(s);
   EXPECT_EQ(s->unread, 5);
   EXPECT_EQ(s->last_message->seq, 6);
-  EXPECT_EQ(run(st_->mark_read(b, conv, 4))->read_seq, 4);
-  EXPECT_EQ(run(st_->mark_read(b, conv, 2))->read_seq, 4);    // never backwards
-  EXPECT_EQ(run(st_->mark_read(b, conv, 100))->read_seq, 6);  // clamped to the last event
+  EXPECT_EQ(run(st_->mark_read(b, 0, conv, 4))->read_seq, 4);
+  EXPECT_EQ(run(st_->mark_read(b, 0, conv, 2))->read_seq, 4);    // never backwards
+  EXPECT_EQ(run(st_->mark_read(b, 0, conv, 100))->read_seq, 6);  // clamped to the last event
   EXPECT_EQ(run(st_->conversation(b, conv))->unread, 0);
   EXPECT_EQ(run(st_->conversation(a, conv))->unread, 0);  // own messages are read
 }
@@ -389,14 +389,14 @@ TEST_F(storage_conformance, delivery_receipts_are_monotonic_clamped_and_raised_b
   id_t a = user("alice"), b = user("bob"), c = user("carol");
   id_t g = *run(st_->create_group(a, 1, "g", {b, c}));
   for (int i = 0; i < 4; ++i) must_send(a, 1, g, "m" + std::to_string(i));  // seqs 2..5
-  auto d = run(st_->mark_delivered(b, g, 3));
+  auto d = run(st_->mark_delivered(b, 0, g, 3));
   ASSERT_TRUE(d);
   EXPECT_EQ(d->delivered_seq, 3);
   EXPECT_EQ(d->read_seq, 0);
   EXPECT_EQ(d->username, "bob");
-  EXPECT_EQ(run(st_->mark_delivered(b, g, 2))->delivered_seq, 3);   // never backwards
-  EXPECT_EQ(run(st_->mark_delivered(b, g, 99))->delivered_seq, 5);  // clamped to the last event
-  auto r = run(st_->mark_read(c, g, 4));
+  EXPECT_EQ(run(st_->mark_delivered(b, 0, g, 2))->delivered_seq, 3);   // never backwards
+  EXPECT_EQ(run(st_->mark_delivered(b, 0, g, 99))->delivered_seq, 5);  // clamped to the last event
+  auto r = run(st_->mark_read(c, 0, g, 4));
   EXPECT_EQ(r->read_seq, 4);
   EXPECT_EQ(r->delivered_seq, 4);  // reading implies delivery
   auto all = run(st_->receipts(a, g));
@@ -409,8 +409,8 @@ TEST_F(storage_conformance, delivery_receipts_are_monotonic_clamped_and_raised_b
   EXPECT_EQ((*all)[2].read_seq, 4);
   id_t e = user("eve");
   EXPECT_EQ(run(st_->receipts(e, g)).error().code, errc::forbidden);
-  EXPECT_EQ(run(st_->mark_delivered(e, g, 1)).error().code, errc::forbidden);
-  EXPECT_EQ(run(st_->mark_delivered(b, 777777, 1)).error().code, errc::not_found);
+  EXPECT_EQ(run(st_->mark_delivered(e, 0, g, 1)).error().code, errc::forbidden);
+  EXPECT_EQ(run(st_->mark_delivered(b, 0, 777777, 1)).error().code, errc::not_found);
   // A member who left no longer appears.
   ASSERT_TRUE(run(st_->remove_member(c, 1, g, c)));
   EXPECT_EQ(run(st_->receipts(a, g))->size(), 2u);

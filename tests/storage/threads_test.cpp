@@ -262,7 +262,7 @@ TEST_F(storage_threads, usernames_resolve_to_members_and_count_as_unread_mention
   };
   EXPECT_EQ(conv_of(b).unread_mentions, 1);
   EXPECT_EQ(conv_of(a).unread_mentions, 0);  // never the sender
-  ASSERT_TRUE(run(st_->mark_read(b, g, seq)));
+  ASSERT_TRUE(run(st_->mark_read(b, 0, g, seq)));
   EXPECT_EQ(conv_of(b).unread_mentions, 0);
   EXPECT_EQ(conv_of(c).unread_mentions, 1);
 

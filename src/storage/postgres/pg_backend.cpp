@@ -524,7 +524,49 @@ CREATE TABLE feed_leases (
 );
 )sql";
 
-constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads, v_feed, v_changes, v_threads, v_moderation, v_moderated, v_channels, v_search};
+// Issue 15, push: each device's push target (one per device; register replaces it), each device's
+// delivered pointer per conversation (a push is skipped once the device has the message), and the
+// push queue: one row per (device, message or clear), due at its time, claimed by a node for a
+// lease while it sends; kept after the outcome for the "why (not)" explanation, pruned later.
+constexpr std::string_view v_push = R"sql(
+CREATE TABLE push_targets (
+  device_id BIGINT NOT NULL PRIMARY KEY,
+  user_id BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  target TEXT NOT NULL,
+  created_ms BIGINT NOT NULL
+);
+CREATE INDEX push_targets_user ON push_targets(user_id);
+CREATE TABLE device_receipts (
+  device_id BIGINT NOT NULL,
+  conv_id BIGINT NOT NULL,
+  delivered_seq BIGINT NOT NULL,
+  PRIMARY KEY (device_id, conv_id)
+);
+CREATE TABLE push_queue (
+  id BIGSERIAL PRIMARY KEY,
+  device_id BIGINT NOT NULL,
+  user_id BIGINT NOT NULL,
+  conv_id BIGINT NOT NULL,
+  seq BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL,
+  due_ms BIGINT NOT NULL,
+  attempts INT NOT NULL DEFAULT 0,
+  claimed_by TEXT,
+  claimed_until_ms BIGINT,
+  rule TEXT NOT NULL DEFAULT '',
+  detail TEXT NOT NULL DEFAULT '',
+  created_ms BIGINT NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  UNIQUE (device_id, conv_id, seq, kind)
+);
+CREATE INDEX push_queue_due ON push_queue(due_ms) WHERE state = 'queued';
+CREATE INDEX push_queue_user ON push_queue(user_id, conv_id, seq);
+CREATE INDEX push_queue_done ON push_queue(updated_ms) WHERE state <> 'queued';
+)sql";
+
+constexpr std::string_view steps[] = {v1, v2, v_profiles, v_user_heads, v_feed, v_changes, v_threads, v_moderation, v_moderated, v_channels, v_search, v_push};
 
 
 }  // namespace

@@ -1,0 +1,280 @@
+#include "storage/push_store.hpp"
+
+#include "core/time.hpp"
+#include "storage/store_detail.hpp"
+
+#include <algorithm>
+
+namespace confab::storage {
+using namespace detail;
+
+namespace {
+
+// A message's recipients' devices with targets that the enqueue-time rules let through; $1 conv,
+// $2 seq, $3 due, $4 now, $5 sender, $6 the message's time, $7 1 if @all, $8 thread root (NULL:
+// shown in the conversation), then the named mentions. rule: "mention" when mentioned, "thread"
+// when a followed thread's reply, else "all".
+std::string enqueue_sql(std::size_t mentions) {
+  const std::string named = mentions ? "m.user_id IN " + placeholders(9, mentions) : std::string("0 = 1");
+  const std::string mentioned = "($7 = 1 OR " + named + ")";
+  const std::string follows =
+      "EXISTS (SELECT 1 FROM thread_users tu WHERE tu.user_id = m.user_id AND tu.conv_id = $1 "
+      "AND tu.root_seq = $8 AND tu.following = 1)";
+  return "INSERT INTO push_queue (device_id, user_id, conv_id, seq, kind, state, due_ms, rule, created_ms, updated_ms) "
+         "SELECT t.device_id, t.user_id, CAST($1 AS BIGINT), CAST($2 AS BIGINT), 'message', 'queued', CAST($3 AS BIGINT), "
+         "CASE WHEN " + mentioned + " THEN 'mention' WHEN $8 IS NOT NULL THEN 'thread' ELSE 'all' END, "
+         "CAST($4 AS BIGINT), CAST($4 AS BIGINT) "
+         "FROM members m JOIN push_targets t ON t.user_id = m.user_id "
+         "LEFT JOIN notify_levels n ON n.user_id = m.user_id AND n.conv_id = m.conv_id "
+         "WHERE m.conv_id = $1 AND m.user_id <> $5 AND m.joined_seq <= $2 AND (m.left_seq IS NULL OR m.left_seq > $2) "
+         "AND (n.muted_until_ms IS NULL OR n.muted_until_ms <= $6) "
+         "AND (" + mentioned + " AND COALESCE(n.level, 'all') <> 'none' "
+         "OR COALESCE(n.level, 'all') = 'all' AND ($8 IS NULL OR " + follows + ")) "
+         "ON CONFLICT (device_id, conv_id, seq, kind) DO NOTHING RETURNING id";
+}
+
+// The user's badge: unread messages by others in the conversations whose level is "all" and that
+// are not muted, plus unread mentions in those whose level is "mentions"; each conversation's count
+// capped at 1000, like a channel summary's.
+result<std::int64_t> badge(connection& c, id_t user) {
+  const std::int64_t now = now_ms();
+  CONFAB_TRY(convs, query(c,
+                          "SELECT m.conv_id, m.read_seq, COALESCE(n.level, 'all') FROM members m "
+                          "JOIN conversations cv ON cv.id = m.conv_id "
+                          "LEFT JOIN notify_levels n ON n.user_id = m.user_id AND n.conv_id = m.conv_id "
+                          "WHERE m.user_id = $1 AND m.left_seq IS NULL AND cv.last_seq > m.read_seq "
+                          "AND COALESCE(n.level, 'all') <> 'none' AND (n.muted_until_ms IS NULL OR n.muted_until_ms <= $2)",
+                          {user, now}));
+  std::int64_t total = 0;
+  for (const auto& r : *convs) {
+    const bool all = r.str(2) == "all";
+    auto n = query(c,
+                   all ? "SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE conv_id = $1 AND seq > $2 AND kind = 'message' "
+                         "AND sender_id <> $3" + std::string(shown_in_conversation) + " LIMIT 1000) t"
+                       : "SELECT COUNT(*) FROM (SELECT 1 FROM mentions WHERE user_id = $3 AND conv_id = $1 AND seq > $2 LIMIT 1000) t",
+                   {r.i64(0), r.i64(1), user});
+    if (!n) return to_error(n.error());
+    total += (*n)[0].i64(0);
+  }
+  return total;
+}
+
+// Fills a claimed job's facts: its target, the device's and member's pointers, the message and
+// the badge.
+result<nothing> fill_job(connection& c, push_job& j) {
+  CONFAB_TRY(t, query(c, "SELECT kind, target FROM push_targets WHERE device_id = $1", {j.device}));
+  if (!t->empty()) j.target = push_target_record{j.device, j.user, (*t)[0].str(0), (*t)[0].str(1)};
+  CONFAB_TRY(d, query(c, "SELECT delivered_seq FROM device_receipts WHERE device_id = $1 AND conv_id = $2", {j.device, j.conv}));
+  if (!d->empty()) j.device_delivered = (*d)[0].i64(0);
+  CONFAB_TRY(m, query(c, "SELECT read_seq FROM members WHERE conv_id = $1 AND user_id = $2 AND left_seq IS NULL", {j.conv, j.user}));
+  if (!m->empty()) j.read_seq = (*m)[0].i64(0);
+  if (j.kind == "message") {
+    CONFAB_TRY(e, query(c,
+                        "SELECT u.username, e.body, e.deleted FROM events e JOIN users u ON u.id = e.sender_id "
+                        "WHERE e.conv_id = $1 AND e.seq = $2",
+                        {j.conv, j.seq}));
+    if (e->empty()) {
+      j.deleted = true;
+    } else {
+      j.sender = (*e)[0].str(0);
+      j.deleted = (*e)[0].i64(2) != 0;
+      if (!j.deleted) j.text = (*e)[0].str(1);
+    }
+  }
+  CONFAB_TRY(b, badge(c, j.user));
+  j.unread = *b;
+  return nothing{};
+}
+
+}  // namespace
+
+task<nothing> push_store::set_target(const push_target_record& t) {
+  return ex_.write<nothing>([t](write_context& ctx) -> result<nothing> {
+    CONFAB_TRY(r, query(ctx.db,
+                        "INSERT INTO push_targets (device_id, user_id, kind, target, created_ms) VALUES ($1, $2, $3, $4, $5) "
+                        "ON CONFLICT (device_id) DO UPDATE SET kind = excluded.kind, target = excluded.target, "
+                        "created_ms = excluded.created_ms",
+                        {t.device, t.user, std::string_view(t.kind), std::string_view(t.target), now_ms()}));
+    return nothing{};
+  });
+}
+
+task<bool> push_store::remove_target(id_t device) {
+  return ex_.write<bool>([device](write_context& ctx) -> result<bool> {
+    CONFAB_TRY(r, query(ctx.db, "DELETE FROM push_targets WHERE device_id = $1 RETURNING device_id", {device}));
+    return !r->empty();
+  });
+}
+
+task<std::optional<push_target_record>> push_store::target(id_t device) {
+  return ex_.read<std::optional<push_target_record>>([device](connection& c) -> result<std::optional<push_target_record>> {
+    CONFAB_TRY(r, query(c, "SELECT user_id, kind, target FROM push_targets WHERE device_id = $1", {device}));
+    if (r->empty()) return std::optional<push_target_record>{};
+    return std::optional<push_target_record>{push_target_record{device, (*r)[0].i64(0), (*r)[0].str(1), (*r)[0].str(2)}};
+  });
+}
+
+task<std::int64_t> push_store::enqueue(std::vector<event> evs, std::int64_t grace_ms) {
+  return ex_.write<std::int64_t>([evs = std::move(evs), grace_ms](write_context& ctx) -> result<std::int64_t> {
+    std::int64_t queued = 0;
+    const std::int64_t now = now_ms();
+    for (const auto& e : evs) {
+      if (e.kind != event_kind::message || e.deleted) continue;
+      const bool in_thread = e.thread_root && !e.also_in_conversation;
+      std::vector<param> ps{e.conv, e.seq, e.ts_ms + grace_ms, now, e.sender, e.ts_ms, std::int64_t{e.mention_all ? 1 : 0},
+                            in_thread ? param{*e.thread_root} : param{}};
+      for (auto u : e.mentions) ps.emplace_back(u);
+      CONFAB_TRY(r, ctx.db.query(enqueue_sql(e.mentions.size()), ps));
+      queued += static_cast<std::int64_t>(r->size());
+    }
+    return queued;
+  });
+}
+
+task<std::vector<push_job>> push_store::claim(std::string holder, int limit, std::int64_t lease_ms) {
+  return ex_.write<std::vector<push_job>>([holder = std::move(holder), limit, lease_ms](write_context& ctx) -> result<std::vector<push_job>> {
+    if (limit < 1 || limit > 1000) return make_error(errc::invalid_field, "claim limit must be 1..1000");
+    const std::int64_t now = now_ms();
+    // The outer WHERE repeats the inner one: on PostgreSQL a row another node claimed meanwhile is
+    // re-checked after its lock is released, and then skipped.
+    CONFAB_TRY(r, query(ctx.db,
+                        "UPDATE push_queue SET claimed_by = $1, claimed_until_ms = $2, attempts = attempts + 1 "
+                        "WHERE id IN (SELECT id FROM push_queue WHERE state = 'queued' AND due_ms <= $3 "
+                        "AND (claimed_until_ms IS NULL OR claimed_until_ms < $3) ORDER BY due_ms LIMIT $4) "
+                        "AND state = 'queued' AND (claimed_until_ms IS NULL OR claimed_until_ms < $3) "
+                        "RETURNING id, device_id, user_id, conv_id, seq, kind, attempts, rule, due_ms",
+                        {std::string_view(holder), now + lease_ms, now, std::int64_t{limit}}));
+    std::vector<push_job> jobs;
+    for (const auto& x : *r) {
+      push_job j;
+      j.id = x.i64(0);
+      j.device = x.i64(1);
+      j.user = x.i64(2);
+      j.conv = x.i64(3);
+      j.seq = x.i64(4);
+      j.kind = x.str(5);
+      j.attempts = static_cast<int>(x.i64(6));
+      j.rule = x.str(7);
+      j.due_ms = x.i64(8);
+      CONFAB_TRY(f, fill_job(ctx.db, j));
+      jobs.push_back(std::move(j));
+    }
+    std::sort(jobs.begin(), jobs.end(), [](const push_job& a, const push_job& b) { return a.id < b.id; });
+    return jobs;
+  });
+}
+
+task<nothing> push_store::finish(std::string holder, std::vector<push_outcome> outcomes) {
+  return ex_.write<nothing>([holder = std::move(holder), outcomes = std::move(outcomes)](write_context& ctx) -> result<nothing> {
+    const std::int64_t now = now_ms();
+    for (const auto& o : outcomes) {
+      param retry = o.retry_at_ms ? param{*o.retry_at_ms} : param{};
+      CONFAB_TRY(u, query(ctx.db,
+                          "UPDATE push_queue SET state = $3, detail = $4, due_ms = COALESCE($5, due_ms), claimed_by = NULL, "
+                          "claimed_until_ms = NULL, updated_ms = $6 WHERE id = $1 AND claimed_by = $2 RETURNING device_id",
+                          {o.id, std::string_view(holder), std::string_view(o.state), std::string_view(o.detail), retry, now}));
+      if (o.state == "dead" && !u->empty()) {
+        CONFAB_TRY(d, query(ctx.db, "DELETE FROM push_targets WHERE device_id = $1 AND target = $2",
+                            {(*u)[0].i64(0), std::string_view(o.dead_target)}));
+      }
+    }
+    return nothing{};
+  });
+}
+
+task<std::int64_t> push_store::prune(std::int64_t before_ms, int limit) {
+  return ex_.write<std::int64_t>([before_ms, limit](write_context& ctx) -> result<std::int64_t> {
+    CONFAB_TRY(r, query(ctx.db,
+                        "DELETE FROM push_queue WHERE id IN (SELECT id FROM push_queue WHERE state <> 'queued' "
+                        "AND updated_ms < $1 LIMIT $2) RETURNING id",
+                        {before_ms, std::int64_t{limit}}));
+    return static_cast<std::int64_t>(r->size());
+  });
+}
+
+task<std::int64_t> push_store::queued() {
+  return ex_.read<std::int64_t>([](connection& c) -> result<std::int64_t> {
+    CONFAB_TRY(r, query(c, "SELECT COUNT(*) FROM push_queue WHERE state = 'queued'", {}));
+    return (*r)[0].i64(0);
+  });
+}
+
+task<std::vector<push_row>> push_store::rows(id_t user, id_t conv, std::int64_t seq) {
+  return ex_.read<std::vector<push_row>>([=](connection& c) -> result<std::vector<push_row>> {
+    CONFAB_TRY(r, query(c,
+                        "SELECT device_id, kind, state, rule, detail, attempts, due_ms, updated_ms FROM push_queue "
+                        "WHERE user_id = $1 AND conv_id = $2 AND (seq = $3 OR kind = 'clear' AND seq >= $3) "
+                        "ORDER BY device_id, id",
+                        {user, conv, seq}));
+    std::vector<push_row> out;
+    for (const auto& x : *r)
+      out.push_back({x.i64(0), x.str(1), x.str(2), x.str(3), x.str(4), static_cast<int>(x.i64(5)), x.i64(6), x.i64(7)});
+    return out;
+  });
+}
+
+task<push_facts> push_store::facts(id_t user, id_t conv, std::int64_t seq) {
+  return ex_.read<push_facts>([=](connection& c) -> result<push_facts> {
+    push_facts f;
+    CONFAB_TRY(e, query(c,
+                        "SELECT " + std::string(event_cols) + " FROM events WHERE conv_id = $1 AND seq = $2 AND kind = 'message'",
+                        {conv, seq}));
+    if (e->empty()) return f;
+    CONFAB_TRY(ev, to_event((*e)[0]));
+    f.exists = true;
+    f.ts_ms = ev->ts_ms;
+    f.sender = ev->sender == user;
+    f.mentioned = ev->mention_all || std::find(ev->mentions.begin(), ev->mentions.end(), user) != ev->mentions.end();
+    f.thread_reply = ev->thread_root && !ev->also_in_conversation;
+    CONFAB_TRY(m, query(c,
+                        "SELECT 1 FROM members WHERE conv_id = $1 AND user_id = $2 AND joined_seq <= $3 "
+                        "AND (left_seq IS NULL OR left_seq > $3)",
+                        {conv, user, seq}));
+    f.member_at_seq = !m->empty();
+    CONFAB_TRY(n, query(c, "SELECT level, muted_until_ms FROM notify_levels WHERE user_id = $1 AND conv_id = $2", {user, conv}));
+    if (!n->empty()) {
+      f.level = (*n)[0].str(0);
+      f.muted_until = (*n)[0].opt_i64(1);
+    }
+    if (f.thread_reply) {
+      CONFAB_TRY(t, query(c,
+                          "SELECT 1 FROM thread_users WHERE user_id = $1 AND conv_id = $2 AND root_seq = $3 AND following = 1",
+                          {user, conv, *ev->thread_root}));
+      f.following = !t->empty();
+    }
+    CONFAB_TRY(t, query(c, "SELECT device_id, kind, target FROM push_targets WHERE user_id = $1 ORDER BY device_id", {user}));
+    for (const auto& x : *t) f.targets.push_back({x.i64(0), user, x.str(1), x.str(2)});
+    return f;
+  });
+}
+
+namespace detail {
+
+result<nothing> clear_on_read(connection& c, id_t user, id_t device, id_t conv, std::int64_t read_seq) {
+  const std::int64_t now = now_ms();
+  CONFAB_TRY(q, query(c,
+                      "INSERT INTO push_queue (device_id, user_id, conv_id, seq, kind, state, due_ms, rule, created_ms, updated_ms) "
+                      "SELECT DISTINCT device_id, user_id, conv_id, CAST($4 AS BIGINT), 'clear', 'queued', CAST($5 AS BIGINT), "
+                      "'read', CAST($5 AS BIGINT), CAST($5 AS BIGINT) FROM push_queue "
+                      "WHERE user_id = $1 AND conv_id = $2 AND kind = 'message' AND state = 'sent' AND seq <= $4 AND device_id <> $3 "
+                      "ON CONFLICT (device_id, conv_id, seq, kind) DO NOTHING",
+                      {user, conv, device, read_seq, now}));
+  CONFAB_TRY(u, query(c,
+                      "UPDATE push_queue SET state = 'cleared', updated_ms = $4 "
+                      "WHERE user_id = $1 AND conv_id = $2 AND kind = 'message' AND state = 'sent' AND seq <= $3",
+                      {user, conv, read_seq, now}));
+  return nothing{};
+}
+
+result<nothing> device_delivered(connection& c, id_t device, id_t conv, std::int64_t seq) {
+  CONFAB_TRY(r, query(c,
+                      "INSERT INTO device_receipts (device_id, conv_id, delivered_seq) VALUES ($1, $2, $3) "
+                      "ON CONFLICT (device_id, conv_id) DO UPDATE SET delivered_seq = excluded.delivered_seq "
+                      "WHERE device_receipts.delivered_seq < excluded.delivered_seq",
+                      {device, conv, seq}));
+  return nothing{};
+}
+
+}  // namespace detail
+
+}  // namespace confab::storage

@@ -1,0 +1,140 @@
+// Push notifications' durable state (issue 15): each device's push target, the push queue, and the
+// facts a push decision reads. The rules themselves are in docs/push.md ("When a push is sent").
+//
+// The queue. The "push" feed consumer puts each committed message through enqueue(): one row per
+// recipient device with a target that the enqueue-time rules let through (active member at that
+// seq, not the sender, notification level, muted-until, mentions, thread following), due at the
+// message's time plus the grace period. Rows are unique per (device, conv, seq, kind), so a batch
+// the feed delivers twice queues nothing twice. Any node's worker claim()s due rows for a lease:
+// the claim is one UPDATE whose WHERE re-checks that the row is still unclaimed, so on PostgreSQL
+// two nodes racing for a row serialise on its row lock and the second skips it; a row is sent by
+// one node at a time. finish() records the outcome, only by the claim's holder. A node that dies
+// mid-send leaves its claims to expire; another node then sends them again (the one window where
+// a device can get a push twice: sent, then the node died before finish committed).
+//
+// Clears. When a member's read pointer moves (store::mark_read), clear_on_read() queues one
+// "clear" row per other device that was sent a push for a message now read, in the same
+// transaction as the pointer.
+//
+// Threads: the calls run on the storage executor (reads on a reader, writes group-committed on the
+// writer) and resume on the caller's executor. Errors: errc::unavailable when the database failed,
+// errc::invalid_field for arguments out of range.
+#pragma once
+
+#include "core/error.hpp"
+#include "core/model.hpp"
+#include "storage/db.hpp"
+#include "storage/executor.hpp"
+#include "storage/store.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace confab::storage {
+
+struct push_target_record {
+  id_t device = 0;
+  id_t user = 0;
+  std::string kind;    // "fcm" | "apns" | "webpush"
+  std::string target;  // the registration as the device sent it, validated (push::parse_target)
+};
+
+// A claimed queue row with what its send needs, read when claimed.
+struct push_job {
+  std::int64_t id = 0;
+  id_t device = 0;
+  id_t user = 0;
+  id_t conv = 0;
+  std::int64_t seq = 0;
+  std::string kind;  // "message" | "clear"
+  int attempts = 0;  // including this one
+  std::int64_t due_ms = 0;
+  std::string rule;  // why it was queued ("all", "mention", "thread", "read")
+  std::optional<push_target_record> target;  // nullopt: the device has no target any more
+  std::int64_t device_delivered = 0;         // the device's delivered pointer in conv
+  std::int64_t read_seq = 0;                 // the member's read pointer (0: no longer a member)
+  std::int64_t unread = 0;                   // the user's badge: unread over unmuted conversations
+  std::string sender;                        // the message's sender's username ("" for a clear)
+  std::string text;                          // its current text ("" deleted, or a clear)
+  bool deleted = false;
+};
+
+// How a claimed row ended. state: "sent", "skipped" (no longer needed: delivered, read, deleted,
+// no target), "dead" (the provider says the target is gone: it is removed), "rejected" (the
+// provider refused it for good), "failed" (out of attempts), or "queued" with retry_at (again later).
+struct push_outcome {
+  std::int64_t id = 0;
+  std::string state;
+  std::string detail;
+  std::optional<std::int64_t> retry_at_ms;
+  std::string dead_target;  // state "dead": the target text that was refused (removed only if still current)
+};
+
+// One queue row, for the explanation (push_explain) and for tests.
+struct push_row {
+  id_t device = 0;
+  std::string kind;
+  std::string state;
+  std::string rule;
+  std::string detail;
+  int attempts = 0;
+  std::int64_t due_ms = 0;
+  std::int64_t updated_ms = 0;
+};
+
+// The facts the enqueue-time rules read for one user and message, as they are now.
+struct push_facts {
+  bool member_at_seq = false;
+  bool sender = false;
+  std::string level = "all";
+  std::optional<std::int64_t> muted_until;
+  bool mentioned = false;    // by name or @all (not @here: it is for those online)
+  bool thread_reply = false;  // a thread reply not also shown in the conversation
+  bool following = false;     // the user follows its thread
+  bool exists = false;        // the message exists and is a message
+  std::int64_t ts_ms = 0;     // its time (a mute counts if it lasted past it)
+  std::vector<push_target_record> targets;  // the user's devices' targets
+};
+
+class push_store {
+ public:
+  explicit push_store(executor& ex) : ex_(ex) {}
+
+  // Sets the device's target, replacing any; removes it (true if there was one).
+  task<nothing> set_target(const push_target_record& t);
+  task<bool> remove_target(id_t device);
+  task<std::optional<push_target_record>> target(id_t device);
+
+  // Queues the pushes of evs' messages (other events are ignored), due at ts + grace_ms. How many
+  // rows were queued (a repeat of a batch queues 0).
+  task<std::int64_t> enqueue(std::vector<event> evs, std::int64_t grace_ms);
+  // Claims up to limit due rows (due_ms <= now) for holder until now + lease_ms, with what their
+  // sends need. limit 1..1000.
+  task<std::vector<push_job>> claim(std::string holder, int limit, std::int64_t lease_ms);
+  // Records outcomes of holder's claims (rows no longer claimed by holder are left alone).
+  task<nothing> finish(std::string holder, std::vector<push_outcome> outcomes);
+  // Deletes finished rows last changed before before_ms, at most limit; how many.
+  task<std::int64_t> prune(std::int64_t before_ms, int limit);
+  // Rows queued and due (claimed or not), for metrics.
+  task<std::int64_t> queued();
+
+  // Every queue row of user's devices for (conv, seq) (its clears: seq is the read pointer).
+  task<std::vector<push_row>> rows(id_t user, id_t conv, std::int64_t seq);
+  task<push_facts> facts(id_t user, id_t conv, std::int64_t seq);
+
+ private:
+  executor& ex_;
+};
+
+namespace detail {
+// In store::mark_read's transaction: user (reading on device) read conv up to read_seq. Queues a
+// clear for each of user's other devices that was sent a push for a message at or below read_seq,
+// and marks those pushes cleared.
+result<nothing> clear_on_read(connection& c, id_t user, id_t device, id_t conv, std::int64_t read_seq);
+// In the same transactions: the device's delivered pointer in conv moves up to seq.
+result<nothing> device_delivered(connection& c, id_t device, id_t conv, std::int64_t seq);
+}  // namespace detail
+
+}  // namespace confab::storage
