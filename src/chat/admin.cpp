@@ -46,12 +46,6 @@ json::object config_object(const std::string& text) {
   return out;
 }
 
-// The user a username names, as {"id", "username"}; not_found otherwise.
-boost::asio::awaitable<result<user_record>> named_user(const deps& d, const std::string& username) {
-  if (auto ok = check_username(username, "field username"); !ok) co_return ok.error();
-  co_return co_await d.store.find_user(username);
-}
-
 // The items of list field of every node's answer, each tagged with its node ({"node": id, ...}).
 std::vector<json::object> from_nodes(const json::object& answers, std::string_view field) {
   std::vector<json::object> out;
@@ -128,6 +122,12 @@ std::string mermaid(const json::array& hops) {
 }
 
 }  // namespace
+
+boost::asio::awaitable<result<user_record>> named_user(const deps& d, const std::string& username) {
+  if (auto ok = check_username(username, "field username"); !ok) co_return ok.error();
+  co_return co_await d.store.find_user(username);
+}
+
 
 void add_admin_ops(op_table& t, const deps& dref) {
   const deps* d = &dref;

@@ -40,7 +40,8 @@ BOOST_DESCRIBE_STRUCT(presence_req, (), (users))
 
 op_result move_pointer(const deps* d, const op_context& c, const pointer_req& r, bool read) {
   const id_t me = c.who->user_id;
-  auto mark = read ? d->store.mark_read(me, r.conv, r.seq.value) : d->store.mark_delivered(me, r.conv, r.seq.value);
+  auto mark = read ? d->store.mark_read(me, c.who->device_id, r.conv, r.seq.value)
+                    : d->store.mark_delivered(me, c.who->device_id, r.conv, r.seq.value);
   auto p = co_await std::move(mark);
   if (!p) co_return p.error();
   if (!p->channel) d->live.receipt(r.conv, *p);  // issue 12: a channel's members get no receipt frames

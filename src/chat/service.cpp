@@ -28,6 +28,7 @@ service::service(deps d) : d_(d), features_(std::make_unique<features>(d_)) {
   add_channel_ops(table_, d_);       // issue 12, channels
   add_search_ops(table_, d_);        // issue 13, search
   add_admin_ops(table_, d_);         // issue 17, server administrators
+  add_push_ops(table_, d_);          // issue 15, push notifications
 }
 
 service::~service() = default;

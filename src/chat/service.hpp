@@ -12,6 +12,7 @@
 
 #include "auth/auth.hpp"
 #include "chat/operation.hpp"
+#include "chat/push_options.hpp"
 #include "storage/store.hpp"
 
 #include <boost/asio/thread_pool.hpp>
@@ -64,6 +65,7 @@ struct limits {
   // (admin_server). Who is an administrator is the gateway's check (op_policy::admin_only).
   std::string effective_config;
   double trace_sample = 0;  // issue 17: the share of sends traced without asking (0..1)
+  push_options push;        // issue 15
 };
 
 struct deps {
@@ -72,6 +74,10 @@ struct deps {
   boost::asio::thread_pool& blocking;
   limits lim;
 };
+
+// The user a username names (field "username" in errors); not_found if none, invalid_field if
+// the name is malformed.
+boost::asio::awaitable<result<user_record>> named_user(const deps& d, const std::string& username);
 
 class service {
  public:
@@ -97,6 +103,7 @@ void add_account_ops(op_table& t, accounts& a);
 void add_conversation_ops(op_table& t, const deps& d);
 void add_message_ops(op_table& t, const deps& d);
 void add_live_ops(op_table& t, const deps& d);
+void add_push_ops(op_table& t, const deps& d);  // issue 15
 void add_session_ops(op_table& t);
 void add_profile_ops(op_table& t, const deps& d);
 // i11-changes

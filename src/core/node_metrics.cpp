@@ -107,6 +107,13 @@ node_metrics make(registry& r) {
       r.counters("confab_feed_errors_total", "Failed feed steps (read, handler or cursor commit) by consumer.", {"consumer"}),
       r.gauges("confab_feed_lag_seconds",
                "Age of the oldest event in the consumer's last batch when it was read (0 when caught up), in seconds.", {"consumer"}),
+      r.counters("confab_push_queued_total", "Pushes this node's push feed queued, by kind (message, clear).", {"kind"}),
+      r.counters("confab_push_outcomes_total",
+                 "Pushes this node finished, by provider (fcm, apns, webpush, none) and outcome (sent, skipped, dead, rejected, retry, failed).",
+                 {"provider", "outcome"}),
+      r.gauges("confab_push_queue", "Pushes queued in the database, due or waiting (as this node last read it).").get(),
+      r.histograms("confab_push_delay_seconds", "From a push's due time (commit plus the grace period) to the provider's answer, in seconds.",
+                   lat).get(),
   };
   for (const char* c : {"command", "subscriber"}) {
     m.broker_disconnects.labels({c});

@@ -38,6 +38,11 @@ struct node_metrics {
   family<counter>& feed_events;          // confab_feed_events_total{consumer}
   family<counter>& feed_errors;          // confab_feed_errors_total{consumer}
   family<gauge>& feed_lag;               // confab_feed_lag_seconds{consumer}
+  // --- push (issue 15)
+  family<counter>& push_queued;          // confab_push_queued_total{kind}
+  family<counter>& push_outcomes;        // confab_push_outcomes_total{provider, outcome}
+  gauge& push_queue;                     // confab_push_queue
+  histogram& push_delay;                 // confab_push_delay_seconds
 };
 
 // This process's node metrics (and the process_* metrics read from /proc/self on scrape).

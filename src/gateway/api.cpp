@@ -79,6 +79,7 @@ chat::limits chat_limits(const options& o) {
   l.wildcard_mention_limit = o.wildcard_mention_limit;
   l.search_time_limit = o.search_time_limit;
   l.max_reactions_per_message = static_cast<std::int64_t>(o.max_reactions_per_message);
+  l.push = o.push;  // issue 15
   l.edit_window_ms = std::chrono::duration_cast<std::chrono::milliseconds>(o.edit_window).count();
   l.effective_config = o.effective_config;
   l.trace_sample = o.trace_sample;

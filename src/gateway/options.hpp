@@ -2,6 +2,7 @@
 #pragma once
 
 #include "auth/auth.hpp"
+#include "chat/push_options.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -35,6 +36,7 @@ struct options {
   // config-file lines with secrets redacted (what --check-config prints), for admin_server.
   std::vector<std::string> admins;
   std::string effective_config;
+  chat::push_options push;  // issue 15: the push operations' view of the push configuration
   double trace_sample = 0.0001;  // issue 17: the share of sends traced without asking
 };
 

@@ -75,6 +75,9 @@ inline result<nothing> read(const boost::json::object& o, std::string_view key, 
   return nothing{};
 }
 error out_of_range(std::string_view key, std::string_view what);
+// A nested object that the operation checks itself (push_register's target): invalid_field unless
+// the field is a JSON object.
+result<nothing> read(const boost::json::object& o, std::string_view key, boost::json::object& out);
 
 template <std::size_t Min, std::size_t Max>
 result<nothing> read(const boost::json::object& o, std::string_view key, bytes<Min, Max>& out) {
