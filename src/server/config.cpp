@@ -257,6 +257,24 @@ std::string parse_admins(const std::string& text, std::vector<std::string>& out)
   return {};
 }
 
+// --push-allow-origin: origins "scheme://host[:port]" (http or https, no path), comma-separated.
+std::string parse_origins(const std::string& text, std::vector<std::string>& out) {
+  out.clear();
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    std::string_view o = rest.substr(0, comma);
+    const auto scheme = o.find("://");
+    const bool ok = (o.starts_with("https://") || o.starts_with("http://")) && o.size() > scheme + 3 &&
+                    o.find('/', scheme + 3) == std::string_view::npos;
+    if (!ok) return "--push-allow-origin: '" + std::string(o) + "' is not an origin (https://host[:port])";
+    out.emplace_back(o);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return {};
+}
+
 // Declares every option of confabd against c (whose initial values are the defaults).
 void declare(option_table& t, config& c, std::string& redis) {
   t.add("listen", c.listen, "HTTP + WebSocket listen address host:port (port 0 = any free port)",
@@ -359,6 +377,30 @@ void declare(option_table& t, config& c, std::string& redis) {
           return std::string{};
         },
         [&c] { return std::to_string(c.gw.trace_sample); });
+  // issue 15
+  t.flag("no-push", c.push.disabled, "do not queue or send pushes on this node (devices can still register targets)");
+  t.integer("push-grace-ms", c.push.grace, 0, 3600000,
+            "a device that has not received a message this long after its commit gets a push");
+  t.flag("push-previews", c.push.previews, "pushes carry the sender's name and a preview of the text (off: ids and counts only)");
+  t.text("push-vapid-key", c.push.vapid_key_file, "Web Push: the VAPID private key, a PEM P-256 key file (unset: no Web Push)");
+  t.text("push-vapid-subject", c.push.vapid_subject, "Web Push: the VAPID subject, a mailto: or https: URL to reach the operator");
+  t.text("push-fcm-account", c.push.fcm_account_file, "FCM: the service account's JSON key file (unset: no FCM)");
+  t.text("push-fcm-url", c.push.fcm_url, "FCM: the HTTP v1 API's base URL (default https://fcm.googleapis.com)");
+  t.text("push-fcm-token-url", c.push.fcm_token_url, "FCM: the OAuth 2.0 token URL (default: the service account's token_uri)");
+  t.text("push-apns-key", c.push.apns_key_file, "APNs: the token-signing key, a PEM (.p8) P-256 key file (unset: no APNs)");
+  t.text("push-apns-key-id", c.push.apns_key_id, "APNs: the key's id (kid)");
+  t.text("push-apns-team-id", c.push.apns_team_id, "APNs: the team id (iss)");
+  t.text("push-apns-url", c.push.apns_url, "APNs: the base URL for both environments (default: Apple's hosts)");
+  t.text("push-ca-file", c.push.ca_file, "trust only the CA certificates in this PEM file for push providers (default: the system's)");
+  t.add("push-allow-origin", "",
+        "Web Push endpoints allowed whatever their address: a comma-separated list of origins (https://host[:port]); "
+        "others must be https URLs on public addresses",
+        [&c](const std::string& v) { return parse_origins(v, c.gw.push.endpoints.allowed_origins); },
+        [&c] {
+          std::string out;
+          for (const auto& o : c.gw.push.endpoints.allowed_origins) out += (out.empty() ? "" : ",") + o;
+          return out;
+        });
   t.add("admin", "",
         "server administrators: a comma-separated list of usernames, who may use the admin_* operations "
         "(give every node the same list)",

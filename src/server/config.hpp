@@ -22,6 +22,22 @@ namespace confab::server {
 enum class storage_kind { sqlite, postgres };
 enum class broker_kind { inproc, redis };
 
+// Issue 15: the push providers and the push worker (docs/push.md). Files are read at start-up.
+struct push_config {
+  bool disabled = false;                  // --no-push: no push feed, no worker (registrations still work)
+  std::chrono::milliseconds grace{2000};  // a device without the message by then gets a push
+  bool previews = false;                  // pushes carry the sender and a preview
+  std::string vapid_key_file;             // PEM P-256 private key: Web Push is on
+  std::string vapid_subject = "mailto:admin@localhost";
+  std::string fcm_account_file;           // the service account's JSON: FCM is on
+  std::string fcm_url;                    // default https://fcm.googleapis.com
+  std::string fcm_token_url;              // default: the service account's token_uri
+  std::string apns_key_file;              // PEM (.p8) P-256 key: APNs is on
+  std::string apns_key_id, apns_team_id;
+  std::string apns_url;                   // default: Apple's host for the target's environment
+  std::string ca_file;                    // trust these CAs instead of the system's (tests)
+};
+
 struct config {
   std::string listen = "127.0.0.1:8080";  // as written (logged)
   boost::asio::ip::tcp::endpoint endpoint;  // parsed from listen
@@ -43,6 +59,7 @@ struct config {
   bool reindex = false;          // issue 13: rebuild the search index and exit (server/reindex.hpp)
   int reindex_batch = 500;       // events per rebuild transaction
   std::chrono::milliseconds feed_poll{500};  // how often a caught-up feed consumer reads again
+  push_config push;  // issue 15
   gateway::options gw;
 };
 
