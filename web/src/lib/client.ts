@@ -322,7 +322,7 @@ export class ChatClient {
 
   private onEvent(ev: ChatEvent): void {
     const change = this.convs.apply(ev);
-    if (change.kind === 'unknown_conv') void this.fetchSummary(ev.conv);
+    if (change.kind === 'unknown_conv') this.awaitSummary(ev);
     // 'removed': the conversation stays, read-only (the timeline keeps what was loaded).
     const tl = this.timelines.get(ev.conv);
     if (tl?.loadedLatest) tl.addLive(ev);
@@ -348,15 +348,33 @@ export class ChatClient {
     this.changed();
   }
 
+  /** Events of conversations whose summary is being fetched, applied to it once it comes: the
+   *  summary may have been read before some of them were committed (it comes over HTTP, they over
+   *  the WebSocket), and the list would then miss them. */
+  private readonly awaitingSummary = new Map<number, ChatEvent[]>();
+
+  private awaitSummary(ev: ChatEvent): void {
+    const held = this.awaitingSummary.get(ev.conv);
+    if (held) {
+      if (held.length < 1000) held.push(ev);
+      return;
+    }
+    this.awaitingSummary.set(ev.conv, [ev]);
+    void this.fetchSummary(ev.conv);
+  }
+
   private async fetchSummary(conv: number): Promise<void> {
     try {
       const s = await this.call<Summary>('conversation', { conv });
       this.convs.upsert([s]);
+      for (const ev of this.awaitingSummary.get(conv) ?? []) this.convs.apply(ev); // those at or below last_seq change nothing
+      this.awaitingSummary.delete(conv);
       this.learnSummary(s);
       this.changed();
       void this.watchPresence();
     } catch {
       /* no longer a member: nothing to show */
+      this.awaitingSummary.delete(conv);
     }
   }
 

@@ -6,14 +6,14 @@ import { MemoryKV } from '../../src/lib/kv';
 import { ApiError } from '../../src/lib/types';
 import { FakeSocket, flush, ManualClock } from './fakes';
 
-function setup(kv = new MemoryKV()) {
+function setup(kv = new MemoryKV(), answers: Record<string, () => Promise<unknown>> = {}) {
   const clock = new ManualClock();
   const sockets: FakeSocket[] = [];
   const calls: string[] = [];
   const http = new HttpApi('', async (url) => {
     const op = url.split('/').pop()!;
     calls.push(op);
-    const body = op === 'conversations' ? { conversations: [], next: null } : { ok: true };
+    const body = answers[op] ? await answers[op]() : op === 'conversations' ? { conversations: [], next: null } : { ok: true };
     return { status: 200, text: async () => JSON.stringify(body) };
   });
   let n = 0;
@@ -184,6 +184,28 @@ test('a delivery receipt (read pointer unchanged) keeps the unread count; a read
   assert.equal(t.c.convs.get(5)!.unread, 3);
   t.sockets[0].receive({ type: 'receipt', conv: 5, user_id: 1, delivered_seq: 4, read_seq: 4 });
   assert.equal(t.c.convs.get(5)!.unread, 0);
+});
+
+test('events of a new conversation that arrive while its summary is fetched are counted once it comes', async () => {
+  // The summary was read when 'two' was the latest; 'three' arrived on the WebSocket before it.
+  let answer: (v: unknown) => void = () => {};
+  const summary = new Promise((r) => (answer = r));
+  const t = setup(new MemoryKV(), { conversation: () => summary });
+  t.c.start();
+  goLive(t.sockets[0]);
+  await flush();
+  const s = t.sockets[0];
+  s.receive({ type: 'event', pos: 1, event: { conv: 9, seq: 1, kind: 'created', sender: 2, device: 8, ts: 1, data: { kind: 'direct' } } });
+  ['one', 'two', 'three'].forEach((text, i) =>
+    s.receive({ type: 'event', pos: 2 + i, event: { conv: 9, seq: 2 + i, kind: 'message', sender: 2, device: 8, ts: 2 + i, text } }),
+  );
+  assert.equal(t.calls.filter((c) => c === 'conversation').length, 1, 'one fetch for the new conversation');
+  answer({ conv: 9, kind: 'direct', title: '', last_seq: 3, last_ts: 3, read_seq: 1, unread: 2, role: 'member', last_message: null });
+  await flush();
+  assert.equal(t.c.convs.get(9)!.unread, 3);
+  assert.equal(t.c.convs.get(9)!.last_seq, 4);
+  s.receive({ type: 'event', pos: 5, event: { conv: 9, seq: 5, kind: 'message', sender: 2, device: 8, ts: 6, text: 'four' } });
+  assert.equal(t.c.convs.get(9)!.unread, 4, 'later events apply as usual');
 });
 
 test('drafts are kept per conversation in the browser and removed on sign-out', async () => {
