@@ -3,14 +3,17 @@
 #include "broker/inproc_broker.hpp"
 #include "broker/redis_broker.hpp"
 #include "core/log.hpp"
+#include "core/node_metrics.hpp"
 #include "gateway/metrics_listener.hpp"
 #include "gateway/server.hpp"
 #include "server/config.hpp"
 #include "server/feed_file.hpp"
+#include "server/push_setup.hpp"
 #include "server/reindex.hpp"
 #include "storage/feed.hpp"
 #include "storage/migrate.hpp"
 #include "storage/postgres/pg_backend.hpp"
+#include "storage/push_store.hpp"
 #include "storage/sqlite/sqlite_backend.hpp"
 #include "storage/store.hpp"
 
@@ -111,10 +114,28 @@ asio::awaitable<result<nothing>> index_batch(storage::store& store, gateway::tra
   co_return r;
 }
 
+// The push consumer's handler (issue 15): queues the batch's messages' pushes, due after the grace
+// period. A repeat of a batch queues nothing twice (the queue's rows are unique).
+asio::awaitable<result<nothing>> queue_pushes(storage::store& store, std::int64_t grace_ms, const storage::feed_batch& b) {
+  auto n = co_await store.push().enqueue(b.events, grace_ms);
+  if (!n) co_return n.error();
+  if (*n > 0) metrics::node().push_queued.labels({"message"}).inc(static_cast<std::uint64_t>(*n));
+  co_return nothing{};
+}
+
 bool start_feeds(const server::config& cfg, asio::io_context& ioc, storage::feed& feed, storage::store& store,
                  const std::string& node, gateway::trace_recorder& traces, feeds& fs) {
   storage::feed_runner::options o;
   o.poll = cfg.feed_poll;
+  if (!cfg.push.disabled) {  // shared by every node, under a lease like "search"
+    auto po = o;
+    po.lease_holder = node;
+    const std::int64_t grace = cfg.push.grace.count();
+    auto runner = std::make_unique<storage::feed_runner>(
+        ioc.get_executor(), feed, "push", [&store, grace](const storage::feed_batch& b) { return queue_pushes(store, grace, b); }, po);
+    runner->start();
+    fs.runners.push_back(std::move(runner));
+  }
   if (!cfg.no_search_index) {
     auto so = o;
     so.lease_holder = node;
@@ -224,8 +245,14 @@ int main(int argc, char** argv) {
   for (const auto& e : parsed.errors) std::cerr << "confabd: " << e << "\n";
   if (!parsed.errors.empty()) std::cerr << "(see confabd --help)\n";
   if (!parsed.cfg) return parsed.exit_code;
-  const server::config& cfg = *parsed.cfg;
+  server::config cfg = *parsed.cfg;
   log::set_level(cfg.log_level);
+  auto push_keys = server::load_push_keys(cfg.push);
+  if (!push_keys) {
+    log::error("cannot start push", "\"error\":" + log::quote(push_keys.error().message));
+    return 1;
+  }
+  server::describe_push(cfg.push, *push_keys, cfg.gw.push);
   if (!auth::init()) {
     log::error("libsodium failed to initialise");
     return 1;

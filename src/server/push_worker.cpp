@@ -52,6 +52,7 @@ push_decision decide(const storage::push_job& j, const push_worker_options& o) {
     n.kind = push::notification_kind::clear;
     return {n, ""};
   }
+  if (!j.member) return {std::nullopt, "the user is no longer a member of the conversation"};
   if (j.deleted) return {std::nullopt, "the message was deleted"};
   if (j.device_delivered >= j.seq) return {std::nullopt, "the device received it within the grace period"};
   if (j.read_seq >= j.seq) return {std::nullopt, "the user read it on another device"};

@@ -19,17 +19,17 @@ std::string enqueue_sql(std::size_t mentions) {
   const std::string mentioned = "($7 = 1 OR " + named + ")";
   const std::string follows =
       "EXISTS (SELECT 1 FROM thread_users tu WHERE tu.user_id = m.user_id AND tu.conv_id = $1 "
-      "AND tu.root_seq = $8 AND tu.following = 1)";
+      "AND tu.root_seq = CAST($8 AS BIGINT) AND tu.following = 1)";
   return "INSERT INTO push_queue (device_id, user_id, conv_id, seq, kind, state, due_ms, rule, created_ms, updated_ms) "
          "SELECT t.device_id, t.user_id, CAST($1 AS BIGINT), CAST($2 AS BIGINT), 'message', 'queued', CAST($3 AS BIGINT), "
-         "CASE WHEN " + mentioned + " THEN 'mention' WHEN $8 IS NOT NULL THEN 'thread' ELSE 'all' END, "
+         "CASE WHEN " + mentioned + " THEN 'mention' WHEN CAST($8 AS BIGINT) IS NOT NULL THEN 'thread' ELSE 'all' END, "
          "CAST($4 AS BIGINT), CAST($4 AS BIGINT) "
          "FROM members m JOIN push_targets t ON t.user_id = m.user_id "
          "LEFT JOIN notify_levels n ON n.user_id = m.user_id AND n.conv_id = m.conv_id "
          "WHERE m.conv_id = $1 AND m.user_id <> $5 AND m.joined_seq <= $2 AND (m.left_seq IS NULL OR m.left_seq > $2) "
          "AND (n.muted_until_ms IS NULL OR n.muted_until_ms <= $6) "
          "AND (" + mentioned + " AND COALESCE(n.level, 'all') <> 'none' "
-         "OR COALESCE(n.level, 'all') = 'all' AND ($8 IS NULL OR " + follows + ")) "
+         "OR COALESCE(n.level, 'all') = 'all' AND (CAST($8 AS BIGINT) IS NULL OR " + follows + ")) "
          "ON CONFLICT (device_id, conv_id, seq, kind) DO NOTHING RETURNING id";
 }
 
@@ -67,7 +67,8 @@ result<nothing> fill_job(connection& c, push_job& j) {
   CONFAB_TRY(d, query(c, "SELECT delivered_seq FROM device_receipts WHERE device_id = $1 AND conv_id = $2", {j.device, j.conv}));
   if (!d->empty()) j.device_delivered = (*d)[0].i64(0);
   CONFAB_TRY(m, query(c, "SELECT read_seq FROM members WHERE conv_id = $1 AND user_id = $2 AND left_seq IS NULL", {j.conv, j.user}));
-  if (!m->empty()) j.read_seq = (*m)[0].i64(0);
+  j.member = !m->empty();
+  if (j.member) j.read_seq = (*m)[0].i64(0);
   if (j.kind == "message") {
     CONFAB_TRY(e, query(c,
                         "SELECT u.username, e.body, e.deleted FROM events e JOIN users u ON u.id = e.sender_id "

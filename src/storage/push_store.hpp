@@ -54,7 +54,8 @@ struct push_job {
   std::string rule;  // why it was queued ("all", "mention", "thread", "read")
   std::optional<push_target_record> target;  // nullopt: the device has no target any more
   std::int64_t device_delivered = 0;         // the device's delivered pointer in conv
-  std::int64_t read_seq = 0;                 // the member's read pointer (0: no longer a member)
+  bool member = false;                       // the user is still an active member of conv
+  std::int64_t read_seq = 0;                 // the member's read pointer
   std::int64_t unread = 0;                   // the user's badge: unread over unmuted conversations
   std::string sender;                        // the message's sender's username ("" for a clear)
   std::string text;                          // its current text ("" deleted, or a clear)

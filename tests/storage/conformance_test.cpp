@@ -524,6 +524,8 @@ TEST_F(storage_conformance, streams_continue_after_the_upgrade_to_head_rows) {
                               "DROP TRIGGER channel_members_inserted ON members; DROP FUNCTION channel_members_inserted(); DROP TABLE channels"));
     // issue 13: and the search index
     ASSERT_TRUE((*conn)->exec("DROP TABLE search_docs; DROP TABLE feed_leases"));
+    // issue 15: and push
+    ASSERT_TRUE((*conn)->exec("DROP TABLE push_targets; DROP TABLE device_receipts; DROP TABLE push_queue"));
   }
   reopen();
   must_send(a, da, conv, "post");

@@ -1,0 +1,380 @@
+// Issue 15: push notifications through confabd, against the loopback stand-ins of Web Push, FCM
+// and APNs (tests/push-standins/standins.mjs: they validate each request as the real services
+// document it, decrypt Web Push bodies, and record what they accepted). The real services are
+// unreachable from tests.
+//
+// One user with three devices (a browser, an Android phone, an iPhone): a device that received the
+// message in the grace period gets no push, the others do, with ids and counts only; reading on
+// one device clears the others' notifications; notification levels and mentions decide; provider
+// errors (gone, 429 with Retry-After, 500, a bad token) end as the docs say; pushes queued when
+// confabd is killed are sent after it restarts; two nodes over PostgreSQL send each push once;
+// bad registrations get typed errors.
+#include "e2e/harness.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+namespace e2e {
+namespace {
+
+namespace fs = std::filesystem;
+
+void sh(const std::string& cmd) {
+  if (std::system((cmd + " 2>/dev/null").c_str()) != 0) throw std::runtime_error("failed: " + cmd);
+}
+
+std::string file_text(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The stand-ins' process, keys and URLs (one set for the whole suite).
+struct standins {
+  fs::path dir;
+  child_process proc;
+  std::string webpush, fcm, apns;
+  unsigned short control = 0;
+
+  void start() {
+    dir = make_temp_dir("confab-push-");
+    const auto p = [&](const char* name) { return (dir / name).string(); };
+    sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 "
+       "-addext subjectAltName=IP:127.0.0.1 -keyout " + p("tls.key") + " -out " + p("tls.pem"));
+    sh("openssl ecparam -name prime256v1 -genkey -noout -out " + p("vapid.pem"));
+    sh("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " + p("apns.p8"));
+    sh("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out " + p("sa.pem"));
+    json::object sa{{"type", "service_account"}, {"project_id", "confab-e2e"}, {"private_key_id", "e2e-key-1"},
+                    {"private_key", file_text(dir / "sa.pem")}, {"client_email", "push@confab-e2e.iam.gserviceaccount.com"},
+                    {"token_uri", "https://oauth2.googleapis.com/token"}};
+    std::ofstream(dir / "sa.json") << json::serialize(sa);
+    proc.start({"node", std::string(CONFAB_SOURCE_DIR) + "/tests/push-standins/standins.mjs", "--cert", p("tls.pem"), "--key",
+                p("tls.key"), "--service-account", p("sa.json"), "--apns-key", p("apns.p8"), "--apns-key-id", "KEYID12345",
+                "--apns-team-id", "TEAMID1234"},
+               dir / "standins.log");
+    json::object urls;
+    const bool up = eventually(
+        [&] {
+          std::istringstream in(file_text(dir / "standins.log"));
+          for (std::string line; std::getline(in, line);) {
+            boost::system::error_code ec;
+            auto v = json::parse(line, ec);
+            if (!ec && v.is_object() && v.as_object().contains("control")) {
+              urls = v.as_object();
+              return true;
+            }
+          }
+          return false;
+        },
+        std::chrono::seconds(20));
+    if (!up) throw std::runtime_error("push stand-ins did not start:\n" + tail_file(dir / "standins.log", 20));
+    webpush = jstr(urls, "webpush");
+    fcm = jstr(urls, "fcm");
+    apns = jstr(urls, "apns");
+    const auto c = jstr(urls, "control");
+    control = static_cast<unsigned short>(std::stoi(c.substr(c.rfind(':') + 1)));
+  }
+
+  json::object control_call(const std::string& path, const json::object& body = {}) const {
+    auto r = http_client(control).post_raw(path, json::serialize(body));
+    if (r.status != 200) throw std::runtime_error(path + ": " + std::to_string(r.status) + " " + r.body);
+    return r.json.as_object();
+  }
+  json::object received() const { return control_call("/control/received"); }
+  void reset() const { control_call("/control/reset"); }
+  void script(const std::string& provider, const std::string& match, json::array responses) const {
+    control_call("/control/script", {{"provider", provider}, {"match", match}, {"responses", std::move(responses)}});
+  }
+  json::object subscription() const { return control_call("/control/subscription"); }
+
+  // confabd's flags for all three providers, trusting the stand-ins' certificate.
+  std::vector<std::string> flags(const std::string& grace_ms) const {
+    const auto origin = webpush.substr(0, webpush.find('/', 8));
+    return {"--push-vapid-key", (dir / "vapid.pem").string(), "--push-vapid-subject", "mailto:ops@example.com",
+            "--push-fcm-account", (dir / "sa.json").string(), "--push-fcm-url", fcm, "--push-fcm-token-url", fcm + "/token",
+            "--push-apns-key", (dir / "apns.p8").string(), "--push-apns-key-id", "KEYID12345", "--push-apns-team-id",
+            "TEAMID1234", "--push-apns-url", apns, "--push-ca-file", (dir / "tls.pem").string(), "--push-allow-origin",
+            origin, "--push-grace-ms", grace_ms};
+  }
+};
+
+const std::string ios_token(64, 'a');
+const std::vector<std::string> fast = {"--argon2-ops", "1", "--argon2-mem-kib", "8", "--admin", "ana", "--trace-sample", "0"};
+
+class Push : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    s_ = new standins;
+    s_->start();
+  }
+  static void TearDownTestSuite() {
+    delete s_;
+    s_ = nullptr;
+  }
+  void SetUp() override {
+    dir_ = make_temp_dir("confab-push-e2e-");
+    s_->reset();
+  }
+  void TearDown() override {
+    if (HasFailure()) {
+      if (srv_) std::cerr << "---- confabd log\n" << tail_file(srv_->log_path(), 40);
+      std::cerr << "---- stand-ins log\n" << tail_file(s_->dir / "standins.log", 20);
+    }
+    srv_.reset();
+    std::error_code ec;
+    if (!HasFailure()) fs::remove_all(dir_, ec);
+  }
+  server_process& start(const std::string& grace_ms = "1000", std::vector<std::string> extra = {}) {
+    auto a = fast;
+    a.insert(a.end(), {"--storage", "sqlite", "--sqlite-path", (dir_ / "confab.db").string(), "--feed-poll-ms", "50"});
+    auto f = s_->flags(grace_ms);
+    a.insert(a.end(), f.begin(), f.end());
+    a.insert(a.end(), extra.begin(), extra.end());
+    if (!srv_) srv_ = std::make_unique<server_process>(dir_);
+    srv_->start(a);
+    http_ = std::make_unique<http_client>(srv_->port());
+    return *srv_;
+  }
+
+  // ana, and ben on a browser, an Android phone and an iPhone, each with its push target.
+  void people() {
+    ana_ = register_user(*http_, "ana");
+    web_ = register_user(*http_, "ben", "browser");
+    android_ = login(*http_, "ben", "android");
+    iphone_ = login(*http_, "ben", "iphone");
+    sub_ = s_->subscription();
+    json::object keys = jobj(sub_, "keys");
+    http_->call("push_register", {{"target", {{"kind", "webpush"}, {"endpoint", jstr(sub_, "endpoint")}, {"keys", keys}}}},
+                web_.token);
+    http_->call("push_register", {{"target", {{"kind", "fcm"}, {"token", "fcm-ben-android"}}}}, android_.token);
+    http_->call("push_register",
+                {{"target", {{"kind", "apns"}, {"token", ios_token}, {"topic", "com.example.confab"}, {"environment", "production"}}}},
+                iphone_.token);
+    conv_ = jint(http_->call("create_direct", {{"username", "ben"}}, ana_.token), "conv");
+  }
+  std::int64_t send(const std::string& text) {
+    return jint(http_->call("send", {{"conv", conv_}, {"client_id", random_name(12)}, {"text", text}}, ana_.token), "seq");
+  }
+  json::object explain(std::int64_t seq) {
+    return http_->call("push_explain", {{"username", "ben"}, {"conv", conv_}, {"seq", seq}}, ana_.token).as_object();
+  }
+  // The state of the push of kind for seq on device (from push_explain), "" if none.
+  std::string state(std::int64_t seq, std::int64_t device, const std::string& kind = "message") {
+    for (const auto& d : jarr(explain(seq), "devices"))
+      if (jint(d, "device_id") == device)
+        for (const auto& p : jarr(d, "pushes"))
+          if (jstr(p, "kind") == kind) return jstr(p, "state");
+    return "";
+  }
+  std::size_t count(const std::string& provider) { return jarr(s_->received(), provider).size(); }
+  bool wait_count(const std::string& provider, std::size_t n) {
+    return eventually([&] { return count(provider) >= n; }, std::chrono::seconds(20));
+  }
+
+  static standins* s_;
+  fs::path dir_;
+  std::unique_ptr<server_process> srv_;
+  std::unique_ptr<http_client> http_;
+  account ana_, web_, android_, iphone_;
+  json::object sub_;
+  std::int64_t conv_ = 0;
+};
+standins* Push::s_ = nullptr;
+
+TEST_F(Push, a_device_that_got_the_message_is_not_pushed_the_others_are_with_ids_and_counts_only) {
+  start();
+  people();
+  const auto seq = send("a secret text");
+  http_->call("delivered", {{"conv", conv_}, {"seq", seq}}, web_.token);  // the browser is online
+  ASSERT_TRUE(wait_count("fcm", 1) && wait_count("apns", 1));
+  ASSERT_TRUE(eventually([&] { return state(seq, web_.device_id) == "skipped"; }));
+  EXPECT_EQ(count("webpush"), 0u);
+
+  auto got = s_->received();
+  const auto& fcm = jobj(jarr(got, "fcm").at(0), "message");
+  EXPECT_EQ(jstr(fcm, "token"), "fcm-ben-android");
+  const auto& data = jobj(fcm, "data");
+  EXPECT_EQ(jstr(data, "type"), "message");
+  EXPECT_EQ(jstr(data, "conversation_id"), std::to_string(conv_));
+  EXPECT_EQ(jstr(data, "seq"), std::to_string(seq));
+  EXPECT_EQ(jstr(data, "unread"), "1");
+  EXPECT_EQ(json::serialize(got).find("a secret text"), std::string::npos) << "no preview without --push-previews";
+  const auto& apns = jarr(got, "apns").at(0);
+  EXPECT_EQ(jstr(apns, "device_token"), ios_token);
+  EXPECT_EQ(jstr(jobj(apns, "headers"), "apns-topic"), "com.example.confab");
+  EXPECT_EQ(jint(jobj(jobj(apns, "payload"), "aps"), "badge"), 1);
+
+  auto why = explain(seq);
+  EXPECT_EQ(jstr(why, "verdict"), "queued: the notification level is all");
+  EXPECT_EQ(state(seq, android_.device_id), "sent");
+  EXPECT_EQ(state(seq, iphone_.device_id), "sent");
+}
+
+TEST_F(Push, reading_on_one_device_clears_the_notifications_on_the_others) {
+  start("300");
+  people();
+  const auto seq = send("hello");
+  ASSERT_TRUE(wait_count("fcm", 1) && wait_count("apns", 1) && wait_count("webpush", 1));
+  auto web = jarr(s_->received(), "webpush").at(0);
+  auto payload = json::parse(jstr(web, "payload")).as_object();
+  EXPECT_EQ(jstr(payload, "type"), "message");
+  EXPECT_EQ(jint(payload, "conversation_id"), conv_);
+  EXPECT_EQ(jint(payload, "seq"), seq);
+
+  http_->call("read", {{"conv", conv_}, {"seq", seq}}, android_.token);
+  ASSERT_TRUE(wait_count("apns", 2) && wait_count("webpush", 2));
+  auto got = s_->received();
+  auto clear = json::parse(jstr(jarr(got, "webpush").at(1), "payload")).as_object();
+  EXPECT_EQ(jstr(clear, "type"), "clear");
+  EXPECT_EQ(jint(clear, "seq"), seq);
+  EXPECT_EQ(jint(clear, "unread"), 0);
+  const auto& apns = jarr(got, "apns").at(1);
+  EXPECT_EQ(jstr(jobj(apns, "headers"), "apns-push-type"), "background");
+  EXPECT_EQ(jint(jobj(jobj(apns, "payload"), "aps"), "badge"), 0);
+  EXPECT_EQ(count("fcm"), 1u) << "no clear for the device that read";
+  EXPECT_EQ(state(seq, web_.device_id), "cleared");
+}
+
+TEST_F(Push, notification_levels_and_mentions_decide) {
+  start("0");
+  people();
+  http_->call("set_notify", {{"conv", conv_}, {"level", "mentions"}}, web_.token);
+  const auto plain = send("nothing for ben");
+  const auto named = send("hey @ben");
+  ASSERT_TRUE(wait_count("fcm", 1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto fcm = jarr(s_->received(), "fcm");
+  ASSERT_EQ(fcm.size(), 1u);
+  EXPECT_EQ(jstr(jobj(jobj(fcm.at(0), "message"), "data"), "seq"), std::to_string(named));
+  EXPECT_EQ(jstr(explain(plain), "verdict"), "the notification level is mentions, and the message does not mention the user");
+  EXPECT_EQ(jstr(explain(named), "verdict"), "queued: the user is mentioned");
+
+  http_->call("set_notify", {{"conv", conv_}, {"level", "all"}, {"muted_until", 4102444800000}}, web_.token);
+  const auto muted = send("hey @ben, muted");
+  EXPECT_EQ(jstr(explain(muted), "verdict"), "the conversation's notifications are muted");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(count("fcm"), 1u);
+}
+
+TEST_F(Push, provider_errors_end_as_documented) {
+  start("0");
+  people();
+  s_->script("webpush", jstr(sub_, "endpoint"), {json::object{{"status", 410}}});
+  s_->script("fcm", "fcm-ben-android", {json::object{{"status", 429}, {"headers", {{"retry-after", "1"}}}}});
+  s_->script("apns", ios_token, {json::object{{"status", 500}}, json::object{{"status", 503}}});
+  const auto seq = send("one");
+  ASSERT_TRUE(eventually([&] { return state(seq, web_.device_id) == "dead"; }));
+  EXPECT_FALSE(jarr(explain(seq), "devices").empty());
+  ASSERT_TRUE(wait_count("fcm", 1)) << "429: sent again after Retry-After";
+  ASSERT_TRUE(wait_count("apns", 1)) << "500, 503: sent again after back-off";
+  EXPECT_EQ(state(seq, android_.device_id), "sent");
+  EXPECT_EQ(state(seq, iphone_.device_id), "sent");
+  auto d = jarr(explain(seq), "devices");
+  for (const auto& dev : d) EXPECT_NE(jint(dev, "device_id"), web_.device_id) << "the gone subscription was removed";
+
+  // A bad device token: the target is dropped; a bad request for another reason: rejected, kept.
+  s_->script("apns", ios_token, {json::object{{"status", 400}, {"body", "{\"reason\":\"BadDeviceToken\"}"}}});
+  s_->script("fcm", "fcm-ben-android", {json::object{{"status", 403}, {"body", "{\"error\":{\"status\":\"PERMISSION_DENIED\"}}"}}});
+  const auto two = send("two");
+  ASSERT_TRUE(eventually([&] { return state(two, iphone_.device_id) == "dead"; }));
+  ASSERT_TRUE(eventually([&] { return state(two, android_.device_id) == "rejected"; }));
+  const auto three = send("three");
+  ASSERT_TRUE(wait_count("fcm", 2)) << "a rejected push leaves the target in place";
+  EXPECT_EQ(state(three, iphone_.device_id), "");
+}
+
+TEST_F(Push, pushes_queued_when_confabd_is_killed_are_sent_after_it_restarts) {
+  start("1500");
+  people();
+  std::set<std::int64_t> seqs;
+  for (int i = 0; i < 5; ++i) seqs.insert(send("m" + std::to_string(i)));
+  srv_->kill9();  // most likely before the grace period ended: nothing sent yet
+  start("1500");   // the same database
+  ASSERT_TRUE(wait_count("fcm", 5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  std::multiset<std::string> got;
+  for (const auto& m : jarr(s_->received(), "fcm")) got.insert(jstr(jobj(jobj(m, "message"), "data"), "seq"));
+  std::multiset<std::string> want;
+  for (auto s : seqs) want.insert(std::to_string(s));
+  EXPECT_EQ(got, want) << "each message pushed once";
+}
+
+TEST_F(Push, bad_registrations_get_typed_errors) {
+  start();
+  auto ana = register_user(*http_, "ana");
+  const auto reg = [&](json::object target) { return http_->post("push_register", {{"target", std::move(target)}}, ana.token); };
+  EXPECT_EQ(http_->post("push_register", {}, ana.token).error_code(), "missing_field");
+  EXPECT_EQ(reg({{"kind", "pigeon"}}).error_code(), "invalid_field");
+  EXPECT_EQ(reg({{"kind", "fcm"}, {"token", "has spaces"}}).error_code(), "invalid_field");
+  EXPECT_EQ(reg({{"kind", "apns"}, {"token", "xyz"}, {"topic", "a.b"}, {"environment", "production"}}).error_code(), "invalid_field");
+  auto sub = s_->subscription();
+  auto keys = jobj(sub, "keys");
+  auto r = reg({{"kind", "webpush"}, {"endpoint", "https://10.1.2.3/push/x"}, {"keys", keys}});
+  EXPECT_EQ(r.error_code(), "invalid_field");
+  EXPECT_NE(r.body.find("endpoint"), std::string::npos) << r.body;
+  json::object bad_keys = keys;
+  bad_keys["p256dh"] = "AAAA";
+  EXPECT_EQ(reg({{"kind", "webpush"}, {"endpoint", jstr(sub, "endpoint")}, {"keys", bad_keys}}).error_code(), "invalid_field");
+  EXPECT_EQ(http_->post("push_register", {{"target", "not an object"}}, ana.token).error_code(), "invalid_field");
+  EXPECT_EQ(http_->post("push_register", {{"target", {{"kind", "fcm"}, {"token", "t"}}}}).error_code(), "unauthenticated");
+  EXPECT_EQ(http_->call("push_unregister", {}, ana.token).at("removed"), json::value(false));
+  http_->call("push_register", {{"target", {{"kind", "fcm"}, {"token", "ok-token"}}}}, ana.token);
+  EXPECT_EQ(http_->call("push_unregister", {}, ana.token).at("removed"), json::value(true));
+  EXPECT_EQ(jstr(http_->call("push_vapid_key"), "key").size(), 87u);
+  EXPECT_EQ(http_->post("push_explain", {{"username", "ana"}, {"conv", 1}, {"seq", 1}}, register_user(*http_, "eve").token).error_code(),
+            "forbidden");
+}
+
+TEST(PushOff, a_server_without_keys_says_it_sends_no_push) {
+  auto dir = make_temp_dir("confab-push-off-");
+  server_process srv(dir);
+  srv.start({"--argon2-ops", "1", "--argon2-mem-kib", "8", "--sqlite-path", (dir / "c.db").string()});
+  http_client http(srv.port());
+  auto a = register_user(http, "ana");
+  EXPECT_EQ(http.post("push_vapid_key").error_code(), "unavailable");
+  EXPECT_EQ(http.post("push_register", {{"target", {{"kind", "fcm"}, {"token", "t"}}}}, a.token).error_code(), "unavailable");
+  srv.stop();
+  server_process bad(dir);
+  std::ofstream(dir / "junk.pem") << "junk";
+  EXPECT_THROW(bad.start({"--sqlite-path", (dir / "d.db").string(), "--push-vapid-key", (dir / "junk.pem").string()}),
+               std::exception)
+      << "a key file that is not a key stops confabd at start-up";
+  EXPECT_NE(file_text(bad.log_path()).find("--push-vapid-key"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_F(Push, two_nodes_over_postgresql_send_each_push_once) {
+  pg_database pg;
+  auto flags = s_->flags("0");
+  std::vector<std::unique_ptr<server_process>> nodes;
+  for (int i = 0; i < 2; ++i) {
+    auto a = fast;
+    a.insert(a.end(), {"--storage", "postgres", "--pg-dsn", pg.dsn(), "--feed-poll-ms", "50"});
+    a.insert(a.end(), flags.begin(), flags.end());
+    nodes.push_back(std::make_unique<server_process>(dir_ / ("n" + std::to_string(i))));
+    fs::create_directories(dir_ / ("n" + std::to_string(i)));
+    nodes.back()->start(a);
+  }
+  http_client h0(nodes[0]->port()), h1(nodes[1]->port());
+  auto ana = register_user(h0, "ana");
+  auto ben = register_user(h1, "ben");
+  h1.call("push_register", {{"target", {{"kind", "fcm"}, {"token", "fcm-ben"}}}}, ben.token);
+  const auto conv = jint(h0.call("create_direct", {{"username", "ben"}}, ana.token), "conv");
+  for (int i = 0; i < 20; ++i)
+    (i % 2 ? h1 : h0).call("send", {{"conv", conv}, {"client_id", "c" + std::to_string(i)}, {"text", "m"}}, ana.token);
+  ASSERT_TRUE(wait_count("fcm", 20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  std::map<std::string, int> per_seq;
+  for (const auto& m : jarr(s_->received(), "fcm")) ++per_seq[jstr(jobj(jobj(m, "message"), "data"), "seq")];
+  EXPECT_EQ(per_seq.size(), 20u);
+  for (const auto& [seq, n] : per_seq) EXPECT_EQ(n, 1) << "seq " << seq;
+}
+
+}  // namespace
+}  // namespace e2e

@@ -1,0 +1,353 @@
+// The push queue in storage (issue 15), on each backend (linked like conformance_test.cpp): who
+// gets a push for a message (the enqueue-time rules of docs/push.md), a batch queued twice, claims
+// and their leases (two stores racing over one database), outcomes only from the claim holder, a
+// dead target removed only while unchanged, clears queued with the read pointer, and targets gone
+// with a signed-out device.
+#include "backend_fixture.hpp"
+
+#include "core/time.hpp"
+#include "storage/push_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+namespace confab::testing {
+namespace {
+namespace asio = boost::asio;
+using storage::push_outcome;
+using storage::push_row;
+
+class storage_push : public store_test {
+ protected:
+  storage::push_store& push() { return st_->push(); }
+
+  id_t device(id_t user, bool with_target = true) {
+    auto d = run(st_->create_device(user, "phone", "tok" + std::to_string(++n_)));
+    EXPECT_TRUE(d);
+    if (with_target && d) target(user, d->id, "t" + std::to_string(d->id));
+    return d ? d->id : 0;
+  }
+  void target(id_t user, id_t dev, const std::string& text) {
+    auto r = run(push().set_target({dev, user, "fcm", text}));
+    EXPECT_TRUE(r) << (r ? "" : r.error().message);
+  }
+  // Sends, and returns the committed event as the feed would hand it to the push consumer.
+  event send(id_t u, id_t conv, const std::string& text, std::optional<std::int64_t> root = std::nullopt,
+             std::vector<std::string> names = {}, bool all = false) {
+    send_request r{u, u, conv, "c" + std::to_string(++n_), text, "text/plain", std::nullopt};
+    r.thread_root = root;
+    r.mention_names = std::move(names);
+    r.mention_all = all;
+    auto a = run(st_->send(r));
+    EXPECT_TRUE(a) << (a ? "" : a.error().message);
+    for (auto& [ev, to] : sink_.seen)
+      if (a && ev.conv == conv && ev.seq == a->seq) return ev;
+    ADD_FAILURE() << "no committed event";
+    return {};
+  }
+  std::int64_t enqueue(const event& ev, std::int64_t grace = 0) {
+    auto n = run(push().enqueue({ev}, grace));
+    EXPECT_TRUE(n) << (n ? "" : n.error().message);
+    return n ? *n : -1;
+  }
+  std::vector<push_row> rows(id_t user, id_t conv, std::int64_t seq) {
+    auto r = run(push().rows(user, conv, seq));
+    EXPECT_TRUE(r);
+    return r ? *r : std::vector<push_row>{};
+  }
+  std::vector<storage::push_job> claim(const std::string& holder, std::int64_t lease = 60000) {
+    auto r = run(push().claim(holder, 1000, lease));
+    EXPECT_TRUE(r) << (r ? "" : r.error().message);
+    return r ? *r : std::vector<storage::push_job>{};
+  }
+  void finish(const std::string& holder, std::vector<push_outcome> o) {
+    auto r = run(push().finish(holder, std::move(o)));
+    EXPECT_TRUE(r) << (r ? "" : r.error().message);
+  }
+  id_t group(id_t owner, std::vector<id_t> members) { return *run(st_->create_group(owner, owner, "g", members)); }
+
+  int n_ = 0;
+};
+
+std::set<id_t> devices_of(const std::vector<push_row>& rows) {
+  std::set<id_t> out;
+  for (auto& r : rows) out.insert(r.device);
+  return out;
+}
+
+TEST_F(storage_push, a_message_queues_one_push_per_recipient_device_with_a_target_once) {
+  const id_t a = user("ana"), b = user("ben"), c = user("cid");
+  const id_t a1 = device(a), b1 = device(b), b2 = device(b);
+  device(c, false);  // no target: nothing to queue
+  const id_t g = group(a, {b, c});
+  auto ev = send(a, g, "hello");
+  EXPECT_EQ(enqueue(ev, 2000), 2);
+  EXPECT_EQ(enqueue(ev, 2000), 0) << "a batch the feed delivers twice queues nothing twice";
+  auto rs = rows(b, g, ev.seq);
+  EXPECT_EQ(devices_of(rs), (std::set<id_t>{b1, b2}));
+  for (auto& r : rs) {
+    EXPECT_EQ(r.state, "queued");
+    EXPECT_EQ(r.rule, "all");
+    EXPECT_EQ(r.due_ms, ev.ts_ms + 2000);
+  }
+  EXPECT_TRUE(rows(a, g, ev.seq).empty()) << "the sender's devices get nothing";
+  (void)a1;
+  EXPECT_TRUE(claim("n1").empty()) << "not due before the grace period";
+}
+
+TEST_F(storage_push, levels_mutes_and_mentions_decide) {
+  const id_t a = user("ana"), b = user("ben");
+  device(a);
+  device(b);
+  const id_t g = group(a, {b});
+  ASSERT_TRUE(run(st_->set_notify(b, g, {"mentions", std::nullopt})));
+  EXPECT_EQ(enqueue(send(a, g, "plain")), 0);
+  auto named = send(a, g, "hi @ben", std::nullopt, {"ben"});
+  EXPECT_EQ(enqueue(named), 1);
+  EXPECT_EQ(rows(b, g, named.seq).at(0).rule, "mention");
+  EXPECT_EQ(enqueue(send(a, g, "@all", std::nullopt, {}, true)), 1) << "@all mentions everyone";
+
+  ASSERT_TRUE(run(st_->set_notify(b, g, {"none", std::nullopt})));
+  EXPECT_EQ(enqueue(send(a, g, "hi @ben", std::nullopt, {"ben"})), 0) << "level none: not even a mention";
+
+  ASSERT_TRUE(run(st_->set_notify(b, g, {"all", now_ms() + 3600000})));
+  EXPECT_EQ(enqueue(send(a, g, "hi @ben", std::nullopt, {"ben"})), 0) << "muted";
+  ASSERT_TRUE(run(st_->set_notify(b, g, {"all", std::nullopt})));
+  EXPECT_EQ(enqueue(send(a, g, "unmuted")), 1);
+}
+
+TEST_F(storage_push, thread_replies_go_to_followers_and_the_mentioned) {
+  const id_t a = user("ana"), b = user("ben"), c = user("cid");
+  device(a);
+  device(b);
+  device(c);
+  const id_t g = group(a, {b, c});
+  auto root = send(a, g, "root");
+  auto r1 = send(b, g, "reply", root.seq);  // ana (the root's sender) follows from the first reply
+  EXPECT_EQ(enqueue(r1), 1);
+  EXPECT_EQ(rows(a, g, r1.seq).at(0).rule, "thread");
+  EXPECT_TRUE(rows(c, g, r1.seq).empty()) << "cid does not follow the thread";
+  auto r2 = send(b, g, "@cid look", root.seq, {"cid"});
+  EXPECT_EQ(enqueue(r2), 2);
+  EXPECT_EQ(rows(c, g, r2.seq).at(0).rule, "mention");
+}
+
+TEST_F(storage_push, only_members_at_the_message_get_it) {
+  const id_t a = user("ana"), b = user("ben"), c = user("cid");
+  device(a);
+  device(b);
+  device(c);
+  const id_t g = group(a, {b});
+  auto before = send(a, g, "before cid");
+  ASSERT_TRUE(run(st_->add_members(a, a, g, {c})));
+  ASSERT_TRUE(run(st_->remove_member(a, a, g, b)));
+  auto after = send(a, g, "after");
+  EXPECT_EQ(enqueue(after), 1);
+  EXPECT_EQ(rows(c, g, after.seq).size(), 1u);
+  EXPECT_TRUE(rows(b, g, after.seq).empty()) << "ben left";
+  EXPECT_EQ(enqueue(before), 1) << "only ben was a member then (a late batch)";
+  EXPECT_EQ(rows(b, g, before.seq).size(), 1u);
+}
+
+TEST_F(storage_push, a_claim_carries_what_the_send_needs) {
+  const id_t a = user("ana"), b = user("ben");
+  device(a);
+  const id_t b1 = device(b);
+  const auto [d, is_new] = *run(st_->create_direct(a, a, b));
+  auto m1 = send(a, d, "one");
+  auto m2 = send(a, d, "two");
+  ASSERT_TRUE(run(st_->mark_delivered(b, b1, d, m1.seq)));
+  EXPECT_EQ(enqueue(m2), 1);
+  auto jobs = claim("n1");
+  ASSERT_EQ(jobs.size(), 1u);
+  const auto& j = jobs[0];
+  EXPECT_EQ(j.device, b1);
+  EXPECT_EQ(j.kind, "message");
+  EXPECT_EQ(j.attempts, 1);
+  ASSERT_TRUE(j.target);
+  EXPECT_EQ(j.target->target, "t" + std::to_string(b1));
+  EXPECT_EQ(j.device_delivered, m1.seq);
+  EXPECT_EQ(j.sender, "ana");
+  EXPECT_EQ(j.text, "two");
+  EXPECT_EQ(j.unread, 2) << "the badge: both messages unread";
+  (void)is_new;
+}
+
+TEST_F(storage_push, a_claim_holds_until_its_lease_ends_and_only_its_holder_finishes) {
+  const id_t a = user("ana"), b = user("ben");
+  device(a);
+  device(b);
+  const id_t g = group(a, {b});
+  auto m = send(a, g, "x");
+  ASSERT_EQ(enqueue(m), 1);
+  auto first = claim("n1", -1);  // a lease already over: as if n1 died mid-send
+  ASSERT_EQ(first.size(), 1u);
+  auto second = claim("n2");
+  ASSERT_EQ(second.size(), 1u) << "an expired claim is taken over";
+  EXPECT_EQ(second[0].attempts, 2);
+  EXPECT_TRUE(claim("n3").empty()) << "n2's lease holds";
+  finish("n1", {{first[0].id, "sent", "late", std::nullopt, ""}});
+  EXPECT_EQ(rows(b, g, m.seq).at(0).state, "queued") << "n1 no longer holds the claim";
+  finish("n2", {{second[0].id, "sent", "200", std::nullopt, ""}});
+  auto r = rows(b, g, m.seq).at(0);
+  EXPECT_EQ(r.state, "sent");
+  EXPECT_EQ(r.detail, "200");
+  EXPECT_TRUE(claim("n3").empty());
+}
+
+TEST_F(storage_push, a_retry_is_due_again_later) {
+  const id_t a = user("ana"), b = user("ben");
+  device(a);
+  device(b);
+  const id_t g = group(a, {b});
+  auto m = send(a, g, "x");
+  ASSERT_EQ(enqueue(m), 1);
+  auto j = claim("n1");
+  ASSERT_EQ(j.size(), 1u);
+  finish("n1", {{j[0].id, "queued", "429", now_ms() + 3600000, ""}});
+  EXPECT_TRUE(claim("n1").empty()) << "not due yet";
+  auto q = run(push().queued());
+  ASSERT_TRUE(q);
+  EXPECT_EQ(*q, 1);
+}
+
+TEST_F(storage_push, two_nodes_racing_claim_each_row_once) {
+  const id_t a = user("ana");
+  device(a);
+  std::vector<id_t> others;
+  for (int i = 0; i < 30; ++i) {
+    const id_t u = user("u" + std::to_string(i));
+    device(u);
+    others.push_back(u);
+  }
+  const id_t g = group(a, others);
+  std::int64_t total = 0;
+  for (int i = 0; i < 5; ++i) total += enqueue(send(a, g, "m" + std::to_string(i)));
+  ASSERT_EQ(total, 150);
+  auto other = be_->open();  // a second node over the same database
+  using jobs = std::vector<storage::push_job>;
+  auto race = [](storage::store& s, std::string holder) -> asio::awaitable<result<jobs>> {
+    jobs all;
+    for (;;) {
+      auto r = co_await s.push().claim(holder, 7, 60000);
+      if (!r) co_return r.error();
+      if (r->empty()) co_return all;
+      all.insert(all.end(), r->begin(), r->end());
+    }
+  };
+  auto f1 = asio::co_spawn(ioc_, race(*st_, "n1"), asio::use_future);
+  auto f2 = asio::co_spawn(ioc_, race(*other, "n2"), asio::use_future);
+  ioc_.restart();
+  ioc_.run();
+  auto j1 = f1.get(), j2 = f2.get();
+  other->stop();
+  ASSERT_TRUE(j1 && j2);
+  std::set<std::int64_t> ids;
+  for (auto* js : {&*j1, &*j2})
+    for (auto& j : *js) EXPECT_TRUE(ids.insert(j.id).second) << "row " << j.id << " claimed twice";
+  EXPECT_EQ(ids.size(), 150u);
+}
+
+TEST_F(storage_push, a_dead_target_is_removed_only_while_unchanged) {
+  const id_t a = user("ana"), b = user("ben");
+  device(a);
+  const id_t b1 = device(b);
+  const id_t g = group(a, {b});
+  ASSERT_EQ(enqueue(send(a, g, "1")), 1);
+  auto j = claim("n1");
+  ASSERT_EQ(j.size(), 1u);
+  target(b, b1, "re-registered meanwhile");
+  finish("n1", {{j[0].id, "dead", "410", std::nullopt, j[0].target->target}});
+  EXPECT_TRUE(run(push().target(b1))->has_value()) << "the new registration stays";
+
+  ASSERT_EQ(enqueue(send(a, g, "2")), 1);
+  j = claim("n1");
+  ASSERT_EQ(j.size(), 1u);
+  finish("n1", {{j[0].id, "dead", "410", std::nullopt, j[0].target->target}});
+  EXPECT_FALSE(run(push().target(b1))->has_value()) << "the refused target is gone";
+}
+
+TEST_F(storage_push, reading_on_one_device_clears_the_pushes_sent_to_the_others) {
+  const id_t a = user("ana"), b = user("ben");
+  device(a);
+  const id_t b1 = device(b), b2 = device(b);
+  const id_t g = group(a, {b});
+  auto m = send(a, g, "x");
+  ASSERT_EQ(enqueue(m), 2);
+  std::vector<push_outcome> sent;
+  for (auto& j : claim("n1")) sent.push_back({j.id, "sent", "200", std::nullopt, ""});
+  finish("n1", sent);
+  ASSERT_TRUE(run(st_->mark_read(b, b2, g, m.seq)));
+  auto rs = rows(b, g, m.seq);
+  int clears = 0;
+  for (auto& r : rs) {
+    if (r.kind == "clear") {
+      ++clears;
+      EXPECT_EQ(r.device, b1) << "no clear for the device that read";
+      EXPECT_EQ(r.state, "queued");
+    } else {
+      EXPECT_EQ(r.state, "cleared");
+    }
+  }
+  EXPECT_EQ(clears, 1);
+  auto j = claim("n1");
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0].kind, "clear");
+  EXPECT_EQ(j[0].seq, m.seq);
+  EXPECT_EQ(j[0].read_seq, m.seq);
+  EXPECT_EQ(j[0].unread, 0);
+}
+
+TEST_F(storage_push, a_signed_out_device_loses_its_target) {
+  const id_t b = user("ben");
+  const id_t b1 = device(b);
+  ASSERT_TRUE(run(push().target(b1))->has_value());
+  ASSERT_TRUE(run(st_->revoke_device(b, b1)));
+  EXPECT_FALSE(run(push().target(b1))->has_value());
+  EXPECT_FALSE(*run(push().remove_target(b1))) << "nothing left to remove";
+}
+
+TEST_F(storage_push, facts_explain_the_decision) {
+  const id_t a = user("ana"), b = user("ben");
+  device(a);
+  const id_t b1 = device(b);
+  const id_t g = group(a, {b});
+  ASSERT_TRUE(run(st_->set_notify(b, g, {"mentions", std::nullopt})));
+  auto m = send(a, g, "hi @ben", std::nullopt, {"ben"});
+  auto f = run(push().facts(b, g, m.seq));
+  ASSERT_TRUE(f);
+  EXPECT_TRUE(f->exists);
+  EXPECT_TRUE(f->member_at_seq);
+  EXPECT_FALSE(f->sender);
+  EXPECT_EQ(f->level, "mentions");
+  EXPECT_TRUE(f->mentioned);
+  ASSERT_EQ(f->targets.size(), 1u);
+  EXPECT_EQ(f->targets[0].device, b1);
+  auto none = run(push().facts(b, g, 999));
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->exists);
+}
+
+TEST_F(storage_push, finished_rows_are_pruned_queued_ones_kept) {
+  const id_t a = user("ana"), b = user("ben");
+  device(a);
+  device(b);
+  const id_t g = group(a, {b});
+  ASSERT_EQ(enqueue(send(a, g, "1")), 1);
+  ASSERT_EQ(enqueue(send(a, g, "2"), 3600000), 1);
+  auto j = claim("n1");
+  ASSERT_EQ(j.size(), 1u);
+  finish("n1", {{j[0].id, "sent", "", std::nullopt, ""}});
+  auto n = run(push().prune(now_ms() + 1, 100));
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(*run(push().queued()), 1);
+  auto bad = run(push().claim("n1", 0, 1000));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, errc::invalid_field);
+}
+
+}  // namespace
+}  // namespace confab::testing
