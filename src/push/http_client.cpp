@@ -52,7 +52,7 @@ void global_init() {
 bool iequals_prefix(std::string_view line, std::string_view name) {
   if (line.size() < name.size() + 1 || line[name.size()] != ':') return false;
   return std::equal(name.begin(), name.end(), line.begin(),
-                    [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+                    [](char lower, char c) { return lower == std::tolower(static_cast<unsigned char>(c)); });
 }
 
 std::string header_value(std::string_view line, std::size_t name_len) {

@@ -228,7 +228,7 @@ const fcmSend = async (req, res, project) => {
 
 const fcm = async (req, res) => {
   const send = /^\/v1\/projects\/([^/]+)\/messages:send$/.exec(req.url);
-  if (req.method === 'POST' && req.url === '/token') return fcmToken(req, res);
+  if (req.method === 'POST' && req.url.split('?')[0] === '/token') return fcmToken(req, res);
   if (req.method === 'POST' && send) return fcmSend(req, res, send[1]);
   await readBody(req);
   answer(res, 404, {}, googleError(404, 'NOT_FOUND', 'not found'));
