@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -91,6 +92,59 @@ TEST(MapResponse, Table) {
   down.error = "Couldn't connect to server";
   EXPECT_EQ(map_response(provider::apns, down, 0).st, st::retry);
   EXPECT_LE(map_response(provider::webpush, answer(400, std::string(5000, 'x')), 0).detail.size(), detail_max);
+}
+
+// A loopback port that accepts connections (the kernel completes the handshake) and never answers.
+struct silent_listener {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  unsigned short port = 0;
+  silent_listener() {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 16) != 0) throw std::runtime_error("listen");
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+  }
+  ~silent_listener() { ::close(fd); }
+  std::string url() const { return "https://127.0.0.1:" + std::to_string(port) + "/"; }
+};
+
+TEST(HttpClient, TimeoutIsATransportError) {
+  silent_listener l;
+  http_client_options o;
+  o.allow_non_public = true;
+  o.timeout = 300ms;
+  http_client c(o);
+  std::promise<http_response> p;
+  c.submit({"GET", l.url(), {}, {}, {}}, [&](http_response r) { p.set_value(std::move(r)); });
+  auto f = p.get_future();
+  ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+  const http_response r = f.get();
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.error.find("imed out"), std::string::npos) << r.error;
+  EXPECT_EQ(map_response(provider::apns, r, 0).st, st::retry);
+}
+
+TEST(HttpClient, StopCompletesPendingRequestsOnce) {
+  silent_listener l;
+  http_client_options o;
+  o.allow_non_public = true;
+  http_client c(o);
+  std::atomic<int> calls{0}, stopped{0};
+  for (int i = 0; i < 4; ++i)
+    c.submit({"POST", l.url(), {}, "x", {}}, [&](http_response r) {
+      ++calls;
+      if (r.status == 0 && r.error == "http client stopped") ++stopped;
+    });
+  std::this_thread::sleep_for(100ms);
+  c.stop();
+  EXPECT_EQ(calls.load(), 4);
+  EXPECT_EQ(stopped.load(), 4);
+  bool inline_call = false;
+  c.submit({"GET", l.url(), {}, {}, {}}, [&](http_response r) { inline_call = r.error == "http client stopped"; });
+  EXPECT_TRUE(inline_call);
 }
 
 // ------------------------------------------------------------------ the stand-ins
@@ -330,9 +384,30 @@ TEST_F(SenderTest, LoopbackAddressesAreRefusedUnlessAllowed) {
   EXPECT_EQ(control("GET", "/control/received").at("requests").at("webpush").as_int64(), 0);
 }
 
-// ------------------------------------------------------------------ FCM
-
 const fcm_target fcm_token{"dHVzdGVk:APA91bStandinToken_1"};
+
+TEST_F(SenderTest, PlainHttpIsRefusedUnlessAllowed) {
+  http_client c(loopback_http());
+  std::promise<http_response> p;
+  c.submit({"GET", urls_.control + "/control/received", {}, {}, {}}, [&](http_response r) { p.set_value(std::move(r)); });
+  const http_response r = p.get_future().get();
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.error.find("http"), std::string::npos) << r.error;
+}
+
+TEST_F(SenderTest, FcmTokenIsRefetchedShortlyBeforeItExpires) {
+  manual_clock clk(real_clock::instance().system_ms());
+  sender s(config(), clk);
+  EXPECT_EQ(send_sync(s, fcm_token, message()).st, st::sent);
+  clk.advance(3599s - fcm_token_margin - 5s);  // the stand-in's tokens last 3599 s
+  EXPECT_EQ(send_sync(s, fcm_token, message()).st, st::sent);
+  EXPECT_EQ(s.fcm_token_requests(), 1u);
+  clk.advance(10s);
+  EXPECT_EQ(send_sync(s, fcm_token, message()).st, st::sent);
+  EXPECT_EQ(s.fcm_token_requests(), 2u);
+}
+
+// ------------------------------------------------------------------ FCM
 
 TEST_F(SenderTest, FcmFetchesATokenAndReusesIt) {
   sender s(config());
