@@ -109,7 +109,7 @@ curl_socket_t on_open_socket(void* p, curlsocktype, curl_sockaddr* a) {
       return CURL_SOCKET_BAD;
     }
   }
-  return ::socket(a->family, a->socktype, a->protocol);
+  return ::socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);  // not inherited by children
 }
 
 void configure(http_client::transfer& t, const http_client_options& o) {

@@ -26,9 +26,8 @@ std::span<const std::uint8_t> as_bytes(const std::string& s) {
 // An OAuth token endpoint's failure: the send can succeed later only if the endpoint was
 // unavailable; a refused assertion (RFC 6749 section 5.2, 400/401) is a configuration problem.
 send_outcome token_failure(const http_response& r, std::int64_t now_s) {
-  send_outcome out = map_response(provider::webpush, r, now_s);
+  send_outcome out = map_response(provider::webpush, r, now_s);  // no provider-specific rule applies
   if (out.st != send_outcome::status::retry) out.st = send_outcome::status::rejected;
-  out.retry_after = out.st == send_outcome::status::retry && r.retry_after ? parse_retry_after(*r.retry_after, now_s) : std::nullopt;
   out.detail = std::string(std::string_view("fcm token: " + out.detail).substr(0, detail_max));
   return out;
 }
@@ -170,7 +169,7 @@ void sender::send_apns(const apns_target& t, const notification& n, std::string 
   http_request req;
   req.url = base + built->path;
   req.headers = std::move(built->headers);
-  req.headers.emplace_back("apns-id", std::move(id));
+  if (!id.empty()) req.headers.emplace_back("apns-id", std::move(id));
   req.headers.emplace_back("Content-Type", "application/json");
   req.body = std::move(built->body);
   http_.submit(std::move(req), [this, done = std::move(done)](http_response r) {

@@ -200,7 +200,15 @@ struct urls {
 
 class SenderTest : public ::testing::Test {
  protected:
+  // A failure here leaves urls_ empty; SetUp then fails each test with the stand-ins' stderr.
   static void SetUpTestSuite() {
+    try {
+      start_standins();
+    } catch (const std::exception& e) {
+      setup_error_ = e.what();
+    }
+  }
+  static void start_standins() {
     dir_ = fs::temp_directory_path() / ("confab-sender-test-" + std::to_string(::getpid()));
     fs::create_directories(dir_);
     const std::string d = dir_.string();
@@ -228,7 +236,7 @@ class SenderTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
   void SetUp() override {
-    ASSERT_FALSE(urls_.control.empty()) << slurp(dir_ / "err.txt");
+    ASSERT_FALSE(urls_.control.empty()) << setup_error_ << "\n" << slurp(dir_ / "err.txt");
     control("POST", "/control/reset", "{}");
   }
 
@@ -300,6 +308,7 @@ class SenderTest : public ::testing::Test {
   static inline std::string apns_pem_, sa_json_;
   static inline standins_process* proc_ = nullptr;
   static inline urls urls_;
+  static inline std::string setup_error_;
 };
 
 json::object resp(int status, json::object headers = {}, std::string body = {}) {
