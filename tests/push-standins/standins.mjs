@@ -72,6 +72,11 @@ const scripted = (provider, key) => {
   return s ? s.responses.shift() : null;
 };
 
+// Which TLS connection (HTTP/1.1) or HTTP/2 session a request came on, so tests can see reuse.
+let connections = 0;
+const numberConnection = (server, event) => server.on(event, (c) => { c.standinConnection = ++connections; });
+const connectionOf = (req) => (req.stream?.session ?? req.socket).standinConnection;
+
 const readBody = (req) => new Promise((resolve, reject) => {
   const chunks = [];
   let size = 0;
@@ -145,7 +150,7 @@ const webpush = async (req, res) => {
     return answer(res, 400, {}, `cannot decrypt: ${e.message}`);
   }
   state.received.webpush.push({
-    endpoint, payload: plaintext, ttl: req.headers.ttl, urgency: req.headers.urgency ?? null, topic: req.headers.topic ?? null,
+    connection: connectionOf(req), endpoint, payload: plaintext, ttl: req.headers.ttl, urgency: req.headers.urgency ?? null, topic: req.headers.topic ?? null,
   });
   // RFC 8030 section 5: 201 Created with the message's Location.
   answer(res, 201, { location: `${webpushBase}/message/${crypto.randomUUID()}` });
@@ -222,7 +227,7 @@ const fcmSend = async (req, res, project) => {
   // Message.data is a map<string, string>.
   if (body.message.data !== undefined && !allStrings(body.message.data)) return invalid('message.data', 'Invalid value at \'message.data\': data values must be strings');
   if (body.message.android?.priority && !['HIGH', 'NORMAL'].includes(body.message.android.priority)) return invalid('message.android.priority', 'Invalid priority');
-  state.received.fcm.push({ token, message: body.message });
+  state.received.fcm.push({ connection: connectionOf(req), token, message: body.message });
   answer(res, 200, {}, { name: `projects/${project}/messages/${b64u(crypto.randomBytes(9))}` });
 };
 
@@ -288,7 +293,7 @@ const apns = async (req, res) => {
   if (typeof payload?.aps !== 'object') return fail(400, 'PayloadEmpty');
   const pick = (...names) => Object.fromEntries(names.filter((n) => req.headers[n] !== undefined).map((n) => [n, req.headers[n]]));
   state.received.apns.push({
-    device_token: token, http_version: req.httpVersion, payload,
+    connection: connectionOf(req), device_token: token, http_version: req.httpVersion, payload,
     headers: pick('apns-id', 'apns-topic', 'apns-push-type', 'apns-priority', 'apns-expiration', 'apns-collapse-id'),
   });
   answer(res, 200, { 'apns-id': id });
@@ -324,11 +329,19 @@ const guard = (handler) => (req, res) => handler(req, res).catch((e) => {
 });
 const listen = (server) => new Promise((resolve) => server.listen(0, HOST, () => resolve(server.address().port)));
 
-const ports = {
-  webpush: await listen(https.createServer(tls, guard(webpush))),
-  fcm: await listen(https.createServer(tls, guard(fcm))),
+const servers = {
+  webpush: https.createServer(tls, guard(webpush)),
+  fcm: https.createServer(tls, guard(fcm)),
   // APNs speaks HTTP/2 only (no HTTP/1.1 fallback).
-  apns: await listen(http2.createSecureServer({ ...tls, allowHTTP1: false }, guard(apns))),
+  apns: http2.createSecureServer({ ...tls, allowHTTP1: false }, guard(apns)),
+};
+numberConnection(servers.webpush, 'secureConnection');
+numberConnection(servers.fcm, 'secureConnection');
+numberConnection(servers.apns, 'session');
+const ports = {
+  webpush: await listen(servers.webpush),
+  fcm: await listen(servers.fcm),
+  apns: await listen(servers.apns),
   control: await listen(http.createServer(guard(control))),
 };
 webpushBase = `https://${HOST}:${ports.webpush}`;

@@ -427,6 +427,7 @@ TEST_F(SenderTest, FcmFetchesATokenAndReusesIt) {
   const json::value got = control("GET", "/control/received");
   EXPECT_EQ(got.at("requests").at("fcm_token").as_int64(), 1);
   ASSERT_EQ(got.at("fcm").as_array().size(), 2u);
+  EXPECT_EQ(got.at("fcm").at(0).at("connection"), got.at("fcm").at(1).at("connection"));  // kept alive
   const auto& msg = got.at("fcm").at(0).at("message");
   EXPECT_EQ(msg.at("token").as_string(), fcm_token.token);
   EXPECT_EQ(msg.at("data").at("conversation_id").as_string(), "42");
@@ -488,6 +489,17 @@ TEST_F(SenderTest, ApnsOverHttp2WithTheIdempotencyKeyAsApnsId) {
   EXPECT_EQ(m.at("headers").at("apns-id").as_string(), id);
   EXPECT_EQ(m.at("headers").at("apns-push-type").as_string(), "alert");
   EXPECT_EQ(m.at("payload").at("aps").at("badge").as_int64(), 3);
+}
+
+TEST_F(SenderTest, ApnsSendsAtOnceShareOneHttp2Connection) {
+  sender s(config());
+  std::vector<std::promise<send_outcome>> ps(6);
+  for (auto& p : ps) s.send(apns_device, message(), "00000000-0000-4000-8000-000000000001", [&p](send_outcome o) { p.set_value(std::move(o)); });
+  for (auto& p : ps) EXPECT_EQ(p.get_future().get().st, st::sent);
+  EXPECT_EQ(send_sync(s, apns_device, message()).st, st::sent);
+  const json::array got = control("GET", "/control/received").at("apns").as_array();
+  ASSERT_EQ(got.size(), 7u);
+  for (const auto& m : got) EXPECT_EQ(m.at("connection"), got.at(0).at("connection"));
 }
 
 TEST_F(SenderTest, ApnsStatusMapping) {
