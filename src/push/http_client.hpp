@@ -72,6 +72,7 @@ class http_client {
   http_client(const http_client&) = delete;
   http_client& operator=(const http_client&) = delete;
 
+  // Queues req; done gets its response (or transport error) exactly once.
   void submit(http_request req, callback done);
   // Completes every queued and in-flight request with an error (on the client's thread), then
   // joins it. Idempotent. Must not be called from a callback.
