@@ -6,7 +6,7 @@ set -euo pipefail
 build_pkgs=(g++ cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
   libboost-system1.81-dev libsodium-dev libpq-dev libsqlite3-dev libhiredis-dev
-  libicu-dev libssl-dev)
+  libicu-dev libssl-dev libcurl4-openssl-dev)
 test_pkgs=(libgtest-dev libgmock-dev postgresql-15 python3
   redis-server redis-tools haproxy clang libclang-rt-14-dev prometheus)
 

@@ -8,7 +8,8 @@ scripts/install-deps.sh --test
 
 jobs=$(nproc)
 status=0
-# The npm packages of the push stand-ins (tests/push-standins), which ctest's push_standins_test uses.
+# The npm packages of the push stand-ins (tests/push-standins), which ctest's push_standins_test and
+# sender_test use.
 (cd tests/push-standins && npm ci --no-audit --no-fund --loglevel=error) || status=1
 for preset in release asan; do
   echo "=== $preset: configure and build"
