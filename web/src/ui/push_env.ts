@@ -40,5 +40,14 @@ export function openFromHash(c: ChatClient): void {
   const conv = conversationFromHash(location.hash);
   if (conv === null) return;
   history.replaceState(null, '', location.pathname + location.search);
-  void c.open(conv);
+  if (c.convs.get(conv)) {
+    void c.open(conv);
+    return;
+  }
+  // Not listed yet (the list is loading): opened once the server's list has it.
+  const stop = c.subscribe(() => {
+    if (!c.loaded || c.fromCache) return;
+    stop();
+    if (c.convs.get(conv)) void c.open(conv);
+  });
 }

@@ -89,6 +89,9 @@ window.addEventListener('online', () => {
   flushPendingLogouts();
 });
 window.addEventListener('offline', () => client.value?.networkLost());
+window.addEventListener('hashchange', () => {
+  if (client.value) openFromHash(client.value);
+});
 // A clicked notification opens its conversation; a changed subscription is registered again.
 listenToWorker(
   () => {
