@@ -4,6 +4,7 @@
 // as the browser would after decrypting a real push.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createECDH, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +88,100 @@ test('turning notifications on: the subscription is registered, or the browser�
     assert.match(await sw.getByTestId('push-error').innerText(), /^The browser could not subscribe to push notifications: .+/);
   }
   await ctx.close();
+});
+
+/** Stands in for the browser's push service (which Playwright's contexts refuse): subscribe()
+ *  gives a subscription to the endpoint stored under fake-push-endpoint, kept in localStorage so
+ *  that it outlives a reload, with a real P-256 key (the server checks it). */
+async function fakePushService(ctx: BrowserContext): Promise<void> {
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  const keys = { p256dh: ecdh.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') };
+  await ctx.addInitScript((k) => {
+    const KEY = 'fake-push-sub';
+    type Stored = { endpoint: string; keys: Record<string, string>; key: number[] };
+    const make = (j: Stored) => ({
+      options: { applicationServerKey: new Uint8Array(j.key).buffer },
+      toJSON: () => ({ endpoint: j.endpoint, keys: j.keys }),
+      unsubscribe: async () => {
+        localStorage.removeItem(KEY);
+        return true;
+      },
+    });
+    PushManager.prototype.getSubscription = async function () {
+      const s = localStorage.getItem(KEY);
+      return (s ? make(JSON.parse(s)) : null) as unknown as PushSubscription;
+    };
+    PushManager.prototype.subscribe = async function (o?: PushSubscriptionOptionsInit) {
+      const j: Stored = { endpoint: localStorage.getItem('fake-push-endpoint') ?? '', keys: k, key: [...new Uint8Array(o!.applicationServerKey as ArrayBuffer)] };
+      localStorage.setItem(KEY, JSON.stringify(j));
+      return make(j) as unknown as PushSubscription;
+    };
+  }, keys);
+}
+
+test('with a push service: registered with the server, again at each start, refused with the server’s reason, removed when turned off', async () => {
+  const u = await newUserPage(browser, server);
+  await u.ctx.grantPermissions(['notifications'], { origin: server.base });
+  await fakePushService(u.ctx);
+  const page = u.page;
+  await page.reload(); // the stand-in applies from the next load
+  await register(page, 'uma');
+  const token = await page.evaluate(() => JSON.parse(localStorage.getItem('confab.session')!).token as string);
+  const registered: unknown[] = [];
+  page.on('request', (r) => {
+    if (r.url().endsWith('/v1/push_register')) registered.push(r.postDataJSON());
+  });
+  const sw = await openDevices(page);
+  const toggle = sw.getByRole('switch', { name: 'Notifications on this device' });
+  const state = () => sw.getAttribute('data-push-state');
+  await until('the switch to be ready', async () => (await state()) === 'off');
+
+  // An endpoint the server refuses: its reason is shown, the switch stays off.
+  await page.evaluate(() => localStorage.setItem('fake-push-endpoint', 'https://10.0.0.1/push/1'));
+  await toggle.click();
+  await textIs(sw.getByTestId('push-error'), 'The server refused this browser’s push subscription: endpoint: host is a private address.', 'the refusal');
+  assert.equal(await state(), 'off');
+  assert.equal(await page.evaluate(() => localStorage.getItem('fake-push-sub')), null, 'the refused subscription is dropped');
+  await shot(page, 'push-refused');
+
+  // A public endpoint: registered as the subscription's toJSON() gives it.
+  await page.evaluate(() => localStorage.setItem('fake-push-endpoint', 'https://push.example.com/push/2'));
+  await toggle.click();
+  await until('on', async () => (await state()) === 'on' || `${await state()}`);
+  assert.equal(await toggle.isChecked(), true);
+  assert.equal((await sw.getByTestId('push-error').innerText()).trim(), '');
+  const last = registered[registered.length - 1] as { target: { kind: string; endpoint: string; keys: { p256dh: string; auth: string } } };
+  assert.equal(last.target.kind, 'webpush');
+  assert.equal(last.target.endpoint, 'https://push.example.com/push/2');
+  assert.ok(last.target.keys.p256dh && last.target.keys.auth);
+  await shot(page, 'push-on');
+
+  // A server that lost it gets it back at the next start.
+  assert.deepEqual(await server.api('push_unregister', {}, token), { removed: true });
+  const before = registered.length;
+  await page.reload();
+  await until('registered again at start', async () => registered.length > before);
+  assert.deepEqual(await server.api('push_unregister', {}, token), { removed: true }, 'the server has it again');
+  await page.reload();
+  const sw2 = await openDevices(page);
+  await until('on after the reload', async () => (await sw2.getAttribute('data-push-state')) === 'on');
+
+  // Off: the server forgets the target and the browser unsubscribes.
+  await sw2.getByRole('switch', { name: 'Notifications on this device' }).click();
+  await until('off', async () => (await sw2.getAttribute('data-push-state')) === 'off');
+  assert.deepEqual(await server.api('push_unregister', {}, token), { removed: false });
+  assert.equal(await page.evaluate(() => localStorage.getItem('fake-push-sub')), null);
+
+  // Sign-out unsubscribes the browser too.
+  await sw2.getByRole('switch', { name: 'Notifications on this device' }).click();
+  await until('on again', async () => (await sw2.getAttribute('data-push-state')) === 'on');
+  await page.getByRole('button', { name: 'Close' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  await until('unsubscribed at sign-out', async () => (await page.evaluate(() => localStorage.getItem('fake-push-sub'))) === null);
+  await u.ctx.close();
 });
 
 /** The worker's registration id (for deliverPushMessage), from DevTools' ServiceWorker domain. */
