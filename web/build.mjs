@@ -76,7 +76,17 @@ if (tests) {
   // named by their hash, so a new build replaces the old cache.
   const shell = ['/', `/assets/${js}`, `/assets/${css}`];
   const version = createHash('sha256').update(shell.join('\n')).digest('hex').slice(0, 12);
-  writeFileSync(join(dist, 'sw.js'), serviceWorker(version, shell));
+  // src/sw.ts: the cache of the shell and Web Push notifications (docs/web-push.md).
+  await esbuild.build({
+    entryPoints: [join(here, 'src', 'sw.ts')],
+    outfile: join(dist, 'sw.js'),
+    bundle: true,
+    minify: !process.argv.includes('--dev'),
+    format: 'iife',
+    target: ['es2022'],
+    define: { __SW_VERSION__: JSON.stringify(version), __SW_SHELL__: JSON.stringify(shell) },
+    logLevel: 'warning',
+  });
   // Precompressed variants: confabd sends the one the browser accepts (Accept-Encoding).
   const files = ['index.html', 'sw.js', `assets/${js}`, `assets/${css}`];
   for (const f of files) {
@@ -85,33 +95,4 @@ if (tests) {
     writeFileSync(join(dist, f + '.br'), brotliCompressSync(data, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } }));
   }
   console.log(`web: built dist/index.html, sw.js, assets/${js}, assets/${css} (+ .br, .gz)`);
-}
-
-function serviceWorker(version, shell) {
-  return `// Confab's service worker: the app shell from the cache when the network is down.
-const CACHE = 'confab-${version}';
-const SHELL = ${JSON.stringify(shell)};
-self.addEventListener('install', (e) => {
-  e.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
-});
-self.addEventListener('activate', (e) => {
-  e.waitUntil(
-    caches.keys()
-      .then((keys) => Promise.all(keys.filter((k) => k.startsWith('confab-') && k !== CACHE).map((k) => caches.delete(k))))
-      .then(() => self.clients.claim()),
-  );
-});
-self.addEventListener('fetch', (e) => {
-  const url = new URL(e.request.url);
-  // The API and the WebSocket always go to the network.
-  if (e.request.method !== 'GET' || url.origin !== self.location.origin || url.pathname.startsWith('/v1/')) return;
-  if (e.request.mode === 'navigate') {
-    // The page: fresh when the server answers, the cached one when it does not.
-    e.respondWith(fetch(e.request).catch(() => caches.open(CACHE).then((c) => c.match('/')).then((r) => r || Response.error())));
-    return;
-  }
-  // Assets are content-hashed: the cached copy is the right one.
-  e.respondWith(caches.open(CACHE).then((c) => c.match(e.request)).then((r) => r || fetch(e.request)));
-});
-`;
 }

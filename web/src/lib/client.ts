@@ -216,6 +216,11 @@ export class ChatClient {
     return this.env.http.call<T>(op, body, this.session.token);
   }
 
+  /** One operation with this session, for modules outside the client (push notifications). */
+  callOp<T>(op: string, body: Record<string, unknown> = {}): Promise<T> {
+    return this.call<T>(op, body);
+  }
+
   /** An optional server feature (receipts, typing, presence): unknown_op disables it quietly. */
   private async optional<T>(feature: string, run: () => Promise<T>): Promise<T | undefined> {
     if (this.unsupported.has(feature)) return undefined;

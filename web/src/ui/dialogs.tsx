@@ -16,6 +16,7 @@ import { ChannelDirectory, NewChannel } from './channels_ui';
 import { useCreateForm } from './create_form';
 import { SearchPanel } from './search_panel';
 import { MentionsList } from './mentions_list';
+import { PushSwitch } from './push_ui';
 
 export type DialogState =
   | null
@@ -494,7 +495,13 @@ function Devices({ c }: { c: ChatClient }) {
     }
   }
   useEffect(() => void load(), []);
-  if (!list) return <p class="muted">{error || 'Loading…'}</p>;
+  if (!list)
+    return (
+      <div>
+        <PushSwitch />
+        <p class="muted">{error || 'Loading…'}</p>
+      </div>
+    );
   const active = list.devices.filter((d) => !d.revoked_ts);
   // This device first, then the most recently active.
   const ordered = [...list.devices].sort(
@@ -505,6 +512,7 @@ function Devices({ c }: { c: ChatClient }) {
   );
   return (
     <div>
+      <PushSwitch />
       <p class="muted">
         {active.length} signed in{list.devices.length > active.length ? `, ${list.devices.length - active.length} signed out` : ''}.
       </p>

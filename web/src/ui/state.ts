@@ -7,6 +7,8 @@ import { browserKV, readJSON } from '../lib/kv';
 import { pendingLogouts, retryPendingLogouts } from '../lib/signout';
 import { SocketLike } from '../lib/sync';
 import { Session } from '../lib/types';
+import { PushController } from '../lib/push';
+import { browserPushEnv, listenToWorker, openFromHash } from './push_env';
 
 export const kv = browserKV();
 export const http = new HttpApi('', (url, init) => fetch(url, init));
@@ -19,6 +21,8 @@ export const signInNotice = signal('');
 export const shellNotice = signal('');
 /** The Administration view (server_admin_ui.tsx) is shown in place of the open conversation. */
 export const adminOpen = signal(false);
+/** Web Push on this device (lib/push.ts), for the signed-in session. */
+export const push = signal<PushController | null>(null);
 
 const SESSION_KEY = 'confab.session';
 /** An idle connection is probed this often; a dead one is noticed within about twice this. */
@@ -50,9 +54,17 @@ export function startClient(s: Session): void {
   });
   client.value = c;
   c.start();
+  const p = new PushController(browserPushEnv(c), () => version.value++);
+  push.value = p;
+  void p.start();
+  openFromHash(c);
 }
 
 export function endSession(notice = ''): void {
+  // Signed out (here or elsewhere): the server dropped this device's push target; the browser's
+  // subscription goes too.
+  void push.value?.forget();
+  push.value = null;
   client.value?.stop();
   client.value = null;
   kv.remove(SESSION_KEY);
@@ -77,6 +89,17 @@ window.addEventListener('online', () => {
   flushPendingLogouts();
 });
 window.addEventListener('offline', () => client.value?.networkLost());
+window.addEventListener('hashchange', () => {
+  if (client.value) openFromHash(client.value);
+});
+// A clicked notification opens its conversation; a changed subscription is registered again.
+listenToWorker(
+  () => {
+    adminOpen.value = false;
+    return client.value;
+  },
+  () => push.value,
+);
 // Back from the Administration view: what arrived meanwhile in the open conversation is seen now.
 effect(() => {
   if (!adminOpen.value) client.peek()?.scheduleRead();
