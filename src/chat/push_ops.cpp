@@ -7,6 +7,8 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
+
 namespace confab::chat {
 namespace json = boost::json;
 
@@ -55,17 +57,20 @@ json::object explain(const storage::push_facts& f, const std::vector<storage::pu
   json::object rules{{"member_at_seq", f.member_at_seq}, {"sender", f.sender}, {"level", f.level},
                      {"mentioned", f.mentioned}, {"thread_reply", f.thread_reply}, {"following", f.following}};
   if (f.muted_until) rules["muted_until"] = *f.muted_until;
+  // The devices with a target now, then those with pushes for it whose target is gone (null).
+  std::vector<std::pair<id_t, json::value>> ids;
+  for (const auto& t : f.targets) ids.emplace_back(t.device, json::string(t.kind));
+  for (const auto& r : rows)
+    if (std::none_of(ids.begin(), ids.end(), [&](const auto& x) { return x.first == r.device; })) ids.emplace_back(r.device, nullptr);
   json::array devices;
-  for (const auto& t : f.targets) {
-    json::object d{{"device_id", t.device}, {"target", t.kind}};
+  for (const auto& [id, kind] : ids) {
     json::array pushes;
     for (const auto& r : rows) {
-      if (r.device != t.device) continue;
+      if (r.device != id) continue;
       pushes.push_back(json::object{{"kind", r.kind}, {"state", r.state}, {"rule", r.rule}, {"detail", r.detail},
                                     {"attempts", r.attempts}, {"due_ms", r.due_ms}, {"updated_ms", r.updated_ms}});
     }
-    d["pushes"] = std::move(pushes);
-    devices.push_back(std::move(d));
+    devices.push_back(json::object{{"device_id", id}, {"target", kind}, {"pushes", std::move(pushes)}});
   }
   json::object out{{"verdict", verdict(f)}, {"rules", std::move(rules)}, {"devices", std::move(devices)}};
   return out;

@@ -70,14 +70,32 @@ void write_port_file(const std::string& path, unsigned short port) {
 }
 
 // The built-in feed consumers: "file" (--feed-file) and "search" (unless --no-search-index).
+// And the push worker with its senders (issue 15).
 struct feeds {
   std::unique_ptr<server::feed_file_consumer> file;
   std::vector<std::unique_ptr<storage::feed_runner>> runners;
-  // Each finishes (handles and commits) a batch in hand.
+  std::unique_ptr<server::push_worker> pusher;
+  // After pusher: destroyed first, completing any send still pending while pusher exists.
+  std::unique_ptr<push::sender> senders;
+  // Each finishes (handles and commits) a batch in hand; the worker records its sends in flight.
   asio::awaitable<void> stop() {
     for (auto& r : runners) co_await r->stop();
+    if (pusher) co_await pusher->stop();
   }
 };
+
+// Starts this node's push worker when a provider is configured and push is not off here.
+void start_pusher(const server::config& cfg, asio::io_context& ioc, storage::store& store, const std::string& node,
+                  server::push_keys keys, feeds& fs) {
+  if (cfg.push.disabled || !server::any_provider(keys)) return;
+  fs.senders = std::make_unique<push::sender>(server::sender_config_of(cfg.push, std::move(keys), cfg.gw.push.endpoints));
+  server::push_worker_options o;
+  o.node = node;
+  o.previews = cfg.push.previews;
+  o.endpoints = cfg.gw.push.endpoints;
+  fs.pusher = std::make_unique<server::push_worker>(ioc.get_executor(), store.push(), server::transport_of(*fs.senders), o);
+  fs.pusher->start();
+}
 
 // On SIGINT/SIGTERM: the server's shutdown (answer the requests already read, close the
 // WebSockets), bounded by --shutdown-grace-ms; then the io_context stops. No polling: the
@@ -166,7 +184,7 @@ bool start_feeds(const server::config& cfg, asio::io_context& ioc, storage::feed
 
 // Runs the gateway until a signal stopped it; then releases the broker and the hub, and stops the
 // store before the io_context goes.
-int serve(const server::config& cfg, storage::store& store, storage::feed& feed) {
+int serve(const server::config& cfg, storage::store& store, storage::feed& feed, server::push_keys keys) {
   // One io_context per network thread, each run by that thread alone (concurrency hint 1):
   // a connection lives on one of them, so its reads, writes and strand hops never wake or
   // contend with another network thread (on one shared io_context, those wake-ups cost more CPU
@@ -188,6 +206,7 @@ int serve(const server::config& cfg, storage::store& store, storage::feed& feed)
   srv.set_connection_contexts(std::move(conn_ctxs));
   feeds fs;
   if (!start_feeds(cfg, ioc, feed, store, brk->node_id(), srv.the_hub().traces(), fs)) return 1;
+  start_pusher(cfg, ioc, store, brk->node_id(), std::move(keys), fs);
   if (auto ec = srv.start(cfg.endpoint)) {
     log::error("cannot listen", "\"address\":" + log::quote(cfg.listen) + ",\"error\":" + log::quote(ec.message()));
     return 1;
@@ -261,7 +280,7 @@ int main(int argc, char** argv) {
   if (!ex) return 1;
   storage::feed feed(*ex);  // the store owns the executor and outlives the feed's use of it
   storage::store store(std::move(ex));
-  const int code = cfg.reindex ? server::reindex(store, feed, cfg.reindex_batch) : serve(cfg, store, feed);
+  const int code = cfg.reindex ? server::reindex(store, feed, cfg.reindex_batch) : serve(cfg, store, feed, std::move(*push_keys));
   store.stop();  // (done by serve after a normal run; here for its early returns)
   if (code == 0) log::info("stopped");
   return code;

@@ -54,4 +54,27 @@ void describe_push(const push_config& c, const push_keys& k, chat::push_options&
   out.grace_ms = c.grace.count();
 }
 
+bool any_provider(const push_keys& k) { return k.vapid || k.fcm || k.apns; }
+
+push::sender_config sender_config_of(const push_config& c, push_keys k, const push::endpoint_policy& endpoints) {
+  push::sender_config s;
+  s.vapid = std::move(k.vapid);
+  s.vapid_subject = c.vapid_subject;
+  s.fcm = std::move(k.fcm);
+  if (!c.fcm_url.empty()) s.fcm_base_url = c.fcm_url;
+  s.fcm_token_url = c.fcm_token_url;
+  if (k.apns) s.apns = push::apns_config{std::move(*k.apns), c.apns_key_id, c.apns_team_id, c.apns_url};
+  s.endpoints = endpoints;
+  s.http.ca_file = c.ca_file;
+  s.http.allow_non_public =
+      !endpoints.allowed_origins.empty() || !c.fcm_url.empty() || !c.fcm_token_url.empty() || !c.apns_url.empty();
+  return s;
+}
+
+push_transport transport_of(push::sender& s) {
+  return [&s](const push::push_target& to, const push::notification& n, std::string key, std::function<void(push_delivery)> done) {
+    s.send(to, n, std::move(key), std::move(done));
+  };
+}
+
 }  // namespace confab::server

@@ -9,7 +9,9 @@
 #include "core/error.hpp"
 #include "push/fcm.hpp"
 #include "push/keys.hpp"
+#include "push/sender.hpp"
 #include "server/config.hpp"
+#include "server/push_worker.hpp"
 
 #include <optional>
 
@@ -25,5 +27,14 @@ struct push_keys {
 result<push_keys> load_push_keys(const push_config& c);
 // Fills the operations' view: which providers are on, the VAPID public key, the grace period.
 void describe_push(const push_config& c, const push_keys& k, chat::push_options& out);
+// Whether any provider is configured (a worker is worth running).
+bool any_provider(const push_keys& k);
+
+// The senders' configuration, taking the keys. Connections to loopback and private addresses are
+// allowed only when the operator pointed push somewhere explicitly (--push-allow-origin, or an
+// --push-*-url): stand-ins and private push services; otherwise only public addresses.
+push::sender_config sender_config_of(const push_config& c, push_keys k, const push::endpoint_policy& endpoints);
+// The worker's transport over s (which must outlive every send the transport starts).
+push_transport transport_of(push::sender& s);
 
 }  // namespace confab::server

@@ -18,6 +18,7 @@
 #include "core/gate.hpp"
 #include "push/notification.hpp"
 #include "push/registration.hpp"
+#include "push/sender.hpp"
 #include "storage/push_store.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -33,13 +34,8 @@
 
 namespace confab::server {
 
-// What a provider said about one push.
-struct push_delivery {
-  enum class status { sent, dead_target, retry, rejected };
-  status st = status::sent;
-  std::optional<std::chrono::seconds> retry_after;  // with retry: the provider's Retry-After
-  std::string detail;                               // the provider's answer or the error, for the log
-};
+// What a provider said about one push (push/sender.hpp).
+using push_delivery = push::send_outcome;
 
 // Sends one push; calls done exactly once, on any thread. Must not block.
 using push_transport = std::function<void(const push::push_target& to, const push::notification& n,

@@ -140,8 +140,11 @@ task<std::vector<push_job>> push_store::claim(std::string holder, int limit, std
     // re-checked after its lock is released, and then skipped.
     CONFAB_TRY(r, query(ctx.db,
                         "UPDATE push_queue SET claimed_by = $1, claimed_until_ms = $2, attempts = attempts + 1 "
-                        "WHERE id IN (SELECT id FROM push_queue WHERE state = 'queued' AND due_ms <= $3 "
-                        "AND (claimed_until_ms IS NULL OR claimed_until_ms < $3) ORDER BY due_ms LIMIT $4) "
+                        "WHERE id IN (SELECT id FROM push_queue q WHERE state = 'queued' AND due_ms <= $3 "
+                        "AND (claimed_until_ms IS NULL OR claimed_until_ms < $3) "
+                        "AND (kind = 'message' OR NOT EXISTS (SELECT 1 FROM push_queue m WHERE m.device_id = q.device_id "
+                        "AND m.conv_id = q.conv_id AND m.kind = 'message' AND m.state = 'queued' AND m.claimed_until_ms >= $3)) "
+                        "ORDER BY due_ms LIMIT $4) "
                         "AND state = 'queued' AND (claimed_until_ms IS NULL OR claimed_until_ms < $3) "
                         "RETURNING id, device_id, user_id, conv_id, seq, kind, attempts, rule, due_ms",
                         {std::string_view(holder), now + lease_ms, now, std::int64_t{limit}}));
@@ -257,7 +260,8 @@ result<nothing> clear_on_read(connection& c, id_t user, id_t device, id_t conv, 
                       "INSERT INTO push_queue (device_id, user_id, conv_id, seq, kind, state, due_ms, rule, created_ms, updated_ms) "
                       "SELECT DISTINCT device_id, user_id, conv_id, CAST($4 AS BIGINT), 'clear', 'queued', CAST($5 AS BIGINT), "
                       "'read', CAST($5 AS BIGINT), CAST($5 AS BIGINT) FROM push_queue "
-                      "WHERE user_id = $1 AND conv_id = $2 AND kind = 'message' AND state = 'sent' AND seq <= $4 AND device_id <> $3 "
+                      "WHERE user_id = $1 AND conv_id = $2 AND kind = 'message' AND seq <= $4 AND device_id <> $3 "
+                      "AND (state = 'sent' OR state = 'queued' AND claimed_by IS NOT NULL) "
                       "ON CONFLICT (device_id, conv_id, seq, kind) DO NOTHING",
                       {user, conv, device, read_seq, now}));
   CONFAB_TRY(u, query(c,

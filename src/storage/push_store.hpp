@@ -13,8 +13,9 @@
 // a device can get a push twice: sent, then the node died before finish committed).
 //
 // Clears. When a member's read pointer moves (store::mark_read), clear_on_read() queues one
-// "clear" row per other device that was sent a push for a message now read, in the same
-// transaction as the pointer.
+// "clear" row per other device that was sent a push for a message now read (or is being sent
+// one: its row is claimed), in the same transaction as the pointer. A clear is not claimed while
+// a message push to the same device and conversation is claimed, so it never overtakes it.
 //
 // Threads: the calls run on the storage executor (reads on a reader, writes group-committed on the
 // writer) and resume on the caller's executor. Errors: errc::unavailable when the database failed,

@@ -105,7 +105,9 @@ struct standins {
 };
 
 const std::string ios_token(64, 'a');
-const std::vector<std::string> fast = {"--argon2-ops", "1", "--argon2-mem-kib", "8", "--admin", "ana", "--trace-sample", "0"};
+// push_explain is polled: a generous request budget.
+const std::vector<std::string> fast = {"--argon2-ops", "1", "--argon2-mem-kib", "8", "--admin", "ana", "--trace-sample", "0",
+                                       "--rate-per-sec", "1000", "--rate-burst", "1000"};
 
 class Push : public ::testing::Test {
  protected:
@@ -166,7 +168,8 @@ class Push : public ::testing::Test {
   }
   // The state of the push of kind for seq on device (from push_explain), "" if none.
   std::string state(std::int64_t seq, std::int64_t device, const std::string& kind = "message") {
-    for (const auto& d : jarr(explain(seq), "devices"))
+    const auto why = explain(seq);
+    for (const auto& d : jarr(why, "devices"))
       if (jint(d, "device_id") == device)
         for (const auto& p : jarr(d, "pushes"))
           if (jstr(p, "kind") == kind) return jstr(p, "state");
@@ -212,8 +215,8 @@ TEST_F(Push, a_device_that_got_the_message_is_not_pushed_the_others_are_with_ids
 
   auto why = explain(seq);
   EXPECT_EQ(jstr(why, "verdict"), "queued: the notification level is all");
-  EXPECT_EQ(state(seq, android_.device_id), "sent");
-  EXPECT_EQ(state(seq, iphone_.device_id), "sent");
+  EXPECT_TRUE(eventually([&] { return state(seq, android_.device_id) == "sent"; }));
+  EXPECT_TRUE(eventually([&] { return state(seq, iphone_.device_id) == "sent"; }));
 }
 
 TEST_F(Push, reading_on_one_device_clears_the_notifications_on_the_others) {
@@ -238,7 +241,8 @@ TEST_F(Push, reading_on_one_device_clears_the_notifications_on_the_others) {
   EXPECT_EQ(jstr(jobj(apns, "headers"), "apns-push-type"), "background");
   EXPECT_EQ(jint(jobj(jobj(apns, "payload"), "aps"), "badge"), 0);
   EXPECT_EQ(count("fcm"), 1u) << "no clear for the device that read";
-  EXPECT_EQ(state(seq, web_.device_id), "cleared");
+  EXPECT_TRUE(eventually([&] { return state(seq, web_.device_id, "clear") == "sent"; }));
+  EXPECT_EQ(state(seq, android_.device_id, "clear"), "");
 }
 
 TEST_F(Push, notification_levels_and_mentions_decide) {
@@ -270,13 +274,15 @@ TEST_F(Push, provider_errors_end_as_documented) {
   s_->script("apns", ios_token, {json::object{{"status", 500}}, json::object{{"status", 503}}});
   const auto seq = send("one");
   ASSERT_TRUE(eventually([&] { return state(seq, web_.device_id) == "dead"; }));
-  EXPECT_FALSE(jarr(explain(seq), "devices").empty());
   ASSERT_TRUE(wait_count("fcm", 1)) << "429: sent again after Retry-After";
   ASSERT_TRUE(wait_count("apns", 1)) << "500, 503: sent again after back-off";
-  EXPECT_EQ(state(seq, android_.device_id), "sent");
-  EXPECT_EQ(state(seq, iphone_.device_id), "sent");
-  auto d = jarr(explain(seq), "devices");
-  for (const auto& dev : d) EXPECT_NE(jint(dev, "device_id"), web_.device_id) << "the gone subscription was removed";
+  EXPECT_TRUE(eventually([&] { return state(seq, android_.device_id) == "sent"; }));
+  EXPECT_TRUE(eventually([&] { return state(seq, iphone_.device_id) == "sent"; }));
+  for (const auto& dev : json::array(jarr(explain(seq), "devices"))) {
+    if (jint(dev, "device_id") == web_.device_id) {
+      EXPECT_TRUE(dev.at("target").is_null()) << "the gone subscription was removed";
+    }
+  }
 
   // A bad device token: the target is dropped; a bad request for another reason: rejected, kept.
   s_->script("apns", ios_token, {json::object{{"status", 400}, {"body", "{\"reason\":\"BadDeviceToken\"}"}}});
@@ -299,7 +305,7 @@ TEST_F(Push, pushes_queued_when_confabd_is_killed_are_sent_after_it_restarts) {
   ASSERT_TRUE(wait_count("fcm", 5));
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   std::multiset<std::string> got;
-  for (const auto& m : jarr(s_->received(), "fcm")) got.insert(jstr(jobj(jobj(m, "message"), "data"), "seq"));
+  for (const auto& m : json::array(jarr(s_->received(), "fcm"))) got.insert(jstr(jobj(jobj(m, "message"), "data"), "seq"));
   std::multiset<std::string> want;
   for (auto s : seqs) want.insert(std::to_string(s));
   EXPECT_EQ(got, want) << "each message pushed once";
@@ -371,7 +377,7 @@ TEST_F(Push, two_nodes_over_postgresql_send_each_push_once) {
   ASSERT_TRUE(wait_count("fcm", 20));
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   std::map<std::string, int> per_seq;
-  for (const auto& m : jarr(s_->received(), "fcm")) ++per_seq[jstr(jobj(jobj(m, "message"), "data"), "seq")];
+  for (const auto& m : json::array(jarr(s_->received(), "fcm"))) ++per_seq[jstr(jobj(jobj(m, "message"), "data"), "seq")];
   EXPECT_EQ(per_seq.size(), 20u);
   for (const auto& [seq, n] : per_seq) EXPECT_EQ(n, 1) << "seq " << seq;
 }

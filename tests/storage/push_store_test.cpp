@@ -300,6 +300,26 @@ TEST_F(storage_push, reading_on_one_device_clears_the_pushes_sent_to_the_others)
   EXPECT_EQ(j[0].unread, 0);
 }
 
+TEST_F(storage_push, a_read_while_a_push_is_being_sent_clears_it_after_it_is_sent) {
+  const id_t a = user("ana"), b = user("ben");
+  device(a);
+  const id_t b1 = device(b), b2 = device(b);
+  const id_t g = group(a, {b});
+  auto m = send(a, g, "x");
+  ASSERT_EQ(enqueue(m), 2);
+  auto inflight = claim("n1");  // both being sent
+  ASSERT_EQ(inflight.size(), 2u);
+  ASSERT_TRUE(run(st_->mark_read(b, b2, g, m.seq)));
+  EXPECT_TRUE(claim("n2").empty()) << "the clear waits for the message push it follows";
+  std::vector<push_outcome> sent;
+  for (auto& j : inflight) sent.push_back({j.id, "sent", "200", std::nullopt, ""});
+  finish("n1", sent);
+  auto j = claim("n2");
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0].kind, "clear");
+  EXPECT_EQ(j[0].device, b1);
+}
+
 TEST_F(storage_push, a_signed_out_device_loses_its_target) {
   const id_t b = user("ben");
   const id_t b1 = device(b);
