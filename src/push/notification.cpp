@@ -7,7 +7,9 @@ namespace confab::push {
 
 std::string_view to_string(notification_kind k) { return k == notification_kind::clear ? "clear" : "message"; }
 
-std::string collapse_key(const notification& n) { return "c" + std::to_string(n.conversation_id); }
+std::string collapse_key(const notification& n) {
+  return (n.kind == notification_kind::clear ? "r" : "c") + std::to_string(n.conversation_id);
+}
 
 result<std::string> webpush_payload(const notification& n) {
   boost::json::object o;

@@ -30,7 +30,8 @@ struct notification {
 };
 
 std::string_view to_string(notification_kind k);
-// The per-conversation collapse key / collapse id / Topic: "c" followed by the conversation id.
+// The per-conversation collapse key / collapse id / Topic: "c" followed by the conversation id for
+// messages, "r" for clears (a clear must not replace a newer message the service still holds).
 std::string collapse_key(const notification& n);
 
 inline constexpr std::size_t webpush_max_payload = 3072;

@@ -87,7 +87,7 @@ struct feeds {
 // Starts this node's push worker when a provider is configured and push is not off here.
 void start_pusher(const server::config& cfg, asio::io_context& ioc, storage::store& store, const std::string& node,
                   server::push_keys keys, feeds& fs) {
-  if (cfg.push.disabled || !server::any_provider(keys)) return;
+  if (cfg.push.disabled || !server::any_provider(keys)) return;  // as start_feeds' "push"
   fs.senders = std::make_unique<push::sender>(server::sender_config_of(cfg.push, std::move(keys), cfg.gw.push.endpoints));
   server::push_worker_options o;
   o.node = node;
@@ -142,10 +142,10 @@ asio::awaitable<result<nothing>> queue_pushes(storage::store& store, std::int64_
 }
 
 bool start_feeds(const server::config& cfg, asio::io_context& ioc, storage::feed& feed, storage::store& store,
-                 const std::string& node, gateway::trace_recorder& traces, feeds& fs) {
+                 const std::string& node, gateway::trace_recorder& traces, bool pushing, feeds& fs) {
   storage::feed_runner::options o;
   o.poll = cfg.feed_poll;
-  if (!cfg.push.disabled) {  // shared by every node, under a lease like "search"
+  if (pushing) {  // shared by every node that sends pushes, under a lease like "search"
     auto po = o;
     po.lease_holder = node;
     const std::int64_t grace = cfg.push.grace.count();
@@ -205,7 +205,9 @@ int serve(const server::config& cfg, storage::store& store, storage::feed& feed,
   for (auto& c : extra) conn_ctxs.push_back(c.get());
   srv.set_connection_contexts(std::move(conn_ctxs));
   feeds fs;
-  if (!start_feeds(cfg, ioc, feed, store, brk->node_id(), srv.the_hub().traces(), fs)) return 1;
+  // Push is queued and sent by the nodes with a provider configured (and not --no-push).
+  const bool pushing = !cfg.push.disabled && server::any_provider(keys);
+  if (!start_feeds(cfg, ioc, feed, store, brk->node_id(), srv.the_hub().traces(), pushing, fs)) return 1;
   start_pusher(cfg, ioc, store, brk->node_id(), std::move(keys), fs);
   if (auto ec = srv.start(cfg.endpoint)) {
     log::error("cannot listen", "\"address\":" + log::quote(cfg.listen) + ",\"error\":" + log::quote(ec.message()));

@@ -56,7 +56,7 @@ push_decision decide(const storage::push_job& j, const push_worker_options& o) {
   if (j.deleted) return {std::nullopt, "the message was deleted"};
   if (j.device_delivered >= j.seq) return {std::nullopt, "the device received it within the grace period"};
   if (j.read_seq >= j.seq) return {std::nullopt, "the user read it on another device"};
-  if (o.previews) {
+  if (o.previews && j.content_type == "text/plain") {  // never an encrypted or other opaque body
     n.sender = j.sender;
     n.preview = cut_utf8(j.text, o.preview_bytes);
   }
@@ -90,6 +90,8 @@ void push_worker::start() {
         std::rethrow_exception(e);
       } catch (const std::exception& ex) {
         log::error("push worker failed", "\"error\":" + log::quote(ex.what()));
+      } catch (...) {
+        log::error("push worker failed", "\"error\":\"unknown exception\"");
       }
     }
     running_.leave();
@@ -125,7 +127,14 @@ asio::awaitable<void> push_worker::loop() {
       co_await pause(opts_.poll * 5);
       continue;
     }
-    for (const auto& j : *jobs) dispatch(j);
+    for (const auto& j : *jobs) {
+      try {
+        dispatch(j);
+      } catch (const std::exception& e) {  // one bad row must not stop the worker
+        outcomes_.push_back({j.id, "rejected", std::string("internal error: ") + e.what(), std::nullopt, {}, j.attempts});
+        log::error("push dispatch failed", "\"id\":" + std::to_string(j.id) + ",\"error\":" + log::quote(e.what()));
+      }
+    }
     if (static_cast<int>(jobs->size()) < room) co_await pause(opts_.poll);
   }
   // Stopping: wait for the sends in flight (the transport times each out), then record them.
@@ -141,8 +150,11 @@ asio::awaitable<void> push_worker::flush() {
   auto batch = std::move(outcomes_);
   outcomes_.clear();
   auto done = co_await store_.finish(opts_.node, batch);
-  // Not recorded: the claims expire and another pass sends those pushes again.
-  if (!done) log::warn("push outcomes not recorded; their claims will expire", "\"error\":" + log::quote(done.error().message));
+  if (!done) {
+    // Kept and tried again on the next pass (while the claims last): the pushes were sent.
+    log::warn("push outcomes not recorded; retrying", "\"error\":" + log::quote(done.error().message));
+    outcomes_.insert(outcomes_.begin(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+  }
 }
 
 asio::awaitable<void> push_worker::housekeeping() {
@@ -150,21 +162,25 @@ asio::awaitable<void> push_worker::housekeeping() {
   if (now < next_housekeeping_) co_return;
   next_housekeeping_ = now + std::chrono::seconds(5);
   if (auto q = co_await store_.queued(); q) metrics::node().push_queue.set(static_cast<double>(*q));
-  auto pruned = co_await store_.prune(now_ms() - opts_.retention.count(), 1000);
-  if (!pruned) log::warn("push queue prune failed", "\"error\":" + log::quote(pruned.error().message));
+  // Up to 20 000 rows per pass, 1000 per transaction (a busy channel finishes many rows a second).
+  for (int i = 0; i < 20; ++i) {
+    auto pruned = co_await store_.prune(now_ms() - opts_.retention.count(), 1000);
+    if (!pruned) log::warn("push queue prune failed", "\"error\":" + log::quote(pruned.error().message));
+    if (!pruned || *pruned < 1000) break;
+  }
 }
 
 void push_worker::dispatch(const storage::push_job& j) {
   auto decision = decide(j, opts_);
   const std::string provider = j.target ? j.target->kind : "none";
   if (!decision.send) {
-    outcomes_.push_back({j.id, "skipped", decision.skip, std::nullopt, {}});
+    outcomes_.push_back({j.id, "skipped", decision.skip, std::nullopt, {}, j.attempts});
     metrics::node().push_outcomes.labels({provider, "skipped"}).inc();
     return;
   }
   auto to = push::parse_target_json(j.target->target, opts_.endpoints);
   if (!to) {
-    outcomes_.push_back({j.id, "rejected", "the stored target is no longer accepted: " + to.error().message, std::nullopt, {}});
+    outcomes_.push_back({j.id, "rejected", "the stored target is no longer accepted: " + to.error().message, std::nullopt, {}, j.attempts});
     metrics::node().push_outcomes.labels({provider, "rejected"}).inc();
     return;
   }
@@ -180,7 +196,7 @@ void push_worker::finished(const storage::push_job& j, const std::string& provid
   --in_flight_;
   metrics::node().push_outcomes.labels({provider, outcome_name(d.st)}).inc();
   metrics::node().push_delay.observe(static_cast<double>(std::max<std::int64_t>(0, now_ms() - j.due_ms)) / 1000.0);
-  storage::push_outcome o{j.id, "sent", d.detail, std::nullopt, {}};
+  storage::push_outcome o{j.id, "sent", d.detail, std::nullopt, {}, j.attempts};
   switch (d.st) {
     case push_delivery::status::sent: break;
     case push_delivery::status::dead_target:

@@ -8,11 +8,12 @@
 // exponential back-off with full jitter (base * 2^(attempt-1), capped), or the provider's
 // Retry-After when that is later; failed after max_attempts.
 //
-// At most max_in_flight sends are outstanding; the transport applies per-provider limits.
+// At most max_in_flight sends are outstanding (the senders have no per-provider limit of their own).
 //
 // Threads: the worker's loop runs on its own strand; the transport's completions may come on any
 // thread and are posted to the strand. stop() must be awaited before destruction: it waits for the
-// sends in flight (at most their transport timeout) and records their outcomes.
+// sends in flight (at most their transport timeouts: two for an FCM send that waits for a token)
+// and records their outcomes.
 #pragma once
 
 #include "core/gate.hpp"

@@ -71,7 +71,7 @@ result<nothing> fill_job(connection& c, push_job& j) {
   if (j.member) j.read_seq = (*m)[0].i64(0);
   if (j.kind == "message") {
     CONFAB_TRY(e, query(c,
-                        "SELECT u.username, e.body, e.deleted FROM events e JOIN users u ON u.id = e.sender_id "
+                        "SELECT u.username, e.body, e.deleted, e.content_type FROM events e JOIN users u ON u.id = e.sender_id "
                         "WHERE e.conv_id = $1 AND e.seq = $2",
                         {j.conv, j.seq}));
     if (e->empty()) {
@@ -80,6 +80,7 @@ result<nothing> fill_job(connection& c, push_job& j) {
       j.sender = (*e)[0].str(0);
       j.deleted = (*e)[0].i64(2) != 0;
       if (!j.deleted) j.text = (*e)[0].str(1);
+      j.content_type = (*e)[0].str(3);
     }
   }
   CONFAB_TRY(b, badge(c, j.user));
@@ -87,15 +88,32 @@ result<nothing> fill_job(connection& c, push_job& j) {
   return nothing{};
 }
 
+// A message push just sent (seq) to device, whose member has read past it meanwhile: the
+// notification is stale at once, so its clear follows.
+result<nothing> clear_if_read(connection& c, id_t device, id_t user, id_t conv, std::int64_t seq, std::int64_t now) {
+  CONFAB_TRY(r, query(c,
+                      "INSERT INTO push_queue (device_id, user_id, conv_id, seq, kind, state, due_ms, rule, created_ms, updated_ms) "
+                      "SELECT CAST($1 AS BIGINT), CAST($2 AS BIGINT), CAST($3 AS BIGINT), m.read_seq, 'clear', 'queued', "
+                      "CAST($5 AS BIGINT), 'read', CAST($5 AS BIGINT), CAST($5 AS BIGINT) FROM members m "
+                      "WHERE m.conv_id = $3 AND m.user_id = $2 AND m.read_seq >= $4 "
+                      "ON CONFLICT (device_id, conv_id, seq, kind) DO NOTHING",
+                      {device, user, conv, seq, now}));
+  return nothing{};
+}
+
 }  // namespace
 
 task<nothing> push_store::set_target(const push_target_record& t) {
   return ex_.write<nothing>([t](write_context& ctx) -> result<nothing> {
+    // Only for a device still signed in: a registration racing the device's revocation loses.
     CONFAB_TRY(r, query(ctx.db,
-                        "INSERT INTO push_targets (device_id, user_id, kind, target, created_ms) VALUES ($1, $2, $3, $4, $5) "
+                        "INSERT INTO push_targets (device_id, user_id, kind, target, created_ms) "
+                        "SELECT CAST($1 AS BIGINT), CAST($2 AS BIGINT), $3, $4, CAST($5 AS BIGINT) WHERE EXISTS "
+                        "(SELECT 1 FROM devices WHERE id = $1 AND user_id = $2 AND revoked_ms IS NULL) "
                         "ON CONFLICT (device_id) DO UPDATE SET kind = excluded.kind, target = excluded.target, "
-                        "created_ms = excluded.created_ms",
+                        "created_ms = excluded.created_ms RETURNING device_id",
                         {t.device, t.user, std::string_view(t.kind), std::string_view(t.target), now_ms()}));
+    if (r->empty()) return make_error(errc::unauthenticated, "this device is signed out");
     return nothing{};
   });
 }
@@ -175,11 +193,17 @@ task<nothing> push_store::finish(std::string holder, std::vector<push_outcome> o
       param retry = o.retry_at_ms ? param{*o.retry_at_ms} : param{};
       CONFAB_TRY(u, query(ctx.db,
                           "UPDATE push_queue SET state = $3, detail = $4, due_ms = COALESCE($5, due_ms), claimed_by = NULL, "
-                          "claimed_until_ms = NULL, updated_ms = $6 WHERE id = $1 AND claimed_by = $2 RETURNING device_id",
-                          {o.id, std::string_view(holder), std::string_view(o.state), std::string_view(o.detail), retry, now}));
-      if (o.state == "dead" && !u->empty()) {
+                          "claimed_until_ms = NULL, updated_ms = $6 WHERE id = $1 AND claimed_by = $2 AND attempts = $7 "
+                          "RETURNING device_id, user_id, conv_id, seq, kind",
+                          {o.id, std::string_view(holder), std::string_view(o.state), std::string_view(o.detail), retry, now,
+                           std::int64_t{o.attempt}}));
+      if (u->empty()) continue;
+      const auto& x = (*u)[0];
+      if (o.state == "dead") {
         CONFAB_TRY(d, query(ctx.db, "DELETE FROM push_targets WHERE device_id = $1 AND target = $2",
-                            {(*u)[0].i64(0), std::string_view(o.dead_target)}));
+                            {x.i64(0), std::string_view(o.dead_target)}));
+      } else if (o.state == "sent" && x.str(4) == "message") {
+        CONFAB_TRY(c, clear_if_read(ctx.db, x.i64(0), x.i64(1), x.i64(2), x.i64(3), now));
       }
     }
     return nothing{};

@@ -60,6 +60,7 @@ struct push_job {
   std::int64_t unread = 0;                   // the user's badge: unread over unmuted conversations
   std::string sender;                        // the message's sender's username ("" for a clear)
   std::string text;                          // its current text ("" deleted, or a clear)
+  std::string content_type;                  // the message's (previews only of "text/plain")
   bool deleted = false;
 };
 
@@ -72,6 +73,7 @@ struct push_outcome {
   std::string detail;
   std::optional<std::int64_t> retry_at_ms;
   std::string dead_target;  // state "dead": the target text that was refused (removed only if still current)
+  int attempt = 0;          // the claim's attempt (push_job::attempts): a result of an older claim is ignored
 };
 
 // One queue row, for the explanation (push_explain) and for tests.
@@ -104,7 +106,8 @@ class push_store {
  public:
   explicit push_store(executor& ex) : ex_(ex) {}
 
-  // Sets the device's target, replacing any; removes it (true if there was one).
+  // Sets the device's target, replacing any (unauthenticated if the device was revoked meanwhile);
+  // removes it (true if there was one).
   task<nothing> set_target(const push_target_record& t);
   task<bool> remove_target(id_t device);
   task<std::optional<push_target_record>> target(id_t device);
@@ -115,11 +118,13 @@ class push_store {
   // Claims up to limit due rows (due_ms <= now) for holder until now + lease_ms, with what their
   // sends need. limit 1..1000.
   task<std::vector<push_job>> claim(std::string holder, int limit, std::int64_t lease_ms);
-  // Records outcomes of holder's claims (rows no longer claimed by holder are left alone).
+  // Records outcomes of holder's claims (rows no longer claimed by holder at that attempt are left
+  // alone). A message push that ends "sent" although the member has read it meanwhile (a read that
+  // raced the claim on another node) gets its clear here.
   task<nothing> finish(std::string holder, std::vector<push_outcome> outcomes);
   // Deletes finished rows last changed before before_ms, at most limit; how many.
   task<std::int64_t> prune(std::int64_t before_ms, int limit);
-  // Rows queued and due (claimed or not), for metrics.
+  // Rows queued (due or not, claimed or not), for metrics.
   task<std::int64_t> queued();
 
   // Every queue row of user's devices for (conv, seq) (its clears: seq is the read pointer).

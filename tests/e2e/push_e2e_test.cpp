@@ -230,6 +230,9 @@ TEST_F(Push, reading_on_one_device_clears_the_notifications_on_the_others) {
   EXPECT_EQ(jint(payload, "conversation_id"), conv_);
   EXPECT_EQ(jint(payload, "seq"), seq);
 
+  // The outcomes recorded first: a read that races a send also clears the reader (storage tests).
+  for (auto d : {web_.device_id, android_.device_id, iphone_.device_id})
+    ASSERT_TRUE(eventually([&] { return state(seq, d) == "sent"; }));
   http_->call("read", {{"conv", conv_}, {"seq", seq}}, android_.token);
   ASSERT_TRUE(wait_count("apns", 2) && wait_count("webpush", 2));
   auto got = s_->received();

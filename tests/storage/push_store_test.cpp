@@ -188,9 +188,9 @@ TEST_F(storage_push, a_claim_holds_until_its_lease_ends_and_only_its_holder_fini
   ASSERT_EQ(second.size(), 1u) << "an expired claim is taken over";
   EXPECT_EQ(second[0].attempts, 2);
   EXPECT_TRUE(claim("n3").empty()) << "n2's lease holds";
-  finish("n1", {{first[0].id, "sent", "late", std::nullopt, ""}});
+  finish("n1", {{first[0].id, "sent", "late", std::nullopt, "", first[0].attempts}});
   EXPECT_EQ(rows(b, g, m.seq).at(0).state, "queued") << "n1 no longer holds the claim";
-  finish("n2", {{second[0].id, "sent", "200", std::nullopt, ""}});
+  finish("n2", {{second[0].id, "sent", "200", std::nullopt, "", second[0].attempts}});
   auto r = rows(b, g, m.seq).at(0);
   EXPECT_EQ(r.state, "sent");
   EXPECT_EQ(r.detail, "200");
@@ -206,7 +206,7 @@ TEST_F(storage_push, a_retry_is_due_again_later) {
   ASSERT_EQ(enqueue(m), 1);
   auto j = claim("n1");
   ASSERT_EQ(j.size(), 1u);
-  finish("n1", {{j[0].id, "queued", "429", now_ms() + 3600000, ""}});
+  finish("n1", {{j[0].id, "queued", "429", now_ms() + 3600000, "", j[0].attempts}});
   EXPECT_TRUE(claim("n1").empty()) << "not due yet";
   auto q = run(push().queued());
   ASSERT_TRUE(q);
@@ -259,13 +259,13 @@ TEST_F(storage_push, a_dead_target_is_removed_only_while_unchanged) {
   auto j = claim("n1");
   ASSERT_EQ(j.size(), 1u);
   target(b, b1, "re-registered meanwhile");
-  finish("n1", {{j[0].id, "dead", "410", std::nullopt, j[0].target->target}});
+  finish("n1", {{j[0].id, "dead", "410", std::nullopt, j[0].target->target, j[0].attempts}});
   EXPECT_TRUE(run(push().target(b1))->has_value()) << "the new registration stays";
 
   ASSERT_EQ(enqueue(send(a, g, "2")), 1);
   j = claim("n1");
   ASSERT_EQ(j.size(), 1u);
-  finish("n1", {{j[0].id, "dead", "410", std::nullopt, j[0].target->target}});
+  finish("n1", {{j[0].id, "dead", "410", std::nullopt, j[0].target->target, j[0].attempts}});
   EXPECT_FALSE(run(push().target(b1))->has_value()) << "the refused target is gone";
 }
 
@@ -277,7 +277,7 @@ TEST_F(storage_push, reading_on_one_device_clears_the_pushes_sent_to_the_others)
   auto m = send(a, g, "x");
   ASSERT_EQ(enqueue(m), 2);
   std::vector<push_outcome> sent;
-  for (auto& j : claim("n1")) sent.push_back({j.id, "sent", "200", std::nullopt, ""});
+  for (auto& j : claim("n1")) sent.push_back({j.id, "sent", "200", std::nullopt, "", j.attempts});
   finish("n1", sent);
   ASSERT_TRUE(run(st_->mark_read(b, b2, g, m.seq)));
   auto rs = rows(b, g, m.seq);
@@ -312,12 +312,44 @@ TEST_F(storage_push, a_read_while_a_push_is_being_sent_clears_it_after_it_is_sen
   ASSERT_TRUE(run(st_->mark_read(b, b2, g, m.seq)));
   EXPECT_TRUE(claim("n2").empty()) << "the clear waits for the message push it follows";
   std::vector<push_outcome> sent;
-  for (auto& j : inflight) sent.push_back({j.id, "sent", "200", std::nullopt, ""});
+  for (auto& j : inflight) sent.push_back({j.id, "sent", "200", std::nullopt, "", j.attempts});
   finish("n1", sent);
+  // Both are clears now: b1's from the read, b2's (the reader's own, harmless) from finish, which
+  // sees a push sent for a message already read.
   auto j = claim("n2");
-  ASSERT_EQ(j.size(), 1u);
-  EXPECT_EQ(j[0].kind, "clear");
-  EXPECT_EQ(j[0].device, b1);
+  ASSERT_EQ(j.size(), 2u);
+  std::set<id_t> to;
+  for (auto& x : j) {
+    EXPECT_EQ(x.kind, "clear");
+    to.insert(x.device);
+  }
+  EXPECT_EQ(to, (std::set<id_t>{b1, b2}));
+}
+
+TEST_F(storage_push, a_result_from_an_older_claim_changes_nothing) {
+  const id_t a = user("ana"), b = user("ben");
+  device(a);
+  device(b);
+  const id_t g = group(a, {b});
+  auto m = send(a, g, "x");
+  ASSERT_EQ(enqueue(m), 1);
+  auto first = claim("n1", -1);
+  auto again = claim("n1");  // the same node, after its lease ran out
+  ASSERT_EQ(again.size(), 1u);
+  finish("n1", {{first[0].id, "rejected", "late answer", std::nullopt, "", first[0].attempts}});
+  EXPECT_EQ(rows(b, g, m.seq).at(0).state, "queued") << "the second attempt is still in flight";
+  finish("n1", {{again[0].id, "sent", "200", std::nullopt, "", again[0].attempts}});
+  EXPECT_EQ(rows(b, g, m.seq).at(0).state, "sent");
+}
+
+TEST_F(storage_push, a_revoked_device_cannot_register) {
+  const id_t b = user("ben");
+  const id_t b1 = device(b, false);
+  ASSERT_TRUE(run(st_->revoke_device(b, b1)));
+  auto r = run(push().set_target({b1, b, "fcm", "late"}));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, errc::unauthenticated);
+  EXPECT_FALSE(run(push().target(b1))->has_value());
 }
 
 TEST_F(storage_push, a_signed_out_device_loses_its_target) {
@@ -359,7 +391,7 @@ TEST_F(storage_push, finished_rows_are_pruned_queued_ones_kept) {
   ASSERT_EQ(enqueue(send(a, g, "2"), 3600000), 1);
   auto j = claim("n1");
   ASSERT_EQ(j.size(), 1u);
-  finish("n1", {{j[0].id, "sent", "", std::nullopt, ""}});
+  finish("n1", {{j[0].id, "sent", "", std::nullopt, "", j[0].attempts}});
   auto n = run(push().prune(now_ms() + 1, 100));
   ASSERT_TRUE(n);
   EXPECT_EQ(*n, 1);

@@ -142,6 +142,8 @@ TEST(PushFcm, MessageIsDataOnlyWithCollapseKey) {
   auto clear = fcm_message({"t"}, sample(notification_kind::clear));
   EXPECT_EQ(boost::json::parse(*clear).at("message").at("android").at("priority"), "NORMAL");
   EXPECT_EQ(boost::json::parse(*clear).at("message").at("data").at("type"), "clear");
+  EXPECT_EQ(boost::json::parse(*clear).at("message").at("android").at("collapse_key"), "r42")
+      << "a clear never replaces a message still held by the service";
 }
 
 TEST(PushFcm, RefusesPayloadsOverFourKilobytes) {

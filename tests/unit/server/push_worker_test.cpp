@@ -35,6 +35,7 @@ storage::push_job message_job() {
   j.unread = 5;
   j.sender = "ana";
   j.text = "héllo wörld";
+  j.content_type = "text/plain";
   return j;
 }
 
@@ -68,6 +69,17 @@ TEST(push_decide, previews_carry_the_sender_and_the_text_cut_at_a_character) {
   EXPECT_EQ(d.send->preview, "h");
   o.preview_bytes = 200;
   EXPECT_EQ(decide(message_job(), o).send->preview, "héllo wörld");
+}
+
+TEST(push_decide, no_preview_of_a_body_that_is_not_plain_text) {
+  push_worker_options o;
+  o.previews = true;
+  auto j = message_job();
+  j.content_type = "application/x-confab-e2ee";
+  auto d = decide(j, o);
+  ASSERT_TRUE(d.send);
+  EXPECT_FALSE(d.send->preview);
+  EXPECT_FALSE(d.send->sender);
 }
 
 TEST(push_decide, skips_say_why) {
