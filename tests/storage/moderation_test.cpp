@@ -221,7 +221,9 @@ TEST_F(storage_moderation, the_upgrade_marks_conversations_that_already_had_sett
                                     "DROP TABLE channels; DROP INDEX events_wildcard"));
     // issue 13: and v_search after it
     ASSERT_TRUE((*conn)->exec(be_->name() == "postgres" ? "DROP TABLE search_docs; DROP TABLE feed_leases" : "DROP TABLE search_fts; DROP TABLE search_docs; DROP TABLE feed_leases"));
-    ASSERT_TRUE((*conn)->exec("ALTER TABLE conversations DROP COLUMN moderated; UPDATE schema_version SET version = version - 3"));
+    // issue 15: and v_push after that
+    ASSERT_TRUE((*conn)->exec("DROP TABLE push_targets; DROP TABLE device_receipts; DROP TABLE push_queue"));
+    ASSERT_TRUE((*conn)->exec("ALTER TABLE conversations DROP COLUMN moderated; UPDATE schema_version SET version = version - 4"));
   }
   reopen();
   EXPECT_EQ(refused(st_->send({m_, 30, muted, "m1", "x", "text/plain", std::nullopt}), muted), errc::forbidden);

@@ -229,7 +229,11 @@ TEST(schema, primary_keys_lead_with_their_distribution_key) {
                                                    // issue 13
                                                    {"search_docs", "conv_id"},
                                                    // a row per shared feed consumer: a reference table
-                                                   {"feed_leases", "consumer"}};
+                                                   {"feed_leases", "consumer"},
+                                                   // issue 15: by device (a device is one user's); the queue by its
+                                                   // row id, which spreads the claims over the shards
+                                                   {"push_targets", "device_id"}, {"device_receipts", "device_id"},
+                                                   {"push_queue", "id"}};
   for (auto& [t, tb] : pg) {
     if (t == "schema_version") continue;  // one row, no key
     // issue 13: search_docs is split by hash of conversation into search_docs_0..7

@@ -477,12 +477,13 @@ CREATE TABLE feed_leases (
 // lease while it sends; kept after the outcome for the "why (not)" explanation, pruned later.
 constexpr std::string_view v_push = R"sql(
 CREATE TABLE push_targets (
-  device_id INTEGER NOT NULL PRIMARY KEY,
+  device_id INTEGER NOT NULL,
   user_id INTEGER NOT NULL,
   kind TEXT NOT NULL,
   target TEXT NOT NULL,
-  created_ms INTEGER NOT NULL
-);
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY (device_id)
+) WITHOUT ROWID;
 CREATE INDEX push_targets_user ON push_targets(user_id);
 CREATE TABLE device_receipts (
   device_id INTEGER NOT NULL,
