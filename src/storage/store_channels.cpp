@@ -55,18 +55,19 @@ namespace detail {
 result<nothing> fill_channel_summary(connection& c, id_t user, conversation_summary& s) {
   const std::int64_t cap = count_cap;
   CONFAB_TRY(unread, query(c,
-                           "SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE conv_id = $1 AND seq > $2 AND kind = 'message' "
+                           "SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE conv_id = $1 AND seq > $2 AND seq <= $5 AND kind = 'message' "
                            "AND sender_id <> $3" + std::string(shown_in_conversation) + " LIMIT $4) t",
-                           {s.id, s.read_seq, user, cap}));
+                           {s.id, s.read_seq, user, cap, s.last_seq}));
   s.unread = (*unread)[0].i64(0);
   CONFAB_TRY(named, query(c,
-                          "SELECT COUNT(*) FROM (SELECT 1 FROM mentions WHERE user_id = $1 AND conv_id = $2 AND seq > $3 LIMIT $4) t",
-                          {user, s.id, s.read_seq, cap}));
+                          "SELECT COUNT(*) FROM (SELECT 1 FROM mentions WHERE user_id = $1 AND conv_id = $2 AND seq > $3 "
+                          "AND seq <= $5 LIMIT $4) t",
+                          {user, s.id, s.read_seq, cap, s.last_seq}));
   CONFAB_TRY(wild, query(c,
-                         "SELECT COUNT(*) FROM (SELECT 1 FROM events e WHERE e.conv_id = $1 AND e.seq > $2 AND e.thread_flags >= 2 "
+                         "SELECT COUNT(*) FROM (SELECT 1 FROM events e WHERE e.conv_id = $1 AND e.seq > $2 AND e.seq <= $5 AND e.thread_flags >= 2 "
                          "AND e.sender_id <> $3 AND NOT EXISTS (SELECT 1 FROM mentions mn WHERE mn.user_id = $3 "
                          "AND mn.conv_id = e.conv_id AND mn.seq = e.seq) LIMIT $4) t",
-                         {s.id, s.read_seq, user, cap}));
+                         {s.id, s.read_seq, user, cap, s.last_seq}));
   s.unread_mentions = std::min(cap, (*named)[0].i64(0) + (*wild)[0].i64(0));
   CONFAB_TRY(ch, query(c, "SELECT topic, visibility, member_count FROM channels WHERE conv_id = $1", {s.id}));
   if (ch->empty()) return make_error(errc::internal, "a channel without its channels row");

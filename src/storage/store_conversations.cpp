@@ -174,11 +174,16 @@ task<std::vector<member_record>> store::members(id_t actor, id_t conv) {
 
 namespace {
 
+// Every field is read as of s.last_seq (read first, with the membership): the statements below are
+// separate snapshots (SQLite reads run outside a transaction), and a message committed between
+// them must not be counted in a summary whose last_seq does not include it: a client applies
+// the events above last_seq on top of the summary.
 result<nothing> fill_summary(connection& c, id_t user, conversation_summary& s) {
   CONFAB_TRY(last, query(c,
                          "SELECT " + std::string(event_cols) +
-                             " FROM events WHERE conv_id = $1 AND kind = 'message'" + std::string(shown_in_conversation) + " ORDER BY seq DESC LIMIT 1",
-                         {s.id}));
+                             " FROM events WHERE conv_id = $1 AND seq <= $2 AND kind = 'message'" + std::string(shown_in_conversation) +
+                             " ORDER BY seq DESC LIMIT 1",
+                         {s.id, s.last_seq}));
   if (!last->empty()) {
     CONFAB_TRY(ev, to_event((*last)[0]));
     s.last_message = std::move(*ev);
@@ -187,9 +192,9 @@ result<nothing> fill_summary(connection& c, id_t user, conversation_summary& s) 
     CONFAB_TRY(ch, fill_channel_summary(c, user, s));
   } else {
     CONFAB_TRY(unread, query(c,
-                             "SELECT COUNT(*) FROM events WHERE conv_id = $1 AND seq > $2 AND kind = 'message' AND sender_id <> $3" +
-                                 std::string(shown_in_conversation),
-                             {s.id, s.read_seq, user}));
+                             "SELECT COUNT(*) FROM events WHERE conv_id = $1 AND seq > $2 AND seq <= $4 AND kind = 'message' "
+                             "AND sender_id <> $3" + std::string(shown_in_conversation),
+                             {s.id, s.read_seq, user, s.last_seq}));
     s.unread = (*unread)[0].i64(0);
     CONFAB_TRY(um, fill_unread_mentions(c, user, s));  // issue 11, threads and mentions
   }

@@ -243,7 +243,8 @@ result<nothing> decorate_threads(connection& c, id_t viewer, const std::vector<e
 }
 
 result<nothing> fill_unread_mentions(connection& c, id_t user, conversation_summary& s) {
-  CONFAB_TRY(r, query(c, "SELECT COUNT(*) FROM mentions WHERE user_id = $1 AND conv_id = $2 AND seq > $3", {user, s.id, s.read_seq}));
+  CONFAB_TRY(r, query(c, "SELECT COUNT(*) FROM mentions WHERE user_id = $1 AND conv_id = $2 AND seq > $3 AND seq <= $4",
+                      {user, s.id, s.read_seq, s.last_seq}));
   s.unread_mentions = (*r)[0].i64(0);
   return nothing{};
 }
