@@ -8,7 +8,8 @@ build_pkgs=(g++ cmake ninja-build pkg-config
   libboost-system1.81-dev libsodium-dev libpq-dev libsqlite3-dev libhiredis-dev
   libicu-dev libssl-dev libcurl4-openssl-dev)
 test_pkgs=(libgtest-dev libgmock-dev postgresql-15 python3
-  redis-server redis-tools haproxy clang libclang-rt-14-dev prometheus)
+  redis-server redis-tools haproxy clang libclang-rt-14-dev prometheus
+  openssl)  # the push tests make their keys and the stand-ins' certificate with the openssl CLI
 
 # The browser client (web/): Node.js and npm build it, Debian's Chromium runs its browser tests.
 # A machine that already has node and npm (e.g. Node.js from another source, npm inside it) keeps them.
