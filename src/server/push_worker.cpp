@@ -184,16 +184,39 @@ void push_worker::dispatch(const storage::push_job& j) {
     metrics::node().push_outcomes.labels({provider, "rejected"}).inc();
     return;
   }
-  ++in_flight_;
-  transport_(*to, *decision.send, idempotency_key(j.id), [this, j, provider, target = j.target->target](push_delivery d) mutable {
-    asio::post(strand_, [this, j = std::move(j), provider = std::move(provider), target = std::move(target), d = std::move(d)]() mutable {
-      finished(j, provider, target, std::move(d));
+  ++in_flight_;  // counts the waiting too: the claims' room is what is neither sent nor waiting
+  auto& l = lanes_[provider];
+  if (l.sending >= opts_.max_in_flight_per_provider) {
+    l.waiting.push_back({j, std::move(*to), std::move(*decision.send)});
+    return;
+  }
+  send(l, {j, std::move(*to), std::move(*decision.send)});
+}
+
+void push_worker::send(lane& l, ready r) {
+  ++l.sending;
+  const auto key = idempotency_key(r.job.id);
+  transport_(r.to, r.n, key, [this, j = std::move(r.job)](push_delivery d) mutable {
+    asio::post(strand_, [this, j = std::move(j), d = std::move(d)]() mutable {
+      const std::string provider = j.target->kind;
+      finished(j, provider, j.target->target, std::move(d));
     });
   });
 }
 
 void push_worker::finished(const storage::push_job& j, const std::string& provider, const std::string& target, push_delivery d) {
   --in_flight_;
+  auto& l = lanes_[provider];
+  --l.sending;
+  if (stopping_) {  // the waiting were not sent: their claims expire, and they are sent later
+    in_flight_ -= static_cast<int>(l.waiting.size());
+    l.waiting.clear();
+  }
+  if (!l.waiting.empty()) {
+    auto next = std::move(l.waiting.front());
+    l.waiting.pop_front();
+    send(l, std::move(next));
+  }
   metrics::node().push_outcomes.labels({provider, outcome_name(d.st)}).inc();
   metrics::node().push_delay.observe(static_cast<double>(std::max<std::int64_t>(0, now_ms() - j.due_ms)) / 1000.0);
   storage::push_outcome o{j.id, "sent", d.detail, std::nullopt, {}, j.attempts};

@@ -8,7 +8,8 @@
 // exponential back-off with full jitter (base * 2^(attempt-1), capped), or the provider's
 // Retry-After when that is later; failed after max_attempts.
 //
-// At most max_in_flight sends are outstanding (the senders have no per-provider limit of their own).
+// At most max_in_flight sends are outstanding, and at most max_in_flight_per_provider of them are
+// being sent to one provider; the others wait on this node, in claim order, well within their lease.
 //
 // Threads: the worker's loop runs on its own strand; the transport's completions may come on any
 // thread and are posted to the strand. stop() must be awaited before destruction: it waits for the
@@ -28,7 +29,9 @@
 #include <boost/asio/strand.hpp>
 
 #include <chrono>
+#include <deque>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,7 +49,8 @@ struct push_worker_options {
   std::string node;                              // the claim holder's name
   std::chrono::milliseconds poll{200};           // how often an idle worker looks for due rows
   int batch = 256;                               // rows claimed at once
-  int max_in_flight = 1024;                      // sends outstanding at once
+  int max_in_flight = 1024;                      // sends outstanding at once (sending or waiting)
+  int max_in_flight_per_provider = 256;          // sends to one provider at once; the rest wait here
   std::chrono::milliseconds lease{60000};        // a claim's lease (longer than any send)
   int max_attempts = 8;
   std::chrono::milliseconds backoff_base{1000};
@@ -84,7 +88,18 @@ class push_worker {
   boost::asio::awaitable<void> pause(std::chrono::milliseconds d);
   boost::asio::awaitable<void> flush();
   boost::asio::awaitable<void> housekeeping();
+  // A claimed push ready to go, and the sends to one provider.
+  struct ready {
+    storage::push_job job;
+    push::push_target to;
+    push::notification n;
+  };
+  struct lane {
+    int sending = 0;
+    std::deque<ready> waiting;
+  };
   void dispatch(const storage::push_job& j);  // on strand_
+  void send(lane& l, ready r);                // on strand_
   void finished(const storage::push_job& j, const std::string& provider, const std::string& target, push_delivery d);
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
@@ -93,7 +108,8 @@ class push_worker {
   push_worker_options opts_;
   boost::asio::steady_timer timer_;                 // on strand_
   bool stopping_ = false;                           // on strand_
-  int in_flight_ = 0;                               // on strand_
+  int in_flight_ = 0;                               // on strand_: sending or waiting in a lane
+  std::map<std::string, lane> lanes_;               // on strand_: by provider
   std::vector<storage::push_outcome> outcomes_;     // on strand_: waiting for finish()
   std::chrono::steady_clock::time_point next_housekeeping_{};  // on strand_
   gate running_;
