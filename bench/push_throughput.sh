@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Pushes per second through confabd's push queue to the loopback FCM stand-in, on PostgreSQL
+# (issue 15): USERS members of one group, each with an FCM target, MESSAGES messages sent into it
+# with a grace period of 0; the time from the first send until the stand-in has accepted every
+# push, and confab_push_delay_seconds (due time to outcome) from /metrics.
+#
+#   bench/push_throughput.sh            USERS (default 999) MESSAGES (default 20)
+#
+# Needs build/release (confabd) and `npm ci` in tests/push-standins. Loopback only; every process
+# it starts is stopped. Prints one JSON line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+users=${USERS:-999}; messages=${MESSAGES:-20}
+confabd=build/release/src/server/confabd
+[[ -x $confabd ]] || { echo "build confabd first" >&2; exit 2; }
+work=$(mktemp -d /tmp/confab-pushbench.XXXXXX); chmod 755 "$work"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  scripts/pg-test-server.sh stop "$work/pg" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$work/tls.key" -out "$work/tls.pem" 2>/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/apns.p8" 2>/dev/null
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/sa.pem" 2>/dev/null
+python3 - "$work" <<'EOF'
+import json, sys
+w = sys.argv[1]
+json.dump({"type": "service_account", "project_id": "bench", "private_key_id": "k1",
+           "private_key": open(w + "/sa.pem").read(), "client_email": "push@bench.iam.gserviceaccount.com",
+           "token_uri": "https://oauth2.googleapis.com/token"}, open(w + "/sa.json", "w"))
+EOF
+node tests/push-standins/standins.mjs --cert "$work/tls.pem" --key "$work/tls.key" --service-account "$work/sa.json" \
+  --apns-key "$work/apns.p8" --apns-key-id KEYID12345 --apns-team-id TEAMID1234 >"$work/standins.out" 2>"$work/standins.err" &
+pids+=($!)
+for _ in $(seq 100); do grep -q control "$work/standins.out" 2>/dev/null && break; sleep 0.1; done
+url() { python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).readline())[sys.argv[2]])" "$work/standins.out" "$1"; }
+fcm=$(url fcm); control=$(url control)
+
+scripts/pg-test-server.sh start "$work/pg" >/dev/null
+dsn=$(cat "$work/pg/dsn")
+"$confabd" --listen 127.0.0.1:0 --port-file "$work/port" --metrics-listen 127.0.0.1:0 --storage postgres --pg-dsn "$dsn" \
+  --argon2-ops 1 --argon2-mem-kib 8 --rate-per-sec 1000000 --rate-burst 1000000 --log-level info \
+  --push-fcm-account "$work/sa.json" --push-fcm-url "$fcm" --push-fcm-token-url "$fcm/token" \
+  --push-ca-file "$work/tls.pem" --push-grace-ms 0 >"$work/confabd.log" 2>&1 &
+pids+=($!)
+confabd_pid=$!
+for _ in $(seq 100); do [[ -s $work/port ]] && break; sleep 0.1; done
+port=$(cat "$work/port")
+metrics_port=$(grep -o '"serving /metrics".*' "$work/confabd.log" | grep -o '"port":[0-9]*' | cut -d: -f2 || true)
+
+python3 - "$port" "$control" "$users" "$messages" "$confabd_pid" "$metrics_port" <<'EOF'
+import json, sys, time, urllib.request
+port, control, users, messages, pid, mport = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
+def call(op, body, token=None):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/{op}", json.dumps(body).encode(),
+                                 {"Content-Type": "application/json", **({"Authorization": "Bearer " + token} if token else {})})
+    return json.load(urllib.request.urlopen(req))
+def received():
+    req = urllib.request.Request(control + "/control/received", b"{}", {"Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(req))["requests"]["fcm"]
+owner = call("register", {"username": "owner", "password": "password123"})
+ids = []
+for i in range(users):
+    u = call("register", {"username": f"u{i}", "password": "password123"})
+    call("push_register", {"target": {"kind": "fcm", "token": f"tok{i}"}}, u["token"])
+    ids.append(u["user_id"])
+conv = call("create_group", {"title": "bench", "members": ids}, owner["token"])["conv"]
+total = users * messages
+t0 = time.monotonic()
+for m in range(messages):
+    call("send", {"conv": conv, "client_id": f"m{m}", "text": "x"}, owner["token"])
+sent_s = time.monotonic() - t0
+deadline = t0 + 600
+while received() < total and time.monotonic() < deadline:
+    time.sleep(0.2)
+elapsed = time.monotonic() - t0
+got = received()
+rss = int(open(f"/proc/{pid}/status").read().split("VmRSS:")[1].split()[0])
+p99 = None
+if mport:
+    text = urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics").read().decode()
+    buckets = [(float(l.split('le="')[1].split('"')[0].replace("+Inf", "inf")), float(l.split()[-1]))
+               for l in text.splitlines() if l.startswith("confab_push_delay_seconds_bucket")]
+    n = max(c for _, c in buckets) if buckets else 0
+    for le, c in sorted(buckets):
+        if n and c >= 0.99 * n:
+            p99 = le
+            break
+print(json.dumps({"backend": "postgres", "members": users, "messages": messages, "pushes": got, "expected": total,
+                  "sends_s": round(sent_s, 2), "seconds": round(elapsed, 2), "pushes_per_s": round(got / elapsed),
+                  "delay_p99_le_s": p99, "confabd_rss_kib": rss}))
+EOF
