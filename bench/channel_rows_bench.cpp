@@ -8,12 +8,8 @@
 // Members are created in bulk by SQL (one statement each for users and members). Messages are
 // sent through store::send one after another (each its own commit). Bounded: exactly the counts
 // given. Prints one JSON line per (kind, members).
+#include "bench_store.hpp"
 #include "run_awaitable.hpp"
-#include "storage/db.hpp"
-#include "storage/migrate.hpp"
-#include "storage/postgres/pg_backend.hpp"
-#include "storage/sqlite/sqlite_backend.hpp"
-#include "storage/store.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -32,6 +28,7 @@ using clk = std::chrono::steady_clock;
 
 namespace {
 
+using bench::exec;
 using bench::run;
 
 struct counts {
@@ -49,10 +46,6 @@ counts count_rows(storage::connection& c) {
   n.events = one("SELECT COUNT(*) FROM events");
   n.mentions = one("SELECT COUNT(*) FROM mentions");
   return n;
-}
-
-void exec(storage::connection& c, const std::string& sql) {
-  if (auto r = c.exec(sql); !r) throw std::runtime_error(sql.substr(0, 80) + ": " + r.error().message);
 }
 
 // members - 1 users made by SQL (names prefix + i), added to conv as members.
@@ -79,15 +72,10 @@ int main(int argc, char** argv) {
   }
   const int messages = argc > 4 ? std::stoi(argv[4]) : 20;
   const int group_messages = argc > 5 ? std::stoi(argv[5]) : 3;
-  auto factory = backend == "sqlite" ? storage::sqlite::make_factory(where) : storage::postgres::make_factory(where);
-  auto steps = backend == "sqlite" ? storage::sqlite::migrations() : storage::postgres::migrations();
-  auto ex = std::make_unique<storage::executor>(factory, storage::executor::options{2, 256});
-  if (auto r = ex->run_exclusive([&](storage::connection& c) { return storage::migrate(c, steps); }); !r) {
-    std::cerr << "migrate: " << r.error().message << "\n";
-    return 1;
-  }
-  storage::store st(std::move(ex));
-  auto raw = factory();
+  auto opened = bench::open_store(backend, where);
+  if (!opened.store) return 1;
+  storage::store& st = *opened.store;
+  auto raw = opened.factory();
   if (!raw) {
     std::cerr << "connect: " << raw.error().message << "\n";
     return 1;

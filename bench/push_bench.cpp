@@ -9,13 +9,9 @@
 // conversations_per_user > 1 puts every member in that many more (read) groups first: the badge
 // that each claim computes looks at every conversation of the user with unread messages.
 // Bounded: exactly the counts given. Prints one JSON line per group size.
+#include "bench_store.hpp"
 #include "run_awaitable.hpp"
-#include "storage/db.hpp"
-#include "storage/migrate.hpp"
-#include "storage/postgres/pg_backend.hpp"
 #include "storage/push_store.hpp"
-#include "storage/sqlite/sqlite_backend.hpp"
-#include "storage/store.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -26,13 +22,10 @@
 
 using namespace confab;
 using clk = std::chrono::steady_clock;
+using bench::exec;
 using bench::run;
 
 namespace {
-
-void exec(storage::connection& c, const std::string& sql) {
-  if (auto r = c.exec(sql); !r) throw std::runtime_error(sql.substr(0, 80) + ": " + r.error().message);
-}
 
 double ms_since(clk::time_point t0) { return std::chrono::duration<double, std::milli>(clk::now() - t0).count(); }
 
@@ -51,15 +44,10 @@ int main(int argc, char** argv) {
   }
   const int messages = argc > 4 ? std::stoi(argv[4]) : 20;
   const int extra_convs = argc > 5 ? std::stoi(argv[5]) - 1 : 0;
-  auto factory = backend == "sqlite" ? storage::sqlite::make_factory(where) : storage::postgres::make_factory(where);
-  auto steps = backend == "sqlite" ? storage::sqlite::migrations() : storage::postgres::migrations();
-  auto ex = std::make_unique<storage::executor>(factory, storage::executor::options{2, 256});
-  if (auto r = ex->run_exclusive([&](storage::connection& c) { return storage::migrate(c, steps); }); !r) {
-    std::cerr << "migrate: " << r.error().message << "\n";
-    return 1;
-  }
-  storage::store st(std::move(ex));
-  auto raw = factory();
+  auto opened = bench::open_store(backend, where);
+  if (!opened.store) return 1;
+  storage::store& st = *opened.store;
+  auto raw = opened.factory();
   if (!raw) {
     std::cerr << "connect: " << raw.error().message << "\n";
     return 1;

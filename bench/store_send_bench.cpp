@@ -6,11 +6,8 @@
 //   store_send_bench postgres DSN [senders] [messages] [members]
 //
 // Bounded: it sends exactly `messages` messages and exits. Prints one JSON line of results.
+#include "bench_store.hpp"
 #include "run_awaitable.hpp"
-#include "storage/migrate.hpp"
-#include "storage/postgres/pg_backend.hpp"
-#include "storage/sqlite/sqlite_backend.hpp"
-#include "storage/store.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -56,14 +53,9 @@ int main(int argc, char** argv) {
   int senders = argc > 3 ? std::stoi(argv[3]) : 32;
   int messages = argc > 4 ? std::stoi(argv[4]) : 5000;
   int members = argc > 5 ? std::stoi(argv[5]) : 10;
-  auto factory = backend == "sqlite" ? storage::sqlite::make_factory(where) : storage::postgres::make_factory(where);
-  auto steps = backend == "sqlite" ? storage::sqlite::migrations() : storage::postgres::migrations();
-  auto ex = std::make_unique<storage::executor>(factory, storage::executor::options{2, 256});
-  if (auto r = ex->run_exclusive([&](storage::connection& c) { return storage::migrate(c, steps); }); !r) {
-    std::cerr << "migrate: " << r.error().message << "\n";
-    return 1;
-  }
-  storage::store st(std::move(ex));
+  auto opened = bench::open_store(backend, where);
+  if (!opened.store) return 1;
+  storage::store& st = *opened.store;
   asio::io_context ioc;
   const std::string tag = std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
   std::vector<confab::id_t> users;
