@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Pushes per second through confabd's push queue to the loopback FCM stand-in, on PostgreSQL
-# (issue 15): USERS members of one group, each with an FCM target, MESSAGES messages sent into it
-# with a grace period of 0; the time from the first send until the stand-in has accepted every
-# push, and confab_push_delay_seconds (due time to outcome) from /metrics.
+# (issue 15): USERS members of one group, each with an FCM target, MESSAGES messages sent into it.
+# With a grace period (GRACE_MS, default 5000) longer than the sends take, the pushes are all queued
+# before the first comes due, so the queue drains as fast as the worker can: "pushes_per_s" is the
+# drain rate between 10 % and 90 % of the pushes accepted by the stand-in, and "cpu_us_per_push"
+# each process's CPU in that window (confabd, the Node stand-in, PostgreSQL's backends). Also:
+# every push accepted exactly once ("distinct"), the whole run's time, confab_push_delay_seconds
+# (due time to outcome) from /metrics, and confabd's RSS.
 #
-#   bench/push_throughput.sh            USERS (default 999) MESSAGES (default 20)
+#   bench/push_throughput.sh            USERS (default 999) MESSAGES (default 20) GRACE_MS (default 5000)
 #
 # Needs build/release (confabd) and `npm ci` in tests/push-standins. Loopback only; every process
 # it starts is stopped. Prints one JSON line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-users=${USERS:-999}; messages=${MESSAGES:-20}
+users=${USERS:-999}; messages=${MESSAGES:-20}; grace=${GRACE_MS:-5000}
 confabd=build/release/src/server/confabd
 [[ -x $confabd ]] || { echo "build confabd first" >&2; exit 2; }
 work=$(mktemp -d /tmp/confab-pushbench.XXXXXX); chmod 755 "$work"
@@ -36,6 +40,7 @@ EOF
 node tests/push-standins/standins.mjs --cert "$work/tls.pem" --key "$work/tls.key" --service-account "$work/sa.json" \
   --apns-key "$work/apns.p8" --apns-key-id KEYID12345 --apns-team-id TEAMID1234 >"$work/standins.out" 2>"$work/standins.err" &
 pids+=($!)
+standins_pid=$!
 for _ in $(seq 100); do grep -q control "$work/standins.out" 2>/dev/null && break; sleep 0.1; done
 url() { python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).readline())[sys.argv[2]])" "$work/standins.out" "$1"; }
 fcm=$(url fcm); control=$(url control)
@@ -45,23 +50,47 @@ dsn=$(cat "$work/pg/dsn")
 "$confabd" --listen 127.0.0.1:0 --port-file "$work/port" --metrics-listen 127.0.0.1:0 --storage postgres --pg-dsn "$dsn" \
   --argon2-ops 1 --argon2-mem-kib 8 --rate-per-sec 1000000 --rate-burst 1000000 --log-level info \
   --push-fcm-account "$work/sa.json" --push-fcm-url "$fcm" --push-fcm-token-url "$fcm/token" \
-  --push-ca-file "$work/tls.pem" --push-grace-ms 0 >"$work/confabd.log" 2>&1 &
+  --push-ca-file "$work/tls.pem" --push-grace-ms "$grace" >"$work/confabd.log" 2>&1 &
 pids+=($!)
 confabd_pid=$!
 for _ in $(seq 100); do [[ -s $work/port ]] && break; sleep 0.1; done
 port=$(cat "$work/port")
 metrics_port=$(grep -o '"serving /metrics".*' "$work/confabd.log" | grep -o '"port":[0-9]*' | cut -d: -f2 || true)
 
-python3 - "$port" "$control" "$users" "$messages" "$confabd_pid" "$metrics_port" <<'EOF'
-import json, sys, time, urllib.request
+python3 - "$port" "$control" "$users" "$messages" "$confabd_pid" "$metrics_port" "$standins_pid" "$(head -1 "$work/pg/data/postmaster.pid")" "$grace" <<'EOF'
+import json, os, sys, time, urllib.request
 port, control, users, messages, pid, mport = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
+standins_pid, postmaster = sys.argv[7], sys.argv[8]
+tick = os.sysconf("SC_CLK_TCK")
+def cpu(p):  # user + system seconds of a process
+    try:
+        f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / tick
+    except OSError:
+        return 0.0
+def pg_cpu():  # the postmaster's live children (backends and workers)
+    kids = [d for d in os.listdir("/proc") if d.isdigit()]
+    total = 0.0
+    for k in kids:
+        try:
+            if open(f"/proc/{k}/stat").read().rsplit(")", 1)[1].split()[1] == postmaster:
+                total += cpu(k)
+        except OSError:
+            pass
+    return total
+def cpus():
+    return {"confabd": cpu(pid), "standins": cpu(standins_pid), "postgres": pg_cpu()}
 def call(op, body, token=None):
     req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/{op}", json.dumps(body).encode(),
                                  {"Content-Type": "application/json", **({"Authorization": "Bearer " + token} if token else {})})
     return json.load(urllib.request.urlopen(req))
 def received():
+    return json.load(urllib.request.urlopen(control + "/control/counts"))["requests"]["fcm"]
+def distinct_pushes():  # (token, conversation, seq) of every push the stand-in accepted
     req = urllib.request.Request(control + "/control/received", b"{}", {"Content-Type": "application/json"})
-    return json.load(urllib.request.urlopen(req))["requests"]["fcm"]
+    got = json.load(urllib.request.urlopen(req))["fcm"]
+    keys = {(r["token"], r["message"]["data"].get("conversation_id"), r["message"]["data"].get("seq")) for r in got}
+    return len(got), len(keys)
 owner = call("register", {"username": "owner", "password": "password123"})
 ids = []
 for i in range(users):
@@ -75,10 +104,19 @@ for m in range(messages):
     call("send", {"conv": conv, "client_id": f"m{m}", "text": "x"}, owner["token"])
 sent_s = time.monotonic() - t0
 deadline = t0 + 600
-while received() < total and time.monotonic() < deadline:
-    time.sleep(0.2)
+samples = []  # (time, pushes accepted, cpu) every 0.1 s
+while time.monotonic() < deadline:
+    samples.append((time.monotonic(), received(), cpus()))
+    if samples[-1][1] >= total:
+        break
+    time.sleep(0.1)
 elapsed = time.monotonic() - t0
 got = received()
+lo = next(s for s in samples if s[1] >= 0.1 * total)
+hi = next((s for s in samples if s[1] >= 0.9 * total), samples[-1])
+drained = max(hi[1] - lo[1], 1)
+rate = drained / max(hi[0] - lo[0], 1e-9)
+accepted, distinct = distinct_pushes()
 rss = int(open(f"/proc/{pid}/status").read().split("VmRSS:")[1].split()[0])
 p99 = None
 if mport:
@@ -90,7 +128,8 @@ if mport:
         if n and c >= 0.99 * n:
             p99 = le
             break
-print(json.dumps({"backend": "postgres", "members": users, "messages": messages, "pushes": got, "expected": total,
-                  "sends_s": round(sent_s, 2), "seconds": round(elapsed, 2), "pushes_per_s": round(got / elapsed),
-                  "delay_p99_le_s": p99, "confabd_rss_kib": rss}))
+print(json.dumps({"backend": "postgres", "members": users, "messages": messages, "pushes": got, "expected": total, "distinct": distinct,
+                  "grace_ms": int(sys.argv[9]), "sends_s": round(sent_s, 2), "seconds": round(elapsed, 2), "pushes_per_s": round(rate),
+                  "delay_p99_le_s": p99, "confabd_rss_kib": rss,
+                  "cpu_us_per_push": {k: round(1e6 * (hi[2][k] - lo[2][k]) / drained, 1) for k in lo[2]}}))
 EOF

@@ -156,6 +156,7 @@ http_client::http_client(http_client_options o) : opts_(std::move(o)) {
   global_init();
   CURLM* m = curl_multi_init();
   curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, opts_.max_idle_connections);
   multi_ = m;
   thread_ = std::thread([this] { run(); });
 }

@@ -60,6 +60,10 @@ struct http_client_options {
   std::size_t max_body = 64 * 1024;
   bool allow_http = false;         // plain http:// too (loopback stand-ins' control ports only)
   bool allow_non_public = false;   // connect to loopback/private addresses (stand-ins, private push services)
+  // Idle connections kept open for reuse (over every host). An HTTP/1.1 provider takes one per
+  // request in flight; a smaller cache closes them after use, and every later request pays a new
+  // TLS handshake.
+  long max_idle_connections = 1024;
 };
 
 class http_client {

@@ -4,6 +4,8 @@
 #include "storage/store_detail.hpp"
 
 #include <algorithm>
+#include <map>
+#include <span>
 
 namespace confab::storage {
 using namespace detail;
@@ -33,71 +35,112 @@ std::string enqueue_sql(std::size_t mentions) {
          "ON CONFLICT (device_id, conv_id, seq, kind) DO NOTHING RETURNING id";
 }
 
-// The user's badge: unread messages by others in the conversations whose level is "all" and that
-// are not muted, plus unread mentions in those whose level is "mentions"; each conversation's count
-// capped at 1000, like a channel summary's.
-result<std::int64_t> badge(connection& c, id_t user) {
-  const std::int64_t now = now_ms();
-  CONFAB_TRY(convs, query(c,
-                          "SELECT m.conv_id, m.read_seq, COALESCE(n.level, 'all') FROM members m "
-                          "JOIN conversations cv ON cv.id = m.conv_id "
-                          "LEFT JOIN notify_levels n ON n.user_id = m.user_id AND n.conv_id = m.conv_id "
-                          "WHERE m.user_id = $1 AND m.left_seq IS NULL AND cv.last_seq > m.read_seq "
-                          "AND COALESCE(n.level, 'all') <> 'none' AND (n.muted_until_ms IS NULL OR n.muted_until_ms <= $2)",
-                          {user, now}));
-  std::int64_t total = 0;
-  for (const auto& r : *convs) {
-    const bool all = r.str(2) == "all";
-    auto n = query(c,
-                   all ? "SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE conv_id = $1 AND seq > $2 AND kind = 'message' "
-                         "AND sender_id <> $3" + std::string(shown_in_conversation) + " LIMIT 1000) t"
-                       : "SELECT COUNT(*) FROM (SELECT 1 FROM mentions WHERE user_id = $3 AND conv_id = $1 AND seq > $2 LIMIT 1000) t",
-                   {r.i64(0), r.i64(1), user});
-    if (!n) return to_error(n.error());
-    total += (*n)[0].i64(0);
-  }
-  return total;
+// The badges of users: per user, unread messages by others in the conversations whose level is
+// "all" and that are not muted, plus unread mentions in those whose level is "mentions"; each
+// conversation's count capped at 1000, like a channel summary's. One statement for the batch.
+result<std::map<id_t, std::int64_t>> badges(connection& c, const std::vector<id_t>& users) {
+  std::map<id_t, std::int64_t> out;
+  if (users.empty()) return out;
+  std::vector<param> ps{now_ms()};
+  ps.insert(ps.end(), users.begin(), users.end());
+  CONFAB_TRY(r, c.query_planned(
+      "SELECT m.user_id, SUM(CASE WHEN COALESCE(n.level, 'all') = 'all' THEN "
+      "(SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE conv_id = m.conv_id AND seq > m.read_seq AND kind = 'message' "
+      "AND sender_id <> m.user_id" + std::string(shown_in_conversation) + " LIMIT 1000) x) "
+      "ELSE (SELECT COUNT(*) FROM (SELECT 1 FROM mentions WHERE user_id = m.user_id AND conv_id = m.conv_id "
+      "AND seq > m.read_seq LIMIT 1000) y) END) "
+      "FROM members m JOIN conversations cv ON cv.id = m.conv_id "
+      "LEFT JOIN notify_levels n ON n.user_id = m.user_id AND n.conv_id = m.conv_id "
+      "WHERE m.user_id IN " + placeholders(2, users.size()) + " AND m.left_seq IS NULL AND cv.last_seq > m.read_seq "
+      "AND COALESCE(n.level, 'all') <> 'none' AND (n.muted_until_ms IS NULL OR n.muted_until_ms <= $1) "
+      "GROUP BY m.user_id",
+      ps));
+  for (const auto& x : *r) out[x.i64(0)] = x.i64(1);
+  return out;
 }
 
-// Fills a claimed job's facts: its target, the device's and member's pointers, the message and
-// the badge.
-result<nothing> fill_job(connection& c, push_job& j) {
-  CONFAB_TRY(t, query(c, "SELECT kind, target FROM push_targets WHERE device_id = $1", {j.device}));
-  if (!t->empty()) j.target = push_target_record{j.device, j.user, (*t)[0].str(0), (*t)[0].str(1)};
-  CONFAB_TRY(d, query(c, "SELECT delivered_seq FROM device_receipts WHERE device_id = $1 AND conv_id = $2", {j.device, j.conv}));
-  if (!d->empty()) j.device_delivered = (*d)[0].i64(0);
-  CONFAB_TRY(m, query(c, "SELECT read_seq FROM members WHERE conv_id = $1 AND user_id = $2 AND left_seq IS NULL", {j.conv, j.user}));
-  j.member = !m->empty();
-  if (j.member) j.read_seq = (*m)[0].i64(0);
-  if (j.kind == "message") {
-    CONFAB_TRY(e, query(c,
-                        "SELECT u.username, e.body, e.deleted, e.content_type FROM events e JOIN users u ON u.id = e.sender_id "
-                        "WHERE e.conv_id = $1 AND e.seq = $2",
-                        {j.conv, j.seq}));
-    if (e->empty()) {
-      j.deleted = true;
-    } else {
-      j.sender = (*e)[0].str(0);
-      j.deleted = (*e)[0].i64(2) != 0;
-      if (!j.deleted) j.text = (*e)[0].str(1);
-      j.content_type = (*e)[0].str(3);
-    }
+// Fills claimed jobs' facts: each one's target, the device's and the member's pointers, the
+// message, and its user's badge. Two statements for the batch, on a reader after the claim.
+result<nothing> fill_jobs(connection& c, std::vector<push_job>& jobs) {
+  if (jobs.empty()) return nothing{};
+  std::vector<param> ps;
+  std::vector<id_t> users;
+  for (const auto& j : jobs) {
+    ps.emplace_back(j.id);
+    users.push_back(j.user);
   }
-  CONFAB_TRY(b, badge(c, j.user));
-  j.unread = *b;
+  CONFAB_TRY(r, c.query_planned(
+      "SELECT q.id, t.kind, t.target, r.delivered_seq, m.user_id, m.read_seq, e.seq, u.username, e.body, e.deleted, "
+      "e.content_type FROM push_queue q "
+      "LEFT JOIN push_targets t ON t.device_id = q.device_id "
+      "LEFT JOIN device_receipts r ON r.device_id = q.device_id AND r.conv_id = q.conv_id "
+      "LEFT JOIN members m ON m.conv_id = q.conv_id AND m.user_id = q.user_id AND m.left_seq IS NULL "
+      "LEFT JOIN events e ON q.kind = 'message' AND e.conv_id = q.conv_id AND e.seq = q.seq "
+      "LEFT JOIN users u ON u.id = e.sender_id "
+      "WHERE q.id IN " + placeholders(1, ps.size()),
+      ps));
+  std::map<std::int64_t, const row*> by_id;
+  for (const auto& x : *r) by_id[x.i64(0)] = &x;
+  std::sort(users.begin(), users.end());
+  users.erase(std::unique(users.begin(), users.end()), users.end());
+  CONFAB_TRY(b, badges(c, users));
+  for (auto& j : jobs) {
+    if (auto it = b->find(j.user); it != b->end()) j.unread = it->second;
+    const auto f = by_id.find(j.id);
+    if (f == by_id.end()) continue;  // pruned meanwhile: cannot be, it is claimed
+    const row& x = *f->second;
+    if (!x.is_null(1)) j.target = push_target_record{j.device, j.user, x.str(1), x.str(2)};
+    j.device_delivered = x.i64(3);
+    j.member = !x.is_null(4);
+    j.read_seq = x.i64(5);
+    if (j.kind != "message") continue;
+    j.deleted = x.is_null(6) || x.i64(9) != 0;
+    if (x.is_null(6)) continue;
+    j.sender = x.str(7);
+    if (!j.deleted) j.text = x.str(8);
+    j.content_type = x.str(10);
+  }
   return nothing{};
 }
 
-// A message push just sent (seq) to device, whose member has read past it meanwhile: the
-// notification is stale at once, so its clear follows.
-result<nothing> clear_if_read(connection& c, id_t device, id_t user, id_t conv, std::int64_t seq, std::int64_t now) {
-  CONFAB_TRY(r, query(c,
-                      "INSERT INTO push_queue (device_id, user_id, conv_id, seq, kind, state, due_ms, rule, created_ms, updated_ms) "
-                      "SELECT CAST($1 AS BIGINT), CAST($2 AS BIGINT), CAST($3 AS BIGINT), m.read_seq, 'clear', 'queued', "
-                      "CAST($5 AS BIGINT), 'read', CAST($5 AS BIGINT), CAST($5 AS BIGINT) FROM members m "
-                      "WHERE m.conv_id = $3 AND m.user_id = $2 AND m.read_seq >= $4 "
-                      "ON CONFLICT (device_id, conv_id, seq, kind) DO NOTHING",
-                      {device, user, conv, seq, now}));
+// Records outcomes (at most 500) of holder's claims in one statement; returns the rows it changed:
+// id, device, user, conv, seq, kind, state.
+db_result<rows> record_outcomes(connection& c, const std::string& holder, std::span<const push_outcome> os, std::int64_t now) {
+  std::vector<param> ps{std::string_view(holder), now};
+  std::string values;
+  for (const auto& o : os) {
+    const auto n = ps.size();
+    auto p = [&](std::size_t k, const char* type) { return "CAST($" + std::to_string(n + k) + " AS " + type + ")"; };
+    values += (values.empty() ? "(" : ", (") + p(1, "BIGINT") + ", " + p(2, "TEXT") + ", " + p(3, "TEXT") + ", " +
+              p(4, "BIGINT") + ", " + p(5, "BIGINT") + ")";
+    ps.emplace_back(o.id);
+    ps.emplace_back(std::string_view(o.state));
+    ps.emplace_back(std::string_view(o.detail));
+    ps.emplace_back(o.retry_at_ms ? param{*o.retry_at_ms} : param{});
+    ps.emplace_back(std::int64_t{o.attempt});
+  }
+  return c.query_planned(
+      "UPDATE push_queue SET state = o.column2, detail = o.column3, due_ms = COALESCE(o.column4, push_queue.due_ms), "
+      "claimed_by = NULL, claimed_until_ms = NULL, updated_ms = $2 FROM (VALUES " + values + ") AS o "
+      "WHERE push_queue.id = o.column1 AND push_queue.claimed_by = $1 AND push_queue.attempts = o.column5 "
+      "RETURNING id, device_id, user_id, conv_id, seq, kind, state",
+      ps);
+}
+
+// Message pushes just sent (ids) whose member has read past them meanwhile: each notification is
+// stale at once, so its clear follows.
+result<nothing> clear_if_read(connection& c, const std::vector<std::int64_t>& ids, std::int64_t now) {
+  if (ids.empty()) return nothing{};
+  std::vector<param> ps{now};
+  ps.insert(ps.end(), ids.begin(), ids.end());
+  CONFAB_TRY(r, c.query_planned(
+      "INSERT INTO push_queue (device_id, user_id, conv_id, seq, kind, state, due_ms, rule, created_ms, updated_ms) "
+      "SELECT DISTINCT q.device_id, q.user_id, q.conv_id, m.read_seq, 'clear', 'queued', CAST($1 AS BIGINT), 'read', "
+      "CAST($1 AS BIGINT), CAST($1 AS BIGINT) FROM push_queue q "
+      "JOIN members m ON m.conv_id = q.conv_id AND m.user_id = q.user_id "
+      "WHERE q.id IN " + placeholders(2, ids.size()) + " AND m.read_seq >= q.seq "
+      "ON CONFLICT (device_id, conv_id, seq, kind) DO NOTHING",
+      ps));
   return nothing{};
 }
 
@@ -151,21 +194,29 @@ task<std::int64_t> push_store::enqueue(std::vector<event> evs, std::int64_t grac
 }
 
 task<std::vector<push_job>> push_store::claim(std::string holder, int limit, std::int64_t lease_ms) {
-  return ex_.write<std::vector<push_job>>([holder = std::move(holder), limit, lease_ms](write_context& ctx) -> result<std::vector<push_job>> {
-    if (limit < 1 || limit > 1000) return make_error(errc::invalid_field, "claim limit must be 1..1000");
+  if (limit < 1 || limit > 1000) co_return make_error(errc::invalid_field, "claim limit must be 1..1000");
+  auto take = [holder = std::move(holder), limit, lease_ms](write_context& ctx) -> result<std::vector<push_job>> {
     const std::int64_t now = now_ms();
-    // The outer WHERE repeats the inner one: on PostgreSQL a row another node claimed meanwhile is
-    // re-checked after its lock is released, and then skipped.
-    CONFAB_TRY(r, query(ctx.db,
-                        "UPDATE push_queue SET claimed_by = $1, claimed_until_ms = $2, attempts = attempts + 1 "
-                        "WHERE id IN (SELECT id FROM push_queue q WHERE state = 'queued' AND due_ms <= $3 "
-                        "AND (claimed_until_ms IS NULL OR claimed_until_ms < $3) "
+    // Two statements, so that no plan can run the row choice once per row (a generic plan made
+    // while the table was nearly empty did: quadratic). The UPDATE re-checks that each row is
+    // still unclaimed: on PostgreSQL a row another node claimed meanwhile is re-checked after its
+    // lock is released, and then skipped.
+    CONFAB_TRY(due, ctx.db.query_planned(
+                        "SELECT id FROM push_queue q WHERE state = 'queued' AND due_ms <= $1 "
+                        "AND (claimed_until_ms IS NULL OR claimed_until_ms < $1) "
                         "AND (kind = 'message' OR NOT EXISTS (SELECT 1 FROM push_queue m WHERE m.device_id = q.device_id "
-                        "AND m.conv_id = q.conv_id AND m.kind = 'message' AND m.state = 'queued' AND m.claimed_until_ms >= $3)) "
-                        "ORDER BY due_ms LIMIT $4) "
-                        "AND state = 'queued' AND (claimed_until_ms IS NULL OR claimed_until_ms < $3) "
-                        "RETURNING id, device_id, user_id, conv_id, seq, kind, attempts, rule, due_ms",
-                        {std::string_view(holder), now + lease_ms, now, std::int64_t{limit}}));
+                        "AND m.conv_id = q.conv_id AND m.kind = 'message' AND m.state = 'queued' AND m.claimed_until_ms >= $1)) "
+                        "ORDER BY due_ms LIMIT $2",
+                        std::vector<param>{now, std::int64_t{limit}}));
+    if (due->empty()) return std::vector<push_job>{};
+    std::vector<param> ps{std::string_view(holder), now + lease_ms, now};
+    for (const auto& x : *due) ps.emplace_back(x.i64(0));
+    CONFAB_TRY(r, ctx.db.query_planned(
+                      "UPDATE push_queue SET claimed_by = $1, claimed_until_ms = $2, attempts = attempts + 1 "
+                      "WHERE id IN " + placeholders(4, due->size()) + " AND state = 'queued' "
+                      "AND (claimed_until_ms IS NULL OR claimed_until_ms < $3) "
+                      "RETURNING id, device_id, user_id, conv_id, seq, kind, attempts, rule, due_ms",
+                      ps));
     std::vector<push_job> jobs;
     for (const auto& x : *r) {
       push_job j;
@@ -178,35 +229,41 @@ task<std::vector<push_job>> push_store::claim(std::string holder, int limit, std
       j.attempts = static_cast<int>(x.i64(6));
       j.rule = x.str(7);
       j.due_ms = x.i64(8);
-      CONFAB_TRY(f, fill_job(ctx.db, j));
       jobs.push_back(std::move(j));
     }
     std::sort(jobs.begin(), jobs.end(), [](const push_job& a, const push_job& b) { return a.id < b.id; });
     return jobs;
-  });
+  };
+  auto claimed = co_await ex_.write<std::vector<push_job>>(std::move(take));
+  if (!claimed || claimed->empty()) co_return claimed;
+  // The facts are read after the claim's commit, on a reader, so the single writer spends one
+  // statement per batch. If this read fails the rows stay claimed until their lease ends.
+  auto fill = [jobs = std::move(*claimed)](connection& c) mutable -> result<std::vector<push_job>> {
+    CONFAB_TRY(f, fill_jobs(c, jobs));
+    return std::move(jobs);
+  };
+  co_return co_await ex_.read<std::vector<push_job>>(std::move(fill));
 }
 
 task<nothing> push_store::finish(std::string holder, std::vector<push_outcome> outcomes) {
   return ex_.write<nothing>([holder = std::move(holder), outcomes = std::move(outcomes)](write_context& ctx) -> result<nothing> {
     const std::int64_t now = now_ms();
-    for (const auto& o : outcomes) {
-      param retry = o.retry_at_ms ? param{*o.retry_at_ms} : param{};
-      CONFAB_TRY(u, query(ctx.db,
-                          "UPDATE push_queue SET state = $3, detail = $4, due_ms = COALESCE($5, due_ms), claimed_by = NULL, "
-                          "claimed_until_ms = NULL, updated_ms = $6 WHERE id = $1 AND claimed_by = $2 AND attempts = $7 "
-                          "RETURNING device_id, user_id, conv_id, seq, kind",
-                          {o.id, std::string_view(holder), std::string_view(o.state), std::string_view(o.detail), retry, now,
-                           std::int64_t{o.attempt}}));
-      if (u->empty()) continue;
-      const auto& x = (*u)[0];
-      if (o.state == "dead") {
-        CONFAB_TRY(d, query(ctx.db, "DELETE FROM push_targets WHERE device_id = $1 AND target = $2",
-                            {x.i64(0), std::string_view(o.dead_target)}));
-      } else if (o.state == "sent" && x.str(4) == "message") {
-        CONFAB_TRY(c, clear_if_read(ctx.db, x.i64(0), x.i64(1), x.i64(2), x.i64(3), now));
+    std::map<std::int64_t, const push_outcome*> by_id;
+    for (const auto& o : outcomes) by_id[o.id] = &o;
+    std::vector<std::int64_t> sent;
+    const std::span<const push_outcome> all(outcomes);
+    for (std::size_t at = 0; at < all.size(); at += 500) {
+      CONFAB_TRY(u, record_outcomes(ctx.db, holder, all.subspan(at, std::min<std::size_t>(500, all.size() - at)), now));
+      for (const auto& x : *u) {
+        if (x.str(6) == "dead") {
+          CONFAB_TRY(d, query(ctx.db, "DELETE FROM push_targets WHERE device_id = $1 AND target = $2",
+                              {x.i64(1), std::string_view(by_id.at(x.i64(0))->dead_target)}));
+        } else if (x.str(6) == "sent" && x.str(5) == "message") {
+          sent.push_back(x.i64(0));
+        }
       }
     }
-    return nothing{};
+    return clear_if_read(ctx.db, sent, now);
   });
 }
 

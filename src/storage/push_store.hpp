@@ -116,10 +116,12 @@ class push_store {
   // rows were queued (a repeat of a batch queues 0).
   task<std::int64_t> enqueue(std::vector<event> evs, std::int64_t grace_ms);
   // Claims up to limit due rows (due_ms <= now) for holder until now + lease_ms, with what their
-  // sends need. limit 1..1000.
+  // sends need. limit 1..1000. One statement on the writer claims them; their facts are read
+  // after its commit on a reader (two statements for the batch). If that read fails, the error is
+  // returned and the rows stay claimed until the lease ends.
   task<std::vector<push_job>> claim(std::string holder, int limit, std::int64_t lease_ms);
   // Records outcomes of holder's claims (rows no longer claimed by holder at that attempt are left
-  // alone). A message push that ends "sent" although the member has read it meanwhile (a read that
+  // alone), 500 per statement. A message push that ends "sent" although the member has read it meanwhile (a read that
   // raced the claim on another node) gets its clear here.
   task<nothing> finish(std::string holder, std::vector<push_outcome> outcomes);
   // Deletes finished rows last changed before before_ms, at most limit; how many.

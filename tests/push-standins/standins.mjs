@@ -12,6 +12,7 @@
 //   control   HTTP/1.1 (plain, loopback)
 //     POST /control/subscription {applicationServerKey?} -> {endpoint, expirationTime, keys:{p256dh, auth}}
 //     GET (or POST) /control/received -> {webpush:[...], fcm:[...], apns:[...], requests:{webpush, fcm, fcm_token, apns}}
+//     GET /control/counts -> {requests:{webpush, fcm, fcm_token, apns}}
 //     POST /control/script {provider: webpush|fcm|fcm_token|apns, match?: substring of the
 //          endpoint / registration token / device token, responses:[{status, headers?, body?}]}
 //          the next matching requests get these answers, in order, before any validation
@@ -307,6 +308,8 @@ const control = async (req, res) => {
   try { body = raw ? JSON.parse(raw) : {}; } catch { return answer(res, 400, {}, { error: 'not JSON' }); }
   if (req.method === 'POST' && req.url === '/control/subscription') return answer(res, 200, {}, newSubscription(body));
   if ((req.method === 'GET' || req.method === 'POST') && req.url === '/control/received') return answer(res, 200, {}, { ...state.received, requests: state.requests });
+  // Only the counts: cheap to poll while tens of thousands of pushes arrive (bench/push_throughput.sh).
+  if (req.method === 'GET' && req.url === '/control/counts') return answer(res, 200, {}, { requests: state.requests });
   if (req.method === 'POST' && req.url === '/control/reset') {
     reset();
     return answer(res, 200, {}, {});

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 namespace confab::testing {
@@ -173,6 +174,29 @@ TEST_F(storage_push, a_claim_carries_what_the_send_needs) {
   EXPECT_EQ(j.text, "two");
   EXPECT_EQ(j.unread, 2) << "the badge: both messages unread";
   (void)is_new;
+}
+
+// One claim reads the badges of all its users in one statement: each user's own unread, by level.
+TEST_F(storage_push, a_claim_gives_each_user_their_own_badge_by_level_and_mute) {
+  const id_t a = user("ana"), b = user("ben"), c = user("cy");
+  device(a);
+  const id_t b1 = device(b), c1 = device(c);
+  const id_t all = group(a, {b, c}), some = group(a, {b, c}), quiet = group(a, {b, c});
+  ASSERT_TRUE(run(st_->set_notify(b, some, {"mentions", std::nullopt})));
+  ASSERT_TRUE(run(st_->set_notify(b, quiet, {"all", now_ms() + 3600000})));
+  ASSERT_TRUE(run(st_->set_notify(c, quiet, {"none", std::nullopt})));
+  send(b, all, "ben's own");  // not unread for ben (sending reads up to it); unread for cy
+  send(a, all, "one");
+  send(a, all, "two");
+  send(a, some, "plain");
+  send(a, some, "hi @ben", std::nullopt, {"ben"});
+  send(a, quiet, "shh");
+  EXPECT_EQ(enqueue(send(a, all, "three")), 2);
+  std::map<id_t, std::int64_t> badge;
+  for (const auto& j : claim("n1")) badge[j.device] = j.unread;
+  ASSERT_EQ(badge.size(), 2u);
+  EXPECT_EQ(badge[b1], 3 + 1) << "ben: three in the group at all, one mention where he hears mentions, none muted";
+  EXPECT_EQ(badge[c1], 4 + 2) << "cy: four in the group (ben's too), both in the second, none where she hears nothing";
 }
 
 TEST_F(storage_push, a_claim_holds_until_its_lease_ends_and_only_its_holder_finishes) {
