@@ -135,7 +135,10 @@ asio::awaitable<void> push_worker::loop() {
         log::error("push dispatch failed", "\"id\":" + std::to_string(j.id) + ",\"error\":" + log::quote(e.what()));
       }
     }
-    if (static_cast<int>(jobs->size()) < room) co_await pause(opts_.poll);
+    if (static_cast<int>(jobs->size()) < room) {
+      const auto wait = co_await idle_wait();
+      co_await pause(wait);
+    }
   }
   // Stopping: wait for the sends in flight (the transport times each out), then record them.
   while (in_flight_ > 0) {
@@ -143,6 +146,20 @@ asio::awaitable<void> push_worker::loop() {
     co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
   }
   co_await flush();
+}
+
+asio::awaitable<std::chrono::milliseconds> push_worker::idle_wait() {
+  // Until the next row comes due (rows are queued a grace period before they are due), at most
+  // poll: rows another node queues are seen by looking. A row due already but not claimable (a
+  // clear behind a message push in flight) waits a whole poll.
+  auto next = co_await store_.next_due();
+  if (!next) {
+    log::warn("push queue next due time not read", "\"error\":" + log::quote(next.error().message));
+    co_return opts_.poll;
+  }
+  const std::int64_t now = now_ms();
+  if (!*next || **next <= now) co_return opts_.poll;
+  co_return std::clamp(std::chrono::milliseconds(**next - now), std::chrono::milliseconds(1), opts_.poll);
 }
 
 asio::awaitable<void> push_worker::flush() {

@@ -47,7 +47,7 @@ using push_transport = std::function<void(const push::push_target& to, const pus
 
 struct push_worker_options {
   std::string node;                              // the claim holder's name
-  std::chrono::milliseconds poll{200};           // how often an idle worker looks for due rows
+  std::chrono::milliseconds poll{200};           // the longest an idle worker sleeps (it wakes when the next row is due)
   int batch = 256;                               // rows claimed at once
   int max_in_flight = 1024;                      // sends outstanding at once (sending or waiting)
   int max_in_flight_per_provider = 256;          // sends to one provider at once; the rest wait here
@@ -87,6 +87,7 @@ class push_worker {
   boost::asio::awaitable<void> loop();
   boost::asio::awaitable<void> pause(std::chrono::milliseconds d);
   boost::asio::awaitable<void> flush();
+  boost::asio::awaitable<std::chrono::milliseconds> idle_wait();  // how long to sleep with nothing to claim
   boost::asio::awaitable<void> housekeeping();
   // A claimed push ready to go, and the sends to one provider.
   struct ready {

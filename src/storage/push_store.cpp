@@ -267,6 +267,16 @@ task<nothing> push_store::finish(std::string holder, std::vector<push_outcome> o
   });
 }
 
+task<std::optional<std::int64_t>> push_store::next_due() {
+  return ex_.read<std::optional<std::int64_t>>([](connection& c) -> result<std::optional<std::int64_t>> {
+    CONFAB_TRY(r, query(c,
+                        "SELECT MIN(due_ms) FROM push_queue WHERE state = 'queued' "
+                        "AND (claimed_until_ms IS NULL OR claimed_until_ms < $1)",
+                        {now_ms()}));
+    return (*r)[0].opt_i64(0);
+  });
+}
+
 task<std::int64_t> push_store::prune(std::int64_t before_ms, int limit) {
   return ex_.write<std::int64_t>([before_ms, limit](write_context& ctx) -> result<std::int64_t> {
     CONFAB_TRY(r, query(ctx.db,

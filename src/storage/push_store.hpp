@@ -124,6 +124,8 @@ class push_store {
   // alone), 500 per statement. A message push that ends "sent" although the member has read it meanwhile (a read that
   // raced the claim on another node) gets its clear here.
   task<nothing> finish(std::string holder, std::vector<push_outcome> outcomes);
+  // The earliest due time of a queued row that no one holds (a worker sleeps until then).
+  task<std::optional<std::int64_t>> next_due();
   // Deletes finished rows last changed before before_ms, at most limit; how many.
   task<std::int64_t> prune(std::int64_t before_ms, int limit);
   // Rows queued (due or not, claimed or not), for metrics.

@@ -228,7 +228,7 @@ const fcmSend = async (req, res, project) => {
   // Message.data is a map<string, string>.
   if (body.message.data !== undefined && !allStrings(body.message.data)) return invalid('message.data', 'Invalid value at \'message.data\': data values must be strings');
   if (body.message.android?.priority && !['HIGH', 'NORMAL'].includes(body.message.android.priority)) return invalid('message.android.priority', 'Invalid priority');
-  state.received.fcm.push({ connection: connectionOf(req), token, message: body.message });
+  state.received.fcm.push({ connection: connectionOf(req), token, message: body.message, received_ms: Date.now() });
   answer(res, 200, {}, { name: `projects/${project}/messages/${b64u(crypto.randomBytes(9))}` });
 };
 
