@@ -88,8 +88,12 @@ struct feeds {
 void start_pusher(const server::config& cfg, asio::io_context& ioc, storage::store& store, const std::string& node,
                   server::push_keys keys, feeds& fs) {
   if (cfg.push.disabled || !server::any_provider(keys)) return;  // as start_feeds' "push"
-  fs.senders = std::make_unique<push::sender>(server::sender_config_of(cfg.push, std::move(keys), cfg.gw.push.endpoints));
   server::push_worker_options o;
+  o.providers.clear();  // only rows this node has a key for: nodes may differ
+  if (keys.fcm) o.providers.emplace_back("fcm");
+  if (keys.apns) o.providers.emplace_back("apns");
+  if (keys.vapid) o.providers.emplace_back("webpush");
+  fs.senders = std::make_unique<push::sender>(server::sender_config_of(cfg.push, std::move(keys), cfg.gw.push.endpoints));
   o.node = node;
   o.previews = cfg.push.previews;
   o.endpoints = cfg.gw.push.endpoints;

@@ -121,7 +121,7 @@ asio::awaitable<void> push_worker::loop() {
       co_await pause(opts_.poll);
       continue;
     }
-    auto jobs = co_await store_.claim(opts_.node, room, opts_.lease.count());
+    auto jobs = co_await store_.claim(opts_.node, room, opts_.lease.count(), opts_.providers);
     if (!jobs) {
       log::warn("push queue claim failed; retrying", "\"error\":" + log::quote(jobs.error().message));
       co_await pause(opts_.poll * 5);

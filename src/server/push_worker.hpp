@@ -59,6 +59,7 @@ struct push_worker_options {
   std::size_t preview_bytes = 200;               // the longest preview, cut at a character boundary
   push::endpoint_policy endpoints;               // targets are re-checked against it before a send
   std::chrono::milliseconds retention{24 * 3600 * 1000};  // finished rows are kept this long
+  std::vector<std::string> providers{"fcm", "apns", "webpush"};  // the rows this node claims (its keys)
 };
 
 // The notification for a claimed job, or the reason to skip it ("" with a notification).

@@ -144,6 +144,15 @@ result<nothing> clear_if_read(connection& c, const std::vector<std::int64_t>& id
   return nothing{};
 }
 
+// The ids of up to limit queue rows matching cond (its parameters from $1).
+result<std::vector<std::int64_t>> ids_where(connection& c, const std::string& cond, std::vector<param> ps, int limit) {
+  ps.emplace_back(std::int64_t{limit});
+  CONFAB_TRY(r, c.query_planned("SELECT id FROM push_queue WHERE " + cond + " LIMIT $" + std::to_string(ps.size()), ps));
+  std::vector<std::int64_t> out;
+  for (const auto& x : *r) out.push_back(x.i64(0));
+  return out;
+}
+
 }  // namespace
 
 task<nothing> push_store::set_target(const push_target_record& t) {
@@ -194,20 +203,30 @@ task<std::int64_t> push_store::enqueue(std::vector<event> evs, std::int64_t grac
 }
 
 task<std::vector<push_job>> push_store::claim(std::string holder, int limit, std::int64_t lease_ms) {
+  return claim(std::move(holder), limit, lease_ms, std::vector<std::string>{"fcm", "apns", "webpush"});
+}
+
+task<std::vector<push_job>> push_store::claim(std::string holder, int limit, std::int64_t lease_ms,
+                                              std::vector<std::string> providers) {
   if (limit < 1 || limit > 1000) co_return make_error(errc::invalid_field, "claim limit must be 1..1000");
-  auto take = [holder = std::move(holder), limit, lease_ms](write_context& ctx) -> result<std::vector<push_job>> {
+  if (providers.empty() || providers.size() > 8) co_return make_error(errc::invalid_field, "claim needs 1..8 providers");
+  auto take = [holder = std::move(holder), limit, lease_ms, providers = std::move(providers)](write_context& ctx)
+      -> result<std::vector<push_job>> {
     const std::int64_t now = now_ms();
     // Two statements, so that no plan can run the row choice once per row (a generic plan made
     // while the table was nearly empty did: quadratic). The UPDATE re-checks that each row is
     // still unclaimed: on PostgreSQL a row another node claimed meanwhile is re-checked after its
     // lock is released, and then skipped.
+    std::vector<param> due_params{now, std::int64_t{limit}};
+    for (const auto& p : providers) due_params.emplace_back(std::string_view(p));
     CONFAB_TRY(due, ctx.db.query_planned(
                         "SELECT id FROM push_queue q WHERE state = 'queued' AND due_ms <= $1 "
                         "AND (claimed_until_ms IS NULL OR claimed_until_ms < $1) "
                         "AND (kind = 'message' OR NOT EXISTS (SELECT 1 FROM push_queue m WHERE m.device_id = q.device_id "
                         "AND m.conv_id = q.conv_id AND m.kind = 'message' AND m.state = 'queued' AND m.claimed_until_ms >= $1)) "
-                        "ORDER BY due_ms LIMIT $2",
-                        std::vector<param>{now, std::int64_t{limit}}));
+                        "AND COALESCE((SELECT t.kind FROM push_targets t WHERE t.device_id = q.device_id), '') IN "
+                        "('', " + placeholders(3, providers.size()).substr(1) + " ORDER BY due_ms LIMIT $2",
+                        due_params));
     if (due->empty()) return std::vector<push_job>{};
     std::vector<param> ps{std::string_view(holder), now + lease_ms, now};
     for (const auto& x : *due) ps.emplace_back(x.i64(0));
@@ -279,10 +298,25 @@ task<std::optional<std::int64_t>> push_store::next_due() {
 
 task<std::int64_t> push_store::prune(std::int64_t before_ms, int limit) {
   return ex_.write<std::int64_t>([before_ms, limit](write_context& ctx) -> result<std::int64_t> {
-    CONFAB_TRY(r, query(ctx.db,
-                        "DELETE FROM push_queue WHERE id IN (SELECT id FROM push_queue WHERE state <> 'queued' "
-                        "AND updated_ms < $1 LIMIT $2) RETURNING id",
-                        {before_ms, std::int64_t{limit}}));
+    const std::int64_t now = now_ms();
+    // The rows are chosen first and then changed by id (as in claim): an "id IN (SELECT … LIMIT)"
+    // can be planned to run its choice once per row of the table.
+    CONFAB_TRY(stale, ids_where(ctx.db,
+                                "state = 'queued' AND due_ms < $1 AND (claimed_until_ms IS NULL OR claimed_until_ms < $2)",
+                                {before_ms, now}, limit));
+    if (!stale->empty()) {
+      std::vector<param> ps{now};
+      ps.insert(ps.end(), stale->begin(), stale->end());
+      CONFAB_TRY(e, ctx.db.query_planned(
+                        "UPDATE push_queue SET state = 'failed', detail = 'not sent within the retention: no node sends "
+                        "to this provider', updated_ms = $1 WHERE id IN " + placeholders(2, stale->size()) +
+                        " AND state = 'queued' AND (claimed_until_ms IS NULL OR claimed_until_ms < $1)",
+                        ps));
+    }
+    CONFAB_TRY(done, ids_where(ctx.db, "state <> 'queued' AND updated_ms < $1", {before_ms}, limit));
+    if (done->empty()) return std::int64_t{0};
+    std::vector<param> ps(done->begin(), done->end());
+    CONFAB_TRY(r, ctx.db.query_planned("DELETE FROM push_queue WHERE id IN " + placeholders(1, done->size()) + " RETURNING id", ps));
     return static_cast<std::int64_t>(r->size());
   });
 }

@@ -119,14 +119,19 @@ class push_store {
   // sends need. limit 1..1000. One statement on the writer claims them; their facts are read
   // after its commit on a reader (two statements for the batch). If that read fails, the error is
   // returned and the rows stay claimed until the lease ends.
-  task<std::vector<push_job>> claim(std::string holder, int limit, std::int64_t lease_ms);
+  // Only rows whose device's target is of one of providers ("fcm", "apns", "webpush"), or has
+  // no target any more (to be skipped): a node claims only what it can send.
+  task<std::vector<push_job>> claim(std::string holder, int limit, std::int64_t lease_ms, std::vector<std::string> providers);
+  task<std::vector<push_job>> claim(std::string holder, int limit, std::int64_t lease_ms);  // every provider
   // Records outcomes of holder's claims (rows no longer claimed by holder at that attempt are left
   // alone), 500 per statement. A message push that ends "sent" although the member has read it meanwhile (a read that
   // raced the claim on another node) gets its clear here.
   task<nothing> finish(std::string holder, std::vector<push_outcome> outcomes);
   // The earliest due time of a queued row that no one holds (a worker sleeps until then).
   task<std::optional<std::int64_t>> next_due();
-  // Deletes finished rows last changed before before_ms, at most limit; how many.
+  // Deletes finished rows last changed before before_ms, at most limit; how many. Queued rows due
+  // before before_ms that no one holds (a provider no node sends to any more) end "failed" first,
+  // and go with a later prune.
   task<std::int64_t> prune(std::int64_t before_ms, int limit);
   // Rows queued (due or not, claimed or not), for metrics.
   task<std::int64_t> queued();

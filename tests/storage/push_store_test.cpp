@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <thread>
 
 namespace confab::testing {
 namespace {
@@ -404,6 +405,40 @@ TEST_F(storage_push, facts_explain_the_decision) {
   auto none = run(push().facts(b, g, 999));
   ASSERT_TRUE(none);
   EXPECT_FALSE(none->exists);
+}
+
+// A node claims only rows it can send: its providers' targets, and devices without a target
+// (skipped). Rows for a provider no node sends to fail once past the retention.
+TEST_F(storage_push, a_node_claims_only_its_providers_rows_and_the_others_expire) {
+  const id_t a = user("ana"), b = user("ben"), c = user("cy"), d = user("dee");
+  device(a);
+  device(b);  // fcm
+  const id_t c1 = device(c, false);
+  ASSERT_TRUE(run(push().set_target({c1, c, "apns", "apns-target"})));
+  const id_t d1 = device(d);
+  const id_t g = group(a, {b, c, d});
+  const auto m = send(a, g, "hi");
+  ASSERT_EQ(enqueue(m), 3);
+  ASSERT_TRUE(run(push().remove_target(d1)));  // dee's device signed out of push meanwhile
+  auto r = run(push().claim("apns-node", 1000, 60000, {"apns"}));
+  ASSERT_TRUE(r) << r.error().message;
+  std::set<id_t> got;
+  for (const auto& j : *r) got.insert(j.device);
+  EXPECT_EQ(got, (std::set<id_t>{c1, d1})) << "its own provider's row, and the one without a target";
+  for (const auto& j : *r) finish("apns-node", {{j.id, "sent", "", std::nullopt, "", j.attempts}});
+  EXPECT_TRUE(run(push().claim("apns-node", 1000, 60000, {"apns"}))->empty()) << "not ben's fcm row";
+
+  ASSERT_TRUE(run(push().prune(now_ms() - 3600000, 100)));
+  EXPECT_EQ(rows(b, g, m.seq).at(0).state, "queued") << "within the retention it waits for an fcm node";
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));  // now is past the row's due time
+  ASSERT_TRUE(run(push().prune(now_ms(), 100)));
+  const auto after = rows(b, g, m.seq);
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].state, "failed");
+  EXPECT_NE(after[0].detail.find("no node sends"), std::string::npos) << after[0].detail;
+  auto bad = run(push().claim("n1", 10, 1000, {}));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, errc::invalid_field);
 }
 
 TEST_F(storage_push, finished_rows_are_pruned_queued_ones_kept) {
