@@ -12,6 +12,7 @@
 #include <cctype>
 #include <mutex>
 #include <string_view>
+#include <utility>
 
 namespace confab::push {
 
@@ -163,6 +164,7 @@ http_client::http_client(http_client_options o) : opts_(std::move(o)) {
 
 http_client::~http_client() {
   stop();
+  for (void* e : idle_easy_) curl_easy_cleanup(static_cast<CURL*>(e));
   curl_multi_cleanup(static_cast<CURLM*>(multi_));
 }
 
@@ -201,7 +203,13 @@ bool http_client::start_queued() {
     q.swap(queue_);
   }
   for (auto& t : q) {
-    t->easy = curl_easy_init();
+    if (idle_easy_.empty()) {
+      t->easy = curl_easy_init();
+    } else {
+      t->easy = static_cast<CURL*>(idle_easy_.back());
+      idle_easy_.pop_back();
+      curl_easy_reset(t->easy);
+    }
     if (!t->easy) {
       t->fail("curl_easy_init failed");
       continue;
@@ -227,15 +235,17 @@ void http_client::finish_done() {
     active_.erase(it);
     const CURLcode rc = msg->data.result;  // msg is invalid once the handle is removed
     curl_multi_remove_handle(m, t->easy);
+    long code = 0, version = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_getinfo(t->easy, CURLINFO_HTTP_VERSION, &version);
+    // Kept for the next request (reset then); its options point into t until that reset.
+    if (std::cmp_less(idle_easy_.size(), opts_.max_idle_connections)) idle_easy_.push_back(std::exchange(t->easy, nullptr));
     if (rc != CURLE_OK) {
       std::string why = t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc);
       if (!t->refused_address.empty()) why = "address not allowed: " + t->refused_address + "; " + why;
       t->fail(std::move(why));
       continue;
     }
-    long code = 0, version = 0;
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_getinfo(t->easy, CURLINFO_HTTP_VERSION, &version);
     t->resp.status = static_cast<int>(code);
     t->resp.http_version = version == CURL_HTTP_VERSION_2_0 ? 2 : version == CURL_HTTP_VERSION_3 ? 3 : 1;
     t->complete();

@@ -96,6 +96,9 @@ class http_client {
   std::deque<std::unique_ptr<transfer>> queue_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
   std::vector<std::unique_ptr<transfer>> active_;  // the client's thread only
+  // Finished easy handles, reset and reused (a new handle's buffers cost more than the request's
+  // own work); the client's thread only, at most max_idle_connections.
+  std::vector<void*> idle_easy_;
   std::thread thread_;
 };
 
