@@ -143,7 +143,7 @@ const answerScripted = (res, provider, key, s, extra = {}) => {
     entry.answered = true;
     answer(res, s.status, s.headers ?? {}, s.body ?? '');
   };
-  if (hang) return;
+  if (hang) return true;
   if (delay > 0) setTimeout(send, delay);
   else send();
   return true;
