@@ -391,6 +391,10 @@ void declare(option_table& t, config& c, std::string& redis) {
   t.text("push-apns-key-id", c.push.apns_key_id, "APNs: the key's id (kid)");
   t.text("push-apns-team-id", c.push.apns_team_id, "APNs: the team id (iss)");
   t.text("push-apns-url", c.push.apns_url, "APNs: the base URL for both environments (default: Apple's hosts)");
+  // At most 25 s: an FCM send can take two requests (the access token, then the send), and both
+  // must end within the 60 s lease of the push's claim (docs/push.md, "Claims and several nodes").
+  t.integer("push-timeout-ms", c.push.timeout, 100, 25000,
+            "each HTTP request to a push provider (connection included) gives up after this long; the push is retried");
   t.text("push-ca-file", c.push.ca_file, "trust only the CA certificates in this PEM file for push providers (default: the system's)");
   t.add("push-allow-origin", "",
         "Web Push endpoints allowed whatever their address: a comma-separated list of origins (https://host[:port]); "

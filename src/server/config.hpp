@@ -36,6 +36,7 @@ struct push_config {
   std::string apns_key_id, apns_team_id;
   std::string apns_url;                   // default: Apple's host for the target's environment
   std::string ca_file;                    // trust these CAs instead of the system's (tests)
+  std::chrono::milliseconds timeout{10000};  // each provider HTTP request (connection included)
 };
 
 struct config {

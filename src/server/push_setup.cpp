@@ -66,6 +66,7 @@ push::sender_config sender_config_of(const push_config& c, push_keys k, const pu
   if (k.apns) s.apns = push::apns_config{std::move(*k.apns), c.apns_key_id, c.apns_team_id, c.apns_url};
   s.endpoints = endpoints;
   s.http.ca_file = c.ca_file;
+  s.http.timeout = c.timeout;
   s.http.allow_non_public =
       !endpoints.allowed_origins.empty() || !c.fcm_url.empty() || !c.fcm_token_url.empty() || !c.apns_url.empty();
   return s;

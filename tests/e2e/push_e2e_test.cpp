@@ -6,15 +6,20 @@
 // One user with three devices (a browser, an Android phone, an iPhone): a device that received the
 // message in the grace period gets no push, the others do, with ids and counts only; reading on
 // one device clears the others' notifications; notification levels and mentions decide; provider
-// errors (gone, 429 with Retry-After, 500, a bad token) end as the docs say; 1 000 pushes queued when
-// confabd is killed are each sent once after it restarts; two nodes over PostgreSQL send each push once;
+// errors (gone, 429 with Retry-After, 500, a bad token) end as the docs say; a provider that does not
+// answer within --push-timeout-ms gets the push again after back-off, with the same idempotency key,
+// and it ends sent once; 1 000 pushes queued when confabd is killed are each sent once after it
+// restarts; three nodes over PostgreSQL share the queue, each sends some, and each push is sent once;
 // bad registrations get typed errors.
 #include "e2e/harness.hpp"
 
+#include <boost/asio/ip/address.hpp>
+#include <boost/beast/http.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -33,6 +38,23 @@ void sh(const std::string& cmd) {
 std::string file_text(const fs::path& p) {
   std::ifstream in(p);
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The body of GET target from 127.0.0.1:port (one connection, bounded); throws unless 200.
+std::string get_text(unsigned short port, const std::string& target) {
+  namespace http = boost::beast::http;
+  boost::asio::io_context ioc;
+  boost::beast::tcp_stream s(ioc);
+  s.expires_after(default_timeout);
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  http::request<http::empty_body> req{http::verb::get, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  http::write(s, req);
+  boost::beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  http::read(s, buf, res);
+  if (res.result_int() != 200) throw std::runtime_error("GET " + target + ": status " + std::to_string(res.result_int()));
+  return res.body();
 }
 
 // The stand-ins' process, keys and URLs (one set for the whole suite).
@@ -175,6 +197,15 @@ class Push : public ::testing::Test {
           if (jstr(p, "kind") == kind) return jstr(p, "state");
     return "";
   }
+  // The push of kind for seq on device (from push_explain); throws if there is none.
+  json::object row(std::int64_t seq, std::int64_t device, const std::string& kind = "message") {
+    const auto why = explain(seq);
+    for (const auto& d : jarr(why, "devices"))
+      if (jint(d, "device_id") == device)
+        for (const auto& p : jarr(d, "pushes"))
+          if (jstr(p, "kind") == kind) return p.as_object();
+    throw std::runtime_error("no " + kind + " push for seq " + std::to_string(seq) + " on device " + std::to_string(device));
+  }
   std::size_t count(const std::string& provider) { return jarr(s_->received(), provider).size(); }
   bool wait_count(const std::string& provider, std::size_t n) {
     return eventually([&] { return count(provider) >= n; }, std::chrono::seconds(20));
@@ -298,6 +329,56 @@ TEST_F(Push, provider_errors_end_as_documented) {
   EXPECT_EQ(state(three, iphone_.device_id), "");
 }
 
+TEST_F(Push, a_provider_that_does_not_answer_in_time_gets_the_push_again_and_it_ends_sent_once) {
+  constexpr int timeout_ms = 1000;
+  start("0", {"--push-timeout-ms", std::to_string(timeout_ms)});
+  people();
+  // APNs never answers the first request; FCM answers it 200, but only after the client gave up.
+  s_->script("apns", ios_token, {json::object{{"hang", true}}});
+  s_->script("fcm", "fcm-ben-android", {json::object{{"status", 200}, {"delay_ms", 3 * timeout_ms}}});
+  const auto sent_at = std::chrono::steady_clock::now();
+  const auto seq = send("slow providers");
+  ASSERT_TRUE(eventually([&] { return state(seq, iphone_.device_id) == "sent"; }, std::chrono::seconds(20)));
+  ASSERT_TRUE(eventually([&] { return state(seq, android_.device_id) == "sent"; }, std::chrono::seconds(20)));
+  ASSERT_TRUE(eventually([&] { return state(seq, web_.device_id) == "sent"; }));
+
+  // Let the late FCM answer come due (it finds the request closed), then look.
+  std::this_thread::sleep_until(sent_at + std::chrono::milliseconds(3 * timeout_ms + 1000));
+  const auto got = s_->received();
+  const auto& apns = jarr(got, "apns");
+  ASSERT_EQ(apns.size(), 1u) << "APNs accepted the push once";
+  ASSERT_EQ(jarr(got, "fcm").size(), 1u) << "FCM accepted the push once";
+  EXPECT_EQ(jstr(jobj(jarr(got, "fcm").at(0), "message"), "token"), "fcm-ben-android");
+  EXPECT_EQ(jarr(got, "webpush").size(), 1u);
+  const auto& requests = jobj(got, "requests");
+  EXPECT_EQ(jint(requests, "apns"), 2) << "the one that timed out and its retry";
+  EXPECT_EQ(jint(requests, "fcm"), 2);
+
+  // Both scripted requests were closed by confabd, unanswered, after about --push-timeout-ms (the
+  // default of 10 s would show here).
+  const auto& scripted = jarr(got, "scripted");
+  ASSERT_EQ(scripted.size(), 2u) << json::serialize(scripted);
+  std::string timed_out_apns_id;
+  for (const auto& e : scripted) {
+    SCOPED_TRACE(json::serialize(e));
+    EXPECT_EQ(e.at("answered"), json::value(false));
+    ASSERT_TRUE(e.at("gone_after_ms").is_int64());
+    EXPECT_GE(e.at("gone_after_ms").as_int64(), timeout_ms / 2);
+    EXPECT_LT(e.at("gone_after_ms").as_int64(), 5 * timeout_ms);
+    if (jstr(e, "provider") == "apns") timed_out_apns_id = jstr(e, "apns_id");
+  }
+  EXPECT_FALSE(timed_out_apns_id.empty()) << "the timed-out APNs request carried an apns-id";
+  EXPECT_EQ(jstr(jobj(apns.at(0), "headers"), "apns-id"), timed_out_apns_id) << "the retry reused the idempotency key";
+
+  // Each row: sent, on its second attempt; the Web Push row, never delayed, on its first.
+  const auto iphone = row(seq, iphone_.device_id), android = row(seq, android_.device_id), web = row(seq, web_.device_id);
+  EXPECT_EQ(jstr(iphone, "state"), "sent");
+  EXPECT_EQ(jint(iphone, "attempts"), 2);
+  EXPECT_EQ(jstr(android, "state"), "sent");
+  EXPECT_EQ(jint(android, "attempts"), 2);
+  EXPECT_EQ(jint(web, "attempts"), 1);
+}
+
 TEST_F(Push, a_thousand_pushes_queued_when_confabd_is_killed_are_each_sent_once_after_it_restarts) {
   start("10000");  // long enough that the kill comes before any is due
   auto ana = register_user(*http_, "ana");
@@ -371,31 +452,101 @@ TEST(PushOff, a_server_without_keys_says_it_sends_no_push) {
   fs::remove_all(dir);
 }
 
-TEST_F(Push, two_nodes_over_postgresql_send_each_push_once) {
+// Three nodes claim from one queue. So that every node must claim some, whatever the order in which
+// their polls come: a worker has at most 1024 pushes outstanding and sends at most 256 to one
+// provider at once (docs/push.md), so the first 3 * 256 requests APNs gets are all those sent
+// before any answer; the stand-in answers each of them 5 s late, and all 2 400 pushes are queued
+// well before that. Until then two nodes can hold at most 2 048, and the third claims the rest.
+TEST_F(Push, three_nodes_over_postgresql_share_the_queue_and_send_each_push_once) {
   pg_database pg;
   auto flags = s_->flags("0");
+  constexpr int node_count = 3, member_count = 20, devices_per_member = 4, message_count = 30;
+  constexpr std::size_t total = member_count * devices_per_member * message_count;
   std::vector<std::unique_ptr<server_process>> nodes;
-  for (int i = 0; i < 2; ++i) {
+  std::vector<unsigned short> metrics_ports;
+  std::vector<http_client> h;
+  for (int i = 0; i < node_count; ++i) {
+    metrics_ports.push_back(free_port());
     auto a = fast;
-    a.insert(a.end(), {"--storage", "postgres", "--pg-dsn", pg.dsn(), "--feed-poll-ms", "50"});
+    a.insert(a.end(), {"--storage", "postgres", "--pg-dsn", pg.dsn(), "--feed-poll-ms", "50", "--metrics-listen",
+                       "127.0.0.1:" + std::to_string(metrics_ports.back())});
     a.insert(a.end(), flags.begin(), flags.end());
-    nodes.push_back(std::make_unique<server_process>(dir_ / ("n" + std::to_string(i))));
-    fs::create_directories(dir_ / ("n" + std::to_string(i)));
+    const auto d = dir_ / ("n" + std::to_string(i));
+    fs::create_directories(d);
+    nodes.push_back(std::make_unique<server_process>(d));
     nodes.back()->start(a);
+    h.emplace_back(nodes.back()->port());
   }
-  http_client h0(nodes[0]->port()), h1(nodes[1]->port());
-  auto ana = register_user(h0, "ana");
-  auto ben = register_user(h1, "ben");
-  h1.call("push_register", {{"target", {{"kind", "fcm"}, {"token", "fcm-ben"}}}}, ben.token);
-  const auto conv = jint(h0.call("create_direct", {{"username", "ben"}}, ana.token), "conv");
-  for (int i = 0; i < 20; ++i)
-    (i % 2 ? h1 : h0).call("send", {{"conv", conv}, {"client_id", "c" + std::to_string(i)}, {"text", "m"}}, ana.token);
-  ASSERT_TRUE(wait_count("fcm", 20));
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  std::map<std::string, int> per_seq;
-  for (const auto& m : json::array(jarr(s_->received(), "fcm"))) ++per_seq[jstr(jobj(jobj(m, "message"), "data"), "seq")];
-  EXPECT_EQ(per_seq.size(), 20u);
-  for (const auto& [seq, n] : per_seq) EXPECT_EQ(n, 1) << "seq " << seq;
+  // Twenty members with four iPhones each, registered through all three nodes.
+  auto ana = register_user(h[0], "ana");
+  json::array members;
+  std::vector<std::string> tokens;
+  for (int i = 0; i < member_count; ++i) {
+    const auto name = "m" + std::to_string(i);
+    const auto& via = h[static_cast<std::size_t>(i % node_count)];
+    for (int d = 0; d < devices_per_member; ++d) {
+      auto dev = d == 0 ? register_user(via, name, "phone0") : login(via, name, "phone" + std::to_string(d));
+      if (d == 0) members.push_back(dev.user_id);
+      char hex[9];
+      std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(i * devices_per_member + d));
+      tokens.push_back(std::string(56, 'c') + hex);
+      via.call("push_register",
+               {{"target", {{"kind", "apns"}, {"token", tokens.back()}, {"topic", "com.example.confab"}, {"environment", "production"}}}},
+               dev.token);
+    }
+  }
+  s_->script("apns", "", json::array(node_count * 256, json::object{{"delay_ms", 5000}}));  // validated, recorded, answered late
+  const auto g = jint(h[1].call("create_group", {{"title", "twenty"}, {"members", members}}, ana.token), "conv");
+  std::set<std::string> want;
+  for (int i = 0; i < message_count; ++i) {
+    const auto seq = jint(h[static_cast<std::size_t>(i % node_count)].call(
+                              "send", {{"conv", g}, {"client_id", "c" + std::to_string(i)}, {"text", "m"}}, ana.token),
+                          "seq");
+    for (const auto& t : tokens) want.insert(t + "/" + std::to_string(seq));
+  }
+  ASSERT_EQ(want.size(), total);
+
+  // Every outcome recorded on some node (each node's confab_push_outcomes_total), then a look at
+  // what the stand-in accepted.
+  const std::string series = "confab_push_outcomes_total{provider=\"apns\",outcome=\"sent\"} ";
+  std::vector<double> sent(node_count, 0);
+  double sum = 0;
+  std::string shares;
+  const bool all_sent = eventually(
+      [&] {
+        sum = 0;
+        shares.clear();
+        for (std::size_t i = 0; i < sent.size(); ++i) {
+          const auto text = get_text(metrics_ports[i], "/metrics");
+          const auto at = text.find(series);
+          sent[i] = at == std::string::npos ? 0 : std::stod(text.substr(at + series.size()));
+          sum += sent[i];
+          shares += (shares.empty() ? "" : ", ") + std::to_string(static_cast<long long>(sent[i]));
+        }
+        return sum >= static_cast<double>(total);
+      },
+      std::chrono::seconds(90));
+  std::cerr << "pushes sent per node: " << shares << "\n";
+  ASSERT_TRUE(all_sent) << "sent per node: " << shares << "; the stand-in accepted " << count("apns") << " of " << total;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // a duplicate would show by now
+
+  std::map<std::string, int> per_push;
+  std::set<std::string> ids;
+  const auto got = s_->received();
+  for (const auto& m : jarr(got, "apns")) {
+    ++per_push[jstr(m, "device_token") + "/" + std::to_string(jint(jobj(m, "payload"), "seq"))];
+    ids.insert(jstr(jobj(m, "headers"), "apns-id"));
+  }
+  std::set<std::string> pushes;
+  for (const auto& [push, n] : per_push) {
+    EXPECT_EQ(n, 1) << push << " accepted " << n << " times";
+    pushes.insert(push);
+  }
+  EXPECT_EQ(pushes, want) << "every push accepted once";
+  EXPECT_EQ(jarr(got, "apns").size(), total);
+  EXPECT_EQ(ids.size(), total) << "one idempotency key per push";
+  EXPECT_EQ(sum, static_cast<double>(total)) << "no push recorded sent twice: " << shares;
+  for (std::size_t i = 0; i < sent.size(); ++i) EXPECT_GE(sent[i], 1.0) << "node " << i << " sent none: " << shares;
 }
 
 }  // namespace

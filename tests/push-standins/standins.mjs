@@ -11,11 +11,17 @@
 //                                                                 requests to APNs"
 //   control   HTTP/1.1 (plain, loopback)
 //     POST /control/subscription {applicationServerKey?} -> {endpoint, expirationTime, keys:{p256dh, auth}}
-//     GET (or POST) /control/received -> {webpush:[...], fcm:[...], apns:[...], requests:{webpush, fcm, fcm_token, apns}}
+//     GET (or POST) /control/received -> {webpush:[...], fcm:[...], apns:[...], requests:{webpush, fcm, fcm_token, apns},
+//          scripted:[{provider, key, status, delay_ms, hang, apns_id?, answered, gone_after_ms}]}
 //     GET /control/counts -> {requests:{webpush, fcm, fcm_token, apns}}
 //     POST /control/script {provider: webpush|fcm|fcm_token|apns, match?: substring of the
-//          endpoint / registration token / device token, responses:[{status, headers?, body?}]}
-//          the next matching requests get these answers, in order, before any validation
+//          endpoint / registration token / device token,
+//          responses:[{status, headers?, body?, delay_ms?} | {hang: true} | {delay_ms}]}
+//          the next matching requests get these answers, in order, before any validation;
+//          delay_ms: the answer is written that much later (if the client still waits);
+//          hang: no answer ever (the request stays open until the client gives up);
+//          {delay_ms} alone: the request is handled (validated, recorded) as usual, and its
+//          answer is written that much later
 //     POST /control/reset   forgets received messages, scripts, counters and issued FCM tokens
 //
 // Usage: node standins.mjs --cert cert.pem --key key.pem --service-account sa.json
@@ -61,6 +67,7 @@ const reset = () => {
     received: { webpush: [], fcm: [], apns: [] },
     requests: { webpush: 0, fcm: 0, fcm_token: 0, apns: 0 },
     scripts: [],
+    scripted: [],  // every request that got a scripted answer (or none: hang), and what became of it
     accessTokens: new Set(),
     subscriptions: state?.subscriptions ?? new Map(),
   };
@@ -89,13 +96,58 @@ const readBody = (req) => new Promise((resolve, reject) => {
   req.on('error', reject);
 });
 
-// Works for http/https responses and for the HTTP/2 compatibility API.
+// Works for http/https responses and for the HTTP/2 compatibility API. A response given a delay
+// (delayAnswer) is written that much later, unless the client closed the request meanwhile.
 const answer = (res, status, headers = {}, body = '') => {
+  if (res.standinDelay > 0) {
+    const delay = res.standinDelay;
+    res.standinDelay = 0;
+    setTimeout(() => {
+      if (!res.standinClosed && !res.writableEnded) answer(res, status, headers, body);
+    }, delay);
+    return;
+  }
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(status, { ...(text && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers });
   res.end(text);
 };
-const answerScripted = (res, s) => answer(res, s.status, s.headers ?? {}, s.body ?? '');
+const delayAnswer = (res, ms) => {
+  res.standinDelay = ms;
+  res.on('close', () => { res.standinClosed = true; });
+};
+// A script entry that only delays ({delay_ms}): the request is handled as usual, and its answer
+// written that much later.
+const onlyDelays = (s) => s.status === undefined && s.hang !== true && Number.isFinite(s.delay_ms) && s.delay_ms > 0;
+// A scripted answer: at once, after s.delay_ms, or never (s.hang); returns true. Each is recorded
+// in state.scripted with whether the answer was written (answered) and, when the client closed the
+// request (stream or connection) before that, after how many milliseconds (gone_after_ms): a
+// client's timeout shows there. An entry that only delays is not an answer: it sets the delay of
+// the usual one and returns false.
+const answerScripted = (res, provider, key, s, extra = {}) => {
+  if (onlyDelays(s)) {
+    delayAnswer(res, s.delay_ms);
+    return false;
+  }
+  const hang = s.hang === true;
+  const delay = Number.isFinite(s.delay_ms) && s.delay_ms > 0 ? s.delay_ms : 0;
+  const entry = { provider, key, status: hang ? null : s.status, delay_ms: delay, hang, ...extra, answered: false, gone_after_ms: null };
+  state.scripted.push(entry);
+  const started = Date.now();
+  let closed = false;
+  res.on('close', () => {
+    closed = true;
+    if (!entry.answered) entry.gone_after_ms = Date.now() - started;
+  });
+  const send = () => {
+    if (closed || res.destroyed || res.writableEnded) return;
+    entry.answered = true;
+    answer(res, s.status, s.headers ?? {}, s.body ?? '');
+  };
+  if (hang) return true;
+  if (delay > 0) setTimeout(send, delay);
+  else send();
+  return true;
+};
 
 // ------------------------------------------------------------------ Web Push (RFC 8030/8291/8292)
 
@@ -129,7 +181,7 @@ const webpush = async (req, res) => {
   state.requests.webpush += 1;
   const endpoint = `${webpushBase}${req.url}`;
   const s = scripted('webpush', endpoint);
-  if (s) return answerScripted(res, s);
+  if (s && answerScripted(res, 'webpush', endpoint, s)) return;
   if (req.method !== 'POST') return answer(res, 405, {}, 'POST only');
   const sub = m && state.subscriptions.get(m[1]);
   if (!sub) return answer(res, 404, {}, 'no such subscription');  // RFC 8030 section 7.3 (gone subscriptions: 404/410)
@@ -176,7 +228,7 @@ const fcmToken = async (req, res) => {
   const form = new URLSearchParams((await readBody(req)).toString('utf8'));
   state.requests.fcm_token += 1;
   const s = scripted('fcm_token', '');
-  if (s) return answerScripted(res, s);
+  if (s && answerScripted(res, 'fcm_token', '', s)) return;
   // RFC 7523 section 2.1 (grant type) and 3 (claims); errors as RFC 6749 section 5.2.
   const grant = (description) => answer(res, 400, {}, { error: 'invalid_grant', error_description: description });
   if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
@@ -207,7 +259,7 @@ const fcmSend = async (req, res, project) => {
   try { body = JSON.parse(raw); } catch { /* answered below */ }
   const token = body?.message?.token;
   const s = scripted('fcm', typeof token === 'string' ? token : '');
-  if (s) return answerScripted(res, s);
+  if (s && answerScripted(res, 'fcm', typeof token === 'string' ? token : '', s)) return;
   // FCM HTTP v1: OAuth 2.0 bearer token, else 401 UNAUTHENTICATED.
   const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
   if (!bearer || !state.accessTokens.has(bearer[1])) {
@@ -282,7 +334,8 @@ const apns = async (req, res) => {
   const id = req.headers['apns-id'] ?? crypto.randomUUID();
   const fail = (status, reason) => answer(res, status, { 'apns-id': id }, { reason, ...(status === 410 ? { timestamp: Date.now() } : {}) });
   const s = scripted('apns', token);
-  if (s) return answerScripted(res, { ...s, headers: { 'apns-id': id, ...(s.headers ?? {}) } });
+  const withId = s && { ...s, headers: { 'apns-id': id, ...(s.headers ?? {}) } };
+  if (s && answerScripted(res, 'apns', token, withId, { apns_id: req.headers['apns-id'] ?? null })) return;
   if (req.method !== 'POST') return fail(405, 'MethodNotAllowed');
   if (!m) return fail(404, 'BadPath');
   const tokenError = await checkProviderToken(req.headers.authorization);
@@ -307,7 +360,7 @@ const control = async (req, res) => {
   let body = {};
   try { body = raw ? JSON.parse(raw) : {}; } catch { return answer(res, 400, {}, { error: 'not JSON' }); }
   if (req.method === 'POST' && req.url === '/control/subscription') return answer(res, 200, {}, newSubscription(body));
-  if ((req.method === 'GET' || req.method === 'POST') && req.url === '/control/received') return answer(res, 200, {}, { ...state.received, requests: state.requests });
+  if ((req.method === 'GET' || req.method === 'POST') && req.url === '/control/received') return answer(res, 200, {}, { ...state.received, requests: state.requests, scripted: state.scripted });
   // Only the counts: cheap to poll while tens of thousands of pushes arrive (bench/push_throughput.sh).
   if (req.method === 'GET' && req.url === '/control/counts') return answer(res, 200, {}, { requests: state.requests });
   if (req.method === 'POST' && req.url === '/control/reset') {

@@ -1,6 +1,6 @@
 // The push worker's pure parts (issue 15): what a claimed row becomes (send or skip, and what the
-// notification says), the retry back-off, the idempotency key, the --push-* flags and the key
-// files' errors.
+// notification says), the retry back-off, the idempotency key, the --push-* flags (and that
+// --push-timeout-ms reaches the senders' HTTP client) and the key files' errors.
 #include "server/config.hpp"
 #include "server/push_setup.hpp"
 #include "server/push_worker.hpp"
@@ -142,6 +142,23 @@ TEST(push_config, flags_land_in_the_push_config) {
   auto bad = run({"--push-allow-origin", "https://x/path", "--push-grace-ms", "-1"});
   EXPECT_FALSE(bad.cfg);
   ASSERT_EQ(bad.errors.size(), 2u);
+}
+
+TEST(push_config, push_timeout_ms_reaches_the_senders_http_client) {
+  auto def = run({});
+  ASSERT_TRUE(def.cfg);
+  EXPECT_EQ(def.cfg->push.timeout.count(), 10000);
+  EXPECT_EQ(server::sender_config_of(def.cfg->push, {}, {}).http.timeout.count(), 10000);
+  auto r = run({"--push-timeout-ms", "750"});
+  ASSERT_TRUE(r.cfg);
+  EXPECT_EQ(r.cfg->push.timeout.count(), 750);
+  EXPECT_EQ(server::sender_config_of(r.cfg->push, {}, {}).http.timeout.count(), 750);
+  for (const char* v : {"99", "25001", "ten"}) {
+    auto bad = run({"--push-timeout-ms", v});
+    EXPECT_FALSE(bad.cfg) << v;
+    ASSERT_EQ(bad.errors.size(), 1u) << v;
+    EXPECT_NE(bad.errors[0].find("--push-timeout-ms"), std::string::npos) << bad.errors[0];
+  }
 }
 
 TEST(push_config, key_files_are_checked_at_start_up_and_errors_name_the_option) {
