@@ -5,7 +5,7 @@
 # before the first comes due, so the queue drains as fast as the worker can: "pushes_per_s" is the
 # drain rate between 10 % and 90 % of the pushes accepted by the stand-in, and "cpu_us_per_push"
 # each process's CPU in that window (confabd, the Node stand-in, PostgreSQL's backends). Also:
-# every push accepted exactly once ("distinct"), the whole run's time, confabd's RSS once every
+# every push accepted exactly once ("distinct", "duplicates"), the whole run's time, confabd's RSS once every
 # push is queued and at most while they drain, the queue's size in PostgreSQL, and the delay from
 # each message's commit (its send's answer) plus the grace period to the stand-in's receipt of each
 # push (p50, p99, max; also confab_push_delay_seconds' p99 bucket from /metrics).
@@ -147,7 +147,7 @@ if mport:
         if n and c >= 0.99 * n:
             p99 = le
             break
-print(json.dumps({"backend": "postgres", "members": users, "messages": messages, "pushes": got, "expected": total, "distinct": distinct,
+print(json.dumps({"backend": "postgres", "members": users, "messages": messages, "pushes": got, "expected": total, "distinct": distinct, "duplicates": accepted - distinct,
                   "grace_ms": grace, "send_rate": send_rate, "sends_s": round(sent_s, 2), "seconds": round(elapsed, 2), "pushes_per_s": round(rate) if send_rate == 0 else None,
                   "delay_ms": {"p50": pct(0.5), "p99": pct(0.99), "max": round(delays[-1]) if delays else None},
                   "delay_p99_le_s": p99, "queue_rows": queue_rows, "queue_mib": round(queue_bytes / 2**20, 1),

@@ -172,6 +172,7 @@ void sender::send_apns(const apns_target& t, const notification& n, std::string 
   if (!id.empty()) req.headers.emplace_back("apns-id", std::move(id));
   req.headers.emplace_back("Content-Type", "application/json");
   req.body = std::move(built->body);
+  req.multiplex = true;  // APNs takes HTTP/2 only
   http_.submit(std::move(req), [this, done = std::move(done)](http_response r) {
     send_outcome out = map_response(provider::apns, r, now_s());
     if (r.status == 403 && out.st == send_outcome::status::retry) apns_tokens_->expired();

@@ -280,7 +280,7 @@ const fcmSend = async (req, res, project) => {
   // Message.data is a map<string, string>.
   if (body.message.data !== undefined && !allStrings(body.message.data)) return invalid('message.data', 'Invalid value at \'message.data\': data values must be strings');
   if (body.message.android?.priority && !['HIGH', 'NORMAL'].includes(body.message.android.priority)) return invalid('message.android.priority', 'Invalid priority');
-  state.received.fcm.push({ connection: connectionOf(req), token, message: body.message, received_ms: Date.now() });
+  state.received.fcm.push({ connection: connectionOf(req), http_version: req.httpVersion, token, message: body.message, received_ms: Date.now() });
   answer(res, 200, {}, { name: `projects/${project}/messages/${b64u(crypto.randomBytes(9))}` });
 };
 
@@ -387,12 +387,14 @@ const listen = (server) => new Promise((resolve) => server.listen(0, HOST, () =>
 
 const servers = {
   webpush: https.createServer(tls, guard(webpush)),
-  fcm: https.createServer(tls, guard(fcm)),
+  // FCM's HTTP v1 API takes HTTP/2 (one connection multiplexes the sends) and HTTP/1.1.
+  fcm: http2.createSecureServer({ ...tls, allowHTTP1: true }, guard(fcm)),
   // APNs speaks HTTP/2 only (no HTTP/1.1 fallback).
   apns: http2.createSecureServer({ ...tls, allowHTTP1: false }, guard(apns)),
 };
 numberConnection(servers.webpush, 'secureConnection');
-numberConnection(servers.fcm, 'secureConnection');
+numberConnection(servers.fcm, 'secureConnection');  // HTTP/1.1 clients
+numberConnection(servers.fcm, 'session');           // HTTP/2 clients
 numberConnection(servers.apns, 'session');
 const ports = {
   webpush: await listen(servers.webpush),

@@ -428,6 +428,9 @@ TEST_F(SenderTest, FcmFetchesATokenAndReusesIt) {
   EXPECT_EQ(got.at("requests").at("fcm_token").as_int64(), 1);
   ASSERT_EQ(got.at("fcm").as_array().size(), 2u);
   EXPECT_EQ(got.at("fcm").at(0).at("connection"), got.at("fcm").at(1).at("connection"));  // kept alive
+  // HTTP/1.1 although the service offers HTTP/2: when a multiplexed connection broke, libcurl sent
+  // again the requests it had no answer for, which FCM (no idempotency key) would deliver twice.
+  EXPECT_EQ(got.at("fcm").at(0).at("http_version").as_string(), "1.1");
   const auto& msg = got.at("fcm").at(0).at("message");
   EXPECT_EQ(msg.at("token").as_string(), fcm_token.token);
   EXPECT_EQ(msg.at("data").at("conversation_id").as_string(), "42");
