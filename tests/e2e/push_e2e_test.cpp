@@ -549,5 +549,60 @@ TEST_F(Push, three_nodes_over_postgresql_share_the_queue_and_send_each_push_once
   for (std::size_t i = 0; i < sent.size(); ++i) EXPECT_GE(sent[i], 1.0) << "node " << i << " sent none: " << shares;
 }
 
+// Nodes with different keys: each claims only the rows of its own providers, so none is refused
+// for want of a key (before, a node without FCM's key claimed FCM rows and recorded them rejected).
+TEST_F(Push, nodes_with_different_keys_each_send_their_own_providers_pushes) {
+  pg_database pg;
+  const std::vector<std::vector<std::string>> keys = {
+      {"--push-fcm-account", (s_->dir / "sa.json").string(), "--push-fcm-url", s_->fcm, "--push-fcm-token-url", s_->fcm + "/token"},
+      {"--push-apns-key", (s_->dir / "apns.p8").string(), "--push-apns-key-id", "KEYID12345", "--push-apns-team-id", "TEAMID1234",
+       "--push-apns-url", s_->apns}};
+  std::vector<std::unique_ptr<server_process>> nodes;
+  std::vector<unsigned short> metrics_ports;
+  std::vector<http_client> h;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    metrics_ports.push_back(free_port());
+    auto a = fast;
+    a.insert(a.end(), {"--storage", "postgres", "--pg-dsn", pg.dsn(), "--feed-poll-ms", "50", "--push-grace-ms", "0",
+                       "--push-ca-file", (s_->dir / "tls.pem").string(), "--metrics-listen",
+                       "127.0.0.1:" + std::to_string(metrics_ports.back())});
+    a.insert(a.end(), keys[i].begin(), keys[i].end());
+    const auto d = dir_ / ("n" + std::to_string(i));
+    fs::create_directories(d);
+    nodes.push_back(std::make_unique<server_process>(d));
+    nodes.back()->start(a);
+    h.emplace_back(nodes.back()->port());
+  }
+  auto ana = register_user(h[0], "ana");
+  auto android = register_user(h[0], "ben", "android");
+  auto iphone = login(h[1], "ben", "iphone");
+  h[0].call("push_register", {{"target", {{"kind", "fcm"}, {"token", "fcm-ben-android"}}}}, android.token);
+  h[1].call("push_register",
+            {{"target", {{"kind", "apns"}, {"token", ios_token}, {"topic", "com.example.confab"}, {"environment", "production"}}}},
+            iphone.token);
+  const auto conv = jint(h[0].call("create_direct", {{"username", "ben"}}, ana.token), "conv");
+  constexpr int messages = 10;
+  for (int i = 0; i < messages; ++i)
+    h[static_cast<std::size_t>(i % 2)].call("send", {{"conv", conv}, {"client_id", "m" + std::to_string(i)}, {"text", "hi"}}, ana.token);
+  ASSERT_TRUE(wait_count("fcm", messages) && wait_count("apns", messages));
+
+  // Which node sent what, and that nothing was refused anywhere.
+  auto outcomes = [&](std::size_t node, const std::string& provider, const std::string& outcome) {
+    const std::string series = "confab_push_outcomes_total{provider=\"" + provider + "\",outcome=\"" + outcome + "\"} ";
+    const auto text = get_text(metrics_ports[node], "/metrics");
+    const auto at = text.find(series);
+    return at == std::string::npos ? 0.0 : std::stod(text.substr(at + series.size()));
+  };
+  EXPECT_EQ(outcomes(0, "fcm", "sent"), messages);
+  EXPECT_EQ(outcomes(1, "apns", "sent"), messages);
+  for (std::size_t node = 0; node < 2; ++node)
+    for (const std::string provider : {"fcm", "apns"}) {
+      EXPECT_EQ(outcomes(node, provider, "rejected"), 0.0) << "node " << node << " refused " << provider << " pushes";
+      if ((provider == "fcm") != (node == 0)) EXPECT_EQ(outcomes(node, provider, "sent"), 0.0) << "node " << node;
+    }
+  EXPECT_EQ(count("fcm"), static_cast<std::size_t>(messages));
+  EXPECT_EQ(count("apns"), static_cast<std::size_t>(messages));
+}
+
 }  // namespace
 }  // namespace e2e
