@@ -1,7 +1,7 @@
 // The push queue's storage cost (issue 15): for groups of each size whose members all have a push
 // target, the time to queue one message's pushes (push_store::enqueue, one INSERT … SELECT), the
-// rows it writes, and the time to claim and finish them (what every node's worker does; claim
-// reads each row's target, pointers, message and badge). Speed is printed, not asserted.
+// rows it writes, and the time to claim and finish them (what every node's worker does; the claim
+// also reads the rows' targets, pointers, messages and badges). Speed is printed, not asserted.
 //
 //   push_bench sqlite PATH  [members=10,100,1000] [messages=20] [conversations_per_user=1]
 //   push_bench postgres DSN [members=10,100,1000] [messages=20] [conversations_per_user=1]
