@@ -152,6 +152,30 @@ bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds tim
   return pred();
 }
 
+get_result http_get(unsigned short port, const std::string& target) {
+  namespace http = boost::beast::http;
+  boost::asio::io_context ioc;
+  boost::beast::tcp_stream s(ioc);
+  s.expires_after(default_timeout);
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  http::request<http::empty_body> req{http::verb::get, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  http::write(s, req);
+  boost::beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  http::read(s, buf, res);
+  return {res.result_int(), std::string(res[http::field::content_type]), res.body()};
+}
+
+std::optional<double> metric_sample(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ')
+      return std::stod(line.substr(series.size() + 1));
+  return std::nullopt;
+}
+
 std::string tail_file(const std::filesystem::path& p, std::size_t n) {
   std::ifstream f(p);
   if (!f) return {};

@@ -58,6 +58,17 @@ std::string tail_file(const std::filesystem::path& p, std::size_t n);
 // Polls pred every 20 ms until it holds (true) or timeout passes (pred's last answer).
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+// GET target from 127.0.0.1:port (one connection, bounded by default_timeout).
+struct get_result {
+  unsigned status = 0;
+  std::string content_type;
+  std::string body;
+};
+get_result http_get(unsigned short port, const std::string& target);
+// In Prometheus text, the value of the sample whose name and labels are exactly series (e.g.
+// confab_operations_total{op="send",result="ok"}), or nullopt.
+std::optional<double> metric_sample(const std::string& text, const std::string& series);
+
 // --------------------------------------------------------------------------- PostgreSQL
 
 // A throwaway database on the test PostgreSQL server: CREATE DATABASE e2e_<random> over the DSN

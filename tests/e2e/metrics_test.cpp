@@ -46,40 +46,8 @@ std::string url_encode(std::string_view s) {
   return out;
 }
 
-struct get_result {
-  unsigned status = 0;
-  std::string content_type;
-  std::string body;
-};
-
-// GET target from 127.0.0.1:port (one connection, bounded).
-get_result http_get(unsigned short port, const std::string& target) {
-  boost::asio::io_context ioc;
-  boost::beast::tcp_stream s(ioc);
-  s.expires_after(default_timeout);
-  s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
-  http::request<http::empty_body> req{http::verb::get, target, 11};
-  req.set(http::field::host, "127.0.0.1");
-  http::write(s, req);
-  boost::beast::flat_buffer buf;
-  http::response<http::string_body> res;
-  http::read(s, buf, res);
-  return {res.result_int(), std::string(res[http::field::content_type]), res.body()};
-}
-
-// The value of the sample whose name and labels are exactly `series` (e.g.
-// confab_operations_total{op="send",result="ok"}), or nullopt.
-std::optional<double> sample(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ')
-      return std::stod(line.substr(series.size() + 1));
-  return std::nullopt;
-}
-
 double value(const std::string& text, const std::string& series) {
-  auto v = sample(text, series);
+  auto v = metric_sample(text, series);
   if (!v) throw std::runtime_error("no sample " + series + " in /metrics");
   return *v;
 }
@@ -169,13 +137,13 @@ class Metrics : public ::testing::TestWithParam<std::string> {
 TEST_P(Metrics, CountersMoveWithTheWorkload) {
   const auto before = scrape();
   EXPECT_EQ(value(before, R"(confab_operations_total{op="send",result="ok"})"), 0);  // listed from start-up
-  EXPECT_FALSE(sample(before, R"(confab_operations_total{op="send",result="forbidden"})"));
+  EXPECT_FALSE(metric_sample(before, R"(confab_operations_total{op="send",result="forbidden"})"));
   workload();
   // The search consumer indexes the sends (in a later batch): wait until it has handled them.
   std::string after;
   ASSERT_TRUE(eventually([&] {
     after = scrape();
-    return sample(after, R"(confab_feed_events_total{consumer="search"})").value_or(0) >= 3;  // at least the 3 sends
+    return metric_sample(after, R"(confab_feed_events_total{consumer="search"})").value_or(0) >= 3;  // at least the 3 sends
   })) << after;
 
   EXPECT_EQ(value(after, R"(confab_operations_total{op="send",result="ok"})"), 3);

@@ -40,22 +40,6 @@ std::string file_text(const fs::path& p) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-// The body of GET target from 127.0.0.1:port (one connection, bounded); throws unless 200.
-std::string get_text(unsigned short port, const std::string& target) {
-  namespace http = boost::beast::http;
-  boost::asio::io_context ioc;
-  boost::beast::tcp_stream s(ioc);
-  s.expires_after(default_timeout);
-  s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
-  http::request<http::empty_body> req{http::verb::get, target, 11};
-  req.set(http::field::host, "127.0.0.1");
-  http::write(s, req);
-  boost::beast::flat_buffer buf;
-  http::response<http::string_body> res;
-  http::read(s, buf, res);
-  if (res.result_int() != 200) throw std::runtime_error("GET " + target + ": status " + std::to_string(res.result_int()));
-  return res.body();
-}
 
 // The stand-ins' process, keys and URLs (one set for the whole suite).
 struct standins {
@@ -188,6 +172,36 @@ class Push : public ::testing::Test {
   json::object explain(std::int64_t seq) {
     return http_->call("push_explain", {{"username", "ben"}, {"conv", conv_}, {"seq", seq}}, ana_.token).as_object();
   }
+  // confab_push_outcomes_total{provider, outcome} on the node whose metrics listen on port.
+  static double outcomes(unsigned short port, const std::string& provider, const std::string& outcome) {
+    const auto r = http_get(port, "/metrics");
+    if (r.status != 200) throw std::runtime_error("GET /metrics: status " + std::to_string(r.status));
+    return metric_sample(r.body, "confab_push_outcomes_total{provider=\"" + provider + "\",outcome=\"" + outcome + "\"}")
+        .value_or(0);
+  }
+  // Nodes over pg, each with its own metrics listener and flags (appended to the common ones).
+  struct cluster {
+    std::vector<std::unique_ptr<server_process>> nodes;
+    std::vector<unsigned short> metrics_ports;
+    std::vector<http_client> h;
+  };
+  cluster start_nodes(pg_database& pg, const std::vector<std::vector<std::string>>& flags) {
+    cluster c;
+    for (std::size_t i = 0; i < flags.size(); ++i) {
+      c.metrics_ports.push_back(free_port());
+      auto a = fast;
+      a.insert(a.end(), {"--storage", "postgres", "--pg-dsn", pg.dsn(), "--feed-poll-ms", "50", "--metrics-listen",
+                         "127.0.0.1:" + std::to_string(c.metrics_ports.back())});
+      a.insert(a.end(), flags[i].begin(), flags[i].end());
+      const auto d = dir_ / ("n" + std::to_string(i));
+      fs::create_directories(d);
+      c.nodes.push_back(std::make_unique<server_process>(d));
+      c.nodes.back()->start(a);
+      c.h.emplace_back(c.nodes.back()->port());
+    }
+    return c;
+  }
+
   // The state of the push of kind for seq on device (from push_explain), "" if none.
   std::string state(std::int64_t seq, std::int64_t device, const std::string& kind = "message") {
     const auto why = explain(seq);
@@ -459,24 +473,10 @@ TEST(PushOff, a_server_without_keys_says_it_sends_no_push) {
 // well before that. Until then two nodes can hold at most 2 048, and the third claims the rest.
 TEST_F(Push, three_nodes_over_postgresql_share_the_queue_and_send_each_push_once) {
   pg_database pg;
-  auto flags = s_->flags("0");
   constexpr int node_count = 3, member_count = 20, devices_per_member = 4, message_count = 30;
   constexpr std::size_t total = member_count * devices_per_member * message_count;
-  std::vector<std::unique_ptr<server_process>> nodes;
-  std::vector<unsigned short> metrics_ports;
-  std::vector<http_client> h;
-  for (int i = 0; i < node_count; ++i) {
-    metrics_ports.push_back(free_port());
-    auto a = fast;
-    a.insert(a.end(), {"--storage", "postgres", "--pg-dsn", pg.dsn(), "--feed-poll-ms", "50", "--metrics-listen",
-                       "127.0.0.1:" + std::to_string(metrics_ports.back())});
-    a.insert(a.end(), flags.begin(), flags.end());
-    const auto d = dir_ / ("n" + std::to_string(i));
-    fs::create_directories(d);
-    nodes.push_back(std::make_unique<server_process>(d));
-    nodes.back()->start(a);
-    h.emplace_back(nodes.back()->port());
-  }
+  auto c = start_nodes(pg, std::vector<std::vector<std::string>>(node_count, s_->flags("0")));
+  auto& h = c.h;
   // Twenty members with four iPhones each, registered through all three nodes.
   auto ana = register_user(h[0], "ana");
   json::array members;
@@ -508,7 +508,6 @@ TEST_F(Push, three_nodes_over_postgresql_share_the_queue_and_send_each_push_once
 
   // Every outcome recorded on some node (each node's confab_push_outcomes_total), then a look at
   // what the stand-in accepted.
-  const std::string series = "confab_push_outcomes_total{provider=\"apns\",outcome=\"sent\"} ";
   std::vector<double> sent(node_count, 0);
   double sum = 0;
   std::string shares;
@@ -517,9 +516,7 @@ TEST_F(Push, three_nodes_over_postgresql_share_the_queue_and_send_each_push_once
         sum = 0;
         shares.clear();
         for (std::size_t i = 0; i < sent.size(); ++i) {
-          const auto text = get_text(metrics_ports[i], "/metrics");
-          const auto at = text.find(series);
-          sent[i] = at == std::string::npos ? 0 : std::stod(text.substr(at + series.size()));
+          sent[i] = outcomes(c.metrics_ports[i], "apns", "sent");
           sum += sent[i];
           shares += (shares.empty() ? "" : ", ") + std::to_string(static_cast<long long>(sent[i]));
         }
@@ -557,22 +554,10 @@ TEST_F(Push, nodes_with_different_keys_each_send_their_own_providers_pushes) {
       {"--push-fcm-account", (s_->dir / "sa.json").string(), "--push-fcm-url", s_->fcm, "--push-fcm-token-url", s_->fcm + "/token"},
       {"--push-apns-key", (s_->dir / "apns.p8").string(), "--push-apns-key-id", "KEYID12345", "--push-apns-team-id", "TEAMID1234",
        "--push-apns-url", s_->apns}};
-  std::vector<std::unique_ptr<server_process>> nodes;
-  std::vector<unsigned short> metrics_ports;
-  std::vector<http_client> h;
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    metrics_ports.push_back(free_port());
-    auto a = fast;
-    a.insert(a.end(), {"--storage", "postgres", "--pg-dsn", pg.dsn(), "--feed-poll-ms", "50", "--push-grace-ms", "0",
-                       "--push-ca-file", (s_->dir / "tls.pem").string(), "--metrics-listen",
-                       "127.0.0.1:" + std::to_string(metrics_ports.back())});
-    a.insert(a.end(), keys[i].begin(), keys[i].end());
-    const auto d = dir_ / ("n" + std::to_string(i));
-    fs::create_directories(d);
-    nodes.push_back(std::make_unique<server_process>(d));
-    nodes.back()->start(a);
-    h.emplace_back(nodes.back()->port());
-  }
+  auto flags = keys;
+  for (auto& f : flags) f.insert(f.end(), {"--push-grace-ms", "0", "--push-ca-file", (s_->dir / "tls.pem").string()});
+  auto c = start_nodes(pg, flags);
+  auto& h = c.h;
   auto ana = register_user(h[0], "ana");
   auto android = register_user(h[0], "ben", "android");
   auto iphone = login(h[1], "ben", "iphone");
@@ -586,19 +571,17 @@ TEST_F(Push, nodes_with_different_keys_each_send_their_own_providers_pushes) {
     h[static_cast<std::size_t>(i % 2)].call("send", {{"conv", conv}, {"client_id", "m" + std::to_string(i)}, {"text", "hi"}}, ana.token);
   ASSERT_TRUE(wait_count("fcm", messages) && wait_count("apns", messages));
 
-  // Which node sent what, and that nothing was refused anywhere.
-  auto outcomes = [&](std::size_t node, const std::string& provider, const std::string& outcome) {
-    const std::string series = "confab_push_outcomes_total{provider=\"" + provider + "\",outcome=\"" + outcome + "\"} ";
-    const auto text = get_text(metrics_ports[node], "/metrics");
-    const auto at = text.find(series);
-    return at == std::string::npos ? 0.0 : std::stod(text.substr(at + series.size()));
-  };
-  EXPECT_EQ(outcomes(0, "fcm", "sent"), messages);
-  EXPECT_EQ(outcomes(1, "apns", "sent"), messages);
+  // Which node sent what (recorded once the answers are in), and that nothing was refused anywhere.
+  EXPECT_TRUE(eventually([&] { return outcomes(c.metrics_ports[0], "fcm", "sent") == messages; }))
+      << outcomes(c.metrics_ports[0], "fcm", "sent");
+  EXPECT_TRUE(eventually([&] { return outcomes(c.metrics_ports[1], "apns", "sent") == messages; }))
+      << outcomes(c.metrics_ports[1], "apns", "sent");
   for (std::size_t node = 0; node < 2; ++node)
     for (const std::string provider : {"fcm", "apns"}) {
-      EXPECT_EQ(outcomes(node, provider, "rejected"), 0.0) << "node " << node << " refused " << provider << " pushes";
-      if ((provider == "fcm") != (node == 0)) EXPECT_EQ(outcomes(node, provider, "sent"), 0.0) << "node " << node;
+      EXPECT_EQ(outcomes(c.metrics_ports[node], provider, "rejected"), 0.0) << "node " << node << " refused " << provider;
+      if ((provider == "fcm") != (node == 0)) {
+        EXPECT_EQ(outcomes(c.metrics_ports[node], provider, "sent"), 0.0) << "node " << node;
+      }
     }
   EXPECT_EQ(count("fcm"), static_cast<std::size_t>(messages));
   EXPECT_EQ(count("apns"), static_cast<std::size_t>(messages));
