@@ -4,6 +4,7 @@
 // node (gateway/admin_queries.cpp). docs/protocol.md section 6 ("Server administration").
 #include "chat/accounts.hpp"
 #include "chat/service.hpp"
+#include "storage/push_store.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -77,16 +78,48 @@ boost::asio::awaitable<result<json::object>> sessions_of(const deps& d, id_t use
 }
 
 // The hops of every node's answer, each with its node, in time order (ties: the answers' order).
+// Hops oldest first (a stable sort: one node's hops of the same microsecond keep their order).
+void by_time(json::array& hops) {
+  std::stable_sort(hops.begin(), hops.end(), [](const json::value& a, const json::value& b) {
+    return a.at("at_us").to_number<std::int64_t>() < b.at("at_us").to_number<std::int64_t>();
+  });
+}
+
 json::array merged_hops(const json::object& answers, std::int64_t& trace) {
   for (auto& n : answers.at("nodes").as_array())
     if (const auto* t = n.as_object().if_contains("trace_id"); t && t->is_int64() && t->as_int64() > 0) trace = t->as_int64();
-  auto hops = from_nodes(answers, "hops");
-  std::stable_sort(hops.begin(), hops.end(), [](const json::object& a, const json::object& b) {
-    return a.at("at_us").to_number<std::int64_t>() < b.at("at_us").to_number<std::int64_t>();
-  });
   json::array out;
-  for (auto& h : hops) out.push_back(std::move(h));
+  for (auto& h : from_nodes(answers, "hops")) out.push_back(std::move(h));
+  by_time(out);
   return out;
+}
+
+// The pushes of (conv, seq) as hops, from the durable queue (they are not in any node's
+// recorder): "push_queued" when its row was queued (node "queue": which node's feed consumer
+// queued it is not kept), and "push" when it ended, on the node that ended it.
+boost::asio::awaitable<result<std::vector<json::object>>> push_hops(const deps& d, id_t conv, std::int64_t seq) {
+  auto rows = co_await d.store.push().message_rows(conv, seq);
+  if (!rows) co_return rows.error();
+  std::vector<json::object> out;
+  for (const auto& r : *rows) {
+    out.push_back(json::object{{"hop", "push_queued"}, {"node", "queue"}, {"at_us", r.created_ms * 1000}, {"user", r.user},
+                               {"device", r.device}, {"rule", r.rule}, {"due_ms", r.due_ms}});
+    if (r.state == "queued") continue;
+    out.push_back(json::object{{"hop", "push"}, {"node", r.node.empty() ? std::string("queue") : r.node},
+                               {"at_us", r.updated_ms * 1000}, {"device", r.device}, {"state", r.state},
+                               {"attempts", r.attempts}, {"detail", r.detail}});
+  }
+  co_return out;
+}
+
+// The message a trace's hops are of: its committed hop's (conv, seq), or {0, 0}.
+std::pair<id_t, std::int64_t> traced_message(const json::array& hops) {
+  for (const auto& h : hops) {
+    const auto& o = h.as_object();
+    if (o.at("hop") == "committed" && o.contains("conv") && o.contains("seq"))
+      return {o.at("conv").to_number<id_t>(), o.at("seq").to_number<std::int64_t>()};
+  }
+  return {0, 0};
 }
 
 // A Mermaid sequence diagram of the hops: one participant per node, a note per hop with the time
@@ -156,6 +189,16 @@ void add_admin_ops(op_table& t, const deps& dref) {
     std::int64_t trace = r.trace_id ? r.trace_id->value : 0;
     auto hops = merged_hops(*q, trace);
     if (hops.empty()) co_return make_error(errc::not_found, "no node holds hops of this message (not traced, or forgotten)");
+    std::pair<id_t, std::int64_t> message = traced_message(hops);
+    if (r.conv && r.seq) message = {r.conv->value, r.seq->value};
+    const id_t conv = message.first;
+    const std::int64_t seq = message.second;
+    if (conv > 0) {
+      auto pushes = co_await push_hops(*d, conv, seq);
+      if (!pushes) co_return pushes.error();
+      for (auto& p : *pushes) hops.push_back(std::move(p));
+      by_time(hops);
+    }
     json::object out;
     out["trace_id"] = trace;
     out["total_us"] = hops.back().at("at_us").to_number<std::int64_t>() - hops.front().at("at_us").to_number<std::int64_t>();

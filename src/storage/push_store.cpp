@@ -121,7 +121,8 @@ db_result<rows> record_outcomes(connection& c, const std::string& holder, std::s
   }
   return c.query_planned(
       "UPDATE push_queue SET state = o.column2, detail = o.column3, due_ms = COALESCE(o.column4, push_queue.due_ms), "
-      "claimed_by = NULL, claimed_until_ms = NULL, updated_ms = $2 FROM (VALUES " + values + ") AS o "
+      "claimed_by = CASE WHEN o.column2 = 'queued' THEN NULL ELSE push_queue.claimed_by END, claimed_until_ms = NULL, "
+      "updated_ms = $2 FROM (VALUES " + values + ") AS o "
       "WHERE push_queue.id = o.column1 AND push_queue.claimed_by = $1 AND push_queue.attempts = o.column5 "
       "RETURNING id, device_id, user_id, conv_id, seq, kind, state",
       ps);
@@ -328,16 +329,37 @@ task<std::int64_t> push_store::queued() {
   });
 }
 
+namespace {
+constexpr std::string_view row_cols =
+    "device_id, kind, state, rule, detail, attempts, due_ms, updated_ms, user_id, created_ms, claimed_by";
+push_row to_push_row(const row& x) {
+  return {x.i64(0), x.str(1), x.str(2), x.str(3), x.str(4), static_cast<int>(x.i64(5)), x.i64(6), x.i64(7),
+          x.i64(8), x.i64(9), x.str(10)};
+}
+}  // namespace
+
 task<std::vector<push_row>> push_store::rows(id_t user, id_t conv, std::int64_t seq) {
   return ex_.read<std::vector<push_row>>([=](connection& c) -> result<std::vector<push_row>> {
     CONFAB_TRY(r, query(c,
-                        "SELECT device_id, kind, state, rule, detail, attempts, due_ms, updated_ms FROM push_queue "
+                        "SELECT " + std::string(row_cols) + " FROM push_queue "
                         "WHERE user_id = $1 AND conv_id = $2 AND (seq = $3 OR kind = 'clear' AND seq >= $3) "
                         "ORDER BY device_id, id",
                         {user, conv, seq}));
     std::vector<push_row> out;
-    for (const auto& x : *r)
-      out.push_back({x.i64(0), x.str(1), x.str(2), x.str(3), x.str(4), static_cast<int>(x.i64(5)), x.i64(6), x.i64(7)});
+    for (const auto& x : *r) out.push_back(to_push_row(x));
+    return out;
+  });
+}
+
+task<std::vector<push_row>> push_store::message_rows(id_t conv, std::int64_t seq) {
+  return ex_.read<std::vector<push_row>>([=](connection& c) -> result<std::vector<push_row>> {
+    CONFAB_TRY(r, query(c,
+                        "SELECT " + std::string(row_cols) + " FROM push_queue "
+                        "WHERE conv_id = $1 AND seq = $2 AND kind = 'message' "
+                        "AND user_id IN (SELECT user_id FROM members WHERE conv_id = $1) ORDER BY device_id",
+                        {conv, seq}));
+    std::vector<push_row> out;
+    for (const auto& x : *r) out.push_back(to_push_row(x));
     return out;
   });
 }

@@ -86,6 +86,9 @@ struct push_row {
   int attempts = 0;
   std::int64_t due_ms = 0;
   std::int64_t updated_ms = 0;
+  id_t user = 0;
+  std::int64_t created_ms = 0;
+  std::string node;  // the node that ended it (a finished row), or that holds its claim; "" if none
 };
 
 // The facts the enqueue-time rules read for one user and message, as they are now.
@@ -124,7 +127,7 @@ class push_store {
   task<std::vector<push_job>> claim(std::string holder, int limit, std::int64_t lease_ms, std::vector<std::string> providers);
   task<std::vector<push_job>> claim(std::string holder, int limit, std::int64_t lease_ms);  // every provider
   // Records outcomes of holder's claims (rows no longer claimed by holder at that attempt are left
-  // alone), 500 per statement. A message push that ends "sent" although the member has read it meanwhile (a read that
+  // alone), 500 per statement. A row that ends keeps holder as the node that ended it. A message push that ends "sent" although the member has read it meanwhile (a read that
   // raced the claim on another node) gets its clear here.
   task<nothing> finish(std::string holder, std::vector<push_outcome> outcomes);
   // The earliest due time of a queued row that no one holds (a worker sleeps until then).
@@ -139,6 +142,8 @@ class push_store {
   // Every queue row of user's devices for (conv, seq) (its clears: seq is the read pointer).
   task<std::vector<push_row>> rows(id_t user, id_t conv, std::int64_t seq);
   task<push_facts> facts(id_t user, id_t conv, std::int64_t seq);
+  // Every message push queued for (conv, seq), to any user's device (a message's trace).
+  task<std::vector<push_row>> message_rows(id_t conv, std::int64_t seq);
 
  private:
   executor& ex_;

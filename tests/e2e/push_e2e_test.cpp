@@ -264,6 +264,41 @@ TEST_F(Push, a_device_that_got_the_message_is_not_pushed_the_others_are_with_ids
   EXPECT_TRUE(eventually([&] { return state(seq, iphone_.device_id) == "sent"; }));
 }
 
+// A traced message's trace (admin_trace) shows its pushes from the durable queue: each queued
+// row, and the outcome on the node that sent it.
+TEST_F(Push, a_traced_message_shows_its_pushes_in_its_trace) {
+  start("0");
+  people();
+  const auto sent = http_->call("send", {{"conv", conv_}, {"client_id", "traced"}, {"text", "hi"}, {"trace", true}}, ana_.token);
+  const auto seq = jint(sent, "seq");
+  const auto trace_id = jint(sent, "trace_id");
+  ASSERT_TRUE(eventually([&] { return state(seq, android_.device_id) == "sent" && state(seq, iphone_.device_id) == "sent"; }));
+  const auto t = http_->call("admin_trace", {{"trace_id", trace_id}}, ana_.token).as_object();
+  std::set<std::int64_t> queued, pushed;
+  std::int64_t committed_at = 0, last_at = 0;
+  for (const auto& hop : jarr(t, "hops")) {
+    const auto& h = hop.as_object();
+    const auto kind = jstr(h, "hop");
+    const auto at = jint(h, "at_us");
+    EXPECT_GE(at, last_at) << "hops oldest first";
+    last_at = at;
+    if (kind == "committed") committed_at = at;
+    if (kind == "push_queued") {
+      queued.insert(jint(h, "device"));
+      EXPECT_EQ(jstr(h, "rule"), "all");
+    }
+    if (kind == "push" && jstr(h, "state") == "sent") {
+      pushed.insert(jint(h, "device"));
+      EXPECT_NE(jstr(h, "node"), "queue") << "the node that sent it";
+      EXPECT_EQ(jint(h, "attempts"), 1);
+    }
+  }
+  EXPECT_GT(committed_at, 0);
+  EXPECT_EQ(queued, (std::set<std::int64_t>{web_.device_id, android_.device_id, iphone_.device_id}));
+  EXPECT_TRUE(pushed.count(android_.device_id) && pushed.count(iphone_.device_id)) << dump(t);
+  EXPECT_NE(jstr(t, "mermaid").find("push"), std::string::npos);
+}
+
 TEST_F(Push, reading_on_one_device_clears_the_notifications_on_the_others) {
   start("300");
   people();
