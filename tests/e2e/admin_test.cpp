@@ -336,8 +336,12 @@ TEST_F(AdminCluster, ATracedSendShowsItsHopsOnEveryNode) {
   auto nodes = http_a_->call("admin_nodes", {}, root_.token);
   for (auto& n : jarr(nodes, "nodes")) {
     const auto& m = jobj(n, "metrics");
-    if (jstr(n, "node") == a_id) EXPECT_GE(jint(m, "confab_broker_published_total"), 1) << dump(m);
-    if (jstr(n, "node") == b_id) EXPECT_GE(jint(m, "confab_broker_received_total"), 1) << dump(m);
+    if (jstr(n, "node") == a_id) {
+      EXPECT_GE(jint(m, "confab_broker_published_total"), 1) << dump(m);
+    }
+    if (jstr(n, "node") == b_id) {
+      EXPECT_GE(jint(m, "confab_broker_received_total"), 1) << dump(m);
+    }
   }
 }
 
