@@ -107,7 +107,7 @@ BENCHMARK(BM_event_encode);
 // A session that only counts what it is handed.
 struct counting_session final : gateway::session_base {
   std::int64_t n = 0;
-  void deliver(std::int64_t, std::shared_ptr<const std::string>) override { ++n; }
+  void deliver(std::int64_t, std::shared_ptr<const std::string>, std::int64_t) override { ++n; }
   void deliver_ephemeral(std::shared_ptr<const std::string>) override {}
   void kick(std::uint16_t, std::string) override {}
   void resync() override {}

@@ -130,7 +130,7 @@ void hub::route(event_kind kind, id_t conv, id_t sender, const std::vector<id_t>
                 const std::shared_ptr<const std::string>& text, std::int64_t channel_seq, std::int64_t trace) {
   auto targets = sessions_.of_recipients(to);
   interest_.apply(conv, added, removed);
-  for (auto& [s, pos] : targets) s->deliver(pos, text);
+  for (auto& [s, pos] : targets) s->deliver(pos, text, trace);
   if (trace)  // issue 17: after the hand-offs, so that tracing does not delay them
     for (auto& [s, pos] : targets) traces_.hop(trace, "queued", {{"device", s->device_id()}, {"pos", pos}});
   if (channel_seq > 0) {

@@ -27,7 +27,9 @@ class session_base {
  public:
   virtual ~session_base() = default;
   // A committed event at position pos of this session's user stream. Thread-safe, non-blocking.
-  virtual void deliver(std::int64_t pos, std::shared_ptr<const std::string> event_json) = 0;
+  // trace: the event's trace id (issue 17), 0 if it is not traced; a traced event's socket write
+  // is recorded as a hop.
+  virtual void deliver(std::int64_t pos, std::shared_ptr<const std::string> event_json, std::int64_t trace) = 0;
   // An ephemeral frame (typing, receipt, presence): sent if the session can, else dropped.
   virtual void deliver_ephemeral(std::shared_ptr<const std::string> frame) = 0;
   // issue 12: a channel_event frame (docs/protocol.md section 10, Channels). Unlike an ephemeral

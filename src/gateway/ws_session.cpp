@@ -180,11 +180,17 @@ void ws_session::end_reading() {
 
 void ws_session::drain_inbox() {
   std::vector<std::pair<std::int64_t, frame>> batch;
+  std::vector<std::pair<std::int64_t, std::int64_t>> traced;
   std::chrono::steady_clock::time_point committed;
   {
     spin_guard lock(inbox_lock_);
     batch.swap(inbox_);
+    traced.swap(inbox_traced_);
     committed = inbox_committed_;
+  }
+  for (const auto& t : traced) {  // issue 17: written later, by a live write or the catch-up
+    if (trace_pending_.size() >= 64) trace_pending_.erase(trace_pending_.begin());
+    trace_pending_.push_back(t);
   }
   if (committed != std::chrono::steady_clock::time_point{})
     metrics::node().live_delivery.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - committed).count(), batch.size());
@@ -238,13 +244,14 @@ void ws_session::describe(std::function<void(json::object)> done) {
   });
 }
 
-void ws_session::deliver(std::int64_t pos, std::shared_ptr<const std::string> event_json) {
+void ws_session::deliver(std::int64_t pos, std::shared_ptr<const std::string> event_json, std::int64_t trace) {
   bool first = false;
   {
     spin_guard lock(inbox_lock_);
     first = inbox_.empty();
     if (first) inbox_committed_ = storage::executor::committed_at();
     inbox_.emplace_back(pos, std::move(event_json));
+    if (trace) inbox_traced_.emplace_back(pos, trace);
   }
   // One drain per burst: events that arrive before it runs ride along, in order.
   if (first) asio::post(ws_.get_executor(), [self = shared_from_this()] { self->drain_inbox(); });
@@ -283,6 +290,7 @@ void ws_session::on_live(std::int64_t pos, const std::shared_ptr<const std::stri
     out_frame f;
     f.body = event_json;
     f.head_len = static_cast<std::uint8_t>(protocol::event_frame_head(pos, f.head.data()));
+    f.pos = pos;
     enqueue(std::move(f));
     return;
   }
@@ -475,7 +483,10 @@ asio::awaitable<void> ws_session::catch_up() {
         break;
       }
       pos_ = item.pos;
-      enqueue(protocol::event_frame(item.pos, protocol::event_json(item.ev)));
+      out_frame f;
+      f.body = std::make_shared<const std::string>(protocol::event_frame(item.pos, protocol::event_json(item.ev)));
+      f.pos = item.pos;  // a traced event that waited for the catch-up is written here
+      enqueue(std::move(f));
     }
     if (paused || (static_cast<int>(page->items.size()) == catch_up_page && pos_ != before)) continue;
     if (max_hint_ > pos_) {
@@ -541,6 +552,7 @@ void ws_session::write_next() {
       combined_ += *f.body;
       if (f.head_len) combined_ += '}';
       inflight_bytes_ += f.size();
+      inflight_pos_ = std::max(inflight_pos_, f.pos);
       f.body.reset();
       ++out_head_;
       ++n;
@@ -554,6 +566,7 @@ void ws_session::write_next() {
   if (queued > 1 && !corked_) cork(true);
   auto& f = outbox_[out_head_++];
   inflight_bytes_ = f.size();
+  inflight_pos_ = f.pos;
   inflight_event_ = f.head_len != 0;
   combined_.assign(f.head.data(), f.head_len);
   inflight_ = std::move(f.body);
@@ -567,6 +580,14 @@ void ws_session::cork(bool on) {
   ws_.next_layer().set_option(asio::detail::socket_option::boolean<IPPROTO_TCP, TCP_CORK>(on), ignored);
 }
 
+// issue 17: the traced events the write just completed carried (positions up to inflight_pos_).
+void ws_session::traced_written() {
+  auto done = std::partition(trace_pending_.begin(), trace_pending_.end(), [&](const auto& t) { return t.first > inflight_pos_; });
+  for (auto it = done; it != trace_pending_.end(); ++it)
+    hub_->traces().hop(it->second, "written", {{"device", device_id()}, {"pos", it->first}});
+  trace_pending_.erase(done, trace_pending_.end());
+}
+
 void ws_session::on_written(beast::error_code ec) {
   writing_ = false;
   metrics::node().outbox_bytes.sub(static_cast<double>(inflight_bytes_));
@@ -574,6 +595,8 @@ void ws_session::on_written(beast::error_code ec) {
   inflight_bytes_ = 0;
   inflight_.reset();
   combined_.clear();
+  if (!ec && !trace_pending_.empty() && inflight_pos_ > 0) traced_written();
+  inflight_pos_ = 0;
   if (ec) {
     outbox_.clear();
     out_head_ = 0;

@@ -51,7 +51,7 @@ class ws_session final : public session_base, public chat::session_port, public 
   // Completes the upgrade for req and runs the session until it closes.
   void start(boost::beast::http::request<boost::beast::http::string_body> req);
 
-  void deliver(std::int64_t pos, std::shared_ptr<const std::string> event_json) override;
+  void deliver(std::int64_t pos, std::shared_ptr<const std::string> event_json, std::int64_t trace) override;
   void deliver_ephemeral(std::shared_ptr<const std::string> text) override;
   void deliver_channel(std::shared_ptr<const std::string> text) override;  // issue 12
   void kick(std::uint16_t code, std::string reason) override;
@@ -69,6 +69,7 @@ class ws_session final : public session_base, public chat::session_port, public 
     frame body;
     std::array<char, protocol::event_frame_head_max> head{};
     std::uint8_t head_len = 0;  // 0: body is the whole frame
+    std::int64_t pos = 0;        // an event frame's stream position (0: not an event)
     std::size_t size() const { return body->size() + (head_len ? head_len + 1u : 0u); }
   };
   using socket_ws = boost::beast::websocket::stream<boost::asio::ip::tcp::socket>;
@@ -96,6 +97,7 @@ class ws_session final : public session_base, public chat::session_port, public 
   void enqueue(std::string s);
   void enqueue(frame f);
   void enqueue(out_frame f);
+  void traced_written();  // issue 17
   void close_later(std::uint16_t code, std::string reason);
   void start_catch_up();
   // A completion handler for the session's coroutines: logs an exception (a bug) and drops the
@@ -130,6 +132,11 @@ class ws_session final : public session_base, public chat::session_port, public 
   bool flush_posted_ = false;       // a write_next is posted: frames queued meanwhile wait for it
   std::atomic_flag inbox_lock_ = ATOMIC_FLAG_INIT;  // guards inbox_ (tiny critical sections)
   std::vector<std::pair<std::int64_t, frame>> inbox_;  // live events from other threads
+  std::vector<std::pair<std::int64_t, std::int64_t>> inbox_traced_;  // (pos, trace) of inbox_'s traced events
+  // issue 17: (pos, trace) of traced events not yet written, at most 64 (older ones are dropped);
+  // the session's strand only.
+  std::vector<std::pair<std::int64_t, std::int64_t>> trace_pending_;
+  std::int64_t inflight_pos_ = 0;  // the highest event position in the write in flight
   std::chrono::steady_clock::time_point inbox_committed_;  // under inbox_lock_: the first event's commit (or zero)
   std::unique_ptr<std::pair<std::uint16_t, std::string>> closing_;
   std::optional<principal> who_;

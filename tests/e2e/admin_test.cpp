@@ -302,8 +302,10 @@ TEST_F(AdminCluster, ATracedSendShowsItsHopsOnEveryNode) {
   };
   const int received = at("received", a_id), committed = at("committed", a_id), published = at("published", a_id),
             relayed = at("broker_received", b_id), queued = at("queued", b_id), acked = at("acked", a_id),
-            delivered = at("delivered", b_id), read = at("read", b_id);
+            delivered = at("delivered", b_id), read = at("read", b_id), written = at("written", b_id);
   EXPECT_LT(received, committed);
+  EXPECT_LT(relayed, written);
+  EXPECT_LT(written, delivered) << "bob's client got the frame the node wrote, and then said so";
   EXPECT_LT(committed, published);
   EXPECT_LT(published, relayed);
   EXPECT_LT(relayed, queued);
@@ -315,6 +317,10 @@ TEST_F(AdminCluster, ATracedSendShowsItsHopsOnEveryNode) {
   ASSERT_NE(q, nullptr);
   EXPECT_EQ(jint(*q, "device"), bob_.device_id);
   EXPECT_EQ(jint(*q, "pos"), jint(ev, "pos"));
+  const auto* w = find_hop(t, "written");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(jint(*w, "device"), bob_.device_id);
+  EXPECT_EQ(jint(*w, "pos"), jint(ev, "pos"));
   const auto* c = find_hop(t, "committed");
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(jint(*c, "seq"), seq);
