@@ -124,6 +124,7 @@ db_result<rows> record_outcomes(connection& c, const std::string& holder, std::s
       "claimed_by = CASE WHEN o.column2 = 'queued' THEN NULL ELSE push_queue.claimed_by END, claimed_until_ms = NULL, "
       "updated_ms = $2 FROM (VALUES " + values + ") AS o "
       "WHERE push_queue.id = o.column1 AND push_queue.claimed_by = $1 AND push_queue.attempts = o.column5 "
+      "AND push_queue.state = 'queued' "
       "RETURNING id, device_id, user_id, conv_id, seq, kind, state",
       ps);
 }

@@ -127,7 +127,8 @@ class push_store {
   task<std::vector<push_job>> claim(std::string holder, int limit, std::int64_t lease_ms, std::vector<std::string> providers);
   task<std::vector<push_job>> claim(std::string holder, int limit, std::int64_t lease_ms);  // every provider
   // Records outcomes of holder's claims (rows no longer claimed by holder at that attempt are left
-  // alone), 500 per statement. A row that ends keeps holder as the node that ended it. A message push that ends "sent" although the member has read it meanwhile (a read that
+  // alone, and so is a row that ended already: recording outcomes twice changes nothing), 500 per
+  // statement. A row that ends keeps holder as the node that ended it. A message push that ends "sent" although the member has read it meanwhile (a read that
   // raced the claim on another node) gets its clear here.
   task<nothing> finish(std::string holder, std::vector<push_outcome> outcomes);
   // The earliest due time of a queued row that no one holds (a worker sleeps until then).

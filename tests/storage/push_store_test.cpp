@@ -325,6 +325,25 @@ TEST_F(storage_push, reading_on_one_device_clears_the_pushes_sent_to_the_others)
   EXPECT_EQ(j[0].unread, 0);
 }
 
+// Outcomes recorded again (the worker retries a finish whose commit it could not confirm) change
+// nothing once the rows ended: a push cleared by a read meanwhile stays cleared.
+TEST_F(storage_push, outcomes_recorded_twice_change_nothing_the_second_time) {
+  const id_t a = user("ana"), b = user("ben");
+  device(a);
+  device(b);
+  const id_t b2 = device(b);
+  const id_t g = group(a, {b});
+  auto m = send(a, g, "x");
+  ASSERT_EQ(enqueue(m), 2);
+  std::vector<push_outcome> sent;
+  for (auto& j : claim("n1")) sent.push_back({j.id, "sent", "200", std::nullopt, "", j.attempts});
+  finish("n1", sent);
+  ASSERT_TRUE(run(st_->mark_read(b, b2, g, m.seq)));
+  finish("n1", sent);
+  for (const auto& r : rows(b, g, m.seq))
+    if (r.kind == "message") EXPECT_EQ(r.state, "cleared") << "device " << r.device;
+}
+
 TEST_F(storage_push, a_read_while_a_push_is_being_sent_clears_it_after_it_is_sent) {
   const id_t a = user("ana"), b = user("ben");
   device(a);
