@@ -188,10 +188,7 @@ void ws_session::drain_inbox() {
     traced.swap(inbox_traced_);
     committed = inbox_committed_;
   }
-  for (const auto& t : traced) {  // issue 17: written later, by a live write or the catch-up
-    if (trace_pending_.size() >= 64) trace_pending_.erase(trace_pending_.begin());
-    trace_pending_.push_back(t);
-  }
+  if (!traced.empty()) traced_queued(traced);
   if (committed != std::chrono::steady_clock::time_point{})
     metrics::node().live_delivery.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - committed).count(), batch.size());
   // While a request is in flight (usually a send), its result is likely queued on the strand right
@@ -578,14 +575,6 @@ void ws_session::cork(bool on) {
   corked_ = on;
   beast::error_code ignored;
   ws_.next_layer().set_option(asio::detail::socket_option::boolean<IPPROTO_TCP, TCP_CORK>(on), ignored);
-}
-
-// issue 17: the traced events the write just completed carried (positions up to inflight_pos_).
-void ws_session::traced_written() {
-  auto done = std::partition(trace_pending_.begin(), trace_pending_.end(), [&](const auto& t) { return t.first > inflight_pos_; });
-  for (auto it = done; it != trace_pending_.end(); ++it)
-    hub_->traces().hop(it->second, "written", {{"device", device_id()}, {"pos", it->first}});
-  trace_pending_.erase(done, trace_pending_.end());
 }
 
 void ws_session::on_written(beast::error_code ec) {

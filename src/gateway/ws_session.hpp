@@ -97,7 +97,9 @@ class ws_session final : public session_base, public chat::session_port, public 
   void enqueue(std::string s);
   void enqueue(frame f);
   void enqueue(out_frame f);
-  void traced_written();  // issue 17
+  // issue 17 (ws_session_trace.cpp): traced events handed over, and those the last write carried.
+  void traced_queued(const std::vector<std::pair<std::int64_t, std::int64_t>>& traced);
+  void traced_written();
   void close_later(std::uint16_t code, std::string reason);
   void start_catch_up();
   // A completion handler for the session's coroutines: logs an exception (a bug) and drops the

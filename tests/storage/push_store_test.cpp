@@ -69,6 +69,13 @@ class storage_push : public store_test {
     EXPECT_TRUE(r) << (r ? "" : r.error().message);
   }
   id_t group(id_t owner, std::vector<id_t> members) { return *run(st_->create_group(owner, owner, "g", members)); }
+  // Every claimed row recorded sent by holder; the outcomes.
+  std::vector<push_outcome> send_all(const std::string& holder) {
+    std::vector<push_outcome> sent;
+    for (auto& j : claim(holder)) sent.push_back({j.id, "sent", "200", std::nullopt, "", j.attempts});
+    finish(holder, sent);
+    return sent;
+  }
 
   int n_ = 0;
 };
@@ -301,9 +308,7 @@ TEST_F(storage_push, reading_on_one_device_clears_the_pushes_sent_to_the_others)
   const id_t g = group(a, {b});
   auto m = send(a, g, "x");
   ASSERT_EQ(enqueue(m), 2);
-  std::vector<push_outcome> sent;
-  for (auto& j : claim("n1")) sent.push_back({j.id, "sent", "200", std::nullopt, "", j.attempts});
-  finish("n1", sent);
+  send_all("n1");
   ASSERT_TRUE(run(st_->mark_read(b, b2, g, m.seq)));
   auto rs = rows(b, g, m.seq);
   int clears = 0;
@@ -335,13 +340,14 @@ TEST_F(storage_push, outcomes_recorded_twice_change_nothing_the_second_time) {
   const id_t g = group(a, {b});
   auto m = send(a, g, "x");
   ASSERT_EQ(enqueue(m), 2);
-  std::vector<push_outcome> sent;
-  for (auto& j : claim("n1")) sent.push_back({j.id, "sent", "200", std::nullopt, "", j.attempts});
-  finish("n1", sent);
+  const auto sent = send_all("n1");
   ASSERT_TRUE(run(st_->mark_read(b, b2, g, m.seq)));
   finish("n1", sent);
-  for (const auto& r : rows(b, g, m.seq))
-    if (r.kind == "message") EXPECT_EQ(r.state, "cleared") << "device " << r.device;
+  for (const auto& r : rows(b, g, m.seq)) {
+    if (r.kind == "message") {
+      EXPECT_EQ(r.state, "cleared") << "device " << r.device;
+    }
+  }
 }
 
 TEST_F(storage_push, a_read_while_a_push_is_being_sent_clears_it_after_it_is_sent) {
