@@ -35,29 +35,48 @@ std::string enqueue_sql(std::size_t mentions) {
          "ON CONFLICT (device_id, conv_id, seq, kind) DO NOTHING RETURNING id";
 }
 
-// The badges of users: per user, unread messages by others in the conversations whose level is
-// "all" and that are not muted, plus unread mentions in those whose level is "mentions"; each
-// conversation's count capped at 1000, like a channel summary's. One statement for the batch.
-result<std::map<id_t, std::int64_t>> badges(connection& c, const std::vector<id_t>& users) {
+}  // namespace
+
+// The badges of users (push_store.hpp). Members who read a conversation up to the same seq share
+// one scan of it: the messages in the window after that seq are counted once per sender, and each
+// member's count is the window's total less their own. Only where the window does not settle it (it
+// holds fewer than cap messages by others but the conversation goes on past it) does a member get
+// a scan of their own, of up to cap messages. One statement for the batch.
+result<std::map<id_t, std::int64_t>> detail::push_badges(connection& c, const std::vector<id_t>& users, std::int64_t window,
+                                                 std::int64_t cap) {
   std::map<id_t, std::int64_t> out;
   if (users.empty()) return out;
-  std::vector<param> ps{now_ms()};
+  std::vector<param> ps{now_ms(), window, cap};
   ps.insert(ps.end(), users.begin(), users.end());
+  const std::string shown(shown_in_conversation);
   CONFAB_TRY(r, c.query_planned(
-      "SELECT m.user_id, SUM(CASE WHEN COALESCE(n.level, 'all') = 'all' THEN "
-      "(SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE conv_id = m.conv_id AND seq > m.read_seq AND kind = 'message' "
-      "AND sender_id <> m.user_id" + std::string(shown_in_conversation) + " LIMIT 1000) x) "
-      "ELSE (SELECT COUNT(*) FROM (SELECT 1 FROM mentions WHERE user_id = m.user_id AND conv_id = m.conv_id "
-      "AND seq > m.read_seq LIMIT 1000) y) END) "
+      "WITH mem AS (SELECT m.user_id, m.conv_id, m.read_seq, cv.last_seq, COALESCE(n.level, 'all') AS level "
       "FROM members m JOIN conversations cv ON cv.id = m.conv_id "
       "LEFT JOIN notify_levels n ON n.user_id = m.user_id AND n.conv_id = m.conv_id "
-      "WHERE m.user_id IN " + placeholders(2, users.size()) + " AND m.left_seq IS NULL AND cv.last_seq > m.read_seq "
-      "AND COALESCE(n.level, 'all') <> 'none' AND (n.muted_until_ms IS NULL OR n.muted_until_ms <= $1) "
-      "GROUP BY m.user_id",
+      "WHERE m.user_id IN " + placeholders(4, users.size()) + " AND m.left_seq IS NULL AND cv.last_seq > m.read_seq "
+      "AND COALESCE(n.level, 'all') <> 'none' AND (n.muted_until_ms IS NULL OR n.muted_until_ms <= $1)), "
+      "pairs AS (SELECT DISTINCT conv_id, read_seq FROM mem WHERE level = 'all'), "
+      "senders AS (SELECT p.conv_id, p.read_seq, e.sender_id, COUNT(*) AS k FROM pairs p JOIN events e "
+      "ON e.conv_id = p.conv_id AND e.seq > p.read_seq AND e.seq <= p.read_seq + CAST($2 AS BIGINT) "
+      "WHERE e.kind = 'message'" + shown + " GROUP BY p.conv_id, p.read_seq, e.sender_id), "
+      "totals AS (SELECT conv_id, read_seq, SUM(k) AS k FROM senders GROUP BY conv_id, read_seq), "
+      "counts AS (SELECT mem.user_id, mem.conv_id, mem.read_seq, mem.last_seq, mem.level, "
+      "COALESCE(t.k, 0) - COALESCE(s.k, 0) AS others FROM mem "
+      "LEFT JOIN totals t ON t.conv_id = mem.conv_id AND t.read_seq = mem.read_seq "
+      "LEFT JOIN senders s ON s.conv_id = mem.conv_id AND s.read_seq = mem.read_seq AND s.sender_id = mem.user_id) "
+      "SELECT x.user_id, SUM(CASE WHEN x.level = 'all' THEN "
+      "CASE WHEN x.others >= CAST($3 AS BIGINT) THEN CAST($3 AS BIGINT) WHEN x.last_seq <= x.read_seq + CAST($2 AS BIGINT) THEN x.others "
+      "ELSE (SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE conv_id = x.conv_id AND seq > x.read_seq "
+      "AND kind = 'message' AND sender_id <> x.user_id" + shown + " LIMIT CAST($3 AS BIGINT)) y) END "
+      "ELSE (SELECT COUNT(*) FROM (SELECT 1 FROM mentions WHERE user_id = x.user_id AND conv_id = x.conv_id "
+      "AND seq > x.read_seq LIMIT CAST($3 AS BIGINT)) z) END) "
+      "FROM counts x GROUP BY x.user_id",
       ps));
   for (const auto& x : *r) out[x.i64(0)] = x.i64(1);
   return out;
 }
+
+namespace {
 
 // Fills claimed jobs' facts: each one's target, the device's and the member's pointers, the
 // message, and its user's badge. Two statements for the batch, on a reader after the claim.
@@ -83,7 +102,7 @@ result<nothing> fill_jobs(connection& c, std::vector<push_job>& jobs) {
   for (const auto& x : *r) by_id[x.i64(0)] = &x;
   std::sort(users.begin(), users.end());
   users.erase(std::unique(users.begin(), users.end()), users.end());
-  CONFAB_TRY(b, badges(c, users));
+  CONFAB_TRY(b, push_badges(c, users));
   for (auto& j : jobs) {
     if (auto it = b->find(j.user); it != b->end()) j.unread = it->second;
     const auto f = by_id.find(j.id);
@@ -221,7 +240,7 @@ task<std::vector<push_job>> push_store::claim(std::string holder, int limit, std
     // lock is released, and then skipped.
     std::vector<param> due_params{now, std::int64_t{limit}};
     for (const auto& p : providers) due_params.emplace_back(std::string_view(p));
-    CONFAB_TRY(due, ctx.db.query_planned(
+    CONFAB_TRY(due, ctx.db.strategy()->query_first_rows(ctx.db,
                         "SELECT id FROM push_queue q WHERE state = 'queued' AND due_ms <= $1 "
                         "AND (claimed_until_ms IS NULL OR claimed_until_ms < $1) "
                         "AND (kind = 'message' OR NOT EXISTS (SELECT 1 FROM push_queue m WHERE m.device_id = q.device_id "

@@ -29,6 +29,7 @@
 #include "storage/store.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -157,6 +158,14 @@ namespace detail {
 result<nothing> clear_on_read(connection& c, id_t user, id_t device, id_t conv, std::int64_t read_seq);
 // In the same transactions: the device's delivered pointer in conv moves up to seq.
 result<nothing> device_delivered(connection& c, id_t device, id_t conv, std::int64_t seq);
+// The badges of users (one statement): per user, unread messages by others in the conversations
+// whose level is "all" and that are not muted, plus unread mentions in those whose level is
+// "mentions"; each conversation counts up to cap. Users with nothing unread are absent. window:
+// how many seqs after a read pointer one shared scan covers (a tuning knob, not a semantic one;
+// tests make it small to reach the path past it).
+inline constexpr std::int64_t badge_cap = 1000, badge_window = 4000;
+result<std::map<id_t, std::int64_t>> push_badges(connection& c, const std::vector<id_t>& users,
+                                                 std::int64_t window = badge_window, std::int64_t cap = badge_cap);
 }  // namespace detail
 
 }  // namespace confab::storage

@@ -7,6 +7,7 @@
 
 #include "core/time.hpp"
 #include "storage/push_store.hpp"
+#include "storage/strategy.hpp"
 
 #include <gtest/gtest.h>
 
@@ -205,6 +206,102 @@ TEST_F(storage_push, a_claim_gives_each_user_their_own_badge_by_level_and_mute) 
   ASSERT_EQ(badge.size(), 2u);
   EXPECT_EQ(badge[b1], 3 + 1) << "ben: three in the group at all, one mention where he hears mentions, none muted";
   EXPECT_EQ(badge[c1], 4 + 2) << "cy: four in the group (ben's too), both in the second, none where she hears nothing";
+}
+
+// Straight on the database: badges with the shared scan's window and the per-conversation
+// cap made small, so that each way a count is settled is reached with a few messages.
+class storage_push_db : public storage_push {
+ protected:
+  std::map<id_t, std::int64_t> badges(std::vector<id_t> users, std::int64_t window, std::int64_t cap) {
+    auto raw = be_->factory()();
+    EXPECT_TRUE(raw);
+    if (!raw) return {};
+    auto r = storage::detail::push_badges(**raw, users, window, cap);
+    EXPECT_TRUE(r) << (r ? "" : r.error().message);
+    return r ? *r : std::map<id_t, std::int64_t>{};
+  }
+  void exec(const std::string& sql) {
+    auto raw = be_->factory()();
+    ASSERT_TRUE(raw);
+    auto r = (*raw)->exec(sql);
+    ASSERT_TRUE(r) << sql << (r ? "" : ": " + r.error().message);
+  }
+};
+
+// Members at the same read pointer share one count of the messages after it, less their own:
+// ben's messages after his (moved back) pointer count for cy, not for him.
+TEST_F(storage_push_db, members_at_one_read_pointer_each_count_only_the_others_messages) {
+  const id_t a = user("ana"), b = user("ben"), c = user("cy");
+  const id_t g = group(a, {b, c});
+  send(b, g, "ben one");
+  send(a, g, "ana one");
+  send(b, g, "ben two");
+  exec("UPDATE members SET read_seq = 0 WHERE conv_id = " + std::to_string(g));
+  const auto n = badges({a, b, c}, 100, 100);
+  EXPECT_EQ(n.at(a), 2) << "ana: ben's two";
+  EXPECT_EQ(n.at(b), 1) << "ben: ana's one";
+  EXPECT_EQ(n.at(c), 3) << "cy: all three";
+}
+
+// Past the cap a conversation counts as the cap, whether the window saw all of it or only a part.
+TEST_F(storage_push_db, a_conversation_counts_at_most_the_cap) {
+  const id_t a = user("ana"), b = user("ben");
+  const id_t g = group(a, {b});
+  for (int i = 0; i < 6; ++i) send(a, g, "m" + std::to_string(i));
+  EXPECT_EQ(badges({b}, 100, 4).at(b), 4) << "the window holds all six";
+  EXPECT_EQ(badges({b}, 5, 4).at(b), 4) << "the window holds five";
+  EXPECT_EQ(badges({b}, 100, 100).at(b), 6);
+}
+
+// A window that ends before the conversation and holds fewer than the cap by others (thread
+// replies and the member's own messages fill it) does not settle the count: the member's own
+// scan does, and finds the messages past the window.
+TEST_F(storage_push_db, a_window_that_does_not_reach_the_cap_or_the_end_is_not_the_count) {
+  const id_t a = user("ana"), b = user("ben");
+  const id_t g = group(a, {b});
+  auto root = send(a, g, "root");
+  for (int i = 0; i < 4; ++i) send(a, g, "reply " + std::to_string(i), root.seq);
+  send(b, g, "ben's own");
+  send(a, g, "after one");
+  send(a, g, "after two");
+  exec("UPDATE members SET read_seq = " + std::to_string(root.seq) + " WHERE conv_id = " + std::to_string(g));
+  EXPECT_EQ(badges({b}, 5, 100).at(b), 2) << "ana's two messages after the window of five seqs";
+  EXPECT_EQ(badges({b}, 100, 100).at(b), 2) << "the same when the window holds them";
+  EXPECT_EQ(badges({a}, 5, 100).at(a), 1) << "ana: ben's one, past the window as well";
+}
+
+// The claim's row choice walks the due index in order and stops at its limit, even where the
+// planner would rather filter every due row and sort them (it did so with statistics from a moment
+// the queue held few due rows: 18 ms per claim with 17 000 due). A high random_page_cost stands for
+// such statistics here: the planner then prefers a sort, as the plain query shows.
+TEST_F(storage_push_db, a_queue_scan_walks_the_ordered_index_whatever_the_planner_prefers) {
+  if (be_->name() != "postgres") GTEST_SKIP() << "SQLite's planner walks the ordered index already";
+  auto raw = be_->factory()();
+  ASSERT_TRUE(raw);
+  auto& c = **raw;
+  ASSERT_TRUE(c.exec("INSERT INTO push_queue (device_id, user_id, conv_id, seq, kind, state, due_ms, created_ms, updated_ms) "
+                     "SELECT i, 1, 1, i, 'message', 'queued', i, 0, 0 FROM generate_series(1, 3000) i"));
+  ASSERT_TRUE(c.exec("ANALYZE push_queue"));
+  ASSERT_TRUE(c.exec("BEGIN"));
+  ASSERT_TRUE(c.exec("SET LOCAL random_page_cost = 1000"));
+  const std::string sql = "EXPLAIN SELECT id FROM push_queue WHERE state = 'queued' AND due_ms <= $1 ORDER BY due_ms LIMIT 1000";
+  const std::vector<storage::param> ps{std::int64_t{5000}};
+  auto plan = [](const storage::rows& r) {
+    std::string text;
+    for (const auto& x : r) text += x.str(0) + "\n";
+    return text;
+  };
+  auto plain = c.query_planned(sql, ps);
+  ASSERT_TRUE(plain);
+  ASSERT_NE(plan(*plain).find("Sort"), std::string::npos) << "the setup must make a sort look cheaper:\n" << plan(*plain);
+  auto first = c.strategy()->query_first_rows(c, sql, ps);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(plan(*first).find("Sort"), std::string::npos) << plan(*first);
+  EXPECT_NE(plan(*first).find("Index Scan using push_queue_due"), std::string::npos) << plan(*first);
+  auto after = c.query_planned("SHOW enable_sort", {});
+  ASSERT_TRUE(after);
+  EXPECT_EQ((*after)[0].str(0), "on") << "the transaction's other statements plan as before";
+  ASSERT_TRUE(c.exec("COMMIT"));
 }
 
 TEST_F(storage_push, a_claim_holds_until_its_lease_ends_and_only_its_holder_finishes) {
