@@ -95,13 +95,14 @@ class store_strategy {
   virtual std::string lease_guard(int param) const = 0;
 
   // ---- queues (push_store.cpp)
-  // Runs sql, a SELECT … ORDER BY … LIMIT over a queue, with the plan that returns its first rows
-  // soonest (an index scan in the order, stopping at the limit), whatever the table's statistics
-  // say. A queue's statistics are usually from a moment it held few due rows; PostgreSQL then
-  // chose to filter every due row and sort them, at a cost growing with the backlog (18 ms per
-  // claim with 17 000 due). PostgreSQL turns off explicit sorts for this one statement (inside
-  // the caller's transaction); SQLite's planner already walks the ordered index.
-  virtual db_result<rows> query_first_rows(connection& c, std::string_view sql, std::span<const param> ps) const {
+  // Runs sql, a statement over a queue table that reaches its rows through an index (in an
+  // index's order up to a LIMIT, or by id), with that plan whatever the table's statistics say.
+  // A queue's statistics are from some moment and its contents swing between nearly empty and a
+  // backlog; PostgreSQL, told few rows were queued, filtered and sorted every due row for a claim
+  // (18 ms with 17 000 due) and scanned the whole table to finish a batch by id (up to 200 ms).
+  // On PostgreSQL sequential scans, bitmap scans and explicit sorts are turned off for this one
+  // statement (inside the caller's transaction); SQLite's planner already takes the index.
+  virtual db_result<rows> query_indexed(connection& c, std::string_view sql, std::span<const param> ps) const {
     return c.query_planned(sql, ps);
   }
 };

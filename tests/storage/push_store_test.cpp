@@ -294,13 +294,47 @@ TEST_F(storage_push_db, a_queue_scan_walks_the_ordered_index_whatever_the_planne
   auto plain = c.query_planned(sql, ps);
   ASSERT_TRUE(plain);
   ASSERT_NE(plan(*plain).find("Sort"), std::string::npos) << "the setup must make a sort look cheaper:\n" << plan(*plain);
-  auto first = c.strategy()->query_first_rows(c, sql, ps);
+  auto first = c.strategy()->query_indexed(c, sql, ps);
   ASSERT_TRUE(first);
   EXPECT_EQ(plan(*first).find("Sort"), std::string::npos) << plan(*first);
   EXPECT_NE(plan(*first).find("Index Scan using push_queue_due"), std::string::npos) << plan(*first);
-  auto after = c.query_planned("SHOW enable_sort", {});
+  auto after = c.query_planned(
+      "SELECT current_setting('enable_sort') || current_setting('enable_seqscan') || current_setting('enable_bitmapscan')", {});
   ASSERT_TRUE(after);
-  EXPECT_EQ((*after)[0].str(0), "on") << "the transaction's other statements plan as before";
+  EXPECT_EQ((*after)[0].str(0), "ononon") << "the transaction's other statements plan as before";
+  ASSERT_TRUE(c.exec("COMMIT"));
+}
+
+// Statements that change queue rows by id look the ids up, even where statistics from a moment
+// few rows were queued make PostgreSQL think reading every queued row through push_queue_due (or
+// the whole table) is cheaper: it did so for every finish and claim, 7-200 ms each with 20 000
+// queued. The "still queued" check is written so that it cannot be answered by that index.
+TEST_F(storage_push_db, rows_picked_by_id_are_looked_up_by_id_whatever_the_statistics_say) {
+  if (be_->name() != "postgres") GTEST_SKIP() << "a PostgreSQL plan";
+  auto raw = be_->factory()();
+  ASSERT_TRUE(raw);
+  auto& c = **raw;
+  ASSERT_TRUE(c.exec("INSERT INTO push_queue (device_id, user_id, conv_id, seq, kind, state, due_ms, created_ms, updated_ms) "
+                     "SELECT i, 1, 1, i, 'message', 'sent', i, 0, 0 FROM generate_series(1, 20000) i"));
+  ASSERT_TRUE(c.exec("ANALYZE push_queue"));
+  ASSERT_TRUE(c.exec("UPDATE push_queue SET state = 'queued'"));  // a burst the statistics have not seen
+  std::string ids;
+  for (int i = 1; i <= 500; ++i) ids += (ids.empty() ? "" : ", ") + std::to_string(i * 7);
+  // As the queue's statements run: in a transaction, through query_indexed.
+  ASSERT_TRUE(c.exec("BEGIN"));
+  auto plan = [&](const std::string& check) {
+    const std::string sql = "EXPLAIN UPDATE push_queue SET updated_ms = 1 WHERE id IN (" + ids + ") AND " + check;
+    auto r = c.strategy()->query_indexed(c, sql, {});
+    EXPECT_TRUE(r);
+    std::string text;
+    if (r) for (const auto& x : *r) text += x.str(0) + "\n";
+    return text;
+  };
+  const auto plain = plan("state = 'queued'");
+  ASSERT_NE(plain.find("push_queue_due"), std::string::npos) << "the setup must mislead the plain form:\n" << plain;
+  const auto ours = plan(storage::detail::still_queued("state"));
+  EXPECT_EQ(ours.find("push_queue_due"), std::string::npos) << ours;
+  EXPECT_NE(ours.find("push_queue_pkey"), std::string::npos) << ours;
   ASSERT_TRUE(c.exec("COMMIT"));
 }
 

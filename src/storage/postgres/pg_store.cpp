@@ -75,14 +75,16 @@ class pg_strategy final : public store_strategy {
     return "pg_try_advisory_xact_lock(hashtext('confab.feed_lease'), hashtext(CAST($" + std::to_string(param) + " AS TEXT)))";
   }
   search_match match(const search::query& q, int param) const override { return postgres::match(q, param); }
-  db_result<rows> query_first_rows(connection& c, std::string_view sql, std::span<const param> ps) const override {
+  db_result<rows> query_indexed(connection& c, std::string_view sql, std::span<const param> ps) const override {
     // SET LOCAL lasts to the end of the transaction, which the caller may share with other jobs
     // (group commit): switched back at once. A failed statement rolls back to the job's savepoint,
     // which undoes the SET as well.
-    if (auto off = c.exec("SET LOCAL enable_sort = off"); !off) return off.error();
+    if (auto off = c.exec("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off"); !off)
+      return off.error();
     auto r = c.query_planned(sql, ps);
     if (!r) return r;
-    if (auto on = c.exec("SET LOCAL enable_sort = on"); !on) return on.error();
+    if (auto on = c.exec("SET LOCAL enable_seqscan = on; SET LOCAL enable_bitmapscan = on; SET LOCAL enable_sort = on"); !on)
+      return on.error();
     return r;
   }
 };
