@@ -347,7 +347,7 @@ const apns = async (req, res) => {
   if (typeof payload?.aps !== 'object') return fail(400, 'PayloadEmpty');
   const pick = (...names) => Object.fromEntries(names.filter((n) => req.headers[n] !== undefined).map((n) => [n, req.headers[n]]));
   state.received.apns.push({
-    connection: connectionOf(req), device_token: token, http_version: req.httpVersion, payload,
+    connection: connectionOf(req), device_token: token, http_version: req.httpVersion, payload, received_ms: Date.now(),
     headers: pick('apns-id', 'apns-topic', 'apns-push-type', 'apns-priority', 'apns-expiration', 'apns-collapse-id'),
   });
   answer(res, 200, { 'apns-id': id });
