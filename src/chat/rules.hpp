@@ -38,6 +38,13 @@ result<nothing> may_set_role(conv_kind kind, const member_view& actor, bool self
 result<nothing> may_mention_everyone(const member_view& actor, std::int64_t active_members, std::int64_t limit);
 // --- end threads
 
+// --- notification levels (issues 12 and 15)
+// A member's notification level until they set one: "all" in direct conversations and groups,
+// "mentions" in channels (a channel's every message is not news to each of its thousands of
+// members; their pushes, and the badge, follow mentions until they choose "all"). The push
+// queue's SQL (storage/push_store.cpp, notify_level_sql) states the same rule.
+std::string_view default_notify_level(conv_kind kind);
+
 }  // namespace confab::chat
 
 // ---- i11-changes: reactions, edits and deletes of messages

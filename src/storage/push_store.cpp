@@ -12,6 +12,11 @@ using namespace detail;
 
 namespace {
 
+// A member's notification level in SQL: their own, else the conversation kind's default
+// (chat::default_notify_level: "mentions" in channels, "all" elsewhere). n: notify_levels, cv:
+// conversations.
+constexpr std::string_view notify_level_sql = "COALESCE(n.level, CASE WHEN cv.kind = 'channel' THEN 'mentions' ELSE 'all' END)";
+
 // A message's recipients' devices with targets that the enqueue-time rules let through; $1 conv,
 // $2 seq, $3 due, $4 now, $5 sender, $6 the message's time, $7 1 if @all, $8 thread root (NULL:
 // shown in the conversation), then the named mentions. rule: "mention" when mentioned, "thread"
@@ -19,6 +24,7 @@ namespace {
 std::string enqueue_sql(std::size_t mentions) {
   const std::string named = mentions ? "m.user_id IN " + placeholders(9, mentions) : std::string("0 = 1");
   const std::string mentioned = "($7 = 1 OR " + named + ")";
+  const std::string level(notify_level_sql);
   const std::string follows =
       "EXISTS (SELECT 1 FROM thread_users tu WHERE tu.user_id = m.user_id AND tu.conv_id = $1 "
       "AND tu.root_seq = CAST($8 AS BIGINT) AND tu.following = 1)";
@@ -26,12 +32,12 @@ std::string enqueue_sql(std::size_t mentions) {
          "SELECT t.device_id, t.user_id, CAST($1 AS BIGINT), CAST($2 AS BIGINT), 'message', 'queued', CAST($3 AS BIGINT), "
          "CASE WHEN " + mentioned + " THEN 'mention' WHEN CAST($8 AS BIGINT) IS NOT NULL THEN 'thread' ELSE 'all' END, "
          "CAST($4 AS BIGINT), CAST($4 AS BIGINT) "
-         "FROM members m JOIN push_targets t ON t.user_id = m.user_id "
+         "FROM members m JOIN conversations cv ON cv.id = m.conv_id JOIN push_targets t ON t.user_id = m.user_id "
          "LEFT JOIN notify_levels n ON n.user_id = m.user_id AND n.conv_id = m.conv_id "
          "WHERE m.conv_id = $1 AND m.user_id <> $5 AND m.joined_seq <= $2 AND (m.left_seq IS NULL OR m.left_seq > $2) "
          "AND (n.muted_until_ms IS NULL OR n.muted_until_ms <= $6) "
-         "AND (" + mentioned + " AND COALESCE(n.level, 'all') <> 'none' "
-         "OR COALESCE(n.level, 'all') = 'all' AND (CAST($8 AS BIGINT) IS NULL OR " + follows + ")) "
+         "AND (" + mentioned + " AND " + level + " <> 'none' "
+         "OR " + level + " = 'all' AND (CAST($8 AS BIGINT) IS NULL OR " + follows + ")) "
          "ON CONFLICT (device_id, conv_id, seq, kind) DO NOTHING RETURNING id";
 }
 
@@ -48,13 +54,13 @@ result<std::map<id_t, std::int64_t>> detail::push_badges(connection& c, const st
   if (users.empty()) return out;
   std::vector<param> ps{now_ms(), window, cap};
   ps.insert(ps.end(), users.begin(), users.end());
-  const std::string shown(shown_in_conversation);
+  const std::string shown(shown_in_conversation), level(notify_level_sql);
   CONFAB_TRY(r, c.query_planned(
-      "WITH mem AS (SELECT m.user_id, m.conv_id, m.read_seq, cv.last_seq, COALESCE(n.level, 'all') AS level "
+      "WITH mem AS (SELECT m.user_id, m.conv_id, m.read_seq, cv.last_seq, " + level + " AS level "
       "FROM members m JOIN conversations cv ON cv.id = m.conv_id "
       "LEFT JOIN notify_levels n ON n.user_id = m.user_id AND n.conv_id = m.conv_id "
       "WHERE m.user_id IN " + placeholders(4, users.size()) + " AND m.left_seq IS NULL AND cv.last_seq > m.read_seq "
-      "AND COALESCE(n.level, 'all') <> 'none' AND (n.muted_until_ms IS NULL OR n.muted_until_ms <= $1)), "
+      "AND " + level + " <> 'none' AND (n.muted_until_ms IS NULL OR n.muted_until_ms <= $1)), "
       "pairs AS (SELECT DISTINCT conv_id, read_seq FROM mem WHERE level = 'all'), "
       "senders AS (SELECT p.conv_id, p.read_seq, e.sender_id, COUNT(*) AS k FROM pairs p JOIN events e "
       "ON e.conv_id = p.conv_id AND e.seq > p.read_seq AND e.seq <= p.read_seq + CAST($2 AS BIGINT) "
@@ -402,7 +408,10 @@ task<push_facts> push_store::facts(id_t user, id_t conv, std::int64_t seq) {
                         "AND (left_seq IS NULL OR left_seq > $3)",
                         {conv, user, seq}));
     f.member_at_seq = !m->empty();
-    CONFAB_TRY(n, query(c, "SELECT level, muted_until_ms FROM notify_levels WHERE user_id = $1 AND conv_id = $2", {user, conv}));
+    CONFAB_TRY(n, query(c,
+                        "SELECT " + std::string(notify_level_sql) + ", n.muted_until_ms FROM conversations cv "
+                        "LEFT JOIN notify_levels n ON n.user_id = $1 AND n.conv_id = cv.id WHERE cv.id = $2",
+                        {user, conv}));
     if (!n->empty()) {
       f.level = (*n)[0].str(0);
       f.muted_until = (*n)[0].opt_i64(1);

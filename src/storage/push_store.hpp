@@ -97,7 +97,7 @@ struct push_row {
 struct push_facts {
   bool member_at_seq = false;
   bool sender = false;
-  std::string level = "all";
+  std::string level = "all";  // the member's own, else the conversation kind's default (chat::default_notify_level)
   std::optional<std::int64_t> muted_until;
   bool mentioned = false;    // by name or @all (not @here: it is for those online)
   bool thread_reply = false;  // a thread reply not also shown in the conversation

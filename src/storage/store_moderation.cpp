@@ -4,6 +4,8 @@
 // each user's notification level per conversation (per-user state, not an event).
 #include "storage/store_detail.hpp"
 
+#include "chat/rules.hpp"
+
 #include "core/time.hpp"
 
 #include <map>
@@ -87,7 +89,7 @@ result<nothing> fill_moderation(connection& c, id_t user, conversation_summary& 
   CONFAB_TRY(st, settings_of(x, 0, &s.description));
   s.settings = *st;
   const auto now = now_ms();
-  if (!x.is_null(5)) s.notify = x.str(5);
+  s.notify = x.is_null(5) ? std::string(chat::default_notify_level(s.kind)) : x.str(5);
   if (auto m = x.opt_i64(6); m && *m > now) s.muted_until = m;
   if (auto m = x.opt_i64(7); m && *m > now) s.member_muted_until = m;
   return nothing{};

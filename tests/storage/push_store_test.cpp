@@ -144,6 +144,41 @@ TEST_F(storage_push, thread_replies_go_to_followers_and_the_mentioned) {
   EXPECT_EQ(rows(c, g, r2.seq).at(0).rule, "mention");
 }
 
+// In a channel a member hears mentions until they choose "all" (chat::default_notify_level): a
+// channel's messages queue pushes for the mentioned and for those who asked for all, not one per
+// member's device; the summary says so, and the badge counts the same way.
+TEST_F(storage_push, a_channel_pushes_mentions_unless_a_member_chose_all) {
+  const id_t a = user("ana"), b = user("ben"), c = user("cy");
+  const id_t a1 = device(a), b1 = device(b), c1 = device(c);
+  auto ch = run(st_->create_channel(a, a1, "town", "", true));
+  ASSERT_TRUE(ch);
+  ASSERT_TRUE(run(st_->join_channel(b, b1, *ch)));
+  ASSERT_TRUE(run(st_->join_channel(c, c1, *ch)));
+  ASSERT_TRUE(run(st_->set_notify(c, *ch, {"all", std::nullopt})));
+  auto summary = run(st_->conversation(b, *ch));
+  ASSERT_TRUE(summary);
+  EXPECT_EQ(summary->notify, "mentions") << "a channel member's level until they choose";
+  const id_t g = group(a, {b});
+  EXPECT_EQ(run(st_->conversation(b, g))->notify, "all") << "a group's default is unchanged";
+
+  auto plain = send(a, *ch, "news");
+  EXPECT_EQ(enqueue(plain), 1) << "only cy, who chose all";
+  EXPECT_TRUE(rows(b, *ch, plain.seq).empty());
+  EXPECT_EQ(rows(c, *ch, plain.seq).size(), 1u);
+  auto mention = send(a, *ch, "@ben look", std::nullopt, {"ben"});
+  EXPECT_EQ(enqueue(mention), 2) << "ben is mentioned, cy hears all";
+  EXPECT_EQ(rows(b, *ch, mention.seq).at(0).rule, "mention");
+
+  auto facts = run(push().facts(b, *ch, plain.seq));
+  ASSERT_TRUE(facts);
+  EXPECT_EQ(facts->level, "mentions") << "push_explain gives the rule that decided";
+
+  std::map<id_t, std::int64_t> badge;
+  for (const auto& j : claim("n1")) badge[j.device] = j.unread;
+  EXPECT_EQ(badge.at(b1), 1) << "ben: his one mention, not both messages";
+  EXPECT_EQ(badge.at(c1), 2) << "cy: both messages";
+}
+
 TEST_F(storage_push, only_members_at_the_message_get_it) {
   const id_t a = user("ana"), b = user("ben"), c = user("cid");
   device(a);
