@@ -261,6 +261,17 @@ class storage_push_db : public storage_push {
     auto r = (*raw)->exec(sql);
     ASSERT_TRUE(r) << sql << (r ? "" : ": " + r.error().message);
   }
+  // PostgreSQL: n queue rows in state, then ANALYZE (the statistics the planner will use).
+  void analyzed_queue(int n, const std::string& state) {
+    exec("INSERT INTO push_queue (device_id, user_id, conv_id, seq, kind, state, due_ms, created_ms, updated_ms) "
+         "SELECT i, 1, 1, i, 'message', '" + state + "', i, 0, 0 FROM generate_series(1, " + std::to_string(n) + ") i");
+    exec("ANALYZE push_queue");
+  }
+  static std::string plan_text(const storage::rows& r) {
+    std::string text;
+    for (const auto& x : r) text += x.str(0) + "\n";
+    return text;
+  }
 };
 
 // Members at the same read pointer share one count of the messages after it, less their own:
@@ -311,21 +322,15 @@ TEST_F(storage_push_db, a_window_that_does_not_reach_the_cap_or_the_end_is_not_t
 // such statistics here: the planner then prefers a sort, as the plain query shows.
 TEST_F(storage_push_db, a_queue_scan_walks_the_ordered_index_whatever_the_planner_prefers) {
   if (be_->name() != "postgres") GTEST_SKIP() << "SQLite's planner walks the ordered index already";
+  analyzed_queue(3000, "queued");
   auto raw = be_->factory()();
   ASSERT_TRUE(raw);
   auto& c = **raw;
-  ASSERT_TRUE(c.exec("INSERT INTO push_queue (device_id, user_id, conv_id, seq, kind, state, due_ms, created_ms, updated_ms) "
-                     "SELECT i, 1, 1, i, 'message', 'queued', i, 0, 0 FROM generate_series(1, 3000) i"));
-  ASSERT_TRUE(c.exec("ANALYZE push_queue"));
   ASSERT_TRUE(c.exec("BEGIN"));
   ASSERT_TRUE(c.exec("SET LOCAL random_page_cost = 1000"));
   const std::string sql = "EXPLAIN SELECT id FROM push_queue WHERE state = 'queued' AND due_ms <= $1 ORDER BY due_ms LIMIT 1000";
   const std::vector<storage::param> ps{std::int64_t{5000}};
-  auto plan = [](const storage::rows& r) {
-    std::string text;
-    for (const auto& x : r) text += x.str(0) + "\n";
-    return text;
-  };
+  const auto plan = plan_text;
   auto plain = c.query_planned(sql, ps);
   ASSERT_TRUE(plain);
   ASSERT_NE(plan(*plain).find("Sort"), std::string::npos) << "the setup must make a sort look cheaper:\n" << plan(*plain);
@@ -346,13 +351,11 @@ TEST_F(storage_push_db, a_queue_scan_walks_the_ordered_index_whatever_the_planne
 // queued. The "still queued" check is written so that it cannot be answered by that index.
 TEST_F(storage_push_db, rows_picked_by_id_are_looked_up_by_id_whatever_the_statistics_say) {
   if (be_->name() != "postgres") GTEST_SKIP() << "a PostgreSQL plan";
+  analyzed_queue(20000, "sent");
+  exec("UPDATE push_queue SET state = 'queued'");  // a burst the statistics have not seen
   auto raw = be_->factory()();
   ASSERT_TRUE(raw);
   auto& c = **raw;
-  ASSERT_TRUE(c.exec("INSERT INTO push_queue (device_id, user_id, conv_id, seq, kind, state, due_ms, created_ms, updated_ms) "
-                     "SELECT i, 1, 1, i, 'message', 'sent', i, 0, 0 FROM generate_series(1, 20000) i"));
-  ASSERT_TRUE(c.exec("ANALYZE push_queue"));
-  ASSERT_TRUE(c.exec("UPDATE push_queue SET state = 'queued'"));  // a burst the statistics have not seen
   std::string ids;
   for (int i = 1; i <= 500; ++i) ids += (ids.empty() ? "" : ", ") + std::to_string(i * 7);
   // As the queue's statements run: in a transaction, through query_indexed.
@@ -361,9 +364,7 @@ TEST_F(storage_push_db, rows_picked_by_id_are_looked_up_by_id_whatever_the_stati
     const std::string sql = "EXPLAIN UPDATE push_queue SET updated_ms = 1 WHERE id IN (" + ids + ") AND " + check;
     auto r = c.strategy()->query_indexed(c, sql, {});
     EXPECT_TRUE(r);
-    std::string text;
-    if (r) for (const auto& x : *r) text += x.str(0) + "\n";
-    return text;
+    return r ? plan_text(*r) : std::string();
   };
   const auto plain = plan("state = 'queued'");
   ASSERT_NE(plain.find("push_queue_due"), std::string::npos) << "the setup must mislead the plain form:\n" << plain;
