@@ -43,8 +43,6 @@ result<nothing> may_set_role(conv_kind kind, const member_view& actor, bool self
 }
 
 // --- threads and mentions (issue 11)
-std::string_view default_notify_level(conv_kind kind) { return kind == conv_kind::channel ? "mentions" : "all"; }
-
 result<nothing> may_mention_everyone(const member_view& actor, std::int64_t active_members, std::int64_t limit) {
   if (auto ok = may_post(actor); !ok) return ok;
   if (active_members <= limit || actor.role == conv_role::admin || actor.role == conv_role::owner) return nothing{};
@@ -52,6 +50,9 @@ result<nothing> may_mention_everyone(const member_view& actor, std::int64_t acti
                                          std::to_string(limit) + " members");
 }
 // --- end threads
+
+// --- notification levels (issues 12 and 15)
+std::string_view default_notify_level(conv_kind kind) { return kind == conv_kind::channel ? "mentions" : "all"; }
 
 }  // namespace confab::chat
 

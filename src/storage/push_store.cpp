@@ -144,7 +144,7 @@ db_result<rows> record_outcomes(connection& c, const std::string& holder, std::s
     ps.emplace_back(o.retry_at_ms ? param{*o.retry_at_ms} : param{});
     ps.emplace_back(std::int64_t{o.attempt});
   }
-  return c.strategy()->query_indexed(c, 
+  return c.strategy()->query_indexed(c,
       "UPDATE push_queue SET state = o.column2, detail = o.column3, due_ms = COALESCE(o.column4, push_queue.due_ms), "
       "claimed_by = CASE WHEN o.column2 = 'queued' THEN NULL ELSE push_queue.claimed_by END, claimed_until_ms = NULL, "
       "updated_ms = $2 FROM (VALUES " + values + ") AS o "
@@ -160,7 +160,7 @@ result<nothing> clear_if_read(connection& c, const std::vector<std::int64_t>& id
   if (ids.empty()) return nothing{};
   std::vector<param> ps{now};
   ps.insert(ps.end(), ids.begin(), ids.end());
-  CONFAB_TRY(r, c.strategy()->query_indexed(c, 
+  CONFAB_TRY(r, c.strategy()->query_indexed(c,
       "INSERT INTO push_queue (device_id, user_id, conv_id, seq, kind, state, due_ms, rule, created_ms, updated_ms) "
       "SELECT DISTINCT q.device_id, q.user_id, q.conv_id, m.read_seq, 'clear', 'queued', CAST($1 AS BIGINT), 'read', "
       "CAST($1 AS BIGINT), CAST($1 AS BIGINT) FROM push_queue q "
@@ -257,7 +257,7 @@ task<std::vector<push_job>> push_store::claim(std::string holder, int limit, std
     if (due->empty()) return std::vector<push_job>{};
     std::vector<param> ps{std::string_view(holder), now + lease_ms, now};
     for (const auto& x : *due) ps.emplace_back(x.i64(0));
-    CONFAB_TRY(r, ctx.db.strategy()->query_indexed(ctx.db, 
+    CONFAB_TRY(r, ctx.db.strategy()->query_indexed(ctx.db,
                       "UPDATE push_queue SET claimed_by = $1, claimed_until_ms = $2, attempts = attempts + 1 "
                       "WHERE id IN " + placeholders(4, due->size()) + " AND " + still_queued("state") + " "
                       "AND (claimed_until_ms IS NULL OR claimed_until_ms < $3) "
@@ -334,7 +334,7 @@ task<std::int64_t> push_store::prune(std::int64_t before_ms, int limit) {
     if (!stale->empty()) {
       std::vector<param> ps{now};
       ps.insert(ps.end(), stale->begin(), stale->end());
-      CONFAB_TRY(e, ctx.db.strategy()->query_indexed(ctx.db, 
+      CONFAB_TRY(e, ctx.db.strategy()->query_indexed(ctx.db,
                         "UPDATE push_queue SET state = 'failed', detail = 'not sent within the retention: no node sends "
                         "to this provider', updated_ms = $1 WHERE id IN " + placeholders(2, stale->size()) +
                         " AND " + still_queued("state") + " AND (claimed_until_ms IS NULL OR claimed_until_ms < $1)",
@@ -343,7 +343,8 @@ task<std::int64_t> push_store::prune(std::int64_t before_ms, int limit) {
     CONFAB_TRY(done, ids_where(ctx.db, "state <> 'queued' AND updated_ms < $1", {before_ms}, limit));
     if (done->empty()) return std::int64_t{0};
     std::vector<param> ps(done->begin(), done->end());
-    CONFAB_TRY(r, ctx.db.strategy()->query_indexed(ctx.db, "DELETE FROM push_queue WHERE id IN " + placeholders(1, done->size()) + " RETURNING id", ps));
+    CONFAB_TRY(r, ctx.db.strategy()->query_indexed(
+                      ctx.db, "DELETE FROM push_queue WHERE id IN " + placeholders(1, done->size()) + " RETURNING id", ps));
     return static_cast<std::int64_t>(r->size());
   });
 }

@@ -159,16 +159,16 @@ namespace detail {
 result<nothing> clear_on_read(connection& c, id_t user, id_t device, id_t conv, std::int64_t read_seq);
 // In the same transactions: the device's delivered pointer in conv moves up to seq.
 result<nothing> device_delivered(connection& c, id_t device, id_t conv, std::int64_t seq);
+// "column is 'queued'", for statements that pick queue rows by id. Not written `= 'queued'`:
+// PostgreSQL could answer that through push_queue_due (whose predicate it is), and with statistics
+// from a moment few rows were queued it did, reading every queued row (20 000) to find a batch's
+// 500 ids (7-200 ms a statement). This form does not imply the index's predicate: ids are looked up.
+inline std::string still_queued(std::string_view column) { return std::string(column) + " IN ('queued', '')"; }
 // The badges of users (one statement): per user, unread messages by others in the conversations
 // whose level is "all" and that are not muted, plus unread mentions in those whose level is
 // "mentions"; each conversation counts up to cap. Users with nothing unread are absent. window:
 // how many seqs after a read pointer one shared scan covers (a tuning knob, not a semantic one;
 // tests make it small to reach the path past it).
-// "column is 'queued'", for statements that pick queue rows by id. Not written `= 'queued'`:
-// PostgreSQL could answer that through push_queue_due (whose predicate it is), and with statistics
-// from a moment few rows were queued it did, reading every queued row (20 000) to find a batch's
-// 500 ids (7-50 ms a statement). This form does not imply the index's predicate: ids are looked up.
-inline std::string still_queued(std::string_view column) { return std::string(column) + " IN ('queued', '')"; }
 inline constexpr std::int64_t badge_cap = 1000, badge_window = 4000;
 result<std::map<id_t, std::int64_t>> push_badges(connection& c, const std::vector<id_t>& users,
                                                  std::int64_t window = badge_window, std::int64_t cap = badge_cap);
