@@ -14,14 +14,30 @@
 // they must be quick. They may call the broker again (the call only queues work).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace confab::broker {
+
+// issue 17: the broker as this node sees it, for the admin topology view. A shard is a Redis
+// master (a standalone server owns every slot); slots are inclusive hash-slot ranges, in order.
+struct shard_view {
+  std::string address;  // host:port
+  std::vector<std::pair<int, int>> slots;
+  bool connected = false;     // both of this node's connections to it are up
+  std::size_t channels = 0;   // channels this node has subscribed there
+};
+struct broker_view {
+  std::string kind;  // "redis" or "inproc"
+  bool cluster = false;
+  std::vector<shard_view> shards;  // sorted by address; empty for "inproc"
+};
 
 struct handlers {
   std::function<void(std::string_view channel, std::string_view payload)> on_message;
@@ -64,11 +80,18 @@ class broker {
   // died may be listed until its presence entry expires). Empty if the broker cannot tell now.
   virtual void live_nodes(std::function<void(std::vector<std::string>)> cb) = 0;
 
+  // issue 17: the broker's current shards and their state, given to cb on the broker's strand.
+  virtual void describe(std::function<void(broker_view)> cb) = 0;
+
   // True when no other node can exist (a single in-process broker): publishing can be skipped.
   virtual bool alone() const = 0;
   // A short unique name of this node (in payload headers, so a node can skip its own messages).
   virtual const std::string& node_id() const = 0;
 };
+
+// The shards of a slot map (slot_owner[i]: the address serving hash slot i, "" if none): one per
+// address, sorted by address, with its slots as inclusive ranges in order. Pure.
+std::vector<shard_view> shard_ranges(const std::vector<std::string>& slot_owner);
 
 // A fresh random node id (16 hex digits).
 std::string make_node_id();

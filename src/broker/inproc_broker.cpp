@@ -5,10 +5,27 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <map>
 #include <random>
 
 namespace confab::broker {
 namespace asio = boost::asio;
+
+std::vector<shard_view> shard_ranges(const std::vector<std::string>& slot_owner) {
+  std::map<std::string, std::vector<std::pair<int, int>>> by_address;
+  for (std::size_t i = 0; i < slot_owner.size(); ++i) {
+    if (slot_owner[i].empty()) continue;
+    auto& r = by_address[slot_owner[i]];
+    const int slot = static_cast<int>(i);
+    if (!r.empty() && r.back().second == slot - 1)
+      r.back().second = slot;
+    else
+      r.emplace_back(slot, slot);
+  }
+  std::vector<shard_view> out;
+  for (auto& [address, ranges] : by_address) out.push_back(shard_view{address, std::move(ranges), false, 0});
+  return out;
+}
 
 std::string make_node_id() {
   std::random_device rd;
@@ -155,6 +172,10 @@ void inproc_broker::presence_query(std::vector<std::int64_t> users, std::functio
   out.reserve(users.size());
   for (auto u : users) out.push_back(bus_->online(u));
   asio::post(me_->strand, [cb = std::move(cb), out = std::move(out)]() mutable { cb(std::move(out)); });
+}
+
+void inproc_broker::describe(std::function<void(broker_view)> cb) {
+  asio::post(me_->strand, [cb = std::move(cb)] { cb(broker_view{"inproc", false, {}}); });
 }
 
 void inproc_broker::live_nodes(std::function<void(std::vector<std::string>)> cb) {

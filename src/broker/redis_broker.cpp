@@ -5,6 +5,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 
@@ -216,6 +217,23 @@ void redis_broker::schedule_reset() {
 }
 
 // --- topology
+
+void redis_broker::describe(std::function<void(broker_view)> cb) {
+  asio::post(strand_, [self = shared_from_this(), cb = std::move(cb)] {
+    broker_view v{"redis", self->cluster_, shard_ranges(self->slots_)};
+    for (auto& s : v.shards) {
+      auto it = self->nodes_.find(s.address);
+      s.connected = it != self->nodes_.end() && it->second->cmd_up() && it->second->sub_up();
+    }
+    for (const auto& [name, st] : self->channels_) {
+      if (!st.confirmed) continue;
+      auto it = std::lower_bound(v.shards.begin(), v.shards.end(), st.node,
+                                 [](const shard_view& s, const std::string& a) { return s.address < a; });
+      if (it != v.shards.end() && it->address == st.node) ++it->channels;
+    }
+    cb(std::move(v));
+  });
+}
 
 void redis_broker::refresh_topology() {
   if (stopped_) return;

@@ -56,6 +56,7 @@ class redis_broker final : public broker, public std::enable_shared_from_this<re
   void presence_leave(std::int64_t user, std::function<void(bool)> cb) override;
   void presence_query(std::vector<std::int64_t> users, std::function<void(std::vector<bool>)> cb) override;
   void live_nodes(std::function<void(std::vector<std::string>)> cb) override;
+  void describe(std::function<void(broker_view)> cb) override;
   const std::string& node_id() const override { return id_; }
   bool alone() const override { return false; }
 

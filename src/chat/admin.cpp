@@ -30,8 +30,10 @@ struct admin_trace_req {
   std::optional<protocol::int_range<1, std::numeric_limits<std::int64_t>::max()>> trace_id;
   std::optional<protocol::int_range<1, std::numeric_limits<std::int64_t>::max()>> conv;
   std::optional<protocol::int_range<1, std::numeric_limits<std::int64_t>::max()>> seq;
+  std::optional<std::string> username;  // with client_id: the sender's client id of the send
+  std::optional<protocol::bytes<1, 64>> client_id;
 };
-BOOST_DESCRIBE_STRUCT(admin_trace_req, (), (trace_id, conv, seq))
+BOOST_DESCRIBE_STRUCT(admin_trace_req, (), (trace_id, conv, seq, username, client_id))
 
 // The config-file lines "name = value" as an object (values as written).
 json::object config_object(const std::string& text) {
@@ -176,17 +178,29 @@ void add_admin_ops(op_table& t, const deps& dref) {
   });
   t.add<admin_trace_req>("admin_trace", admin, [d](const op_context&, const admin_trace_req& r) -> op_result {
     json::object args;
+    std::int64_t trace = r.trace_id ? r.trace_id->value : 0;
     if (r.trace_id) {
       args["trace_id"] = r.trace_id->value;
     } else if (r.conv && r.seq) {
       args["conv"] = r.conv->value;
       args["seq"] = r.seq->value;
+    } else if (r.username && r.client_id) {
+      // Only the sender's node knows the client id: find the trace id there, then ask every node.
+      auto u = co_await named_user(*d, *r.username);
+      if (!u) co_return u.error();
+      json::object who;
+      who["user"] = u->id;
+      who["client_id"] = r.client_id->value;
+      auto found = co_await d->live.cluster("trace", std::move(who));
+      if (!found) co_return found.error();
+      (void)merged_hops(*found, trace);
+      if (trace == 0) co_return make_error(errc::not_found, "no node traced a send by this user with this client_id");
+      args["trace_id"] = trace;
     } else {
-      co_return make_error(errc::missing_field, "give trace_id, or conv and seq");
+      co_return make_error(errc::missing_field, "give trace_id, or conv and seq, or username and client_id");
     }
     auto q = co_await d->live.cluster("trace", std::move(args));
     if (!q) co_return q.error();
-    std::int64_t trace = r.trace_id ? r.trace_id->value : 0;
     auto hops = merged_hops(*q, trace);
     if (hops.empty()) co_return make_error(errc::not_found, "no node holds hops of this message (not traced, or forgotten)");
     std::pair<id_t, std::int64_t> message = traced_message(hops);

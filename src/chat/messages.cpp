@@ -102,7 +102,7 @@ void add_message_ops(op_table& t, const deps& dref) {
                                                     std::to_string(d->lim.max_text_bytes));
     std::int64_t trace = 0;  // issue 17
     if (r.trace.value_or(false) || sampled(d->lim.trace_sample)) {
-      trace = d->live.trace_begin(c.who->device_id, r.client_id.value);
+      trace = d->live.trace_begin(c.who->user_id, c.who->device_id, r.client_id.value);
       json::object a{{"user", c.who->user_id}, {"device", c.who->device_id}, {"client_id", r.client_id.value}};
       a["via"] = c.via == transport::ws ? "websocket" : "http";
       d->live.trace_hop(trace, "received", std::move(a));
@@ -110,8 +110,18 @@ void add_message_ops(op_table& t, const deps& dref) {
     send_request req{c.who->user_id, c.who->device_id, r.conv, r.client_id.value, r.text,
                      r.content_type ? r.content_type->value : "text/plain", r.reply_to};
     if (auto th = co_await add_thread_fields(d, r, req); !th) co_return th.error();  // issue 11
+    req.trace = trace;
+    c.trace = trace;
     auto ack = co_await d->store.send(req);
-    if (!ack) co_return ack.error();
+    if (!ack) {
+      if (trace) {
+        json::object a;
+        a["error"] = std::string(error_name(ack.error().code));
+        a["message"] = ack.error().message;
+        d->live.trace_hop(trace, "failed", std::move(a));
+      }
+      co_return ack.error();
+    }
     json::object out{{"conv", ack->conv}, {"seq", ack->seq}, {"ts", ack->ts_ms}, {"duplicate", ack->duplicate}};
     if (trace) {
       json::object a;

@@ -50,6 +50,9 @@ struct op_context {
   const principal* who = nullptr;  // null when not authenticated
   transport via = transport::http;
   session_port* session = nullptr;  // WebSocket only
+  // issue 17: set by an operation that traces what it does (send): the gateway's log line for a
+  // failed request names it.
+  mutable std::int64_t trace = 0;
 };
 
 struct op_policy {

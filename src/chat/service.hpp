@@ -46,9 +46,9 @@ class live_port {
   // "missing":[ids of nodes listed alive that did not answer in time]}, this node first.
   virtual boost::asio::awaitable<result<boost::json::object>> cluster(std::string kind, boost::json::object args) = 0;
   virtual std::string node_id() const = 0;
-  // issue 17: message traces (gateway/trace.hpp). trace_begin: a send by device with client_id is
-  // traced; its trace id. trace_hop: records a hop of that trace on this node, now.
-  virtual std::int64_t trace_begin(id_t device, const std::string& client_id) = 0;
+  // issue 17: message traces (gateway/trace.hpp). trace_begin: a send by user's device with
+  // client_id is traced; its trace id. trace_hop: records a hop of that trace on this node, now.
+  virtual std::int64_t trace_begin(id_t user, id_t device, const std::string& client_id) = 0;
   virtual void trace_hop(std::int64_t trace, std::string kind, boost::json::object attrs) = 0;
 };
 

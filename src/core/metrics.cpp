@@ -85,6 +85,7 @@ histogram::histogram(std::vector<double> bounds) : bounds_(std::move(bounds)) {
 }
 
 void histogram::observe(double v, std::uint64_t n) noexcept {
+  if (!recording_on()) return;
   // The first bound >= v (le is "less than or equal"); past the last: +Inf.
   const auto i = static_cast<std::size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin());
   counts_[i].fetch_add(n, std::memory_order_relaxed);

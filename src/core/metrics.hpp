@@ -32,10 +32,18 @@
 
 namespace confab::metrics {
 
+// Whether counters, histograms and gauge additions are recorded: confabd --no-metrics switches it
+// off at start-up to measure what recording costs (docs/performance.md); /metrics then shows what
+// was recorded before. One relaxed load per update.
+inline std::atomic<bool> recording{true};
+inline bool recording_on() noexcept { return recording.load(std::memory_order_relaxed); }
+
 // A monotonically increasing count (a name ending in _total).
 class counter {
  public:
-  void inc(std::uint64_t n = 1) noexcept { v_.fetch_add(n, std::memory_order_relaxed); }
+  void inc(std::uint64_t n = 1) noexcept {
+    if (recording_on()) v_.fetch_add(n, std::memory_order_relaxed);
+  }
   std::uint64_t value() const noexcept { return v_.load(std::memory_order_relaxed); }
 
  private:
@@ -45,8 +53,12 @@ class counter {
 // A value that goes up and down (connections, bytes queued, lag in seconds).
 class gauge {
  public:
-  void add(double n) noexcept { v_.fetch_add(n, std::memory_order_relaxed); }
-  void sub(double n) noexcept { v_.fetch_sub(n, std::memory_order_relaxed); }
+  void add(double n) noexcept {
+    if (recording_on()) v_.fetch_add(n, std::memory_order_relaxed);
+  }
+  void sub(double n) noexcept {
+    if (recording_on()) v_.fetch_sub(n, std::memory_order_relaxed);
+  }
   void set(double n) noexcept { v_.store(n, std::memory_order_relaxed); }
   double value() const noexcept { return v_.load(std::memory_order_relaxed); }
 

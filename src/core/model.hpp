@@ -261,6 +261,7 @@ struct send_request {
   std::vector<id_t> online;                // @here: the users online now (resolved before the store call)
   std::int64_t wildcard_limit = 15;        // above this many members only owners/admins may use @all/@here
   std::vector<id_t> mentions;              // set by storage under the conversation's lock: the named members
+  std::int64_t trace = 0;                  // issue 17: the message's trace id (0: not traced), for the logs
   // --- end threads
 };
 

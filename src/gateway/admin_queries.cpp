@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <map>
 
 namespace confab::gateway {
 namespace json = boost::json;
@@ -43,6 +44,27 @@ void describe_all(std::vector<session_ptr> sessions, std::function<void(json::ar
     });
 }
 
+// The trusted proxies the sessions came through, with how many came through each, by address.
+json::array proxies_of(const std::vector<session_ptr>& sessions) {
+  std::map<std::string, std::int64_t> count;
+  for (const auto& s : sessions)
+    if (!s->via().empty()) ++count[s->via()];
+  json::array out;
+  for (const auto& [address, n] : count) out.push_back(json::object{{"address", address}, {"sessions", n}});
+  return out;
+}
+
+json::object to_json(const broker::broker_view& v) {
+  json::array shards;
+  for (const auto& s : v.shards) {
+    json::array slots;
+    for (const auto& [first, last] : s.slots) slots.push_back(json::array{first, last});
+    shards.push_back(json::object{{"address", s.address}, {"slots", std::move(slots)}, {"connected", s.connected},
+                                  {"channels", s.channels}});
+  }
+  return {{"kind", v.kind}, {"cluster", v.cluster}, {"shards", std::move(shards)}};
+}
+
 }  // namespace
 
 void hub::add_admin_responders() {
@@ -65,7 +87,11 @@ void hub::add_admin_responders() {
         m[name] = v;
     }
     o["metrics"] = std::move(m);
-    done(std::move(o));
+    o["proxies"] = proxies_of(h->sessions_.all());
+    h->link_.describe_broker([o = std::move(o), done](broker::broker_view v) mutable {
+      o["broker"] = to_json(v);
+      done(std::move(o));
+    });
   });
   cluster_->on("user_sessions", [w](const json::object& args, cluster_query::done_fn done) {
     auto h = w.lock();
@@ -78,7 +104,10 @@ void hub::add_admin_responders() {
     auto h = w.lock();
     if (!h) return done({{"error", "stopping"}});
     std::int64_t trace = id_arg(args, "trace_id");
-    if (trace == 0) trace = h->traces_.of(id_arg(args, "conv"), id_arg(args, "seq"));
+    if (const auto* cid = args.if_contains("client_id"); trace == 0 && cid && cid->is_string())
+      trace = h->traces_.of_client(id_arg(args, "user"), std::string(cid->as_string()));
+    else if (trace == 0)
+      trace = h->traces_.of(id_arg(args, "conv"), id_arg(args, "seq"));
     json::object o{{"trace_id", trace}};
     o["hops"] = trace ? h->traces_.hops(trace) : json::array{};
     done(std::move(o));

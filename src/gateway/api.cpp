@@ -1,5 +1,6 @@
 #include "gateway/api.hpp"
 
+#include "core/log.hpp"
 #include "core/node_metrics.hpp"
 
 #include <algorithm>
@@ -53,7 +54,9 @@ class api::hub_live final : public chat::live_port {
     });
   }
   std::string node_id() const override { return hub_.node_id(); }
-  std::int64_t trace_begin(id_t device, const std::string& client_id) override { return hub_.traces().begin(device, client_id); }
+  std::int64_t trace_begin(id_t user, id_t device, const std::string& client_id) override {
+    return hub_.traces().begin(user, device, client_id);
+  }
   void trace_hop(std::int64_t trace, std::string kind, json::object attrs) override {
     hub_.traces().hop(trace, std::move(kind), std::move(attrs));
   }
@@ -145,9 +148,20 @@ asio::awaitable<result<json::value>> api::call(std::string_view name, const json
   const auto start = std::chrono::steady_clock::now();
   auto r = co_await dispatch(op, name, args, ctx);
   stats_->count(op, r ? errc::ok : r.error().code);
+  if (!r && (r.error().code == errc::internal || r.error().code == errc::unavailable)) log_failure(name, r.error(), ctx);
   if (r && op && op->name == "send")
     metrics::node().send_commit.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   co_return r;
+}
+
+// A request the server could not carry out (not the client's mistake): what, for whom, why, and
+// the trace id of the message it concerned, if it was traced.
+void api::log_failure(std::string_view name, const error& e, const chat::op_context& ctx) {
+  std::string f = "\"op\":" + log::quote(name.substr(0, 64)) + ",\"error\":" + log::quote(error_name(e.code)) +
+                  ",\"message\":" + log::quote(e.message);
+  if (ctx.who) f += ",\"user\":" + std::to_string(ctx.who->user_id) + ",\"device\":" + std::to_string(ctx.who->device_id);
+  if (ctx.trace) f += ",\"trace_id\":" + std::to_string(ctx.trace);
+  log::warn("request failed", f);
 }
 
 asio::awaitable<result<json::value>> api::dispatch(const chat::operation* op, std::string_view name, const json::object& args,

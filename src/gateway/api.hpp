@@ -50,6 +50,8 @@ class api {
   struct op_stats;  // the operations' counters (core/node_metrics.hpp)
   boost::asio::awaitable<result<boost::json::value>> dispatch(const chat::operation* op, std::string_view name,
                                                               const boost::json::object& args, const chat::op_context& ctx);
+  // issue 17: logs a request that failed on the server's side (internal, unavailable).
+  static void log_failure(std::string_view name, const error& e, const chat::op_context& ctx);
   storage::store& store_;
   const options& opts_;
   std::unique_ptr<hub_live> live_;

@@ -67,6 +67,7 @@ class node_link {
   void publish_query(protocol::relay::query_note n);
   void publish_answer(protocol::relay::answer_note n);
   void live_nodes(std::function<void(std::vector<std::string>)> cb) { broker_->live_nodes(std::move(cb)); }
+  void describe_broker(std::function<void(broker::broker_view)> cb) { broker_->describe(std::move(cb)); }
 
   bool alone() const { return broker_->alone(); }
   const std::string& node_id() const { return broker_->node_id(); }

@@ -3,6 +3,7 @@
 
 #include "auth/auth.hpp"
 #include "chat/push_options.hpp"
+#include "core/net.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -38,6 +39,9 @@ struct options {
   std::string effective_config;
   chat::push_options push;  // issue 15: the push operations' view of the push configuration
   double trace_sample = 0.0001;  // issue 17: the share of sends traced without asking
+  // issue 17: peers whose X-Forwarded-For is believed (load balancers, --trusted-proxy): the
+  // admin view shows the client's address and the proxy a session came through.
+  std::vector<core::cidr> trusted_proxies;
 };
 
 }  // namespace confab::gateway

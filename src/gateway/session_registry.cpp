@@ -4,6 +4,11 @@
 
 namespace confab::gateway {
 
+const std::string& session_base::via() const {
+  static const std::string none;
+  return none;
+}
+
 void send_all(const framed& out) {
   for (auto& [s, f] : out) s->deliver_ephemeral(f);
 }

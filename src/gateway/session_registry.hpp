@@ -50,6 +50,9 @@ class session_base {
   virtual void describe(std::function<void(boost::json::object)> done) { done({}); }
   // issue 17: the session's device (0 before hello). Thread-safe once attached to the hub.
   virtual id_t device_id() const { return 0; }
+  // issue 17: the trusted proxy (load balancer) the connection came through, "" if none. Set
+  // before the session is attached, never changed after.
+  virtual const std::string& via() const;
 };
 
 using session_ptr = std::shared_ptr<session_base>;

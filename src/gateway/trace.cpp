@@ -11,7 +11,7 @@ std::int64_t now_us() {
 }
 }  // namespace
 
-std::int64_t trace_recorder::begin(id_t device, const std::string& client_id) {
+std::int64_t trace_recorder::begin(id_t user, id_t device, const std::string& client_id) {
   lock_guard lock(mu_);
   active_.store(true, std::memory_order_relaxed);
   std::int64_t id = 0;
@@ -22,7 +22,19 @@ std::int64_t trace_recorder::begin(id_t device, const std::string& client_id) {
     pending_.erase(pending_order_.front());
     pending_order_.pop_front();
   }
+  auto by_user = std::make_pair(user, client_id);
+  if (by_client_.insert_or_assign(by_user, id).second) by_client_order_.push_back(std::move(by_user));
+  while (by_client_order_.size() > max_traced) {
+    by_client_.erase(by_client_order_.front());
+    by_client_order_.pop_front();
+  }
   return id;
+}
+
+std::int64_t trace_recorder::of_client(id_t user, const std::string& client_id) const {
+  lock_guard lock(mu_);
+  auto it = by_client_.find(std::make_pair(user, client_id));
+  return it == by_client_.end() ? 0 : it->second;
 }
 
 void trace_recorder::remember(std::int64_t trace, id_t conv, std::int64_t seq) {

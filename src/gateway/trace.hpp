@@ -34,8 +34,11 @@ class trace_recorder {
   static constexpr std::size_t max_traced = 1024;
   static constexpr std::size_t max_pending = 256;
 
-  // A send by device with client_id is traced: its new trace id (positive, < 2^53).
-  std::int64_t begin(id_t device, const std::string& client_id) EXCLUDES(mu_);
+  // A send by user's device with client_id is traced: its new trace id (positive, < 2^53).
+  std::int64_t begin(id_t user, id_t device, const std::string& client_id) EXCLUDES(mu_);
+  // The newest trace begun here for a send by user with client_id, or 0 (the newest max_traced
+  // are kept, committed or not).
+  std::int64_t of_client(id_t user, const std::string& client_id) const EXCLUDES(mu_);
   // On commit: the trace of the message device sent as client_id (0 if none), now known as
   // (conv, seq).
   std::int64_t claim(id_t device, const std::string& client_id, id_t conv, std::int64_t seq) EXCLUDES(mu_);
@@ -71,6 +74,8 @@ class trace_recorder {
   std::map<std::pair<id_t, std::string>, std::int64_t> pending_ GUARDED_BY(mu_);
   std::deque<std::pair<id_t, std::string>> pending_order_ GUARDED_BY(mu_);
   std::map<std::pair<id_t, std::int64_t>, std::int64_t> traced_ GUARDED_BY(mu_);
+  std::map<std::pair<id_t, std::string>, std::int64_t> by_client_ GUARDED_BY(mu_);  // (user, client_id)
+  std::deque<std::pair<id_t, std::string>> by_client_order_ GUARDED_BY(mu_);
   std::deque<std::pair<id_t, std::int64_t>> traced_order_ GUARDED_BY(mu_);
 };
 

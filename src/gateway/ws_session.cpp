@@ -90,6 +90,18 @@ void ws_session::start(beast::http::request<beast::http::string_body> req) {
   ws_.read_message_max(api_.opts().max_frame_bytes);
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(beast::http::field::server, "confabd"); }));
+  // issue 17: behind a trusted proxy, the client is the address the proxy appended: the end of the
+  // last X-Forwarded-For field (a client may send fields of its own before it).
+  if (const auto& trusted = api_.opts().trusted_proxies; !trusted.empty()) {
+    beast::error_code ec;
+    const auto peer = ws_.next_layer().remote_endpoint(ec);
+    std::string_view xff;
+    for (auto [it, end] = req.equal_range("X-Forwarded-For"); it != end; ++it) xff = it->value();
+    if (!ec && !xff.empty() && core::contains_any(trusted, peer.address())) {
+      via_ = peer.address().to_string();
+      forwarded_for_ = core::last_forwarded_for(xff);
+    }
+  }
   // The upgrade request lives only until the handshake completes.
   auto r = std::make_unique<beast::http::request<beast::http::string_body>>(std::move(req));
   auto& ref = *r;
@@ -232,7 +244,11 @@ void ws_session::describe(std::function<void(json::object)> done) {
     }
     beast::error_code ec;
     auto ep = self->ws_.next_layer().remote_endpoint(ec);
-    if (!ec) o["remote"] = ep.address().to_string() + ":" + std::to_string(ep.port());
+    if (!self->forwarded_for_.empty())
+      o["remote"] = self->forwarded_for_;  // the client, as the trusted proxy saw it
+    else if (!ec)
+      o["remote"] = ep.address().to_string() + ":" + std::to_string(ep.port());
+    if (!self->via_.empty()) o["via"] = self->via_;
     o["connected_at_ms"] = self->connected_ms_;
     o["outbox_bytes"] = self->outbox_bytes_;
     o["catching_up"] = self->syncing_;

@@ -60,6 +60,7 @@ class ws_session final : public session_base, public chat::session_port, public 
   void describe(std::function<void(boost::json::object)> done) override;  // issue 17
   // Set by hello before the session is attached, never changed after: safe to read once attached.
   id_t device_id() const override { return who_ ? who_->device_id : 0; }
+  const std::string& via() const override { return via_; }
 
  private:
   using frame = std::shared_ptr<const std::string>;
@@ -143,6 +144,9 @@ class ws_session final : public session_base, public chat::session_port, public 
   std::unique_ptr<std::pair<std::uint16_t, std::string>> closing_;
   std::optional<principal> who_;
   std::int64_t connected_ms_;  // issue 17: when the connection was accepted (admin view)
+  // issue 17: set by start() from a trusted proxy's X-Forwarded-For: the proxy's address and the
+  // client's as the proxy saw it (both "" for a direct connection).
+  std::string via_, forwarded_for_;
   bool attached_ = false;
   int failed_hellos_ = 0;
   // Runs after the reply to the current request is queued (hello: start catch-up, or close).

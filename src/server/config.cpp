@@ -217,14 +217,23 @@ class option_table {
   std::vector<entry> entries_;
 };
 
+// The items of a comma-separated list, in order ("" gives none; "a,,b" gives an empty item).
+std::vector<std::string_view> split_list(std::string_view text) {
+  std::vector<std::string_view> out;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    out.push_back(text.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
 // Parses "host:port[,host:port...]" into seeds, one message per bad item.
 void parse_seeds(const std::string& text, std::vector<std::pair<std::string, std::uint16_t>>& seeds,
                  std::vector<std::string>& errors) {
   seeds.clear();
-  std::string_view rest = text;
-  while (!rest.empty()) {
-    auto comma = rest.find(',');
-    std::string_view item = rest.substr(0, comma);
+  for (const auto item : split_list(text)) {
     auto colon = item.rfind(':');
     if (colon == std::string_view::npos || colon == 0) {
       errors.push_back("--redis: want host:port, got '" + std::string(item) + "'");
@@ -237,22 +246,26 @@ void parse_seeds(const std::string& text, std::vector<std::pair<std::string, std
       else
         seeds.emplace_back(host, static_cast<std::uint16_t>(*port));
     }
-    if (comma == std::string_view::npos) break;
-    rest.remove_prefix(comma + 1);
   }
 }
 
 // "alice,bob" into usernames (chat's username rules); a message if one is not.
 std::string parse_admins(const std::string& text, std::vector<std::string>& out) {
   out.clear();
-  std::string_view rest = text;
-  while (!rest.empty()) {
-    auto comma = rest.find(',');
-    std::string_view name = rest.substr(0, comma);
+  for (const auto name : split_list(text)) {
     if (!chat::check_username(name)) return "--admin: '" + std::string(name) + "' is not a username (1 to 32 of A-Z a-z 0-9 _ . -)";
     out.emplace_back(name);
-    if (comma == std::string_view::npos) break;
-    rest.remove_prefix(comma + 1);
+  }
+  return {};
+}
+
+// "127.0.0.1,10.0.0.0/8" into address ranges; a message if one is not.
+std::string parse_trusted_proxies(const std::string& text, std::vector<core::cidr>& out) {
+  out.clear();
+  for (const auto item : split_list(text)) {
+    auto r = core::parse_cidr(item);
+    if (!r) return "--trusted-proxy: '" + std::string(item) + "' is not an IP address or CIDR range (e.g. 10.0.0.0/8)";
+    out.push_back(*r);
   }
   return {};
 }
@@ -260,17 +273,12 @@ std::string parse_admins(const std::string& text, std::vector<std::string>& out)
 // --push-allow-origin: origins "scheme://host[:port]" (http or https, no path), comma-separated.
 std::string parse_origins(const std::string& text, std::vector<std::string>& out) {
   out.clear();
-  std::string_view rest = text;
-  while (!rest.empty()) {
-    auto comma = rest.find(',');
-    std::string_view o = rest.substr(0, comma);
+  for (const auto o : split_list(text)) {
     const auto scheme = o.find("://");
     const bool ok = (o.starts_with("https://") || o.starts_with("http://")) && o.size() > scheme + 3 &&
                     o.find('/', scheme + 3) == std::string_view::npos;
     if (!ok) return "--push-allow-origin: '" + std::string(o) + "' is not an origin (https://host[:port])";
     out.emplace_back(o);
-    if (comma == std::string_view::npos) break;
-    rest.remove_prefix(comma + 1);
   }
   return {};
 }
@@ -286,6 +294,8 @@ void declare(option_table& t, config& c, std::string& redis) {
           return std::string{};
         },
         [&c] { return c.listen; });
+  t.flag("no-metrics", c.no_metrics,
+         "record no metrics (counters and histograms stay at zero): for measuring what recording them costs");
   t.add("metrics-listen", "",
         "serve GET /metrics (Prometheus text format) on this separate host:port, for the monitoring network only; "
         "empty (the default): not served. The API listener never serves it",
@@ -377,6 +387,15 @@ void declare(option_table& t, config& c, std::string& redis) {
           return std::string{};
         },
         [&c] { return std::to_string(c.gw.trace_sample); });
+  t.add("trusted-proxy", "",
+        "load balancers whose X-Forwarded-For is believed, as addresses or CIDR ranges, comma-separated "
+        "(e.g. 127.0.0.1,10.0.0.0/8): the admin view shows a session's client address and the proxy it came through",
+        [&c](const std::string& v) { return parse_trusted_proxies(v, c.gw.trusted_proxies); },
+        [&c] {
+          std::string out;
+          for (const auto& r : c.gw.trusted_proxies) out += (out.empty() ? "" : ",") + r.to_string();
+          return out;
+        });
   // issue 15
   t.flag("no-push", c.push.disabled, "do not queue or send pushes on this node (devices can still register targets)");
   t.integer("push-grace-ms", c.push.grace, 0, 3600000,

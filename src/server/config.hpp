@@ -43,6 +43,7 @@ struct config {
   std::string listen = "127.0.0.1:8080";  // as written (logged)
   boost::asio::ip::tcp::endpoint endpoint;  // parsed from listen
   std::string metrics_listen;  // as written; empty: /metrics is not served
+  bool no_metrics = false;     // --no-metrics: record no metrics (to measure their cost)
   std::optional<boost::asio::ip::tcp::endpoint> metrics_endpoint;  // parsed from metrics_listen
   storage_kind storage = storage_kind::sqlite;
   std::string sqlite_path = "data/confab.db";

@@ -202,6 +202,7 @@ int serve(const server::config& cfg, storage::store& store, storage::feed& feed,
     brk = std::make_shared<broker::redis_broker>(ioc.get_executor(), cfg.redis);
   else
     brk = std::make_shared<broker::inproc_broker>(ioc.get_executor(), std::make_shared<broker::inproc_bus>());
+  if (cfg.no_metrics) metrics::recording.store(false);
   gateway::hub_options ho;
   ho.typing_ttl = cfg.typing_ttl;
   gateway::server srv(ioc, store, cfg.gw, brk, ho);

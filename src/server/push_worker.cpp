@@ -237,18 +237,19 @@ void push_worker::finished(const storage::push_job& j, const std::string& provid
   metrics::node().push_outcomes.labels({provider, outcome_name(d.st)}).inc();
   metrics::node().push_delay.observe(static_cast<double>(std::max<std::int64_t>(0, now_ms() - j.due_ms)) / 1000.0);
   storage::push_outcome o{j.id, "sent", d.detail, std::nullopt, {}, j.attempts};
+  // The message by conversation and seq, as admin_trace takes it (issue 17).
+  const std::string about = "\"device\":" + std::to_string(j.device) + ",\"provider\":" + log::quote(provider) +
+                            ",\"conv\":" + std::to_string(j.conv) + ",\"seq\":" + std::to_string(j.seq);
   switch (d.st) {
     case push_delivery::status::sent: break;
     case push_delivery::status::dead_target:
       o.state = "dead";
       o.dead_target = target;
-      log::info("push target gone; removed", "\"device\":" + std::to_string(j.device) + ",\"provider\":" + log::quote(provider) +
-                                                 ",\"detail\":" + log::quote(d.detail));
+      log::info("push target gone; removed", about + ",\"detail\":" + log::quote(d.detail));
       break;
     case push_delivery::status::rejected:
       o.state = "rejected";
-      log::warn("push rejected", "\"device\":" + std::to_string(j.device) + ",\"provider\":" + log::quote(provider) +
-                                     ",\"detail\":" + log::quote(d.detail));
+      log::warn("push rejected", about + ",\"detail\":" + log::quote(d.detail));
       break;
     case push_delivery::status::retry:
       if (j.attempts >= opts_.max_attempts) {
@@ -258,8 +259,7 @@ void push_worker::finished(const storage::push_job& j, const std::string& provid
         o.state = "queued";
         o.retry_at_ms = now_ms() + retry_delay(j.attempts, d.retry_after, jitter(), opts_).count();
       }
-      log::warn("push failed", "\"device\":" + std::to_string(j.device) + ",\"provider\":" + log::quote(provider) +
-                                   ",\"attempt\":" + std::to_string(j.attempts) + ",\"detail\":" + log::quote(d.detail));
+      log::warn("push failed", about + ",\"attempt\":" + std::to_string(j.attempts) + ",\"detail\":" + log::quote(d.detail));
       break;
   }
   outcomes_.push_back(std::move(o));

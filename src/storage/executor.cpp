@@ -191,6 +191,7 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
                          std::vector<std::unique_ptr<job>>& batch) {
   const std::string begin(conn->begin_write());
   const auto started = std::chrono::steady_clock::now();
+  const std::string traced = traces_field(batch);  // issue 17: the logs below name traced messages
   auto& m = metrics::node();
   std::string failure;
   for (int attempt = 0; attempt < 5; ++attempt) {
@@ -199,14 +200,14 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
     if (auto r = conn->exec(begin); !r) {
       failure = r.error().message;
       if (conn->broken) {
-        log_rerun(attempt, "connection lost: " + failure);
+        log_rerun(attempt, "connection lost: " + failure, traced);
         std::string why;
         if (!ensure(owner, why)) break;
         conn = owner.get();
         continue;
       }
       if (r.error().retry_transaction) {
-        log_rerun(attempt, failure);
+        log_rerun(attempt, failure, traced);
         continue;
       }
       break;
@@ -268,7 +269,7 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
         // and tell the sink that events may have been committed without being announced.
         (void)conn->exec("ROLLBACK");
         log::error("storage commit failed; outcome unknown",
-                   "\"error\":" + boost::json::serialize(boost::json::string(failure)));
+                   "\"error\":" + boost::json::serialize(boost::json::string(failure)) + traced);
         for (auto& j : batch) j->fail(make_error(errc::unavailable, "storage commit failed: " + failure));
         m.batch_failures.inc();
         hand_off(batch, true, batch_info{});
@@ -278,16 +279,17 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
     }
     (void)conn->exec("ROLLBACK");
     if (conn->broken) {
-      log_rerun(attempt, "connection lost: " + failure);
+      log_rerun(attempt, "connection lost: " + failure, traced);
       std::string why;
       if (!ensure(owner, why)) break;
       conn = owner.get();
       continue;
     }
     if (!restart) break;
-    log_rerun(attempt, failure);
+    log_rerun(attempt, failure, traced);
   }
-  log::warn("storage batch failed", "\"error\":" + boost::json::serialize(boost::json::string(failure.empty() ? "retries exhausted" : failure)));
+  log::warn("storage batch failed",
+            "\"error\":" + boost::json::serialize(boost::json::string(failure.empty() ? "retries exhausted" : failure)) + traced);
   for (auto& j : batch) j->fail(make_error(errc::unavailable, "storage write failed: " + failure));
   m.batch_failures.inc();
   hand_off(batch, false, batch_info{});
@@ -295,10 +297,18 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
 
 // Operators see conflicts between writers (deadlocks, serialization failures, keys taken by
 // another node) and lost connections, each of which costs a whole batch, with the database's text.
-void executor::log_rerun(int attempt, const std::string& error) {
+void executor::log_rerun(int attempt, const std::string& error, const std::string& traced) {
   metrics::node().batch_reruns.inc();
   log::warn("storage batch re-run", "\"attempt\":" + std::to_string(attempt + 1) + ",\"error\":" +
-                                        boost::json::serialize(boost::json::string(error.empty() ? "unknown error" : error)));
+                                        boost::json::serialize(boost::json::string(error.empty() ? "unknown error" : error)) +
+                                        traced);
+}
+
+std::string executor::traces_field(const std::vector<std::unique_ptr<job>>& batch) {
+  std::string ids;
+  for (const auto& j : batch)
+    if (const auto t = j->trace()) ids += (ids.empty() ? "" : ",") + std::to_string(t);
+  return ids.empty() ? std::string() : ",\"traces\":[" + ids + "]";
 }
 
 void executor::hand_off(std::vector<std::unique_ptr<job>>& batch, bool uncertain, const batch_info& info) {

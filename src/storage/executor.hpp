@@ -154,6 +154,8 @@ class executor {
       (void)jobs;
       return run(c);
     }
+    // issue 17: the trace id of the message this job writes (0: none), named in the batch's logs.
+    virtual std::int64_t trace() const { return 0; }
     std::function<void()> after_commit;
   };
 
@@ -203,6 +205,12 @@ class executor {
     void fail(error e) override {
       it.res.emplace(std::move(e));
       after_commit = nullptr;
+    }
+    std::int64_t trace() const override {
+      if constexpr (requires(const Req& r) { r.trace(); })
+        return it.req.trace();
+      else
+        return 0;
     }
     group_t* grp;
     typename group_t::item it;
@@ -265,7 +273,10 @@ class executor {
   void hand_off(std::vector<std::unique_ptr<job>>& batch, bool uncertain, const batch_info& info);
   void run_batch(connection*& conn, std::unique_ptr<connection>& owner, std::vector<std::unique_ptr<job>>& batch);
   bool ensure(std::unique_ptr<connection>& c, std::string& why);
-  static void log_rerun(int attempt, const std::string& error);
+  // traced: traces_field(batch), appended to the log line.
+  static void log_rerun(int attempt, const std::string& error, const std::string& traced);
+  // issue 17: R"(,"traces":[ids])" of the batch's traced messages, or "" if none is traced.
+  static std::string traces_field(const std::vector<std::unique_ptr<job>>& batch);
   // Moves each write group's jobs next to the group's first job (their order kept): one unit each.
   static void gather_groups(std::vector<std::unique_ptr<job>>& batch);
 

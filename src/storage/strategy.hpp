@@ -27,6 +27,7 @@ class event_sink;
 struct pending_send {
   send_request req;
   event_sink* sink = nullptr;
+  std::int64_t trace() const { return req.trace; }  // issue 17: for the executor's logs
 };
 using send_item = write_group<pending_send, send_ack>::item;
 

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 namespace e2e {
@@ -93,6 +94,9 @@ TEST_P(Admin, NodesServerAndUserDescribeThisNode) {
   EXPECT_EQ(jint(self, "sessions"), 1);
   EXPECT_EQ(jint(jobj(self, "metrics"), "confab_sessions"), 1);
   EXPECT_GE(jint(jobj(self, "metrics"), "confab_operations_total"), 3);  // register twice, admin_server
+  EXPECT_EQ(jstr(jobj(self, "broker"), "kind"), "inproc");
+  EXPECT_TRUE(jarr(jobj(self, "broker"), "shards").empty());
+  EXPECT_TRUE(jarr(self, "proxies").empty());
 
   auto user = http_->call("admin_user", {{"username", "bob"}}, root_.token);
   EXPECT_EQ(jint(jobj(user, "user"), "id"), bob_.user_id);
@@ -104,6 +108,39 @@ TEST_P(Admin, NodesServerAndUserDescribeThisNode) {
   EXPECT_EQ(jint(s, "device"), bob_.device_id);
   EXPECT_EQ(jint(s, "user"), bob_.user_id);
   EXPECT_EQ(jstr(s, "remote").rfind("127.0.0.1:", 0), 0u);
+  EXPECT_FALSE(s.contains("via"));
+}
+
+// Issue 17: X-Forwarded-For is believed from a --trusted-proxy peer only.
+TEST_P(Admin, ForwardedForIsBelievedFromTrustedProxiesOnly) {
+  ws_client::options o;
+  // A field the client forged, then the one a proxy appends after it.
+  o.headers = {{"X-Forwarded-For", "6.6.6.6"}, {"X-Forwarded-For", "198.51.100.1, 203.0.113.9"}};
+  auto sessions = [&] {
+    return jarr(http_client(srv_->port()).call("admin_user", {{"username", "bob"}}, root_.token), "sessions");
+  };
+  {
+    ws_client forged(srv_->port(), o);  // this node trusts no proxy
+    forged.hello(bob_.token, 0);
+    const auto s = sessions();
+    ASSERT_EQ(s.size(), 1u);
+    EXPECT_EQ(jstr(s[0], "remote").rfind("127.0.0.1:", 0), 0u) << dump(s);
+    EXPECT_FALSE(s[0].as_object().contains("via"));
+  }
+  srv_->stop();
+  auto a = fast;
+  for (const std::string& x : {std::string("--trusted-proxy"), std::string("127.0.0.0/8")}) a.push_back(x);
+  for (auto& x : backend_args(GetParam(), dir_, pg_.get())) a.push_back(x);
+  srv_->start(a);
+  ws_client proxied(srv_->port(), o);
+  proxied.hello(bob_.token, 0);
+  const auto s = sessions();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(jstr(s[0], "remote"), "203.0.113.9") << "the address the trusted proxy appended";
+  EXPECT_EQ(jstr(s[0], "via"), "127.0.0.1");
+  auto node = jarr(http_client(srv_->port()).call("admin_nodes", {}, root_.token), "nodes")[0];
+  ASSERT_EQ(jarr(node, "proxies").size(), 1u);
+  EXPECT_EQ(jint(jarr(node, "proxies")[0], "sessions"), 1);
 }
 
 TEST_P(Admin, TheConfigurationHidesSecrets) {
@@ -148,6 +185,30 @@ TEST_P(Admin, BadInputGetsTypedErrors) {
   EXPECT_EQ(code("admin_trace", {{"conv", 1}}), "missing_field");
   EXPECT_EQ(code("admin_trace", {{"trace_id", 0}}), "invalid_field");
   EXPECT_EQ(code("admin_trace", {{"conv", 1}, {"seq", "1"}}), "invalid_field");
+  EXPECT_EQ(code("admin_trace", {{"client_id", "x"}}), "missing_field");
+  EXPECT_EQ(code("admin_trace", {{"username", "bob"}, {"client_id", ""}}), "invalid_field");
+  EXPECT_EQ(code("admin_trace", {{"username", "bob"}, {"client_id", std::string(65, 'x')}}), "invalid_field");
+  EXPECT_EQ(code("admin_trace", {{"username", "nobody"}, {"client_id", "x"}}), "not_found");
+  EXPECT_EQ(code("admin_trace", {{"username", "bob"}, {"client_id", "never-sent"}}), "not_found");
+}
+
+// Issue 17: a traced send is found by its sender's client id, also when it failed; the failure is
+// a hop of its own.
+TEST_P(Admin, ATracedSendIsFoundByItsClientIdEvenWhenItFailed) {
+  auto conv = jint(http_->call("create_direct", {{"username", "bob"}}, root_.token), "conv");
+  auto ok = http_->call("send", {{"conv", conv}, {"client_id", "c-ok"}, {"text", "hi"}, {"trace", true}}, root_.token);
+  auto t = http_->call("admin_trace", {{"username", "root"}, {"client_id", "c-ok"}}, root_.token);
+  EXPECT_EQ(jint(t, "trace_id"), jint(ok, "trace_id"));
+  EXPECT_EQ(http_->post("admin_trace", {{"username", "bob"}, {"client_id", "c-ok"}}, root_.token).error_code(), "not_found")
+      << "bob sent nothing with that client id";
+  // Into a conversation root is not in: refused, and the trace says so.
+  auto refused = http_->post("send", {{"conv", conv + 1000}, {"client_id", "c-bad"}, {"text", "hi"}, {"trace", true}}, root_.token);
+  ASSERT_NE(refused.error_code(), "");
+  auto f = http_->call("admin_trace", {{"username", "root"}, {"client_id", "c-bad"}}, root_.token);
+  std::vector<std::string> kinds;
+  for (const auto& h : jarr(f, "hops")) kinds.push_back(jstr(h, "hop"));
+  EXPECT_EQ(kinds, (std::vector<std::string>{"received", "failed"})) << dump(f);
+  EXPECT_EQ(jstr(jarr(f, "hops")[1], "error"), refused.error_code());
 }
 
 // A plain send is not traced (--trace-sample 0); with --trace-sample 1 every send is.
@@ -289,8 +350,14 @@ TEST_F(AdminCluster, ATracedSendShowsItsHopsOnEveryNode) {
   bob.call_ok("delivered", {{"conv", conv}, {"seq", seq}});
   bob.call_ok("read", {{"conv", conv}, {"seq", seq}});
 
-  // Asked on node B by conversation and seq: node A's hops before the commit come too.
-  auto t = http_client(nodes_[1]->port()).call("admin_trace", {{"conv", conv}, {"seq", seq}}, root_.token);
+  // Asked on node B by conversation and seq: node A's hops before the commit come too. The search
+  // consumer's "indexed" hop is the one recorded apart from the message's path: wait for it, so
+  // that the two answers compared below are taken of the same finished trace.
+  json::value t;
+  EXPECT_TRUE(eventually([&] {
+    t = http_client(nodes_[1]->port()).call("admin_trace", {{"conv", conv}, {"seq", seq}}, root_.token);
+    return find_hop(t, "indexed") != nullptr;
+  })) << dump(t);
   EXPECT_EQ(jint(t, "trace_id"), trace);
   EXPECT_TRUE(jarr(t, "missing").empty());
   const auto hops = hop_list(t);
@@ -337,7 +404,14 @@ TEST_F(AdminCluster, ATracedSendShowsItsHopsOnEveryNode) {
   EXPECT_NE(diagram.find("->>"), std::string::npos);  // the message crossed nodes
   // By trace id, through node A: the same hops.
   auto by_id = http_a_->call("admin_trace", {{"trace_id", trace}}, root_.token);
-  EXPECT_EQ(hop_list(by_id).size(), hops.size());
+  auto same = hop_list(by_id), mine = hops;  // the same set; hops at the same instant may swap
+  std::sort(same.begin(), same.end());
+  std::sort(mine.begin(), mine.end());
+  EXPECT_EQ(same, mine);
+  // By the sender's client id, through node B (only node A knows it): the same trace.
+  auto by_client = http_client(nodes_[1]->port()).call("admin_trace", {{"username", "alice"}, {"client_id", "traced-1"}}, root_.token);
+  EXPECT_EQ(jint(by_client, "trace_id"), trace);
+  EXPECT_EQ(hop_list(by_client).size(), hops.size());
   // The broker counters moved on both sides of Redis.
   auto nodes = http_a_->call("admin_nodes", {}, root_.token);
   for (auto& n : jarr(nodes, "nodes")) {

@@ -10,6 +10,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <map>
@@ -148,7 +149,8 @@ class Cluster : public ::testing::TestWithParam<std::string> {
   }
   void restart_node(server_process& s) {
     std::vector<std::string> args{"--storage", "postgres", "--pg-dsn", pg_->dsn(), "--broker", "redis", "--redis",
-                                  GetParam() == "cluster" ? redis_->seed() : redis_->seeds()};
+                                  GetParam() == "cluster" ? redis_->seed() : redis_->seeds(),
+                                  "--admin", "root", "--trusted-proxy", "127.0.0.1"};
     args.insert(args.end(), fast_flags.begin(), fast_flags.end());
     s.start(args);
   }
@@ -308,6 +310,65 @@ TEST_P(Cluster, RedisRestartMidTrafficLosesAndDuplicatesNothing) {
     collect(devs[i], total, 40s);
     for (std::size_t s = 0; s < total; ++s) EXPECT_EQ(jint(devs[i].events[s], "seq"), static_cast<std::int64_t>(s + 1));
   }
+}
+
+// Issue 17: the admin topology's view of the deployment: each node names the Redis masters and
+// their slots as its broker sees them, and the load balancer its sessions came through.
+TEST_P(Cluster, EveryNodeNamesTheRedisShardsAndTheLoadBalancer) {
+  const auto lb = start_haproxy();
+  http_client h0(nodes_[0]->port());
+  auto root = register_user(h0, "root");
+  auto ann = register_user(h0, "ann");
+  std::vector<std::unique_ptr<ws_client>> through_lb;
+  for (int i = 0; i < 3; ++i) {
+    through_lb.push_back(std::make_unique<ws_client>(lb));
+    through_lb.back()->hello(ann.token, 0);
+  }
+  ws_client direct(nodes_[1]->port());
+  direct.hello(ann.token, 0);
+
+  auto nodes = h0.call("admin_nodes", {}, root.token);
+  ASSERT_EQ(jarr(nodes, "nodes").size(), 3u) << dump(nodes);
+  std::int64_t via_lb = 0, sessions = 0;
+  for (const auto& n : jarr(nodes, "nodes")) {
+    SCOPED_TRACE(dump(n));
+    const auto& b = jobj(n, "broker");
+    EXPECT_EQ(jstr(b, "kind"), "redis");
+    EXPECT_EQ(b.at("cluster").as_bool(), GetParam() == "cluster");
+    const auto& shards = jarr(b, "shards");
+    ASSERT_EQ(shards.size(), GetParam() == "cluster" ? 3u : 1u);
+    std::vector<int> owners(16384, 0);
+    for (const auto& sh : shards) {
+      EXPECT_TRUE(sh.at("connected").as_bool());
+      EXPECT_NE(redis_->seeds().find(jstr(sh, "address")), std::string::npos);
+      for (const auto& r : jarr(sh, "slots"))
+        for (auto slot = r.as_array()[0].as_int64(); slot <= r.as_array()[1].as_int64(); ++slot) ++owners[slot];
+    }
+    EXPECT_EQ(std::count(owners.begin(), owners.end(), 1), 16384) << "every slot served by exactly one shard";
+    std::int64_t channels = 0;
+    for (const auto& sh : shards) channels += jint(sh, "channels");
+    EXPECT_GE(channels, 1);  // confab:all and the node's own channel at least
+    for (const auto& p : jarr(n, "proxies")) {
+      EXPECT_EQ(jstr(p, "address"), "127.0.0.1");
+      via_lb += jint(p, "sessions");
+    }
+    sessions += jint(n, "sessions");
+  }
+  EXPECT_EQ(via_lb, 3) << "the three sessions through haproxy, not the direct one";
+  EXPECT_EQ(sessions, 4);
+  // A session through the load balancer shows the client's address and the proxy.
+  auto user = h0.call("admin_user", {{"username", "ann"}}, root.token);
+  int with_via = 0;
+  for (const auto& s : jarr(user, "sessions")) {
+    if (s.as_object().contains("via")) {
+      ++with_via;
+      EXPECT_EQ(jstr(s, "via"), "127.0.0.1");
+      EXPECT_EQ(jstr(s, "remote"), "127.0.0.1");  // X-Forwarded-For carries no port
+    } else {
+      EXPECT_EQ(jstr(s, "remote").rfind("127.0.0.1:", 0), 0u);
+    }
+  }
+  EXPECT_EQ(with_via, 3) << dump(user);
 }
 
 INSTANTIATE_TEST_SUITE_P(Redis, Cluster, ::testing::Values("standalone", "cluster"),

@@ -535,6 +535,10 @@ ws_client::ws_client(unsigned short port, const options& opts)
   stream.socket().set_option(tcp::no_delay(true));  // no Nagle/delayed-ACK stalls on large frames
   *state = {false, {}};
   stream.expires_after(opts.timeout);
+  if (!opts.headers.empty())
+    ws_.set_option(websocket::stream_base::decorator([h = opts.headers](websocket::request_type& req) {
+      for (const auto& [name, value] : h) req.insert(name, value);
+    }));
   ws_.async_handshake("127.0.0.1:" + std::to_string(port), opts.target, [state](beast::error_code ec) {
     *state = {true, ec};
   });

@@ -211,6 +211,7 @@ class ws_client {
     std::chrono::milliseconds timeout = default_timeout;  // connect + upgrade
     int receive_buffer = 0;  // SO_RCVBUF before connecting (0 = system default)
     std::string target = "/v1/ws";
+    std::vector<std::pair<std::string, std::string>> headers;  // added to the upgrade request, in order
   };
   explicit ws_client(unsigned short port);
   ws_client(unsigned short port, const options& opts);

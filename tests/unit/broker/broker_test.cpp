@@ -17,6 +17,23 @@ TEST(key_slot, matches_redis_cluster_hashing) {
   for (auto k : {"c:1", "c:2", "u:99", "p:5", ""}) EXPECT_LT(key_slot(k), 16384);
 }
 
+// Issue 17: the admin view's shards, from the slot map (as CLUSTER SLOTS fills it).
+TEST(shard_ranges, one_shard_per_master_with_its_slots_as_ranges) {
+  std::vector<std::string> slots(16384);
+  for (int i = 0; i < 16384; ++i) slots[static_cast<std::size_t>(i)] = i <= 5460 ? "127.0.0.1:7001" : "127.0.0.1:7000";
+  slots[100] = "127.0.0.1:7002";  // one slot migrated away
+  slots[16383] = "";              // not served by anyone yet
+  auto s = shard_ranges(slots);
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(s[0].address, "127.0.0.1:7000");
+  EXPECT_EQ(s[0].slots, (std::vector<std::pair<int, int>>{{5461, 16382}}));
+  EXPECT_EQ(s[1].address, "127.0.0.1:7001");
+  EXPECT_EQ(s[1].slots, (std::vector<std::pair<int, int>>{{0, 99}, {101, 5460}}));
+  EXPECT_EQ(s[2].slots, (std::vector<std::pair<int, int>>{{100, 100}}));
+  EXPECT_TRUE(shard_ranges({}).empty());
+  EXPECT_EQ(shard_ranges(std::vector<std::string>(16384, "r:6379"))[0].slots, (std::vector<std::pair<int, int>>{{0, 16383}}));
+}
+
 TEST(inproc_broker, delivers_to_subscribed_brokers_on_the_bus_only) {
   boost::asio::io_context ioc;
   auto bus = std::make_shared<inproc_bus>();

@@ -29,7 +29,7 @@ class no_live final : public chat::live_port {
     co_return boost::json::object{};
   }
   std::string node_id() const override { return "test"; }
-  std::int64_t trace_begin(id_t, const std::string&) override { return 0; }
+  std::int64_t trace_begin(id_t, id_t, const std::string&) override { return 0; }
   void trace_hop(std::int64_t, std::string, boost::json::object) override {}
 };
 

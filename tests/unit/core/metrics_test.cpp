@@ -163,3 +163,25 @@ TEST(metrics_totals, sums_each_name_over_its_label_sets) {
   EXPECT_FALSE(t.contains("lonely"));
   EXPECT_EQ(t.size(), 5u);
 }
+
+// Issue 17: confabd --no-metrics, to measure what recording costs: nothing is recorded while off.
+TEST(metrics, nothing_is_recorded_while_recording_is_off) {
+  namespace metrics = confab::metrics;
+  metrics::counter c;
+  metrics::gauge g;
+  metrics::histogram h(metrics::latency_buckets());
+  c.inc();
+  g.add(2);
+  h.observe(0.01);
+  metrics::recording.store(false);
+  c.inc(5);
+  g.add(3);
+  g.sub(1);
+  h.observe(0.02);
+  metrics::recording.store(true);
+  EXPECT_EQ(c.value(), 1u);
+  EXPECT_EQ(g.value(), 2);
+  EXPECT_EQ(h.read().cumulative.back(), 1u);
+  c.inc();
+  EXPECT_EQ(c.value(), 2u);
+}

@@ -13,26 +13,26 @@ TEST(trace_recorder, nothing_is_active_until_something_is_traced) {
   EXPECT_FALSE(r.active());
   EXPECT_EQ(r.claim(1, "c1", 7, 1), 0);
   EXPECT_EQ(r.of(7, 1), 0);
-  r.begin(1, "c1");
+  r.begin(7, 1, "c1");
   EXPECT_TRUE(r.active());
 }
 
 TEST(trace_recorder, a_send_is_found_again_at_commit) {
   trace_recorder r;
-  const auto id = r.begin(3, "m1");
+  const auto id = r.begin(7, 3, "m1");
   EXPECT_GT(id, 0);
   EXPECT_LT(id, std::int64_t{1} << 53);
   EXPECT_EQ(r.claim(3, "m2", 7, 4), 0);  // another message
   EXPECT_EQ(r.claim(4, "m1", 7, 4), 0);  // the same client id from another device
   EXPECT_EQ(r.claim(3, "m1", 7, 5), id);
   EXPECT_EQ(r.of(7, 5), id);
-  EXPECT_NE(r.begin(3, "m3"), id);
+  EXPECT_NE(r.begin(7, 3, "m3"), id);
 }
 
 TEST(trace_recorder, hops_come_back_in_order_with_their_attributes) {
   trace_recorder r;
-  const auto id = r.begin(3, "m1");
-  const auto other = r.begin(3, "m2");
+  const auto id = r.begin(7, 3, "m1");
+  const auto other = r.begin(7, 3, "m2");
   r.hop(id, "received", {{"device", 3}});
   r.hop(other, "received", {});
   r.hop(id, "committed", {{"seq", 5}});
@@ -63,8 +63,8 @@ TEST(trace_recorder, receipts_are_recorded_once_per_member) {
 
 TEST(trace_recorder, every_table_is_bounded) {
   trace_recorder r;
-  const auto first = r.begin(1, "c0");
-  for (std::size_t i = 1; i <= trace_recorder::max_pending; ++i) r.begin(1, "c" + std::to_string(i));
+  const auto first = r.begin(7, 1, "c0");
+  for (std::size_t i = 1; i <= trace_recorder::max_pending; ++i) r.begin(7, 1, "c" + std::to_string(i));
   EXPECT_EQ(r.claim(1, "c0", 7, 1), 0) << "the oldest pending send is forgotten";
   EXPECT_GT(r.claim(1, "c1", 7, 2), 0);
   for (std::int64_t s = 1; s <= static_cast<std::int64_t>(trace_recorder::max_traced) + 1; ++s) r.adopt(100 + s, 9, s);
@@ -74,4 +74,18 @@ TEST(trace_recorder, every_table_is_bounded) {
   auto h = r.hops(first);
   ASSERT_EQ(h.size(), trace_recorder::max_hops);
   EXPECT_EQ(h[0].at("i").as_uint64(), 10u);
+}
+
+// A trace is found by its sender and client id, committed or not, until max_traced newer ones.
+TEST(trace_recorder, a_trace_is_found_by_the_senders_client_id) {
+  trace_recorder r;
+  const auto id = r.begin(7, 1, "m1");
+  EXPECT_EQ(r.of_client(7, "m1"), id);
+  EXPECT_EQ(r.of_client(8, "m1"), 0) << "another user's client id";
+  EXPECT_EQ(r.of_client(7, "m2"), 0);
+  EXPECT_GT(r.claim(1, "m1", 5, 1), 0);
+  EXPECT_EQ(r.of_client(7, "m1"), id) << "still found once committed";
+  for (std::size_t i = 0; i < trace_recorder::max_traced; ++i) r.begin(7, 1, "n" + std::to_string(i));
+  EXPECT_EQ(r.of_client(7, "m1"), 0) << "forgotten after max_traced newer ones";
+  EXPECT_GT(r.of_client(7, "n0"), 0);
 }

@@ -219,3 +219,31 @@ TEST(config, admins) {
     EXPECT_NE(joined(b.errors).find("--admin: '"), std::string::npos) << bad;
   }
 }
+
+// Issue 17: the load balancers whose X-Forwarded-For the admin view believes.
+TEST(config, trusted_proxies) {
+  auto d = run({});
+  ASSERT_TRUE(d.cfg) << joined(d.errors);
+  EXPECT_TRUE(d.cfg->gw.trusted_proxies.empty());
+  auto r = run({"--trusted-proxy", "127.0.0.1,10.1.2.3/8,::1"});
+  ASSERT_TRUE(r.cfg) << joined(r.errors);
+  ASSERT_EQ(r.cfg->gw.trusted_proxies.size(), 3u);
+  EXPECT_EQ(r.cfg->gw.trusted_proxies[1].to_string(), "10.0.0.0/8");
+  EXPECT_NE(r.cfg->gw.effective_config.find("trusted-proxy = 127.0.0.1/32,10.0.0.0/8,::1/128\n"), std::string::npos)
+      << r.cfg->gw.effective_config;
+  for (const std::string& bad : std::vector<std::string>{"lb.example", "10.0.0.0/33", "127.0.0.1,,::1", "10.0.0.0/", " 127.0.0.1"}) {
+    auto b = run({"--trusted-proxy", bad});
+    EXPECT_FALSE(b.cfg) << bad;
+    EXPECT_NE(joined(b.errors).find("--trusted-proxy: '"), std::string::npos) << bad;
+  }
+}
+
+// Issue 17: --no-metrics, for measuring what recording metrics costs.
+TEST(config, no_metrics) {
+  auto d = run({});
+  ASSERT_TRUE(d.cfg) << joined(d.errors);
+  EXPECT_FALSE(d.cfg->no_metrics);
+  auto r = run({"--no-metrics"});
+  ASSERT_TRUE(r.cfg) << joined(r.errors);
+  EXPECT_TRUE(r.cfg->no_metrics);
+}

@@ -352,5 +352,49 @@ TEST_F(executor_test, the_next_batch_commits_while_the_last_one_is_being_publish
   EXPECT_EQ(count("COMMIT"), 2);
 }
 
+// Issue 17: a batch's log lines name the trace ids of the traced messages in it, and only those.
+struct traced_req {
+  std::int64_t t = 0;
+  std::int64_t trace() const { return t; }
+};
+struct traced_group final : write_group<traced_req, int> {
+  bool run(connection& c, std::span<item* const> items) override {
+    (void)c.query("traced group", {});
+    for (auto* it : items) it->res.emplace(0);
+    return true;
+  }
+};
+
+TEST_F(executor_test, batch_logs_name_the_traced_messages_in_the_batch) {
+  s_.fail_query = "traced group";
+  s_.fail_query_times = 1;
+  auto ex = make();
+  traced_group g;
+  std::vector<std::future<result<int>>> fs;
+  ::testing::internal::CaptureStderr();
+  gated(*ex, [&] {
+    for (std::int64_t t : {77, 0, 88}) fs.push_back(asio::co_spawn(ioc_, ex->write_grouped(g, traced_req{t}), asio::use_future));
+    fs.push_back(queue_job(*ex, 1, [](int) { return false; }));
+  });
+  ex->stop();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  for (auto& f : fs) EXPECT_TRUE(f.get());
+  const auto line = log.find("storage batch re-run");
+  ASSERT_NE(line, std::string::npos) << log;
+  EXPECT_NE(log.substr(line, log.find('\n', line) - line).find("\"traces\":[77,88]"), std::string::npos) << log;
+}
+
+TEST_F(executor_test, batch_logs_without_traced_messages_name_none) {
+  s_.fail_query = "job 1";
+  s_.fail_query_times = 1;
+  auto ex = make();
+  ::testing::internal::CaptureStderr();
+  auto rs = write_batch(*ex, 2);
+  ex->stop();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_NE(log.find("storage batch re-run"), std::string::npos) << log;
+  EXPECT_EQ(log.find("traces"), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace confab::storage
