@@ -1,7 +1,8 @@
 // The live topology view's arithmetic, without any UI: rates from two consecutive admin_nodes
-// answers, each node's health, what the configuration says about the broker and the database,
-// the figures as people read them, and the once-a-second poll that stops while the tab is hidden.
-import { NodesReply, NodeStatus } from './server_admin';
+// answers, each node's health, the broker's shards and the load balancers as the nodes report
+// them (or, from older nodes, what the configuration says about the broker), the database, the
+// figures as people read them, and the once-a-second poll that stops while the tab is hidden.
+import { BrokerShard, NodeBroker, NodesReply, NodeStatus, ProxyUse } from './server_admin';
 
 export type Health = 'answering' | 'stopping' | 'missing';
 
@@ -132,6 +133,227 @@ export function brokerOf(config: Record<string, string>): BrokerInfo {
   }
   if (kind === 'inproc' || kind === '') return { kind: 'inproc', label: 'In-process broker', addresses: [] };
   return { kind: 'other', label: kind, addresses: [] };
+}
+
+/**
+ * The broker as drawn. From the answering nodes' own reports when at least one gives them
+ * (source 'nodes': Redis's masters merged over the nodes); else, from nodes too old to report,
+ * from the configuration as admin_server gives it (source 'config': Redis's seed addresses).
+ */
+export interface BrokerView extends BrokerInfo {
+  source: 'nodes' | 'config';
+  cluster: boolean;
+  shards: ShardView[];
+  /** The answering nodes that reported their broker, in the views' order. */
+  reporting: string[];
+  /** The nodes whose slot map is not the others' (see slotMapDiffers). */
+  differs: string[];
+}
+
+/** One Redis master over all answering nodes that know it. */
+export interface ShardView {
+  address: string;
+  /** Its slots as the nodes that agree on the slot map see them (compacted). */
+  slots: SlotRange[];
+  /** One per answering node that lists it, in the views' order. */
+  links: ShardLink[];
+  /** How many of those nodes are connected to it. */
+  connected: number;
+  /** Channels subscribed on it, summed over the nodes. */
+  channels: number;
+  /** Some node that lists it is not connected to it. */
+  trouble: boolean;
+}
+
+export interface ShardLink {
+  node: string;
+  connected: boolean;
+  channels: number;
+}
+
+/** An inclusive range of Redis Cluster hash slots. */
+export type SlotRange = [number, number];
+export const SLOTS = 16384;
+
+export function brokerView(views: NodeView[], config: Record<string, string> | null): BrokerView | null {
+  const reports = answeringReports(views, nodeBroker);
+  if (reports.length === 0) {
+    if (!config) return null;
+    return { ...brokerOf(config), source: 'config', cluster: false, shards: [], reporting: [], differs: [] };
+  }
+  const redis = reports.filter((r) => r.report.kind === 'redis');
+  const kind = redis.length ? 'redis' : reports[0].report.kind;
+  const differs = slotMapDiffers(redis);
+  return {
+    ...brokerOf({ broker: kind }),
+    addresses: [],
+    source: 'nodes',
+    cluster: redis.some((r) => r.report.cluster),
+    shards: mergeShards(redis, differs),
+    reporting: reports.map((r) => r.node),
+    differs,
+  };
+}
+
+/** A node's own report, with the node's id. */
+export interface Report<T> {
+  node: string;
+  report: T;
+}
+
+/** Each answering node's report of one kind, in the views' order; nodes without one are left out. */
+function answeringReports<T>(views: NodeView[], of: (s: NodeStatus | null) => T | null): Report<T>[] {
+  const out: Report<T>[] = [];
+  for (const v of views) {
+    const report = v.health === 'missing' ? null : of(v.status);
+    if (report) out.push({ node: v.id, report });
+  }
+  return out;
+}
+
+/**
+ * A node's broker report checked and tidied (slots compacted, shards sorted by address, one per
+ * address); null from an older node that does not give one, or from an answer that makes no sense.
+ */
+export function nodeBroker(s: NodeStatus | null): NodeBroker | null {
+  const b: unknown = s?.broker;
+  if (!isObject(b) || typeof b.kind !== 'string') return null;
+  const shards = new Map<string, BrokerShard>();
+  for (const x of Array.isArray(b.shards) ? b.shards : []) {
+    if (!isObject(x) || typeof x.address !== 'string' || x.address === '') continue;
+    const slots = Array.isArray(x.slots) ? x.slots : [];
+    const channels = count(x.channels);
+    const had = shards.get(x.address);
+    shards.set(x.address, {
+      address: x.address,
+      slots: compactSlots([...(had?.slots ?? []), ...slots]),
+      connected: (had?.connected ?? true) && x.connected === true,
+      channels: (had?.channels ?? 0) + channels,
+    });
+  }
+  return { kind: b.kind, cluster: b.cluster === true, shards: [...shards.values()].sort((x, y) => compare(x.address, y.address)) };
+}
+
+/**
+ * The nodes whose slot map (which master serves which slots) is not the others'. The others are
+ * the nodes sharing the most common map; when no map is shared by more nodes than any other, no
+ * node can be told right, and every node whose map differs from some other is named.
+ */
+export function slotMapDiffers(redis: Report<NodeBroker>[]): string[] {
+  const keyOf = (b: NodeBroker) => JSON.stringify(b.shards.filter((x) => x.slots.length).map((x) => [x.address, x.slots]));
+  const counts = new Map<string, number>();
+  for (const r of redis) {
+    const key = keyOf(r.report);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  if (counts.size <= 1) return [];
+  const most = Math.max(...counts.values());
+  const majority = [...counts].filter(([, n]) => n === most);
+  const agreed = majority.length === 1 ? majority[0][0] : null;
+  return redis.filter((r) => keyOf(r.report) !== agreed).map((r) => r.node);
+}
+
+/**
+ * The masters over all nodes, by address (the union), sorted. A master's slots are those the
+ * agreeing nodes give it, or, when none of them lists it, those every node that lists it gives.
+ */
+export function mergeShards(redis: Report<NodeBroker>[], differs: string[] = []): ShardView[] {
+  const agreeing = new Set(redis.map((r) => r.node).filter((n) => !differs.includes(n)));
+  const merged = new Map<string, ShardView & { agreed: SlotRange[]; all: SlotRange[] }>();
+  for (const { node, report } of redis)
+    for (const s of report.shards) {
+      let m = merged.get(s.address);
+      if (!m) merged.set(s.address, (m = { address: s.address, slots: [], links: [], connected: 0, channels: 0, trouble: false, agreed: [], all: [] }));
+      m.links.push({ node, connected: s.connected, channels: s.channels });
+      m.connected += s.connected ? 1 : 0;
+      m.channels += s.channels;
+      m.trouble ||= !s.connected;
+      m.all.push(...s.slots);
+      if (agreeing.has(node)) m.agreed.push(...s.slots);
+    }
+  return [...merged.values()]
+    .sort((x, y) => compare(x.address, y.address))
+    .map(({ agreed, all, ...m }) => ({ ...m, slots: compactSlots(agreed.length ? agreed : all) }));
+}
+
+/** Slot ranges sorted, overlapping and adjacent ones joined; anything not a range of slots dropped. */
+export function compactSlots(ranges: readonly unknown[]): SlotRange[] {
+  const valid = ranges.filter(isSlotRange).map(([a, b]): SlotRange => [a, b]);
+  valid.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  const out: SlotRange[] = [];
+  for (const [a, b] of valid) {
+    const last = out[out.length - 1];
+    if (last && a <= last[1] + 1) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
+  }
+  return out;
+}
+
+function isSlotRange(r: unknown): r is SlotRange {
+  return Array.isArray(r) && r.length === 2 && Number.isInteger(r[0]) && Number.isInteger(r[1]) && 0 <= r[0] && r[0] <= r[1] && r[1] < SLOTS;
+}
+
+/** "0–5460", "0–99, 200–299", "42"; "no slots" for none. */
+export function formatSlots(ranges: SlotRange[]): string {
+  if (ranges.length === 0) return 'no slots';
+  return ranges.map(([a, b]) => (a === b ? String(a) : `${a}–${b}`)).join(', ');
+}
+
+export function slotCount(ranges: SlotRange[]): number {
+  return ranges.reduce((n, [a, b]) => n + b - a + 1, 0);
+}
+
+/** A load balancer over all answering nodes, with the sessions that came through it. */
+export interface ProxyView {
+  address: string;
+  sessions: number;
+  /** Per node that has sessions through it, in the views' order. */
+  nodes: { node: string; sessions: number }[];
+}
+
+/** A node's proxy report checked (one entry per address, sorted); null from an older node. */
+export function nodeProxies(s: NodeStatus | null): ProxyUse[] | null {
+  const p: unknown = s?.proxies;
+  if (!Array.isArray(p)) return null;
+  const by = new Map<string, number>();
+  for (const x of p) if (isObject(x) && typeof x.address === 'string' && x.address !== '') by.set(x.address, (by.get(x.address) ?? 0) + count(x.sessions));
+  return [...by].map(([address, sessions]) => ({ address, sessions })).sort((x, y) => compare(x.address, y.address));
+}
+
+/** The load balancers over all answering nodes: one per address (the union), sorted. */
+export function mergeProxies(views: NodeView[]): ProxyView[] {
+  const merged = new Map<string, ProxyView>();
+  for (const { node, report } of answeringReports(views, nodeProxies))
+    for (const p of report) {
+      let m = merged.get(p.address);
+      if (!m) merged.set(p.address, (m = { address: p.address, sessions: 0, nodes: [] }));
+      m.sessions += p.sessions;
+      m.nodes.push({ node, sessions: p.sessions });
+    }
+  return [...merged.values()].sort((x, y) => compare(x.address, y.address));
+}
+
+/**
+ * Whether clients reach a node other than through a reported load balancer: it reports none
+ * (or is too old to say), or has more sessions than came through them.
+ */
+export function reachedDirectly(s: NodeStatus | null): boolean {
+  const proxies = nodeProxies(s);
+  if (!s || !proxies || proxies.length === 0) return true;
+  return s.sessions > proxies.reduce((n, p) => n + p.sessions, 0);
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** A count as reported, or 0 when it is not one. */
+function count(x: unknown): number {
+  return typeof x === 'number' && Number.isFinite(x) && x > 0 ? Math.floor(x) : 0;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export interface StorageInfo {

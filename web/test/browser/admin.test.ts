@@ -1,7 +1,10 @@
 // The Administration view: only server administrators (confabd --admin) are offered it; the live
-// topology shows the node, its sessions and, from the second poll on, its rates; a user's
+// topology shows the node, its sessions and, from the second poll on, its rates, and (answers
+// made up here) a cluster's nodes, Redis masters and load balancers as the nodes report them; a user's
 // devices and sessions can be looked up, a device disconnected (it reconnects) or revoked (it is
-// signed out); unknown and malformed usernames get a clear message.
+// signed out); unknown and malformed usernames get a clear message; a traced message's hops are
+// shown by trace id or conv:seq, and (answers made up) a failed send found by sender/client id shows
+// its error, a session through a load balancer its via.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Browser, Locator, Page } from 'playwright-core';
@@ -67,6 +70,15 @@ test('an administrator opens Administration: the topology shows the node, its se
   await svgTextIs(node.locator('text.load'), /^CPU \d+(\.\d)? % · memory \d+(\.\d)? MiB$/, 'CPU and memory');
   await svgTextIs(root.locator('svg.topology g.broker text.title'), 'Broker: in-process', 'the broker');
   await svgTextIs(root.locator('svg.topology g.database text.title'), 'Database: SQLite', 'the database');
+  // One node with the in-process broker and no proxy in front: no masters, no load balancer (the
+  // same whether the node reports its broker and proxies or is too old to).
+  assert.equal(await root.locator('svg.topology g.broker').getAttribute('data-broker'), 'inproc');
+  await svgTextIs(root.locator('svg.topology g.broker'), /inside the node: one node only/, 'the in-process broker');
+  assert.equal(await root.locator('svg.topology g.shard').count(), 0, 'no Redis masters');
+  assert.equal(await root.locator('svg.topology g.load-balancer').count(), 0, 'no load balancer');
+  await svgTextIs(root.locator('svg.topology g.clients'), /no load balancer seen/, 'clients straight to the node');
+  assert.equal(await root.locator('svg.topology g.node[data-slot-map="differs"]').count(), 0);
+  assert.equal(await root.locator('.shards-table, .proxies-table').count(), 0, 'no shards or load balancers tables');
   // The same figures in the table.
   const row = root.locator('.nodes-table tbody tr');
   assert.equal(await row.count(), 1);
@@ -124,7 +136,8 @@ test('looking up a user lists their devices and live sessions; Disconnect closes
   const cells = await sessions.first().locator('td').allInnerTexts();
   assert.match(cells[1], /^Chrome on Linux #\d+$/, 'the session’s device');
   assert.match(cells[2], /^127\.0\.0\.1:\d+$/, 'the session’s remote');
-  assert.equal(cells[4], '0 B', 'nothing queued');
+  assert.equal(cells[3], '—', 'connected directly: no load balancer');
+  assert.equal(cells[5], '0 B', 'nothing queued');
   await lookup.locator('.sessions-table').scrollIntoViewIfNeeded();
   await shot(root, 'admin-user');
 
@@ -178,7 +191,7 @@ test('a traced message is shown hop by hop, by trace id or by conversation and s
   const sent = await server.api<{ seq: number; trace_id: number }>('send', { conv, client_id: 't1', text: 'follow me', trace: true }, tracy.token);
   assert.ok(sent.trace_id > 0, 'the send was traced');
   const section = root.locator('section[aria-labelledby="trace-title"]');
-  const field = section.getByLabel('Trace id, or conversation:seq');
+  const field = section.getByLabel('Trace id, conversation:seq, or sender/client id');
   for (const key of [String(sent.trace_id), `${conv}:${sent.seq}`]) {
     await field.fill(key);
     await section.getByRole('button', { name: 'Trace' }).click();
@@ -190,7 +203,15 @@ test('a traced message is shown hop by hop, by trace id or by conversation and s
   await shot(root, 'admin-trace');
   await field.fill('not a key');
   await section.getByRole('button', { name: 'Trace' }).click();
-  await textIs(section.getByTestId('trace-error'), 'Enter a trace id, or a conversation and seq as 7:12.', 'malformed');
+  await textIs(
+    section.getByTestId('trace-error'),
+    'Enter a trace id (as 12345), a conversation and seq (as 7:12), or a sender and client id (as alice/3f2a-77).',
+    'malformed',
+  );
+  // Refused before asking (the parsing itself is covered by the unit tests).
+  await field.fill('alice/');
+  await section.getByRole('button', { name: 'Trace' }).click();
+  await textIs(section.getByTestId('trace-error'), 'Enter the client id of the send after the “/”, as alice/3f2a-77.', 'no client id');
   await field.fill('123456789');
   await section.getByRole('button', { name: 'Trace' }).click();
   await textIs(section.getByTestId('trace-error'), /^No node holds a trace of this message/, 'not found');
@@ -293,4 +314,161 @@ test('a cluster is drawn as it is: three nodes, one stopping and one not answeri
   await expectAccessible(root, 'the cluster topology');
   await root.unroute('**/v1/admin_nodes');
   await root.unroute('**/v1/admin_server');
+});
+
+test('Redis’s masters and the load balancers are drawn from the nodes’ own reports', async () => {
+  // Three nodes behind two load balancers: bbbb is cut off from one master, cccc has not caught up
+  // with a slot migration (its slot map differs) and has one session that came directly.
+  const started = Date.now() - 600_000;
+  const master = (address: string, slots: number[][], channels: number, connected = true) => ({ address, slots, connected, channels });
+  const masters = (up7002: boolean) => ({
+    kind: 'redis',
+    cluster: true,
+    shards: [master('127.0.0.1:7001', [[0, 5460]], 12), master('127.0.0.1:7002', [[5461, 10922]], 3, up7002), master('127.0.0.1:7003', [[10923, 16383]], 5)],
+  });
+  const stale = { kind: 'redis', cluster: true, shards: [master('127.0.0.1:7001', [[0, 10922]], 15), master('127.0.0.1:7003', [[10923, 16383]], 5)] };
+  const node = (id: string, sessions: number, broker: unknown, proxies: unknown) => ({
+    node: id,
+    version: '0.1.0',
+    started_at_ms: started,
+    sessions,
+    users: sessions,
+    stopping: false,
+    metrics: { process_resident_memory_bytes: 64 * 1024 * 1024 },
+    broker,
+    proxies,
+  });
+  const [a, b, c] = ['aaaa1111bbbb2222', 'cccc3333dddd4444', 'eeee5555ffff6666'];
+  if ((await root.locator('.admin-view').count()) > 0) await root.getByRole('button', { name: 'Close administration' }).click();
+  await root.route('**/v1/admin_nodes', (route) =>
+    route.fulfill({
+      contentType: 'application/json',
+      body: JSON.stringify({
+        nodes: [
+          node(a, 7, masters(true), [
+            { address: '10.0.0.1', sessions: 4 },
+            { address: '10.0.0.2', sessions: 3 },
+          ]),
+          node(b, 5, masters(false), [{ address: '10.0.0.1', sessions: 5 }]),
+          node(c, 1, stale, []),
+        ],
+        missing: [],
+      }),
+    }),
+  );
+  await adminButton(root).click();
+  const svg = root.locator('svg.topology');
+  const shards = svg.locator('g.shard');
+  await until('three masters drawn', async () => (await shards.count()) === 3 || `${await shards.count()}`);
+  assert.equal(await svg.locator('g.broker').getAttribute('data-source'), 'nodes', 'from the nodes, not the configuration');
+  await svgTextIs(svg.locator('g.broker text.title'), 'Broker: Redis cluster', 'the broker');
+  await svgTextIs(svg.locator('g.broker'), /3 shards · all slots/, 'the shard count');
+  assert.deepEqual(
+    await shards.evaluateAll((gs) => gs.map((g) => `${g.getAttribute('data-shard')} ${g.getAttribute('data-trouble')}`)),
+    ['127.0.0.1:7001 false', '127.0.0.1:7002 true', '127.0.0.1:7003 false'],
+  );
+  await svgTextIs(shards.nth(0).locator('text.slots'), 'slots 0–5460', 'a master’s slots');
+  await svgTextIs(shards.nth(1), /⚠ down from 1 of 2 nodes/, 'the master in trouble');
+  // An edge from each node to each master it knows; bbbb's to 7002 is down.
+  assert.equal(await svg.locator('g.edges path[data-shard]').count(), 8);
+  assert.deepEqual(
+    await svg
+      .locator('g.edges path[data-shard][data-connected="false"]')
+      .evaluateAll((ps) => ps.map((p) => `${p.getAttribute('data-node')} ${p.getAttribute('data-shard')}`)),
+    [`${b} 127.0.0.1:7002`],
+  );
+  await svgTextIs(svg.locator(`g.edge-labels text[data-node="${a}"][data-shard="127.0.0.1:7001"]`), '12', 'channels on the edge');
+  await svgTextIs(svg.locator(`g.edge-labels text[data-node="${b}"][data-shard="127.0.0.1:7002"]`), '✕ 3', 'the edge that is down');
+  assert.deepEqual(await svg.locator('g.node[data-slot-map="differs"]').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-node'))), [c]);
+  await svgTextIs(svg.locator(`g.node[data-node="${c}"] text.slot-map`), '⚠ slot map differs', 'the node that disagrees');
+  // The load balancers, between the clients and the nodes.
+  assert.deepEqual(await svg.locator('g.load-balancer').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-proxy'))), ['10.0.0.1', '10.0.0.2']);
+  await svgTextIs(svg.locator('g.load-balancer[data-proxy="10.0.0.1"]'), /9 sessions · 2 nodes/, 'a load balancer');
+  await svgTextIs(svg.locator('g.clients'), /through 2 load balancers/, 'the clients');
+  assert.equal(await svg.locator('g.edges path[data-proxy][data-node]').count(), 3, 'an edge from each load balancer to each node with sessions through it');
+  await svgTextIs(svg.locator(`g.edge-labels text[data-proxy="10.0.0.1"][data-node="${b}"]`), '5', 'sessions on the edge');
+  // The tables.
+  const shardRow = root.locator('.shards-table tr[data-shard="127.0.0.1:7002"]');
+  await textIs(shardRow.locator('td.slots'), '5461–10922', 'the slots in the table');
+  await textIs(shardRow.locator('td').nth(2), '1 / 3', 'nodes connected');
+  await textIs(shardRow.locator('td.state'), 'not connected from cccc3333; not known to eeee5555', 'the state');
+  await textIs(root.locator('.shards-table tr[data-shard="127.0.0.1:7001"] td').nth(3), '39', 'channels summed');
+  await textIs(root.locator('.proxies-table tr[data-proxy="10.0.0.1"] td.per-node'), 'aaaa1111: 4 · cccc3333: 5', 'sessions per node');
+  await textIs(root.locator(`.nodes-table tr[data-node="${c}"] td.shards`), '2 / 2 · slot map differs', 'the node in the table');
+  assert.doesNotMatch((await svg.locator('desc').textContent()) ?? '', /undefined|NaN/);
+  await shot(root, 'admin-shards');
+  await expectAccessible(root, 'the topology with masters and load balancers');
+  await root.unroute('**/v1/admin_nodes');
+});
+
+test('made-up answers: a session through a load balancer shows its via; a failed send found by sender/client id shows its error', async () => {
+  // A server that knows `via` and username/client_id (the running one may not yet): its answers
+  // made up here, what the page asks checked.
+  if ((await root.locator('.admin-view').count()) === 0) await adminButton(root).click();
+  const now = Date.now();
+  const session = (remote: string, via?: string) => ({
+    node: 'aaaa1111bbbb2222',
+    user: 9,
+    device: 3,
+    remote,
+    ...(via ? { via } : {}),
+    connected_at_ms: now - 60_000,
+    outbox_bytes: 0,
+    catching_up: false,
+    closing: false,
+  });
+  await root.route('**/v1/admin_user', (route) =>
+    route.fulfill({
+      contentType: 'application/json',
+      body: JSON.stringify({
+        user: { id: 9, username: 'lena' },
+        devices: [{ device_id: 3, name: 'Phone', created_ts: now - 86_400_000, revoked_ts: null }],
+        sessions: [session('203.0.113.7', '10.0.0.2'), session('127.0.0.1:50123')],
+        missing: [],
+      }),
+    }),
+  );
+  const lookup = root.locator('section[aria-labelledby="lookup-title"]');
+  await lookup.getByLabel('Username').fill('lena');
+  await lookup.getByRole('button', { name: 'Look up' }).click();
+  const sessions = lookup.locator('.lookup-result[data-user="lena"] .sessions-table tbody tr[data-session-device]');
+  await until('lena’s two sessions', async () => (await sessions.count()) === 2 || `${await sessions.count()}`);
+  assert.deepEqual(await lookup.locator('.sessions-table thead th').allInnerTexts(), ['Node', 'Device', 'Remote', 'Via', 'Connected since', 'Outbox', 'State']);
+  const rows = await sessions.evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(2, 4).map((td) => td.textContent?.trim())));
+  assert.deepEqual(rows, [
+    ['203.0.113.7', '10.0.0.2'],
+    ['127.0.0.1:50123', '—'],
+  ]);
+
+  const asked: unknown[] = [];
+  await root.route('**/v1/admin_trace', (route) => {
+    asked.push(route.request().postDataJSON());
+    return route.fulfill({
+      contentType: 'application/json',
+      body: JSON.stringify({
+        trace_id: 4242,
+        total_us: 1500,
+        hops: [
+          { hop: 'received', node: 'aaaa1111bbbb2222', at_us: 1_000_000, user: 9, device: 3, client_id: '3f2a/77', via: 'websocket' },
+          { hop: 'failed', node: 'aaaa1111bbbb2222', at_us: 1_001_500, error: 'forbidden', message: 'you are muted in this conversation' },
+        ],
+        mermaid: 'sequenceDiagram\n',
+        missing: [],
+      }),
+    });
+  });
+  const section = root.locator('section[aria-labelledby="trace-title"]');
+  await section.getByLabel('Trace id, conversation:seq, or sender/client id').fill(' lena/3f2a/77 ');
+  await section.getByRole('button', { name: 'Trace' }).click();
+  const result = section.locator('.trace-result[data-trace="4242"]');
+  await result.waitFor();
+  assert.deepEqual(asked, [{ username: 'lena', client_id: '3f2a/77' }], 'split at the first slash');
+  await textIs(section.getByTestId('trace-failure'), 'The send failed: forbidden — you are muted in this conversation', 'the failure above the table');
+  await textIs(result.locator('tr[data-hop="failed"] td.hop-failure'), 'error forbidden: you are muted in this conversation', 'the failed hop');
+  await textIs(result.locator('tr[data-hop="received"] td').nth(2), 'user 9 · device 3 · client_id 3f2a/77 · via websocket', 'another hop');
+  await section.locator('.trace-table').scrollIntoViewIfNeeded();
+  await shot(root, 'admin-trace-failed');
+  await expectAccessible(root, 'a failed send’s trace and a session through a load balancer');
+  await root.unroute('**/v1/admin_trace');
+  await root.unroute('**/v1/admin_user');
 });

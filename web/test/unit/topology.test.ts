@@ -1,17 +1,26 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ServerAdmin, NodeStatus, parseTraceKey } from '../../src/lib/server_admin';
+import { ServerAdmin, NodeStatus } from '../../src/lib/server_admin';
 import {
   brokerOf,
+  brokerView,
+  compactSlots,
   formatBytes,
   formatPercent,
   formatRate,
+  formatSlots,
   formatUptime,
+  mergeProxies,
+  NodeView,
+  nodeBroker,
+  nodeProxies,
   pgWhere,
   Poller,
   ratesBetween,
+  reachedDirectly,
   shortNode,
   shownConfigValue,
+  slotCount,
   storageOf,
   Topology,
   total,
@@ -131,6 +140,180 @@ test('the broker and the database from the configuration, never a password', () 
   assert.equal(shownConfigValue('listen', '127.0.0.1:8080'), '127.0.0.1:8080');
 });
 
+// ------------------------------------------------------------------ shards and load balancers
+
+const shard = (address: string, slots: [number, number][], channels = 4, connected = true) => ({ address, slots, connected, channels });
+const redis = (...shards: ReturnType<typeof shard>[]) => ({ kind: 'redis', cluster: true, shards });
+const threeShards = (up7002 = true) =>
+  redis(shard('127.0.0.1:7001', [[0, 5460]], 12), shard('127.0.0.1:7002', [[5461, 10922]], 3, up7002), shard('127.0.0.1:7003', [[10923, 16383]], 0));
+const cfg = { broker: 'redis', redis: '127.0.0.1:7001' };
+
+/** The views of one admin_nodes answer. */
+function viewsOf(nodes: NodeStatus[], missing: string[] = []): NodeView[] {
+  return new Topology().update({ nodes, missing }, 0);
+}
+
+test('slot ranges are sorted and joined where they overlap or touch, and read as "0–5460"', () => {
+  assert.deepEqual(
+    compactSlots([
+      [100, 199],
+      [0, 99],
+      [300, 300],
+      [150, 250],
+      [302, 400],
+    ]),
+    [
+      [0, 250],
+      [300, 300],
+      [302, 400],
+    ],
+  );
+  assert.deepEqual(compactSlots([[5, 3], [0, 16384], [-1, 2], [1.5, 2], 'x', [7], null]), [], 'anything not a range of slots is dropped');
+  assert.equal(formatSlots(compactSlots([[0, 5460]])), '0–5460');
+  assert.equal(formatSlots([[0, 99], [300, 300], [302, 400]]), '0–99, 300, 302–400');
+  assert.equal(formatSlots([]), 'no slots');
+  assert.equal(slotCount([[0, 5460], [10923, 16383]]), 5461 + 5461);
+});
+
+test('the shards are merged over the answering nodes: the union by address, channels summed, an edge per node', () => {
+  const views = viewsOf([
+    node('aaa', {}, { broker: threeShards() }),
+    // bbb knows the masters in another order, with its slots split in two ranges, and one more channel.
+    node('bbb', {}, {
+      started_at_ms: 2000,
+      broker: redis(shard('127.0.0.1:7003', [[10923, 16383]], 1), shard('127.0.0.1:7001', [[0, 99], [100, 5460]], 12), shard('127.0.0.1:7002', [[5461, 10922]], 3)),
+    }),
+  ]);
+  const b = brokerView(views, cfg)!;
+  assert.equal(b.source, 'nodes');
+  assert.equal(b.kind, 'redis');
+  assert.equal(b.cluster, true);
+  assert.deepEqual(b.reporting, ['aaa', 'bbb']);
+  assert.deepEqual(b.differs, [], 'the same slot map, however written');
+  assert.deepEqual(
+    b.shards.map((s) => [s.address, formatSlots(s.slots), s.connected, s.channels, s.trouble]),
+    [
+      ['127.0.0.1:7001', '0–5460', 2, 24, false],
+      ['127.0.0.1:7002', '5461–10922', 2, 6, false],
+      ['127.0.0.1:7003', '10923–16383', 2, 1, false],
+    ],
+  );
+  assert.deepEqual(b.shards[0].links, [
+    { node: 'aaa', connected: true, channels: 12 },
+    { node: 'bbb', connected: true, channels: 12 },
+  ]);
+});
+
+test('a master one node is not connected to is in trouble, and that node’s edge to it is down', () => {
+  const views = viewsOf([
+    node('aaa', {}, { broker: threeShards() }),
+    node('bbb', {}, { broker: threeShards(false) }),
+  ]);
+  const b = brokerView(views, cfg)!;
+  const down = b.shards.find((s) => s.address === '127.0.0.1:7002')!;
+  assert.equal(down.trouble, true);
+  assert.equal(down.connected, 1);
+  assert.deepEqual(down.links.map((l) => [l.node, l.connected]), [
+    ['aaa', true],
+    ['bbb', false],
+  ]);
+  assert.deepEqual(b.shards.filter((s) => s.trouble).map((s) => s.address), ['127.0.0.1:7002'], 'the others are fine');
+  assert.deepEqual(b.differs, [], 'being cut off is not a different slot map');
+});
+
+test('a node whose slot map is not the others’ is named; with no majority, every node is', () => {
+  // ccc still sees slots 5461–10922 on 7001 (a migration it has not caught up with) and no 7002.
+  const stale = redis(shard('127.0.0.1:7001', [[0, 10922]], 15), shard('127.0.0.1:7003', [[10923, 16383]]));
+  const views = viewsOf([node('aaa', {}, { broker: threeShards() }), node('bbb', {}, { broker: threeShards() }), node('ccc', {}, { broker: stale })]);
+  const b = brokerView(views, cfg)!;
+  assert.deepEqual(b.differs, ['ccc']);
+  // The masters' slots are those the agreeing nodes give; 7002 is known to two of the three.
+  assert.deepEqual(
+    b.shards.map((s) => [s.address, formatSlots(s.slots), s.links.length]),
+    [
+      ['127.0.0.1:7001', '0–5460', 3],
+      ['127.0.0.1:7002', '5461–10922', 2],
+      ['127.0.0.1:7003', '10923–16383', 3],
+    ],
+  );
+  // Two nodes, two maps: neither can be told right.
+  const two = brokerView(viewsOf([node('aaa', {}, { broker: threeShards() }), node('bbb', {}, { broker: stale })]), cfg)!;
+  assert.deepEqual(two.differs, ['aaa', 'bbb']);
+  assert.equal(formatSlots(two.shards[0].slots), '0–10922', 'a master’s slots are then all those any node gives it');
+  // A node that knows no master at all differs too; a standalone Redis is one master with every slot.
+  const lost = brokerView(
+    viewsOf([node('aaa', {}, { broker: threeShards() }), node('bbb', {}, { broker: threeShards() }), node('ccc', {}, { broker: redis() })]),
+    cfg,
+  )!;
+  assert.deepEqual(lost.differs, ['ccc']);
+  const one = { kind: 'redis', cluster: false, shards: [shard('10.0.0.9:6379', [[0, 16383]])] };
+  const standalone = brokerView(viewsOf([node('aaa', {}, { broker: one })]), cfg)!;
+  assert.equal(standalone.cluster, false);
+  assert.deepEqual(standalone.shards.map((s) => [s.address, slotCount(s.slots)]), [['10.0.0.9:6379', 16384]]);
+});
+
+test('older nodes without the fields: the broker from the configuration, no load balancers, no errors', () => {
+  const old = viewsOf([node('aaa', {}), node('bbb', {})]);
+  const b = brokerView(old, { broker: 'redis', redis: '10.0.0.9:6379,10.0.0.10:6379' })!;
+  assert.equal(b.source, 'config');
+  assert.equal(b.label, 'Redis');
+  assert.deepEqual(b.addresses, ['10.0.0.9:6379', '10.0.0.10:6379']);
+  assert.deepEqual([b.shards, b.reporting, b.differs], [[], [], []]);
+  assert.equal(brokerView(old, null), null, 'nothing to go on before admin_server answers');
+  assert.deepEqual(mergeProxies(old), []);
+  assert.equal(reachedDirectly(old[0].status), true);
+  assert.equal(nodeBroker(old[0].status), null);
+  assert.equal(nodeProxies(old[0].status), null);
+  // Mid-upgrade: the new node's report is drawn; the old one is left out of it (not counted as cut off).
+  const mixed = brokerView(viewsOf([node('aaa', {}), node('bbb', {}, { broker: threeShards(), proxies: [] })]), cfg)!;
+  assert.equal(mixed.source, 'nodes');
+  assert.deepEqual(mixed.reporting, ['bbb']);
+  assert.deepEqual(mixed.differs, []);
+  assert.ok(mixed.shards.every((s) => s.links.length === 1 && !s.trouble));
+  // Nonsense from a node is not drawn: a broker without a kind, shards without an address.
+  const odd = { kind: 'redis', cluster: 'yes', shards: [{ slots: [[0, 1]] }, { address: '127.0.0.1:7001', slots: 'all', connected: 1, channels: -3 }, 7] };
+  assert.deepEqual(nodeBroker(node('x', {}, { broker: odd as never })), {
+    kind: 'redis',
+    cluster: false,
+    shards: [{ address: '127.0.0.1:7001', slots: [], connected: false, channels: 0 }],
+  });
+  assert.equal(nodeBroker(node('x', {}, { broker: { cluster: true } as never })), null);
+  assert.equal(nodeProxies(node('x', {}, { proxies: {} as never })), null);
+});
+
+test('the in-process broker, reported by the node, has no shards', () => {
+  const b = brokerView(viewsOf([node('aaa', {}, { broker: { kind: 'inproc', cluster: false, shards: [] }, proxies: [] })]), null)!;
+  assert.deepEqual([b.source, b.kind, b.label, b.cluster, b.shards], ['nodes', 'inproc', 'In-process broker', false, []]);
+});
+
+test('load balancers: one per address over the answering nodes, with each node’s sessions through it', () => {
+  const views = viewsOf(
+    [
+      node('aaa', {}, { sessions: 7, proxies: [{ address: '10.0.0.2', sessions: 4 }, { address: '10.0.0.1', sessions: 3 }] }),
+      node('bbb', {}, { started_at_ms: 2000, sessions: 6, proxies: [{ address: '10.0.0.1', sessions: 5 }] }),
+      node('ccc', {}, { started_at_ms: 3000, sessions: 0, proxies: [] }),
+    ],
+    [],
+  );
+  assert.deepEqual(mergeProxies(views), [
+    {
+      address: '10.0.0.1',
+      sessions: 8,
+      nodes: [
+        { node: 'aaa', sessions: 3 },
+        { node: 'bbb', sessions: 5 },
+      ],
+    },
+    { address: '10.0.0.2', sessions: 4, nodes: [{ node: 'aaa', sessions: 4 }] },
+  ]);
+  // aaa's sessions all came through load balancers; bbb has one more that came directly; ccc none.
+  assert.deepEqual(views.map((v) => reachedDirectly(v.status)), [false, true, true]);
+  // A node not answering is drawn from its last answer, but its sessions are not counted.
+  const t = new Topology();
+  t.update({ nodes: [node('aaa', {}, { proxies: [{ address: '10.0.0.1', sessions: 2 }] })], missing: [] }, 0);
+  assert.deepEqual(mergeProxies(t.update({ nodes: [], missing: ['aaa'] }, 1000)), []);
+});
+
 test('the poller runs at once, then a period after each run ends; it pauses while hidden and stops', async () => {
   const clock = new ManualClock();
   let visible = true;
@@ -215,12 +398,4 @@ test('administrator or not: admin_server answers, forbidden, or a failure that m
   }, () => {});
   await no.check();
   assert.equal(no.role, 'not_admin');
-});
-
-test('a trace key is a trace id or conversation:seq, and nothing else', () => {
-  assert.deepEqual(parseTraceKey(' 12345 '), { trace_id: 12345 });
-  assert.deepEqual(parseTraceKey('7:12'), { conv: 7, seq: 12 });
-  assert.deepEqual(parseTraceKey('7 12'), { conv: 7, seq: 12 });
-  for (const bad of ['', 'abc', '0', '7:0', '0:3', '-5', '1.5', '7:12:3', '99999999999999999999'])
-    assert.equal(parseTraceKey(bad), null, bad);
 });
