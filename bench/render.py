@@ -388,6 +388,36 @@ if w1 or w3:
             x.get("batch_reruns", "?"), "%.2f" % per if per is not None else "?"))
     out.append("")
 
+# 5c. one-to-one chat on several nodes (the capacity planner's relay cost and its validation)
+sc = [(n, load("scaleout_chat_%d_r1" % n)) for n in (1, 2, 3)]
+if any(r for _, r in sc):
+    out.append("### 5c. One-to-one chat on 1–3 nodes of one PostgreSQL and Redis (straight to the nodes)")
+    out.append("")
+    out.append("Both members of every pair on different nodes once there are two; the nodes, PostgreSQL, Redis and "
+               "the generator share the 2 cores. The first of three rounds; `confab plan --validate N` predicts the "
+               "highest rate each keeps up with from the 1- and 2-node rounds' medians (docs/scaling.md; measured "
+               "after the other results here, on 3 December 2026, by `bench/run.sh full 'scaleout_chat_.*'`).")
+    out.append("")
+    out.append("| nodes | best msgs/s with p99 < 50 ms | highest rate kept up with (≥ 95 % sent) | at that rate: confabd "
+               "CPU µs/msg (all nodes) | PostgreSQL CPU µs/msg | generator CPU µs/msg | violations |")
+    out.append("|---:|---:|---:|---:|---:|---:|---:|")
+    for n, r in sc:
+        if not r:
+            continue
+        steps = [s for s in r["result"]["steps"] if s["lost"] == 0]
+        ok = [s for s in steps if s["deliver_latency"].get("p99_ms", 1e9) < 50]
+        kept = [s for s in steps if s["sends_per_sec"] >= 0.95 * s["target_rate"]]
+        if not kept:
+            out.append("| %d | none | none | | | | |" % n)
+            continue
+        s = max(kept, key=lambda x: x["target_rate"])
+        per = s["deliveries_per_sec"] / s["sends_per_sec"]
+        out.append("| %d | %s | %.0f | %.1f | %.1f | %.1f | %s |" % (
+            n, "%.0f" % max(x["sends_per_sec"] for x in ok) if ok else "none", s["sends_per_sec"],
+            s["server_cpu_us_per_delivery"] * per, s.get("aux_cpu_us_per_send", 0),
+            s["generator_cpu_us_per_delivery"] * per, viol(dict(s["violations"], lost=s["lost"]))))
+    out.append("")
+
 # 6. storm
 out.append("### 6. Reconnect storm (groups of 10, 5 messages missed per device)")
 out.append("")

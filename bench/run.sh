@@ -158,6 +158,7 @@ fi
 if [[ $mode == quick ]]; then
   idle_n=(5000); chat_rates=500,1000,2000; step=3; fan=(10 100); fan_groups=(10 2); fan_senders=(2 20); fan_rates=(500,1000 300,600); scale_rate=300; persist_s=4; persist_load=(64x4 256x4)
   storm_n=2000; hist_n=20000; hist_pages=500
+  scale_chat=(--pairs 200 --rates 1000,2000 --duration 3); storage_msgs=(1000 4000)
   chan=(--members 10000 --connections 500 --senders 5 --rate 50 --duration 5); resume=(--channels 200 --moved 20 --pending 3 --rounds 10)
 else
   idle_n=(5000 19000); chat_rates=500,1000,2000,4000,8000; step=8; fan=(10 100 1000); fan_groups=(100 2 1); fan_senders=(2 50 20)
@@ -165,6 +166,8 @@ else
   persist_load=(64x4 128x4 256x4 512x4); storm_n=10000; hist_n=1000000; hist_pages=5000
   chan=(--members 100000 --connections 2000 --senders 10 --rate 50 --duration 30)
   resume=(--channels 1000 --moved 50 --pending 3 --rounds 50)
+  scale_chat=(--pairs 1000 --rates 2000,3000,4000,5000,6000,7000,8000,9000,10000,11000,12000 --duration 5)
+  storage_msgs=(3000 30000)
 fi
 
 # --- SQLite, one node
@@ -271,6 +274,29 @@ for count in 1 2 3; do
   kill "$hp"; wait "$hp" 2>/dev/null || true
 done
 
+# --- one-to-one chat on 1, 2, 3 nodes of one PostgreSQL and Redis, straight to the nodes (the
+# generator spreads connections round-robin, so the two members of every pair are on different
+# nodes once there are two): the capacity planner's relay cost and its validation
+# (docs/scaling.md). PostgreSQL's CPU is measured apart (aux).
+# Three rounds of 1, 2, 3 nodes: on two shared cores a single run varies by a third.
+pg_pid=$(head -1 "$work/pg/data/postmaster.pid")
+for r in 1 2 3; do
+  for count in 1 2 3; do
+    want "scaleout_chat_${count}_r$r" || continue
+    c_args=()
+    for i in $(seq 0 $((count - 1))); do c_args+=(--target "127.0.0.1:${node_ports[$i]}" --pid "${node_pids[$i]}"); done
+    bench "scaleout_chat_${count}_r$r" chat "${c_args[@]}" --aux-pid "$pg_pid" --threads 2 --sources 4 "${scale_chat[@]}"
+  done
+done
+
+# One Redis process's rate of SPUBLISH (300-byte payloads, pipelined): the planner's broker figure.
+if want redis; then
+  redis-benchmark -h 127.0.0.1 -p "$redis_port" -n 400000 -P 16 -q --csv SPUBLISH confab-bench \
+    "$(head -c 300 /dev/zero | tr '\0' x)" >"$work/redis.csv"
+  rps=$(tail -1 "$work/redis.csv" | awk -F'","' '{print $2}')
+  echo "{\"spublish_per_sec\": $rps, \"payload_bytes\": 300, \"pipeline\": 16}" >"$out/redis.json"
+fi
+
 # --- writers on several nodes: the same closed-loop load (48 HTTP senders, 4 groups whose members
 # overlap) from 1 node and from 3 nodes on one PostgreSQL, straight to the nodes. The batch re-runs
 # each run cost are counted from the nodes' logs ("storage batch re-run") into its JSON.
@@ -322,6 +348,21 @@ store store_sqlite sqlite 32 3000 10
 store store_postgres postgres 32 3000 10
 store store_sqlite_256x2 sqlite 256 20000 2
 store store_postgres_256x2 postgres 256 20000 2
+# The database's size per stored message (the planner's figure): fresh databases with two counts
+# of messages in 10-member groups; the difference of their tables' sizes (indexes and TOAST
+# included) over the difference of the counts, so the empty schema does not count.
+if want storage_postgres; then
+  sizes=()
+  for n in "${storage_msgs[@]}"; do
+    psql "$(cat "$work/pg/dsn")" -qc "DROP DATABASE IF EXISTS storage_$n" -c "CREATE DATABASE storage_$n" >/dev/null
+    dsn=$(cat "$work/pg/dsn"); dsn="${dsn%dbname=*}dbname=storage_$n"
+    "$bin/bench/store_send_bench" postgres "$dsn" 32 "$n" 10 >/dev/null
+    sizes+=("$(psql "$dsn" -tAc "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
+      WHERE c.relkind = 'r' AND s.nspname NOT IN ('pg_catalog', 'information_schema')")")
+  done
+  echo "{\"database_bytes\": $((sizes[1] - sizes[0])), \"messages\": $((storage_msgs[1] - storage_msgs[0])), \"members\": 10, \"text_bytes\": 22}" \
+    >"$out/storage_postgres.json"
+fi
 want micro && echo "=== micro_bench" &&
 "$bin/bench/micro_bench" --benchmark_min_time=0.2 --benchmark_format=json >"$out/micro.json" 2>/dev/null
 
