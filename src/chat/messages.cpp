@@ -109,17 +109,29 @@ void add_message_ops(op_table& t, const deps& dref) {
     }
     send_request req{c.who->user_id, c.who->device_id, r.conv, r.client_id.value, r.text,
                      r.content_type ? r.content_type->value : "text/plain", r.reply_to};
-    if (auto th = co_await add_thread_fields(d, r, req); !th) co_return th.error();  // issue 11
-    req.trace = trace;
     c.trace = trace;
+    req.trace = trace;
+    // issue 17: a traced send refused after its receipt ends with a "failed" hop (it has no seq).
+    auto refused = [&](const error& e) {
+      if (!trace) return;
+      json::object a;
+      a["error"] = std::string(error_name(e.code));
+      a["message"] = e.message;
+      d->live.trace_hop(trace, "failed", std::move(a));
+    };
+    if (auto th = co_await add_thread_fields(d, r, req); !th) {  // issue 11
+      refused(th.error());
+      co_return th.error();
+    }
+    if (trace) {  // the request passed its checks; the writer takes it next
+      json::object a;
+      a["mentions"] = req.mention_names.size();
+      a["thread"] = req.thread_root.value_or(0);
+      d->live.trace_hop(trace, "validated", std::move(a));
+    }
     auto ack = co_await d->store.send(req);
     if (!ack) {
-      if (trace) {
-        json::object a;
-        a["error"] = std::string(error_name(ack.error().code));
-        a["message"] = ack.error().message;
-        d->live.trace_hop(trace, "failed", std::move(a));
-      }
+      refused(ack.error());
       co_return ack.error();
     }
     json::object out{{"conv", ack->conv}, {"seq", ack->seq}, {"ts", ack->ts_ms}, {"duplicate", ack->duplicate}};

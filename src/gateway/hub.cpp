@@ -1,5 +1,6 @@
 #include "gateway/hub.hpp"
 
+#include "broker/redis_connection.hpp"
 #include "core/log.hpp"
 #include "core/time.hpp"
 #include "protocol/codec.hpp"
@@ -169,7 +170,10 @@ void hub::on_committed(const event& ev, std::span<const recipient> to) {
     n.event_json = *text;
     const auto trace = n.trace;
     link_.publish_event(std::move(n));
-    if (trace) traces_.hop(trace, "published", {{"channel", "c:" + std::to_string(ev.conv)}});
+    if (trace) {
+      const auto channel = "c:" + std::to_string(ev.conv);
+      traces_.hop(trace, "published", {{"channel", channel}, {"slot", broker::key_slot(channel)}});
+    }
   } catch (const std::exception&) {
     // Out of memory: the event is committed, so sessions repair the gap from storage.
     resync_everywhere();

@@ -207,8 +207,16 @@ TEST_P(Admin, ATracedSendIsFoundByItsClientIdEvenWhenItFailed) {
   auto f = http_->call("admin_trace", {{"username", "root"}, {"client_id", "c-bad"}}, root_.token);
   std::vector<std::string> kinds;
   for (const auto& h : jarr(f, "hops")) kinds.push_back(jstr(h, "hop"));
-  EXPECT_EQ(kinds, (std::vector<std::string>{"received", "failed"})) << dump(f);
-  EXPECT_EQ(jstr(jarr(f, "hops")[1], "error"), refused.error_code());
+  EXPECT_EQ(kinds, (std::vector<std::string>{"received", "validated", "failed"})) << dump(f);
+  EXPECT_EQ(jstr(jarr(f, "hops")[2], "error"), refused.error_code());
+  // Refused by the checks before storage (a thread field without its root): the same.
+  auto early = http_->post("send", {{"conv", conv}, {"client_id", "c-early"}, {"text", "hi"}, {"also_in_conversation", true},
+                                    {"trace", true}}, root_.token);
+  EXPECT_EQ(early.error_code(), "invalid_field");
+  auto e = http_->call("admin_trace", {{"username", "root"}, {"client_id", "c-early"}}, root_.token);
+  ASSERT_EQ(jarr(e, "hops").size(), 2u) << dump(e);
+  EXPECT_EQ(jstr(jarr(e, "hops")[1], "hop"), "failed");
+  EXPECT_EQ(jstr(jarr(e, "hops")[1], "error"), "invalid_field");
 }
 
 // A plain send is not traced (--trace-sample 0); with --trace-sample 1 every send is.
@@ -367,10 +375,12 @@ TEST_F(AdminCluster, ATracedSendShowsItsHopsOnEveryNode) {
     ADD_FAILURE() << "no hop " << hop << " on node " << node << " in " << dump(t);
     return -1;
   };
-  const int received = at("received", a_id), committed = at("committed", a_id), published = at("published", a_id),
+  const int received = at("received", a_id), validated = at("validated", a_id), committed = at("committed", a_id),
+            published = at("published", a_id),
             relayed = at("broker_received", b_id), queued = at("queued", b_id), acked = at("acked", a_id),
             delivered = at("delivered", b_id), read = at("read", b_id), written = at("written", b_id);
-  EXPECT_LT(received, committed);
+  EXPECT_LT(received, validated);
+  EXPECT_LT(validated, committed);
   EXPECT_LT(relayed, written);
   EXPECT_LT(written, delivered) << "bob's client got the frame the node wrote, and then said so";
   EXPECT_LT(committed, published);
@@ -391,6 +401,11 @@ TEST_F(AdminCluster, ATracedSendShowsItsHopsOnEveryNode) {
   const auto* c = find_hop(t, "committed");
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(jint(*c, "seq"), seq);
+  const auto* pub = find_hop(t, "published");
+  ASSERT_NE(pub, nullptr);
+  EXPECT_EQ(jstr(*pub, "channel"), "c:" + std::to_string(conv));
+  EXPECT_GE(jint(*pub, "slot"), 0);
+  EXPECT_LT(jint(*pub, "slot"), 16384);
   EXPECT_GE(jint(*c, "batch_writes"), 1);
   EXPECT_GE(jint(*c, "batch_us"), jint(*c, "commit_us"));
   EXPECT_EQ(jint(*find_hop(t, "received"), "device"), alice.device_id);

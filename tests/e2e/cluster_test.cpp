@@ -592,6 +592,94 @@ TEST_P(Nodes, Kill9NodeUsersGoOfflineAndClientsResumeThroughHaproxy) {
 // Regression: every node with the Redis broker leaked it at exit (its connections' callbacks held
 // the broker, which held the connections), so LeakSanitizer failed the exit status of every
 // confabd in the ASan build. A node that served traffic must shut down with status 0.
+// Issue 17: a traced send through haproxy into a group whose devices are on all three nodes: the
+// trace has every hop in order on the node where it happened, a queued and a written hop for
+// every recipient device, and its span from receipt to the last write lies inside the time the
+// clients measured, within the margin of the clients' own reads.
+TEST_P(Nodes, ATracedSendThroughHaproxyShowsEveryRecipientDeviceOnEveryNode) {
+  const auto lb = start_haproxy();
+  http_client h0(nodes_[0]->port()), hlb(lb);
+  auto root = register_user(h0, "root");
+  auto ann = register_user(h0, "ann"), bea = register_user(h0, "bea"), cid = register_user(h0, "cid");
+  auto bea2 = login(h0, "bea");
+  const auto conv = jint(h0.call("create_group", {{"title", "t"}, {"members", json::array{bea.user_id, cid.user_id}}}, ann.token),
+                         "conv");
+  std::vector<std::pair<std::int64_t, std::unique_ptr<ws_client>>> devices;  // (device id, its client)
+  devices.emplace_back(bea.device_id, std::make_unique<ws_client>(nodes_[1]->port()));
+  devices.emplace_back(cid.device_id, std::make_unique<ws_client>(nodes_[2]->port()));
+  devices.emplace_back(bea2.device_id, std::make_unique<ws_client>(lb));
+  devices[0].second->hello(bea.token, 0);
+  devices[1].second->hello(cid.token, 0);
+  devices[2].second->hello(bea2.token, 0);
+  for (auto& [id, ws] : devices) ws->until_synced();  // past the group's creation
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto ack = hlb.call("send", {{"conv", conv}, {"client_id", "traced-3"}, {"text", "to every node"}, {"trace", true}},
+                            ann.token);
+  const auto trace = jint(ack, "trace_id");
+  const auto seq = jint(ack, "seq");
+  std::int64_t client_us = 0;
+  for (auto& [id, ws] : devices) {
+    EXPECT_EQ(jint(jobj(ws->next_event(), "event"), "seq"), seq);
+    client_us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+  }
+  // Every write is recorded once the frames went out; ask until the last one is there.
+  json::value t;
+  auto written = [&] {
+    std::set<std::int64_t> out;
+    for (auto& h : jarr(t, "hops"))
+      if (jstr(h, "hop") == "written") out.insert(jint(h, "device"));
+    return out;
+  };
+  ASSERT_TRUE(eventually([&] {
+    t = h0.call("admin_trace", {{"trace_id", trace}}, root.token);
+    return written().size() == devices.size();
+  })) << dump(t);
+  EXPECT_TRUE(jarr(t, "missing").empty());
+  // Every recipient device: queued and written, on the node it is connected to.
+  const auto& hops = jarr(t, "hops");
+  std::string sender_node;
+  for (auto& h : hops)
+    if (jstr(h, "hop") == "received") sender_node = jstr(h, "node");
+  ASSERT_FALSE(sender_node.empty()) << dump(t);
+  for (auto& [id, ws] : devices) {
+    SCOPED_TRACE("device " + std::to_string(id));
+    std::string queued_on, written_on;
+    for (auto& h : hops) {
+      if (!h.as_object().contains("device") || jint(h, "device") != id) continue;
+      if (jstr(h, "hop") == "queued") queued_on = jstr(h, "node");
+      if (jstr(h, "hop") == "written") written_on = jstr(h, "node");
+    }
+    EXPECT_FALSE(queued_on.empty());
+    EXPECT_EQ(queued_on, written_on);
+    // A node other than the sender's got the message from Redis first.
+    if (queued_on != sender_node) {
+      bool relayed = false;
+      for (auto& h : hops) relayed = relayed || (jstr(h, "hop") == "broker_received" && jstr(h, "node") == queued_on);
+      EXPECT_TRUE(relayed) << queued_on;
+    }
+  }
+  // The sender's node's hops in their order.
+  std::vector<std::string> on_sender;
+  for (auto& h : hops)
+    if (jstr(h, "node") == sender_node) {
+      const auto k = jstr(h, "hop");
+      if (k == "received" || k == "validated" || k == "committed" || k == "published" || k == "acked") on_sender.push_back(k);
+    }
+  EXPECT_EQ(on_sender, (std::vector<std::string>{"received", "validated", "committed", "published", "acked"})) << dump(t);
+  // From receipt to the last write, inside what the clients measured (one clock: one machine).
+  std::int64_t first = 0, last = 0;
+  for (auto& h : hops) {
+    const auto at = jint(h, "at_us");
+    if (jstr(h, "hop") == "received") first = at;
+    if (jstr(h, "hop") == "written") last = std::max(last, at);
+  }
+  const auto span = last - first;
+  EXPECT_GT(span, 0);
+  EXPECT_LE(span, client_us);
+  EXPECT_LE(client_us - span, 250000) << "the clients' reads took longer than the margin: " << client_us << " µs against " << span;
+}
+
 TEST_P(Nodes, NodesShutDownCleanlyAfterServingTraffic) {
   http_client h0(nodes_[0]->port());
   auto a = register_user(h0, "alice"), b = register_user(h0, "bob");
