@@ -75,7 +75,9 @@ sw.addEventListener('fetch', (e: FetchEvent) => {
     e.respondWith(fetch(e.request).catch(() => caches.open(CACHE).then((c) => c.match('/')).then((r) => r || Response.error())));
     return;
   }
-  // Assets are content-hashed: the cached copy is the right one.
+  // Assets are content-hashed: the cached copy is the right one. The chunks the app imports only
+  // when needed (import(), as the sequence diagram's drawing code) are not in the shell: they come
+  // from the network, as anything else not cached.
   e.respondWith(caches.open(CACHE).then((c) => c.match(e.request)).then((r) => r || fetch(e.request)));
 });
 

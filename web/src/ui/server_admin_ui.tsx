@@ -1,7 +1,8 @@
 // The Administration view, for server administrators only (docs/protocol.md section 6.6): the
 // live topology (admin_nodes once a second while the view is open and the tab visible), a user's
 // devices and sessions with Disconnect and Revoke, one message's trace (by trace id, conv:seq or
-// sender/client id), and the server's version and configuration.
+// sender/client id: a timeline, the hops' table and the sequence diagram, trace_ui.tsx), and the
+// server's version and configuration.
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ChatClient } from '../lib/client';
 import { AdminUser, hopDetails, hopFailure, parseTraceInput, ServerInfo, TraceHop, TraceKey, traceFailure, TraceReply } from '../lib/server_admin';
@@ -26,6 +27,7 @@ import { errorText } from './errors';
 import { ago, listTime } from './format';
 import { version } from './state';
 import { Deployment, NodesTable, ProxiesTable, ShardsTable, TopologyDiagram } from './topology_ui';
+import { MermaidSource, TraceDiagram, TraceTimeline } from './trace_ui';
 
 const POLL_MS = 1000;
 
@@ -350,6 +352,7 @@ function TraceSection({ c }: { c: ChatClient }) {
               {failure.message && <> — {failure.message}</>}
             </p>
           )}
+          <TraceTimeline trace={found} />
           <AdminTable name="trace" caption="Hops, oldest first (times from the first hop, each node's clock)" columns={['At (ms)', 'Hop', 'Node', 'Details']}>
             {found.hops.map((h, i) => (
               <tr key={i} data-hop={h.hop} class={h.hop === 'failed' ? 'hop-failed' : undefined}>
@@ -360,10 +363,8 @@ function TraceSection({ c }: { c: ChatClient }) {
               </tr>
             ))}
           </AdminTable>
-          <details>
-            <summary>Mermaid sequence diagram</summary>
-            <pre class="mermaid-source" data-testid="trace-mermaid">{found.mermaid}</pre>
-          </details>
+          <TraceDiagram trace={found} />
+          <MermaidSource text={found.mermaid} />
         </div>
       )}
     </section>

@@ -199,8 +199,33 @@ test('a traced message is shown hop by hop, by trace id or by conversation and s
     await result.waitFor();
     for (const hop of ['received', 'committed', 'acked']) await result.locator(`tr[data-hop="${hop}"]`).waitFor();
     assert.match((await section.getByTestId('trace-mermaid').textContent()) ?? '', /^sequenceDiagram\n/);
+    // The timeline: one lane (one node), a mark per hop with the time since the hop before.
+    const timeline = result.locator('svg.trace-timeline');
+    await timeline.locator('g.mark[data-hop="acked"]').waitFor();
+    assert.equal(await timeline.locator('g.lane').count(), 1, 'one node, one lane');
+    assert.equal(await timeline.locator('g.mark').count(), await result.locator('.trace-table tbody tr').count(), 'a mark per hop');
+    await svgTextIs(timeline.locator('g.mark[data-hop="received"] text.duration'), 'start', 'the first hop');
+    await svgTextIs(timeline.locator('g.mark[data-hop="acked"] text.duration'), /^\+\d+(\.\d+)? (µs|ms|s)$/, 'the time since the hop before');
+    // The sequence diagram, drawn by mermaid (its chunks loaded now) from the server's text.
+    const diagram = result.locator('.trace-diagram svg');
+    await diagram.waitFor();
+    assert.equal(await diagram.getAttribute('aria-roledescription'), 'sequence');
+    await svgTextIs(diagram, /acked \+\d+\.\d{3} ms/, 'a hop with its duration');
+    // No inline <style> (the page's CSP would ignore it): mermaid's rules are in an adopted sheet.
+    assert.equal(await diagram.locator('style').count(), 0);
+    const styled = await diagram.evaluate((svg) => {
+      const rules = document.adoptedStyleSheets.flatMap((sheet) => [...sheet.cssRules].map((r) => r.cssText));
+      return { rules: rules.some((r) => r.startsWith(`#${svg.id}`)), maxWidth: (svg as SVGSVGElement).style.maxWidth };
+    });
+    assert.ok(styled.rules, 'the diagram’s rules are adopted');
+    assert.match(styled.maxWidth, /px$/, 'its style attribute set through the CSSOM');
+    assert.equal(await section.getByTestId('trace-diagram-error').count(), 0);
   }
+  await section.locator('.trace-result .trace-timeline-wrap').scrollIntoViewIfNeeded();
   await shot(root, 'admin-trace');
+  await section.locator('.trace-result .trace-diagram').scrollIntoViewIfNeeded();
+  await shot(root, 'admin-trace-diagram');
+  await expectAccessible(root, 'a trace’s timeline and sequence diagram');
   await field.fill('not a key');
   await section.getByRole('button', { name: 'Trace' }).click();
   await textIs(
@@ -441,6 +466,7 @@ test('made-up answers: a session through a load balancer shows its via; a failed
   ]);
 
   const asked: unknown[] = [];
+  let mermaid = 'sequenceDiagram\n  participant N0 as node aaaa1111bbbb2222\n  Note over N0: received +0.000 ms\n  Note over N0: failed +1.500 ms\n';
   await root.route('**/v1/admin_trace', (route) => {
     asked.push(route.request().postDataJSON());
     return route.fulfill({
@@ -452,7 +478,7 @@ test('made-up answers: a session through a load balancer shows its via; a failed
           { hop: 'received', node: 'aaaa1111bbbb2222', at_us: 1_000_000, user: 9, device: 3, client_id: '3f2a/77', via: 'websocket' },
           { hop: 'failed', node: 'aaaa1111bbbb2222', at_us: 1_001_500, error: 'forbidden', message: 'you are muted in this conversation' },
         ],
-        mermaid: 'sequenceDiagram\n',
+        mermaid,
         missing: [],
       }),
     });
@@ -466,9 +492,19 @@ test('made-up answers: a session through a load balancer shows its via; a failed
   await textIs(section.getByTestId('trace-failure'), 'The send failed: forbidden — you are muted in this conversation', 'the failure above the table');
   await textIs(result.locator('tr[data-hop="failed"] td.hop-failure'), 'error forbidden: you are muted in this conversation', 'the failed hop');
   await textIs(result.locator('tr[data-hop="received"] td').nth(2), 'user 9 · device 3 · client_id 3f2a/77 · via websocket', 'another hop');
+  assert.equal(await result.locator('svg.trace-timeline g.mark.failed[data-hop="failed"]').count(), 1, 'the failed hop marked on the timeline');
+  await svgTextIs(result.locator('svg.trace-timeline g.mark[data-hop="failed"] text.duration'), '+1.500 ms', 'its time since the hop before');
+  await result.locator('.trace-diagram svg').waitFor();
   await section.locator('.trace-table').scrollIntoViewIfNeeded();
   await shot(root, 'admin-trace-failed');
   await expectAccessible(root, 'a failed send’s trace and a session through a load balancer');
+  // Text mermaid cannot draw: a clear message; the table and the source stay.
+  mermaid = 'not a diagram at all';
+  await section.getByRole('button', { name: 'Trace' }).click();
+  await textIs(section.getByTestId('trace-diagram-error'), /^The sequence diagram could not be drawn: Mermaid says “.+”\. The hops are in the table above/, 'not drawn');
+  assert.equal(await result.locator('.trace-diagram svg').count(), 0);
+  assert.equal(await result.locator('.trace-table tbody tr').count(), 2);
+  assert.equal(await section.getByTestId('trace-mermaid').textContent(), 'not a diagram at all');
   await root.unroute('**/v1/admin_trace');
   await root.unroute('**/v1/admin_user');
 });
