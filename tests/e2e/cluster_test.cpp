@@ -595,7 +595,8 @@ TEST_P(Nodes, Kill9NodeUsersGoOfflineAndClientsResumeThroughHaproxy) {
 // Issue 17: a traced send through haproxy into a group whose devices are on all three nodes: the
 // trace has every hop in order on the node where it happened, a queued and a written hop for
 // every recipient device, and its span from receipt to the last write lies inside the time the
-// clients measured, within the margin of the clients' own reads.
+// clients measured, within 500 ms (haproxy, the HTTP round trip and the clients' own reads; the
+// sanitizer build is several times slower).
 TEST_P(Nodes, ATracedSendThroughHaproxyShowsEveryRecipientDeviceOnEveryNode) {
   const auto lb = start_haproxy();
   http_client h0(nodes_[0]->port()), hlb(lb);
@@ -677,7 +678,7 @@ TEST_P(Nodes, ATracedSendThroughHaproxyShowsEveryRecipientDeviceOnEveryNode) {
   const auto span = last - first;
   EXPECT_GT(span, 0);
   EXPECT_LE(span, client_us);
-  EXPECT_LE(client_us - span, 250000) << "the clients' reads took longer than the margin: " << client_us << " µs against " << span;
+  EXPECT_LE(client_us - span, 500000) << "the clients' reads took longer than the margin: " << client_us << " µs against " << span;
 }
 
 TEST_P(Nodes, NodesShutDownCleanlyAfterServingTraffic) {
