@@ -6,6 +6,8 @@
 // Run: build/release/bench/micro_bench (see docs/performance.md).
 #include "broker/inproc_broker.hpp"
 #include "core/log.hpp"
+#include "core/node_metrics.hpp"
+#include "gateway/trace.hpp"
 #include "gateway/hub.hpp"
 #include "protocol/codec.hpp"
 #include "storage/migrate.hpp"
@@ -18,7 +20,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <chrono>
 #include <filesystem>
+#include <random>
 
 #include "protocol/decode.hpp"
 
@@ -166,6 +170,70 @@ void BM_sequence_assignment_sqlite(benchmark::State& state) {
   std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_sequence_assignment_sqlite)->Arg(2)->Arg(10)->Arg(100)->UseRealTime();
+
+// Issue 17: what recording the metrics costs one one-to-one message on its node, done as the
+// code does it: the send's operation counter and commit latency, the sender's delivered and read
+// receipts (two more operations), the broker's publish and receive, and for each of the two
+// devices that get the event (the recipient and the sender's other device) the outbox gauge's add
+// and sub and the live-delivery latency; the writer's three batch histograms, shared by a batch of
+// 8. The clock reads that feed the latencies are counted too. Run with 1 and 2 threads: the
+// second shows what two cores updating the same counters cost.
+void BM_metrics_one_to_one_message(benchmark::State& state) {
+  auto& m = confab::metrics::node();
+  auto& send_ok = m.operations.labels({"send", "ok"});
+  auto& receipt_ok = m.operations.labels({"read", "ok"});
+  int n = 0;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    send_ok.inc();
+    m.send_commit.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    if (++n % 8 == 0) {
+      m.commit_seconds.observe(0.0008);
+      m.batch_seconds.observe(0.0012);
+      m.batch_writes.observe(8);
+    }
+    m.broker_published.inc();
+    m.broker_received.inc();
+    for (int device = 0; device < 2; ++device) {
+      m.outbox_bytes.add(400);
+      m.live_delivery.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      m.outbox_bytes.sub(400);
+    }
+    receipt_ok.inc();
+    receipt_ok.inc();
+  }
+}
+BENCHMARK(BM_metrics_one_to_one_message)->Threads(1)->Threads(2);
+
+// Issue 17: the metrics one live delivery of a fan-out records, at most: the outbox gauge's add
+// when the frame is queued and sub when it is written, and the live-delivery latency with its
+// clock read (the code observes it once per drained batch and subtracts once per write, so this
+// is an upper bound).
+void BM_metrics_per_delivery(benchmark::State& state) {
+  auto& m = confab::metrics::node();
+  const auto committed = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    m.outbox_bytes.add(400);
+    m.live_delivery.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - committed).count());
+    m.outbox_bytes.sub(400);
+  }
+}
+BENCHMARK(BM_metrics_per_delivery)->Threads(1)->Threads(2);
+
+// Issue 17: what a send pays for tracing when it is not traced: the sampling draw
+// (--trace-sample 0.0001) and the hot paths' check of the recorder.
+void BM_trace_untraced_send(benchmark::State& state) {
+  confab::gateway::trace_recorder r;
+  std::minstd_rand rng{1};  // as chat/messages.cpp's sampled()
+  std::int64_t traced = 0;
+  for (auto _ : state) {
+    if (std::uniform_real_distribution<double>(0, 1)(rng) < 0.0001) ++traced;
+    benchmark::DoNotOptimize(r.active());
+    benchmark::DoNotOptimize(r.active());
+  }
+  benchmark::DoNotOptimize(traced);
+}
+BENCHMARK(BM_trace_untraced_send);
 
 }  // namespace
 
