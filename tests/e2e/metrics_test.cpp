@@ -216,6 +216,9 @@ class Prometheus : public Metrics {
                  "--web.listen-address=127.0.0.1:" + std::to_string(prom_port_)},
                 dir_ / "prometheus.log");
     ASSERT_TRUE(wait_tcp(prom_port_, 30s)) << tail_file(dir_ / "prometheus.log", 20);
+    // Prometheus listens before it is ready and answers 503 in plain text until then.
+    ASSERT_TRUE(eventually([&] { return http_get(prom_port_, "/-/ready").status == 200; }, 30s))
+        << tail_file(dir_ / "prometheus.log", 20);
   }
   void TearDown() override {
     prom_.stop();
@@ -224,9 +227,13 @@ class Prometheus : public Metrics {
   }
 
   // Prometheus' instant query API; returns the parsed JSON answer (status checked by the caller).
+  // An answer that is not JSON becomes {"status":"not json","http":code,"body":...}.
   json::value query(const std::string& promql) {
     auto r = http_get(prom_port_, "/api/v1/query?query=" + url_encode(promql));
-    return json::parse(r.body);
+    boost::system::error_code ec;
+    auto v = json::parse(r.body, ec);
+    if (ec) return json::object{{"status", "not json"}, {"http", r.status}, {"body", r.body}};
+    return v;
   }
   // The single value of an instant vector query, or nullopt (no series, or an error).
   std::optional<double> scalar(const std::string& promql) {
