@@ -86,7 +86,7 @@ struct feeds {
 
 // Starts this node's push worker when a provider is configured and push is not off here.
 void start_pusher(const server::config& cfg, asio::io_context& ioc, storage::store& store, const std::string& node,
-                  server::push_keys keys, feeds& fs) {
+                  const gateway::trace_recorder& traces, server::push_keys keys, feeds& fs) {
   if (cfg.push.disabled || !server::any_provider(keys)) return;  // as start_feeds' "push"
   server::push_worker_options o;
   o.providers.clear();  // only rows this node has a key for: nodes may differ
@@ -97,6 +97,7 @@ void start_pusher(const server::config& cfg, asio::io_context& ioc, storage::sto
   o.node = node;
   o.previews = cfg.push.previews;
   o.endpoints = cfg.gw.push.endpoints;
+  o.trace_of = [&traces](confab::id_t conv, std::int64_t seq) { return traces.active() ? traces.of(conv, seq) : 0; };
   fs.pusher = std::make_unique<server::push_worker>(ioc.get_executor(), store.push(), server::transport_of(*fs.senders), o);
   fs.pusher->start();
 }
@@ -213,7 +214,7 @@ int serve(const server::config& cfg, storage::store& store, storage::feed& feed,
   // Push is queued and sent by the nodes with a provider configured (and not --no-push).
   const bool pushing = !cfg.push.disabled && server::any_provider(keys);
   if (!start_feeds(cfg, ioc, feed, store, brk->node_id(), srv.the_hub().traces(), pushing, fs)) return 1;
-  start_pusher(cfg, ioc, store, brk->node_id(), std::move(keys), fs);
+  start_pusher(cfg, ioc, store, brk->node_id(), srv.the_hub().traces(), std::move(keys), fs);
   if (auto ec = srv.start(cfg.endpoint)) {
     log::error("cannot listen", "\"address\":" + log::quote(cfg.listen) + ",\"error\":" + log::quote(ec.message()));
     return 1;

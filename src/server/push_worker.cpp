@@ -238,8 +238,10 @@ void push_worker::finished(const storage::push_job& j, const std::string& provid
   metrics::node().push_delay.observe(static_cast<double>(std::max<std::int64_t>(0, now_ms() - j.due_ms)) / 1000.0);
   storage::push_outcome o{j.id, "sent", d.detail, std::nullopt, {}, j.attempts};
   // The message by conversation and seq, as admin_trace takes it (issue 17).
-  const std::string about = "\"device\":" + std::to_string(j.device) + ",\"provider\":" + log::quote(provider) +
-                            ",\"conv\":" + std::to_string(j.conv) + ",\"seq\":" + std::to_string(j.seq);
+  std::string about = "\"device\":" + std::to_string(j.device) + ",\"provider\":" + log::quote(provider) +
+                      ",\"conv\":" + std::to_string(j.conv) + ",\"seq\":" + std::to_string(j.seq);
+  if (d.st != push_delivery::status::sent && opts_.trace_of)
+    if (const auto t = opts_.trace_of(j.conv, j.seq)) about += ",\"trace_id\":" + std::to_string(t);
   switch (d.st) {
     case push_delivery::status::sent: break;
     case push_delivery::status::dead_target:

@@ -60,6 +60,9 @@ struct push_worker_options {
   push::endpoint_policy endpoints;               // targets are re-checked against it before a send
   std::chrono::milliseconds retention{24 * 3600 * 1000};  // finished rows are kept this long
   std::vector<std::string> providers{"fcm", "apns", "webpush"};  // the rows this node claims (its keys)
+  // issue 17: the trace id of (conv, seq) if this node knows the message to be traced, else 0;
+  // log lines about a push carry it. Called on the worker's executor; unset: none.
+  std::function<std::int64_t(id_t conv, std::int64_t seq)> trace_of;
 };
 
 // The notification for a claimed job, or the reason to skip it ("" with a notification).

@@ -191,7 +191,6 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
                          std::vector<std::unique_ptr<job>>& batch) {
   const std::string begin(conn->begin_write());
   const auto started = std::chrono::steady_clock::now();
-  const std::string traced = traces_field(batch);  // issue 17: the logs below name traced messages
   auto& m = metrics::node();
   std::string failure;
   for (int attempt = 0; attempt < 5; ++attempt) {
@@ -200,14 +199,14 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
     if (auto r = conn->exec(begin); !r) {
       failure = r.error().message;
       if (conn->broken) {
-        log_rerun(attempt, "connection lost: " + failure, traced);
+        log_rerun(attempt, "connection lost: " + failure, batch);
         std::string why;
         if (!ensure(owner, why)) break;
         conn = owner.get();
         continue;
       }
       if (r.error().retry_transaction) {
-        log_rerun(attempt, failure, traced);
+        log_rerun(attempt, failure, batch);
         continue;
       }
       break;
@@ -269,7 +268,7 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
         // and tell the sink that events may have been committed without being announced.
         (void)conn->exec("ROLLBACK");
         log::error("storage commit failed; outcome unknown",
-                   "\"error\":" + boost::json::serialize(boost::json::string(failure)) + traced);
+                   "\"error\":" + boost::json::serialize(boost::json::string(failure)) + traces_field(batch));
         for (auto& j : batch) j->fail(make_error(errc::unavailable, "storage commit failed: " + failure));
         m.batch_failures.inc();
         hand_off(batch, true, batch_info{});
@@ -279,17 +278,17 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
     }
     (void)conn->exec("ROLLBACK");
     if (conn->broken) {
-      log_rerun(attempt, "connection lost: " + failure, traced);
+      log_rerun(attempt, "connection lost: " + failure, batch);
       std::string why;
       if (!ensure(owner, why)) break;
       conn = owner.get();
       continue;
     }
     if (!restart) break;
-    log_rerun(attempt, failure, traced);
+    log_rerun(attempt, failure, batch);
   }
   log::warn("storage batch failed",
-            "\"error\":" + boost::json::serialize(boost::json::string(failure.empty() ? "retries exhausted" : failure)) + traced);
+            "\"error\":" + boost::json::serialize(boost::json::string(failure.empty() ? "retries exhausted" : failure)) + traces_field(batch));
   for (auto& j : batch) j->fail(make_error(errc::unavailable, "storage write failed: " + failure));
   m.batch_failures.inc();
   hand_off(batch, false, batch_info{});
@@ -297,11 +296,11 @@ void executor::run_batch(connection*& conn, std::unique_ptr<connection>& owner,
 
 // Operators see conflicts between writers (deadlocks, serialization failures, keys taken by
 // another node) and lost connections, each of which costs a whole batch, with the database's text.
-void executor::log_rerun(int attempt, const std::string& error, const std::string& traced) {
+void executor::log_rerun(int attempt, const std::string& error, const std::vector<std::unique_ptr<job>>& batch) {
   metrics::node().batch_reruns.inc();
   log::warn("storage batch re-run", "\"attempt\":" + std::to_string(attempt + 1) + ",\"error\":" +
                                         boost::json::serialize(boost::json::string(error.empty() ? "unknown error" : error)) +
-                                        traced);
+                                        traces_field(batch));
 }
 
 std::string executor::traces_field(const std::vector<std::unique_ptr<job>>& batch) {

@@ -273,8 +273,8 @@ class executor {
   void hand_off(std::vector<std::unique_ptr<job>>& batch, bool uncertain, const batch_info& info);
   void run_batch(connection*& conn, std::unique_ptr<connection>& owner, std::vector<std::unique_ptr<job>>& batch);
   bool ensure(std::unique_ptr<connection>& c, std::string& why);
-  // traced: traces_field(batch), appended to the log line.
-  static void log_rerun(int attempt, const std::string& error, const std::string& traced);
+  // The batch's traced messages are named on the line (traces_field), computed only when logging.
+  static void log_rerun(int attempt, const std::string& error, const std::vector<std::unique_ptr<job>>& batch);
   // issue 17: R"(,"traces":[ids])" of the batch's traced messages, or "" if none is traced.
   static std::string traces_field(const std::vector<std::unique_ptr<job>>& batch);
   // Moves each write group's jobs next to the group's first job (their order kept): one unit each.

@@ -299,6 +299,33 @@ TEST_F(Push, a_traced_message_shows_its_pushes_in_its_trace) {
   EXPECT_NE(jstr(t, "mermaid").find("push"), std::string::npos);
 }
 
+// Structured logs carry the trace id of the message they concern (issue 17): a push of a traced
+// message that ends badly is logged with it, one of an untraced message without.
+TEST_F(Push, a_push_log_line_names_the_traced_message) {
+  start("0");
+  people();
+  s_->script("webpush", jstr(sub_, "endpoint"), {json::object{{"status", 410}}});
+  const auto plain = send("plain");
+  ASSERT_TRUE(eventually([&] { return state(plain, web_.device_id) == "dead"; }));
+  s_->script("apns", ios_token, {json::object{{"status", 400}, {"body", "{\"reason\":\"BadDeviceToken\"}"}}});
+  const auto sent = http_->call("send", {{"conv", conv_}, {"client_id", "traced-gone"}, {"text", "hi"}, {"trace", true}}, ana_.token);
+  const auto seq = jint(sent, "seq");
+  const auto trace_id = jint(sent, "trace_id");
+  ASSERT_TRUE(eventually([&] { return state(seq, iphone_.device_id) == "dead"; }));
+  std::string traced_line, plain_line;
+  std::istringstream in(file_text(srv_->log_path()));
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("push target gone; removed") == std::string::npos) continue;
+    const auto v = json::parse(line).as_object();
+    if (jint(v, "seq") == seq) traced_line = line;
+    if (jint(v, "seq") == plain) plain_line = line;
+  }
+  ASSERT_FALSE(traced_line.empty()) << tail_file(srv_->log_path(), 20);
+  EXPECT_EQ(jint(json::parse(traced_line), "trace_id"), trace_id) << traced_line;
+  ASSERT_FALSE(plain_line.empty());
+  EXPECT_EQ(plain_line.find("trace_id"), std::string::npos) << plain_line;
+}
+
 TEST_F(Push, reading_on_one_device_clears_the_notifications_on_the_others) {
   start("300");
   people();
