@@ -78,4 +78,12 @@ std::string last_forwarded_for(std::string_view header) {
   return a ? unmapped(*a).to_string() : std::string();
 }
 
+std::optional<proxied_client> client_behind_proxy(const std::vector<cidr>& trusted, const boost::asio::ip::address& peer,
+                                                  std::string_view xff) {
+  if (xff.empty() || !contains_any(trusted, peer)) return std::nullopt;
+  auto client = last_forwarded_for(xff);
+  if (client.empty()) return std::nullopt;
+  return proxied_client{unmapped(peer).to_string(), std::move(client)};
+}
+
 }  // namespace confab::core

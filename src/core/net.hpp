@@ -32,4 +32,15 @@ bool contains_any(const std::vector<cidr>& ranges, const boost::asio::ip::addres
 // trimmed; "" when the header is empty or its last element is not an IP address.
 std::string last_forwarded_for(std::string_view header);
 
+// A connection's client as a trusted proxy reported it: the proxy's address (via) and the client
+// it appended to the last X-Forwarded-For field (xff: that field's value, "" if none). nullopt,
+// and the connection's own peer is the client, when the peer is not in trusted or xff names no
+// address.
+struct proxied_client {
+  std::string via;
+  std::string client;
+};
+std::optional<proxied_client> client_behind_proxy(const std::vector<cidr>& trusted, const boost::asio::ip::address& peer,
+                                                  std::string_view xff);
+
 }  // namespace confab::core

@@ -97,9 +97,9 @@ void ws_session::start(beast::http::request<beast::http::string_body> req) {
     const auto peer = ws_.next_layer().remote_endpoint(ec);
     std::string_view xff;
     for (auto [it, end] = req.equal_range("X-Forwarded-For"); it != end; ++it) xff = it->value();
-    if (!ec && !xff.empty() && core::contains_any(trusted, peer.address())) {
-      via_ = peer.address().to_string();
-      forwarded_for_ = core::last_forwarded_for(xff);
+    if (auto c = ec ? std::nullopt : core::client_behind_proxy(trusted, peer.address(), xff)) {
+      via_ = std::move(c->via);
+      forwarded_for_ = std::move(c->client);
     }
   }
   // The upgrade request lives only until the handshake completes.

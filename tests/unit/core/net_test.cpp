@@ -51,3 +51,16 @@ TEST(net, the_client_is_the_last_forwarded_address) {
   EXPECT_EQ(core::last_forwarded_for("203.0.113.7, unknown"), "");
   EXPECT_EQ(core::last_forwarded_for("203.0.113.7,"), "");
 }
+
+TEST(net, a_client_behind_a_trusted_proxy_is_the_one_it_reports) {
+  const std::vector<core::cidr> trusted{*core::parse_cidr("127.0.0.0/8")};
+  auto c = core::client_behind_proxy(trusted, a("127.0.0.5"), "6.6.6.6, 203.0.113.7");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->via, "127.0.0.5");
+  EXPECT_EQ(c->client, "203.0.113.7");
+  EXPECT_EQ(core::client_behind_proxy(trusted, a("::ffff:127.0.0.5"), "203.0.113.7")->via, "127.0.0.5");
+  EXPECT_FALSE(core::client_behind_proxy(trusted, a("198.51.100.1"), "203.0.113.7")) << "an untrusted peer's header is ignored";
+  EXPECT_FALSE(core::client_behind_proxy({}, a("127.0.0.5"), "203.0.113.7"));
+  EXPECT_FALSE(core::client_behind_proxy(trusted, a("127.0.0.5"), "")) << "no header: the peer is the client";
+  EXPECT_FALSE(core::client_behind_proxy(trusted, a("127.0.0.5"), "203.0.113.7, unknown"));
+}
