@@ -183,8 +183,6 @@ void read_node_costs(figures& f, const fs::path& dir) {
                            " msgs/s (" + num(c2) + " µs for " + num(d2, 1) + " deliveries)";
   f.node_us_per_delivery = {per_delivery, "slope through " + from};
   f.node_us_per_message = {std::max(0.0, base), "intercept through " + from};
-  f.generator_us_per_message = {chat.generator_us_per_delivery * d1, chat_p.filename().string() + ": generator CPU per message"};
-  f.best_one_to_one_rate = {chat.sends, chat_p.filename().string() + ": best step with p99 < 50 ms"};
 }
 
 // Every process's CPU (cores busy) against the send rate, over the steps kept up with: the

@@ -39,8 +39,6 @@ struct figures {
   figure db_messages_per_sec;  // durable sends one database on the host took (saturated)
   figure db_bytes_per_message; // database size per stored message (events, streams, indexes)
   figure redis_publishes_per_sec;  // one Redis process (one core), pipelined
-  figure generator_us_per_message; // the load generator (only for a plan that shares its host)
-  figure best_one_to_one_rate;     // one node, one-to-one messages/s with p99 send→deliver < 50 ms
   // The validation deployment's calibration: one node on the database and Redis, one-to-one, with
   // the load generator on the same host. The host's CPU (every process) is a line against the
   // rate: a fixed part, which each further node raises (from the runs on two nodes), and a part
